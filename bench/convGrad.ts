@@ -1,0 +1,97 @@
+/**
+ * Conv gradients on the wasm backend: the built-in Conv2DBackpropInput (a scalar loop)
+ * against our XNNPACK route, side by side in one process, plus our Conv2DBackpropFilter
+ * and the forward Conv2D (same FLOPs) as a yardstick. Run with
+ *   node --no-liftoff --import tsx bench/convGrad.ts
+ * (--no-liftoff: skip V8's slow baseline wasm tier, see DESIGN.md).
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import type { KernelBackend, KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
+import { conv2dBackpropFilterWasmConfig } from '../src/kernels/conv2dBackpropFilterWasm.js';
+import { conv2dBackpropInputXnn } from '../src/kernels/conv2dBackpropInputWasm.js';
+
+interface Case {
+  name: string;
+  x: [number, number, number, number];
+  k: number;
+  co: number;
+  stride: number;
+  pad: 'same' | 'valid';
+}
+
+const cases: Case[] = [
+  { name: 'x[8,32,32,64] 3x3 64->64 s1 same', x: [8, 32, 32, 64], k: 3, co: 64, stride: 1, pad: 'same' },
+  { name: 'x[8,16,16,128] 3x3 128->128 s1 same', x: [8, 16, 16, 128], k: 3, co: 128, stride: 1, pad: 'same' },
+  { name: 'x[8,32,32,64] 3x3 64->128 s2 same', x: [8, 32, 32, 64], k: 3, co: 128, stride: 2, pad: 'same' },
+  { name: 'x[8,16,16,128] 3x3 128->128 s2 same', x: [8, 16, 16, 128], k: 3, co: 128, stride: 2, pad: 'same' },
+  { name: 'x[8,32,32,64] 1x1 64->64 s1 valid', x: [8, 32, 32, 64], k: 1, co: 64, stride: 1, pad: 'valid' },
+  { name: 'x[2,64,64,32] 3x3 32->32 s1 same', x: [2, 64, 64, 32], k: 3, co: 32, stride: 1, pad: 'same' },
+];
+
+type Fn = (args: { inputs: NamedTensorInfoMap; backend: KernelBackend; attrs?: NamedAttrMap }) => TensorInfo | TensorInfo[];
+
+/** Median wall time in ms of `reps` calls after `warm` warm-up calls (wasm runs synchronously). */
+function time(fn: Fn, inputs: NamedTensorInfoMap, attrs: NamedAttrMap, reps: number, warm = 2): number {
+  const backend = tf.backend();
+  const one = (): number => {
+    const t0 = performance.now();
+    const out = fn({ inputs, backend, attrs });
+    const t1 = performance.now();
+    for (const o of Array.isArray(out) ? out : [out]) backend.disposeData(o.dataId);
+    return t1 - t0;
+  };
+  for (let i = 0; i < warm; i++) one();
+  const ts: number[] = [];
+  for (let i = 0; i < reps; i++) ts.push(one());
+  ts.sort((a, b) => a - b);
+  return ts[Math.floor(ts.length / 2)] as number;
+}
+
+function kernel(name: string): Fn {
+  const k: KernelConfig | undefined = tf.getKernel(name, 'wasm');
+  if (k === undefined) throw new Error(`no wasm kernel ${name}`);
+  return k.kernelFunc as unknown as Fn;
+}
+
+async function main(): Promise<void> {
+  if (!(await tf.setBackend('wasm')) || tf.getBackend() !== 'wasm') throw new Error('wasm backend failed');
+  // Take the built-in before anything could replace it.
+  const builtinInput = kernel('Conv2DBackpropInput');
+  const conv = kernel('Conv2D');
+  const ourFilter = conv2dBackpropFilterWasmConfig.kernelFunc as unknown as Fn;
+  const ourInput = conv2dBackpropInputXnn as unknown as Fn;
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  console.log(`wasm (simd ${String(simd)}, ${getThreadsCount()} thread); median ms; GFLOP/s in brackets`);
+  console.log(
+    ['case', 'fwd Conv2D', 'dX built-in', 'dX ours', 'dX speed-up', 'dW ours', 'dW/fwd'].join(' | '),
+  );
+  for (const c of cases) {
+    const [b, h, w, ci] = c.x;
+    const x = tf.randomNormal(c.x) as tf.Tensor4D;
+    const f = tf.randomNormal([c.k, c.k, ci, c.co]) as tf.Tensor4D;
+    const y = tf.conv2d(x, f, c.stride, c.pad);
+    const dy = tf.randomNormal(y.shape);
+    const [, oh, ow] = y.shape;
+    const flop = 2 * b * oh * ow * c.co * c.k * c.k * ci;
+    const reps = flop > 2e9 ? 3 : 5;
+    const common = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC' };
+    const tFwd = time(conv, { x, filter: f }, { ...common, dilations: 1 } as NamedAttrMap, reps);
+    const dxAttrs = { ...common, inputShape: [b, h, w, ci] } as NamedAttrMap;
+    const tBuiltin = time(builtinInput, { dy, filter: f }, dxAttrs, reps, 1);
+    const tOurs = time(ourInput, { dy, filter: f }, dxAttrs, reps);
+    const dwAttrs = { ...common, filterShape: f.shape } as NamedAttrMap;
+    const tDw = time(ourFilter, { x, dy }, dwAttrs, reps);
+    const g = (ms: number): string => `${ms.toFixed(1)} (${(flop / ms / 1e6).toFixed(1)})`;
+    console.log(
+      [c.name, g(tFwd), g(tBuiltin), g(tOurs), `${(tBuiltin / tOurs).toFixed(2)}x`, g(tDw), `${(tDw / tFwd).toFixed(2)}`].join(' | '),
+    );
+    tf.dispose([x, f, y, dy]);
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

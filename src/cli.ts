@@ -1,0 +1,142 @@
+#!/usr/bin/env node
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { backendFromEnvAndArgs, initBackend } from './backend.js';
+import { BatchLoader } from './data/batchLoader.js';
+import { buildEmojiT2I, emojiDataDir, ensureEmojiT2I } from './data/emojiBuilder.js';
+import { renderEmojiDataCard, summarizeEmojiManifest } from './data/emojiDataCard.js';
+import { EmojiT2I } from './data/emojiDataset.js';
+import { renderEmojiSampleSheet } from './data/emojiSampleSheet.js';
+import { loadFolderDataset } from './data/folderDataset.js';
+import { renderImageSheet } from './report/imageSheet.js';
+import { Rng } from './util/rng.js';
+import { numberFlag, parseArgs, type ParsedArgs } from './util/args.js';
+import { writeFileAtomic } from './util/atomicWrite.js';
+
+const log = (message: string): void => console.error(message);
+
+/** The data config override from --config FILE (JSON) and --resolution. */
+function dataOverride(args: ParsedArgs): Record<string, unknown> {
+  let override: Record<string, unknown> = {};
+  const file = args.flags['config'];
+  if (typeof file === 'string') {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new Error(`${file}: cannot read config: ${(err as Error).message}`);
+    }
+    try {
+      override = JSON.parse(text) as Record<string, unknown>;
+    } catch (err) {
+      throw new Error(`${file}: not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  if (args.flags['resolution'] !== undefined) override = { ...override, resolution: numberFlag(args, 'resolution', 32) };
+  return override;
+}
+
+/** Refuse to replace a file without --force (results are never overwritten silently). */
+function writeOutput(path: string, data: string | Uint8Array, force: boolean): void {
+  if (existsSync(path) && !force) throw new Error(`${path} exists; pass --force to replace it`);
+  writeFileAtomic(path, data);
+  log(`wrote ${path}`);
+}
+
+function printSummary(data: EmojiT2I): void {
+  const summary = summarizeEmojiManifest(data.manifest);
+  console.log(`Emoji-T2I at ${data.resolution}x${data.resolution} in ${data.dir}`);
+  for (const [k, v] of Object.entries(summary)) console.log(`  ${k.padEnd(22)} ${v}`);
+  for (const s of data.manifest.styles) console.log(`  ${s.name.padEnd(13)} ${s.role.padEnd(9)} ${String(s.images).padStart(5)}  ${s.license}`);
+}
+
+const DATA_FLAGS = {
+  boolean: ['force', 'verify', 'skip-bad'],
+  string: ['resolution', 'config', 'data-root', 'sample-sheet', 'card', 'folder'],
+};
+
+/** Check a user's folder of images + captions.jsonl, report what loads, optionally draw it. */
+async function folderCommand(args: ParsedArgs, folder: string): Promise<void> {
+  const skipBad = args.flags['skip-bad'] === true;
+  const { set, skipped } = await loadFolderDataset(folder, { resolution: numberFlag(args, 'resolution', 32), skipBad });
+  console.log(`${folder}: ${set.size} examples at ${set.resolution}x${set.resolution}${skipBad ? `, ${skipped.length} bad skipped` : ''}`);
+  for (const bad of skipped.slice(0, 10)) console.log(`  skipped ${bad.file}${bad.line ? ` (line ${bad.line})` : ''}: ${bad.reason}`);
+  if (skipped.length > 10) console.log(`  ... and ${skipped.length - 10} more`);
+  const sheet = args.flags['sample-sheet'];
+  if (typeof sheet === 'string') {
+    const n = Math.min(set.size, 12);
+    const rng = new Rng(0);
+    const png = await renderImageSheet({
+      resolution: set.resolution,
+      title: `${folder}: first ${n} examples`,
+      rowLabels: [''],
+      columnLabels: Array.from({ length: n }, (_, i) => `${i + 1}`),
+      cells: [Array.from({ length: n }, (_, i) => set.pixels(i))],
+      footer: Array.from({ length: n }, (_, i) => `${i + 1}. ${set.id(i)}: ${set.caption(i, rng)}`),
+    });
+    writeOutput(sheet, png, args.flags['force'] === true);
+  }
+}
+
+async function dataCommand(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, DATA_FLAGS);
+  if (typeof args.flags['folder'] === 'string') return folderCommand(args, args.flags['folder']);
+  const force = args.flags['force'] === true;
+  const dataRoot = (args.flags['data-root'] as string | undefined) ?? 'data';
+  const override = dataOverride(args);
+  const dirExists = existsSync(resolve(emojiDataDir(dataRoot, (override['resolution'] as number | undefined) ?? 32), 'manifest.json'));
+  const { dir } =
+    force || !dirExists ? await buildEmojiT2I(override, { dataRoot, force, log }) : await ensureEmojiT2I(override, { dataRoot, log });
+  const data = EmojiT2I.open(dir, args.flags['verify'] === true);
+  printSummary(data);
+  const command = `npm run data -- ${argv.join(' ')}`.trim();
+  if (typeof args.flags['sample-sheet'] === 'string') writeOutput(args.flags['sample-sheet'], await renderEmojiSampleSheet(data), force);
+  if (typeof args.flags['card'] === 'string') writeOutput(args.flags['card'], renderEmojiDataCard(data.manifest, command), force);
+}
+
+/**
+ * The main job on the embedded default. At this stage of the kit: pick the compute
+ * backend, build Emoji-T2I when missing, summarise it, and draw one batch through the
+ * loader as a check that data reaches tensors.
+ */
+async function startCommand(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, { boolean: [], string: ['backend', 'data-root'] });
+  await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
+  const { dir } = await ensureEmojiT2I({}, { dataRoot: (args.flags['data-root'] as string | undefined) ?? 'data', log });
+  const data = EmojiT2I.open(dir, true);
+  printSummary(data);
+  const loader = new BatchLoader(data.view('curated'), { batchSize: 8, seed: 0 });
+  const batch = loader.batch(0, 0);
+  const mean = batch.images.mean().dataSync()[0] ?? NaN;
+  console.log(`first curated batch: shape [${batch.images.shape.join(',')}], mean pixel ${mean.toFixed(3)} (white is 1)`);
+  console.log(`  e.g. "${batch.captions[0]}"`);
+  batch.images.dispose();
+}
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string }> = {
+  data: {
+    run: dataCommand,
+    help: 'build Emoji-T2I (--force --resolution 64 --config FILE --data-root DIR --verify --sample-sheet PNG --card MD),\n' +
+      '                 or check your own folder (--folder DIR [--skip-bad] [--sample-sheet PNG])',
+  },
+  start: { run: startCommand, help: 'the main job on the default data (flags: --backend NAME --data-root DIR)' },
+};
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  const entry = command ? COMMANDS[command] : undefined;
+  if (!entry) {
+    const usage = Object.entries(COMMANDS)
+      .map(([name, c]) => `  selfdpo ${name.padEnd(6)} ${c.help}`)
+      .join('\n');
+    if (command && command !== 'help' && command !== '--help') throw new Error(`unknown command "${command}"\n${usage}`);
+    console.log(usage);
+    return;
+  }
+  await entry.run(rest);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  console.error(`selfdpo: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+});

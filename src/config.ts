@@ -1,0 +1,76 @@
+/**
+ * Typed configuration: every experiment is a plain object made from defaults plus a
+ * deep-partial override. Overrides are checked against the defaults' shape, so an unknown
+ * key or a wrong type is rejected with a message naming the full key path, before any
+ * work starts.
+ */
+
+/** A recursive partial of a config object. Arrays are replaced whole, never merged. */
+export type DeepPartial<T> = T extends readonly unknown[]
+  ? T
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+
+/** Thrown for an invalid config; `key` is the dotted path of the offending entry. */
+export class ConfigError extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+    readonly source = 'config',
+  ) {
+    super(`${source}: ${key}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function kindOf(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  if (v === null) return 'null';
+  return typeof v;
+}
+
+/**
+ * Merge `override` into `defaults`, checking every key and type against the defaults.
+ * `source` names where the override came from (a file path, "--set") for error messages.
+ */
+export function resolveConfig<T extends object>(
+  defaults: T,
+  override: unknown = {},
+  source = 'config',
+  prefix = '',
+): T {
+  if (!isPlainObject(override)) {
+    throw new ConfigError(prefix || '(root)', `expected an object, got ${kindOf(override)}`, source);
+  }
+  const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(override)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (!(key in out)) {
+      const known = Object.keys(out).join(', ');
+      throw new ConfigError(path, `unknown key (known keys here: ${known})`, source);
+    }
+    const base = out[key];
+    if (isPlainObject(base)) {
+      out[key] = resolveConfig(base, value, source, path);
+    } else if (kindOf(base) !== kindOf(value)) {
+      throw new ConfigError(path, `expected ${kindOf(base)}, got ${kindOf(value)} (${JSON.stringify(value)})`, source);
+    } else if (typeof value === 'number' && !Number.isFinite(value)) {
+      throw new ConfigError(path, `expected a finite number, got ${value}`, source);
+    } else {
+      out[key] = value;
+    }
+  }
+  return out as T;
+}
+
+/** Check that a number lies in [lo, hi]; names the key when it does not. */
+export function checkRange(key: string, value: number, lo: number, hi: number, source = 'config'): void {
+  if (!(value >= lo && value <= hi)) {
+    throw new ConfigError(key, `must be in [${lo}, ${hi}], got ${value}`, source);
+  }
+}

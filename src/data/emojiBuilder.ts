@@ -1,0 +1,241 @@
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic, replaceDirAtomic } from '../util/atomicWrite.js';
+import { mapOrdered } from '../util/mapOrdered.js';
+import { deriveSeed, Rng, stableHash32 } from '../util/rng.js';
+import { artworkLicense, matchArtwork, type Artwork } from './emojiArtwork.js';
+import { loadEmojiCatalog, type EmojiConcept } from './emojiCatalog.js';
+import { resolveEmojiDataConfig, type EmojiDataConfig } from './emojiConfig.js';
+import type {
+  ConceptSplit,
+  EmojiManifest,
+  ManifestConcept,
+  ManifestImage,
+  ManifestStyle,
+  ManifestWebItem,
+  WebCaptionMode,
+} from './emojiManifest.js';
+import { EMOJI_STYLES } from './emojiStyles.js';
+import { gaussianBlur, jpegRoundTrip, rasterizeOnWhite } from './rasterize.js';
+import { ShardWriter } from './shards.js';
+
+/** Where a build of a given resolution lives under the data root. */
+export function emojiDataDir(dataRoot: string, resolution: number): string {
+  return resolve(dataRoot, 'emoji-t2i', `r${resolution}`);
+}
+
+/** The concept split: a stable hash of the key, so adding concepts never moves old ones. */
+export function conceptSplit(key: string, config: Pick<EmojiDataConfig, 'splitSalt' | 'unseenFraction'>): ConceptSplit {
+  return stableHash32(`${config.splitSalt}|${key}`) % 10000 < config.unseenFraction * 10000 ? 'unseen' : 'seen';
+}
+
+export interface BuildOptions {
+  /** Root folder that holds `emoji-t2i/` (default `data`). */
+  dataRoot?: string;
+  /** Replace an existing build. */
+  force?: boolean;
+  /** Called now and then with a one-line progress message. */
+  log?: (message: string) => void;
+}
+
+/**
+ * Build Emoji-T2I: match every style's artwork to CLDR concepts, keep the concepts drawn
+ * by enough generator and judge styles, rasterise each drawing on white, write the shards,
+ * then derive the web set (PROTOCOL.md). The build happens in a temp folder that is
+ * renamed into place only when complete, so a crash never leaves a half-written dataset.
+ * Everything is ordered and seeded, so two builds give identical bytes.
+ */
+export async function buildEmojiT2I(configOverride: unknown = {}, opts: BuildOptions = {}): Promise<{ dir: string; manifest: EmojiManifest }> {
+  const config = resolveEmojiDataConfig(configOverride);
+  const log = opts.log ?? (() => undefined);
+  const target = emojiDataDir(opts.dataRoot ?? 'data', config.resolution);
+  if (existsSync(target) && !opts.force) {
+    throw new Error(`${target} already exists; pass --force to rebuild it`);
+  }
+  const started = Date.now();
+  const catalog = loadEmojiCatalog();
+  const artwork = EMOJI_STYLES.map((style) => ({ style, byConcept: matchArtwork(style, catalog) }));
+
+  let kept = catalog.concepts.filter((c) => {
+    const drawnBy = (role: string): number => artwork.filter((a) => a.style.role === role && a.byConcept.has(c.key)).length;
+    return drawnBy('generator') >= config.minGeneratorStyles && drawnBy('judge') >= config.minJudgeStyles;
+  });
+  if (config.maxConcepts > 0 && kept.length > config.maxConcepts) {
+    const rank = (key: string): number => stableHash32(`subset|${key}`);
+    const chosen = new Set([...kept].sort((a, b) => rank(a.key) - rank(b.key)).slice(0, config.maxConcepts).map((c) => c.key));
+    kept = kept.filter((c) => chosen.has(c.key));
+  }
+  const concepts: ManifestConcept[] = kept.map((c) => toManifestConcept(c, conceptSplit(c.key, config)));
+  const splitOf = new Map(concepts.map((c) => [c.key, c.split]));
+  log(`emoji-t2i: ${catalog.concepts.length} CLDR concepts, ${concepts.length} drawn by >=${config.minGeneratorStyles} generator and >=${config.minJudgeStyles} judge styles`);
+
+  const tmp = `${target}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  try {
+    const bytesPerImage = config.resolution * config.resolution * 3;
+    const writer = new ShardWriter(tmp, 'images', config.shardSize, bytesPerImage);
+    const images: ManifestImage[] = [];
+    const pixelsOf: Uint8Array[] = [];
+    const styles: ManifestStyle[] = [];
+    for (const { style, byConcept } of artwork) {
+      const jobs: Array<{ concept: EmojiConcept; art: Artwork }> = [];
+      for (const concept of kept) {
+        const art = byConcept.get(concept.key);
+        if (art) jobs.push({ concept, art });
+      }
+      const rendered = await mapOrdered(jobs, 8, async ({ art }) => {
+        try {
+          return await rasterizeOnWhite(art.bytes(), config.resolution, style.format === 'iconify');
+        } catch (err) {
+          throw new Error(`${style.packageName}: ${art.source}: cannot rasterise: ${(err as Error).message}`);
+        }
+      });
+      let blank = 0;
+      jobs.forEach(({ concept, art }, i) => {
+        const pixels = rendered[i] as Uint8Array;
+        if (isBlank(pixels)) {
+          blank++;
+          return;
+        }
+        const split = splitOf.get(concept.key) ?? 'seen';
+        images.push({
+          id: `${style.name}/${concept.key}`,
+          concept: concept.key,
+          style: style.name,
+          role: style.role,
+          split,
+          fold: stableHash32(`fold|${concept.key}|${style.name}`) % 10,
+          source: art.source,
+          ...writer.add(pixels),
+        });
+        pixelsOf.push(pixels);
+      });
+      styles.push({ name: style.name, role: style.role, styleWords: style.styleWords, ...artworkLicense(style), images: jobs.length - blank });
+      log(
+        `emoji-t2i: ${style.name.padEnd(12)} ${String(jobs.length - blank).padStart(5)} images${blank ? `, ${blank} blank dropped` : ''} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      );
+    }
+    const shards = writer.finish();
+
+    const webWriter = new ShardWriter(tmp, 'web', config.shardSize, bytesPerImage);
+    const web = await buildWebSet(config, images, pixelsOf, concepts, webWriter);
+    const webShards = webWriter.finish();
+    log(`emoji-t2i: web set ${web.length} images (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+
+    const manifest: EmojiManifest = {
+      format: 'emoji-t2i/1',
+      resolution: config.resolution,
+      config,
+      styles,
+      concepts,
+      images,
+      web,
+      shards,
+      webShards,
+    };
+    writeFileAtomic(join(tmp, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
+    replaceDirAtomic(tmp, target, opts.force ?? false);
+    return { dir: target, manifest };
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/**
+ * A drawing that leaves (almost) nothing on white: a white glyph meant for a coloured
+ * keycap, say, matched by name. Fewer than 1/64 of the pixels differ from white.
+ */
+function isBlank(rgb: Uint8Array): boolean {
+  const pixels = rgb.length / 3;
+  let inked = 0;
+  for (let p = 0; p < pixels; p++) {
+    if (Math.min(rgb[p * 3] as number, rgb[p * 3 + 1] as number, rgb[p * 3 + 2] as number) < 245) inked++;
+  }
+  return inked < pixels / 64;
+}
+
+function toManifestConcept(c: EmojiConcept, split: ConceptSplit): ManifestConcept {
+  return {
+    key: c.key,
+    codepoint: c.codepoint,
+    emoji: c.emoji,
+    name: c.name,
+    group: c.group,
+    subgroup: c.subgroup,
+    keywords: c.keywords,
+    split,
+  };
+}
+
+/**
+ * The web set: every generator-style image of a seen concept, with noise drawn per image
+ * from a stream seeded by the image id (so the draw of one image never depends on others).
+ */
+async function buildWebSet(
+  config: EmojiDataConfig,
+  images: readonly ManifestImage[],
+  pixelsOf: readonly Uint8Array[],
+  concepts: readonly ManifestConcept[],
+  writer: ShardWriter,
+): Promise<ManifestWebItem[]> {
+  const seenKeys = concepts.filter((c) => c.split === 'seen').map((c) => c.key);
+  const w = config.web;
+  const sources = images.map((img, i) => ({ img, i })).filter(({ img }) => img.role === 'generator' && img.split === 'seen');
+  const drawn = sources.map(({ img, i }) => {
+    const rng = new Rng(deriveSeed(config.seed, 'web', img.id));
+    const u = rng.next();
+    // A wrong caption needs another seen concept to come from.
+    const wrongRate = seenKeys.length > 1 ? w.wrongCaption : 0;
+    const captionMode: WebCaptionMode = u < wrongRate ? 'wrong' : u < w.wrongCaption + w.looseCaption ? 'loose' : 'exact';
+    let captionConcept = img.concept;
+    if (captionMode === 'wrong') {
+      while (captionConcept === img.concept) captionConcept = rng.pick(seenKeys);
+    }
+    const jpegQuality = rng.next() < w.jpeg ? w.jpegQualityMin + rng.int(w.jpegQualityMax - w.jpegQualityMin + 1) : null;
+    const blurSigma = rng.next() < w.blur ? w.blurSigma : null;
+    return { i, captionMode, captionConcept, jpegQuality, blurSigma };
+  });
+  const noisy = await mapOrdered(drawn, 8, async (d) => {
+    let px = pixelsOf[d.i] as Uint8Array;
+    if (d.blurSigma !== null) px = await gaussianBlur(px, config.resolution, d.blurSigma);
+    if (d.jpegQuality !== null) px = await jpegRoundTrip(px, config.resolution, d.jpegQuality);
+    return px;
+  });
+  return drawn.map((d, k) => ({
+    image: d.i,
+    ...writer.add(noisy[k] as Uint8Array),
+    captionMode: d.captionMode,
+    captionConcept: d.captionConcept,
+    jpegQuality: d.jpegQuality,
+    blurSigma: d.blurSigma,
+  }));
+}
+
+/** Read a build's manifest, with an error that says how to make one. */
+export function readEmojiManifest(dir: string): EmojiManifest {
+  const path = join(dir, 'manifest.json');
+  if (!existsSync(path)) throw new Error(`${path} not found; build the dataset with \`npm run data\``);
+  const manifest = JSON.parse(readFileSync(path, 'utf8')) as EmojiManifest;
+  if (manifest.format !== 'emoji-t2i/1') throw new Error(`${path}: unknown format "${String(manifest.format)}"`);
+  return manifest;
+}
+
+/**
+ * The build for `config`, made first when missing (commands call this so that data is
+ * never a manual step). A build made with other settings is an error, not a silent reuse.
+ */
+export async function ensureEmojiT2I(configOverride: unknown = {}, opts: BuildOptions = {}): Promise<{ dir: string; manifest: EmojiManifest }> {
+  const config = resolveEmojiDataConfig(configOverride);
+  const dir = emojiDataDir(opts.dataRoot ?? 'data', config.resolution);
+  if (existsSync(join(dir, 'manifest.json')) && !opts.force) {
+    const manifest = readEmojiManifest(dir);
+    if (JSON.stringify(manifest.config) !== JSON.stringify(config)) {
+      throw new Error(`${dir} was built with other settings than requested; rebuild with \`npm run data -- --force\``);
+    }
+    return { dir, manifest };
+  }
+  (opts.log ?? (() => undefined))(`emoji-t2i: no build at ${dir}; building it now`);
+  return buildEmojiT2I(config, opts);
+}

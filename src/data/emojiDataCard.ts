@@ -1,0 +1,97 @@
+import type { EmojiManifest } from './emojiManifest.js';
+
+/** Counts that summarise a build: printed by the CLI and written into the data card. */
+export function summarizeEmojiManifest(m: EmojiManifest): Record<string, number> {
+  const count = <T>(items: readonly T[], pred: (x: T) => boolean): number => items.filter(pred).length;
+  return {
+    concepts: m.concepts.length,
+    seenConcepts: count(m.concepts, (c) => c.split === 'seen'),
+    unseenConcepts: count(m.concepts, (c) => c.split === 'unseen'),
+    generatorImages: count(m.images, (i) => i.role === 'generator'),
+    judgeImages: count(m.images, (i) => i.role === 'judge'),
+    curatedImages: count(m.images, (i) => i.role === 'generator' && i.split === 'seen'),
+    unseenGeneratorImages: count(m.images, (i) => i.role === 'generator' && i.split === 'unseen'),
+    webImages: m.web.length,
+    webLooseCaptions: count(m.web, (w) => w.captionMode === 'loose'),
+    webWrongCaptions: count(m.web, (w) => w.captionMode === 'wrong'),
+    webJpeg: count(m.web, (w) => w.jpegQuality !== null),
+    webBlur: count(m.web, (w) => w.blurSigma !== null),
+  };
+}
+
+/**
+ * The data card: what Emoji-T2I holds, where every drawing comes from and under which
+ * licence, and how it was split and corrupted. Generated from a build's manifest so that
+ * it cannot drift from the data.
+ */
+export function renderEmojiDataCard(m: EmojiManifest, command: string): string {
+  const s = summarizeEmojiManifest(m);
+  const w = m.config.web;
+  const pct = (x: number): string => `${Math.round(x * 100)}%`;
+  const styleRows = m.styles.map(
+    (st) =>
+      `| ${st.name} | ${st.role} | \`${st.packageName}\`@${st.version} | ${st.license}${st.licenseNote ? ` (note: ${st.licenseNote})` : ''} | ${st.author}${st.url ? ` (${st.url})` : ''} | ${st.images} |`,
+  );
+  return `# Data card: Emoji-T2I
+
+Real, human-drawn, openly licensed emoji, rasterised to ${m.resolution}x${m.resolution} RGB on white, with
+captions built from Unicode CLDR names, groups, subgroups and keywords. It is the small world in which
+selfdpo-lab reruns the Self-DPO protocol (see PROTOCOL.md of the project).
+
+Made by \`${command}\` (the shards are rebuilt on demand and not committed; this card is).
+
+## Contents
+
+| | count |
+| --- | ---: |
+| concepts (CLDR emoji, no skin-tone variants, no components) | ${s.concepts} |
+| seen concepts (the generator trains on them) | ${s.seenConcepts} |
+| unseen concepts (held out from the generator, stable hash, ${pct(m.config.unseenFraction)}) | ${s.unseenConcepts} |
+| generator-style images | ${s.generatorImages} |
+| judge-style images (never shown to the generator) | ${s.judgeImages} |
+| curated set: clean generator-style images of seen concepts | ${s.curatedImages} |
+| web set: the same images with web-like noise | ${s.webImages} |
+
+A concept is kept when at least ${m.config.minGeneratorStyles} generator styles and ${m.config.minJudgeStyles} judge style draw it.
+Drawings are matched across sets by codepoint sequence (variation selectors ignored); sets that name
+their icons instead are matched by name against CLDR names and emojibase shortcodes.
+
+## Artwork: every style, its source and licence
+
+| style | role | package | artwork licence | author | images |
+| --- | --- | --- | --- | --- | ---: |
+${styleRows.join('\n')}
+
+Attribution: the drawings are the work of the authors above and are redistributed here only in
+rasterised, resized form (${m.resolution}x${m.resolution}, transparent areas made white). Changes made:
+rasterised, scaled down, flattened onto white; in the web set also JPEG-compressed or blurred.
+Share-alike sets (CC BY-SA 4.0) keep that licence in any derived dataset.
+
+## Text
+
+| source | licence | used for |
+| --- | --- | --- |
+| \`emojibase-data\` (Unicode CLDR annotations) | MIT (data from Unicode CLDR, Unicode License v3) | names, groups, subgroups, keywords, shortcodes for matching |
+| \`emojilib\` | MIT | extra keywords |
+
+Captions read \`<name>, <subgroup>, <group>, <k1>, <k2>, <k3>\`; the three keywords are drawn afresh
+each epoch. Keywords with digits, emoticons, two-letter codes and slang are dropped. Generator-style
+captions may end with the style's words ("twemoji style") on request; judge styles never carry one.
+
+## Web set noise (seed ${m.config.seed})
+
+| noise | rate | images |
+| --- | ---: | ---: |
+| loose caption (keywords only) | ${pct(w.looseCaption)} | ${s.webLooseCaptions} |
+| wrong caption (another seen concept's) | ${pct(w.wrongCaption)} | ${s.webWrongCaptions} |
+| JPEG, quality ${w.jpegQualityMin}-${w.jpegQualityMax} | ${pct(w.jpeg)} | ${s.webJpeg} |
+| Gaussian blur, sigma ${w.blurSigma} px | ${pct(w.blur)} | ${s.webBlur} |
+
+## Known limits
+
+- Three generator styles come from one family (Microsoft Fluent: flat, color, 3D) and look alike at 32x32.
+- Noto and the Fluent sets draw no country flags, so flags have fewer generator designs than other concepts.
+- Name matching for judge sets without codepoints (EmojiOne, FxEmoji, Streamline) misses icons whose
+  names follow no CLDR name or shortcode; those icons are left out, never guessed.
+`;
+}

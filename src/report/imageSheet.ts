@@ -1,0 +1,86 @@
+import sharp from 'sharp';
+
+/** A labelled grid of RGB images: rows and columns with text beside them. */
+export interface ImageSheet {
+  /** Image side in pixels (all cells share it). */
+  readonly resolution: number;
+  /** Cell images by [row][column]; null leaves the cell blank. */
+  readonly cells: ReadonlyArray<ReadonlyArray<Uint8Array | null>>;
+  readonly rowLabels: readonly string[];
+  readonly columnLabels: readonly string[];
+  /** Lines of text under the grid (for example the full captions). */
+  readonly footer?: readonly string[];
+  readonly title?: string;
+  /** Nearest-neighbour magnification of each image (pixels stay visible as pixels). */
+  readonly scale?: number;
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
+}
+
+/** Split text into lines of at most `width` characters at spaces. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+/** Render a sheet to PNG bytes (text through SVG, so fonts come from fontconfig). */
+export async function renderImageSheet(sheet: ImageSheet): Promise<Buffer> {
+  const scale = sheet.scale ?? 3;
+  const cell = sheet.resolution * scale;
+  const gap = 6;
+  const font = 12;
+  const labelWidth = 150;
+  const headerLines = sheet.columnLabels.map((l) => wrap(l, Math.max(8, Math.floor(cell / (font * 0.6)))).slice(0, 3));
+  const titleHeight = sheet.title ? font * 2 : 0;
+  const headerHeight = titleHeight + 3 * (font + 2) + gap;
+  const nCols = sheet.columnLabels.length;
+  const nRows = sheet.rowLabels.length;
+  const gridWidth = labelWidth + nCols * (cell + gap);
+  const footer = sheet.footer ?? [];
+  const width = Math.max(gridWidth, ...footer.map((l) => Math.ceil(l.length * font * 0.6) + 2 * gap));
+  const height = headerHeight + nRows * (cell + gap) + gap + footer.length * (font + 4) + gap;
+
+  const text: string[] = [];
+  if (sheet.title) text.push(`<text x="${gap}" y="${font + 4}" font-size="${font + 2}" font-weight="bold">${escapeXml(sheet.title)}</text>`);
+  headerLines.forEach((lines, c) => {
+    lines.forEach((l, k) => {
+      const x = labelWidth + c * (cell + gap) + cell / 2;
+      text.push(`<text x="${x}" y="${titleHeight + (k + 1) * (font + 2)}" font-size="${font}" text-anchor="middle">${escapeXml(l)}</text>`);
+    });
+  });
+  sheet.rowLabels.forEach((l, r) => {
+    const y = headerHeight + r * (cell + gap) + cell / 2 + font / 2;
+    text.push(`<text x="${gap}" y="${y}" font-size="${font}">${escapeXml(l)}</text>`);
+  });
+  footer.forEach((l, k) => {
+    const y = headerHeight + nRows * (cell + gap) + gap + (k + 1) * (font + 4);
+    text.push(`<text x="${gap}" y="${y}" font-size="${font}">${escapeXml(l)}</text>`);
+  });
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="#ffffff"/><g font-family="DejaVu Sans, sans-serif" fill="#222">${text.join('')}</g></svg>`;
+
+  const composites: sharp.OverlayOptions[] = [];
+  for (let r = 0; r < nRows; r++) {
+    for (let c = 0; c < nCols; c++) {
+      const px = sheet.cells[r]?.[c];
+      if (!px) continue;
+      const input = await sharp(px, { raw: { width: sheet.resolution, height: sheet.resolution, channels: 3 } })
+        .resize(cell, cell, { kernel: 'nearest' })
+        .png()
+        .toBuffer();
+      composites.push({ input, left: labelWidth + c * (cell + gap), top: headerHeight + r * (cell + gap) });
+    }
+  }
+  return sharp(Buffer.from(svg)).composite(composites).png().toBuffer();
+}

@@ -1,0 +1,25 @@
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * Write a file so that readers see either the old content or the whole new content,
+ * never a half-written file: write a sibling temp file, then rename over the target
+ * (rename is atomic within one file system).
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Move a finished temp directory into place, replacing an older one only when asked. */
+export function replaceDirAtomic(tmpDir: string, target: string, force: boolean): void {
+  if (force) rmSync(target, { recursive: true, force: true });
+  renameSync(tmpDir, target);
+}

@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { BACKEND_ENV_VAR, backendFromEnvAndArgs, initBackend, parseBackendName } from '../src/backend.js';
+
+test('backendFromEnvAndArgs: flag beats env, env beats nothing', () => {
+  assert.equal(backendFromEnvAndArgs(['train', '--backend', 'cpu'], { [BACKEND_ENV_VAR]: 'wasm' }), 'cpu');
+  assert.equal(backendFromEnvAndArgs(['--backend=wasm'], { [BACKEND_ENV_VAR]: 'cpu' }), 'wasm');
+  assert.equal(backendFromEnvAndArgs(['train'], { [BACKEND_ENV_VAR]: 'wasm' }), 'wasm');
+  assert.equal(backendFromEnvAndArgs(['train'], {}), undefined);
+  assert.equal(backendFromEnvAndArgs(['--backend', 'auto'], { [BACKEND_ENV_VAR]: 'cpu' }), undefined);
+  assert.equal(backendFromEnvAndArgs([], { [BACKEND_ENV_VAR]: 'TensorFlow-GPU' }), 'tensorflow-gpu');
+});
+
+test('backendFromEnvAndArgs: an unknown name throws an error that names it', () => {
+  assert.throws(() => backendFromEnvAndArgs(['--backend', 'webgpu'], {}), /unknown backend 'webgpu' \(from --backend\)/);
+  assert.throws(() => backendFromEnvAndArgs([], { [BACKEND_ENV_VAR]: 'cuda' }), /unknown backend 'cuda' \(from SELFDPO_BACKEND\)/);
+  // Even when the env is valid, a bad flag is an error rather than silently ignored.
+  assert.throws(() => backendFromEnvAndArgs(['--backend=gpu'], { [BACKEND_ENV_VAR]: 'cpu' }), /'gpu'/);
+  assert.throws(() => backendFromEnvAndArgs(['--backend'], {}), /--backend needs a value/);
+  assert.throws(() => parseBackendName('tfjs'), /tensorflow-gpu, tensorflow, wasm, cpu/);
+});
+
+test('initBackend({backend: "cpu"}) gives cpu, and repeating it is a no-op', async () => {
+  const a = await initBackend({ backend: 'cpu', quiet: true });
+  assert.equal(a.name, 'cpu');
+  assert.equal(tf.getBackend(), 'cpu');
+  const b = await initBackend({ quiet: true });
+  assert.equal(b, a, 'a call without a request keeps the current choice');
+});
+
+test('initBackend({backend: "wasm"}) gives wasm with our conv gradient kernels', async () => {
+  const c = await initBackend({ backend: 'wasm', quiet: true });
+  assert.equal(c.name, 'wasm');
+  assert.equal(tf.getBackend(), 'wasm');
+  assert.match(c.detail, /simd, \d+ threads?/);
+  assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm') !== undefined);
+  // Someone switching tfjs behind our back is repaired by the next call.
+  await tf.setBackend('cpu');
+  const again = await initBackend({ quiet: true });
+  assert.equal(again, c);
+  assert.equal(tf.getBackend(), 'wasm');
+});
+
+for (const name of ['tensorflow', 'tensorflow-gpu'] as const) {
+  test(`requesting '${name}' where its native package is absent throws a clear error`, async (t) => {
+    let err: unknown;
+    try {
+      await initBackend({ backend: name, quiet: true });
+    } catch (e) {
+      err = e;
+    }
+    if (err === undefined) {
+      t.skip(`${name} loaded on this machine, so the "absent" error cannot be checked here`);
+      await initBackend({ backend: 'cpu', quiet: true });
+      return;
+    }
+    assert.ok(err instanceof Error);
+    assert.match(err.message, new RegExp(`backend '${name}' was requested but cannot be used`));
+    assert.match(err.message, name === 'tensorflow' ? /tfjs-node-native/ : /@tensorflow\/tfjs-node-gpu/);
+    // A failed explicit request does not fall back silently, and leaves tfjs usable.
+    const c = await initBackend({ backend: 'cpu', quiet: true });
+    assert.equal(c.name, 'cpu');
+  });
+}
