@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { backendFromEnvAndArgs, initBackend } from './backend.js';
 import { BatchLoader } from './data/batchLoader.js';
 import { buildEmojiT2I, emojiDataDir, ensureEmojiT2I } from './data/emojiBuilder.js';
+import { resolveEmojiDataConfig, type EmojiDataConfig } from './data/emojiConfig.js';
 import { renderEmojiDataCard, summarizeEmojiManifest } from './data/emojiDataCard.js';
 import { EmojiT2I } from './data/emojiDataset.js';
 import { renderEmojiSampleSheet } from './data/emojiSampleSheet.js';
@@ -15,8 +16,11 @@ import { writeFileAtomic } from './util/atomicWrite.js';
 
 const log = (message: string): void => console.error(message);
 
-/** The data config override from --config FILE (JSON) and --resolution. */
-function dataOverride(args: ParsedArgs): Record<string, unknown> {
+/**
+ * The data config from --config FILE (JSON) and --resolution, validated here so that an
+ * error names the file it came from.
+ */
+function dataOverride(args: ParsedArgs): EmojiDataConfig {
   let override: Record<string, unknown> = {};
   const file = args.flags['config'];
   if (typeof file === 'string') {
@@ -33,7 +37,7 @@ function dataOverride(args: ParsedArgs): Record<string, unknown> {
     }
   }
   if (args.flags['resolution'] !== undefined) override = { ...override, resolution: numberFlag(args, 'resolution', 32) };
-  return override;
+  return resolveEmojiDataConfig(override, typeof file === 'string' ? file : 'flags');
 }
 
 /** Refuse to replace a file without --force (results are never overwritten silently). */
@@ -84,7 +88,7 @@ async function dataCommand(argv: string[]): Promise<void> {
   const force = args.flags['force'] === true;
   const dataRoot = (args.flags['data-root'] as string | undefined) ?? 'data';
   const override = dataOverride(args);
-  const dirExists = existsSync(resolve(emojiDataDir(dataRoot, (override['resolution'] as number | undefined) ?? 32), 'manifest.json'));
+  const dirExists = existsSync(resolve(emojiDataDir(dataRoot, override.resolution), 'manifest.json'));
   const { dir } =
     force || !dirExists ? await buildEmojiT2I(override, { dataRoot, force, log }) : await ensureEmojiT2I(override, { dataRoot, log });
   const data = EmojiT2I.open(dir, args.flags['verify'] === true);
@@ -100,9 +104,9 @@ async function dataCommand(argv: string[]): Promise<void> {
  * loader as a check that data reaches tensors.
  */
 async function startCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { boolean: [], string: ['backend', 'data-root'] });
+  const args = parseArgs(argv, { boolean: [], string: ['backend', 'data-root', 'config'] });
   await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
-  const { dir } = await ensureEmojiT2I({}, { dataRoot: (args.flags['data-root'] as string | undefined) ?? 'data', log });
+  const { dir } = await ensureEmojiT2I(dataOverride(args), { dataRoot: (args.flags['data-root'] as string | undefined) ?? 'data', log });
   const data = EmojiT2I.open(dir, true);
   printSummary(data);
   const loader = new BatchLoader(data.view('curated'), { batchSize: 8, seed: 0 });
@@ -119,7 +123,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
     help: 'build Emoji-T2I (--force --resolution 64 --config FILE --data-root DIR --verify --sample-sheet PNG --card MD),\n' +
       '                 or check your own folder (--folder DIR [--skip-bad] [--sample-sheet PNG])',
   },
-  start: { run: startCommand, help: 'the main job on the default data (flags: --backend NAME --data-root DIR)' },
+  start: { run: startCommand, help: 'the main job on the default data (--backend NAME --data-root DIR --config FILE)' },
 };
 
 async function main(argv: string[]): Promise<void> {

@@ -75,7 +75,7 @@ export function artworkLicense(style: EmojiStyle): ArtworkLicense {
       url: info.author?.url ?? info.license?.url ?? '',
     };
   }
-  const author = typeof pkg.author === 'string' ? pkg.author : (pkg.author?.name ?? '');
+  const author = style.artworkAuthor ?? (typeof pkg.author === 'string' ? pkg.author : (pkg.author?.name ?? ''));
   return {
     packageName: style.packageName,
     version: pkg.version,

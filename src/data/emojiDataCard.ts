@@ -62,10 +62,11 @@ their icons instead are matched by name against CLDR names and emojibase shortco
 | --- | --- | --- | --- | --- | ---: |
 ${styleRows.join('\n')}
 
-Attribution: the drawings are the work of the authors above and are redistributed here only in
-rasterised, resized form (${m.resolution}x${m.resolution}, transparent areas made white). Changes made:
-rasterised, scaled down, flattened onto white; in the web set also JPEG-compressed or blurred.
-Share-alike sets (CC BY-SA 4.0) keep that licence in any derived dataset.
+Attribution: the drawings are the work of the authors above. The kit renders them from the npm
+packages on the user's machine and shows them (as in \`results/data/sample.png\`) only in
+rasterised, resized form. Changes made: rasterised, scaled down to ${m.resolution}x${m.resolution},
+transparent areas flattened onto white; in the web set also JPEG-compressed or blurred.
+Share-alike sets (CC BY-SA 4.0) keep that licence in any derived dataset or figure.
 
 ## Text
 

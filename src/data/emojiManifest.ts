@@ -1,4 +1,5 @@
 import type { CaptionFields } from './captions.js';
+import type { ArtworkLicense } from './emojiArtwork.js';
 import type { EmojiDataConfig } from './emojiConfig.js';
 import type { StyleRole } from './emojiStyles.js';
 
@@ -8,16 +9,11 @@ export type ConceptSplit = 'seen' | 'unseen';
 /** How a web-set caption was written: exact, keywords only, or another concept's. */
 export type WebCaptionMode = 'exact' | 'loose' | 'wrong';
 
-export interface ManifestStyle {
+/** A style as built: its provenance and how many images it gave. */
+export interface ManifestStyle extends ArtworkLicense {
   readonly name: string;
   readonly role: StyleRole;
   readonly styleWords: string;
-  readonly packageName: string;
-  readonly version: string;
-  readonly license: string;
-  readonly licenseNote: string;
-  readonly author: string;
-  readonly url: string;
   readonly images: number;
 }
 

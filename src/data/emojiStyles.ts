@@ -28,6 +28,8 @@ export interface EmojiStyle {
    * the licence of the code that ships the drawings), with the reason.
    */
   readonly artworkLicense?: { readonly spdx: string; readonly note: string };
+  /** The artists, where the package is a repackaging by someone else. */
+  readonly artworkAuthor?: string;
 }
 
 /** Every style, in the fixed order the builder renders them (part of the byte-identity). */
@@ -36,7 +38,15 @@ export const EMOJI_STYLES: readonly EmojiStyle[] = [
   { name: 'noto', role: 'generator', packageName: '@iconify-json/noto', format: 'iconify', styleWords: 'noto style' },
   { name: 'fluent-flat', role: 'generator', packageName: '@iconify-json/fluent-emoji-flat', format: 'iconify', styleWords: 'fluent flat style' },
   { name: 'fluent-color', role: 'generator', packageName: '@iconify-json/fluent-emoji', format: 'iconify', styleWords: 'fluent color style' },
-  { name: 'fluent-3d', role: 'generator', packageName: '@lobehub/fluent-emoji-3d', format: 'raster-dir', subdir: 'assets', styleWords: 'fluent 3d style' },
+  {
+    name: 'fluent-3d',
+    role: 'generator',
+    packageName: '@lobehub/fluent-emoji-3d',
+    format: 'raster-dir',
+    subdir: 'assets',
+    styleWords: 'fluent 3d style',
+    artworkAuthor: 'Microsoft Corporation (Fluent Emoji 3D), packaged by LobeHub',
+  },
   { name: 'openmoji', role: 'judge', packageName: '@iconify-json/openmoji', format: 'iconify', styleWords: '' },
   { name: 'emojione', role: 'judge', packageName: '@iconify-json/emojione', format: 'iconify', styleWords: '' },
   { name: 'noto-v1', role: 'judge', packageName: '@iconify-json/noto-v1', format: 'iconify', styleWords: '' },

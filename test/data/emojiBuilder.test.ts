@@ -162,3 +162,13 @@ test('the full default build meets the dataset targets and is byte-identical acr
   const b = await buildEmojiT2I({}, { dataRoot: rootB });
   assert.deepEqual(dirDigest(b.dir), dirDigest(a.dir));
 });
+
+test('64x64 builds on request into its own folder', async () => {
+  const root = tempRoot();
+  const { dir, manifest } = await buildEmojiT2I({ resolution: 64, maxConcepts: 4 }, { dataRoot: root });
+  assert.equal(dir, emojiDataDir(root, 64));
+  assert.equal(manifest.resolution, 64);
+  const data = EmojiT2I.open(dir, true);
+  assert.equal(data.view('judge').pixels(0).length, 64 * 64 * 3);
+  assert.equal(readFileSync(join(dir, 'images-000.bin')).length, manifest.shards[0]!.count * 64 * 64 * 3);
+});

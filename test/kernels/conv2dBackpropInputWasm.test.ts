@@ -2,10 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { builtinConv2dBackpropInputWasm, registerWasmKernels } from '../../src/kernels/index.js';
+import { relErr, size, TOL, values, type Pad, type Shape4 } from './convTestUtil.js';
 
-type ExplicitPadding = [[number, number], [number, number], [number, number], [number, number]];
-type Pad = 'same' | 'valid' | number | ExplicitPadding;
-type Shape4 = [number, number, number, number];
 
 interface Case {
   family: 'same' | 'valid' | 'explicit';
@@ -16,35 +14,6 @@ interface Case {
   pad: Pad;
 }
 
-const TOL = 1e-4;
-
-/** Deterministic values in [-1, 1) (an LCG; no dependency on src/util). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2147483648 - 1;
-  }
-  return out;
-}
-
-/** max |a-b| / max |b|. */
-function relErr(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num = Math.max(num, Math.abs((a[i] as number) - (b[i] as number)));
-    den = Math.max(den, Math.abs(b[i] as number));
-  }
-  assert.ok(den > 0, 'reference gradient is all zero: the case tests nothing');
-  return num / den;
-}
-
-function size(shape: number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
 
 function filterShape(c: Case): Shape4 {
   return [c.kernel[0], c.kernel[1], c.x[3], c.outChannels];

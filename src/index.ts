@@ -1,0 +1,11 @@
+/**
+ * selfdpo-lab's core, as notebooks import it (from the compiled `dist/index.js`):
+ * `const lab = require('../dist/index.js')`.
+ */
+export * from './backend.js';
+export * from './config.js';
+export * from './data/index.js';
+export * from './kernels/index.js';
+export * from './report/index.js';
+export * from './text/index.js';
+export * from './util/index.js';

@@ -1,0 +1,5 @@
+export * from './args.js';
+export * from './atomicWrite.js';
+export * from './mapOrdered.js';
+export * from './rng.js';
+export * from './sha256.js';
