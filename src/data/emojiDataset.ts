@@ -69,12 +69,12 @@ export class EmojiT2I {
         size: web.length,
         pixels: (i) => this.webPixels(i),
         caption: (i, rng) => {
-          const item = web[i]!;
-          const source = this.manifest.images[item.image]!;
+          const item = web[i];
+          const source = this.manifest.images[item.image];
           const mode: CaptionMode = item.captionMode === 'loose' ? 'loose' : 'full';
-          return buildCaption(this.conceptByKey.get(item.captionConcept)!, rng, mode, styleWords.get(source.style));
+          return buildCaption(this.conceptByKey.get(item.captionConcept) as ManifestConcept, rng, mode, styleWords.get(source.style));
         },
-        id: (i) => `web/${this.manifest.images[web[i]!.image]!.id}`,
+        id: (i) => `web/${this.manifest.images[web[i].image].id}`,
       };
     }
     const keep = (img: ManifestImage): boolean =>
@@ -83,12 +83,12 @@ export class EmojiT2I {
     return {
       resolution: this.resolution,
       size: indices.length,
-      pixels: (k) => this.imagePixels(indices[k]!),
+      pixels: (k) => this.imagePixels(indices[k]),
       caption: (k, rng) => {
-        const img = this.manifest.images[indices[k]!]!;
-        return buildCaption(this.conceptByKey.get(img.concept)!, rng, 'full', styleWords.get(img.style));
+        const img = this.manifest.images[indices[k]];
+        return buildCaption(this.conceptByKey.get(img.concept) as ManifestConcept, rng, 'full', styleWords.get(img.style));
       },
-      id: (k) => this.manifest.images[indices[k]!]!.id,
+      id: (k) => this.manifest.images[indices[k]].id,
     };
   }
 
@@ -100,7 +100,7 @@ export class EmojiT2I {
   }
 
   private slice(shards: Uint8Array[], shard: number, index: number): Uint8Array {
-    const bytes = shards[shard]!;
+    const bytes = shards[shard];
     return bytes.subarray(index * this.bytesPerImage, (index + 1) * this.bytesPerImage);
   }
 }

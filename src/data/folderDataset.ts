@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { DatasetError, type BadItem, type DatasetErrorWhere } from './datasetError.js';
 import type { ImageTextSet } from './imageTextSet.js';
+import { mapOrdered } from '../util/mapOrdered.js';
 
 /** Options of `loadFolderDataset`. */
 export interface FolderDatasetOptions {
@@ -80,11 +81,10 @@ export async function loadFolderDataset(
   let done = 0;
   let stop = false;
   opts.onProgress?.(0, total);
-  await forEachBounded(total, DECODE_CONCURRENCY, async (i) => {
+  await mapOrdered(entries, DECODE_CONCURRENCY, async (entry, i) => {
     // Without skipBad, stop taking new work at the first failure. Every entry before a
     // failing one was taken before it, so the lowest failing line is always found.
     if (stop) return;
-    const entry = entries[i] as Entry;
     try {
       pixels.set(await decodeImage(entry, captionsPath, resolution), i * bytesPer);
     } catch (err) {
@@ -274,15 +274,6 @@ async function decodeImage(entry: Entry, captionsPath: string, resolution: numbe
   } catch (e) {
     throw fail(`cannot decode image: ${messageOf(e)}`);
   }
-}
-
-/** Run `fn(0..n-1)` with at most `limit` calls in flight; indices are taken in order. */
-async function forEachBounded(n: number, limit: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < n) await fn(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, n) }, worker));
 }
 
 /**

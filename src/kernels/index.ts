@@ -1,7 +1,8 @@
 /**
  * Kernels we add to tfjs backends. Only the wasm backend needs any: it lacks
- * Conv2DBackpropFilter, and its Conv2DBackpropInput is a scalar loop that our XNNPACK
- * route beats 4.7-12x (bench/convGrad.ts, stride 1 and 2).
+ * Conv2DBackpropFilter and UnsortedSegmentSum (the gradient of tf.gather), and its
+ * Conv2DBackpropInput is a scalar loop that our XNNPACK route beats 4.7-12x
+ * (bench/convGrad.ts, stride 1 and 2).
  */
 import * as tf from '@tensorflow/tfjs';
 // Load the wasm backend's own kernels first, so ours replace them and not the reverse.
@@ -9,23 +10,29 @@ import '@tensorflow/tfjs-backend-wasm';
 import type { KernelConfig } from '@tensorflow/tfjs';
 import { WASM_BACKEND, conv2dBackpropFilterWasmConfig } from './conv2dBackpropFilterWasm.js';
 import { makeConv2dBackpropInputWasmConfig } from './conv2dBackpropInputWasm.js';
+import { unsortedSegmentSumWasmConfig } from './unsortedSegmentSumWasm.js';
 
 export { conv2dBackpropFilterWasmConfig } from './conv2dBackpropFilterWasm.js';
 export { conv2dBackpropInputXnn } from './conv2dBackpropInputWasm.js';
+export { unsortedSegmentSumWasmConfig } from './unsortedSegmentSumWasm.js';
 
 let registered = false;
 let builtinInputKernel: KernelConfig | undefined;
 
 /**
- * Registers our wasm kernels: Conv2DBackpropFilter (missing from the backend) and an
- * XNNPACK Conv2DBackpropInput in place of the built-in one. Idempotent. Call it before
- * the wasm backend runs a gradient; `initBackend` does. Registering before or after
- * `tf.setBackend('wasm')` both work: our kernels need no setup of their own.
+ * Registers our wasm kernels: Conv2DBackpropFilter and UnsortedSegmentSum (both missing
+ * from the backend) and an XNNPACK Conv2DBackpropInput in place of the built-in one.
+ * Idempotent. Call it before the wasm backend runs a gradient; `initBackend` does.
+ * Registering before or after `tf.setBackend('wasm')` both work: our kernels need no
+ * setup of their own.
  */
 export function registerWasmKernels(): void {
   if (registered) return;
   if (tf.getKernel('Conv2DBackpropFilter', WASM_BACKEND) === undefined) {
     tf.registerKernel(conv2dBackpropFilterWasmConfig);
+  }
+  if (tf.getKernel('UnsortedSegmentSum', WASM_BACKEND) === undefined) {
+    tf.registerKernel(unsortedSegmentSumWasmConfig);
   }
   const builtin = tf.getKernel('Conv2DBackpropInput', WASM_BACKEND);
   if (builtin !== undefined) {

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, test } from 'node:test';
+
+/**
+ * Every notebook runs headless, top to bottom, with the tslab kernel, against the compiled
+ * core in dist/ (npm test builds it first). Where Jupyter is absent the test is skipped,
+ * unless SELFDPO_REQUIRE_NOTEBOOKS=1 (as in CI), where that is a failure.
+ */
+const repo = resolve(__dirname, '..');
+const notebooks = readdirSync(join(repo, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort();
+const out = mkdtempSync(join(tmpdir(), 'selfdpo-nb-'));
+after(() => rmSync(out, { recursive: true, force: true }));
+
+function jupyterMissing(): string | undefined {
+  const kernels = spawnSync('jupyter', ['kernelspec', 'list'], { encoding: 'utf8' });
+  if (kernels.error || kernels.status !== 0) {
+    const probe = spawnSync('jupyter', ['--version'], { encoding: 'utf8' });
+    if (probe.error || probe.status !== 0) return 'jupyter is not installed';
+  } else if (!/\btslab\b/.test(kernels.stdout)) {
+    return 'the tslab kernel is not registered (node_modules/.bin/tslab install)';
+  }
+  return undefined;
+}
+
+interface Output {
+  output_type: string;
+  ename?: string;
+  evalue?: string;
+  name?: string;
+  text?: string | string[];
+}
+
+const missing = jupyterMissing();
+const required = process.env['SELFDPO_REQUIRE_NOTEBOOKS'] === '1';
+
+test('there is at least one notebook', () => assert.ok(notebooks.length > 0));
+
+for (const nb of notebooks) {
+  test(`notebook ${nb} runs without errors`, { skip: missing !== undefined && !required ? missing : false }, () => {
+    assert.equal(missing, undefined, missing);
+    const r = spawnSync(
+      'jupyter',
+      ['nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.kernel_name=tslab', '--ExecutePreprocessor.timeout=600', '--output-dir', out, nb],
+      { cwd: join(repo, 'notebooks'), encoding: 'utf8' },
+    );
+    assert.ok(existsSync(join(out, nb)), `${nb}: nbconvert wrote nothing (exit ${r.status}): ${r.stderr.slice(-2000)}`);
+    // nbconvert's own message is often empty; the cell's error output says what failed.
+    const executed = JSON.parse(readFileSync(join(out, nb), 'utf8')) as { cells: Array<{ outputs?: Output[] }> };
+    const problems = executed.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.output_type === 'error' || (o.output_type === 'stream' && o.name === 'stderr' && /Error/.test(String(o.text))));
+    assert.deepEqual(problems, [], `${nb}: ${JSON.stringify(problems).slice(0, 2000)}`);
+    assert.equal(r.status, 0, `${nb}: nbconvert exited ${r.status}: ${r.stderr.slice(-2000)}`);
+  });
+}
