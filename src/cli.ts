@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { backendFromEnvAndArgs, initBackend } from './backend.js';
 import { BatchLoader } from './data/batchLoader.js';
-import { buildEmojiT2I, emojiDataDir, ensureEmojiT2I } from './data/emojiBuilder.js';
+import { buildEmojiT2I, ensureEmojiT2I } from './data/emojiBuilder.js';
 import { resolveEmojiDataConfig, type EmojiDataConfig } from './data/emojiConfig.js';
 import { renderEmojiDataCard, summarizeEmojiManifest } from './data/emojiDataCard.js';
 import { EmojiT2I } from './data/emojiDataset.js';
@@ -88,9 +87,7 @@ async function dataCommand(argv: string[]): Promise<void> {
   const force = args.flags['force'] === true;
   const dataRoot = (args.flags['data-root'] as string | undefined) ?? 'data';
   const override = dataOverride(args);
-  const dirExists = existsSync(resolve(emojiDataDir(dataRoot, override.resolution), 'manifest.json'));
-  const { dir } =
-    force || !dirExists ? await buildEmojiT2I(override, { dataRoot, force, log }) : await ensureEmojiT2I(override, { dataRoot, log });
+  const { dir } = force ? await buildEmojiT2I(override, { dataRoot, force, log }) : await ensureEmojiT2I(override, { dataRoot, log });
   const data = EmojiT2I.open(dir, args.flags['verify'] === true);
   printSummary(data);
   const command = `npm run data -- ${argv.join(' ')}`.trim();

@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { writeFileAtomic, replaceDirAtomic } from '../util/atomicWrite.js';
 import { mapOrdered } from '../util/mapOrdered.js';
 import { deriveSeed, Rng, stableHash32 } from '../util/rng.js';
@@ -69,6 +69,7 @@ export async function buildEmojiT2I(configOverride: unknown = {}, opts: BuildOpt
   const splitOf = new Map(concepts.map((c) => [c.key, c.split]));
   log(`emoji-t2i: ${catalog.concepts.length} CLDR concepts, ${concepts.length} drawn by >=${config.minGeneratorStyles} generator and >=${config.minJudgeStyles} judge styles`);
 
+  removeAbandonedBuilds(target);
   const tmp = `${target}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
@@ -140,6 +141,32 @@ export async function buildEmojiT2I(configOverride: unknown = {}, opts: BuildOpt
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     throw err;
+  }
+}
+
+/**
+ * Delete temp folders of builds whose process is gone (killed mid-build); a build still
+ * running in another process keeps its folder.
+ */
+function removeAbandonedBuilds(target: string): void {
+  const parent = dirname(target);
+  if (!existsSync(parent)) return;
+  const prefix = `${basename(target)}.tmp-`;
+  for (const entry of readdirSync(parent)) {
+    if (!entry.startsWith(prefix)) continue;
+    const pid = Number(entry.slice(prefix.length));
+    if (Number.isInteger(pid) && pid !== process.pid && isAlive(pid)) continue;
+    rmSync(join(parent, entry), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -129,6 +129,16 @@ test('ensureEmojiT2I builds when missing, reuses a matching build, refuses a mis
   assert.ok(!readdirSync(join(root, 'emoji-t2i')).some((f) => f.includes('.tmp-')), 'no temp folder left behind');
 });
 
+test('a build killed mid-way leaves a temp folder that the next build removes', async () => {
+  const root = tempRoot();
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const abandoned = join(root, 'emoji-t2i', 'r32.tmp-999999999');
+  mkdirSync(abandoned, { recursive: true });
+  writeFileSync(join(abandoned, 'images-000.bin'), 'partial');
+  await buildEmojiT2I({ maxConcepts: 3 }, { dataRoot: root });
+  assert.deepEqual(readdirSync(join(root, 'emoji-t2i')), ['r32']);
+});
+
 test('a damaged shard is caught on open, naming the file', async () => {
   const root = tempRoot();
   const { dir } = await buildEmojiT2I({ maxConcepts: 5 }, { dataRoot: root });
