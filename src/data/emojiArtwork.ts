@@ -55,6 +55,11 @@ function packageDir(packageName: string): string {
   return dirname(requirePkg.resolve(`${packageName}/package.json`));
 }
 
+/** The installed version of a package. */
+export function packageVersion(packageName: string): string {
+  return (JSON.parse(readFileSync(join(packageDir(packageName), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 /** The licence, author and version a style's package declares. */
 export function artworkLicense(style: EmojiStyle): ArtworkLicense {
   const dir = packageDir(style.packageName);
@@ -105,7 +110,7 @@ export function matchArtwork(style: EmojiStyle, catalog: EmojiCatalog): Map<stri
   const dir = packageDir(style.packageName);
   const found = new Map<string, Artwork>();
   const accept = (key: string, art: Artwork): void => {
-    if (hasSkinTone(key) || !catalog.byKey.has(key) || found.has(key)) return;
+    if (hasSkinTone(key) || !catalog.byKey.has(key) || found.has(key) || style.exclude?.keys.test(key)) return;
     found.set(key, art);
   };
 

@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { writeFileAtomic, replaceDirAtomic } from '../util/atomicWrite.js';
+import { writeFileAtomic } from '../util/atomicWrite.js';
+import { sha256 } from '../util/sha256.js';
 import { mapOrdered } from '../util/mapOrdered.js';
 import { deriveSeed, Rng, stableHash32 } from '../util/rng.js';
-import { artworkLicense, matchArtwork, type Artwork } from './emojiArtwork.js';
+import { artworkLicense, matchArtwork, packageVersion, type Artwork } from './emojiArtwork.js';
 import { loadEmojiCatalog, type EmojiConcept } from './emojiCatalog.js';
 import { resolveEmojiDataConfig, type EmojiDataConfig } from './emojiConfig.js';
 import type {
@@ -19,9 +20,23 @@ import { EMOJI_STYLES } from './emojiStyles.js';
 import { gaussianBlur, jpegRoundTrip, rasterizeOnWhite } from './rasterize.js';
 import { ShardWriter } from './shards.js';
 
-/** Where a build of a given resolution lives under the data root. */
-export function emojiDataDir(dataRoot: string, resolution: number): string {
-  return resolve(dataRoot, 'emoji-t2i', `r${resolution}`);
+/**
+ * Where the build of a config lives under the data root: `r32` for the default settings at
+ * a resolution, `r32-<hash of the config>` otherwise, so a smoke or experimental build
+ * never takes the place of the default one.
+ */
+export function emojiDataDir(dataRoot: string, config: EmojiDataConfig): string {
+  const standard = JSON.stringify(resolveEmojiDataConfig({ resolution: config.resolution })) === JSON.stringify(config);
+  const name = standard ? `r${config.resolution}` : `r${config.resolution}-${sha256(JSON.stringify(config)).slice(0, 10)}`;
+  return resolve(dataRoot, 'emoji-t2i', name);
+}
+
+/** Versions of every package the bytes of a build depend on (artwork, names, keywords). */
+export function emojiSourceVersions(): Record<string, string> {
+  const versions: Record<string, string> = {};
+  for (const style of EMOJI_STYLES) versions[style.packageName] = artworkLicense(style).version;
+  for (const pkg of ['emojibase-data', 'emojilib', 'sharp']) versions[pkg] = packageVersion(pkg);
+  return versions;
 }
 
 /** The concept split: a stable hash of the key, so adding concepts never moves old ones. */
@@ -48,7 +63,7 @@ export interface BuildOptions {
 export async function buildEmojiT2I(configOverride: unknown = {}, opts: BuildOptions = {}): Promise<{ dir: string; manifest: EmojiManifest }> {
   const config = resolveEmojiDataConfig(configOverride);
   const log = opts.log ?? (() => undefined);
-  const target = emojiDataDir(opts.dataRoot ?? 'data', config.resolution);
+  const target = emojiDataDir(opts.dataRoot ?? 'data', config);
   if (existsSync(target) && !opts.force) {
     throw new Error(`${target} already exists; pass --force to rebuild it`);
   }
@@ -112,7 +127,14 @@ export async function buildEmojiT2I(configOverride: unknown = {}, opts: BuildOpt
         });
         pixelsOf.push(pixels);
       });
-      styles.push({ name: style.name, role: style.role, styleWords: style.styleWords, ...artworkLicense(style), images: jobs.length - blank });
+      styles.push({
+        name: style.name,
+        role: style.role,
+        styleWords: style.styleWords,
+        ...artworkLicense(style),
+        images: jobs.length - blank,
+        leftOut: style.exclude?.reason ?? '',
+      });
       log(
         `emoji-t2i: ${style.name.padEnd(12)} ${String(jobs.length - blank).padStart(5)} images${blank ? `, ${blank} blank dropped` : ''} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
       );
@@ -128,6 +150,7 @@ export async function buildEmojiT2I(configOverride: unknown = {}, opts: BuildOpt
       format: 'emoji-t2i/1',
       resolution: config.resolution,
       config,
+      sources: emojiSourceVersions(),
       styles,
       concepts,
       images,
@@ -136,11 +159,35 @@ export async function buildEmojiT2I(configOverride: unknown = {}, opts: BuildOpt
       webShards,
     };
     writeFileAtomic(join(tmp, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
-    replaceDirAtomic(tmp, target, opts.force ?? false);
-    return { dir: target, manifest };
+    return publishBuild(tmp, target, manifest, opts.force ?? false, log);
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     throw err;
+  }
+}
+
+/**
+ * Move a finished build into place with renames only, so readers see the old build, no
+ * build, or the new one, never part of one. Should another process have published the
+ * same build meanwhile, its copy is kept and used (the bytes are the same).
+ */
+function publishBuild(tmp: string, target: string, manifest: EmojiManifest, force: boolean, log: (m: string) => void): { dir: string; manifest: EmojiManifest } {
+  if (force && existsSync(target)) {
+    const old = `${target}.old-${process.pid}`;
+    renameSync(target, old);
+    renameSync(tmp, target);
+    rmSync(old, { recursive: true, force: true });
+    return { dir: target, manifest };
+  }
+  try {
+    renameSync(tmp, target);
+    return { dir: target, manifest };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+    rmSync(tmp, { recursive: true, force: true });
+    log(`emoji-t2i: another process finished the same build first; using ${target}`);
+    return { dir: target, manifest: checkReusable(target, manifest.config) };
   }
 }
 
@@ -151,10 +198,11 @@ export async function buildEmojiT2I(configOverride: unknown = {}, opts: BuildOpt
 function removeAbandonedBuilds(target: string): void {
   const parent = dirname(target);
   if (!existsSync(parent)) return;
-  const prefix = `${basename(target)}.tmp-`;
+  const base = basename(target);
   for (const entry of readdirSync(parent)) {
-    if (!entry.startsWith(prefix)) continue;
-    const pid = Number(entry.slice(prefix.length));
+    const match = /^(.*)\.(tmp|old)-(\d+)$/.exec(entry);
+    if (!match || match[1] !== base) continue;
+    const pid = Number(match[3]);
     if (Number.isInteger(pid) && pid !== process.pid && isAlive(pid)) continue;
     rmSync(join(parent, entry), { recursive: true, force: true });
   }
@@ -250,18 +298,38 @@ export function readEmojiManifest(dir: string): EmojiManifest {
 }
 
 /**
+ * The manifest of the build in `dir` if it was made with `config` from the packages
+ * installed now; otherwise an error that names what differs. A build from other artwork
+ * or text versions has other bytes, so it is never silently reused.
+ */
+function checkReusable(dir: string, config: EmojiDataConfig): EmojiManifest {
+  const manifest = readEmojiManifest(dir);
+  const differs: string[] = [];
+  const built = manifest.config as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(config)) {
+    if (JSON.stringify(built[key]) !== JSON.stringify(value)) differs.push(`${key} (built ${JSON.stringify(built[key])}, wanted ${JSON.stringify(value)})`);
+  }
+  const installed = emojiSourceVersions();
+  for (const [pkg, version] of Object.entries(installed)) {
+    const was = manifest.sources?.[pkg];
+    if (was !== version) differs.push(`${pkg} (built from ${was ?? 'unknown'}, installed ${version})`);
+  }
+  if (differs.length > 0) {
+    throw new Error(`${dir} does not match what is asked for: ${differs.join('; ')}; rebuild it with \`npm run data -- --force\``);
+  }
+  return manifest;
+}
+
+/**
  * The build for `config`, made first when missing (commands call this so that data is
- * never a manual step). A build made with other settings is an error, not a silent reuse.
+ * never a manual step). A build from other settings or package versions is an error,
+ * not a silent reuse.
  */
 export async function ensureEmojiT2I(configOverride: unknown = {}, opts: BuildOptions = {}): Promise<{ dir: string; manifest: EmojiManifest }> {
   const config = resolveEmojiDataConfig(configOverride);
-  const dir = emojiDataDir(opts.dataRoot ?? 'data', config.resolution);
+  const dir = emojiDataDir(opts.dataRoot ?? 'data', config);
   if (existsSync(join(dir, 'manifest.json')) && !opts.force) {
-    const manifest = readEmojiManifest(dir);
-    if (JSON.stringify(manifest.config) !== JSON.stringify(config)) {
-      throw new Error(`${dir} was built with other settings than requested; rebuild with \`npm run data -- --force\``);
-    }
-    return { dir, manifest };
+    return { dir, manifest: checkReusable(dir, config) };
   }
   (opts.log ?? (() => undefined))(`emoji-t2i: no build at ${dir}; building it now`);
   return buildEmojiT2I(config, opts);

@@ -15,6 +15,8 @@ export interface ManifestStyle extends ArtworkLicense {
   readonly role: StyleRole;
   readonly styleWords: string;
   readonly images: number;
+  /** What the builder leaves out of this style and why ('' when nothing). */
+  readonly leftOut: string;
 }
 
 export interface ManifestConcept extends CaptionFields {
@@ -64,6 +66,8 @@ export interface EmojiManifest {
   readonly format: 'emoji-t2i/1';
   readonly resolution: number;
   readonly config: EmojiDataConfig;
+  /** Versions of the packages the bytes came from (see `emojiSourceVersions`). */
+  readonly sources: Readonly<Record<string, string>>;
   readonly styles: readonly ManifestStyle[];
   readonly concepts: readonly ManifestConcept[];
   readonly images: readonly ManifestImage[];

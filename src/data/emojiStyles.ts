@@ -30,7 +30,12 @@ export interface EmojiStyle {
   readonly artworkLicense?: { readonly spdx: string; readonly note: string };
   /** The artists, where the package is a repackaging by someone else. */
   readonly artworkAuthor?: string;
+  /** Drawings left out of this style (concept keys matching `keys`), and why. */
+  readonly exclude?: { readonly keys: RegExp; readonly reason: string };
 }
+
+/** Country flags (two regional indicators) and subdivision flags (black flag + tag letters). */
+export const NATIONAL_FLAG_KEYS = /^(1f1e[6-9a-f]|1f1f[0-9a-f])-(1f1e[6-9a-f]|1f1f[0-9a-f])$|^1f3f4-e00/;
 
 /** Every style, in the fixed order the builder renders them (part of the byte-identity). */
 export const EMOJI_STYLES: readonly EmojiStyle[] = [
@@ -46,6 +51,11 @@ export const EMOJI_STYLES: readonly EmojiStyle[] = [
     subdir: 'assets',
     styleWords: 'fluent 3d style',
     artworkAuthor: 'Microsoft Corporation (Fluent Emoji 3D), packaged by LobeHub',
+    exclude: {
+      keys: NATIONAL_FLAG_KEYS,
+      reason:
+        'its country and subdivision flags are not Fluent art (Microsoft publishes no country flags in Fluent Emoji) and their source and licence are unknown',
+    },
   },
   { name: 'openmoji', role: 'judge', packageName: '@iconify-json/openmoji', format: 'iconify', styleWords: '' },
   { name: 'emojione', role: 'judge', packageName: '@iconify-json/emojione', format: 'iconify', styleWords: '' },

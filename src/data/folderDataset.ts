@@ -1,4 +1,4 @@
-import { readFileSync, statSync, type Stats } from 'node:fs';
+import { readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import sharp from 'sharp';
@@ -38,7 +38,8 @@ interface Entry {
   file: string;
   /** For messages: the dataset folder as given, joined with `file`. */
   shown: string;
-  abs: string;
+  /** The image's real path (symlinks resolved), checked to be inside the folder's real path. */
+  real: string;
   caption: string;
 }
 
@@ -48,6 +49,11 @@ interface Entry {
  * keys are ignored). Every image format sharp reads is accepted; each image is flattened
  * onto white, resized so its short side fits and centre-cropped to a square, and stored as
  * RGB uint8 HWC in one contiguous buffer, in captions-line order.
+ *
+ * Images of any size load, as far as memory allows (sharp's default cap on input pixels is
+ * lifted). An image must be inside the folder: a path that leaves it (`../x.png`), or a
+ * symlink whose target is outside it, is refused; symlinks that stay inside, and a dataset
+ * folder that is itself reached through a symlink, are fine.
  *
  * Bad input raises a `DatasetError` that names the file and the captions line. Checks run
  * in two passes: first captions.jsonl itself and the presence of every image (cheap, so a
@@ -68,9 +74,10 @@ export async function loadFolderDataset(
   const dirStat = statOrUndefined(dir, dir);
   if (dirStat === undefined) throw new DatasetError(dir, 'dataset folder not found');
   if (!dirStat.isDirectory()) throw new DatasetError(dir, 'is not a folder');
+  const realRoot = realpathOrThrow(dir, dir);
 
   const captionsPath = path.join(dir, CAPTIONS_FILE);
-  const { entries, bad } = readCaptions(dir, captionsPath, skipBad);
+  const { entries, bad } = readCaptions(dir, realRoot, captionsPath, skipBad);
   const total = entries.length;
   const bytesPer = resolution * resolution * 3;
 
@@ -163,11 +170,13 @@ class FolderImageTextSet implements ImageTextSet {
 }
 
 /**
- * Parse captions.jsonl and check that every listed image exists inside the folder.
- * Without skipBad the first problem throws; with it, problems are returned in `bad`.
+ * Parse captions.jsonl and check that every listed image exists inside the folder
+ * (`realRoot` is the folder's real path). Without skipBad the first problem throws; with
+ * it, problems are returned in `bad`.
  */
 function readCaptions(
   dir: string,
+  realRoot: string,
   captionsPath: string,
   skipBad: boolean,
 ): { entries: Entry[]; bad: DatasetError[] } {
@@ -191,7 +200,7 @@ function readCaptions(
     const raw = (lines[k] as string).replace(/\r$/, '');
     if (raw.trim() === '') continue;
     try {
-      entries.push(parseLine(raw, k + 1, dir, root, captionsPath));
+      entries.push(parseLine(raw, k + 1, dir, root, realRoot, captionsPath));
     } catch (e) {
       if (!(e instanceof DatasetError) || !skipBad) throw e;
       bad.push(e);
@@ -200,8 +209,18 @@ function readCaptions(
   return { entries, bad };
 }
 
-/** Parse one non-blank line and check that its image is there; throws a DatasetError if not. */
-function parseLine(raw: string, line: number, dir: string, root: string, captionsPath: string): Entry {
+/**
+ * Parse one non-blank line and check that its image is there, inside the folder; throws a
+ * DatasetError if not. `root` is the folder as an absolute path, `realRoot` its real path.
+ */
+function parseLine(
+  raw: string,
+  line: number,
+  dir: string,
+  root: string,
+  realRoot: string,
+  captionsPath: string,
+): Entry {
   const err = (reason: string, key?: string) =>
     new DatasetError(captionsPath, reason, key !== undefined ? { line, key } : { line });
 
@@ -228,9 +247,9 @@ function parseLine(raw: string, line: number, dir: string, root: string, caption
   if (path.isAbsolute(file) || path.win32.isAbsolute(file)) {
     throw err(`must be a path relative to the folder, got ${JSON.stringify(file)}`, 'file');
   }
+  // First the text of the path (the fault is then in captions.jsonl) ...
   const abs = path.resolve(root, file);
-  const rel = path.relative(root, abs);
-  if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
+  if (!isInside(root, abs)) {
     throw err(`escapes the dataset folder: ${JSON.stringify(file)}`, 'file');
   }
 
@@ -238,8 +257,24 @@ function parseLine(raw: string, line: number, dir: string, root: string, caption
   const where = { line, listedIn: captionsPath };
   const st = statOrUndefined(abs, shown, where);
   if (st === undefined) throw new DatasetError(shown, 'image file not found', where);
+  // ... then where it really is, symlinks followed (the fault is then the link itself).
+  // The image is later read through this real path, not through the link.
+  const real = realpathOrThrow(abs, shown, where);
+  if (!isInside(realRoot, real)) {
+    throw new DatasetError(
+      shown,
+      `resolves through a symlink to ${JSON.stringify(real)}, outside the dataset folder ${JSON.stringify(realRoot)}`,
+      where,
+    );
+  }
   if (!st.isFile()) throw new DatasetError(shown, 'is not a file', where);
-  return { line, file, shown, abs, caption };
+  return { line, file, shown, real, caption };
+}
+
+/** Whether absolute path `p` is `root` or below it (by the text of the paths). */
+function isInside(root: string, p: string): boolean {
+  const rel = path.relative(root, p);
+  return !(rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel));
 }
 
 /** Decode one image to `resolution^2 * 3` RGB bytes, or throw a DatasetError naming it. */
@@ -252,14 +287,18 @@ async function decodeImage(entry: Entry, captionsPath: string, resolution: numbe
     // Read the bytes ourselves rather than give sharp the path: libvips' operation cache
     // keys file input by path and serves the old pixels after a file is rewritten in place
     // (lovell/sharp#1426). An error here is about the file, not its content.
-    input = await readFile(entry.abs);
+    input = await readFile(entry.real);
   } catch (e) {
     throw fail(`cannot read image: ${messageOf(e)}`);
   }
   try {
     // No density is needed for SVG: when resizing, sharp re-rasterises vector input at the
     // target scale, so a 16-unit icon gives sharp edges at 32 px, not a blurred upscale.
-    const { data, info } = await sharp(input)
+    // limitInputPixels: false lifts sharp's default cap of 0x3FFF * 0x3FFF pixels (about
+    // 16383x16383), which would refuse a large scan or panorama that memory can hold.
+    // Any size memory allows is meant: libvips streams the decode through the shrink, so an
+    // image is usually not held whole (a 20000x20000 PNG took about 60 MB, not 1.2 GB).
+    const { data, info } = await sharp(input, { limitInputPixels: false })
       .autoOrient() // phone photos store rotation in EXIF
       .flatten({ background: { r: 255, g: 255, b: 255 } })
       .resize(resolution, resolution, { fit: 'cover', position: 'centre' })
@@ -287,6 +326,15 @@ function statOrUndefined(p: string, shown: string, where: DatasetErrorWhere = {}
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw new DatasetError(shown, `cannot access: ${messageOf(e)}`, where);
+  }
+}
+
+/** `realpathSync`, any failure a DatasetError about `shown` (the path was just stat'ed). */
+function realpathOrThrow(p: string, shown: string, where: DatasetErrorWhere = {}): string {
+  try {
+    return realpathSync(p);
+  } catch (e) {
+    throw new DatasetError(shown, `cannot resolve: ${messageOf(e)}`, where);
   }
 }
 

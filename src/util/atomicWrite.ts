@@ -17,9 +17,3 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     throw err;
   }
 }
-
-/** Move a finished temp directory into place, replacing an older one only when asked. */
-export function replaceDirAtomic(tmpDir: string, target: string, force: boolean): void {
-  if (force) rmSync(target, { recursive: true, force: true });
-  renameSync(tmpDir, target);
-}

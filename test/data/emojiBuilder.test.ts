@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import sharp from 'sharp';
 import { buildEmojiT2I, conceptSplit, emojiDataDir, ensureEmojiT2I } from '../../src/data/emojiBuilder.js';
-import { DEFAULT_EMOJI_DATA } from '../../src/data/emojiConfig.js';
+import { DEFAULT_EMOJI_DATA, resolveEmojiDataConfig } from '../../src/data/emojiConfig.js';
 import { renderEmojiDataCard, summarizeEmojiManifest } from '../../src/data/emojiDataCard.js';
 import { EmojiT2I } from '../../src/data/emojiDataset.js';
 import { renderEmojiSampleSheet } from '../../src/data/emojiSampleSheet.js';
@@ -113,30 +113,48 @@ test('views give the right sizes and captions; the sample sheet and data card re
   for (const st of manifest.styles) assert.ok(card.includes(`\`${st.packageName}\`@${st.version} | ${st.license}`), st.name);
 });
 
-test('ensureEmojiT2I builds when missing, reuses a matching build, refuses a mismatched one; no overwrite without force', async () => {
+test('ensureEmojiT2I builds when missing, reuses a matching build, and refuses one from other package versions', async () => {
   const root = tempRoot();
   const logs: string[] = [];
   await ensureEmojiT2I(SMALL, { dataRoot: root, log: (m) => logs.push(m) });
   assert.ok(logs.some((l) => /no build at/.test(l)));
-  const dir = emojiDataDir(root, 32);
+  const dir = emojiDataDir(root, resolveEmojiDataConfig(SMALL));
   const before = dirDigest(dir);
   logs.length = 0;
   await ensureEmojiT2I(SMALL, { dataRoot: root, log: (m) => logs.push(m) });
   assert.equal(logs.length, 0);
   assert.deepEqual(dirDigest(dir), before);
-  await assert.rejects(ensureEmojiT2I({ ...SMALL, seed: 99 }, { dataRoot: root }), /built with other settings.*--force/);
   await assert.rejects(buildEmojiT2I(SMALL, { dataRoot: root }), /already exists; pass --force/);
-  assert.ok(!readdirSync(join(root, 'emoji-t2i')).some((f) => f.includes('.tmp-')), 'no temp folder left behind');
+  // A build made from another version of an artwork package is not trusted.
+  const { writeFileSync } = await import('node:fs');
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+  manifest.sources['@iconify-json/twemoji'] = '0.0.1';
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  await assert.rejects(ensureEmojiT2I(SMALL, { dataRoot: root }), /@iconify-json\/twemoji \(built from 0\.0\.1, installed \d+\.\d+\.\d+\).*--force/);
+  // --force replaces it, leaving no temp or old folder behind.
+  await buildEmojiT2I(SMALL, { dataRoot: root, force: true });
+  assert.deepEqual(dirDigest(dir), before);
+  assert.deepEqual(readdirSync(join(root, 'emoji-t2i')), [dir.split('/').pop()]);
+});
+
+test('each config has its own folder: the default one is r32, others r32-<hash>', () => {
+  assert.match(emojiDataDir('x', resolveEmojiDataConfig({})), /emoji-t2i\/r32$/);
+  assert.match(emojiDataDir('x', resolveEmojiDataConfig({ resolution: 64 })), /emoji-t2i\/r64$/);
+  const small = emojiDataDir('x', resolveEmojiDataConfig(SMALL));
+  assert.match(small, /emoji-t2i\/r32-[0-9a-f]{10}$/);
+  assert.notEqual(small, emojiDataDir('x', resolveEmojiDataConfig({ ...SMALL, seed: 2 })));
+  assert.equal(small, emojiDataDir('x', resolveEmojiDataConfig({ shardSize: 64, maxConcepts: 40 })));
 });
 
 test('a build killed mid-way leaves a temp folder that the next build removes', async () => {
   const root = tempRoot();
   const { mkdirSync, writeFileSync } = await import('node:fs');
-  const abandoned = join(root, 'emoji-t2i', 'r32.tmp-999999999');
+  const target = emojiDataDir(root, resolveEmojiDataConfig({ maxConcepts: 3 }));
+  const abandoned = `${target}.tmp-999999999`;
   mkdirSync(abandoned, { recursive: true });
   writeFileSync(join(abandoned, 'images-000.bin'), 'partial');
-  await buildEmojiT2I({ maxConcepts: 3 }, { dataRoot: root });
-  assert.deepEqual(readdirSync(join(root, 'emoji-t2i')), ['r32']);
+  const { dir } = await buildEmojiT2I({ maxConcepts: 3 }, { dataRoot: root });
+  assert.deepEqual(readdirSync(join(root, 'emoji-t2i')), [dir.split('/').pop()]);
 });
 
 test('a damaged shard is caught on open, naming the file', async () => {
@@ -176,7 +194,7 @@ test('the full default build meets the dataset targets and is byte-identical acr
 test('64x64 builds on request into its own folder', async () => {
   const root = tempRoot();
   const { dir, manifest } = await buildEmojiT2I({ resolution: 64, maxConcepts: 4 }, { dataRoot: root });
-  assert.equal(dir, emojiDataDir(root, 64));
+  assert.equal(dir, emojiDataDir(root, resolveEmojiDataConfig({ resolution: 64, maxConcepts: 4 })));
   assert.equal(manifest.resolution, 64);
   const data = EmojiT2I.open(dir, true);
   assert.equal(data.view('judge').pixels(0).length, 64 * 64 * 3);
