@@ -28,6 +28,8 @@ export interface BackendChoice {
   tfBackend: string;
   /** Human-readable detail, e.g. "simd, 1 thread". */
   detail: string;
+  /** Faster backends that automatic selection passed over, each with the reason. */
+  skipped: string[];
 }
 
 /** Options of `initBackend`. */
@@ -47,6 +49,12 @@ const NATIVE_PACKAGE: Record<'tensorflow-gpu' | 'tensorflow', string> = {
   tensorflow: 'tfjs-node-native',
 };
 
+/** The npm package names work as backend names too. */
+const PACKAGE_SYNONYMS: Record<string, BackendName> = {
+  'tfjs-node-gpu': 'tensorflow-gpu',
+  'tfjs-node': 'tensorflow',
+};
+
 /**
  * Parses a backend name (case-insensitive). 'auto' or an empty string mean "pick the
  * fastest" and give undefined; anything else unknown throws an error naming the value
@@ -55,10 +63,10 @@ const NATIVE_PACKAGE: Record<'tensorflow-gpu' | 'tensorflow', string> = {
 export function parseBackendName(value: string, source = 'backend'): BackendName | undefined {
   const v = value.trim().toLowerCase();
   if (v === '' || v === 'auto') return undefined;
-  const found = BACKEND_NAMES.find((n) => n === v);
+  const found = BACKEND_NAMES.find((n) => n === v) ?? PACKAGE_SYNONYMS[v];
   if (found === undefined) {
     throw new Error(
-      `unknown backend '${value}' (from ${source}); expected one of ${BACKEND_NAMES.join(', ')} or auto`,
+      `unknown backend '${value}' (from ${source}); expected one of ${BACKEND_NAMES.join(', ')}, tfjs-node, tfjs-node-gpu or auto`,
     );
   }
   return found;
@@ -160,17 +168,17 @@ async function tryBackend(name: BackendName): Promise<BackendChoice | string> {
       const why = loadNative(name) ?? (await activate('tensorflow'));
       if (why !== undefined) return why;
       const detail = name === 'tensorflow-gpu' ? 'libtensorflow, CUDA' : 'libtensorflow, CPU';
-      return { name, tfBackend: 'tensorflow', detail };
+      return { name, tfBackend: 'tensorflow', detail, skipped: [] };
     }
     case 'wasm': {
       const why = await activateWasm();
       if (why !== undefined) return why;
-      return { name, tfBackend: 'wasm', detail: await wasmDetail() };
+      return { name, tfBackend: 'wasm', detail: await wasmDetail(), skipped: [] };
     }
     case 'cpu': {
       const why = await activate('cpu');
       if (why !== undefined) return why;
-      return { name, tfBackend: 'cpu', detail: 'pure JS, for tests on tiny shapes' };
+      return { name, tfBackend: 'cpu', detail: 'pure JS, for tests on tiny shapes', skipped: [] };
     }
   }
 }
@@ -193,7 +201,7 @@ async function select(opts: InitBackendOptions): Promise<BackendChoice> {
     for (const name of BACKEND_NAMES) {
       const got = await tryBackend(name);
       if (typeof got !== 'string') {
-        choice = got;
+        choice = { ...got, skipped: reasons };
         break;
       }
       reasons.push(`${name}: ${got}`);
@@ -201,7 +209,12 @@ async function select(opts: InitBackendOptions): Promise<BackendChoice> {
     if (choice === undefined) throw new Error(`no tfjs backend could be started:\n  ${reasons.join('\n  ')}`);
   }
   current = choice;
-  if (opts.quiet !== true) process.stderr.write(`backend: ${choice.name} (${choice.detail})\n`);
+  if (opts.quiet !== true) {
+    // Say which faster backends were passed over, so a GPU user sees at once why not CUDA.
+    const passed = choice.skipped.map((r) => r.split(':')[0]).join(', ');
+    const note = passed ? `; not available: ${passed} (--backend NAME shows why)` : '';
+    process.stderr.write(`backend: ${choice.name} (${choice.detail})${note}\n`);
+  }
   return choice;
 }
 

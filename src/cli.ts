@@ -1,8 +1,9 @@
 #!/usr/bin/env node
+import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
 import { backendFromEnvAndArgs, initBackend } from './backend.js';
 import { BatchLoader } from './data/batchLoader.js';
-import { buildEmojiT2I, ensureEmojiT2I } from './data/emojiBuilder.js';
+import { buildEmojiT2I, defaultDataRoot, ensureEmojiT2I } from './data/emojiBuilder.js';
 import { resolveEmojiDataConfig, type EmojiDataConfig } from './data/emojiConfig.js';
 import { renderEmojiDataCard, summarizeEmojiManifest } from './data/emojiDataCard.js';
 import { EmojiT2I } from './data/emojiDataset.js';
@@ -83,16 +84,20 @@ async function folderCommand(args: ParsedArgs, folder: string): Promise<void> {
 
 async function dataCommand(argv: string[]): Promise<void> {
   const args = parseArgs(argv, DATA_FLAGS);
-  if (typeof args.flags['folder'] === 'string') return folderCommand(args, args.flags['folder']);
+  if (typeof args.flags['folder'] === 'string') {
+    const emojiOnly = ['config', 'data-root', 'card', 'verify'].filter((f) => args.flags[f] !== undefined);
+    if (emojiOnly.length > 0) throw new Error(`--folder does not take ${emojiOnly.map((f) => `--${f}`).join(', ')} (they are for Emoji-T2I builds)`);
+    return folderCommand(args, args.flags['folder']);
+  }
   const force = args.flags['force'] === true;
-  const dataRoot = (args.flags['data-root'] as string | undefined) ?? 'data';
+  const dataRoot = (args.flags['data-root'] as string | undefined) ?? defaultDataRoot();
   const override = dataOverride(args);
   const { dir } = force ? await buildEmojiT2I(override, { dataRoot, force, log }) : await ensureEmojiT2I(override, { dataRoot, log });
   const data = EmojiT2I.open(dir, args.flags['verify'] === true);
   printSummary(data);
   const command = `npm run data -- ${argv.join(' ')}`.trim();
   if (typeof args.flags['sample-sheet'] === 'string') writeOutput(args.flags['sample-sheet'], await renderEmojiSampleSheet(data), force);
-  if (typeof args.flags['card'] === 'string') writeOutput(args.flags['card'], renderEmojiDataCard(data.manifest, command), force);
+  if (typeof args.flags['card'] === 'string') writeOutput(args.flags['card'], renderEmojiDataCard(data, command), force);
 }
 
 /**
@@ -103,12 +108,12 @@ async function dataCommand(argv: string[]): Promise<void> {
 async function startCommand(argv: string[]): Promise<void> {
   const args = parseArgs(argv, { boolean: [], string: ['backend', 'data-root', 'config'] });
   await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
-  const { dir } = await ensureEmojiT2I(dataOverride(args), { dataRoot: (args.flags['data-root'] as string | undefined) ?? 'data', log });
+  const { dir } = await ensureEmojiT2I(dataOverride(args), { dataRoot: (args.flags['data-root'] as string | undefined) ?? defaultDataRoot(), log });
   const data = EmojiT2I.open(dir, true);
   printSummary(data);
   const loader = new BatchLoader(data.view('curated'), { batchSize: 8, seed: 0 });
   const batch = loader.batch(0, 0);
-  const mean = batch.images.mean().dataSync()[0] ?? NaN;
+  const mean = tf.tidy(() => batch.images.mean().dataSync()[0] ?? NaN);
   console.log(`first curated batch: shape [${batch.images.shape.join(',')}], mean pixel ${mean.toFixed(3)} (white is 1)`);
   console.log(`  e.g. "${batch.captions[0]}"`);
   batch.images.dispose();
@@ -117,8 +122,9 @@ async function startCommand(argv: string[]): Promise<void> {
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string }> = {
   data: {
     run: dataCommand,
-    help: 'build Emoji-T2I (--force --resolution 64 --config FILE --data-root DIR --verify --sample-sheet PNG --card MD),\n' +
-      '                 or check your own folder (--folder DIR [--skip-bad] [--sample-sheet PNG])',
+    help:
+      'build Emoji-T2I (--force --resolution 64 --config FILE --data-root DIR --verify --sample-sheet PNG --card MD),\n' +
+      '                 or check your own folder (--folder DIR [--skip-bad] [--resolution N] [--sample-sheet PNG])',
   },
   start: { run: startCommand, help: 'the main job on the default data (--backend NAME --data-root DIR --config FILE)' },
 };
@@ -126,12 +132,16 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   const entry = command ? COMMANDS[command] : undefined;
+  const usage = Object.entries(COMMANDS)
+    .map(([name, c]) => `  selfdpo ${name.padEnd(6)} ${c.help}`)
+    .join('\n');
   if (!entry) {
-    const usage = Object.entries(COMMANDS)
-      .map(([name, c]) => `  selfdpo ${name.padEnd(6)} ${c.help}`)
-      .join('\n');
-    if (command && command !== 'help' && command !== '--help') throw new Error(`unknown command "${command}"\n${usage}`);
-    console.log(usage);
+    if (command && !['help', '--help', '-h'].includes(command)) throw new Error(`unknown command "${command}"\n${usage}`);
+    console.log(`usage:\n${usage}`);
+    return;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(`usage:\n  selfdpo ${command} ${entry.help}`);
     return;
   }
   await entry.run(rest);

@@ -50,7 +50,8 @@ export function resolveConfig<T extends object>(
   const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
   for (const [key, value] of Object.entries(override)) {
     const path = prefix ? `${prefix}.${key}` : key;
-    if (!(key in out)) {
+    // Own keys only: `toString` or `__proto__` must not pass as known keys.
+    if (!Object.hasOwn(out, key)) {
       const known = Object.keys(out).join(', ');
       throw new ConfigError(path, `unknown key (known keys here: ${known})`, source);
     }
@@ -66,6 +67,12 @@ export function resolveConfig<T extends object>(
     }
   }
   return out as T;
+}
+
+/** Check that a number is an integer in [lo, hi]; names the key when it is not. */
+export function checkIntegerRange(key: string, value: number, lo: number, hi: number, source = 'config'): void {
+  if (!Number.isInteger(value)) throw new ConfigError(key, `must be an integer, got ${value}`, source);
+  checkRange(key, value, lo, hi, source);
 }
 
 /** Check that a number lies in [lo, hi]; names the key when it does not. */

@@ -63,3 +63,25 @@ for (const name of ['tensorflow', 'tensorflow-gpu'] as const) {
     assert.equal(c.name, 'cpu');
   });
 }
+
+test('package names work as backend names', () => {
+  assert.equal(parseBackendName('tfjs-node-gpu'), 'tensorflow-gpu');
+  assert.equal(parseBackendName('tfjs-node'), 'tensorflow');
+});
+
+test('automatic selection prints its choice and the faster backends it passed over', () => {
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', "require('./src/backend.ts').initBackend()"], {
+    cwd: require('node:path').resolve(__dirname, '..'),
+    encoding: 'utf8',
+    env: { ...process.env, [BACKEND_ENV_VAR]: '' },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const line = r.stderr.split('\n').find((l) => l.startsWith('backend: '));
+  assert.ok(line, r.stderr);
+  if (line.startsWith('backend: wasm')) {
+    assert.match(line, /^backend: wasm \(simd, \d+ threads?\); not available: tensorflow-gpu, tensorflow \(--backend NAME shows why\)$/);
+  } else {
+    assert.match(line, /^backend: tensorflow(-gpu)? \(libtensorflow/);
+  }
+});

@@ -57,6 +57,12 @@ test('a bad config file or flag is an error naming the file, key or flag', () =>
   assert.match(cli('data', '--config', bad).err, /bad\.json: not valid JSON/);
   assert.match(cli('data', '--frobnicate').err, /unknown flag --frobnicate/);
   assert.match(cli('train').err, /unknown command "train"/);
+  assert.match(cli('data', 'extra').err, /unexpected argument "extra"/);
+  assert.match(cli('data', '--folder', 'x', '--config', bad).err, /--folder does not take --config/);
+  const help = cli('data', '--help');
+  assert.equal(help.code, 0);
+  assert.match(help.out, /usage:\n  selfdpo data build Emoji-T2I/);
+  assert.match(cli('--help').out, /selfdpo start/);
   assert.ok(!existsSync(join(root, 'd2')), 'nothing written for a rejected config');
 });
 

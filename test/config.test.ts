@@ -19,6 +19,12 @@ test('an unknown key is rejected with its full path and the known keys', () => {
   );
 });
 
+test('inherited object keys are unknown keys, not loopholes', () => {
+  assert.throws(() => resolveConfig(defaults, { toString: 1 }), /toString: unknown key/);
+  assert.throws(() => resolveConfig(defaults, JSON.parse('{"__proto__": {"x": 1}}')), /__proto__: unknown key/);
+  assert.throws(() => resolveConfig(defaults, { constructor: {} }), /constructor: unknown key/);
+});
+
 test('a wrong type is rejected with the path, expected and actual type', () => {
   assert.throws(() => resolveConfig(defaults, { lr: '0.1' }), /lr: expected number, got string/);
   assert.throws(() => resolveConfig(defaults, { nested: 5 }), /nested: expected an object, got number/);
@@ -32,4 +38,8 @@ test('emoji data config checks ranges and names the key', () => {
   assert.throws(() => resolveEmojiDataConfig({ web: { jpeg: 1.5 } }), /web\.jpeg: must be in \[0, 1\], got 1\.5/);
   assert.throws(() => resolveEmojiDataConfig({ web: { looseCaption: 0.7, wrongCaption: 0.5 } }), /web\.wrongCaption/);
   assert.throws(() => resolveEmojiDataConfig({ web: { jpegQualityMin: 70, jpegQualityMax: 50 } }), /web\.jpegQualityMax/);
+  assert.throws(() => resolveEmojiDataConfig({ seed: 1.5 }), /seed: must be an integer, got 1\.5/);
+  assert.throws(() => resolveEmojiDataConfig({ seed: -1 }), /seed: must be in/);
+  assert.throws(() => resolveEmojiDataConfig({ shardSize: 1.5 }), /shardSize: must be an integer/);
+  assert.throws(() => resolveEmojiDataConfig({ maxConcepts: 2.5 }), /maxConcepts: must be an integer/);
 });

@@ -45,7 +45,8 @@ for (const nb of notebooks) {
     const r = spawnSync(
       'jupyter',
       ['nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.kernel_name=tslab', '--ExecutePreprocessor.timeout=600', '--output-dir', out, nb],
-      { cwd: join(repo, 'notebooks'), encoding: 'utf8' },
+      // The notebook builds its dataset in a temp folder, never in the work tree's data/.
+      { cwd: join(repo, 'notebooks'), encoding: 'utf8', env: { ...process.env, SELFDPO_DATA_ROOT: join(out, 'data') } },
     );
     assert.ok(existsSync(join(out, nb)), `${nb}: nbconvert wrote nothing (exit ${r.status}): ${r.stderr.slice(-2000)}`);
     // nbconvert's own message is often empty; the cell's error output says what failed.

@@ -44,8 +44,13 @@ export function conceptSplit(key: string, config: Pick<EmojiDataConfig, 'splitSa
   return stableHash32(`${config.splitSalt}|${key}`) % 10000 < config.unseenFraction * 10000 ? 'unseen' : 'seen';
 }
 
+/** The folder datasets live in: `$SELFDPO_DATA_ROOT`, else `data` (relative to the working folder). */
+export function defaultDataRoot(): string {
+  return process.env['SELFDPO_DATA_ROOT'] || 'data';
+}
+
 export interface BuildOptions {
-  /** Root folder that holds `emoji-t2i/` (default `data`). */
+  /** Root folder that holds `emoji-t2i/` (default `defaultDataRoot()`). */
   dataRoot?: string;
   /** Replace an existing build. */
   force?: boolean;
@@ -63,7 +68,7 @@ export interface BuildOptions {
 export async function buildEmojiT2I(configOverride: unknown = {}, opts: BuildOptions = {}): Promise<{ dir: string; manifest: EmojiManifest }> {
   const config = resolveEmojiDataConfig(configOverride);
   const log = opts.log ?? (() => undefined);
-  const target = emojiDataDir(opts.dataRoot ?? 'data', config);
+  const target = emojiDataDir(opts.dataRoot ?? defaultDataRoot(), config);
   if (existsSync(target) && !opts.force) {
     throw new Error(`${target} already exists; pass --force to rebuild it`);
   }
@@ -263,7 +268,7 @@ async function buildWebSet(
     const u = rng.next();
     // A wrong caption needs another seen concept to come from.
     const wrongRate = seenKeys.length > 1 ? w.wrongCaption : 0;
-    const captionMode: WebCaptionMode = u < wrongRate ? 'wrong' : u < w.wrongCaption + w.looseCaption ? 'loose' : 'exact';
+    const captionMode: WebCaptionMode = u < wrongRate ? 'wrong' : u < wrongRate + w.looseCaption ? 'loose' : 'exact';
     let captionConcept = img.concept;
     if (captionMode === 'wrong') {
       while (captionConcept === img.concept) captionConcept = rng.pick(seenKeys);
@@ -327,7 +332,7 @@ function checkReusable(dir: string, config: EmojiDataConfig): EmojiManifest {
  */
 export async function ensureEmojiT2I(configOverride: unknown = {}, opts: BuildOptions = {}): Promise<{ dir: string; manifest: EmojiManifest }> {
   const config = resolveEmojiDataConfig(configOverride);
-  const dir = emojiDataDir(opts.dataRoot ?? 'data', config);
+  const dir = emojiDataDir(opts.dataRoot ?? defaultDataRoot(), config);
   if (existsSync(join(dir, 'manifest.json')) && !opts.force) {
     return { dir, manifest: checkReusable(dir, config) };
   }

@@ -80,15 +80,18 @@ const SLANG = new Set([
 
 /**
  * Keywords fit for captions: lower-case words or short phrases, no digits, no emoticons,
- * no two-letter codes (country codes such as "hr"), no slang, nothing equal to the name.
+ * no two-letter codes (country codes such as "hr"), no slang, and nothing the caption
+ * already says: no keyword equal to the name, the group or the subgroup (`alsoSaid`),
+ * and none whose words all appear in the name ("down-right" of "down-right arrow").
  */
-export function cleanKeywords(raw: readonly string[], name: string): string[] {
+export function cleanKeywords(raw: readonly string[], name: string, alsoSaid: readonly string[] = []): string[] {
   const out: string[] = [];
-  const lowerName = name.toLowerCase();
+  const nameWords = new Set(name.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean));
+  const said = new Set([name, ...alsoSaid].map(slugName));
   for (const tag of raw) {
     const k = tag.toLowerCase().replace(/_/g, ' ').trim();
-    if (k.length < 3 || !/^[a-z][a-z '&-]*[a-z]$/.test(k)) continue;
-    if (SLANG.has(k) || k === lowerName || slugName(k) === slugName(name)) continue;
+    if (k.length < 3 || !/^[a-z][a-z '&-]*[a-z]$/.test(k) || SLANG.has(k) || said.has(slugName(k))) continue;
+    if (k.split(/[^a-z0-9]+/).every((w) => !w || nameWords.has(w))) continue;
     if (!out.includes(k)) out.push(k);
   }
   return out;
@@ -119,14 +122,16 @@ export function loadEmojiCatalog(): EmojiCatalog {
     if (e.group === undefined || e.group === COMPONENT_GROUP || e.subgroup === undefined) continue;
     const key = normalizeCodepoints(e.hexcode);
     if (hasSkinTone(key) || byKey.has(key)) continue;
+    const group = groupName.get(e.group) ?? '';
+    const subgroup = subgroupName.get(e.subgroup) ?? '';
     const concept: EmojiConcept = {
       key,
       codepoint: hexToCodepoint(key),
       emoji: e.emoji,
       name: e.label,
-      group: groupName.get(e.group) ?? '',
-      subgroup: subgroupName.get(e.subgroup) ?? '',
-      keywords: cleanKeywords([...(e.tags ?? []), ...(libByKey.get(key) ?? []).slice(1)], e.label),
+      group,
+      subgroup,
+      keywords: cleanKeywords([...(e.tags ?? []), ...(libByKey.get(key) ?? []).slice(1)], e.label, [group, subgroup]),
     };
     concepts.push(concept);
     byKey.set(key, concept);

@@ -1,4 +1,4 @@
-import { checkRange, ConfigError, resolveConfig } from '../config.js';
+import { checkIntegerRange, checkRange, ConfigError, resolveConfig } from '../config.js';
 
 /** The web set's noise (PROTOCOL.md: base-S is pretrained on web-like data). */
 export interface WebNoiseConfig {
@@ -51,8 +51,8 @@ export const DEFAULT_EMOJI_DATA: EmojiDataConfig = {
     looseCaption: 0.2,
     wrongCaption: 0.1,
     jpeg: 0.3,
-    jpegQualityMin: 20,
-    jpegQualityMax: 60,
+    jpegQualityMin: 40,
+    jpegQualityMax: 80,
     blur: 0.15,
     blurSigma: 0.7,
   },
@@ -65,15 +65,16 @@ export function resolveEmojiDataConfig(override: unknown = {}, source = 'data co
     throw new ConfigError('resolution', `must be 32 or 64, got ${c.resolution}`, source);
   }
   checkRange('unseenFraction', c.unseenFraction, 0, 0.9, source);
-  checkRange('minGeneratorStyles', c.minGeneratorStyles, 1, 5, source);
-  checkRange('minJudgeStyles', c.minJudgeStyles, 0, 6, source);
-  checkRange('maxConcepts', c.maxConcepts, 0, 1e6, source);
-  checkRange('shardSize', c.shardSize, 1, 1 << 20, source);
+  checkIntegerRange('minGeneratorStyles', c.minGeneratorStyles, 1, 5, source);
+  checkIntegerRange('minJudgeStyles', c.minJudgeStyles, 0, 6, source);
+  checkIntegerRange('maxConcepts', c.maxConcepts, 0, 1e6, source);
+  checkIntegerRange('seed', c.seed, 0, 2 ** 32 - 1, source);
+  checkIntegerRange('shardSize', c.shardSize, 1, 1 << 20, source);
   checkRange('web.looseCaption', c.web.looseCaption, 0, 1, source);
   checkRange('web.wrongCaption', c.web.wrongCaption, 0, 1 - c.web.looseCaption, source);
   checkRange('web.jpeg', c.web.jpeg, 0, 1, source);
-  checkRange('web.jpegQualityMin', c.web.jpegQualityMin, 1, 100, source);
-  checkRange('web.jpegQualityMax', c.web.jpegQualityMax, c.web.jpegQualityMin, 100, source);
+  checkIntegerRange('web.jpegQualityMin', c.web.jpegQualityMin, 1, 100, source);
+  checkIntegerRange('web.jpegQualityMax', c.web.jpegQualityMax, c.web.jpegQualityMin, 100, source);
   checkRange('web.blur', c.web.blur, 0, 1, source);
   checkRange('web.blurSigma', c.web.blurSigma, 0.3, 10, source);
   return c;

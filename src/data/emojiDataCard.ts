@@ -1,4 +1,6 @@
+import type { EmojiT2I } from './emojiDataset.js';
 import type { EmojiManifest } from './emojiManifest.js';
+import { styleDistances } from './styleDistance.js';
 
 /** Counts that summarise a build: printed by the CLI and written into the data card. */
 export function summarizeEmojiManifest(m: EmojiManifest): Record<string, number> {
@@ -19,15 +21,25 @@ export function summarizeEmojiManifest(m: EmojiManifest): Record<string, number>
   };
 }
 
+function countOf(m: EmojiManifest, style: string): number {
+  return m.styles.find((st) => st.name === style)?.images ?? 0;
+}
+
 /**
  * The data card: what Emoji-T2I holds, where every drawing comes from and under which
  * licence, and how it was split and corrupted. Generated from a build's manifest so that
  * it cannot drift from the data.
  */
-export function renderEmojiDataCard(m: EmojiManifest, command: string): string {
+export function renderEmojiDataCard(data: EmojiT2I, command: string): string {
+  const m = data.manifest;
   const s = summarizeEmojiManifest(m);
+  const generatorStyles = m.styles.filter((st) => st.role === 'generator').map((st) => st.name);
+  const distanceRows = styleDistances(data, generatorStyles).map(
+    (d) => `| ${d.a} | ${d.b} | ${d.meanAbsDiff.toFixed(1)} | ${d.concepts} |`,
+  );
   const w = m.config.web;
   const pct = (x: number): string => `${Math.round(x * 100)}%`;
+  const leftOut = m.styles.filter((st) => st.leftOut).map((st) => `- ${st.name}: ${st.leftOut}.`);
   const styleRows = m.styles.map(
     (st) =>
       `| ${st.name} | ${st.role} | \`${st.packageName}\`@${st.version} | ${st.license}${st.licenseNote ? ` (note: ${st.licenseNote})` : ''} | ${st.author}${st.url ? ` (${st.url})` : ''} | ${st.images} |`,
@@ -61,12 +73,19 @@ their icons instead are matched by name against CLDR names and emojibase shortco
 | style | role | package | artwork licence | author | images |
 | --- | --- | --- | --- | --- | ---: |
 ${styleRows.join('\n')}
-
+${leftOut.length > 0 ? `\nLeft out on purpose:\n\n${leftOut.join('\n')}\n` : ''}
 Attribution: the drawings are the work of the authors above. The kit renders them from the npm
 packages on the user's machine and shows them (as in \`results/data/sample.png\`) only in
 rasterised, resized form. Changes made: rasterised, scaled down to ${m.resolution}x${m.resolution},
 transparent areas flattened onto white; in the web set also JPEG-compressed or blurred.
 Share-alike sets (CC BY-SA 4.0) keep that licence in any derived dataset or figure.
+
+How independent the generator designs are: mean |difference| per pixel channel (0-255) between two
+styles' drawings of the same concepts, at ${m.resolution}x${m.resolution}.
+
+| style | style | mean abs. difference | shared concepts |
+| --- | --- | ---: | ---: |
+${distanceRows.join('\n')}
 
 ## Text
 
@@ -90,8 +109,14 @@ captions may end with the style's words ("twemoji style") on request; judge styl
 
 ## Known limits
 
-- Three generator styles come from one family (Microsoft Fluent: flat, color, 3D) and look alike at 32x32.
-- Noto and the Fluent sets draw no country flags, so flags have fewer generator designs than other concepts.
+- Three generator styles come from one family (Microsoft Fluent: flat, color, 3D), and Fluent color is
+  the vector form of the design that Fluent 3D renders (see the distances above). PROTOCOL.md lists four
+  generator packages; Fluent color is added to them, and without it this build has
+  ${s.generatorImages - countOf(m, 'fluent-color')} generator-style images.
+- No generator style but Twemoji draws the country flags (Noto's package and the Fluent sets have none),
+  so flags have one generator design and are dropped when fewer than ${m.config.minGeneratorStyles} are required.
+- Some older judge sets draw the pistol of U+1F52B, which CLDR now names "water pistol"; the
+  drawings follow the codepoint, as each set published it.
 - Name matching for judge sets without codepoints (EmojiOne, FxEmoji, Streamline) misses icons whose
   names follow no CLDR name or shortcode; those icons are left out, never guessed.
 `;

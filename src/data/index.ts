@@ -14,3 +14,4 @@ export * from './folderDataset.js';
 export * from './imageTextSet.js';
 export * from './rasterize.js';
 export * from './shards.js';
+export * from './styleDistance.js';

@@ -28,9 +28,15 @@ export async function rasterizeOnWhite(bytes: Buffer, size: number, isSvg: boole
   return new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
 
-/** Encode raw RGB as JPEG at `quality` and decode it again: the web set's compression noise. */
+/**
+ * Encode raw RGB as JPEG at `quality` and decode it again: the web set's compression noise.
+ * Chroma is kept at full resolution: 4:2:0 subsampling of a 32x32 image smears colour over
+ * 2x2 blocks, far more than the mild noise the web set stands for.
+ */
 export async function jpegRoundTrip(rgb: Uint8Array, size: number, quality: number): Promise<Uint8Array> {
-  const jpeg = await sharp(rgb, { raw: { width: size, height: size, channels: 3 } }).jpeg({ quality }).toBuffer();
+  const jpeg = await sharp(rgb, { raw: { width: size, height: size, channels: 3 } })
+    .jpeg({ quality, chromaSubsampling: '4:4:4' })
+    .toBuffer();
   const { data } = await sharp(jpeg).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   return new Uint8Array(data.buffer, data.byteOffset, data.length);
 }

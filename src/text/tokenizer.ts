@@ -10,9 +10,13 @@ export const UNK = '<unk>';
 export const PAD_ID = 0;
 export const UNK_ID = 1;
 
-/** Lower-case words and the separators that carry meaning in emoji names (":" of "flag: x"). */
+/**
+ * Lower-case words of any script, accents folded ("piñata" -> "pinata", "São Tomé" ->
+ * "sao tome"), plus the separators that carry meaning in emoji names (":" of "flag: x").
+ */
 export function splitWords(text: string): string[] {
-  return text.toLowerCase().match(/[a-z0-9]+(?:['’][a-z]+)?|[&:]/g) ?? [];
+  const folded = text.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase();
+  return folded.match(/[\p{L}\p{N}]+(?:['’][\p{L}]+)?|[&:]/gu) ?? [];
 }
 
 /** What a tokenizer is made of, and what is saved beside a text encoder. */

@@ -2,6 +2,8 @@
 export interface FlagSpec {
   readonly boolean?: readonly string[];
   readonly string?: readonly string[];
+  /** Accept bare words; off by default, so that a stray word is an error, not ignored. */
+  readonly positional?: boolean;
 }
 
 export interface ParsedArgs {
@@ -18,6 +20,7 @@ export function parseArgs(argv: readonly string[], spec: FlagSpec): ParsedArgs {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (!arg.startsWith('--')) {
+      if (!spec.positional) throw new Error(`unexpected argument "${arg}" (flags start with --)`);
       positional.push(arg);
       continue;
     }

@@ -11,6 +11,7 @@ import { renderEmojiDataCard, summarizeEmojiManifest } from '../../src/data/emoj
 import { EmojiT2I } from '../../src/data/emojiDataset.js';
 import { renderEmojiSampleSheet } from '../../src/data/emojiSampleSheet.js';
 import { EMOJI_STYLES } from '../../src/data/emojiStyles.js';
+import { styleDistances } from '../../src/data/styleDistance.js';
 import { Rng } from '../../src/util/rng.js';
 
 const roots: string[] = [];
@@ -109,7 +110,7 @@ test('views give the right sizes and captions; the sample sheet and data card re
   const meta = await sharp(png).metadata();
   assert.equal(meta.format, 'png');
   assert.ok((meta.height ?? 0) > EMOJI_STYLES.length * 96, 'one row of 96 px per style');
-  const card = renderEmojiDataCard(manifest, 'test');
+  const card = renderEmojiDataCard(data, 'test');
   for (const st of manifest.styles) assert.ok(card.includes(`\`${st.packageName}\`@${st.version} | ${st.license}`), st.name);
 });
 
@@ -169,6 +170,19 @@ test('a damaged shard is caught on open, naming the file', async () => {
   writeFileSync(shard, bytes);
   assert.throws(() => EmojiT2I.open(dir, true), /images-000\.bin: content hash differs/);
   assert.ok(existsSync(join(dir, 'manifest.json')));
+});
+
+test('style distances: zero for a style against itself, positive between styles, symmetric in the pair', async () => {
+  const root = tempRoot();
+  const { dir } = await buildEmojiT2I({ maxConcepts: 8 }, { dataRoot: root });
+  const data = EmojiT2I.open(dir);
+  const [same] = styleDistances(data, ['twemoji', 'twemoji']);
+  assert.equal(same?.meanAbsDiff, 0);
+  const [ab] = styleDistances(data, ['twemoji', 'noto']);
+  const [ba] = styleDistances(data, ['noto', 'twemoji']);
+  assert.ok((ab?.meanAbsDiff ?? 0) > 5, `twemoji vs noto: ${ab?.meanAbsDiff}`);
+  assert.equal(ab?.meanAbsDiff, ba?.meanAbsDiff);
+  assert.equal(ab?.concepts, data.manifest.concepts.filter((c) => ['twemoji', 'noto'].every((s) => data.manifest.images.some((i) => i.id === `${s}/${c.key}`))).length);
 });
 
 test('the concept split is a stable hash with about the configured share unseen', () => {

@@ -6,6 +6,13 @@ test('words are lower-cased; & and : survive as tokens; other punctuation splits
   assert.deepEqual(splitWords('Flag: Croatia, smileys & emotion, jack-o-lantern'), ['flag', ':', 'croatia', 'smileys', '&', 'emotion', 'jack', 'o', 'lantern']);
 });
 
+test('letters of any script count, accents fold away', () => {
+  assert.deepEqual(splitWords('piñata'), ['pinata']);
+  assert.deepEqual(splitWords('flag: São Tomé & Príncipe'), ['flag', ':', 'sao', 'tome', '&', 'principe']);
+  assert.deepEqual(splitWords('Côte d’Ivoire'), ['cote', 'd’ivoire']);
+  assert.deepEqual(splitWords('一只黑猫, Кот'), ['一只黑猫', 'кот']);
+});
+
 test('vocabulary: specials first, then by frequency, ties alphabetical', () => {
   const tok = Tokenizer.fromCaptions(['b a c', 'a b', 'a d'], { maxLength: 4 });
   // counts: a 3, b 2, c 1, d 1
