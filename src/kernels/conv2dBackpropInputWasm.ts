@@ -18,8 +18,6 @@ import type {
   KernelBackend,
   KernelConfig,
   KernelFunc,
-  NamedAttrMap,
-  NamedTensorInfoMap,
   TensorInfo,
 } from '@tensorflow/tfjs';
 import {
@@ -29,15 +27,14 @@ import {
   freeInfo,
   pair,
   zerosInfo,
-} from './conv2dBackpropFilterWasm.js';
-
-type KernelArgs = { inputs: NamedTensorInfoMap; backend: KernelBackend; attrs?: NamedAttrMap };
+  type WasmKernelArgs,
+} from './wasmKernelUtil.js';
 
 /**
  * Computes the input gradient with XNNPACK. Exported (not only registered) so that the
  * benchmark and tests can run it beside the built-in kernel in one process.
  */
-export function conv2dBackpropInputXnn(args: KernelArgs): TensorInfo {
+export function conv2dBackpropInputXnn(args: WasmKernelArgs): TensorInfo {
   const { inputs, backend } = args;
   const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
   const dy = inputs['dy'];
@@ -251,7 +248,7 @@ function subPixelInputGrad(
  * set, and the built-in's C++ binding is created there.
  */
 export function makeConv2dBackpropInputWasmConfig(builtin: KernelConfig): KernelConfig {
-  const kernelFunc = (args: KernelArgs): TensorInfo => {
+  const kernelFunc = (args: WasmKernelArgs): TensorInfo => {
     const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs | undefined;
     if (attrs !== undefined && attrs.dataFormat === 'NCHW') {
       const out = builtin.kernelFunc(args);

@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 // Load the wasm backend's own kernels first, so ours replace them and not the reverse.
 import '@tensorflow/tfjs-backend-wasm';
 import type { KernelConfig } from '@tensorflow/tfjs';
-import { WASM_BACKEND, conv2dBackpropFilterWasmConfig } from './conv2dBackpropFilterWasm.js';
+import { conv2dBackpropFilterWasmConfig } from './conv2dBackpropFilterWasm.js';
+import { WASM_BACKEND } from './wasmKernelUtil.js';
 import { makeConv2dBackpropInputWasmConfig } from './conv2dBackpropInputWasm.js';
 import { unsortedSegmentSumWasmConfig } from './unsortedSegmentSumWasm.js';
 

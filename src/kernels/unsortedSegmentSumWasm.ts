@@ -8,21 +8,14 @@
  * Ids outside [0, numSegments), negative ones included, are dropped, as on the cpu backend.
  */
 import type {
-  KernelBackend,
   KernelConfig,
   KernelFunc,
-  NamedAttrMap,
-  NamedTensorInfoMap,
   TensorInfo,
 } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { WASM_BACKEND } from './conv2dBackpropFilterWasm.js';
+import { WASM_BACKEND, type WasmKernelArgs } from './wasmKernelUtil.js';
 
-function unsortedSegmentSumWasm(args: {
-  inputs: NamedTensorInfoMap;
-  backend: KernelBackend;
-  attrs?: NamedAttrMap;
-}): TensorInfo {
+function unsortedSegmentSumWasm(args: WasmKernelArgs): TensorInfo {
   const { inputs } = args;
   // Kernels registered for 'wasm' are only ever called with the wasm backend instance.
   const backend = args.backend as BackendWasm;
