@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-import * as tf from '@tensorflow/tfjs';
-import { existsSync, readFileSync } from 'node:fs';
-import { backendFromEnvAndArgs, initBackend } from './backend.js';
-import { BatchLoader } from './data/batchLoader.js';
+import { existsSync } from 'node:fs';
+import { pretrainCommand } from './commands/pretrainCommand.js';
+import { sampleCommand } from './commands/sampleCommand.js';
+import { shipCommand } from './commands/shipCommand.js';
+import { startCommand } from './commands/startCommand.js';
 import { buildEmojiT2I, defaultDataRoot, ensureEmojiT2I } from './data/emojiBuilder.js';
 import { resolveEmojiDataConfig, type EmojiDataConfig } from './data/emojiConfig.js';
 import { renderEmojiDataCard, summarizeEmojiManifest } from './data/emojiDataCard.js';
@@ -13,6 +14,7 @@ import { renderImageSheet } from './report/imageSheet.js';
 import { Rng } from './util/rng.js';
 import { numberFlag, parseArgs, type ParsedArgs } from './util/args.js';
 import { writeFileAtomic } from './util/atomicWrite.js';
+import { readJsonFile } from './util/jsonFile.js';
 
 const log = (message: string): void => console.error(message);
 
@@ -21,21 +23,8 @@ const log = (message: string): void => console.error(message);
  * error names the file it came from.
  */
 function dataOverride(args: ParsedArgs): EmojiDataConfig {
-  let override: Record<string, unknown> = {};
   const file = args.flags['config'];
-  if (typeof file === 'string') {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new Error(`${file}: cannot read config: ${(err as Error).message}`);
-    }
-    try {
-      override = JSON.parse(text) as Record<string, unknown>;
-    } catch (err) {
-      throw new Error(`${file}: not valid JSON: ${(err as Error).message}`);
-    }
-  }
+  let override = (typeof file === 'string' ? readJsonFile(file, 'config') : {}) as Record<string, unknown>;
   if (args.flags['resolution'] !== undefined) override = { ...override, resolution: numberFlag(args, 'resolution', 32) };
   return resolveEmojiDataConfig(override, typeof file === 'string' ? file : 'flags');
 }
@@ -100,25 +89,6 @@ async function dataCommand(argv: string[]): Promise<void> {
   if (typeof args.flags['card'] === 'string') writeOutput(args.flags['card'], renderEmojiDataCard(data, command), force);
 }
 
-/**
- * The main job on the embedded default. At this stage of the kit: pick the compute
- * backend, build Emoji-T2I when missing, summarise it, and draw one batch through the
- * loader as a check that data reaches tensors.
- */
-async function startCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { boolean: [], string: ['backend', 'data-root', 'config'] });
-  await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
-  const { dir } = await ensureEmojiT2I(dataOverride(args), { dataRoot: (args.flags['data-root'] as string | undefined) ?? defaultDataRoot(), log });
-  const data = EmojiT2I.open(dir, true);
-  printSummary(data);
-  const loader = new BatchLoader(data.view('curated'), { batchSize: 8, seed: 0 });
-  const batch = loader.batch(0, 0);
-  const mean = tf.tidy(() => batch.images.mean().dataSync()[0] ?? NaN);
-  console.log(`first curated batch: shape [${batch.images.shape.join(',')}], mean pixel ${mean.toFixed(3)} (white is 1)`);
-  console.log(`  e.g. "${batch.captions[0]}"`);
-  batch.images.dispose();
-}
-
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string }> = {
   data: {
     run: dataCommand,
@@ -126,7 +96,19 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
       'build Emoji-T2I (--force --resolution 64 --config FILE --data-root DIR --verify --sample-sheet PNG --card MD),\n' +
       '                 or check your own folder (--folder DIR [--skip-bad] [--resolution N] [--sample-sheet PNG])',
   },
-  start: { run: startCommand, help: 'the main job on the default data (--backend NAME --data-root DIR --config FILE)' },
+  pretrain: {
+    run: pretrainCommand,
+    help: 'pretrain a base model (--preset base-s|smoke --config FILE --out DIR --steps N --force --backend NAME --data-root DIR --data-config FILE)',
+  },
+  sample: {
+    run: sampleCommand,
+    help: 'draw a grid from a model (--prompt TEXT | --prompts FILE, --seed N --seeds COUNT --model DIR --steps 25 --guidance 3 --sampler ddim|ddpm --eta 0 --out PNG --force)',
+  },
+  ship: {
+    run: shipCommand,
+    help: 'ship a pretraining run: model into data/, report into results/ (--run DIR --to data/base-s --results results/base-s --name base-S --force)',
+  },
+  start: { run: startCommand, help: 'the main job on the default data and the shipped base-S (--force --out PNG --model DIR --backend NAME --data-root DIR --data-config FILE)' },
 };
 
 async function main(argv: string[]): Promise<void> {

@@ -75,13 +75,6 @@ test('sample sheet and data card are written, and not overwritten without --forc
   assert.match(again.err, /sheet\.png exists; pass --force/);
 });
 
-test('start runs the main job: backend line, dataset summary, one batch', () => {
-  const r = cli('start', '--data-root', 'd', '--config', small, '--backend', 'cpu');
-  assert.equal(r.code, 0, r.err);
-  assert.match(r.err, /backend: cpu/);
-  assert.match(r.out, /first curated batch: shape \[8,32,32,3\]/);
-});
-
 test('--folder loads a user folder; a bad line stops it, --skip-bad counts it', async () => {
   const folder = join(root, 'mine');
   const { mkdirSync } = await import('node:fs');
@@ -96,4 +89,63 @@ test('--folder loads a user folder; a bad line stops it, --skip-bad counts it', 
   assert.equal(skip.code, 0, skip.err);
   assert.match(skip.out, /2 examples at 32x32, 1 bad skipped/);
   assert.ok(existsSync(join(root, 'mine.png')));
+});
+
+test('pretrain (smoke) writes a resumable run, survives kill -9, and sample draws a grid from it', async () => {
+  const { spawn } = await import('node:child_process');
+  const { readFileSync, readdirSync } = await import('node:fs');
+  const common = ['--preset', 'smoke', '--data-root', 'd', '--data-config', small, '--backend', 'wasm'];
+  const longer = join(root, 'longer.json');
+  writeFileSync(longer, JSON.stringify({ train: { steps: 400 }, log: { checkpointEvery: 2, evalEvery: 100 } }));
+  // Kill a run for real once it has checkpointed, then resume it.
+  const p = spawn(process.execPath, ['--import', tsx, join(repo, 'src/cli.ts'), 'pretrain', ...common, '--config', longer, '--out', 'run'], { cwd: root });
+  await new Promise<void>((done) => {
+    const poll = setInterval(() => {
+      const state = join(root, 'run', 'state', 'state.json');
+      if (existsSync(state) && (JSON.parse(readFileSync(state, 'utf8')) as { step: number }).step >= 4) {
+        clearInterval(poll);
+        p.kill('SIGKILL');
+        done();
+      }
+    }, 50);
+  });
+  await new Promise((done) => p.on('close', done));
+  const resumed = cli('pretrain', ...common, '--config', longer, '--steps', '12', '--out', 'run');
+  assert.equal(resumed.code, 0, resumed.err);
+  assert.match(resumed.err, /resuming run from step \d+/);
+  const steps = readFileSync(join(root, 'run', 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { step: number }).step);
+  assert.deepEqual(steps, Array.from({ length: 12 }, (_, i) => i + 1), 'one metrics line per step, none lost or repeated');
+  assert.ok(!readdirSync(join(root, 'run')).some((f) => f.includes('.tmp')), 'no temp folders left');
+
+  const sample = cli('sample', '--model', join('run', 'model'), '--prompt', 'grinning face', '--seeds', '2', '--steps', '2', '--out', 'grid.png');
+  assert.equal(sample.code, 0, sample.err);
+  const meta = await sharp(join(root, 'grid.png')).metadata();
+  assert.ok((meta.width ?? 0) > 2 * 96 && (meta.height ?? 0) > 96, `grid size ${meta.width}x${meta.height}`);
+  const again = cli('sample', '--model', join('run', 'model'), '--prompt', 'x', '--out', 'grid.png');
+  assert.notEqual(again.code, 0);
+  assert.match(again.err, /grid\.png exists; pass --force/);
+  const bad = cli('sample', '--model', join('run', 'model'), '--prompt', 'x', '--steps', '0', '--out', 'g2.png');
+  assert.match(bad.err, /--steps: expected an integer in \[1, 1000\], got 0/);
+  const missing = cli('sample', '--model', 'nowhere', '--prompt', 'x', '--out', 'g3.png');
+  assert.match(missing.err, /nowhere\/model\.json not found/);
+});
+
+test('start draws 8 curated-val prompts x 4 seeds from a model and will not overwrite the grid', async () => {
+  const made = cli('pretrain', '--preset', 'smoke', '--steps', '2', '--data-root', 'd', '--data-config', small, '--out', 'start-model');
+  assert.equal(made.code, 0, made.err);
+  const start = (...extra: string[]): ReturnType<typeof cli> =>
+    cli('start', '--data-root', 'd', '--data-config', small, '--model', join('start-model', 'model'), '--steps', '2', ...extra);
+  const first = start();
+  assert.equal(first.code, 0, first.err);
+  assert.match(first.err, /backend: wasm/);
+  assert.match(first.out, /Emoji-T2I: 12 concepts/);
+  assert.match(first.out, /wrote results\/start\/samples\.png/);
+  assert.match(first.err, /sampled 32\/32 images/);
+  const again = start();
+  assert.notEqual(again.code, 0);
+  assert.match(again.err, /samples\.png exists from an earlier run; pass --force/);
+  assert.equal(start('--force').code, 0);
 });

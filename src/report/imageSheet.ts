@@ -13,6 +13,8 @@ export interface ImageSheet {
   readonly title?: string;
   /** Nearest-neighbour magnification of each image (pixels stay visible as pixels). */
   readonly scale?: number;
+  /** Width of the row-label column in pixels (default 150); long labels wrap to fit the row. */
+  readonly labelWidth?: number;
 }
 
 function escapeXml(text: string): string {
@@ -41,7 +43,7 @@ export async function renderImageSheet(sheet: ImageSheet): Promise<Buffer> {
   const cell = sheet.resolution * scale;
   const gap = 6;
   const font = 12;
-  const labelWidth = 150;
+  const labelWidth = sheet.labelWidth ?? 150;
   const headerLines = sheet.columnLabels.map((l) => wrap(l, Math.max(8, Math.floor(cell / (font * 0.6)))).slice(0, 3));
   const titleHeight = sheet.title ? font * 2 : 0;
   const headerHeight = titleHeight + 3 * (font + 2) + gap;
@@ -60,9 +62,13 @@ export async function renderImageSheet(sheet: ImageSheet): Promise<Buffer> {
       text.push(`<text x="${x}" y="${titleHeight + (k + 1) * (font + 2)}" font-size="${font}" text-anchor="middle">${escapeXml(l)}</text>`);
     });
   });
+  const maxLines = Math.max(1, Math.floor(cell / (font + 2)));
   sheet.rowLabels.forEach((l, r) => {
-    const y = headerHeight + r * (cell + gap) + cell / 2 + font / 2;
-    text.push(`<text x="${gap}" y="${y}" font-size="${font}">${escapeXml(l)}</text>`);
+    const lines = wrap(l, Math.max(8, Math.floor((labelWidth - 2 * gap) / (font * 0.6)))).slice(0, maxLines);
+    const top = headerHeight + r * (cell + gap) + (cell - lines.length * (font + 2)) / 2;
+    lines.forEach((line, k) => {
+      text.push(`<text x="${gap}" y="${top + (k + 1) * (font + 2) - 3}" font-size="${font}">${escapeXml(line)}</text>`);
+    });
   });
   footer.forEach((l, k) => {
     const y = headerHeight + nRows * (cell + gap) + gap + (k + 1) * (font + 4);

@@ -1,0 +1,60 @@
+import { join } from 'node:path';
+import { backendFromEnvAndArgs, initBackend } from '../backend.js';
+import { defaultDataRoot, ensureEmojiT2I } from '../data/emojiBuilder.js';
+import { resolveEmojiDataConfig } from '../data/emojiConfig.js';
+import { EmojiT2I } from '../data/emojiDataset.js';
+import { pretrain, type PretrainData } from '../train/pretrain.js';
+import { resolvePretrainConfig, SMOKE_OVERRIDE, type PretrainConfig } from '../train/pretrainConfig.js';
+import { numberFlag, parseArgs } from '../util/args.js';
+import { readJsonFile } from '../util/jsonFile.js';
+
+/** Named pretraining presets (configs/ holds the same as JSON overrides for reading). */
+export const PRETRAIN_PRESETS: Record<string, unknown> = {
+  'base-s': {},
+  smoke: SMOKE_OVERRIDE,
+};
+
+/** Training data, vocabulary and held-out probes from an Emoji-T2I build. */
+export function emojiPretrainData(data: EmojiT2I, config: PretrainConfig): PretrainData {
+  const seen = data.manifest.concepts.filter((c) => c.split === 'seen');
+  return {
+    train: data.view(config.data.view),
+    // Every word a training caption can hold: names, groups and all keywords of seen concepts.
+    vocabularyTexts: seen.map((c) => [c.name, c.subgroup, c.group, ...c.keywords].join(', ')),
+    heldout: { unseen: data.view('unseen'), curated: data.view('curated') },
+    source: { emojiT2I: data.dir, view: config.data.view, images: data.view(config.data.view).size },
+  };
+}
+
+export async function pretrainCommand(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, { boolean: ['force'], string: ['preset', 'config', 'out', 'steps', 'backend', 'data-root', 'data-config'] });
+  const preset = (args.flags['preset'] as string | undefined) ?? 'base-s';
+  if (!(preset in PRETRAIN_PRESETS)) throw new Error(`--preset: unknown preset "${preset}" (known: ${Object.keys(PRETRAIN_PRESETS).join(', ')})`);
+  let config = resolvePretrainConfig(PRETRAIN_PRESETS[preset], `preset ${preset}`);
+  const file = args.flags['config'];
+  if (typeof file === 'string') config = resolvePretrainConfig(mergeDeep(PRETRAIN_PRESETS[preset], readJsonFile(file, 'config')), file);
+  if (args.flags['steps'] !== undefined) config = { ...config, train: { ...config.train, steps: numberFlag(args, 'steps', config.train.steps) } };
+  config = resolvePretrainConfig(config, '--steps');
+  await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
+  const dataFile = args.flags['data-config'] as string | undefined;
+  const dataOverride = { ...((dataFile !== undefined ? readJsonFile(dataFile, 'data config') : {}) as Record<string, unknown>), resolution: config.model.resolution };
+  const { dir } = await ensureEmojiT2I(resolveEmojiDataConfig(dataOverride, dataFile ?? 'config'), {
+    dataRoot: (args.flags['data-root'] as string | undefined) ?? defaultDataRoot(),
+    log: (m) => console.error(m),
+  });
+  const data = EmojiT2I.open(dir);
+  const out = (args.flags['out'] as string | undefined) ?? join('runs', 'pretrain', preset);
+  const result = await pretrain(config, emojiPretrainData(data, config), out, {
+    force: args.flags['force'] === true,
+    command: `npm run pretrain -- ${argv.join(' ')}`.trim(),
+  });
+  console.log(`pretrained to step ${result.step} in ${result.runDir} (EMA model in ${join(result.runDir, 'model')})`);
+}
+
+/** Deep merge of plain objects (arrays replaced): a config file applied on top of a preset. */
+function mergeDeep(base: unknown, over: unknown): unknown {
+  if (typeof base !== 'object' || base === null || Array.isArray(base) || typeof over !== 'object' || over === null || Array.isArray(over)) return over;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over as Record<string, unknown>)) out[k] = k in out ? mergeDeep(out[k], v) : v;
+  return out;
+}

@@ -1,0 +1,62 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { backendFromEnvAndArgs, initBackend } from '../backend.js';
+import type { GenerateOptions } from '../diffusion/generate.js';
+import { loadModel } from '../model/modelFile.js';
+import { renderSampleGrid } from '../report/sampleGrid.js';
+import { numberFlag, parseArgs } from '../util/args.js';
+import { writeFileAtomic } from '../util/atomicWrite.js';
+
+/** Where the shipped base-S checkpoint lives. */
+export const SHIPPED_BASE_S = 'data/base-s';
+
+/** Prompts from --prompt (one) or --prompts FILE (one per line; blank lines and # comments skipped). */
+function readPrompts(prompt: string | undefined, file: string | undefined): string[] {
+  if (prompt !== undefined && file !== undefined) throw new Error('give --prompt or --prompts, not both');
+  if (prompt !== undefined) return [prompt];
+  if (file === undefined) throw new Error('give --prompt "text" or --prompts FILE');
+  if (!existsSync(file)) throw new Error(`${file}: not found`);
+  const prompts = readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+  if (prompts.length === 0) throw new Error(`${file}: no prompts in it`);
+  return prompts;
+}
+
+/** Sampling flags shared by `sample` and `start`. */
+export function generateOptions(args: ReturnType<typeof parseArgs>): GenerateOptions {
+  const sampler = (args.flags['sampler'] as string | undefined) ?? 'ddim';
+  if (sampler !== 'ddim' && sampler !== 'ddpm') throw new Error(`--sampler: expected ddim or ddpm, got "${sampler}"`);
+  const steps = numberFlag(args, 'steps', 25);
+  if (!(Number.isInteger(steps) && steps >= 1 && steps <= 1000)) throw new Error(`--steps: expected an integer in [1, 1000], got ${steps}`);
+  const guidance = numberFlag(args, 'guidance', 3);
+  if (guidance < 0) throw new Error(`--guidance: expected >= 0, got ${guidance}`);
+  return { sampler, steps, guidance, eta: numberFlag(args, 'eta', 0) };
+}
+
+export async function sampleCommand(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, {
+    boolean: ['force'],
+    string: ['model', 'prompt', 'prompts', 'seed', 'seeds', 'steps', 'guidance', 'sampler', 'eta', 'out', 'backend'],
+  });
+  const prompts = readPrompts(args.flags['prompt'] as string | undefined, args.flags['prompts'] as string | undefined);
+  const first = numberFlag(args, 'seed', 0);
+  const count = numberFlag(args, 'seeds', 1);
+  if (!(Number.isInteger(first) && first >= 0)) throw new Error(`--seed: expected a non-negative integer, got ${first}`);
+  if (!(Number.isInteger(count) && count >= 1 && count <= 64)) throw new Error(`--seeds: expected an integer in [1, 64], got ${count}`);
+  const opts = generateOptions(args);
+  const out = (args.flags['out'] as string | undefined) ?? 'samples.png';
+  if (existsSync(out) && args.flags['force'] !== true) throw new Error(`${out} exists; pass --force to replace it, or --out another file`);
+  await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
+  const { model, schedule, dir } = loadModel((args.flags['model'] as string | undefined) ?? SHIPPED_BASE_S);
+  const seeds = Array.from({ length: count }, (_, i) => first + i);
+  const started = Date.now();
+  const png = await renderSampleGrid(model, schedule, prompts, seeds, {
+    ...opts,
+    title: `${dir}: ${opts.sampler?.toUpperCase()} ${opts.sampler === 'ddpm' ? 1000 : opts.steps} steps, guidance ${opts.guidance}`,
+    onImages: (done, total) => process.stderr.write(`sampled ${done}/${total} images\n`),
+  });
+  writeFileAtomic(out, png);
+  console.log(`wrote ${out} (${prompts.length} prompt(s) x ${count} seed(s), ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  model.params.dispose();
+}

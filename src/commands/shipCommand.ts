@@ -1,0 +1,114 @@
+import { copyFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { backendFromEnvAndArgs, initBackend } from '../backend.js';
+import { defaultDataRoot, ensureEmojiT2I } from '../data/emojiBuilder.js';
+import { resolveEmojiDataConfig } from '../data/emojiConfig.js';
+import { EmojiT2I } from '../data/emojiDataset.js';
+import { curatedValPrompts } from '../eval/curatedVal.js';
+import { loadModel } from '../model/modelFile.js';
+import { writeChart } from '../report/renderChart.js';
+import { heldoutChartSpec, heldoutTable, lossChartSpec, type HeldoutRecord } from '../report/pretrainReport.js';
+import { renderSampleGrid } from '../report/sampleGrid.js';
+import { JsonLines } from '../train/progress.js';
+import { parseArgs } from '../util/args.js';
+import { writeDirAtomic } from '../util/atomicDir.js';
+import { writeFileAtomic } from '../util/atomicWrite.js';
+import { readJsonFile } from '../util/jsonFile.js';
+
+/**
+ * Ship a pretraining run: its EMA model with config, metrics and provenance into a model
+ * directory (data/base-s), and its report (loss curve, held-out loss per timestep quartile,
+ * sample grid of 8 curated-val prompts x 4 seeds) into a results directory.
+ */
+export async function shipCommand(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, { boolean: ['force'], string: ['run', 'to', 'results', 'name', 'backend', 'data-root'] });
+  const run = args.flags['run'];
+  if (typeof run !== 'string') throw new Error('give --run DIR (a pretraining run directory)');
+  const to = (args.flags['to'] as string | undefined) ?? join('data', 'base-s');
+  const results = (args.flags['results'] as string | undefined) ?? join('results', 'base-s');
+  const name = (args.flags['name'] as string | undefined) ?? 'base-S';
+  const force = args.flags['force'] === true;
+  for (const target of [to, results]) if (existsSync(target) && !force) throw new Error(`${target} exists; pass --force to replace it`);
+  const runInfo = readJsonFile(join(run, 'config.json'), 'run config') as { command?: string; config: { schedule: { steps: number } } };
+  const metrics = new JsonLines(join(run, 'metrics.jsonl')).read() as unknown as Array<{ step: number; loss: number; sec: number }>;
+  const heldout = new JsonLines(join(run, 'heldout.jsonl')).read() as unknown as HeldoutRecord[];
+  await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
+  const loaded = loadModel(join(run, 'model'));
+  const step = Number(loaded.file.about['step']);
+  const command = `npm run ship -- ${argv.join(' ')}`.trim();
+  const hours = metrics.reduce((s, m) => s + m.sec, 0) / 3600;
+  const T = runInfo.config.schedule.steps;
+  const sets = [...new Set(heldout.map((h) => h.set))];
+
+  await writeDirAtomic(to, (tmp) => {
+    for (const f of ['model.json', 'weights.bin']) copyFileSync(join(loaded.dir, f), join(tmp, f));
+    for (const f of ['config.json', 'metrics.jsonl', 'heldout.jsonl']) if (existsSync(join(run, f))) copyFileSync(join(run, f), join(tmp, f));
+    writeFileAtomic(
+      join(tmp, 'README.md'),
+      [
+        `# ${name}: the shipped base checkpoint`,
+        '',
+        `EMA weights of a real pretraining run at step ${step} (${metrics.length} steps logged, ${hours.toFixed(2)} h of training on this machine's wasm backend).`,
+        `Content hash (sha256 of weights.bin): \`${loaded.file.weightsManifest.sha256}\`.`,
+        '',
+        '| file | what |',
+        '| --- | --- |',
+        '| `model.json` | architecture, noise schedule, tokenizer vocabulary, weights manifest |',
+        '| `weights.bin` | float32 weights (EMA) |',
+        '| `config.json` | the resolved pretraining config, parameter counts, FLOPs, data source |',
+        '| `metrics.jsonl` | one line per training step: loss, gradient norm, learning rate, seconds |',
+        '| `heldout.jsonl` | held-out denoising loss per timestep quartile at each evaluation |',
+        '',
+        'Made by:',
+        '',
+        '```sh',
+        runInfo.command ?? '(command not recorded)',
+        command,
+        '```',
+        '',
+        `Charts, tables and samples: \`${results}/\`.`,
+        '',
+      ].join('\n'),
+    );
+  });
+  console.log(`wrote ${to}`);
+
+  await writeDirAtomic(results, async (tmp) => {
+    await writeChart(lossChartSpec(metrics, `${name} pretraining loss`), join(tmp, 'loss'));
+    for (const set of sets) await writeChart(heldoutChartSpec(heldout, set, T, `${name}: held-out denoising loss (${set}) per timestep quartile`), join(tmp, `heldout-${set}`));
+    const { dir } = await ensureEmojiT2I(resolveEmojiDataConfig({ resolution: loaded.model.config.resolution }), {
+      dataRoot: (args.flags['data-root'] as string | undefined) ?? defaultDataRoot(),
+      log: (m) => console.error(m),
+    });
+    const prompts = curatedValPrompts(EmojiT2I.open(dir)).slice(0, 8);
+    const png = await renderSampleGrid(
+      loaded.model,
+      loaded.schedule,
+      prompts.map((p) => p.prompt),
+      [0, 1, 2, 3],
+      { steps: 25, guidance: 3, title: `${name} (step ${step}): 8 curated-val prompts x 4 seeds, DDIM 25 steps, guidance 3`, onImages: (d, n) => console.error(`sampled ${d}/${n}`) },
+    );
+    writeFileAtomic(join(tmp, 'samples.png'), png);
+    writeFileAtomic(
+      join(tmp, 'README.md'),
+      [
+        `# ${name}: pretraining report`,
+        '',
+        `Step ${step}; ${hours.toFixed(2)} h of training. Every file here was made by:`,
+        '',
+        '```sh',
+        runInfo.command ?? '(command not recorded)',
+        command,
+        '```',
+        '',
+        '- `samples.png`: 8 curated-val prompts (captions of training concepts with keywords drawn from a seed training never uses) x seeds 0-3, DDIM 25 steps, guidance 3.',
+        '- `loss.svg`/`.png`: training loss per step (faint) and its moving average.',
+        ...sets.map((s) => `- \`heldout-${s}.svg\`/\`.png\`: held-out denoising loss on the fixed \`${s}\` probe, per timestep quartile, at each evaluation.`),
+        '',
+        ...sets.flatMap((s) => [`## Held-out denoising loss: \`${s}\``, '', heldoutTable(heldout, s, T), '']),
+      ].join('\n'),
+    );
+  });
+  loaded.model.params.dispose();
+  console.log(`wrote ${results}`);
+}

@@ -1,0 +1,116 @@
+import * as tf from '@tensorflow/tfjs';
+import { matMul, swapLast } from './matMul.js';
+import { glorotUniform, heNormal, ones, zeros, type Init, type Scope } from './params.js';
+
+let flopCount: number | null = null;
+
+/**
+ * Multiply-add FLOPs (2 per multiply-add) of the matmuls and convolutions that `fn` runs:
+ * the work that dominates a UNet's cost. Used for the model card and the bench's GFLOP/s.
+ */
+export function countFlops(fn: () => void): number {
+  // fn must not return tensors: tf.tidy keeps what its function returns.
+  flopCount = 0;
+  try {
+    tf.tidy(fn);
+    return flopCount;
+  } finally {
+    flopCount = null;
+  }
+}
+
+function addFlops(n: number): void {
+  if (flopCount !== null) flopCount += n;
+}
+
+/**
+ * The layers shared by the UNet and the text encoder, as functions of (scope, input):
+ * parameters are looked up (or created on first use) under the scope's prefix.
+ */
+
+/** Dense layer over the last axis: [..., Cin] -> [..., cout]. */
+export function dense(scope: Scope, x: tf.Tensor, cout: number, init?: Init, bias = true): tf.Tensor {
+  const cin = x.shape[x.shape.length - 1] as number;
+  const w = scope.get('w', [cin, cout], init ?? glorotUniform(cin, cout));
+  const flat = x.reshape([-1, cin]) as tf.Tensor2D;
+  addFlops(2 * (flat.shape[0] as number) * cin * cout);
+  let y: tf.Tensor = matMul(flat, w as tf.Tensor as tf.Tensor2D);
+  if (bias) y = tf.add(y, scope.get('b', [cout], zeros));
+  return y.reshape([...x.shape.slice(0, -1), cout]);
+}
+
+/** 'same' convolution over NHWC: [B,H,W,Cin] -> [B,H/stride,W/stride,cout]. */
+export function conv(scope: Scope, x: tf.Tensor4D, cout: number, kernel = 3, stride = 1, init?: Init): tf.Tensor4D {
+  const cin = x.shape[3];
+  const w = scope.get('w', [kernel, kernel, cin, cout], init ?? heNormal(kernel * kernel * cin));
+  const y = tf.conv2d(x, w as tf.Tensor as tf.Tensor4D, stride, 'same');
+  addFlops(2 * y.size * kernel * kernel * cin);
+  return tf.add(y, scope.get('b', [cout], zeros));
+}
+
+/** x * sigmoid(x). */
+export function silu<T extends tf.Tensor>(x: T): T {
+  return tf.mul(x, tf.sigmoid(x));
+}
+
+/** Group normalisation over NHWC with a learned per-channel scale and shift. */
+export function groupNorm(scope: Scope, x: tf.Tensor4D, groups: number, eps = 1e-5): tf.Tensor4D {
+  const [B, H, W, C] = x.shape;
+  if (C % groups !== 0) throw new Error(`groupNorm: ${C} channels do not split into ${groups} groups`);
+  const g = x.reshape([B, H, W, groups, C / groups]);
+  const { mean, variance } = tf.moments(g, [1, 2, 4], true);
+  const normed = tf.div(tf.sub(g, mean), tf.sqrt(tf.add(variance, eps))).reshape([B, H, W, C]);
+  return tf.add(tf.mul(normed, scope.get('scale', [C], ones)), scope.get('shift', [C], zeros));
+}
+
+/** Layer normalisation over the last axis. */
+export function layerNorm(scope: Scope, x: tf.Tensor, eps = 1e-5): tf.Tensor {
+  const C = x.shape[x.shape.length - 1] as number;
+  const { mean, variance } = tf.moments(x, -1, true);
+  const normed = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps)));
+  return tf.add(tf.mul(normed, scope.get('scale', [C], ones)), scope.get('shift', [C], zeros));
+}
+
+/**
+ * Sinusoidal embedding of integer timesteps (Transformer/DDPM style), [B] -> [B, dim]:
+ * the first half cosines, the second half sines, frequencies 10000^(-i/half).
+ */
+export function timestepEmbedding(t: ArrayLike<number>, dim: number): tf.Tensor2D {
+  const half = dim / 2;
+  const out = new Float32Array(t.length * dim);
+  for (let b = 0; b < t.length; b++) {
+    for (let i = 0; i < half; i++) {
+      const angle = (t[b] as number) * Math.exp((-Math.log(10000) * i) / half);
+      out[b * dim + i] = Math.cos(angle);
+      out[b * dim + half + i] = Math.sin(angle);
+    }
+  }
+  return tf.tensor2d(out, [t.length, dim]);
+}
+
+/**
+ * Multi-head scaled dot-product attention. q: [B,Nq,C], k and v: [B,Nk,C] (already
+ * projected), keyBias: [B,Nk] added to the logits (0 to keep, a large negative number to
+ * mask a padded key) or null. Returns [B,Nq,C].
+ */
+export function attention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number, keyBias: tf.Tensor2D | null): tf.Tensor3D {
+  const [B, Nq, C] = q.shape;
+  const Nk = k.shape[1];
+  if (C % heads !== 0) throw new Error(`attention: width ${C} does not split into ${heads} heads`);
+  const d = C / heads;
+  // [B,N,C] -> [B*heads, N, d]
+  const split = (x: tf.Tensor3D, n: number): tf.Tensor3D => tf.transpose(x.reshape([B, n, heads, d]), [0, 2, 1, 3]).reshape([B * heads, n, d]);
+  addFlops(2 * 2 * B * Nq * Nk * C);
+  const qh = tf.mul(split(q, Nq), 1 / Math.sqrt(d));
+  const kh = swapLast(split(k, Nk)); // [B*heads, d, Nk]
+  let logits = matMul(qh as tf.Tensor3D, kh).reshape([B, heads, Nq, Nk]);
+  if (keyBias) logits = tf.add(logits, keyBias.reshape([B, 1, 1, Nk]));
+  const weights = tf.softmax(logits).reshape([B * heads, Nq, Nk]) as tf.Tensor3D;
+  const out = matMul(weights, split(v, Nk)); // [B*heads, Nq, d]
+  return tf.transpose(out.reshape([B, heads, Nq, d]), [0, 2, 1, 3]).reshape([B, Nq, C]);
+}
+
+/** Logit bias that masks padded keys: mask 1 -> 0, mask 0 -> -1e9. [B,N] -> [B,N]. */
+export function maskToBias(mask: tf.Tensor2D): tf.Tensor2D {
+  return tf.mul(tf.sub(1, mask), -1e9);
+}

@@ -1,0 +1,206 @@
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { BatchLoader } from '../data/batchLoader.js';
+import type { ImageTextSet } from '../data/imageTextSet.js';
+import { makeSchedule } from '../diffusion/schedule.js';
+import { saveModel } from '../model/modelFile.js';
+import type { Params } from '../model/params.js';
+import { TextToImageModel } from '../model/textToImage.js';
+import { Tokenizer } from '../text/tokenizer.js';
+import { writeFileAtomic } from '../util/atomicWrite.js';
+import { deriveSeed, Rng } from '../util/rng.js';
+import { AdamW } from './adamw.js';
+import { denoisingError } from './denoisingError.js';
+import { updateEma } from './ema.js';
+import { accumulate, clipByGlobalNorm } from './gradients.js';
+import { heldoutLossByQuartile, makeProbe, type HeldoutProbe } from './heldoutLoss.js';
+import { warmupConstant } from './lrSchedule.js';
+import type { PretrainConfig } from './pretrainConfig.js';
+import { JsonLines, Progress } from './progress.js';
+import { loadTrainState, saveTrainState, savedStep } from './trainState.js';
+
+export interface PretrainData {
+  /** What the model trains on. */
+  train: ImageTextSet;
+  /** Texts the vocabulary is built from (every caption word the training data can produce). */
+  vocabularyTexts: readonly string[];
+  /** Fixed probes for the held-out denoising loss, by name (e.g. unseen concepts, clean captions). */
+  heldout: Record<string, ImageTextSet>;
+  /** Where the data came from, recorded in config.json. */
+  source: Record<string, unknown>;
+}
+
+export interface PretrainOptions {
+  /** Start over even if `runDir` holds a run (deletes it). */
+  force?: boolean;
+  /** The exact command, recorded beside the run. */
+  command?: string;
+  /** Stop after this many steps of this process without a final checkpoint (tests simulate a kill with it). */
+  stopAfter?: number;
+  quiet?: boolean;
+  /** Called after every step with its metrics record (notebooks plot from it; tests watch memory). */
+  onStep?: (record: PretrainStepRecord) => void;
+}
+
+/** One line of metrics.jsonl. */
+export interface PretrainStepRecord {
+  step: number;
+  loss: number;
+  gradNorm: number;
+  lr: number;
+  sec: number;
+  imagesPerSec: number;
+}
+
+export interface PretrainResult {
+  runDir: string;
+  /** Step reached. */
+  step: number;
+  /** Step the run resumed from (0 for a fresh run). */
+  resumedFrom: number;
+}
+
+/** The config without train.steps: a resumed run must match it exactly, but may train longer. */
+function resumeKey(config: PretrainConfig): string {
+  return JSON.stringify({ ...config, train: { ...config.train, steps: undefined } });
+}
+
+/**
+ * Pretrain a text-to-image model (text encoder and UNet together) with the epsilon-prediction
+ * loss. The run lives in `runDir`: config.json, metrics.jsonl (one line per step), heldout.jsonl,
+ * state/ (resumable: weights, EMA, AdamW moments, step) and model/ (the EMA model to ship).
+ * Re-running with the same config resumes from state/ and reproduces the uninterrupted run's
+ * metrics exactly: batches, timesteps, dropout and noise all derive from (seed, step).
+ */
+export async function pretrain(config: PretrainConfig, data: PretrainData, runDir: string, opts: PretrainOptions = {}): Promise<PretrainResult> {
+  const configPath = join(runDir, 'config.json');
+  if (existsSync(runDir) && opts.force) rmSync(runDir, { recursive: true, force: true });
+  if (existsSync(configPath)) {
+    const saved = JSON.parse(readFileSync(configPath, 'utf8')) as { config: PretrainConfig };
+    if (resumeKey(saved.config) !== resumeKey(config)) {
+      throw new Error(`${configPath}: this run was made with a different config; pass --force to start it over, or choose another --out`);
+    }
+  } else if (existsSync(runDir) && savedStep(join(runDir, 'state')) !== undefined) {
+    throw new Error(`${runDir} holds a training state but no config.json; pass --force to start over`);
+  }
+  mkdirSync(runDir, { recursive: true });
+
+  const t = config.train;
+  const schedule = makeSchedule(config.schedule.kind, config.schedule.steps);
+  const tokenizer = Tokenizer.fromCaptions(data.vocabularyTexts, { maxLength: config.model.maxWords, minCount: config.tokenizer.minCount });
+  const model = TextToImageModel.create(config.model, tokenizer, deriveSeed(t.seed, 'init'));
+  const names = model.params.names;
+  const weights = model.params.variables;
+  const ema: Params = model.params.clone(false);
+  const optimizer = new AdamW(weights, { beta1: t.beta1, beta2: t.beta2, epsilon: t.epsilon, weightDecay: t.weightDecay });
+  const byName = (vars: readonly tf.Variable[]): Map<string, tf.Variable> => new Map(names.map((n, i) => [n, vars[i] as tf.Variable]));
+  const groups = { weights: byName(weights), ema: byName(ema.variables), adamM: byName(optimizer.m), adamV: byName(optimizer.v) };
+
+  const metrics = new JsonLines(join(runDir, 'metrics.jsonl'));
+  const heldoutLog = new JsonLines(join(runDir, 'heldout.jsonl'));
+  const stateDir = join(runDir, 'state');
+  let step = 0;
+  if (savedStep(stateDir) !== undefined) {
+    step = loadTrainState(stateDir, groups).step;
+    optimizer.step = step;
+  }
+  const resumedFrom = step;
+  metrics.truncateAfter(step);
+  heldoutLog.truncateAfter(step);
+  const counts = model.parameterCounts();
+  writeFileAtomic(
+    configPath,
+    `${JSON.stringify(
+      {
+        config,
+        data: data.source,
+        tokenizer: { vocabSize: tokenizer.vocabSize },
+        parameters: counts,
+        unetGflopPerImage: model.unetFlopsPerImage() / 1e9,
+        command: opts.command ?? null,
+        backend: tf.getBackend(),
+      },
+      null,
+      1,
+    )}\n`,
+  );
+
+  const loader = new BatchLoader(data.train, { batchSize: t.batchSize, seed: t.seed });
+  const probes: HeldoutProbe[] = Object.entries(data.heldout).map(([name, set]) => makeProbe(name, set, config.log.evalImages, t.seed));
+  const R = config.model.resolution;
+  const per = R * R * 3;
+  const progress = new Progress('pretrain', t.steps, step);
+  const log = (msg: string): void => {
+    if (!opts.quiet) process.stderr.write(`${msg}\n`);
+  };
+  if (resumedFrom > 0) log(`resuming ${runDir} from step ${resumedFrom}`);
+  log(`model: ${(counts.unet / 1e6).toFixed(2)}M UNet + ${(counts.text / 1e6).toFixed(2)}M text parameters; ${data.train.size} training images`);
+
+  const checkpoint = async (): Promise<void> => {
+    await saveTrainState(stateDir, step, groups);
+    await saveModel(join(runDir, 'model'), model, schedule, { run: runDir, step, weights: 'ema', command: opts.command ?? null }, ema);
+    if (step % config.log.evalEvery === 0 || step === t.steps) {
+      for (const probe of probes) {
+        const quartiles = heldoutLossByQuartile(model, schedule, probe, ema);
+        heldoutLog.append({ step, set: probe.name, quartiles, mean: quartiles.reduce((a, b) => a + b, 0) / 4 });
+        log(`held-out ${probe.name} @${step}: ${quartiles.map((q) => q.toFixed(4)).join(' ')}`);
+      }
+    }
+  };
+
+  let ran = 0;
+  while (step < t.steps) {
+    if (opts.stopAfter !== undefined && ran >= opts.stopAfter) break;
+    const started = Date.now();
+    const batch = loader.batchAtStep(step);
+    const rng = new Rng(deriveSeed(t.seed, 'step', step));
+    const timesteps = Array.from({ length: t.batchSize }, () => rng.int(schedule.steps));
+    const captions = batch.captions.map((c) => (rng.next() < t.captionDropout ? '' : c));
+    const noise = new Float32Array(t.batchSize * per);
+    for (let i = 0; i < noise.length; i++) noise[i] = rng.normal();
+
+    let grads: tf.Tensor[] | null = null;
+    let lossSum = 0;
+    for (let start = 0; start < t.batchSize; start += t.microBatch) {
+      const end = start + t.microBatch;
+      const { value, grads: g } = tf.variableGrads(() =>
+        tf.tidy(() => {
+          const errors = denoisingError(model, schedule, {
+            x0: batch.images.slice(start, t.microBatch),
+            eps: tf.tensor4d(noise.subarray(start * per, end * per), [t.microBatch, R, R, 3]),
+            t: timesteps.slice(start, end),
+            captions: captions.slice(start, end),
+          });
+          // Sum over the micro-batch / whole batch: micro-batch gradients add up to the batch mean's.
+          return tf.div(tf.sum(errors), t.batchSize) as tf.Scalar;
+        }),
+        weights,
+      );
+      lossSum += value.dataSync()[0] as number;
+      value.dispose();
+      grads = accumulate(grads, names.map((_, i) => g[(weights[i] as tf.Variable).name] as tf.Tensor));
+    }
+    batch.images.dispose();
+    const clipped = clipByGlobalNorm(grads as tf.Tensor[], t.clipNorm);
+    const lr = warmupConstant(step, t.lr, t.warmupSteps);
+    optimizer.apply(clipped.grads, lr);
+    tf.dispose(clipped.grads);
+    updateEma(ema.variables, weights, t.emaDecay, step);
+    step += 1;
+    ran += 1;
+    const sec = (Date.now() - started) / 1000;
+    const record: PretrainStepRecord = { step, loss: lossSum, gradNorm: clipped.norm, lr, sec, imagesPerSec: t.batchSize / sec };
+    metrics.append({ ...record });
+    if (step % config.log.every === 0 || step === t.steps) {
+      progress.report(step, { loss: lossSum.toFixed(4), 'img/s': (t.batchSize / sec).toFixed(1), lr: lr.toExponential(1) });
+    }
+    if (step % config.log.checkpointEvery === 0 || step === t.steps) await checkpoint();
+    opts.onStep?.(record);
+  }
+  progress.end();
+  optimizer.dispose();
+  ema.dispose();
+  model.params.dispose();
+  return { runDir, step, resumedFrom };
+}

@@ -1,0 +1,141 @@
+import { checkIntegerRange, checkRange, ConfigError, resolveConfig, type DeepPartial } from '../config.js';
+import { SCHEDULE_KINDS, type ScheduleKind } from '../diffusion/schedule.js';
+import type { ModelConfig } from '../model/textToImage.js';
+
+/** A pretraining run: the network, the noise schedule, the data and the optimisation. */
+export interface PretrainConfig {
+  model: ModelConfig;
+  schedule: { kind: ScheduleKind; steps: number };
+  /** Which Emoji-T2I part to train on: 'web' for base models (PROTOCOL.md), 'curated' for clean ones. */
+  data: { view: 'web' | 'curated' };
+  /** Words seen fewer times than this in the training captions become the unknown token. */
+  tokenizer: { minCount: number };
+  train: {
+    seed: number;
+    /** Total optimiser steps; a resumed run may raise it to train longer. */
+    steps: number;
+    batchSize: number;
+    /** Images per forward/backward pass; gradients of batchSize/microBatch passes are averaged. */
+    microBatch: number;
+    lr: number;
+    warmupSteps: number;
+    weightDecay: number;
+    beta1: number;
+    beta2: number;
+    epsilon: number;
+    /** Global gradient-norm clip (0 = none). */
+    clipNorm: number;
+    emaDecay: number;
+    /** Share of captions replaced by '' so the model also learns the unconditional eps (CFG). */
+    captionDropout: number;
+  };
+  log: {
+    /** Progress line every N steps. */
+    every: number;
+    /** Resumable state and the EMA model every N steps (and at the end). */
+    checkpointEvery: number;
+    /** Held-out denoising loss per timestep quartile every N steps (a multiple of checkpointEvery). */
+    evalEvery: number;
+    /** Images per held-out set. */
+    evalImages: number;
+  };
+}
+
+/**
+ * base-S (PROTOCOL.md: our SD 1.5): about 5.9M parameters and 0.29 GFLOP per 32x32 forward,
+ * the parameters at 8x8 and 4x4 and the 32x32 level thin (16 channels).
+ */
+export const BASE_S: PretrainConfig = {
+  model: {
+    resolution: 32,
+    maxWords: 16,
+    text: { width: 128, layers: 2, heads: 4 },
+    unet: { channels: [16, 48, 96, 192], resBlocks: [1, 1, 1, 1], attentionLevels: [2, 3], heads: 4, groups: 8, embedWidth: 256 },
+  },
+  // Cosine rather than SD's scaled-linear: see DEFAULT_SCHEDULE_NOTE.
+  schedule: { kind: 'cosine', steps: 1000 },
+  data: { view: 'web' },
+  tokenizer: { minCount: 1 },
+  train: {
+    seed: 0,
+    steps: 20000,
+    batchSize: 32,
+    microBatch: 32,
+    lr: 3e-4,
+    warmupSteps: 200,
+    weightDecay: 0.01,
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-8,
+    clipNorm: 1,
+    emaDecay: 0.999,
+    captionDropout: 0.1,
+  },
+  log: { every: 10, checkpointEvery: 100, evalEvery: 500, evalImages: 64 },
+};
+
+/**
+ * Why base-S does not use SD's scaled-linear schedule: it ends at alphaBar = 0.0047, so at the
+ * last timestep 7% of the image's amplitude is left. In SD's latent space that residue is
+ * faint; in pixel space on white-background emoji it is a strong bright-background signal the
+ * model learns to rely on, while sampling starts from pure noise that lacks it (Lin et al.
+ * 2024). The cosine schedule ends at alphaBar = 2.5e-5 and spends more steps at the noise
+ * levels where a 32x32 image's structure forms (Nichol & Dhariwal 2021).
+ */
+export const DEFAULT_SCHEDULE_NOTE = 'cosine: pixel-space 32x32, see pretrainConfig.ts';
+
+/** Smallest useful run, for tests and smoke checks: a tiny network, a few steps. */
+export const SMOKE_OVERRIDE: DeepPartial<PretrainConfig> = {
+  model: {
+    text: { width: 16, layers: 1, heads: 2 },
+    unet: { channels: [8, 16], resBlocks: [1, 1], attentionLevels: [1], heads: 2, groups: 4, embedWidth: 16 },
+  },
+  train: { steps: 6, batchSize: 4, microBatch: 2, warmupSteps: 2 },
+  log: { every: 1, checkpointEvery: 2, evalEvery: 2, evalImages: 4 },
+};
+
+/** Defaults + override, checked (errors name the key and `source`). */
+export function resolvePretrainConfig(override: unknown = {}, source = 'config'): PretrainConfig {
+  const c = resolveConfig(BASE_S, override, source);
+  const m = c.model;
+  if (![32, 64].includes(m.resolution)) throw new ConfigError('model.resolution', `must be 32 or 64, got ${m.resolution}`, source);
+  checkIntegerRange('model.maxWords', m.maxWords, 1, 256, source);
+  if (m.unet.channels.length === 0 || m.unet.channels.some((ch) => !Number.isInteger(ch) || ch <= 0 || ch % m.unet.groups !== 0)) {
+    throw new ConfigError('model.unet.channels', `must be positive integers divisible by groups (${m.unet.groups}), got [${m.unet.channels}]`, source);
+  }
+  if (m.resolution % 2 ** (m.unet.channels.length - 1) !== 0) throw new ConfigError('model.unet.channels', `${m.unet.channels.length} levels do not fit ${m.resolution}px`, source);
+  if (m.unet.resBlocks.length !== m.unet.channels.length || m.unet.resBlocks.some((r) => !Number.isInteger(r) || r < 1)) {
+    throw new ConfigError('model.unet.resBlocks', `needs one integer >= 1 per level (${m.unet.channels.length}), got [${m.unet.resBlocks}]`, source);
+  }
+  if (m.unet.attentionLevels.some((l) => !Number.isInteger(l) || l < 0 || l >= m.unet.channels.length)) {
+    throw new ConfigError('model.unet.attentionLevels', `must index levels 0..${m.unet.channels.length - 1}, got [${m.unet.attentionLevels}]`, source);
+  }
+  if (m.unet.channels.some((ch, l) => m.unet.attentionLevels.includes(l) && ch % m.unet.heads !== 0)) {
+    throw new ConfigError('model.unet.heads', `${m.unet.heads} heads do not divide the attention levels' channels`, source);
+  }
+  if (m.text.width % m.text.heads !== 0) throw new ConfigError('model.text.heads', `${m.text.heads} heads do not divide width ${m.text.width}`, source);
+  if (m.unet.embedWidth % 4 !== 0) throw new ConfigError('model.unet.embedWidth', 'must be a multiple of 4', source);
+  if (!SCHEDULE_KINDS.includes(c.schedule.kind)) throw new ConfigError('schedule.kind', `must be one of ${SCHEDULE_KINDS.join(', ')}, got "${c.schedule.kind}"`, source);
+  checkIntegerRange('schedule.steps', c.schedule.steps, 2, 100000, source);
+  if (!['web', 'curated'].includes(c.data.view)) throw new ConfigError('data.view', `must be "web" or "curated", got "${c.data.view}"`, source);
+  const t = c.train;
+  checkIntegerRange('train.steps', t.steps, 1, 1e9, source);
+  checkIntegerRange('train.batchSize', t.batchSize, 1, 4096, source);
+  checkIntegerRange('train.microBatch', t.microBatch, 1, t.batchSize, source);
+  if (t.batchSize % t.microBatch !== 0) throw new ConfigError('train.microBatch', `must divide batchSize ${t.batchSize}, got ${t.microBatch}`, source);
+  checkRange('train.lr', t.lr, 0, 1, source);
+  checkIntegerRange('train.warmupSteps', t.warmupSteps, 0, 1e9, source);
+  checkRange('train.weightDecay', t.weightDecay, 0, 1, source);
+  checkRange('train.beta1', t.beta1, 0, 0.999999, source);
+  checkRange('train.beta2', t.beta2, 0, 0.999999, source);
+  checkRange('train.emaDecay', t.emaDecay, 0, 0.999999, source);
+  checkRange('train.captionDropout', t.captionDropout, 0, 1, source);
+  checkRange('train.clipNorm', t.clipNorm, 0, 1e9, source);
+  const l = c.log;
+  checkIntegerRange('log.every', l.every, 1, 1e9, source);
+  checkIntegerRange('log.checkpointEvery', l.checkpointEvery, 1, 1e9, source);
+  checkIntegerRange('log.evalEvery', l.evalEvery, 1, 1e9, source);
+  if (l.evalEvery % l.checkpointEvery !== 0) throw new ConfigError('log.evalEvery', `must be a multiple of checkpointEvery (${l.checkpointEvery})`, source);
+  checkIntegerRange('log.evalImages', l.evalImages, 1, 100000, source);
+  return c;
+}

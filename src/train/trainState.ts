@@ -1,0 +1,63 @@
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readWeights, writeWeights, type NamedWeights, type WeightsManifest } from '../model/weightsFile.js';
+import { resolveAtomicDir, writeDirAtomic } from '../util/atomicDir.js';
+import { writeFileAtomic } from '../util/atomicWrite.js';
+
+/** Named groups of variables that make up a resumable training state (weights, EMA, moments). */
+export type VariableGroups = Record<string, ReadonlyMap<string, tf.Variable>>;
+
+interface StateFile {
+  step: number;
+  groups: Record<string, WeightsManifest>;
+  extra: Record<string, unknown>;
+}
+
+async function named(vars: ReadonlyMap<string, tf.Variable>): Promise<NamedWeights> {
+  const out: NamedWeights = new Map();
+  for (const [name, v] of vars) out.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
+  return out;
+}
+
+/** Write every group and the step into `dir` atomically (a kill leaves the previous state whole). */
+export async function saveTrainState(dir: string, step: number, groups: VariableGroups, extra: Record<string, unknown> = {}): Promise<void> {
+  const values: Record<string, NamedWeights> = {};
+  for (const [g, vars] of Object.entries(groups)) values[g] = await named(vars);
+  await writeDirAtomic(dir, (tmp) => {
+    const manifests: Record<string, WeightsManifest> = {};
+    for (const [g, w] of Object.entries(values)) manifests[g] = writeWeights(tmp, `${g}.bin`, w);
+    const file: StateFile = { step, groups: manifests, extra };
+    writeFileAtomic(join(tmp, 'state.json'), `${JSON.stringify(file)}\n`);
+  });
+}
+
+/** The saved step, or undefined when `dir` holds no state. */
+export function savedStep(dir: string): number | undefined {
+  const found = resolveAtomicDir(dir);
+  if (!found || !existsSync(join(found, 'state.json'))) return undefined;
+  return (JSON.parse(readFileSync(join(found, 'state.json'), 'utf8')) as StateFile).step;
+}
+
+/** Restore every group's variables from `dir` (same names and shapes); returns the step and extras. */
+export function loadTrainState(dir: string, groups: VariableGroups): { step: number; extra: Record<string, unknown> } {
+  const found = resolveAtomicDir(dir);
+  const path = join(found ?? dir, 'state.json');
+  if (!found || !existsSync(path)) throw new Error(`${path} not found`);
+  const file = JSON.parse(readFileSync(path, 'utf8')) as StateFile;
+  for (const [g, vars] of Object.entries(groups)) {
+    const manifest = file.groups[g];
+    if (!manifest) throw new Error(`${path}: no group "${g}"`);
+    const weights = readWeights(found, manifest);
+    for (const [name, v] of vars) {
+      const w = weights.get(name);
+      if (!w) throw new Error(`${join(found, manifest.file)}: no weights for ${name}`);
+      if (w.shape.join() !== v.shape.join()) throw new Error(`${join(found, manifest.file)}: ${name} has shape [${w.shape}], expected [${v.shape}]`);
+      const t = tf.tensor(w.data, w.shape);
+      v.assign(t);
+      t.dispose();
+    }
+    if (weights.size !== vars.size) throw new Error(`${join(found, manifest.file)}: ${weights.size} tensors, expected ${vars.size}`);
+  }
+  return { step: file.step, extra: file.extra };
+}

@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/backend.js';
+import { loadModel } from '../../src/model/modelFile.js';
+import { pretrain, type PretrainData } from '../../src/train/pretrain.js';
+import { resolvePretrainConfig, SMOKE_OVERRIDE, type PretrainConfig } from '../../src/train/pretrainConfig.js';
+import { fakeImageTextSet } from './fakeImageTextSet.js';
+
+const set = fakeImageTextSet(16);
+const data: PretrainData = {
+  train: set,
+  vocabularyTexts: ['red green blue yellow square, shape, colour'],
+  heldout: { probe: fakeImageTextSet(4, 32, 9) },
+  source: { test: true },
+};
+
+function config(steps: number, extra: Record<string, unknown> = {}): PretrainConfig {
+  return resolvePretrainConfig({ ...SMOKE_OVERRIDE, train: { ...SMOKE_OVERRIDE.train, steps }, ...extra });
+}
+
+type Metric = { step: number; loss: number; gradNorm: number; lr: number };
+function metrics(dir: string): Metric[] {
+  return readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Metric)
+    .map(({ step, loss, gradNorm, lr }) => ({ step, loss, gradNorm, lr }));
+}
+
+test('a killed and resumed pretraining run reproduces the uninterrupted run exactly', async () => {
+  await initBackend({ backend: 'wasm', quiet: true });
+  const root = mkdtempSync(join(tmpdir(), 'pretrain-'));
+  const whole = join(root, 'whole');
+  const killed = join(root, 'killed');
+  await pretrain(config(6), data, whole, { quiet: true });
+  // Dies after 3 steps: the last checkpoint is at step 2, and step 3's metrics line is orphaned.
+  const first = await pretrain(config(6), data, killed, { quiet: true, stopAfter: 3 });
+  assert.equal(first.step, 3);
+  assert.equal(metrics(killed).length, 3);
+  const second = await pretrain(config(6), data, killed, { quiet: true });
+  assert.equal(second.resumedFrom, 2);
+  assert.deepEqual(metrics(killed), metrics(whole));
+  assert.equal(metrics(whole).length, 6);
+  const a = loadModel(join(whole, 'model'));
+  const b = loadModel(join(killed, 'model'));
+  assert.equal(a.file.weightsManifest.sha256, b.file.weightsManifest.sha256, 'the EMA weights are bit-identical');
+  const heldout = (dir: string): string => readFileSync(join(dir, 'heldout.jsonl'), 'utf8');
+  assert.equal(heldout(killed), heldout(whole));
+  a.model.params.dispose();
+  b.model.params.dispose();
+});
+
+test('pretraining keeps tf.memory().numTensors flat over 20 steps and lowers the loss', async () => {
+  await initBackend({ backend: 'wasm', quiet: true });
+  const dir = mkdtempSync(join(tmpdir(), 'pretrain-mem-'));
+  const counts: number[] = [];
+  const losses: number[] = [];
+  const before = tf.memory().numTensors;
+  await pretrain(config(20, { train: { ...SMOKE_OVERRIDE.train, steps: 20, lr: 3e-3 }, log: { ...SMOKE_OVERRIDE.log, checkpointEvery: 10, evalEvery: 10 } }), data, dir, {
+    quiet: true,
+    onStep: (r) => {
+      counts.push(tf.memory().numTensors);
+      losses.push(r.loss);
+    },
+  });
+  assert.equal(counts.length, 20);
+  assert.ok(counts.every((c) => c === counts[0]), `numTensors per step: ${counts.join(',')}`);
+  assert.equal(tf.memory().numTensors, before, 'everything is released at the end');
+  const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
+  assert.ok(mean(losses.slice(-5)) < mean(losses.slice(0, 5)), `loss fell: ${losses.map((l) => l.toFixed(3)).join(' ')}`);
+});
+
+test('a run directory made with another config is refused unless forced', async () => {
+  await initBackend({ backend: 'wasm', quiet: true });
+  const dir = mkdtempSync(join(tmpdir(), 'pretrain-cfg-'));
+  await pretrain(config(2), data, dir, { quiet: true });
+  const other = config(2, { train: { ...SMOKE_OVERRIDE.train, steps: 2, lr: 1e-3 } });
+  await assert.rejects(pretrain(other, data, dir, { quiet: true }), /config\.json: this run was made with a different config; pass --force/);
+  // Training longer is a resume, not a different config.
+  const longer = await pretrain(config(4), data, dir, { quiet: true });
+  assert.equal(longer.resumedFrom, 2);
+  const forced = await pretrain(other, data, dir, { quiet: true, force: true });
+  assert.equal(forced.resumedFrom, 0);
+});
