@@ -9,6 +9,7 @@ export * from './diffusion/index.js';
 export * from './eval/index.js';
 export * from './kernels/index.js';
 export * from './model/index.js';
+export * from './parallel/index.js';
 export * from './report/index.js';
 export * from './text/index.js';
 export * from './train/index.js';

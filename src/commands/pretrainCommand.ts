@@ -3,6 +3,7 @@ import { backendFromEnvAndArgs, initBackend } from '../backend.js';
 import { defaultDataRoot, ensureEmojiT2I } from '../data/emojiBuilder.js';
 import { resolveEmojiDataConfig } from '../data/emojiConfig.js';
 import { EmojiT2I } from '../data/emojiDataset.js';
+import { defaultWorkerCount } from '../parallel/gradientPool.js';
 import { pretrain, type PretrainData } from '../train/pretrain.js';
 import { resolvePretrainConfig, SMOKE_OVERRIDE, type PretrainConfig } from '../train/pretrainConfig.js';
 import { numberFlag, parseArgs } from '../util/args.js';
@@ -27,7 +28,7 @@ export function emojiPretrainData(data: EmojiT2I, config: PretrainConfig): Pretr
 }
 
 export async function pretrainCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { boolean: ['force'], string: ['preset', 'config', 'out', 'steps', 'backend', 'data-root', 'data-config'] });
+  const args = parseArgs(argv, { boolean: ['force'], string: ['preset', 'config', 'out', 'steps', 'workers', 'backend', 'data-root', 'data-config'] });
   const preset = (args.flags['preset'] as string | undefined) ?? 'base-s';
   if (!(preset in PRETRAIN_PRESETS)) throw new Error(`--preset: unknown preset "${preset}" (known: ${Object.keys(PRETRAIN_PRESETS).join(', ')})`);
   let config = resolvePretrainConfig(PRETRAIN_PRESETS[preset], `preset ${preset}`);
@@ -35,7 +36,9 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
   if (typeof file === 'string') config = resolvePretrainConfig(mergeDeep(PRETRAIN_PRESETS[preset], readJsonFile(file, 'config')), file);
   if (args.flags['steps'] !== undefined) config = { ...config, train: { ...config.train, steps: numberFlag(args, 'steps', config.train.steps) } };
   config = resolvePretrainConfig(config, '--steps');
-  await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
+  const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
+  const workers = numberFlag(args, 'workers', defaultWorkerCount(backend.tfBackend));
+  if (!(Number.isInteger(workers) && workers >= 1 && workers <= 64)) throw new Error(`--workers: expected an integer in [1, 64], got ${workers}`);
   const dataFile = args.flags['data-config'] as string | undefined;
   const dataOverride = { ...((dataFile !== undefined ? readJsonFile(dataFile, 'data config') : {}) as Record<string, unknown>), resolution: config.model.resolution };
   const { dir } = await ensureEmojiT2I(resolveEmojiDataConfig(dataOverride, dataFile ?? 'config'), {
@@ -46,6 +49,7 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
   const out = (args.flags['out'] as string | undefined) ?? join('runs', 'pretrain', preset);
   const result = await pretrain(config, emojiPretrainData(data, config), out, {
     force: args.flags['force'] === true,
+    workers,
     command: `npm run pretrain -- ${argv.join(' ')}`.trim(),
   });
   console.log(`pretrained to step ${result.step} in ${result.runDir} (EMA model in ${join(result.runDir, 'model')})`);

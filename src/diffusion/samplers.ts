@@ -56,24 +56,29 @@ export function ddimSample(schedule: NoiseSchedule, epsFn: EpsFn, opts: DdimOpti
   const eta = opts.eta ?? 0;
   const [H, W, C] = opts.imageShape;
   let x = startNoise(opts);
-  ts.forEach((t, i) => {
-    const aBar = schedule.alphaBar[t] as number;
-    const prev = i + 1 < ts.length ? (ts[i + 1] as number) : -1;
-    const aPrev = prev >= 0 ? (schedule.alphaBar[prev] as number) : 1;
-    const next = tf.tidy(() => {
-      const { x0, eps } = predictX0(x, epsFn(x, t), aBar, opts.clipX0 ?? true);
-      const sigma = eta * Math.sqrt((1 - aPrev) / (1 - aBar)) * Math.sqrt(1 - aBar / aPrev);
-      let out = tf.add(tf.mul(x0, Math.sqrt(aPrev)), tf.mul(eps, Math.sqrt(Math.max(0, 1 - aPrev - sigma * sigma))));
-      if (sigma > 0) {
-        const z = tf.tensor4d(seededNormal(opts.seeds, H * W * C, 'ddim', t), [opts.seeds.length, H, W, C]);
-        out = tf.add(out, tf.mul(z, sigma));
-      }
-      return out as tf.Tensor4D;
+  try {
+    ts.forEach((t, i) => {
+      const aBar = schedule.alphaBar[t] as number;
+      const prev = i + 1 < ts.length ? (ts[i + 1] as number) : -1;
+      const aPrev = prev >= 0 ? (schedule.alphaBar[prev] as number) : 1;
+      const next = tf.tidy(() => {
+        const { x0, eps } = predictX0(x, epsFn(x, t), aBar, opts.clipX0 ?? true);
+        const sigma = eta * Math.sqrt((1 - aPrev) / (1 - aBar)) * Math.sqrt(1 - aBar / aPrev);
+        let out = tf.add(tf.mul(x0, Math.sqrt(aPrev)), tf.mul(eps, Math.sqrt(Math.max(0, 1 - aPrev - sigma * sigma))));
+        if (sigma > 0) {
+          const z = tf.tensor4d(seededNormal(opts.seeds, H * W * C, 'ddim', t), [opts.seeds.length, H, W, C]);
+          out = tf.add(out, tf.mul(z, sigma));
+        }
+        return out as tf.Tensor4D;
+      });
+      x.dispose();
+      x = next;
+      opts.onStep?.(i + 1, ts.length);
     });
+  } catch (err) {
     x.dispose();
-    x = next;
-    opts.onStep?.(i + 1, ts.length);
-  });
+    throw err;
+  }
   return x;
 }
 
@@ -84,25 +89,30 @@ export function ddimSample(schedule: NoiseSchedule, epsFn: EpsFn, opts: DdimOpti
 export function ddpmSample(schedule: NoiseSchedule, epsFn: EpsFn, opts: SamplerOptions): tf.Tensor4D {
   const [H, W, C] = opts.imageShape;
   let x = startNoise(opts);
-  for (let t = schedule.steps - 1; t >= 0; t--) {
-    const aBar = schedule.alphaBar[t] as number;
-    const aPrev = t > 0 ? (schedule.alphaBar[t - 1] as number) : 1;
-    const beta = schedule.betas[t] as number;
-    const next = tf.tidy(() => {
-      const { x0 } = predictX0(x, epsFn(x, t), aBar, opts.clipX0 ?? true);
-      const c0 = (beta * Math.sqrt(aPrev)) / (1 - aBar);
-      const ct = ((1 - aPrev) * Math.sqrt(schedule.alphas[t] as number)) / (1 - aBar);
-      let out = tf.add(tf.mul(x0, c0), tf.mul(x, ct));
-      if (t > 0) {
-        const sigma = Math.sqrt((beta * (1 - aPrev)) / (1 - aBar));
-        const z = tf.tensor4d(seededNormal(opts.seeds, H * W * C, 'ddpm', t), [opts.seeds.length, H, W, C]);
-        out = tf.add(out, tf.mul(z, sigma));
-      }
-      return out as tf.Tensor4D;
-    });
+  try {
+    for (let t = schedule.steps - 1; t >= 0; t--) {
+      const aBar = schedule.alphaBar[t] as number;
+      const aPrev = t > 0 ? (schedule.alphaBar[t - 1] as number) : 1;
+      const beta = schedule.betas[t] as number;
+      const next = tf.tidy(() => {
+        const { x0 } = predictX0(x, epsFn(x, t), aBar, opts.clipX0 ?? true);
+        const c0 = (beta * Math.sqrt(aPrev)) / (1 - aBar);
+        const ct = ((1 - aPrev) * Math.sqrt(schedule.alphas[t] as number)) / (1 - aBar);
+        let out = tf.add(tf.mul(x0, c0), tf.mul(x, ct));
+        if (t > 0) {
+          const sigma = Math.sqrt((beta * (1 - aPrev)) / (1 - aBar));
+          const z = tf.tensor4d(seededNormal(opts.seeds, H * W * C, 'ddpm', t), [opts.seeds.length, H, W, C]);
+          out = tf.add(out, tf.mul(z, sigma));
+        }
+        return out as tf.Tensor4D;
+      });
+      x.dispose();
+      x = next;
+      opts.onStep?.(schedule.steps - t, schedule.steps);
+    }
+  } catch (err) {
     x.dispose();
-    x = next;
-    opts.onStep?.(schedule.steps - t, schedule.steps);
+    throw err;
   }
   return x;
 }

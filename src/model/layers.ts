@@ -9,10 +9,12 @@ let flopCount: number | null = null;
  * the work that dominates a UNet's cost. Used for the model card and the bench's GFLOP/s.
  */
 export function countFlops(fn: () => void): number {
-  // fn must not return tensors: tf.tidy keeps what its function returns.
   flopCount = 0;
   try {
-    tf.tidy(fn);
+    // A block body: tf.tidy would keep tensors that fn returns.
+    tf.tidy(() => {
+      fn();
+    });
     return flopCount;
   } finally {
     flopCount = null;
@@ -76,6 +78,7 @@ export function layerNorm(scope: Scope, x: tf.Tensor, eps = 1e-5): tf.Tensor {
  * the first half cosines, the second half sines, frequencies 10000^(-i/half).
  */
 export function timestepEmbedding(t: ArrayLike<number>, dim: number): tf.Tensor2D {
+  if (!(Number.isInteger(dim) && dim > 0 && dim % 2 === 0)) throw new Error(`timestepEmbedding: dim must be a positive even integer, got ${dim}`);
   const half = dim / 2;
   const out = new Float32Array(t.length * dim);
   for (let b = 0; b < t.length; b++) {

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
  * Transposing explicitly first keeps every product on the fast path.
  */
 export const matMul = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  if (a.rank !== b.rank) throw new Error(`matMul: ranks ${a.rank} and ${b.rank} differ (batch broadcasting is not supported; reshape first)`);
   save([a, b]);
   return {
     value: tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D),

@@ -87,21 +87,25 @@ export class Params {
    * store); every stored name must be provided when `complete` is true.
    */
   assign(values: ReadonlyMap<string, { shape: number[]; data: Float32Array }>, complete = true): void {
+    // Check everything before writing anything: a refused assign leaves the store as it was.
+    if (complete) {
+      const missing = this.names.filter((n) => !values.has(n));
+      if (missing.length > 0) throw new Error(`weights are missing ${missing.length} parameter(s), e.g. ${missing.slice(0, 3).join(', ')}`);
+    }
+    for (const [name, { shape }] of values) {
+      const have = this.vars.get(name);
+      if (have && !sameShape(have.shape, shape)) throw new Error(`parameter ${name}: shape [${shape}] does not match [${have.shape}]`);
+      if (!have && this.locked) throw new Error(`parameter ${name} is not part of the model`);
+    }
     for (const [name, { shape, data }] of values) {
       const have = this.vars.get(name);
       if (have) {
-        if (!sameShape(have.shape, shape)) throw new Error(`parameter ${name}: shape [${shape}] does not match [${have.shape}]`);
         const t = tf.tensor(data, shape);
         have.assign(t);
         t.dispose();
       } else {
-        if (this.locked) throw new Error(`parameter ${name} is not part of the model`);
         this.vars.set(name, ownVariable(tf.tensor(data, shape), this.trainable));
       }
-    }
-    if (complete) {
-      const missing = this.names.filter((n) => !values.has(n));
-      if (missing.length > 0) throw new Error(`weights are missing ${missing.length} parameter(s), e.g. ${missing.slice(0, 3).join(', ')}`);
     }
   }
 

@@ -1,19 +1,22 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { initBackend } from '../backend.js';
 import { BatchLoader } from '../data/batchLoader.js';
 import type { ImageTextSet } from '../data/imageTextSet.js';
 import { makeSchedule } from '../diffusion/schedule.js';
 import { saveModel } from '../model/modelFile.js';
 import type { Params } from '../model/params.js';
 import { TextToImageModel } from '../model/textToImage.js';
+import { denoisingGradients } from '../parallel/denoisingGradients.js';
+import { GradientPool, splitEvenly } from '../parallel/gradientPool.js';
+import type { DenoisingJob } from '../parallel/protocol.js';
 import { Tokenizer } from '../text/tokenizer.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import { AdamW } from './adamw.js';
-import { denoisingError } from './denoisingError.js';
 import { updateEma } from './ema.js';
-import { accumulate, clipByGlobalNorm } from './gradients.js';
+import { clipByGlobalNorm } from './gradients.js';
 import { heldoutLossByQuartile, makeProbe, type HeldoutProbe } from './heldoutLoss.js';
 import { warmupConstant } from './lrSchedule.js';
 import type { PretrainConfig } from './pretrainConfig.js';
@@ -39,6 +42,12 @@ export interface PretrainOptions {
   /** Stop after this many steps of this process without a final checkpoint (tests simulate a kill with it). */
   stopAfter?: number;
   quiet?: boolean;
+  /**
+   * Threads computing each step's gradients (data parallel, see GradientPool). The update
+   * equals the single-thread one up to float rounding, so a resumed run should keep the
+   * count to reproduce its metrics exactly. Default 1.
+   */
+  workers?: number;
   /** Called after every step with its metrics record (notebooks plot from it; tests watch memory). */
   onStep?: (record: PretrainStepRecord) => void;
 }
@@ -149,54 +158,49 @@ export async function pretrain(config: PretrainConfig, data: PretrainData, runDi
     }
   };
 
+  const pool = (opts.workers ?? 1) > 1 ? await GradientPool.start(model, schedule, names, opts.workers ?? 1, (await initBackend({ quiet: true })).name) : undefined;
+  if (pool) log(`data-parallel over ${pool.size} threads`);
   let ran = 0;
-  while (step < t.steps) {
-    if (opts.stopAfter !== undefined && ran >= opts.stopAfter) break;
-    const started = Date.now();
-    const batch = loader.batchAtStep(step);
-    const rng = new Rng(deriveSeed(t.seed, 'step', step));
-    const timesteps = Array.from({ length: t.batchSize }, () => rng.int(schedule.steps));
-    const captions = batch.captions.map((c) => (rng.next() < t.captionDropout ? '' : c));
-    const noise = new Float32Array(t.batchSize * per);
-    for (let i = 0; i < noise.length; i++) noise[i] = rng.normal();
-
-    let grads: tf.Tensor[] | null = null;
-    let lossSum = 0;
-    for (let start = 0; start < t.batchSize; start += t.microBatch) {
-      const end = start + t.microBatch;
-      const { value, grads: g } = tf.variableGrads(() =>
-        tf.tidy(() => {
-          const errors = denoisingError(model, schedule, {
-            x0: batch.images.slice(start, t.microBatch),
-            eps: tf.tensor4d(noise.subarray(start * per, end * per), [t.microBatch, R, R, 3]),
-            t: timesteps.slice(start, end),
-            captions: captions.slice(start, end),
-          });
-          // Sum over the micro-batch / whole batch: micro-batch gradients add up to the batch mean's.
-          return tf.div(tf.sum(errors), t.batchSize) as tf.Scalar;
-        }),
-        weights,
-      );
-      lossSum += value.dataSync()[0] as number;
-      value.dispose();
-      grads = accumulate(grads, names.map((_, i) => g[(weights[i] as tf.Variable).name] as tf.Tensor));
+  try {
+    while (step < t.steps) {
+      if (opts.stopAfter !== undefined && ran >= opts.stopAfter) break;
+      const started = Date.now();
+      const batch = loader.batchData(Math.floor(step / loader.batchesPerEpoch), step % loader.batchesPerEpoch);
+      const rng = new Rng(deriveSeed(t.seed, 'step', step));
+      const timesteps = Array.from({ length: t.batchSize }, () => rng.int(schedule.steps));
+      const captions = batch.captions.map((c) => (rng.next() < t.captionDropout ? '' : c));
+      const noise = new Float32Array(t.batchSize * per);
+      for (let i = 0; i < noise.length; i++) noise[i] = rng.normal();
+      // One share of the batch per thread; each share's gradient is of sum(errors)/B, so the
+      // shares add up to the batch mean's gradient.
+      const jobs: DenoisingJob[] = splitEvenly(t.batchSize, pool?.size ?? 1).map(([a, b]) => ({
+        kind: 'denoising',
+        x0: batch.pixels.subarray(a * per, b * per),
+        eps: noise.subarray(a * per, b * per),
+        t: timesteps.slice(a, b),
+        captions: captions.slice(a, b),
+        weight: 1 / t.batchSize,
+        microBatch: t.microBatch,
+      }));
+      const { grads, loss: lossSum } = pool ? await pool.gradients(model, schedule, jobs) : denoisingGradients(model, schedule, weights, jobs[0] as DenoisingJob);
+      const clipped = clipByGlobalNorm(grads, t.clipNorm);
+      const lr = warmupConstant(step, t.lr, t.warmupSteps);
+      optimizer.apply(clipped.grads, lr);
+      tf.dispose(clipped.grads);
+      updateEma(ema.variables, weights, t.emaDecay, step);
+      step += 1;
+      ran += 1;
+      const sec = (Date.now() - started) / 1000;
+      const record: PretrainStepRecord = { step, loss: lossSum, gradNorm: clipped.norm, lr, sec, imagesPerSec: t.batchSize / sec };
+      metrics.append({ ...record });
+      if (step % config.log.every === 0 || step === t.steps) {
+        progress.report(step, { loss: lossSum.toFixed(4), 'img/s': (t.batchSize / sec).toFixed(1), lr: lr.toExponential(1) });
+      }
+      if (step % config.log.checkpointEvery === 0 || step === t.steps) await checkpoint();
+      opts.onStep?.(record);
     }
-    batch.images.dispose();
-    const clipped = clipByGlobalNorm(grads as tf.Tensor[], t.clipNorm);
-    const lr = warmupConstant(step, t.lr, t.warmupSteps);
-    optimizer.apply(clipped.grads, lr);
-    tf.dispose(clipped.grads);
-    updateEma(ema.variables, weights, t.emaDecay, step);
-    step += 1;
-    ran += 1;
-    const sec = (Date.now() - started) / 1000;
-    const record: PretrainStepRecord = { step, loss: lossSum, gradNorm: clipped.norm, lr, sec, imagesPerSec: t.batchSize / sec };
-    metrics.append({ ...record });
-    if (step % config.log.every === 0 || step === t.steps) {
-      progress.report(step, { loss: lossSum.toFixed(4), 'img/s': (t.batchSize / sec).toFixed(1), lr: lr.toExponential(1) });
-    }
-    if (step % config.log.checkpointEvery === 0 || step === t.steps) await checkpoint();
-    opts.onStep?.(record);
+  } finally {
+    await pool?.stop();
   }
   progress.end();
   optimizer.dispose();

@@ -86,3 +86,29 @@ test('a run directory made with another config is refused unless forced', async 
   const forced = await pretrain(other, data, dir, { quiet: true, force: true });
   assert.equal(forced.resumedFrom, 0);
 });
+
+test('two data-parallel threads give the single-thread run up to float rounding', async () => {
+  await initBackend({ backend: 'wasm', quiet: true });
+  const root = mkdtempSync(join(tmpdir(), 'pretrain-par-'));
+  await pretrain(config(4), data, join(root, 'one'), { quiet: true, workers: 1 });
+  await pretrain(config(4), data, join(root, 'two'), { quiet: true, workers: 2 });
+  const one = metrics(join(root, 'one'));
+  const two = metrics(join(root, 'two'));
+  assert.equal(two.length, 4);
+  for (let i = 0; i < 4; i++) {
+    assert.ok(Math.abs((one[i] as Metric).loss - (two[i] as Metric).loss) < 1e-5, `step ${i + 1} loss ${(one[i] as Metric).loss} vs ${(two[i] as Metric).loss}`);
+    assert.ok(Math.abs((one[i] as Metric).gradNorm - (two[i] as Metric).gradNorm) < 1e-4 * (one[i] as Metric).gradNorm, `step ${i + 1} grad norm`);
+  }
+  const a = loadModel(join(root, 'one', 'model'));
+  const b = loadModel(join(root, 'two', 'model'));
+  let worst = 0;
+  const va = await a.model.params.values();
+  const vb = await b.model.params.values();
+  for (const [name, x] of va) {
+    const y = vb.get(name) as Float32Array;
+    for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs((x[i] as number) - (y[i] as number)));
+  }
+  assert.ok(worst < 1e-5, `largest weight difference ${worst}`);
+  a.model.params.dispose();
+  b.model.params.dispose();
+});

@@ -1,0 +1,45 @@
+import * as tf from '@tensorflow/tfjs';
+import type { NoiseSchedule } from '../diffusion/schedule.js';
+import type { TextToImageModel } from '../model/textToImage.js';
+import { denoisingError } from '../train/denoisingError.js';
+import { accumulate } from '../train/gradients.js';
+import type { DenoisingJob } from './protocol.js';
+
+/**
+ * Gradients of job.weight · sum of the job's per-image denoising errors with respect to
+ * `variables`, over micro-batches of job.microBatch images, and the loss value. The same
+ * function runs on the main thread and in every worker, so a share's gradient does not depend
+ * on where it is computed.
+ */
+export function denoisingGradients(model: TextToImageModel, schedule: NoiseSchedule, variables: tf.Variable[], job: DenoisingJob): { grads: tf.Tensor[]; loss: number } {
+  const n = job.t.length;
+  const R = model.config.resolution;
+  const per = R * R * 3;
+  let grads: tf.Tensor[] | null = null;
+  let loss = 0;
+  for (let start = 0; start < n; start += job.microBatch) {
+    const end = Math.min(n, start + job.microBatch);
+    const m = end - start;
+    const { value, grads: g } = tf.variableGrads(
+      () =>
+        tf.tidy(() => {
+          const errors = denoisingError(model, schedule, {
+            x0: tf.tensor4d(job.x0.subarray(start * per, end * per), [m, R, R, 3]),
+            eps: tf.tensor4d(job.eps.subarray(start * per, end * per), [m, R, R, 3]),
+            t: job.t.slice(start, end),
+            captions: job.captions.slice(start, end),
+          });
+          return tf.mul(tf.sum(errors), job.weight) as tf.Scalar;
+        }),
+      variables,
+    );
+    loss += value.dataSync()[0] as number;
+    value.dispose();
+    grads = accumulate(
+      grads,
+      variables.map((v) => g[v.name] as tf.Tensor),
+    );
+  }
+  if (grads === null) throw new Error('denoisingGradients: empty job');
+  return { grads, loss };
+}

@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { initBackend } from '../backend.js';
+import { makeSchedule } from '../diffusion/schedule.js';
+import { TextToImageModel } from '../model/textToImage.js';
+import { Tokenizer } from '../text/tokenizer.js';
+import { denoisingGradients } from './denoisingGradients.js';
+import type { WorkerReply, WorkerRequest, WorkerSetup } from './protocol.js';
+
+/**
+ * A gradient worker: its own tfjs instance and its own copy of the model. For each job it
+ * loads the current weights from the shared buffer, computes its share's gradients and writes
+ * them, flat, into its shared gradient buffer.
+ */
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('gradientWorker must run in a worker thread');
+  const setup = workerData as WorkerSetup;
+  await initBackend({ backend: setup.backend, quiet: true });
+  const model = TextToImageModel.create(setup.model, new Tokenizer(setup.tokenizer), 0);
+  const schedule = makeSchedule(setup.schedule.kind, setup.schedule.steps);
+  const variables = setup.names.map((n) => model.params.variable(n));
+  const weights = new Float32Array(setup.weights);
+  const out = new Float32Array(setup.grads);
+  const reply = (m: WorkerReply): void => port.postMessage(m);
+  port.on('message', (msg: WorkerRequest) => {
+    if (msg.type === 'stop') {
+      model.params.dispose();
+      port.close();
+      return;
+    }
+    try {
+      let offset = 0;
+      for (const v of variables) {
+        const t = tf.tensor(weights.subarray(offset, offset + v.size), v.shape);
+        v.assign(t);
+        t.dispose();
+        offset += v.size;
+      }
+      const { grads, loss } = denoisingGradients(model, schedule, variables, msg.job);
+      offset = 0;
+      for (const g of grads) {
+        out.set(g.dataSync() as Float32Array, offset);
+        offset += g.size;
+      }
+      tf.dispose(grads);
+      reply({ type: 'done', id: msg.id, loss });
+    } catch (err) {
+      reply({ type: 'error', id: msg.id, message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    }
+  });
+  reply({ type: 'ready' });
+}
+
+main().catch((err: unknown) => {
+  parentPort?.postMessage({ type: 'error', id: -1, message: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies WorkerReply);
+});

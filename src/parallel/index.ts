@@ -1,0 +1,3 @@
+export * from './denoisingGradients.js';
+export * from './gradientPool.js';
+export * from './protocol.js';
