@@ -149,3 +149,19 @@ test('start draws 8 curated-val prompts x 4 seeds from a model and will not over
   assert.match(again.err, /samples\.png exists from an earlier run; pass --force/);
   assert.equal(start('--force').code, 0);
 });
+
+test('ship copies a run\'s EMA model with its provenance and writes the report', async () => {
+  const { readFileSync } = await import('node:fs');
+  const made = cli('pretrain', '--preset', 'smoke', '--steps', '4', '--data-root', 'd', '--data-config', small, '--out', 'ship-run');
+  assert.equal(made.code, 0, made.err);
+  const shipped = cli('ship', '--run', 'ship-run', '--to', 'ship-model', '--results', 'ship-results', '--name', 'tiny');
+  assert.equal(shipped.code, 0, shipped.err);
+  for (const f of ['model.json', 'weights.bin', 'config.json', 'metrics.jsonl', 'heldout.jsonl', 'README.md']) assert.ok(existsSync(join(root, 'ship-model', f)), f);
+  for (const f of ['samples.png', 'loss.svg', 'loss.png', 'heldout-unseen.svg', 'heldout-curated.png', 'README.md']) assert.ok(existsSync(join(root, 'ship-results', f)), f);
+  const readme = readFileSync(join(root, 'ship-results', 'README.md'), 'utf8');
+  assert.match(readme, /npm run pretrain -- --preset smoke --steps 4/);
+  assert.match(readme, /npm run ship -- --run ship-run/);
+  assert.match(readme, /\| 4 \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/, 'held-out table row for step 4');
+  const again = cli('ship', '--run', 'ship-run', '--to', 'ship-model', '--results', 'ship-results');
+  assert.match(again.err, /ship-model exists; pass --force/);
+});

@@ -29,7 +29,7 @@ export async function shipCommand(argv: string[]): Promise<void> {
   const name = (args.flags['name'] as string | undefined) ?? 'base-S';
   const force = args.flags['force'] === true;
   for (const target of [to, results]) if (existsSync(target) && !force) throw new Error(`${target} exists; pass --force to replace it`);
-  const runInfo = readJsonFile(join(run, 'config.json'), 'run config') as { command?: string; config: { schedule: { steps: number } } };
+  const runInfo = readJsonFile(join(run, 'config.json'), 'run config') as { command?: string; data?: { emojiT2I?: unknown }; config: { schedule: { steps: number } } };
   const metrics = new JsonLines(join(run, 'metrics.jsonl')).read() as unknown as Array<{ step: number; loss: number; sec: number }>;
   const heldout = new JsonLines(join(run, 'heldout.jsonl')).read() as unknown as HeldoutRecord[];
   await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
@@ -76,10 +76,17 @@ export async function shipCommand(argv: string[]): Promise<void> {
   await writeDirAtomic(results, async (tmp) => {
     await writeChart(lossChartSpec(metrics, `${name} pretraining loss`), join(tmp, 'loss'));
     for (const set of sets) await writeChart(heldoutChartSpec(heldout, set, T, `${name}: held-out denoising loss (${set}) per timestep quartile`), join(tmp, `heldout-${set}`));
-    const { dir } = await ensureEmojiT2I(resolveEmojiDataConfig({ resolution: loaded.model.config.resolution }), {
-      dataRoot: (args.flags['data-root'] as string | undefined) ?? defaultDataRoot(),
-      log: (m) => console.error(m),
-    });
+    // The prompts come from the data the run trained on, when it is still there.
+    const trainedOn = runInfo.data?.emojiT2I;
+    const dir =
+      typeof trainedOn === 'string' && existsSync(join(trainedOn, 'manifest.json'))
+        ? trainedOn
+        : (
+            await ensureEmojiT2I(resolveEmojiDataConfig({ resolution: loaded.model.config.resolution }), {
+              dataRoot: (args.flags['data-root'] as string | undefined) ?? defaultDataRoot(),
+              log: (m) => console.error(m),
+            })
+          ).dir;
     const prompts = curatedValPrompts(EmojiT2I.open(dir)).slice(0, 8);
     const png = await renderSampleGrid(
       loaded.model,
