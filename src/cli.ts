@@ -102,13 +102,13 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   },
   sample: {
     run: sampleCommand,
-    help: 'draw a grid from a model (--prompt TEXT | --prompts FILE, --seed N --seeds COUNT --model DIR --steps 25 --guidance 3 --sampler ddim|ddpm --eta 0 --out PNG --force)',
+    help: 'draw a grid from a model (--prompt TEXT | --prompts FILE, --seed N --seeds COUNT --model DIR --steps 25 --guidance 3 --sampler ddim|ddpm --eta 0 --out PNG --workers N --force)',
   },
   ship: {
     run: shipCommand,
     help: 'ship a pretraining run: model into data/, report into results/ (--run DIR --to data/base-s --results results/base-s --name base-S --force)',
   },
-  start: { run: startCommand, help: 'the main job on the default data and the shipped base-S (--force --out PNG --model DIR --backend NAME --data-root DIR --data-config FILE)' },
+  start: { run: startCommand, help: 'the main job on the default data and the shipped base-S (--force --out PNG --model DIR --workers N --backend NAME --data-root DIR --data-config FILE)' },
 };
 
 async function main(argv: string[]): Promise<void> {

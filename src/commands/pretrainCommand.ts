@@ -3,11 +3,11 @@ import { backendFromEnvAndArgs, initBackend } from '../backend.js';
 import { defaultDataRoot, ensureEmojiT2I } from '../data/emojiBuilder.js';
 import { resolveEmojiDataConfig } from '../data/emojiConfig.js';
 import { EmojiT2I } from '../data/emojiDataset.js';
-import { defaultWorkerCount } from '../parallel/gradientPool.js';
 import { pretrain, type PretrainData } from '../train/pretrain.js';
 import { resolvePretrainConfig, SMOKE_OVERRIDE, type PretrainConfig } from '../train/pretrainConfig.js';
 import { numberFlag, parseArgs } from '../util/args.js';
 import { readJsonFile } from '../util/jsonFile.js';
+import { workersFlag } from './sampleCommand.js';
 
 /** Named pretraining presets (configs/ holds the same as JSON overrides for reading). */
 export const PRETRAIN_PRESETS: Record<string, unknown> = {
@@ -37,8 +37,7 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
   if (args.flags['steps'] !== undefined) config = { ...config, train: { ...config.train, steps: numberFlag(args, 'steps', config.train.steps) } };
   config = resolvePretrainConfig(config, '--steps');
   const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
-  const workers = numberFlag(args, 'workers', defaultWorkerCount(backend.tfBackend));
-  if (!(Number.isInteger(workers) && workers >= 1 && workers <= 64)) throw new Error(`--workers: expected an integer in [1, 64], got ${workers}`);
+  const workers = workersFlag(args, backend.tfBackend);
   const dataFile = args.flags['data-config'] as string | undefined;
   const dataOverride = { ...((dataFile !== undefined ? readJsonFile(dataFile, 'data config') : {}) as Record<string, unknown>), resolution: config.model.resolution };
   const { dir } = await ensureEmojiT2I(resolveEmojiDataConfig(dataOverride, dataFile ?? 'config'), {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
 import type { GenerateOptions } from '../diffusion/generate.js';
 import { loadModel } from '../model/modelFile.js';
+import { defaultWorkerCount, startPool } from '../parallel/modelPool.js';
 import { renderSampleGrid } from '../report/sampleGrid.js';
 import { numberFlag, parseArgs } from '../util/args.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
@@ -23,6 +24,13 @@ function readPrompts(prompt: string | undefined, file: string | undefined): stri
   return prompts;
 }
 
+/** --workers: threads to split work over (default: one per core on the CPU backends). */
+export function workersFlag(args: ReturnType<typeof parseArgs>, tfBackend: string): number {
+  const workers = numberFlag(args, 'workers', defaultWorkerCount(tfBackend));
+  if (!(Number.isInteger(workers) && workers >= 1 && workers <= 64)) throw new Error(`--workers: expected an integer in [1, 64], got ${workers}`);
+  return workers;
+}
+
 /** Sampling flags shared by `sample` and `start`. */
 export function generateOptions(args: ReturnType<typeof parseArgs>): GenerateOptions {
   const sampler = (args.flags['sampler'] as string | undefined) ?? 'ddim';
@@ -37,7 +45,7 @@ export function generateOptions(args: ReturnType<typeof parseArgs>): GenerateOpt
 export async function sampleCommand(argv: string[]): Promise<void> {
   const args = parseArgs(argv, {
     boolean: ['force'],
-    string: ['model', 'prompt', 'prompts', 'seed', 'seeds', 'steps', 'guidance', 'sampler', 'eta', 'out', 'backend'],
+    string: ['model', 'prompt', 'prompts', 'seed', 'seeds', 'steps', 'guidance', 'sampler', 'eta', 'out', 'backend', 'workers'],
   });
   const prompts = readPrompts(args.flags['prompt'] as string | undefined, args.flags['prompts'] as string | undefined);
   const first = numberFlag(args, 'seed', 0);
@@ -47,15 +55,19 @@ export async function sampleCommand(argv: string[]): Promise<void> {
   const opts = generateOptions(args);
   const out = (args.flags['out'] as string | undefined) ?? 'samples.png';
   if (existsSync(out) && args.flags['force'] !== true) throw new Error(`${out} exists; pass --force to replace it, or --out another file`);
-  await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
+  const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
+  const workers = workersFlag(args, backend.tfBackend);
   const { model, schedule, dir } = loadModel((args.flags['model'] as string | undefined) ?? SHIPPED_BASE_S);
+  const pool = await startPool(model, schedule, workers);
   const seeds = Array.from({ length: count }, (_, i) => first + i);
   const started = Date.now();
   const png = await renderSampleGrid(model, schedule, prompts, seeds, {
     ...opts,
     title: `${dir}: ${opts.sampler?.toUpperCase()} ${opts.sampler === 'ddpm' ? 1000 : opts.steps} steps, guidance ${opts.guidance}`,
+    pool,
     onImages: (done, total) => process.stderr.write(`sampled ${done}/${total} images\n`),
   });
+  await pool?.stop();
   writeFileAtomic(out, png);
   console.log(`wrote ${out} (${prompts.length} prompt(s) x ${count} seed(s), ${((Date.now() - started) / 1000).toFixed(1)} s)`);
   model.params.dispose();

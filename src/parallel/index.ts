@@ -1,3 +1,4 @@
 export * from './denoisingGradients.js';
-export * from './gradientPool.js';
+export * from './modelPool.js';
 export * from './protocol.js';
+export * from './sampleBytes.js';

@@ -1,4 +1,5 @@
 import type { BackendName } from '../backend.js';
+import type { GenerateOptions } from '../diffusion/generate.js';
 import type { ScheduleKind } from '../diffusion/schedule.js';
 import type { ModelConfig } from '../model/textToImage.js';
 import type { TokenizerSpec } from '../text/tokenizer.js';
@@ -11,7 +12,7 @@ export interface WorkerSetup {
   schedule: { kind: ScheduleKind; steps: number };
   /** Parameter names in the order of the flat weight and gradient buffers. */
   names: string[];
-  /** Flat float32 weights, written by the main thread before every job. */
+  /** Flat float32 weights, written by the main thread before every job (all of `names`). */
   weights: SharedArrayBuffer;
   /** This worker's flat float32 gradient output. */
   grads: SharedArrayBuffer;
@@ -35,5 +36,21 @@ export interface DenoisingJob {
   microBatch: number;
 }
 
-export type WorkerRequest = { type: 'job'; id: number; job: DenoisingJob } | { type: 'stop' };
-export type WorkerReply = { type: 'ready' } | { type: 'done'; id: number; loss: number } | { type: 'error'; id: number; message: string };
+/** Images for captions[i] from seeds[i] (an image depends only on its caption and seed). */
+export interface SampleJob {
+  kind: 'sample';
+  captions: string[];
+  seeds: number[];
+  options: Omit<GenerateOptions, 'onStep'>;
+  /** Images per generation batch. */
+  chunk: number;
+}
+
+export type WorkerJob = DenoisingJob | SampleJob;
+
+export type WorkerRequest = { type: 'job'; id: number; job: WorkerJob } | { type: 'stop' };
+export type WorkerReply =
+  | { type: 'ready' }
+  | { type: 'done'; id: number; loss: number }
+  | { type: 'images'; id: number; images: Uint8Array[] }
+  | { type: 'error'; id: number; message: string };

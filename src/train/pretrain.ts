@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { initBackend } from '../backend.js';
 import { BatchLoader } from '../data/batchLoader.js';
 import type { ImageTextSet } from '../data/imageTextSet.js';
 import { makeSchedule } from '../diffusion/schedule.js';
@@ -9,7 +8,7 @@ import { saveModel } from '../model/modelFile.js';
 import type { Params } from '../model/params.js';
 import { TextToImageModel } from '../model/textToImage.js';
 import { denoisingGradients } from '../parallel/denoisingGradients.js';
-import { GradientPool, splitEvenly } from '../parallel/gradientPool.js';
+import { splitEvenly, startPool } from '../parallel/modelPool.js';
 import type { DenoisingJob } from '../parallel/protocol.js';
 import { Tokenizer } from '../text/tokenizer.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
@@ -43,7 +42,7 @@ export interface PretrainOptions {
   stopAfter?: number;
   quiet?: boolean;
   /**
-   * Threads computing each step's gradients (data parallel, see GradientPool). The update
+   * Threads computing each step's gradients (data parallel, see ModelPool). The update
    * equals the single-thread one up to float rounding, so a resumed run should keep the
    * count to reproduce its metrics exactly. Default 1.
    */
@@ -158,7 +157,7 @@ export async function pretrain(config: PretrainConfig, data: PretrainData, runDi
     }
   };
 
-  const pool = (opts.workers ?? 1) > 1 ? await GradientPool.start(model, schedule, names, opts.workers ?? 1, (await initBackend({ quiet: true })).name) : undefined;
+  const pool = await startPool(model, schedule, opts.workers ?? 1);
   if (pool) log(`data-parallel over ${pool.size} threads`);
   let ran = 0;
   try {

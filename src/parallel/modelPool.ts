@@ -2,11 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { BackendName } from '../backend.js';
+import { initBackend, type BackendName } from '../backend.js';
 import type { NoiseSchedule } from '../diffusion/schedule.js';
 import type { TextToImageModel } from '../model/textToImage.js';
 import { denoisingGradients } from './denoisingGradients.js';
-import type { DenoisingJob, WorkerReply, WorkerRequest, WorkerSetup } from './protocol.js';
+import type { DenoisingJob, SampleJob, WorkerJob, WorkerReply, WorkerRequest, WorkerSetup } from './protocol.js';
+import { sampleBytes } from './sampleBytes.js';
 
 /** Workers to use by default: one per core on the CPU backends (wasm runs one thread per instance). */
 export function defaultWorkerCount(backend: string): number {
@@ -16,18 +17,19 @@ export function defaultWorkerCount(backend: string): number {
 interface Slot {
   worker: Worker;
   grads: Float32Array;
-  pending: Map<number, { resolve: (loss: number) => void; reject: (err: Error) => void }>;
+  pending: Map<number, { resolve: (value: number | Uint8Array[]) => void; reject: (err: Error) => void }>;
 }
 
 /**
- * Data-parallel gradients over worker_threads: the main thread and each worker hold their own
- * tfjs instance and copy of the model. For a step the main thread publishes its weights in a
+ * Data parallelism over worker_threads: the main thread and each worker hold their own tfjs
+ * instance and copy of the model. Gradients: for a step the main thread publishes its weights in a
  * SharedArrayBuffer, every thread computes the gradients of its share of the batch, and the
- * main thread adds them up (in a fixed order) and applies the update itself. The sum equals
+ * main thread adds them up (in a fixed order) and applies the update itself. Sampling: the
+ * prompts are split over the threads. The gradient sum equals
  * the single-thread gradient up to float rounding; the wasm backend uses one core per
  * instance, so this is how a run uses them all.
  */
-export class GradientPool {
+export class ModelPool {
   private nextId = 0;
 
   private constructor(
@@ -42,14 +44,14 @@ export class GradientPool {
   }
 
   /** Start `threads - 1` workers holding copies of `model` (whose `variables` are trained). */
-  static async start(model: TextToImageModel, schedule: NoiseSchedule, names: string[], threads: number, backend: BackendName): Promise<GradientPool> {
+  static async start(model: TextToImageModel, schedule: NoiseSchedule, names: string[], threads: number, backend: BackendName): Promise<ModelPool> {
     const variables = names.map((n) => model.params.variable(n));
     const total = variables.reduce((s, v) => s + v.size, 0);
     const weightsBuf = new SharedArrayBuffer(total * 4);
     // The worker is a sibling file: .ts when run through tsx (tests), .js from dist/.
-    const file = join(__dirname, `gradientWorker${extname(__filename)}`);
+    const file = join(__dirname, `modelWorker${extname(__filename)}`);
     const slots: Slot[] = [];
-    const pool = new GradientPool(slots, new Float32Array(weightsBuf), variables);
+    const pool = new ModelPool(slots, new Float32Array(weightsBuf), variables);
     try {
       for (let i = 1; i < threads; i++) {
         const gradsBuf = new SharedArrayBuffer(total * 4);
@@ -80,6 +82,7 @@ export class GradientPool {
         });
         worker.on('message', (m: WorkerReply) => {
           if (m.type === 'done') slot.pending.get(m.id)?.resolve(m.loss);
+          else if (m.type === 'images') slot.pending.get(m.id)?.resolve(m.images);
           else if (m.type === 'error') slot.pending.get(m.id)?.reject(new Error(`gradient worker ${i}: ${m.message}`));
           if (m.type !== 'ready') slot.pending.delete(m.id);
         });
@@ -101,20 +104,9 @@ export class GradientPool {
    * `size` jobs.
    */
   async gradients(model: TextToImageModel, schedule: NoiseSchedule, jobs: DenoisingJob[]): Promise<{ grads: tf.Tensor[]; loss: number }> {
-    if (jobs.length === 0 || jobs.length > this.size) throw new Error(`GradientPool: ${jobs.length} jobs for ${this.size} threads`);
-    let offset = 0;
-    for (const v of this.variables) {
-      this.weights.set(v.dataSync() as Float32Array, offset);
-      offset += v.size;
-    }
-    const remote = jobs.slice(1).map((job, k) => {
-      const slot = this.slots[k] as Slot;
-      const id = this.nextId++;
-      return new Promise<number>((resolve, reject) => {
-        slot.pending.set(id, { resolve, reject });
-        slot.worker.postMessage({ type: 'job', id, job } satisfies WorkerRequest);
-      });
-    });
+    if (jobs.length === 0 || jobs.length > this.size) throw new Error(`ModelPool: ${jobs.length} jobs for ${this.size} threads`);
+    this.publishWeights();
+    const remote = jobs.slice(1).map((job, k) => this.send(k, job) as Promise<number>);
     const local = denoisingGradients(model, schedule, this.variables, jobs[0] as DenoisingJob);
     const losses = await Promise.all(remote);
     if (remote.length === 0) return local;
@@ -132,6 +124,45 @@ export class GradientPool {
     return { grads, loss: losses.reduce((s, l) => s + l, local.loss) };
   }
 
+  /**
+   * Images for captions[i] from seeds[i], as RGB bytes, the prompts split over every thread.
+   * The same as sampling on one thread: an image depends only on its caption and seed.
+   */
+  async sample(model: TextToImageModel, schedule: NoiseSchedule, captions: string[], seeds: number[], options: SampleJob['options'], chunk = 16, onImages?: (done: number, total: number) => void): Promise<Uint8Array[]> {
+    if (captions.length !== seeds.length) throw new Error(`sample: ${captions.length} captions but ${seeds.length} seeds`);
+    this.publishWeights();
+    const shares = splitEvenly(captions.length, this.size);
+    const jobs: SampleJob[] = shares.map(([a, b]) => ({ kind: 'sample', captions: captions.slice(a, b), seeds: seeds.slice(a, b), options, chunk }));
+    let remoteDone = 0;
+    const remote = jobs.slice(1).map((job, k) =>
+      (this.send(k, job) as Promise<Uint8Array[]>).then((images) => {
+        remoteDone += images.length;
+        return images;
+      }),
+    );
+    const local = await sampleBytes(model, schedule, jobs[0] as SampleJob, (d) => onImages?.(d + remoteDone, captions.length));
+    const rest = await Promise.all(remote);
+    onImages?.(captions.length, captions.length);
+    return [local, ...rest].flat();
+  }
+
+  private publishWeights(): void {
+    let offset = 0;
+    for (const v of this.variables) {
+      this.weights.set(v.dataSync() as Float32Array, offset);
+      offset += v.size;
+    }
+  }
+
+  private send(k: number, job: WorkerJob): Promise<number | Uint8Array[]> {
+    const slot = this.slots[k] as Slot;
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      slot.worker.postMessage({ type: 'job', id, job } satisfies WorkerRequest);
+    });
+  }
+
   /** Stop the workers (live workers keep Node from exiting). */
   async stop(): Promise<void> {
     await Promise.all(
@@ -146,6 +177,13 @@ export class GradientPool {
     );
     this.slots.length = 0;
   }
+}
+
+/** A pool over `threads` threads for `model` (all its parameters), or undefined for one thread. */
+export async function startPool(model: TextToImageModel, schedule: NoiseSchedule, threads: number): Promise<ModelPool | undefined> {
+  if (threads <= 1) return undefined;
+  const backend = await initBackend({ quiet: true });
+  return ModelPool.start(model, schedule, model.params.names, threads, backend.name);
 }
 
 /** Split n items into `parts` contiguous shares as even as possible: [start, end) pairs. */

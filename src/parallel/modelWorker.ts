@@ -5,16 +5,17 @@ import { makeSchedule } from '../diffusion/schedule.js';
 import { TextToImageModel } from '../model/textToImage.js';
 import { Tokenizer } from '../text/tokenizer.js';
 import { denoisingGradients } from './denoisingGradients.js';
+import { sampleBytes } from './sampleBytes.js';
 import type { WorkerReply, WorkerRequest, WorkerSetup } from './protocol.js';
 
 /**
- * A gradient worker: its own tfjs instance and its own copy of the model. For each job it
- * loads the current weights from the shared buffer, computes its share's gradients and writes
- * them, flat, into its shared gradient buffer.
+ * A model worker: its own tfjs instance and its own copy of the model. For each job it loads
+ * the current weights from the shared buffer, then either computes its share's gradients and
+ * writes them, flat, into its shared gradient buffer, or draws its share of a sample batch.
  */
 async function main(): Promise<void> {
   const port = parentPort;
-  if (!port) throw new Error('gradientWorker must run in a worker thread');
+  if (!port) throw new Error('modelWorker must run in a worker thread');
   const setup = workerData as WorkerSetup;
   await initBackend({ backend: setup.backend, quiet: true });
   const model = TextToImageModel.create(setup.model, new Tokenizer(setup.tokenizer), 0);
@@ -37,7 +38,15 @@ async function main(): Promise<void> {
         t.dispose();
         offset += v.size;
       }
-      const { grads, loss } = denoisingGradients(model, schedule, variables, msg.job);
+      const job = msg.job;
+      if (job.kind === 'sample') {
+        void sampleBytes(model, schedule, job).then(
+          (images) => port.postMessage({ type: 'images', id: msg.id, images } satisfies WorkerReply, images.map((b) => b.buffer as ArrayBuffer)),
+          (err: unknown) => reply({ type: 'error', id: msg.id, message: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+        );
+        return;
+      }
+      const { grads, loss } = denoisingGradients(model, schedule, variables, job);
       offset = 0;
       for (const g of grads) {
         out.set(g.dataSync() as Float32Array, offset);

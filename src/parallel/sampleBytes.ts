@@ -1,0 +1,17 @@
+import { generate, toBytes } from '../diffusion/generate.js';
+import type { NoiseSchedule } from '../diffusion/schedule.js';
+import type { TextToImageModel } from '../model/textToImage.js';
+import type { SampleJob } from './protocol.js';
+
+/** RGB bytes of a sample job's images, generated `chunk` at a time (main thread and workers alike). */
+export async function sampleBytes(model: TextToImageModel, schedule: NoiseSchedule, job: SampleJob, onImages?: (done: number) => void): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for (let start = 0; start < job.captions.length; start += job.chunk) {
+    const end = Math.min(job.captions.length, start + job.chunk);
+    const images = generate(model, schedule, job.captions.slice(start, end), job.seeds.slice(start, end), job.options);
+    out.push(...(await toBytes(images)));
+    images.dispose();
+    onImages?.(end);
+  }
+  return out;
+}
