@@ -29,7 +29,16 @@ export async function shipCommand(argv: string[]): Promise<void> {
   const name = (args.flags['name'] as string | undefined) ?? 'base-S';
   const force = args.flags['force'] === true;
   for (const target of [to, results]) if (existsSync(target) && !force) throw new Error(`${target} exists; pass --force to replace it`);
-  const runInfo = readJsonFile(join(run, 'config.json'), 'run config') as { command?: string; data?: { emojiT2I?: unknown }; config: { schedule: { steps: number } } };
+  const runInfo = readJsonFile(join(run, 'config.json'), 'run config') as {
+    command?: string;
+    invocations?: Array<{ command: string | null; fromStep: number; workers: number }>;
+    data?: { emojiT2I?: unknown };
+    config: { schedule: { steps: number } };
+  };
+  // Every command that trained the run (a resumed run has several), then this one.
+  const commands = [
+    ...(runInfo.invocations?.map((i) => `${i.command ?? '(not recorded)'}   # from step ${i.fromStep}, ${i.workers} thread(s)`) ?? [runInfo.command ?? '(command not recorded)']),
+  ];
   const metrics = new JsonLines(join(run, 'metrics.jsonl')).read() as unknown as Array<{ step: number; loss: number; sec: number }>;
   const heldout = new JsonLines(join(run, 'heldout.jsonl')).read() as unknown as HeldoutRecord[];
   await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
@@ -62,7 +71,7 @@ export async function shipCommand(argv: string[]): Promise<void> {
         'Made by:',
         '',
         '```sh',
-        runInfo.command ?? '(command not recorded)',
+        ...commands,
         command,
         '```',
         '',
@@ -104,7 +113,7 @@ export async function shipCommand(argv: string[]): Promise<void> {
         `Step ${step}; ${hours.toFixed(2)} h of training. Every file here was made by:`,
         '',
         '```sh',
-        runInfo.command ?? '(command not recorded)',
+        ...commands,
         command,
         '```',
         '',

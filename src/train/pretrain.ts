@@ -69,6 +69,15 @@ export interface PretrainResult {
   resumedFrom: number;
 }
 
+/** One command that trained a run. */
+interface Invocation {
+  command: string | null;
+  fromStep: number;
+  workers: number;
+  backend: string;
+  started: string;
+}
+
 /** The config without train.steps: a resumed run must match it exactly, but may train longer. */
 function resumeKey(config: PretrainConfig): string {
   return JSON.stringify({ ...config, train: { ...config.train, steps: undefined } });
@@ -84,8 +93,10 @@ function resumeKey(config: PretrainConfig): string {
 export async function pretrain(config: PretrainConfig, data: PretrainData, runDir: string, opts: PretrainOptions = {}): Promise<PretrainResult> {
   const configPath = join(runDir, 'config.json');
   if (existsSync(runDir) && opts.force) rmSync(runDir, { recursive: true, force: true });
+  let invocations: Invocation[] = [];
   if (existsSync(configPath)) {
-    const saved = JSON.parse(readFileSync(configPath, 'utf8')) as { config: PretrainConfig };
+    const saved = JSON.parse(readFileSync(configPath, 'utf8')) as { config: PretrainConfig; invocations?: Invocation[] };
+    invocations = saved.invocations ?? [];
     if (resumeKey(saved.config) !== resumeKey(config)) {
       throw new Error(`${configPath}: this run was made with a different config; pass --force to start it over, or choose another --out`);
     }
@@ -128,6 +139,8 @@ export async function pretrain(config: PretrainConfig, data: PretrainData, runDi
         unetGflopPerImage: model.unetFlopsPerImage() / 1e9,
         command: opts.command ?? null,
         backend: tf.getBackend(),
+        // Every command that trained this run, from which step: a resumed run's full history.
+        invocations: [...invocations, { command: opts.command ?? null, fromStep: step, workers: opts.workers ?? 1, backend: tf.getBackend(), started: new Date().toISOString() }],
       },
       null,
       1,
