@@ -1,0 +1,232 @@
+/**
+ * Tables and files of bench/trainStep.ts: the measurements as a markdown table (printed, and
+ * written to <out>/README.md) and as JSON (<out>/bench.json), with the machine and the command.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../src/util/atomicWrite.js';
+
+/** One backend's (or PyTorch's) timings of the three workloads; every `ms` is per step / per full sampling run. */
+export interface StepTimings {
+  /** SFT step: forward + backward + clip + AdamW of text encoder + UNet on `batch` images. */
+  sft: { batch: number; ms: number[] };
+  /** Self-DPO-shaped step: 2·pairs images through the policy with gradients and through the reference without. */
+  dpo: { pairs: number; ms: number[] };
+  /** DDIM sampling of `batch` images; ms of a whole `steps`-step run (scaled up from `stepsTimed` steps when fewer). */
+  sample: { batch: number; steps: number; stepsTimed: number; guidance: number; ms: number[] };
+}
+
+export interface TfjsRun {
+  backend: string;
+  detail: string;
+  warm: number;
+  timings: StepTimings;
+  /** Tensors left over per step (0 when every step cleans up after itself). */
+  tensorGrowth: number;
+}
+
+export interface TorchRun {
+  threads: number;
+  timings: StepTimings;
+}
+
+export interface TorchCheck {
+  /** PyTorch's parameter counts, to equal the tfjs model's exactly. */
+  parameters: { text: number; unet: number };
+  /** Parameter names and shapes (in tfjs layout) that differ between the two, [] when none. */
+  shapeMismatches: string[];
+  unetFlopsPerImage: number;
+  /** Largest |eps_torch - eps_tfjs| over a 2-image forward with the same weights and inputs. */
+  maxAbsDiff: number;
+  maxAbs: number;
+}
+
+export interface BenchRecord {
+  date: string;
+  command: string;
+  quick: boolean;
+  machine: {
+    cpu: string;
+    cores: number;
+    node: string;
+    tfjs: string;
+    tfjsWasm: string;
+    wasm: string;
+    torch: string | null;
+    /** /proc/loadavg at the start and the end: a 1-minute load near 1 or more means a competing process. */
+    loadavgStart: string;
+    loadavgEnd: string;
+    /** Cores' worth of CPU other processes used during each part of the run (null: not measurable). */
+    otherProcessesCores: Record<string, number | null>;
+  };
+  model: {
+    source: string;
+    config: unknown;
+    vocabSize: number;
+    parameters: { text: number; unet: number };
+    unetFlopsPerImage: number;
+  };
+  wasm: TfjsRun;
+  /** The cpu backend's run and wasm's at the same shapes (the same object as `wasm` in a full run). */
+  cpu: { run: TfjsRun; wasmSameShapes: StepTimings } | { skipped: string };
+  torch: { check: TorchCheck | null; runs: TorchRun[] } | { skipped: string };
+  summary: Record<string, number | null>;
+  notes: string[];
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/** FLOPs each workload does, from the UNet's forward FLOPs per image (text encoder left out). */
+export function workloadFlops(t: StepTimings, perImage: number): { sft: number; dpo: number; sample: number } {
+  return {
+    sft: 3 * perImage * t.sft.batch, // forward + backward ≈ 3 forwards
+    dpo: 3 * perImage * 2 * t.dpo.pairs + perImage * 2 * t.dpo.pairs, // policy with gradients + reference forward
+    sample: perImage * 2 * t.sample.batch * t.sample.steps, // conditional + unconditional pass per step
+  };
+}
+
+function fmtMs(ms: number): string {
+  return ms >= 100 ? ms.toFixed(0) : ms.toFixed(1);
+}
+
+function fmtRatio(r: number | null): string {
+  if (r === null || !Number.isFinite(r)) return '–';
+  return r >= 10 ? `${r.toFixed(0)}x` : `${r.toFixed(2)}x`;
+}
+
+/** "1203 ms · 11.5 GFLOP/s" (training) or "3.10 img/s · 5161 ms · 28.9 GFLOP/s" (sampling). */
+function cells(t: StepTimings, perImage: number): { sft: string; dpo: string; sample: string } {
+  const f = workloadFlops(t, perImage);
+  const g = (flop: number, ms: number): string => `${(flop / ms / 1e6).toFixed(1)} GFLOP/s`;
+  const sft = median(t.sft.ms);
+  const dpo = median(t.dpo.ms);
+  const smp = median(t.sample.ms);
+  return {
+    sft: `${fmtMs(sft)} ms · ${g(f.sft, sft)}`,
+    dpo: `${fmtMs(dpo)} ms · ${g(f.dpo, dpo)}`,
+    sample: `${((t.sample.batch * 1000) / smp).toFixed(2)} img/s · ${fmtMs(smp)} ms · ${g(f.sample, smp)}`,
+  };
+}
+
+/** a's time over b's, per workload (sampling compared as time per batch: same batch, same steps). */
+export function timeRatios(a: StepTimings, b: StepTimings): { sft: number; dpo: number; sample: number } {
+  return {
+    sft: median(a.sft.ms) / median(b.sft.ms),
+    dpo: median(a.dpo.ms) / median(b.dpo.ms),
+    sample: median(a.sample.ms) / a.sample.batch / (median(b.sample.ms) / b.sample.batch),
+  };
+}
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cols: string[]): string => `| ${cols.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function rowLabels(t: StepTimings): { sft: string; dpo: string; sample: string } {
+  const s = t.sample;
+  const scaled = s.stepsTimed < s.steps ? ` (${s.stepsTimed} timed, scaled)` : '';
+  return {
+    sft: `SFT step, B=${t.sft.batch}`,
+    dpo: `Self-DPO step, ${t.dpo.pairs} pairs (${2 * t.dpo.pairs} images)`,
+    sample: `DDIM ${s.steps} steps${scaled}, CFG ${s.guidance}, batch ${s.batch}`,
+  };
+}
+
+/** The result tables and the summary lines, as markdown. */
+export function renderTables(r: BenchRecord): string {
+  const F = r.model.unetFlopsPerImage;
+  const out: string[] = [];
+  const w = r.wasm.timings;
+  const labels = rowLabels(w);
+  const keys = ['sft', 'dpo', 'sample'] as const;
+
+  const torchRuns = 'runs' in r.torch ? r.torch.runs : [];
+  const header = ['workload', `tfjs ${r.wasm.backend} (${r.wasm.detail})`];
+  for (const t of torchRuns) header.push(`PyTorch ${t.threads} thread${t.threads === 1 ? '' : 's'}`);
+  for (const t of torchRuns) header.push(`wasm / PyTorch ${t.threads}t`);
+  const wc = cells(w, F);
+  const tc = torchRuns.map((t) => cells(t.timings, F));
+  const tr = torchRuns.map((t) => timeRatios(w, t.timings));
+  out.push(
+    table(
+      header,
+      keys.map((k) => [labels[k], wc[k], ...tc.map((c) => c[k]), ...tr.map((x) => fmtRatio(x[k]))]),
+    ),
+  );
+  out.push('');
+  if ('skipped' in r.torch) out.push(`PyTorch: skipped (${r.torch.skipped}).`, '');
+
+  if ('run' in r.cpu) {
+    const c = r.cpu.run.timings;
+    const same = r.cpu.wasmSameShapes;
+    const cl = rowLabels(c);
+    const cc = cells(c, F);
+    const sc = cells(same, F);
+    const ratio = timeRatios(c, same);
+    out.push(
+      table(
+        ['workload (cpu run)', 'tfjs wasm', `tfjs cpu (${r.cpu.run.detail})`, 'wasm speed-up over cpu'],
+        keys.map((k) => [cl[k], sc[k], cc[k], fmtRatio(ratio[k])]),
+      ),
+    );
+    out.push('');
+  } else {
+    out.push(`cpu backend: skipped (${r.cpu.skipped}).`, '');
+  }
+
+  const s = r.summary;
+  out.push(`- Self-DPO step / SFT step on wasm: ${fmtRatio(s['dpoOverSftWasm'] ?? null)} (goal: at most 3x; the FLOPs alone give ${fmtRatio(8 / 3 * (w.dpo.pairs / w.sft.batch))})`);
+  if (s['wasmSpeedupOverCpuMin'] !== undefined) out.push(`- wasm speed-up over cpu, smallest of the three: ${fmtRatio(s['wasmSpeedupOverCpuMin'] ?? null)} (goal: at least 20x)`);
+  for (const t of torchRuns) {
+    const k = `dpoOverSftTorch${t.threads}`;
+    if (s[k] !== undefined) out.push(`- Self-DPO step / SFT step in PyTorch, ${t.threads} thread${t.threads === 1 ? '' : 's'}: ${fmtRatio(s[k] ?? null)}`);
+  }
+  if ('check' in r.torch && r.torch.check) {
+    const ch = r.torch.check;
+    const p = r.model.parameters;
+    out.push(
+      `- PyTorch re-implementation: ${ch.parameters.text + ch.parameters.unet} parameters (text ${ch.parameters.text}, UNet ${ch.parameters.unet}) vs tfjs ${p.text + p.unet} (text ${p.text}, UNet ${p.unet})` +
+        `${ch.shapeMismatches.length === 0 ? ', every name and shape the same' : `; DIFFERENCES: ${ch.shapeMismatches.slice(0, 5).join('; ')}`}`,
+    );
+    out.push(`- UNet forward FLOPs per image: tfjs ${(F / 1e9).toFixed(4)} G, PyTorch ${(ch.unetFlopsPerImage / 1e9).toFixed(4)} G; same weights and inputs give max |eps difference| ${ch.maxAbsDiff.toExponential(2)} (outputs up to ${ch.maxAbs.toFixed(2)})`);
+  }
+  return out.join('\n');
+}
+
+/** Throws unless `dir` holds no earlier results or `force` is set (checked before the long run). */
+export function checkOutDir(dir: string, force: boolean): void {
+  for (const f of ['README.md', 'bench.json']) {
+    if (existsSync(join(dir, f)) && !force) throw new Error(`${join(dir, f)} exists; pass --force to overwrite it, or --out another directory`);
+  }
+}
+
+/** Write <dir>/bench.json and <dir>/README.md (each atomically). */
+export function writeResults(dir: string, r: BenchRecord): void {
+  writeFileAtomic(join(dir, 'bench.json'), `${JSON.stringify(r, null, 1)}\n`);
+  const m = r.machine;
+  const cfg = JSON.stringify(r.model.config);
+  const readme = [
+    '# Training-step and sampling benchmark',
+    '',
+    r.quick ? '**Quick run (`--quick`): few repetitions, reduced cpu shapes; for checking the bench, not for quoting.**\n' : '',
+    `Made by \`${r.command}\` on ${r.date}.`,
+    '',
+    `Machine: ${m.cpu}, ${m.cores} cores; Node ${m.node}; tfjs ${m.tfjs} (wasm backend ${m.tfjsWasm}, ${m.wasm}); PyTorch ${m.torch ?? 'not installed'}.`,
+    `Load average (1, 5, 15 min) at the start: ${m.loadavgStart}; at the end: ${m.loadavgEnd}.`,
+    '',
+    `Model: ${r.model.source}; ${(r.model.parameters.unet / 1e6).toFixed(2)}M UNet + ${(r.model.parameters.text / 1e6).toFixed(2)}M text-encoder parameters (vocabulary ${r.model.vocabSize}); ` +
+      `${(r.model.unetFlopsPerImage / 1e9).toFixed(3)} GFLOP per UNet forward per image. Config: \`${cfg}\`.`,
+    '',
+    renderTables(r),
+    '',
+    '## How it is measured',
+    '',
+    ...r.notes.map((n) => `- ${n}`),
+    '',
+  ].join('\n');
+  writeFileAtomic(join(dir, 'README.md'), readme);
+}
