@@ -1,0 +1,4 @@
+export * from './dpo.js';
+export * from './lossTerms.js';
+export * from './mse.js';
+export * from './selfDpo.js';
