@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Downgrade } from '../../../src/train/downgrades/downgrade.js';
+import * as index from '../../../src/train/downgrades/index.js';
+import { DOWNGRADE_NAMES, DOWNGRADES, getDowngrade, isDowngradeName } from '../../../src/train/downgrades/registry.js';
+
+const DIR = join(__dirname, '../../../src/train/downgrades');
+
+function isDowngrade(value: unknown): value is Downgrade {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.name === 'string' && typeof v.apply === 'function' && Array.isArray(v.needs);
+}
+
+test('the registry lists the downgrade of every file in src/train/downgrades, under its own name', async () => {
+  const found = new Map<string, Downgrade>();
+  for (const file of readdirSync(DIR).filter((f) => f.endsWith('.ts') && f !== 'index.ts' && f !== 'registry.ts')) {
+    const mod = (await import(join(DIR, file))) as Record<string, unknown>;
+    for (const value of Object.values(mod)) if (isDowngrade(value)) found.set(value.name, value);
+  }
+  assert.ok(found.size >= 4, `found ${[...found.keys()]}`);
+  assert.deepEqual([...found.keys()].sort(), [...DOWNGRADE_NAMES].sort());
+  for (const name of DOWNGRADE_NAMES) {
+    assert.equal(DOWNGRADES[name].name, name, `registry key ${name}`);
+    assert.equal(DOWNGRADES[name], found.get(name), `${name} is the object its file exports`);
+    assert.ok(DOWNGRADES[name].description.length > 0);
+  }
+  for (const want of ['randomImage', 'blur', 'randomGrid', 'nearestConcept']) assert.ok(isDowngradeName(want), want);
+});
+
+test('getDowngrade names the known downgrades when asked for an unknown one; the index exports the registry', () => {
+  assert.equal(getDowngrade('blur'), DOWNGRADES.blur);
+  assert.throws(() => getDowngrade('sharpen'), /unknown downgrade 'sharpen'; expected one of randomImage, .*blur/);
+  assert.equal(isDowngradeName('toString'), false);
+  assert.equal(index.DOWNGRADES, DOWNGRADES);
+});
