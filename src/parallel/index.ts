@@ -1,4 +1,5 @@
 export * from './denoisingGradients.js';
 export * from './modelPool.js';
+export * from './pairGradients.js';
 export * from './protocol.js';
 export * from './sampleBytes.js';

@@ -6,7 +6,9 @@ import { initBackend, type BackendName } from '../backend.js';
 import type { NoiseSchedule } from '../diffusion/schedule.js';
 import type { TextToImageModel } from '../model/textToImage.js';
 import { denoisingGradients } from './denoisingGradients.js';
-import type { DenoisingJob, SampleJob, WorkerJob, WorkerReply, WorkerRequest, WorkerSetup } from './protocol.js';
+import type { Params } from '../model/params.js';
+import { pairGradients } from './pairGradients.js';
+import type { DenoisingJob, PairJob, PairStats, SampleJob, WorkerJob, WorkerReply, WorkerRequest, WorkerSetup } from './protocol.js';
 import { sampleBytes } from './sampleBytes.js';
 
 /** Workers to use by default: one per core on the CPU backends (wasm runs one thread per instance). */
@@ -14,10 +16,16 @@ export function defaultWorkerCount(backend: string): number {
   return backend === 'wasm' || backend === 'cpu' ? availableParallelism() : 1;
 }
 
+/** A gradient job's reply. */
+interface Done {
+  loss: number;
+  stats?: PairStats;
+}
+
 interface Slot {
   worker: Worker;
   grads: Float32Array;
-  pending: Map<number, { resolve: (value: number | Uint8Array[]) => void; reject: (err: Error) => void }>;
+  pending: Map<number, { resolve: (value: Done | Uint8Array[]) => void; reject: (err: Error) => void }>;
 }
 
 /**
@@ -48,6 +56,13 @@ export class ModelPool {
     const variables = names.map((n) => model.params.variable(n));
     const total = variables.reduce((s, v) => s + v.size, 0);
     const weightsBuf = new SharedArrayBuffer(total * 4);
+    const initial = new Float32Array(model.params.size);
+    let at = 0;
+    for (const name of model.params.names) {
+      const v = model.params.variable(name);
+      initial.set(v.dataSync() as Float32Array, at);
+      at += v.size;
+    }
     // The worker is a sibling file: .ts when run through tsx (tests), .js from dist/.
     const file = join(__dirname, `modelWorker${extname(__filename)}`);
     const slots: Slot[] = [];
@@ -61,6 +76,7 @@ export class ModelPool {
           tokenizer: model.tokenizer.toJSON(),
           schedule: { kind: schedule.kind, steps: schedule.steps },
           names,
+          initial,
           weights: weightsBuf,
           grads: gradsBuf,
         };
@@ -81,7 +97,7 @@ export class ModelPool {
           worker.once('error', reject);
         });
         worker.on('message', (m: WorkerReply) => {
-          if (m.type === 'done') slot.pending.get(m.id)?.resolve(m.loss);
+          if (m.type === 'done') slot.pending.get(m.id)?.resolve({ loss: m.loss, stats: m.stats });
           else if (m.type === 'images') slot.pending.get(m.id)?.resolve(m.images);
           else if (m.type === 'error') slot.pending.get(m.id)?.reject(new Error(`gradient worker ${i}: ${m.message}`));
           if (m.type !== 'ready') slot.pending.delete(m.id);
@@ -100,28 +116,41 @@ export class ModelPool {
 
   /**
    * Gradients (one tensor per variable, the caller disposes them) of the sum of the jobs'
-   * losses, and that sum. jobs[0] runs on the main thread, jobs[k] on worker k; give at most
-   * `size` jobs.
+   * losses, that sum, and for pair jobs the summed logging stats. jobs[0] runs on the main
+   * thread (with `reference` for pair jobs), jobs[k] on worker k; give at most `size` jobs,
+   * all of one kind.
    */
-  async gradients(model: TextToImageModel, schedule: NoiseSchedule, jobs: DenoisingJob[]): Promise<{ grads: tf.Tensor[]; loss: number }> {
+  async gradients(
+    model: TextToImageModel,
+    schedule: NoiseSchedule,
+    jobs: Array<DenoisingJob | PairJob>,
+    reference?: Params,
+  ): Promise<{ grads: tf.Tensor[]; loss: number; stats?: PairStats }> {
     if (jobs.length === 0 || jobs.length > this.size) throw new Error(`ModelPool: ${jobs.length} jobs for ${this.size} threads`);
     this.publishWeights();
-    const remote = jobs.slice(1).map((job, k) => this.send(k, job) as Promise<number>);
-    const local = denoisingGradients(model, schedule, this.variables, jobs[0] as DenoisingJob);
-    const losses = await Promise.all(remote);
-    if (remote.length === 0) return local;
+    const remote = jobs.slice(1).map((job, k) => this.send(k, job) as Promise<Done>);
+    const first = jobs[0] as DenoisingJob | PairJob;
+    let local: { grads: tf.Tensor[]; loss: number; stats?: PairStats };
+    if (first.kind === 'pairs') {
+      if (!reference) throw new Error('ModelPool.gradients: pair jobs need the reference parameters');
+      local = pairGradients(model, reference, schedule, this.variables, first);
+    } else {
+      local = denoisingGradients(model, schedule, this.variables, first);
+    }
+    const done = await Promise.all(remote);
+    if (done.length === 0) return local;
     const grads = local.grads.map((g, i) => {
       const sum = Float32Array.from(g.dataSync() as Float32Array);
       let start = 0;
       for (let j = 0; j < i; j++) start += (this.variables[j] as tf.Variable).size;
-      for (let k = 0; k < remote.length; k++) {
+      for (let k = 0; k < done.length; k++) {
         const part = (this.slots[k] as Slot).grads.subarray(start, start + sum.length);
         for (let e = 0; e < sum.length; e++) sum[e] = (sum[e] as number) + (part[e] as number);
       }
       return tf.tensor(sum, g.shape);
     });
     tf.dispose(local.grads);
-    return { grads, loss: losses.reduce((s, l) => s + l, local.loss) };
+    return { grads, loss: done.reduce((s, d) => s + d.loss, local.loss), stats: local.stats && addStats([local.stats, ...done.map((d) => d.stats as PairStats)]) };
   }
 
   /**
@@ -154,7 +183,7 @@ export class ModelPool {
     }
   }
 
-  private send(k: number, job: WorkerJob): Promise<number | Uint8Array[]> {
+  private send(k: number, job: WorkerJob): Promise<Done | Uint8Array[]> {
     const slot = this.slots[k] as Slot;
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -177,6 +206,13 @@ export class ModelPool {
     );
     this.slots.length = 0;
   }
+}
+
+/** Field-wise sum of pair stats. */
+export function addStats(all: readonly PairStats[]): PairStats {
+  const out: PairStats = { pairs: 0, modelW: 0, modelL: 0, refW: 0, refL: 0, wins: 0 };
+  for (const s of all) for (const k of Object.keys(out) as Array<keyof PairStats>) out[k] += s[k];
+  return out;
 }
 
 /** A pool over `threads` threads for `model` (all its parameters), or undefined for one thread. */

@@ -6,7 +6,9 @@ import { TextToImageModel } from '../model/textToImage.js';
 import { Tokenizer } from '../text/tokenizer.js';
 import { denoisingGradients } from './denoisingGradients.js';
 import { sampleBytes } from './sampleBytes.js';
-import type { WorkerReply, WorkerRequest, WorkerSetup } from './protocol.js';
+import type { Params } from '../model/params.js';
+import { pairGradients } from './pairGradients.js';
+import type { PairStats, WorkerReply, WorkerRequest, WorkerSetup } from './protocol.js';
 
 /**
  * A model worker: its own tfjs instance and its own copy of the model. For each job it loads
@@ -19,6 +21,9 @@ async function main(): Promise<void> {
   const setup = workerData as WorkerSetup;
   await initBackend({ backend: setup.backend, quiet: true });
   const model = TextToImageModel.create(setup.model, new Tokenizer(setup.tokenizer), 0);
+  loadFlat(model.params, setup.initial);
+  // The frozen reference of preference jobs: the starting weights, made on first use.
+  let reference: Params | undefined;
   const schedule = makeSchedule(setup.schedule.kind, setup.schedule.steps);
   const variables = setup.names.map((n) => model.params.variable(n));
   const weights = new Float32Array(setup.weights);
@@ -27,6 +32,7 @@ async function main(): Promise<void> {
   port.on('message', (msg: WorkerRequest) => {
     if (msg.type === 'stop') {
       model.params.dispose();
+      reference?.dispose();
       port.close();
       return;
     }
@@ -46,19 +52,42 @@ async function main(): Promise<void> {
         );
         return;
       }
-      const { grads, loss } = denoisingGradients(model, schedule, variables, job);
+      let result: { grads: tf.Tensor[]; loss: number; stats?: PairStats };
+      if (job.kind === 'pairs') {
+        if (!reference) {
+          reference = model.params.clone(false);
+          loadFlat(reference, setup.initial);
+        }
+        result = pairGradients(model, reference, schedule, variables, job);
+      } else {
+        result = denoisingGradients(model, schedule, variables, job);
+      }
+      const { grads, loss, stats } = result;
       offset = 0;
       for (const g of grads) {
         out.set(g.dataSync() as Float32Array, offset);
         offset += g.size;
       }
       tf.dispose(grads);
-      reply({ type: 'done', id: msg.id, loss });
+      reply({ type: 'done', id: msg.id, loss, stats });
     } catch (err) {
       reply({ type: 'error', id: msg.id, message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
     }
   });
   reply({ type: 'ready' });
+}
+
+/** Set every parameter, in `params.names` order, from one flat array. */
+function loadFlat(params: Params, flat: Float32Array): void {
+  let offset = 0;
+  for (const name of params.names) {
+    const v = params.variable(name);
+    const t = tf.tensor(flat.subarray(offset, offset + v.size), v.shape);
+    v.assign(t);
+    t.dispose();
+    offset += v.size;
+  }
+  if (offset !== flat.length) throw new Error(`worker: ${flat.length} initial weights for a model of ${offset}`);
 }
 
 main().catch((err: unknown) => {

@@ -10,8 +10,14 @@ export interface WorkerSetup {
   model: ModelConfig;
   tokenizer: TokenizerSpec;
   schedule: { kind: ScheduleKind; steps: number };
-  /** Parameter names in the order of the flat weight and gradient buffers. */
+  /** Parameter names in the order of the flat weight and gradient buffers (the trained ones). */
   names: string[];
+  /**
+   * Every parameter of the model at the start, flat in `model.params.names` order: the worker's
+   * starting weights (including frozen ones such as the text encoder) and, for preference
+   * jobs, its frozen reference copy.
+   */
+  initial: Float32Array;
   /** Flat float32 weights, written by the main thread before every job (all of `names`). */
   weights: SharedArrayBuffer;
   /** This worker's flat float32 gradient output. */
@@ -36,6 +42,39 @@ export interface DenoisingJob {
   microBatch: number;
 }
 
+/** Which preference loss a pair job takes its gradient of. */
+export type PairLoss = { kind: 'dpo'; beta: number } | { kind: 'selfDpo'; beta: number; lambda1: number; lambda2: number };
+
+/**
+ * One share of a batch of preference pairs (winner, loser) sharing noise and timestep, the
+ * loser conditioned on the winner's caption: the gradient of weight · sum over pairs of the
+ * loss, the policy's errors against the frozen reference's (DESIGN.md convention 5).
+ */
+export interface PairJob {
+  kind: 'pairs';
+  /** [n,R,R,3] winners and losers in [-1, 1], flat. */
+  winners: Float32Array;
+  losers: Float32Array;
+  /** [n,R,R,3] noise shared by each pair. */
+  eps: Float32Array;
+  t: number[];
+  captions: string[];
+  weight: number;
+  /** Pairs per forward/backward pass. */
+  microBatch: number;
+  loss: PairLoss;
+}
+
+/** Sums over a pair job's pairs, for logging: errors of policy and reference, and wins. */
+export interface PairStats {
+  pairs: number;
+  modelW: number;
+  modelL: number;
+  refW: number;
+  refL: number;
+  wins: number;
+}
+
 /** Images for captions[i] from seeds[i] (an image depends only on its caption and seed). */
 export interface SampleJob {
   kind: 'sample';
@@ -46,11 +85,11 @@ export interface SampleJob {
   chunk: number;
 }
 
-export type WorkerJob = DenoisingJob | SampleJob;
+export type WorkerJob = DenoisingJob | PairJob | SampleJob;
 
 export type WorkerRequest = { type: 'job'; id: number; job: WorkerJob } | { type: 'stop' };
 export type WorkerReply =
   | { type: 'ready' }
-  | { type: 'done'; id: number; loss: number }
+  | { type: 'done'; id: number; loss: number; stats?: PairStats }
   | { type: 'images'; id: number; images: Uint8Array[] }
   | { type: 'error'; id: number; message: string };
