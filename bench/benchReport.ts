@@ -25,6 +25,12 @@ export interface TfjsRun {
   tensorGrowth: number;
 }
 
+/** The kit's data-parallel paths (ModelPool) with `threads` threads. */
+export interface WorkersRun {
+  threads: number;
+  timings: StepTimings;
+}
+
 export interface TorchRun {
   threads: number;
   timings: StepTimings;
@@ -67,6 +73,8 @@ export interface BenchRecord {
     unetFlopsPerImage: number;
   };
   wasm: TfjsRun;
+  /** The same workloads through the trainers' and samplers' own data-parallel paths, 1 and N threads. */
+  workers: WorkersRun[];
   /** The cpu backend's run and wasm's at the same shapes (the same object as `wasm` in a full run). */
   cpu: { run: TfjsRun; wasmSameShapes: StepTimings } | { skipped: string };
   torch: { check: TorchCheck | null; runs: TorchRun[] } | { skipped: string };
@@ -159,6 +167,18 @@ export function renderTables(r: BenchRecord): string {
   );
   out.push('');
   if ('skipped' in r.torch) out.push(`PyTorch: skipped (${r.torch.skipped}).`, '');
+
+  if (r.workers.length > 1) {
+    const one = r.workers[0] as WorkersRun;
+    const rest = r.workers.slice(1);
+    const head = ['workload (data parallel, src/parallel)', ...r.workers.map((x) => `${x.threads} thread${x.threads === 1 ? '' : 's'}`), ...rest.map((x) => `speed-up ${x.threads} threads`)];
+    for (const t of torchRuns) head.push(`${rest.at(-1)?.threads ?? 1} threads / PyTorch ${t.threads}t`);
+    const c = r.workers.map((x) => cells(x.timings, F));
+    const up = rest.map((x) => timeRatios(one.timings, x.timings));
+    const vsTorch = torchRuns.map((t) => timeRatios((rest.at(-1) as WorkersRun).timings, t.timings));
+    out.push(table(head, keys.map((k) => [labels[k], ...c.map((x) => x[k]), ...up.map((x) => fmtRatio(x[k])), ...vsTorch.map((x) => fmtRatio(x[k]))])));
+    out.push('');
+  }
 
   if ('run' in r.cpu) {
     const c = r.cpu.run.timings;

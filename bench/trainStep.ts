@@ -28,7 +28,10 @@ import { loadModel, saveModel } from '../src/model/modelFile.js';
 import type { Params } from '../src/model/params.js';
 import { TextToImageModel, type ModelConfig } from '../src/model/textToImage.js';
 import { denoisingGradients } from '../src/parallel/denoisingGradients.js';
-import type { DenoisingJob } from '../src/parallel/protocol.js';
+import { ModelPool, splitEvenly } from '../src/parallel/modelPool.js';
+import { pairGradients } from '../src/parallel/pairGradients.js';
+import { sampleBytes } from '../src/parallel/sampleBytes.js';
+import type { DenoisingJob, PairJob } from '../src/parallel/protocol.js';
 import { PAD, Tokenizer, UNK } from '../src/text/tokenizer.js';
 import { AdamW } from '../src/train/adamw.js';
 import { denoisingError, type NoisedBatch } from '../src/train/denoisingError.js';
@@ -36,7 +39,7 @@ import { clipByGlobalNorm } from '../src/train/gradients.js';
 import { BASE_S } from '../src/train/pretrainConfig.js';
 import { parseArgs } from '../src/util/args.js';
 import { Rng } from '../src/util/rng.js';
-import { checkOutDir, median, renderTables, timeRatios, writeResults, type BenchRecord, type StepTimings, type TfjsRun, type TorchCheck, type TorchRun } from './benchReport.js';
+import { checkOutDir, median, renderTables, timeRatios, writeResults, type BenchRecord, type StepTimings, type TfjsRun, type TorchCheck, type TorchRun, type WorkersRun } from './benchReport.js';
 
 /** The shipped base-S checkpoint, used when present (same shapes as a fresh model). */
 const SHIPPED_MODEL = 'data/base-s';
@@ -288,6 +291,113 @@ function measureTfjs(model: TextToImageModel, schedule: NoiseSchedule, shapes: S
 }
 
 // ---------------------------------------------------------------------------------------
+// Data parallel: the kit's own training and sampling paths over 1 and N threads
+
+/** Split a flat per-example array into `shares` of `per` values per example. */
+function shareOf(a: Float32Array, [s, e]: [number, number], per: number): Float32Array {
+  return a.slice(s * per, e * per);
+}
+
+/**
+ * The three workloads through src/parallel (ModelPool) with `threads` threads, as the trainers
+ * and samplers run them: SFT and Self-DPO (pairGradients, the Eq. 9 loss with a random-image
+ * loser) steps with clip + AdamW, and DDIM sampling with the prompts split over the threads.
+ * threads = 1 runs the same functions on the main thread without a pool.
+ */
+async function measureWorkers(model: TextToImageModel, schedule: NoiseSchedule, shapes: Shapes, reps: Reps, threads: number, seed: number): Promise<StepTimings> {
+  const rng = new Rng(seed);
+  const R = model.config.resolution;
+  const per = R * R * 3;
+  const adamw = (vars: tf.Variable[]): AdamW => new AdamW(vars, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01 });
+  const step = async (pool: ModelPool | undefined, opt: AdamW, jobs: Array<DenoisingJob | PairJob>, reference?: Params): Promise<void> => {
+    const first = jobs[0] as DenoisingJob | PairJob;
+    const vars = opt.variables as tf.Variable[];
+    const { grads } = pool
+      ? await pool.gradients(model, schedule, jobs, reference)
+      : first.kind === 'pairs'
+        ? pairGradients(model, reference as Params, schedule, vars, first)
+        : denoisingGradients(model, schedule, vars, first);
+    const clipped = clipByGlobalNorm(grads, CLIP);
+    opt.apply(clipped.grads, LR);
+    tf.dispose(clipped.grads);
+  };
+  const timeAsync = async (label: string, n: number, fn: () => Promise<void>): Promise<number[]> => {
+    const ms: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      await fn();
+      ms.push(performance.now() - t0);
+      log(`  ${threads} thread(s) ${label} ${i + 1}/${n}: ${ms[i]?.toFixed(0)} ms`);
+    }
+    return ms;
+  };
+
+  // SFT over text encoder + UNet.
+  const all = model.params.names;
+  let pool = threads > 1 ? await ModelPool.start(model, schedule, all, threads, 'wasm') : undefined;
+  const sftOpt = adamw(model.params.variables);
+  const job = sftJob(model, shapes.sftBatch, rng);
+  const sftJobs = splitEvenly(shapes.sftBatch, threads).map((share): DenoisingJob => ({ ...job, x0: shareOf(job.x0, share, per), eps: shareOf(job.eps, share, per), t: job.t.slice(...share), captions: job.captions.slice(...share) }));
+  for (let i = 0; i < reps.warm; i++) await step(pool, sftOpt, sftJobs);
+  const sft = await timeAsync(`SFT B=${shapes.sftBatch}`, reps.sft, () => step(pool, sftOpt, sftJobs));
+  sftOpt.dispose();
+
+  // Sampling with the prompts split over the threads.
+  const caps = captions(model, shapes.sampleBatch, rng);
+  const seeds = caps.map((_, i) => i);
+  const options = { steps: shapes.sampleStepsTimed, guidance: shapes.guidance };
+  const sampleOnce = async (): Promise<void> => {
+    if (pool) await pool.sample(model, schedule, caps, seeds, options, shapes.sampleBatch);
+    else await sampleBytes(model, schedule, { kind: 'sample', captions: caps, seeds, options, chunk: shapes.sampleBatch });
+  };
+  if (reps.warm > 0) await sampleOnce();
+  const smp = await timeAsync(`DDIM B=${shapes.sampleBatch}`, reps.sample, sampleOnce);
+  await pool?.stop();
+
+  // Self-DPO over the UNet, the text encoder frozen, against a frozen reference.
+  const unet = all.filter((n) => n.startsWith('unet/'));
+  const reference = model.params.clone(false);
+  pool = threads > 1 ? await ModelPool.start(model, schedule, unet, threads, 'wasm') : undefined;
+  const dpoOpt = adamw(model.unetVariables());
+  const P = shapes.dpoPairs;
+  const winners = Float32Array.from({ length: P * per }, () => 2 * rng.next() - 1);
+  // Random-image losers: the other winners, rotated by one (a derangement).
+  const losers = new Float32Array(winners.length);
+  losers.set(winners.subarray(per), 0);
+  losers.set(winners.subarray(0, per), (P - 1) * per);
+  const pair: PairJob = {
+    kind: 'pairs',
+    winners,
+    losers,
+    eps: Float32Array.from({ length: P * per }, () => rng.normal()),
+    t: Array.from({ length: P }, () => rng.int(1000)),
+    captions: captions(model, P, rng),
+    weight: 1 / P,
+    microBatch: P,
+    loss: { kind: 'selfDpo', beta: 2 * DPO_BETA, lambda1: 0.5, lambda2: 0.5 },
+  };
+  const pairJobs = splitEvenly(P, threads).map((share): PairJob => ({
+    ...pair,
+    winners: shareOf(winners, share, per),
+    losers: shareOf(losers, share, per),
+    eps: shareOf(pair.eps, share, per),
+    t: pair.t.slice(...share),
+    captions: pair.captions.slice(...share),
+  }));
+  for (let i = 0; i < reps.warm; i++) await step(pool, dpoOpt, pairJobs, reference);
+  const dpo = await timeAsync(`Self-DPO ${P} pairs`, reps.dpo, () => step(pool, dpoOpt, pairJobs, reference));
+  await pool?.stop();
+  dpoOpt.dispose();
+  reference.dispose();
+  const k = shapes.sampleStepsTimed;
+  return {
+    sft: { batch: shapes.sftBatch, ms: sft },
+    dpo: { pairs: P, ms: dpo },
+    sample: { batch: shapes.sampleBatch, steps: shapes.sampleSteps, stepsTimed: k, guidance: shapes.guidance, ms: smp.map((m) => (m * shapes.sampleSteps) / k) },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
 // PyTorch
 
 const TORCH_SCRIPT = resolve(__dirname, 'torch_unet.py');
@@ -449,8 +559,16 @@ async function main(): Promise<void> {
       log('tfjs wasm at the cpu run\'s shapes:');
       wasmSameShapes = measureTfjs(model, schedule, cpuShapes, { ...cpuReps, warmBatch: undefined, sft: 2, dpo: 2, sample: 2 }, 2).timings;
     }
-    model.params.dispose();
     phaseDone('tfjs wasm');
+
+    // --- the kit's data-parallel paths, 1 and N threads
+    const workers: WorkersRun[] = [];
+    for (const threads of [1, cpus().length].filter((n, i, a) => a.indexOf(n) === i)) {
+      log(`data parallel, ${threads} thread(s):`);
+      workers.push({ threads, timings: await measureWorkers(model, schedule, wasmShapes, wasmReps, threads, 3) });
+      phaseDone(`workers ${threads}`);
+    }
+    model.params.dispose();
 
     // --- tfjs cpu
     let cpu: BenchRecord['cpu'] = { skipped: '--no-cpu' };
@@ -482,6 +600,11 @@ async function main(): Promise<void> {
     }
 
     const summary: Record<string, number | null> = { dpoOverSftWasm: median(wasm.timings.dpo.ms) / median(wasm.timings.sft.ms) };
+    const [oneThread, nThreads] = [workers[0], workers.at(-1)];
+    if (oneThread && nThreads && nThreads !== oneThread) {
+      const r = timeRatios(oneThread.timings, nThreads.timings);
+      Object.assign(summary, { workersSpeedupSft: r.sft, workersSpeedupDpo: r.dpo, workersSpeedupSample: r.sample, workersImagesPerSec: (nThreads.timings.sample.batch * 1000) / median(nThreads.timings.sample.ms) });
+    }
     if ('run' in cpu) {
       const r = timeRatios(cpu.run.timings, cpu.wasmSameShapes);
       Object.assign(summary, { wasmSpeedupOverCpuSft: r.sft, wasmSpeedupOverCpuDpo: r.dpo, wasmSpeedupOverCpuSample: r.sample, wasmSpeedupOverCpuMin: Math.min(r.sft, r.dpo, r.sample) });
@@ -506,6 +629,7 @@ async function main(): Promise<void> {
       'GFLOP/s use the UNet\'s own FLOP count (TextToImageModel.unetFlopsPerImage: matmuls and convolutions, 2 per multiply-add, text encoder left out): a training pass counts 3x forward, a Self-DPO step 3x for the policy plus 1x for the reference, sampling 2 passes per image per step.',
       'PyTorch: bench/torch_unet.py, our re-implementation of the same network (NCHW, same names, shapes, layer order, TensorFlow "same" padding), its own SFT/Self-DPO/DDIM loops mirroring these; torch.set_num_threads(1) and (2). The check loads the tfjs weights into it and compares the output of a 2-image forward. Ratios in the first table are tfjs-wasm time / PyTorch time (above 1: PyTorch is faster).',
       `wasm runs on one thread (tfjs-backend-wasm's thread pool is off in Node, DESIGN.md); ${cpus().length} cores on the machine.`,
+      'Data parallel (the third table): the same three workloads through src/parallel as the trainers and samplers run them: each step\'s batch split over the threads (ModelPool: one tfjs instance per worker thread, gradients summed through SharedArrayBuffers, the main thread applies clip + AdamW), the Self-DPO step with the real Eq. 9 loss (pairGradients, beta 5000, random-image losers), sampling with the prompts split over the threads. The 1-thread column runs the same functions without a pool.',
       wasm.growth > 0 || ('run' in cpu && cpu.run.tensorGrowth > 0) ? `WARNING: tensors leaked per step (wasm ${wasm.growth}).` : 'No tensors leaked across steps (tf.memory().numTensors flat).',
     ];
     const phases = Object.entries(others).map(([k, v]) => `${k} ${v === null ? '?' : v.toFixed(2)}`).join(', ');
@@ -531,6 +655,7 @@ async function main(): Promise<void> {
       },
       model: { source: source.describe, config, vocabSize: model.tokenizer.vocabSize, parameters, unetFlopsPerImage: flops },
       wasm: wasmRun,
+      workers,
       cpu,
       torch,
       summary,
