@@ -434,7 +434,7 @@ async function torchCheck(python: string, model: TextToImageModel, schedule: Noi
   const t = [17, 903];
   const { ids, mask } = model.tokenizer.encodeBatch(caps);
   const xt = tf.randomNormal([2, R, R, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
-  const eps = tf.tidy(() => model.predictEps(xt, t, model.encode(caps, params), params));
+  const eps = tf.tidy(() => model.predictEps(xt, t, model.encode(caps, params), schedule, params));
   params.dispose();
   writeFileSync(
     join(dir, 'check.json'),

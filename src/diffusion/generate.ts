@@ -8,7 +8,7 @@ import type { NoiseSchedule } from './schedule.js';
 export interface Denoiser {
   readonly config: { resolution: number };
   encode(captions: readonly string[]): TextContext;
-  predictEps(xt: tf.Tensor4D, t: ArrayLike<number>, text: TextContext): tf.Tensor4D;
+  predictEps(xt: tf.Tensor4D, t: ArrayLike<number>, text: TextContext, schedule: NoiseSchedule): tf.Tensor4D;
 }
 
 export interface GenerateOptions {
@@ -45,8 +45,8 @@ export function generate(model: Denoiser, schedule: NoiseSchedule, captions: rea
         };
   const epsFn = (xt: tf.Tensor4D, t: number): tf.Tensor4D =>
     guidedEps(
-      (x2) => model.predictEps(x2, new Array<number>(2 * B).fill(t), text),
-      (x) => model.predictEps(x, new Array<number>(B).fill(t), condText),
+      (x2) => model.predictEps(x2, new Array<number>(2 * B).fill(t), text, schedule),
+      (x) => model.predictEps(x, new Array<number>(B).fill(t), condText, schedule),
       xt,
       w,
     );

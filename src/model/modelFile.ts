@@ -63,6 +63,8 @@ export function loadModel(dir: string): LoadedModel {
   for (const key of ['model', 'schedule', 'tokenizer', 'weightsManifest'] as const) {
     if (typeof file[key] !== 'object' || file[key] === null) throw new Error(`${path}: missing key "${key}"`);
   }
+  // Files from before the `prediction` key predicted eps.
+  file.model = { ...file.model, prediction: file.model.prediction ?? 'eps' };
   const weights = readWeights(found, file.weightsManifest);
   // Build the architecture from the config, then fill it: a name or shape that differs
   // between the file and the code is an error here rather than a silent mismatch later.

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import { noiseCoefficients } from '../diffusion/forwardNoise.js';
+import type { NoiseSchedule } from '../diffusion/schedule.js';
 import { Tokenizer } from '../text/tokenizer.js';
 import { countFlops } from './layers.js';
 import { Params, Scope } from './params.js';
@@ -13,6 +15,14 @@ export interface ModelConfig {
   maxWords: number;
   text: TextEncoderConfig;
   unet: UNetConfig;
+  /**
+   * What the UNet's output means. 'eps': the noise itself. 'v': v = sqrt(alphaBar)·eps -
+   * sqrt(1 - alphaBar)·x0 (Salimans & Ho 2022), from which predictEps derives
+   * eps = sqrt(1 - alphaBar)·xt + sqrt(alphaBar)·v. Either way the kit works with eps
+   * predictions; 'v' carries xt through to the output (at high noise eps is nearly xt), which
+   * a small network does not have to learn. Model files without the key are 'eps'.
+   */
+  prediction: 'eps' | 'v';
 }
 
 /** Parameter-name prefixes of the two parts (the text encoder is frozen after pretraining). */
@@ -38,7 +48,7 @@ export class TextToImageModel {
   static create(config: ModelConfig, tokenizer: Tokenizer, seed: number): TextToImageModel {
     const model = new TextToImageModel(config, tokenizer, new Params(seed));
     tf.tidy(() => {
-      model.predictEps(tf.zeros([1, config.resolution, config.resolution, 3]), [0], model.encode(['']));
+      unet(new Scope(model.params, UNET_PREFIX), config.unet, tf.zeros([1, config.resolution, config.resolution, 3]), [0], model.encode(['']));
     });
     model.params.freezeShapes();
     return model;
@@ -57,9 +67,15 @@ export class TextToImageModel {
     );
   }
 
-  /** eps prediction for xt [B,R,R,3] at integer timesteps t [B]. Call inside tf.tidy. */
-  predictEps(xt: tf.Tensor4D, t: ArrayLike<number>, text: TextContext, params: Params = this.params): tf.Tensor4D {
-    return unet(new Scope(params, UNET_PREFIX), this.config.unet, xt, t, text);
+  /**
+   * eps prediction for xt [B,R,R,3] at integer timesteps t [B] of `schedule` (the schedule is
+   * needed only to read a 'v' output as eps). Call inside tf.tidy.
+   */
+  predictEps(xt: tf.Tensor4D, t: ArrayLike<number>, text: TextContext, schedule: NoiseSchedule, params: Params = this.params): tf.Tensor4D {
+    const out = unet(new Scope(params, UNET_PREFIX), this.config.unet, xt, t, text);
+    if (this.config.prediction !== 'v') return out;
+    const { signal, noise } = noiseCoefficients(schedule, t);
+    return tf.add(tf.mul(xt, noise), tf.mul(out, signal));
   }
 
   /** Parameters of the UNet alone (what post-training updates). */
@@ -71,7 +87,7 @@ export class TextToImageModel {
   unetFlopsPerImage(): number {
     return countFlops(() => {
       const text = this.encode(['']);
-      this.predictEps(tf.zeros([1, this.config.resolution, this.config.resolution, 3]), [0], text);
+      unet(new Scope(this.params, UNET_PREFIX), this.config.unet, tf.zeros([1, this.config.resolution, this.config.resolution, 3]), [0], text);
     }) - countFlops(() => {
       this.encode(['']);
     });

@@ -29,7 +29,8 @@ export function denoisingGradients(model: TextToImageModel, schedule: NoiseSched
             t: job.t.slice(start, end),
             captions: job.captions.slice(start, end),
           });
-          return tf.mul(tf.sum(errors), job.weight) as tf.Scalar;
+          const weighted = job.imageWeights ? tf.mul(errors, tf.tensor1d(job.imageWeights.slice(start, end))) : errors;
+          return tf.mul(tf.sum(weighted), job.weight) as tf.Scalar;
         }),
       variables,
     );

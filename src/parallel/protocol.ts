@@ -38,6 +38,11 @@ export interface DenoisingJob {
   t: number[];
   captions: string[];
   weight: number;
+  /**
+   * Per-image loss weights (default 1): 1/alphaBar_t turns the eps error into the v error
+   * that v-predicting models train on.
+   */
+  imageWeights?: number[];
   /** Images per forward/backward pass inside the worker. */
   microBatch: number;
 }

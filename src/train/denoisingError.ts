@@ -21,7 +21,7 @@ export interface NoisedBatch {
 export function denoisingError(model: TextToImageModel, schedule: NoiseSchedule, batch: NoisedBatch, params: Params = model.params): tf.Tensor1D {
   return tf.tidy(() => {
     const xt = addNoise(schedule, batch.x0, batch.eps, batch.t);
-    const predicted = model.predictEps(xt, batch.t, model.encode(batch.captions, params), params);
+    const predicted = model.predictEps(xt, batch.t, model.encode(batch.captions, params), schedule, params);
     return tf.mean(tf.square(tf.sub(predicted, batch.eps)), [1, 2, 3]) as tf.Tensor1D;
   });
 }

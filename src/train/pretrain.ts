@@ -192,6 +192,8 @@ export async function pretrain(config: PretrainConfig, data: PretrainData, runDi
         t: timesteps.slice(a, b),
         captions: captions.slice(a, b),
         weight: 1 / t.batchSize,
+        // A v-predicting model trains on the v error: the eps error / alphaBar_t (PREDICTION_CHOICE).
+        imageWeights: config.model.prediction === 'v' ? timesteps.slice(a, b).map((ti) => 1 / (schedule.alphaBar[ti] as number)) : undefined,
         microBatch: t.microBatch,
       }));
       const { grads, loss: lossSum } = pool ? await pool.gradients(model, schedule, jobs) : denoisingGradients(model, schedule, weights, jobs[0] as DenoisingJob);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { initBackend } from '../../src/backend.js';
+import { makeSchedule } from '../../src/diffusion/schedule.js';
 import { loadModel, MODEL_FORMAT, saveModel } from '../../src/model/modelFile.js';
 import { TextToImageModel, type ModelConfig } from '../../src/model/textToImage.js';
 import { Tokenizer } from '../../src/text/tokenizer.js';
@@ -19,8 +20,11 @@ function tinyConfig(resolution = 32): ModelConfig {
     maxWords: 6,
     text: { width: 16, layers: 1, heads: 2 },
     unet: { channels: [8, 16], resBlocks: [1, 1], attentionLevels: [1], heads: 2, groups: 4, embedWidth: 16 },
+    prediction: 'eps',
   };
 }
+
+const SCHEDULE = makeSchedule('scaled-linear', 1000);
 
 const tokenizer = (): Tokenizer => Tokenizer.fromCaptions(CAPTIONS, { maxLength: 6 });
 
@@ -47,7 +51,7 @@ function noisyImages(B: number, R: number, seed: number): tf.Tensor4D {
 /** eps predicted for captions at timesteps t, read back. */
 function predict(m: TextToImageModel, captions: string[], t: number[], seed = 1): { shape: number[]; data: Float32Array } {
   return tf.tidy(() => {
-    const eps = m.predictEps(noisyImages(captions.length, m.config.resolution, seed), t, m.encode(captions));
+    const eps = m.predictEps(noisyImages(captions.length, m.config.resolution, seed), t, m.encode(captions), SCHEDULE);
     return { shape: eps.shape, data: Float32Array.from(eps.dataSync()) };
   });
 }
@@ -135,7 +139,7 @@ test('a tokenizer whose maxLength differs from maxWords is refused', () => {
 test('tf.memory().numTensors is unchanged by a forward pass inside tf.tidy', () => {
   const before = tf.memory().numTensors;
   tf.tidy(() => {
-    model.predictEps(noisyImages(2, 32, 5), [1, 2], model.encode(['a red apple', '']));
+    model.predictEps(noisyImages(2, 32, 5), [1, 2], model.encode(['a red apple', '']), SCHEDULE);
   });
   assert.equal(tf.memory().numTensors, before);
   // The same holds with the result read back and returned as numbers.
@@ -154,7 +158,7 @@ test('with trained-looking weights the prediction depends on the caption and on 
     // Examples in a batch are independent: example 0 alone equals example 0 in a batch of 2.
     const pair = tf.tidy(() => {
       const x = tf.concat([noisyImages(1, 32, 1), noisyImages(1, 32, 2)], 0) as tf.Tensor4D;
-      return Float32Array.from(m.predictEps(x, [100, 7], m.encode(['a red apple', 'green tree'])).dataSync());
+      return Float32Array.from(m.predictEps(x, [100, 7], m.encode(['a red apple', 'green tree']), SCHEDULE).dataSync());
     });
     assert.ok(maxAbsDiff(pair.subarray(0, base.data.length), base.data) < 1e-5, 'batching does not mix examples');
   } finally {
@@ -247,4 +251,25 @@ test('weights that lack a parameter or give it another shape are refused, naming
   // Restored, it loads again.
   writeFileSync(jsonPath, JSON.stringify(original));
   loadModel(dir).model.params.dispose();
+});
+
+test("a 'v' model's eps is sqrt(1 - alphaBar)·xt + sqrt(alphaBar)·v: a fresh one (v = 0) passes xt through, scaled", () => {
+  const m = TextToImageModel.create({ ...tinyConfig(), prediction: 'v' }, tokenizer(), 3);
+  try {
+    const t = [0, 500, 999];
+    tf.tidy(() => {
+      const xt = noisyImages(3, 32, 9);
+      const eps = m.predictEps(xt, t, m.encode(['a red apple', '', 'red car']), SCHEDULE).arraySync() as number[][][][];
+      const x = xt.arraySync() as number[][][][];
+      t.forEach((ti, b) => {
+        const k = Math.sqrt(1 - (SCHEDULE.alphaBar[ti] as number));
+        for (const [y, xx, c] of [[0, 0, 0], [5, 17, 2], [31, 31, 1]] as const) {
+          const want = k * (x[b]![y]![xx]![c] as number);
+          assert.ok(Math.abs((eps[b]![y]![xx]![c] as number) - want) < 1e-5, `t=${ti}: ${eps[b]![y]![xx]![c]} vs ${want}`);
+        }
+      });
+    });
+  } finally {
+    m.params.dispose();
+  }
 });
