@@ -106,7 +106,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   },
   ship: {
     run: shipCommand,
-    help: 'ship a pretraining run: model into data/, report into results/ (--run DIR --to data/base-s --results results/base-s --name base-S --force)',
+    help: 'ship a pretraining run: model into data/, report into results/ (--run DIR --to data/base-s --results results/base-s --name base-S --weights ema|raw --force)',
   },
   start: { run: startCommand, help: 'the main job on the default data and the shipped base-S (--force --out PNG --model DIR --workers N --backend NAME --data-root DIR --data-config FILE)' },
 };

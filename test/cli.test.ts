@@ -164,4 +164,9 @@ test('ship copies a run\'s EMA model with its provenance and writes the report',
   assert.match(readme, /\| 4 \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/, 'held-out table row for step 4');
   const again = cli('ship', '--run', 'ship-run', '--to', 'ship-model', '--results', 'ship-results');
   assert.match(again.err, /ship-model exists; pass --force/);
+  // The raw weights of the last checkpoint instead of the EMA: a different model file.
+  const raw = cli('ship', '--run', 'ship-run', '--to', 'ship-raw', '--results', 'ship-raw-results', '--weights', 'raw');
+  assert.equal(raw.code, 0, raw.err);
+  assert.match(readFileSync(join(root, 'ship-raw', 'README.md'), 'utf8'), /Raw \(not averaged\) weights of a real pretraining run at step 4/);
+  assert.notEqual(readFileSync(join(root, 'ship-raw', 'weights.bin')).toString('hex'), readFileSync(join(root, 'ship-model', 'weights.bin')).toString('hex'));
 });

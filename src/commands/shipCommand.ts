@@ -1,11 +1,12 @@
-import { copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
 import { defaultDataRoot, ensureEmojiT2I } from '../data/emojiBuilder.js';
 import { resolveEmojiDataConfig } from '../data/emojiConfig.js';
 import { EmojiT2I } from '../data/emojiDataset.js';
 import { curatedValPrompts } from '../eval/curatedVal.js';
-import { loadModel } from '../model/modelFile.js';
+import { loadModel, saveModel } from '../model/modelFile.js';
+import { loadTrainState } from '../train/trainState.js';
 import { writeChart } from '../report/renderChart.js';
 import { heldoutChartSpec, heldoutTable, lossChartSpec, type HeldoutRecord } from '../report/pretrainReport.js';
 import { renderSampleGrid } from '../report/sampleGrid.js';
@@ -21,7 +22,7 @@ import { readJsonFile } from '../util/jsonFile.js';
  * sample grid of 8 curated-val prompts x 4 seeds) into a results directory.
  */
 export async function shipCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { boolean: ['force'], string: ['run', 'to', 'results', 'name', 'backend', 'data-root'] });
+  const args = parseArgs(argv, { boolean: ['force'], string: ['run', 'to', 'results', 'name', 'weights', 'backend', 'data-root'] });
   const run = args.flags['run'];
   if (typeof run !== 'string') throw new Error('give --run DIR (a pretraining run directory)');
   const to = (args.flags['to'] as string | undefined) ?? join('data', 'base-s');
@@ -42,22 +43,35 @@ export async function shipCommand(argv: string[]): Promise<void> {
   const metrics = new JsonLines(join(run, 'metrics.jsonl')).read() as unknown as Array<{ step: number; loss: number; sec: number }>;
   const heldout = new JsonLines(join(run, 'heldout.jsonl')).read() as unknown as HeldoutRecord[];
   await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
+  const which = (args.flags['weights'] as string | undefined) ?? 'ema';
+  if (which !== 'ema' && which !== 'raw') throw new Error(`--weights: expected ema or raw, got "${which}"`);
   const loaded = loadModel(join(run, 'model'));
-  const step = Number(loaded.file.about['step']);
+  let step = Number(loaded.file.about['step']);
+  if (which === 'raw') {
+    // The raw (not averaged) weights of the last checkpoint: for short runs, where the EMA
+    // still lags the weights by about 1/(1 - decay) steps.
+    step = loadTrainState(join(run, 'state'), { weights: new Map(loaded.model.params.names.map((n) => [n, loaded.model.params.variable(n)])) }).step;
+  }
   const command = `npm run ship -- ${argv.join(' ')}`.trim();
   const hours = metrics.reduce((s, m) => s + m.sec, 0) / 3600;
   const T = runInfo.config.schedule.steps;
   const sets = [...new Set(heldout.map((h) => h.set))];
 
-  await writeDirAtomic(to, (tmp) => {
-    for (const f of ['model.json', 'weights.bin']) copyFileSync(join(loaded.dir, f), join(tmp, f));
+  await writeDirAtomic(to, async (tmp) => {
+    if (which === 'ema') for (const f of ['model.json', 'weights.bin']) copyFileSync(join(loaded.dir, f), join(tmp, f));
+    else {
+      const sub = join(tmp, 'raw');
+      await saveModel(sub, loaded.model, loaded.schedule, { ...loaded.file.about, step, weights: 'raw' });
+      for (const f of ['model.json', 'weights.bin']) renameSync(join(sub, f), join(tmp, f));
+      rmSync(sub, { recursive: true, force: true });
+    }
     for (const f of ['config.json', 'metrics.jsonl', 'heldout.jsonl']) if (existsSync(join(run, f))) copyFileSync(join(run, f), join(tmp, f));
     writeFileAtomic(
       join(tmp, 'README.md'),
       [
         `# ${name}: the shipped base checkpoint`,
         '',
-        `EMA weights of a real pretraining run at step ${step} (${metrics.length} steps logged, ${hours.toFixed(2)} h of training on this machine's wasm backend).`,
+        `${which === 'ema' ? 'EMA' : 'Raw (not averaged)'} weights of a real pretraining run at step ${step} (${metrics.length} steps logged, ${hours.toFixed(2)} h of training on this machine's wasm backend).`,
         `Content hash (sha256 of weights.bin): \`${loaded.file.weightsManifest.sha256}\`.`,
         '',
         '| file | what |',
@@ -102,7 +116,7 @@ export async function shipCommand(argv: string[]): Promise<void> {
       loaded.schedule,
       prompts.map((p) => p.prompt),
       [0, 1, 2, 3],
-      { steps: 25, guidance: 3, title: `${name} (step ${step}): 8 curated-val prompts x 4 seeds, DDIM 25 steps, guidance 3`, onImages: (d, n) => console.error(`sampled ${d}/${n}`) },
+      { steps: 25, guidance: 3, title: `${name} (step ${step}, ${which} weights): 8 curated-val prompts x 4 seeds, DDIM 25 steps, guidance 3`, onImages: (d, n) => console.error(`sampled ${d}/${n}`) },
     );
     writeFileAtomic(join(tmp, 'samples.png'), png);
     writeFileAtomic(
