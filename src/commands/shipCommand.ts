@@ -54,6 +54,7 @@ export async function shipCommand(argv: string[]): Promise<void> {
   }
   const command = `npm run ship -- ${argv.join(' ')}`.trim();
   const hours = metrics.reduce((s, m) => s + m.sec, 0) / 3600;
+  const madeBy = ['```sh', ...commands, command, '```'];
   const T = runInfo.config.schedule.steps;
   const sets = [...new Set(heldout.map((h) => h.set))];
 
@@ -84,10 +85,7 @@ export async function shipCommand(argv: string[]): Promise<void> {
         '',
         'Made by:',
         '',
-        '```sh',
-        ...commands,
-        command,
-        '```',
+        ...madeBy,
         '',
         `Charts, tables and samples: \`${results}/\`.`,
         '',
@@ -126,10 +124,7 @@ export async function shipCommand(argv: string[]): Promise<void> {
         '',
         `Step ${step}; ${hours.toFixed(2)} h of training. Every file here was made by:`,
         '',
-        '```sh',
-        ...commands,
-        command,
-        '```',
+        ...madeBy,
         '',
         '- `samples.png`: 8 curated-val prompts (captions of training concepts with keywords drawn from a seed training never uses) x seeds 0-3, DDIM 25 steps, guidance 3.',
         '- `loss.svg`/`.png`: training loss per step (faint) and its moving average.',

@@ -15,7 +15,7 @@
  */
 import type { BatchMatMulAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { WASM_BACKEND, type WasmKernelArgs } from './wasmKernelUtil.js';
+import { replacementKernelConfig, type WasmKernelArgs } from './wasmKernelUtil.js';
 
 /** The parts of the Emscripten module the fast path calls directly (no cwrap per call). */
 interface WasmExports {
@@ -123,12 +123,5 @@ export function batchMatMulPerElement(args: WasmKernelArgs): TensorInfo | null {
 export function makeBatchMatMulWasmConfig(builtin: KernelConfig): KernelConfig {
   const kernelFunc = (args: WasmKernelArgs): TensorInfo | TensorInfo[] =>
     batchMatMulPerElement(args) ?? builtin.kernelFunc(args as Parameters<KernelFunc>[0]);
-  const config: KernelConfig = {
-    kernelName: 'BatchMatMul',
-    backendName: WASM_BACKEND,
-    kernelFunc: kernelFunc as unknown as KernelFunc,
-  };
-  if (builtin.setupFunc !== undefined) config.setupFunc = builtin.setupFunc;
-  if (builtin.disposeFunc !== undefined) config.disposeFunc = builtin.disposeFunc;
-  return config;
+  return replacementKernelConfig(builtin, kernelFunc);
 }

@@ -17,15 +17,14 @@ import type {
   Conv2DBackpropInputAttrs,
   KernelBackend,
   KernelConfig,
-  KernelFunc,
   TensorInfo,
 } from '@tensorflow/tfjs';
 import {
-  WASM_BACKEND,
   callWasmKernel,
   convExplicitWasm,
   freeInfo,
   pair,
+  replacementKernelConfig,
   zerosInfo,
   type WasmKernelArgs,
 } from './wasmKernelUtil.js';
@@ -255,14 +254,7 @@ export function makeConv2dBackpropInputWasmConfig(builtin: KernelConfig): Kernel
     }
     return conv2dBackpropInputXnn(args);
   };
-  const config: KernelConfig = {
-    kernelName: 'Conv2DBackpropInput',
-    backendName: WASM_BACKEND,
-    kernelFunc: kernelFunc as unknown as KernelFunc,
-  };
-  if (builtin.setupFunc !== undefined) config.setupFunc = builtin.setupFunc;
-  if (builtin.disposeFunc !== undefined) config.disposeFunc = builtin.disposeFunc;
-  return config;
+  return replacementKernelConfig(builtin, kernelFunc);
 }
 
 /**

@@ -4,7 +4,7 @@
  * padding, which both conv-gradient kernels are built from.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { KernelBackend, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
+import type { KernelBackend, KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 
 /** What tfjs passes to a kernel function. */
 export interface WasmKernelArgs {
@@ -112,4 +112,15 @@ export function convExplicitWasm(
   );
   if (input !== x) freeInfo(backend, input);
   return out;
+}
+
+/**
+ * A wasm kernel config that replaces `builtin`: our `kernelFunc`, with the built-in's setup
+ * and dispose functions kept (they create the C++ bindings our code may fall back to).
+ */
+export function replacementKernelConfig(builtin: KernelConfig, kernelFunc: (args: WasmKernelArgs) => TensorInfo | TensorInfo[]): KernelConfig {
+  const config: KernelConfig = { kernelName: builtin.kernelName, backendName: WASM_BACKEND, kernelFunc: kernelFunc as unknown as KernelFunc };
+  if (builtin.setupFunc !== undefined) config.setupFunc = builtin.setupFunc;
+  if (builtin.disposeFunc !== undefined) config.disposeFunc = builtin.disposeFunc;
+  return config;
 }
