@@ -28,7 +28,7 @@ export function emojiPretrainData(data: EmojiT2I, config: PretrainConfig): Pretr
 }
 
 export async function pretrainCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { boolean: ['force'], string: ['preset', 'config', 'out', 'steps', 'workers', 'backend', 'data-root', 'data-config'] });
+  const args = parseArgs(argv, { boolean: ['force'], string: ['preset', 'config', 'out', 'steps', 'workers', 'init-from', 'backend', 'data-root', 'data-config'] });
   const preset = (args.flags['preset'] as string | undefined) ?? 'base-s';
   if (!(preset in PRETRAIN_PRESETS)) throw new Error(`--preset: unknown preset "${preset}" (known: ${Object.keys(PRETRAIN_PRESETS).join(', ')})`);
   let config = resolvePretrainConfig(PRETRAIN_PRESETS[preset], `preset ${preset}`);
@@ -49,6 +49,7 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
   const result = await pretrain(config, emojiPretrainData(data, config), out, {
     force: args.flags['force'] === true,
     workers,
+    initFrom: args.flags['init-from'] as string | undefined,
     command: `npm run pretrain -- ${argv.join(' ')}`.trim(),
   });
   console.log(`pretrained to step ${result.step} in ${result.runDir} (EMA model in ${join(result.runDir, 'model')})`);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { BatchLoader } from '../data/batchLoader.js';
 import type { ImageTextSet } from '../data/imageTextSet.js';
 import { makeSchedule } from '../diffusion/schedule.js';
-import { saveModel } from '../model/modelFile.js';
+import { loadModel, saveModel } from '../model/modelFile.js';
 import type { Params } from '../model/params.js';
 import { TextToImageModel } from '../model/textToImage.js';
 import { denoisingGradients } from '../parallel/denoisingGradients.js';
@@ -38,6 +38,11 @@ export interface PretrainOptions {
   force?: boolean;
   /** The exact command, recorded beside the run. */
   command?: string;
+  /**
+   * A model directory to start from when `runDir` has no saved state (a shipped checkpoint
+   * of this run whose full state was lost): weights, EMA and step from it, AdamW restarted.
+   */
+  initFrom?: string;
   /** Stop after this many steps of this process without a final checkpoint (tests simulate a kill with it). */
   stopAfter?: number;
   quiet?: boolean;
@@ -72,6 +77,7 @@ export interface PretrainResult {
 /** One command that trained a run. */
 interface Invocation {
   command: string | null;
+  initialisedFrom?: string;
   fromStep: number;
   workers: number;
   backend: string;
@@ -120,9 +126,26 @@ export async function pretrain(config: PretrainConfig, data: PretrainData, runDi
   const heldoutLog = new JsonLines(join(runDir, 'heldout.jsonl'));
   const stateDir = join(runDir, 'state');
   let step = 0;
+  let initialisedFrom: string | null = null;
   if (savedStep(stateDir) !== undefined) {
-    step = loadTrainState(stateDir, groups).step;
-    optimizer.step = step;
+    const saved = loadTrainState(stateDir, groups);
+    step = saved.step;
+    optimizer.step = typeof saved.extra['adamStep'] === 'number' ? saved.extra['adamStep'] : step;
+  } else if (opts.initFrom !== undefined) {
+    // Continue from a model directory (a shipped checkpoint) when the full state is gone:
+    // weights and EMA from it, the step it reached, fresh AdamW moments (so AdamW counts
+    // its own steps from 0 for its bias correction).
+    const init = loadModel(opts.initFrom);
+    try {
+      if (JSON.stringify(init.file.model) !== JSON.stringify(config.model)) throw new Error(`${opts.initFrom}: its model config differs from this run's`);
+      if (JSON.stringify(init.file.tokenizer) !== JSON.stringify(tokenizer.toJSON())) throw new Error(`${opts.initFrom}: its vocabulary differs from this run's data`);
+      model.params.copyFrom(init.model.params);
+      ema.copyFrom(init.model.params);
+      step = Number(init.file.about['step'] ?? 0);
+      initialisedFrom = `${opts.initFrom} (step ${step}, AdamW moments reset)`;
+    } finally {
+      init.model.params.dispose();
+    }
   }
   const resumedFrom = step;
   metrics.truncateAfter(step);
@@ -140,7 +163,10 @@ export async function pretrain(config: PretrainConfig, data: PretrainData, runDi
         command: opts.command ?? null,
         backend: tf.getBackend(),
         // Every command that trained this run, from which step: a resumed run's full history.
-        invocations: [...invocations, { command: opts.command ?? null, fromStep: step, workers: opts.workers ?? 1, backend: tf.getBackend(), started: new Date().toISOString() }],
+        invocations: [
+          ...invocations,
+          { command: opts.command ?? null, fromStep: step, workers: opts.workers ?? 1, backend: tf.getBackend(), started: new Date().toISOString(), ...(initialisedFrom ? { initialisedFrom } : {}) },
+        ],
       },
       null,
       1,
@@ -159,7 +185,7 @@ export async function pretrain(config: PretrainConfig, data: PretrainData, runDi
   log(`model: ${(counts.unet / 1e6).toFixed(2)}M UNet + ${(counts.text / 1e6).toFixed(2)}M text parameters; ${data.train.size} training images`);
 
   const checkpoint = async (): Promise<void> => {
-    await saveTrainState(stateDir, step, groups);
+    await saveTrainState(stateDir, step, groups, { adamStep: optimizer.step });
     await saveModel(join(runDir, 'model'), model, schedule, { run: runDir, step, weights: 'ema', command: opts.command ?? null }, ema);
     if (step % config.log.evalEvery === 0 || step === t.steps) {
       for (const probe of probes) {

@@ -112,3 +112,16 @@ test('two data-parallel threads give the single-thread run up to float rounding'
   a.model.params.dispose();
   b.model.params.dispose();
 });
+
+test('a run whose state is gone continues from its shipped model with --init-from', async () => {
+  await initBackend({ backend: 'wasm', quiet: true });
+  const root = mkdtempSync(join(tmpdir(), 'pretrain-init-'));
+  await pretrain(config(4), data, join(root, 'first'), { quiet: true });
+  const again = await pretrain(config(6), data, join(root, 'again'), { quiet: true, initFrom: join(root, 'first', 'model') });
+  assert.equal(again.resumedFrom, 4, 'the step comes from the model file');
+  assert.deepEqual(metrics(join(root, 'again')).map((m) => m.step), [5, 6]);
+  const info = JSON.parse(readFileSync(join(root, 'again', 'config.json'), 'utf8')) as { invocations: Array<{ initialisedFrom?: string }> };
+  assert.match(info.invocations[0]?.initialisedFrom ?? '', /first\/model \(step 4, AdamW moments reset\)/);
+  const other = config(6, { model: { ...config(6).model, maxWords: 7 } });
+  await assert.rejects(pretrain(other, data, join(root, 'bad'), { quiet: true, initFrom: join(root, 'first', 'model') }), /its model config differs/);
+});
