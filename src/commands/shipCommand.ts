@@ -78,7 +78,7 @@ export async function shipCommand(argv: string[]): Promise<void> {
         '| file | what |',
         '| --- | --- |',
         '| `model.json` | architecture, noise schedule, tokenizer vocabulary, weights manifest |',
-        '| `weights.bin` | float32 weights (EMA) |',
+        `| \`weights.bin\` | float32 weights (${which === 'ema' ? 'EMA' : 'raw, not averaged'}) |`,
         '| `config.json` | the resolved pretraining config, parameter counts, FLOPs, data source |',
         '| `metrics.jsonl` | one line per training step: loss, gradient norm, learning rate, seconds |',
         '| `heldout.jsonl` | held-out denoising loss per timestep quartile at each evaluation |',
