@@ -22,6 +22,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { cpus, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { initBackend } from '../src/backend.js';
+import { noiseCoefficients } from '../src/diffusion/forwardNoise.js';
 import { generate } from '../src/diffusion/generate.js';
 import { makeSchedule, type NoiseSchedule } from '../src/diffusion/schedule.js';
 import { loadModel, saveModel } from '../src/model/modelFile.js';
@@ -434,7 +435,13 @@ async function torchCheck(python: string, model: TextToImageModel, schedule: Noi
   const t = [17, 903];
   const { ids, mask } = model.tokenizer.encodeBatch(caps);
   const xt = tf.randomNormal([2, R, R, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
-  const eps = tf.tidy(() => model.predictEps(xt, t, model.encode(caps, params), schedule, params));
+  // The raw UNet output (PyTorch's forward has no v-to-eps conversion): for a 'v' model undo it.
+  const eps = tf.tidy(() => {
+    const e = model.predictEps(xt, t, model.encode(caps, params), schedule, params);
+    if (model.config.prediction !== 'v') return e;
+    const { signal, noise } = noiseCoefficients(schedule, t);
+    return tf.div(tf.sub(e, tf.mul(xt, noise)), signal);
+  });
   params.dispose();
   writeFileSync(
     join(dir, 'check.json'),
@@ -516,7 +523,9 @@ async function main(): Promise<void> {
   const wasmShapes: Shapes = quick ? { ...FULL, sampleStepsTimed: 3 } : FULL;
   // The cpu backend is ~100x slower: one timed step at full shapes (warm-up at batch 1), sampling
   // scaled up from one DDIM step; --quick shrinks it to 2 images.
-  const cpuShapes: Shapes = quick ? { ...FULL, sftBatch: 2, dpoPairs: 1, sampleBatch: 2, sampleStepsTimed: 1 } : { ...FULL, sampleStepsTimed: 1 };
+  // The cpu backend takes about 5 minutes for one 16-image SFT step here: it runs small shapes,
+  // compared with wasm at the same shapes.
+  const cpuShapes: Shapes = { ...FULL, sftBatch: 2, dpoPairs: 1, sampleBatch: 2, sampleStepsTimed: 1 };
   const cpuReps: Reps = { warm: 1, warmBatch: 1, sft: 1, dpo: 1, sample: 1 };
   const torchShapes: Shapes = quick ? { ...FULL, sampleStepsTimed: 3 } : FULL;
   const torchReps: Reps = quick ? { warm: 1, sft: 2, dpo: 1, sample: 1 } : { warm: 2, sft: 10, dpo: 5, sample: 3 };
@@ -621,7 +630,7 @@ async function main(): Promise<void> {
     const loadEnd = loadavg();
     const notes = [
       `Times are medians over repetitions after untimed warm-up steps: wasm ${wasmReps.warm} warm-up + ${wasmReps.sft} SFT / ${wasmReps.dpo} Self-DPO steps / ${wasmReps.sample} sampling runs; PyTorch the same counts.`,
-      `The cpu backend (pure JS) is about 100x slower, so it runs one warm-up step at batch 1 and then ONE timed step of each kind${quick ? ' at reduced shapes (2 images; quick run)' : ''}; its sampling time is scaled up from ${cpuShapes.sampleStepsTimed} DDIM step to ${cpuShapes.sampleSteps} (every step costs the same). Its speed-up column compares with wasm at the same shapes.`,
+      `The cpu backend (pure JS) is about 100x slower, so it runs one warm-up step at batch 1 and then ONE timed step of each kind${quick ? ' at reduced shapes (2 images; quick run)' : ''}; at small shapes (2 images, 1 pair; a 16-image step takes about 5 minutes); its sampling time is scaled up from ${cpuShapes.sampleStepsTimed} DDIM step to ${cpuShapes.sampleSteps} (every step costs the same). Its speed-up column compares with wasm at the same shapes.`,
       wasmShapes.sampleStepsTimed < wasmShapes.sampleSteps ? `Sampling on wasm and in PyTorch: ${wasmShapes.sampleStepsTimed} of ${wasmShapes.sampleSteps} DDIM steps run, time scaled up.` : 'Sampling runs all 25 DDIM steps.',
       'SFT step: the gradient function of pretraining (src/parallel/denoisingGradients.ts: mean per-image denoising error, tf.variableGrads over text encoder + UNet, one 16-image micro-batch) on the main thread alone, clipByGlobalNorm(1), AdamW (src/train/adamw.ts), as src/train/pretrain.ts steps with one thread; no EMA update.',
       `Self-DPO-shaped step: ${2 * wasmShapes.dpoPairs} images (winners then losers sharing noise, timestep and caption) through a frozen copy of the model without gradients, then through the policy with gradients of the UNet (text encoder frozen), loss softplus(beta·((e_w - e_l) - (ref_w - ref_l))), clip, AdamW. Expected cost from FLOPs: 8/3 of an SFT step of the same pair count.`,
