@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { NoiseSchedule } from '../diffusion/schedule.js';
 import type { TextToImageModel } from '../model/textToImage.js';
 import { denoisingError } from '../train/denoisingError.js';
-import { accumulate } from '../train/gradients.js';
+import { addMicroBatch, type MicroBatchSums } from '../train/gradients.js';
 import type { DenoisingJob } from './protocol.js';
 
 /**
@@ -15,12 +15,11 @@ export function denoisingGradients(model: TextToImageModel, schedule: NoiseSched
   const n = job.t.length;
   const R = model.config.resolution;
   const per = R * R * 3;
-  let grads: tf.Tensor[] | null = null;
-  let loss = 0;
+  const sums: MicroBatchSums = { loss: 0, grads: null };
   for (let start = 0; start < n; start += job.microBatch) {
     const end = Math.min(n, start + job.microBatch);
     const m = end - start;
-    const { value, grads: g } = tf.variableGrads(
+    const result = tf.variableGrads(
       () =>
         tf.tidy(() => {
           const errors = denoisingError(model, schedule, {
@@ -34,13 +33,9 @@ export function denoisingGradients(model: TextToImageModel, schedule: NoiseSched
         }),
       variables,
     );
-    loss += value.dataSync()[0] as number;
-    value.dispose();
-    grads = accumulate(
-      grads,
-      variables.map((v) => g[v.name] as tf.Tensor),
-    );
+    addMicroBatch(sums, result, variables);
   }
+  const { grads, loss } = sums;
   if (grads === null) throw new Error('denoisingGradients: empty job');
   return { grads, loss };
 }

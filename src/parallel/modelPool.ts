@@ -139,14 +139,14 @@ export class ModelPool {
     }
     const done = await Promise.all(remote);
     if (done.length === 0) return local;
-    const grads = local.grads.map((g, i) => {
+    let start = 0;
+    const grads = local.grads.map((g) => {
       const sum = Float32Array.from(g.dataSync() as Float32Array);
-      let start = 0;
-      for (let j = 0; j < i; j++) start += (this.variables[j] as tf.Variable).size;
       for (let k = 0; k < done.length; k++) {
         const part = (this.slots[k] as Slot).grads.subarray(start, start + sum.length);
         for (let e = 0; e < sum.length; e++) sum[e] = (sum[e] as number) + (part[e] as number);
       }
+      start += sum.length;
       return tf.tensor(sum, g.shape);
     });
     tf.dispose(local.grads);

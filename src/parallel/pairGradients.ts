@@ -3,7 +3,7 @@ import type { NoiseSchedule } from '../diffusion/schedule.js';
 import type { Params } from '../model/params.js';
 import type { TextToImageModel } from '../model/textToImage.js';
 import { denoisingError } from '../train/denoisingError.js';
-import { accumulate } from '../train/gradients.js';
+import { addMicroBatch, type MicroBatchSums } from '../train/gradients.js';
 import { dpoLoss } from '../train/losses/dpo.js';
 import { selfDpoLoss } from '../train/losses/selfDpo.js';
 import type { PairJob, PairStats } from './protocol.js';
@@ -26,8 +26,7 @@ export function pairGradients(
   const R = model.config.resolution;
   const per = R * R * 3;
   const stats: PairStats = { pairs: n, modelW: 0, modelL: 0, refW: 0, refL: 0, wins: 0 };
-  let grads: tf.Tensor[] | null = null;
-  let loss = 0;
+  const sums: MicroBatchSums = { loss: 0, grads: null };
   for (let start = 0; start < n; start += job.microBatch) {
     const end = Math.min(n, start + job.microBatch);
     const m = end - start;
@@ -40,7 +39,7 @@ export function pairGradients(
     };
     const [refW, refL] = tf.tidy(() => tf.split(denoisingError(model, schedule, batch(), reference), 2)) as [tf.Tensor1D, tf.Tensor1D];
     let logged: tf.Tensor[] = [];
-    const { value, grads: g } = tf.variableGrads(
+    const result = tf.variableGrads(
       () =>
         tf.tidy(() => {
           const [modelW, modelL] = tf.split(denoisingError(model, schedule, batch()), 2) as [tf.Tensor1D, tf.Tensor1D];
@@ -58,13 +57,9 @@ export function pairGradients(
     stats.refW += refW.sum().dataSync()[0] as number;
     stats.refL += refL.sum().dataSync()[0] as number;
     tf.dispose([...logged, refW, refL]);
-    loss += value.dataSync()[0] as number;
-    value.dispose();
-    grads = accumulate(
-      grads,
-      variables.map((v) => g[v.name] as tf.Tensor),
-    );
+    addMicroBatch(sums, result, variables);
   }
+  const { grads, loss } = sums;
   if (grads === null) throw new Error('pairGradients: empty job');
   return { grads, loss, stats };
 }

@@ -25,3 +25,22 @@ export function accumulate(acc: tf.Tensor[] | null, more: tf.Tensor[]): tf.Tenso
   tf.dispose([...acc, ...more]);
   return out;
 }
+
+/** Running sums over micro-batches: the loss and the gradients of `variables`. */
+export interface MicroBatchSums {
+  loss: number;
+  grads: tf.Tensor[] | null;
+}
+
+/**
+ * Add one micro-batch's `tf.variableGrads` result into `sums` (in `variables` order), taking
+ * ownership of its tensors.
+ */
+export function addMicroBatch(sums: MicroBatchSums, result: { value: tf.Scalar; grads: tf.NamedTensorMap }, variables: readonly tf.Variable[]): void {
+  sums.loss += result.value.dataSync()[0] as number;
+  result.value.dispose();
+  sums.grads = accumulate(
+    sums.grads,
+    variables.map((v) => result.grads[v.name] as tf.Tensor),
+  );
+}
