@@ -4,6 +4,7 @@ import { pretrainCommand } from './commands/pretrainCommand.js';
 import { sampleCommand } from './commands/sampleCommand.js';
 import { shipCommand } from './commands/shipCommand.js';
 import { startCommand } from './commands/startCommand.js';
+import { trainCommand } from './commands/trainCommand.js';
 import { buildEmojiT2I, defaultDataRoot, ensureEmojiT2I } from './data/emojiBuilder.js';
 import { resolveEmojiDataConfig, type EmojiDataConfig } from './data/emojiConfig.js';
 import { renderEmojiDataCard, summarizeEmojiManifest } from './data/emojiDataCard.js';
@@ -107,6 +108,13 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   ship: {
     run: shipCommand,
     help: 'ship a pretraining run: model into data/, report into results/ (--run DIR --to data/base-s --results results/base-s --name base-S --weights ema|raw --force)',
+  },
+  train: {
+    run: trainCommand,
+    help:
+      'post-train a base model with a method of configs/ (--method sft|dpo|self-dpo|self-dpo-blur|self-dpo-grid|self-dpo-no-mse|self-dpo-nearest|... --seed N\n' +
+      '                 --steps N --lr X --beta X --lambda1 X --lambda2 X --batch N --micro-batch N --optimizer adamw|adafactor --config FILE --base MODEL_DIR\n' +
+      '                 --out DIR (default runs/train/<method>/seed<N>) --workers N --force --backend NAME --data-root DIR --data-config FILE)',
   },
   start: { run: startCommand, help: 'the main job on the default data and the shipped base-S (--force --out PNG --model DIR --workers N --backend NAME --data-root DIR --data-config FILE)' },
 };

@@ -81,3 +81,11 @@ export function checkRange(key: string, value: number, lo: number, hi: number, s
     throw new ConfigError(key, `must be in [${lo}, ${hi}], got ${value}`, source);
   }
 }
+
+/** Deep merge of plain objects, arrays replaced whole: a config file applied on top of a preset or a method. */
+export function mergeDeep(base: unknown, over: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(over)) return over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = Object.hasOwn(out, k) ? mergeDeep(out[k], v) : v;
+  return out;
+}

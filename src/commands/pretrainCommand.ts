@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
-import { defaultDataRoot, ensureEmojiT2I } from '../data/emojiBuilder.js';
-import { resolveEmojiDataConfig } from '../data/emojiConfig.js';
-import { EmojiT2I } from '../data/emojiDataset.js';
+import { mergeDeep } from '../config.js';
+import type { EmojiT2I } from '../data/emojiDataset.js';
 import { pretrain, type PretrainData } from '../train/pretrain.js';
 import { resolvePretrainConfig, SMOKE_OVERRIDE, type PretrainConfig } from '../train/pretrainConfig.js';
 import { numberFlag, parseArgs } from '../util/args.js';
 import { readJsonFile } from '../util/jsonFile.js';
+import { openEmojiFromFlags } from './emojiFlags.js';
 import { workersFlag } from './sampleCommand.js';
 
 /** Named pretraining presets (configs/ holds the same as JSON overrides for reading). */
@@ -38,13 +38,7 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
   config = resolvePretrainConfig(config, '--steps');
   const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
   const workers = workersFlag(args, backend.tfBackend);
-  const dataFile = args.flags['data-config'] as string | undefined;
-  const dataOverride = { ...((dataFile !== undefined ? readJsonFile(dataFile, 'data config') : {}) as Record<string, unknown>), resolution: config.model.resolution };
-  const { dir } = await ensureEmojiT2I(resolveEmojiDataConfig(dataOverride, dataFile ?? 'config'), {
-    dataRoot: (args.flags['data-root'] as string | undefined) ?? defaultDataRoot(),
-    log: (m) => console.error(m),
-  });
-  const data = EmojiT2I.open(dir);
+  const data = await openEmojiFromFlags(args, config.model.resolution);
   const out = (args.flags['out'] as string | undefined) ?? join('runs', 'pretrain', preset);
   const result = await pretrain(config, emojiPretrainData(data, config), out, {
     force: args.flags['force'] === true,
@@ -53,12 +47,4 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
     command: `npm run pretrain -- ${argv.join(' ')}`.trim(),
   });
   console.log(`pretrained to step ${result.step} in ${result.runDir} (EMA model in ${join(result.runDir, 'model')})`);
-}
-
-/** Deep merge of plain objects (arrays replaced): a config file applied on top of a preset. */
-function mergeDeep(base: unknown, over: unknown): unknown {
-  if (typeof base !== 'object' || base === null || Array.isArray(base) || typeof over !== 'object' || over === null || Array.isArray(over)) return over;
-  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-  for (const [k, v] of Object.entries(over as Record<string, unknown>)) out[k] = k in out ? mergeDeep(out[k], v) : v;
-  return out;
 }

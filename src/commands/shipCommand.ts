@@ -59,10 +59,12 @@ export async function shipCommand(argv: string[]): Promise<void> {
   const sets = [...new Set(heldout.map((h) => h.set))];
 
   await writeDirAtomic(to, async (tmp) => {
+    // The hash of the weights shipped (the raw ones are written anew, so theirs differs from the run's EMA file).
+    let shippedSha256 = loaded.file.weightsManifest.sha256;
     if (which === 'ema') for (const f of ['model.json', 'weights.bin']) copyFileSync(join(loaded.dir, f), join(tmp, f));
     else {
       const sub = join(tmp, 'raw');
-      await saveModel(sub, loaded.model, loaded.schedule, { ...loaded.file.about, step, weights: 'raw' });
+      shippedSha256 = (await saveModel(sub, loaded.model, loaded.schedule, { ...loaded.file.about, step, weights: 'raw' })).weightsManifest.sha256;
       for (const f of ['model.json', 'weights.bin']) renameSync(join(sub, f), join(tmp, f));
       rmSync(sub, { recursive: true, force: true });
     }
@@ -73,7 +75,7 @@ export async function shipCommand(argv: string[]): Promise<void> {
         `# ${name}: the shipped base checkpoint`,
         '',
         `${which === 'ema' ? 'EMA' : 'Raw (not averaged)'} weights of a real pretraining run at step ${step} (${metrics.length} steps logged, ${hours.toFixed(2)} h of training on this machine's wasm backend).`,
-        `Content hash (sha256 of weights.bin): \`${loaded.file.weightsManifest.sha256}\`.`,
+        `Content hash (sha256 of weights.bin): \`${shippedSha256}\`.`,
         '',
         '| file | what |',
         '| --- | --- |',

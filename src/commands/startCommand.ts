@@ -1,16 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
-import { defaultDataRoot, ensureEmojiT2I } from '../data/emojiBuilder.js';
-import { resolveEmojiDataConfig } from '../data/emojiConfig.js';
-import { EmojiT2I } from '../data/emojiDataset.js';
 import { curatedValPrompts } from '../eval/curatedVal.js';
 import { loadModel } from '../model/modelFile.js';
 import { startPool } from '../parallel/modelPool.js';
 import { renderSampleGrid } from '../report/sampleGrid.js';
 import { parseArgs } from '../util/args.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
-import { readJsonFile } from '../util/jsonFile.js';
+import { openEmojiFromFlags } from './emojiFlags.js';
 import { generateOptions, SHIPPED_BASE_S, workersFlag } from './sampleCommand.js';
 
 /**
@@ -25,14 +22,8 @@ export async function startCommand(argv: string[]): Promise<void> {
   const started = Date.now();
   const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
   const workers = workersFlag(args, backend.tfBackend);
-  const dataFile = args.flags['data-config'] as string | undefined;
-  const dataConfig = resolveEmojiDataConfig(dataFile !== undefined ? readJsonFile(dataFile, 'data config') : {}, dataFile ?? 'config');
-  const { dir } = await ensureEmojiT2I(dataConfig, {
-    dataRoot: (args.flags['data-root'] as string | undefined) ?? defaultDataRoot(),
-    log: (m) => console.error(m),
-  });
-  const data = EmojiT2I.open(dir);
-  console.log(`Emoji-T2I: ${data.manifest.concepts.length} concepts, ${data.view('curated').size} curated images in ${dir}`);
+  const data = await openEmojiFromFlags(args);
+  console.log(`Emoji-T2I: ${data.manifest.concepts.length} concepts, ${data.view('curated').size} curated images in ${data.dir}`);
   const { model, schedule, file, dir: modelDir } = loadModel((args.flags['model'] as string | undefined) ?? SHIPPED_BASE_S);
   const counts = model.parameterCounts();
   console.log(`model: ${modelDir} (${((counts.unet + counts.text) / 1e6).toFixed(2)}M parameters, trained ${String(file.about['step'] ?? '?')} steps)`);

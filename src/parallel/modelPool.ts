@@ -52,17 +52,12 @@ export class ModelPool {
   }
 
   /** Start `threads - 1` workers holding copies of `model` (whose `variables` are trained). */
-  static async start(model: TextToImageModel, schedule: NoiseSchedule, names: string[], threads: number, backend: BackendName): Promise<ModelPool> {
+  static async start(model: TextToImageModel, schedule: NoiseSchedule, names: string[], threads: number, backend: BackendName, reference?: Params): Promise<ModelPool> {
     const variables = names.map((n) => model.params.variable(n));
     const total = variables.reduce((s, v) => s + v.size, 0);
     const weightsBuf = new SharedArrayBuffer(total * 4);
-    const initial = new Float32Array(model.params.size);
-    let at = 0;
-    for (const name of model.params.names) {
-      const v = model.params.variable(name);
-      initial.set(v.dataSync() as Float32Array, at);
-      at += v.size;
-    }
+    const initial = flatten(model.params);
+    const referenceFlat = reference ? flatten(reference) : undefined;
     // The worker is a sibling file: .ts when run through tsx (tests), .js from dist/.
     const file = join(__dirname, `modelWorker${extname(__filename)}`);
     const slots: Slot[] = [];
@@ -77,6 +72,7 @@ export class ModelPool {
           schedule: { kind: schedule.kind, steps: schedule.steps },
           names,
           initial,
+          ...(referenceFlat ? { reference: referenceFlat } : {}),
           weights: weightsBuf,
           grads: gradsBuf,
         };
@@ -215,11 +211,26 @@ export function addStats(all: readonly PairStats[]): PairStats {
   return out;
 }
 
-/** A pool over `threads` threads for `model` (all its parameters), or undefined for one thread. */
-export async function startPool(model: TextToImageModel, schedule: NoiseSchedule, threads: number): Promise<ModelPool | undefined> {
+/**
+ * A pool over `threads` threads for `model`, training the parameters `names` (default all of
+ * them) against `reference` (default the current weights), or undefined for one thread.
+ */
+export async function startPool(model: TextToImageModel, schedule: NoiseSchedule, threads: number, names = model.params.names, reference?: Params): Promise<ModelPool | undefined> {
   if (threads <= 1) return undefined;
   const backend = await initBackend({ quiet: true });
-  return ModelPool.start(model, schedule, model.params.names, threads, backend.name);
+  return ModelPool.start(model, schedule, names, threads, backend.name, reference);
+}
+
+/** Every parameter of `params`, in `params.names` order, in one flat array. */
+function flatten(params: Params): Float32Array {
+  const flat = new Float32Array(params.size);
+  let at = 0;
+  for (const name of params.names) {
+    const v = params.variable(name);
+    flat.set(v.dataSync() as Float32Array, at);
+    at += v.size;
+  }
+  return flat;
 }
 
 /** Split n items into `parts` contiguous shares as even as possible: [start, end) pairs. */

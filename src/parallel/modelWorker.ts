@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   await initBackend({ backend: setup.backend, quiet: true });
   const model = TextToImageModel.create(setup.model, new Tokenizer(setup.tokenizer), 0);
   loadFlat(model.params, setup.initial);
-  // The frozen reference of preference jobs: the starting weights, made on first use.
+  // The frozen reference of preference jobs (the starting weights unless given), made on first use.
   let reference: Params | undefined;
   const schedule = makeSchedule(setup.schedule.kind, setup.schedule.steps);
   const variables = setup.names.map((n) => model.params.variable(n));
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
       if (job.kind === 'pairs') {
         if (!reference) {
           reference = model.params.clone(false);
-          loadFlat(reference, setup.initial);
+          loadFlat(reference, setup.reference ?? setup.initial);
         }
         result = pairGradients(model, reference, schedule, variables, job);
       } else {

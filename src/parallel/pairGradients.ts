@@ -37,12 +37,14 @@ export function pairGradients(
       const captions = job.captions.slice(start, end);
       return { x0: tf.concat([part(job.winners), part(job.losers)]) as tf.Tensor4D, eps: tf.concat([eps, eps]) as tf.Tensor4D, t: [...t, ...t], captions: [...captions, ...captions] };
     };
-    const [refW, refL] = tf.tidy(() => tf.split(denoisingError(model, schedule, batch(), reference), 2)) as [tf.Tensor1D, tf.Tensor1D];
+    // The pairs' error weights, applied to the policy's and the reference's errors alike.
+    const weigh = (e: tf.Tensor): tf.Tensor1D => (job.imageWeights ? tf.mul(e, tf.tensor1d(job.imageWeights.slice(start, end))) : e) as tf.Tensor1D;
+    const [refW, refL] = tf.tidy(() => tf.split(denoisingError(model, schedule, batch(), reference), 2).map(weigh)) as [tf.Tensor1D, tf.Tensor1D];
     let logged: tf.Tensor[] = [];
     const result = tf.variableGrads(
       () =>
         tf.tidy(() => {
-          const [modelW, modelL] = tf.split(denoisingError(model, schedule, batch()), 2) as [tf.Tensor1D, tf.Tensor1D];
+          const [modelW, modelL] = tf.split(denoisingError(model, schedule, batch()), 2).map(weigh) as [tf.Tensor1D, tf.Tensor1D];
           const errors = { modelW, modelL, refW, refL };
           const terms = job.loss.kind === 'dpo' ? dpoLoss(errors, job.loss.beta) : selfDpoLoss(errors, job.loss);
           logged = [tf.keep(tf.sum(modelW)), tf.keep(tf.sum(modelL)), tf.keep(tf.sum(terms.win))];

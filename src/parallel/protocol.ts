@@ -18,6 +18,11 @@ export interface WorkerSetup {
    * jobs, its frozen reference copy.
    */
   initial: Float32Array;
+  /**
+   * The frozen reference of preference jobs, flat like `initial`, when it differs from the
+   * starting weights (a resumed post-training run starts from its policy, not from the base).
+   */
+  reference?: Float32Array;
   /** Flat float32 weights, written by the main thread before every job (all of `names`). */
   weights: SharedArrayBuffer;
   /** This worker's flat float32 gradient output. */
@@ -65,6 +70,11 @@ export interface PairJob {
   t: number[];
   captions: string[];
   weight: number;
+  /**
+   * Per-pair weights of all four errors (default 1): 1/alphaBar_t compares a v-predicting
+   * model in its own prediction space (`predictionErrorWeights`).
+   */
+  imageWeights?: number[];
   /** Pairs per forward/backward pass. */
   microBatch: number;
   loss: PairLoss;

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import { byName, type Optimizer } from './optimizer.js';
+import type { VariableGroups } from './trainState.js';
 
 export interface AdamWOptions {
   beta1: number;
@@ -13,7 +15,7 @@ export interface AdamWOptions {
  * weights directly (w -= lr·wd·w) rather than added to the gradient. Biases, norm scales and
  * other rank-1 parameters are not decayed. State (step and moments) is exposed for checkpoints.
  */
-export class AdamW {
+export class AdamW implements Optimizer {
   /** Updates applied so far. */
   step = 0;
   readonly m: tf.Variable[];
@@ -54,6 +56,11 @@ export class AdamW {
         w.assign(tf.sub(decayed, tf.mul(update, lr)));
       });
     });
+  }
+
+  /** The first and second moments (the group names pretraining checkpoints have always used). */
+  stateGroups(names: readonly string[]): VariableGroups {
+    return { adamM: byName(names, this.m), adamV: byName(names, this.v) };
   }
 
   dispose(): void {

@@ -14,6 +14,8 @@ import { Tokenizer } from '../text/tokenizer.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import { AdamW } from './adamw.js';
+import { byName } from './optimizer.js';
+import { predictionErrorWeights } from './predictionError.js';
 import { updateEma } from './ema.js';
 import { clipByGlobalNorm } from './gradients.js';
 import { heldoutLossByQuartile, makeProbe, type HeldoutProbe } from './heldoutLoss.js';
@@ -119,8 +121,7 @@ export async function pretrain(config: PretrainConfig, data: PretrainData, runDi
   const weights = model.params.variables;
   const ema: Params = model.params.clone(false);
   const optimizer = new AdamW(weights, { beta1: t.beta1, beta2: t.beta2, epsilon: t.epsilon, weightDecay: t.weightDecay });
-  const byName = (vars: readonly tf.Variable[]): Map<string, tf.Variable> => new Map(names.map((n, i) => [n, vars[i] as tf.Variable]));
-  const groups = { weights: byName(weights), ema: byName(ema.variables), adamM: byName(optimizer.m), adamV: byName(optimizer.v) };
+  const groups = { weights: byName(names, weights), ema: byName(names, ema.variables), ...optimizer.stateGroups(names) };
 
   const metrics = new JsonLines(join(runDir, 'metrics.jsonl'));
   const heldoutLog = new JsonLines(join(runDir, 'heldout.jsonl'));
@@ -218,8 +219,8 @@ export async function pretrain(config: PretrainConfig, data: PretrainData, runDi
         t: timesteps.slice(a, b),
         captions: captions.slice(a, b),
         weight: 1 / t.batchSize,
-        // A v-predicting model trains on the v error: the eps error / alphaBar_t (PREDICTION_CHOICE).
-        imageWeights: config.model.prediction === 'v' ? timesteps.slice(a, b).map((ti) => 1 / (schedule.alphaBar[ti] as number)) : undefined,
+        // A v-predicting model trains on the v error (PREDICTION_CHOICE).
+        imageWeights: predictionErrorWeights(config.model.prediction, schedule, timesteps.slice(a, b)),
         microBatch: t.microBatch,
       }));
       const { grads, loss: lossSum } = pool ? await pool.gradients(model, schedule, jobs) : denoisingGradients(model, schedule, weights, jobs[0] as DenoisingJob);

@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import { backendFromEnvAndArgs, initBackend } from '../backend.js';
+import { mergeDeep } from '../config.js';
+import type { EmojiT2I } from '../data/emojiDataset.js';
+import { loadModel } from '../model/modelFile.js';
+import { emojiConceptOfId } from '../train/downgrades/imagePool.js';
+import { defaultRunDir, train, type TrainData } from '../train/postTrain.js';
+import { loadPreferencePairs, pairIndexOfId } from '../train/preferencePairs.js';
+import { readMethodConfig, resolveTrainConfig, type TrainConfig } from '../train/trainConfig.js';
+import { numberFlag, parseArgs, type ParsedArgs } from '../util/args.js';
+import { readJsonFile } from '../util/jsonFile.js';
+import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
+import { workersFlag } from './sampleCommand.js';
+
+/** Flags that set one config key each (a sweep changes these without writing a file). */
+const KEY_FLAGS: Record<string, (c: TrainConfig, v: number) => void> = {
+  seed: (c, v) => (c.train.seed = v),
+  steps: (c, v) => (c.train.steps = v),
+  lr: (c, v) => (c.train.lr = v),
+  beta: (c, v) => (c.loss.beta = v),
+  lambda1: (c, v) => (c.loss.lambda1 = v),
+  lambda2: (c, v) => (c.loss.lambda2 = v),
+  batch: (c, v) => (c.train.batchSize = v),
+  'micro-batch': (c, v) => (c.train.microBatch = v),
+};
+
+/**
+ * The run's config: configs/<method>.json over the defaults, then --config FILE on top, then
+ * the key flags (--seed, --steps, --lr, --beta, ...) and --base, checked once at the end.
+ */
+export function trainConfigFromArgs(args: ParsedArgs): TrainConfig {
+  const method = (args.flags['method'] as string | undefined) ?? 'self-dpo';
+  const { override, source } = readMethodConfig(method);
+  let config = resolveTrainConfig(override, source);
+  const file = args.flags['config'];
+  if (typeof file === 'string') config = resolveTrainConfig(mergeDeep(config, readJsonFile(file, 'config')), file);
+  const copy = structuredClone(config);
+  for (const [flag, set] of Object.entries(KEY_FLAGS)) if (args.flags[flag] !== undefined) set(copy, numberFlag(args, flag, 0));
+  if (typeof args.flags['base'] === 'string') copy.base = args.flags['base'];
+  if (typeof args.flags['optimizer'] === 'string') copy.train.optimizer = args.flags['optimizer'] as TrainConfig['train']['optimizer'];
+  return resolveTrainConfig(copy, 'flags');
+}
+
+/** The run's data: winners of the configured view (or the pair set), unseen concepts for the probe. */
+export async function emojiTrainData(data: EmojiT2I, config: TrainConfig, resolution: number): Promise<TrainData> {
+  const heldout = { set: data.view('unseen'), conceptOfId: emojiConceptOfId };
+  if (config.method === 'dpo') {
+    const pairs = await loadPreferencePairs(config.data.pairs, resolution);
+    // A pair's concept is its record's, else each pair is its own concept.
+    const conceptOfId = (id: string): string => pairs.records[pairIndexOfId(id)]?.concept ?? id;
+    return { winners: pairs.winners, conceptOfId, pairs, heldout, source: { emojiT2I: data.dir, pairs: config.data.pairs, size: pairs.records.length } };
+  }
+  const winners = data.view(config.data.view);
+  return { winners, conceptOfId: emojiConceptOfId, heldout, source: { emojiT2I: data.dir, view: config.data.view, images: winners.size } };
+}
+
+export async function trainCommand(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, { boolean: ['force'], string: ['method', 'config', 'out', 'workers', 'backend', 'base', 'optimizer', ...Object.keys(KEY_FLAGS), ...EMOJI_FLAGS] });
+  const config = trainConfigFromArgs(args);
+  const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
+  const workers = workersFlag(args, backend.tfBackend);
+  const base = loadModel(config.base);
+  const resolution = base.model.config.resolution;
+  base.model.params.dispose();
+  const data = await openEmojiFromFlags(args, resolution);
+  const method = (args.flags['method'] as string | undefined) ?? 'self-dpo';
+  const out = (args.flags['out'] as string | undefined) ?? defaultRunDir(method, config.train.seed);
+  const result = await train(config, await emojiTrainData(data, config, resolution), out, {
+    force: args.flags['force'] === true,
+    workers,
+    command: `npm run train -- ${argv.join(' ')}`.trim(),
+  });
+  console.log(`trained ${method} to step ${result.step} in ${result.runDir} (model in ${join(result.runDir, 'model')}, metrics in ${join(result.runDir, 'metrics.jsonl')})`);
+}

@@ -1,0 +1,92 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ImageTextSet } from '../data/imageTextSet.js';
+import type { NoiseSchedule } from '../diffusion/schedule.js';
+import type { Params } from '../model/params.js';
+import type { TextToImageModel } from '../model/textToImage.js';
+import type { PairLoss } from '../parallel/protocol.js';
+import { deriveSeed, Rng } from '../util/rng.js';
+import { denoisingError } from './denoisingError.js';
+import type { Downgrade, DowngradeContext } from './downgrades/downgrade.js';
+import { dpoLoss } from './losses/dpo.js';
+import { predictionErrorWeights } from './predictionError.js';
+
+/** Fixed held-out pairs: the same winners, losers, captions, noise and timesteps at every checkpoint. */
+export interface PairProbe {
+  readonly name: string;
+  /** The downgrade that made the losers. */
+  readonly downgrade: string;
+  readonly size: number;
+  readonly resolution: number;
+  readonly winners: Float32Array;
+  readonly losers: Float32Array;
+  readonly captions: string[];
+  readonly t: number[];
+  readonly eps: Float32Array;
+}
+
+/** What a probe measures: mean errors (in the model's prediction space), the DPO loss and the implicit accuracy. */
+export interface PairProbeScore {
+  mse_w: number;
+  mse_l: number;
+  ref_w: number;
+  ref_l: number;
+  dpo: number;
+  implicit_acc: number;
+}
+
+/** `n` images of `set` (drawn from `seed`) as winners, their losers made by `downgrade`, fixed noise and timesteps. */
+export function makePairProbe(name: string, set: ImageTextSet, conceptOfId: (id: string) => string, downgrade: Downgrade, context: DowngradeContext, n: number, seed: number, steps: number): PairProbe {
+  const rng = new Rng(deriveSeed(seed, 'pair-probe', name));
+  const picks = rng.sample(Array.from({ length: set.size }, (_, i) => i), Math.min(n, set.size));
+  const R = set.resolution;
+  const per = R * R * 3;
+  const winners = new Float32Array(picks.length * per);
+  picks.forEach((i, b) => {
+    const src = set.pixels(i);
+    for (let k = 0; k < per; k++) winners[b * per + k] = (src[k] as number) / 127.5 - 1;
+  });
+  const ids = picks.map((i) => set.id(i));
+  const w = tf.tensor4d(winners, [picks.length, R, R, 3]);
+  const out = downgrade.apply({ winners: w, ids, concepts: ids.map(conceptOfId), rng: new Rng(deriveSeed(seed, 'pair-probe-losers', name)) }, context);
+  const losers = Float32Array.from(out.losers.dataSync() as Float32Array);
+  tf.dispose([w, out.losers]);
+  const captions = picks.map((i) => set.caption(i, new Rng(deriveSeed(seed, 'pair-probe-caption', name, i))));
+  const t = picks.map(() => rng.int(steps));
+  const eps = new Float32Array(picks.length * per);
+  for (let k = 0; k < eps.length; k++) eps[k] = rng.normal();
+  return { name, downgrade: downgrade.name, size: picks.length, resolution: R, winners, losers, captions, t, eps };
+}
+
+/** Score `policy` against `reference` on the probe (no gradients), in chunks of `chunk` pairs. */
+export function scorePairProbe(model: TextToImageModel, policy: Params, reference: Params, schedule: NoiseSchedule, probe: PairProbe, loss: PairLoss, chunk = 32): PairProbeScore {
+  const R = probe.resolution;
+  const per = R * R * 3;
+  const sums = { mse_w: 0, mse_l: 0, ref_w: 0, ref_l: 0, dpo: 0, implicit_acc: 0 };
+  for (let start = 0; start < probe.size; start += chunk) {
+    const end = Math.min(probe.size, start + chunk);
+    const m = end - start;
+    const values = tf.tidy(() => {
+      const part = (a: Float32Array): tf.Tensor4D => tf.tensor4d(a.subarray(start * per, end * per), [m, R, R, 3]);
+      const eps = part(probe.eps);
+      const t = probe.t.slice(start, end);
+      const captions = probe.captions.slice(start, end);
+      const batch = { x0: tf.concat([part(probe.winners), part(probe.losers)]) as tf.Tensor4D, eps: tf.concat([eps, eps]) as tf.Tensor4D, t: [...t, ...t], captions: [...captions, ...captions] };
+      const weights = predictionErrorWeights(model.config.prediction, schedule, t);
+      const weigh = (e: tf.Tensor): tf.Tensor1D => (weights ? tf.mul(e, tf.tensor1d(weights)) : e) as tf.Tensor1D;
+      const [modelW, modelL] = tf.split(denoisingError(model, schedule, batch, policy), 2).map(weigh) as [tf.Tensor1D, tf.Tensor1D];
+      const [refW, refL] = tf.split(denoisingError(model, schedule, batch, reference), 2).map(weigh) as [tf.Tensor1D, tf.Tensor1D];
+      const d = dpoLoss({ modelW, modelL, refW, refL }, loss.beta);
+      return tf.stack([modelW, modelL, refW, refL, d.loss, d.win].map((x) => tf.sum(x)));
+    });
+    const [a, b, c, d, e, f] = values.dataSync() as Float32Array;
+    values.dispose();
+    sums.mse_w += a as number;
+    sums.mse_l += b as number;
+    sums.ref_w += c as number;
+    sums.ref_l += d as number;
+    sums.dpo += e as number;
+    sums.implicit_acc += f as number;
+  }
+  const mean = (x: number): number => x / probe.size;
+  return { mse_w: mean(sums.mse_w), mse_l: mean(sums.mse_l), ref_w: mean(sums.ref_w), ref_l: mean(sums.ref_l), dpo: mean(sums.dpo), implicit_acc: mean(sums.implicit_acc) };
+}

@@ -1,0 +1,312 @@
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { BatchLoader, type BatchData } from '../data/batchLoader.js';
+import type { ImageTextSet } from '../data/imageTextSet.js';
+import { loadModel, saveModel } from '../model/modelFile.js';
+import { UNET_PREFIX } from '../model/textToImage.js';
+import { denoisingGradients } from '../parallel/denoisingGradients.js';
+import { splitEvenly, startPool } from '../parallel/modelPool.js';
+import { pairGradients } from '../parallel/pairGradients.js';
+import type { DenoisingJob, PairJob, PairLoss, PairStats } from '../parallel/protocol.js';
+import { writeFileAtomic } from '../util/atomicWrite.js';
+import { deriveSeed, Rng } from '../util/rng.js';
+import { Adafactor, ADAFACTOR_DEFAULTS } from './adafactor.js';
+import { AdamW } from './adamw.js';
+import type { Downgrade, DowngradeContext } from './downgrades/downgrade.js';
+import { downgradeContext } from './downgrades/downgradeContext.js';
+import { getDowngrade } from './downgrades/registry.js';
+import { clipByGlobalNorm } from './gradients.js';
+import { warmupConstant } from './lrSchedule.js';
+import { byName, type Optimizer } from './optimizer.js';
+import { makePairProbe, scorePairProbe, type PairProbe } from './pairProbe.js';
+import { predictionErrorWeights } from './predictionError.js';
+import { pairIndexOfId, type PreferencePairSet } from './preferencePairs.js';
+import { JsonLines, Progress } from './progress.js';
+import type { TrainConfig } from './trainConfig.js';
+import { loadTrainState, saveTrainState, savedStep } from './trainState.js';
+
+/** What a post-training run reads. */
+export interface TrainData {
+  /** The winners: the curated (or web) view, or for dpo the pair set's winners. */
+  winners: ImageTextSet;
+  /** Concept of a winner id (downgrades draw losers of other concepts). */
+  conceptOfId: (id: string) => string;
+  /** dpo: the preference pairs whose winners `winners` is. */
+  pairs?: PreferencePairSet;
+  /** Held-out images for the probe (e.g. unseen concepts), with their concept rule. */
+  heldout: { set: ImageTextSet; conceptOfId: (id: string) => string };
+  /** Where the data came from, recorded in config.json. */
+  source: Record<string, unknown>;
+}
+
+export interface TrainOptions {
+  /** Start over even if `runDir` holds a run (deletes it). */
+  force?: boolean;
+  /** The exact command, recorded beside the run. */
+  command?: string;
+  /** Stop after this many steps of this process without a final checkpoint (tests simulate a kill with it). */
+  stopAfter?: number;
+  quiet?: boolean;
+  /** Threads computing each step's gradients (default 1); the update equals the 1-thread one up to rounding. */
+  workers?: number;
+  /** Called after every step with its metrics record (notebooks plot from it). */
+  onStep?: (record: TrainStepRecord) => void;
+  /** Called after every held-out probe. */
+  onProbe?: (record: ProbeRecord) => void;
+}
+
+/** One line of metrics.jsonl. Errors are means over the batch in the model's prediction space. */
+export interface TrainStepRecord {
+  step: number;
+  /** The minimised loss: mean over the batch. */
+  loss: number;
+  mse_w: number;
+  /** Preference methods only: loser error, reference errors and the share of pairs with inside > 0. */
+  mse_l?: number;
+  ref_w?: number;
+  ref_l?: number;
+  implicit_acc?: number;
+  lr: number;
+  grad_norm: number;
+  sec: number;
+}
+
+/** One line of heldout.jsonl. */
+export interface ProbeRecord {
+  step: number;
+  set: string;
+  downgrade: string;
+  mse_w: number;
+  mse_l: number;
+  ref_w: number;
+  ref_l: number;
+  dpo: number;
+  implicit_acc: number;
+}
+
+export interface TrainResult {
+  runDir: string;
+  step: number;
+  resumedFrom: number;
+}
+
+/** The default run directory of a method and seed. */
+export function defaultRunDir(method: string, seed: number): string {
+  return join('runs', 'train', method, `seed${seed}`);
+}
+
+/**
+ * Post-train the base model's UNet with SFT, Diffusion-DPO or Self-DPO (PROTOCOL.md
+ * "Methods"): the text encoder stays frozen, the reference is a frozen copy of the base,
+ * winner and loser share noise and timestep and the loser takes the winner's caption.
+ * AdamW or Adafactor, constant LR after a linear warmup over `warmupFraction` of the steps,
+ * gradient accumulation over micro-batches, clipping. The run lives in `runDir`: config.json,
+ * metrics.jsonl, heldout.jsonl (a fixed held-out pair probe), state/ (resumable) and model/.
+ * Re-running with the same config resumes and reproduces the uninterrupted run's metrics:
+ * batches, timesteps, noise and losers all derive from (seed, step).
+ */
+export async function train(config: TrainConfig, data: TrainData, runDir: string, opts: TrainOptions = {}): Promise<TrainResult> {
+  const configPath = join(runDir, 'config.json');
+  if (existsSync(runDir) && opts.force) rmSync(runDir, { recursive: true, force: true });
+  const base = loadModel(config.base);
+  const baseSha256 = base.file.weightsManifest.sha256;
+  let invocations: unknown[] = [];
+  if (existsSync(configPath)) {
+    const saved = JSON.parse(readFileSync(configPath, 'utf8')) as { config: TrainConfig; baseSha256: string; invocations?: unknown[] };
+    invocations = saved.invocations ?? [];
+    if (JSON.stringify(saved.config) !== JSON.stringify(config)) {
+      base.model.params.dispose();
+      throw new Error(`${configPath}: this run was made with a different config; pass --force to start it over, or choose another --out`);
+    }
+    if (saved.baseSha256 !== baseSha256) {
+      base.model.params.dispose();
+      throw new Error(`${configPath}: the run started from base weights ${saved.baseSha256.slice(0, 12)}, but ${config.base} now holds ${baseSha256.slice(0, 12)}; pass --force to start over`);
+    }
+  } else if (existsSync(runDir) && savedStep(join(runDir, 'state')) !== undefined) {
+    base.model.params.dispose();
+    throw new Error(`${runDir} holds a training state but no config.json; pass --force to start over`);
+  }
+  mkdirSync(runDir, { recursive: true });
+
+  const t = config.train;
+  const { model, schedule } = base;
+  if (data.winners.resolution !== model.config.resolution) {
+    model.params.dispose();
+    throw new Error(`the training images are ${data.winners.resolution}px but ${config.base} draws ${model.config.resolution}px`);
+  }
+  const reference = model.params.clone(false);
+  const names = model.params.names.filter((n) => n.startsWith(UNET_PREFIX));
+  const variables = names.map((n) => model.params.variable(n));
+  const optimizer: Optimizer =
+    t.optimizer === 'adafactor'
+      ? new Adafactor(variables, { ...ADAFACTOR_DEFAULTS, weightDecay: t.weightDecay })
+      : new AdamW(variables, { beta1: t.beta1, beta2: t.beta2, epsilon: t.epsilon, weightDecay: t.weightDecay });
+  const groups = { weights: byName(names, variables), ...optimizer.stateGroups(names) };
+
+  const stateDir = join(runDir, 'state');
+  const metrics = new JsonLines(join(runDir, 'metrics.jsonl'));
+  const heldoutLog = new JsonLines(join(runDir, 'heldout.jsonl'));
+  let step = 0;
+  if (savedStep(stateDir) !== undefined) {
+    const saved = loadTrainState(stateDir, groups);
+    step = saved.step;
+    optimizer.step = typeof saved.extra['optimizerStep'] === 'number' ? saved.extra['optimizerStep'] : step;
+  }
+  const resumedFrom = step;
+  metrics.truncateAfter(step);
+  heldoutLog.truncateAfter(step);
+  writeFileAtomic(
+    configPath,
+    `${JSON.stringify(
+      {
+        config,
+        baseSha256,
+        data: data.source,
+        trainedParameters: variables.reduce((s, v) => s + v.size, 0),
+        command: opts.command ?? null,
+        invocations: [...invocations, { command: opts.command ?? null, fromStep: step, workers: opts.workers ?? 1, backend: tf.getBackend(), started: new Date().toISOString() }],
+      },
+      null,
+      1,
+    )}\n`,
+  );
+
+  const log = (msg: string): void => {
+    if (!opts.quiet) process.stderr.write(`${msg}\n`);
+  };
+  const loss: PairLoss =
+    config.method === 'dpo' ? { kind: 'dpo', beta: config.loss.beta } : { kind: 'selfDpo', beta: config.loss.beta, lambda1: config.loss.lambda1, lambda2: config.loss.lambda2 };
+  const downgrade: Downgrade | undefined = config.method === 'self-dpo' ? getDowngrade(config.downgrade) : undefined;
+  const context: DowngradeContext = downgrade ? downgradeContext(downgrade, data.winners, data.conceptOfId, model) : {};
+  if (config.method === 'dpo' && !data.pairs) throw new Error('train: dpo needs data.pairs');
+  // The held-out probe's losers: the run's own downgrade, else the paper's default (a common yardstick for sft and dpo).
+  const probeDowngrade = downgrade ?? getDowngrade('randomImage');
+  const probe: PairProbe = makePairProbe(
+    'heldout',
+    data.heldout.set,
+    data.heldout.conceptOfId,
+    probeDowngrade,
+    downgradeContext(probeDowngrade, data.heldout.set, data.heldout.conceptOfId, model),
+    config.log.evalPairs,
+    t.seed,
+    schedule.steps,
+  );
+  const probeLoss: PairLoss = { kind: 'dpo', beta: config.loss.beta };
+  const runProbe = (): void => {
+    const score = scorePairProbe(model, model.params, reference, schedule, probe, probeLoss);
+    const record: ProbeRecord = { step, set: probe.name, downgrade: probe.downgrade, ...score };
+    heldoutLog.append({ ...record });
+    opts.onProbe?.(record);
+    log(`held-out @${step}: mse_w ${score.mse_w.toFixed(4)}  implicit acc ${score.implicit_acc.toFixed(3)}`);
+  };
+
+  const loader = new BatchLoader(data.winners, { batchSize: t.batchSize, seed: t.seed });
+  const R = model.config.resolution;
+  const per = R * R * 3;
+  const warmupSteps = Math.round(t.warmupFraction * t.steps);
+  const progress = new Progress(config.method === 'self-dpo' ? `self-dpo/${config.downgrade}` : config.method, t.steps, step);
+  if (resumedFrom > 0) log(`resuming ${runDir} from step ${resumedFrom}`);
+  log(`${config.description}: ${config.method}${downgrade ? ` (${downgrade.name})` : ''} on ${data.winners.size} winners, ${t.steps} steps of ${t.batchSize}, base ${config.base} (${baseSha256.slice(0, 12)})`);
+
+  const checkpoint = async (): Promise<void> => {
+    await saveTrainState(stateDir, step, groups, { optimizerStep: optimizer.step });
+    await saveModel(join(runDir, 'model'), model, schedule, { run: runDir, step, method: config.method, downgrade: config.downgrade, base: config.base, baseSha256, command: opts.command ?? null });
+    if (step % config.log.evalEvery === 0 || step === t.steps) runProbe();
+  };
+
+  /** The losers of a batch, flat in [-1, 1]: downgraded winners, or the pair set's losers. */
+  const losersOf = (batch: BatchData): Float32Array => {
+    if (config.method === 'dpo') {
+      const pairs = data.pairs as PreferencePairSet;
+      const out = new Float32Array(batch.pixels.length);
+      batch.ids.forEach((id, b) => {
+        const src = pairs.loser(pairIndexOfId(id));
+        for (let k = 0; k < per; k++) out[b * per + k] = (src[k] as number) / 127.5 - 1;
+      });
+      return out;
+    }
+    const winners = tf.tensor4d(batch.pixels, batch.shape);
+    const made = (downgrade as Downgrade).apply({ winners, ids: batch.ids, concepts: batch.ids.map(data.conceptOfId), rng: new Rng(deriveSeed(t.seed, 'downgrade', step)) }, context);
+    const out = Float32Array.from(made.losers.dataSync() as Float32Array);
+    tf.dispose([winners, made.losers]);
+    return out;
+  };
+
+  if (step === 0) runProbe();
+  const pool = await startPool(model, schedule, opts.workers ?? 1, names, reference);
+  if (pool) log(`data-parallel over ${pool.size} threads`);
+  let ran = 0;
+  const recentAcc: number[] = [];
+  try {
+    while (step < t.steps) {
+      if (opts.stopAfter !== undefined && ran >= opts.stopAfter) break;
+      const started = Date.now();
+      const batch = loader.batchData(Math.floor(step / loader.batchesPerEpoch), step % loader.batchesPerEpoch);
+      const rng = new Rng(deriveSeed(t.seed, 'step', step));
+      const timesteps = Array.from({ length: t.batchSize }, () => rng.int(schedule.steps));
+      const noise = new Float32Array(t.batchSize * per);
+      for (let i = 0; i < noise.length; i++) noise[i] = rng.normal();
+      const shares = splitEvenly(t.batchSize, pool?.size ?? 1);
+      const imageWeights = (a: number, b: number): number[] | undefined => predictionErrorWeights(model.config.prediction, schedule, timesteps.slice(a, b));
+      let result: { grads: tf.Tensor[]; loss: number; stats?: PairStats };
+      if (config.method === 'sft') {
+        const jobs: DenoisingJob[] = shares.map(([a, b]) => ({
+          kind: 'denoising',
+          x0: batch.pixels.subarray(a * per, b * per),
+          eps: noise.subarray(a * per, b * per),
+          t: timesteps.slice(a, b),
+          captions: batch.captions.slice(a, b),
+          weight: 1 / t.batchSize,
+          imageWeights: imageWeights(a, b),
+          microBatch: t.microBatch,
+        }));
+        result = pool ? await pool.gradients(model, schedule, jobs) : denoisingGradients(model, schedule, variables, jobs[0] as DenoisingJob);
+      } else {
+        const losers = losersOf(batch);
+        const jobs: PairJob[] = shares.map(([a, b]) => ({
+          kind: 'pairs',
+          winners: batch.pixels.subarray(a * per, b * per),
+          losers: losers.subarray(a * per, b * per),
+          eps: noise.subarray(a * per, b * per),
+          t: timesteps.slice(a, b),
+          captions: batch.captions.slice(a, b),
+          weight: 1 / t.batchSize,
+          imageWeights: imageWeights(a, b),
+          microBatch: t.microBatch,
+          loss,
+        }));
+        result = pool ? await pool.gradients(model, schedule, jobs, reference) : pairGradients(model, reference, schedule, variables, jobs[0] as PairJob);
+      }
+      const clipped = clipByGlobalNorm(result.grads, t.clipNorm);
+      const lr = warmupConstant(step, t.lr, warmupSteps);
+      optimizer.apply(clipped.grads, lr);
+      tf.dispose(clipped.grads);
+      step += 1;
+      ran += 1;
+      const sec = (Date.now() - started) / 1000;
+      const s = result.stats;
+      const B = t.batchSize;
+      const record: TrainStepRecord = s
+        ? { step, loss: result.loss, mse_w: s.modelW / B, mse_l: s.modelL / B, ref_w: s.refW / B, ref_l: s.refL / B, implicit_acc: s.wins / B, lr, grad_norm: clipped.norm, sec }
+        : { step, loss: result.loss, mse_w: result.loss, lr, grad_norm: clipped.norm, sec };
+      metrics.append({ ...record });
+      if (record.implicit_acc !== undefined) recentAcc.push(record.implicit_acc);
+      if (step % config.log.every === 0 || step === t.steps) {
+        // The implicit accuracy shown is the mean since the last report: one batch's share is too noisy to read.
+        const acc: Record<string, string> = recentAcc.length > 0 ? { acc: (recentAcc.reduce((a, b) => a + b, 0) / recentAcc.length).toFixed(2) } : {};
+        recentAcc.length = 0;
+        progress.report(step, { loss: record.loss.toFixed(4), ...acc, lr: lr.toExponential(1) });
+      }
+      if (step % config.log.checkpointEvery === 0 || step === t.steps) await checkpoint();
+      opts.onStep?.(record);
+    }
+  } finally {
+    await pool?.stop();
+  }
+  progress.end();
+  optimizer.dispose();
+  reference.dispose();
+  model.params.dispose();
+  return { runDir, step, resumedFrom };
+}

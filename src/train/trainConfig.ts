@@ -1,0 +1,147 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkIntegerRange, checkRange, ConfigError, resolveConfig, type DeepPartial } from '../config.js';
+import { readJsonFile } from '../util/jsonFile.js';
+import { DOWNGRADE_NAMES, isDowngradeName } from './downgrades/registry.js';
+
+/** The post-training losses (PROTOCOL.md "Methods"). */
+export const TRAIN_METHODS = ['sft', 'dpo', 'self-dpo'] as const;
+export type TrainMethod = (typeof TRAIN_METHODS)[number];
+
+export const OPTIMIZERS = ['adamw', 'adafactor'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
+/**
+ * One post-training run of a method on a base model: everything that decides its result.
+ * The files in configs/ are overrides of TRAIN_DEFAULTS, one per method of the paper.
+ */
+export interface TrainConfig {
+  /** One line for tables. */
+  description: string;
+  /** sft: MSE on the winner; dpo: Eq. 7 on annotator-ranked pairs; self-dpo: Eq. 9 with a downgrade's losers. */
+  method: TrainMethod;
+  /** Registered downgrade making self-dpo's losers (Eq. 8); '' for the other methods. */
+  downgrade: string;
+  loss: {
+    /** DPO scale: C = -beta/2 in Eq. 8 (the paper's beta = 5000 for SD latents; re-tuned here). */
+    beta: number;
+    /** Eq. 9's weights: lambda1 on the winner's MSE (0 = the "w/o MSE" ablation), lambda2 on the DPO term. */
+    lambda1: number;
+    lambda2: number;
+  };
+  /** The base model directory (the policy's start and the frozen reference). */
+  base: string;
+  data: {
+    /** Emoji-T2I view the winners come from: 'curated' (Tables 2-4) or 'web' (Table 5). */
+    view: 'curated' | 'web';
+    /** dpo only: the preference-pair file (pairs.jsonl) to train on. */
+    pairs: string;
+  };
+  train: {
+    seed: number;
+    steps: number;
+    /** Pairs (images for sft) per optimiser step. */
+    batchSize: number;
+    /** Pairs per forward/backward pass inside each thread; gradients accumulate over them. */
+    microBatch: number;
+    optimizer: OptimizerName;
+    lr: number;
+    /** Share of the steps with linear LR warmup, then constant (the paper's 25%). */
+    warmupFraction: number;
+    weightDecay: number;
+    /** AdamW's moments; Adafactor takes beta1 as its (optional) momentum. */
+    beta1: number;
+    beta2: number;
+    epsilon: number;
+    /** Global gradient-norm clip (the paper's 1.0; 0 = none). */
+    clipNorm: number;
+  };
+  log: {
+    every: number;
+    checkpointEvery: number;
+    /** Held-out probe (denoising error and implicit accuracy) every N steps, a multiple of checkpointEvery. */
+    evalEvery: number;
+    /** Pairs in the held-out probe. */
+    evalPairs: number;
+  };
+}
+
+export const TRAIN_DEFAULTS: TrainConfig = {
+  description: 'Self-DPO with random-image losers (the paper default)',
+  method: 'self-dpo',
+  downgrade: 'randomImage',
+  loss: { beta: 5000, lambda1: 0.5, lambda2: 0.5 },
+  base: 'data/base-s',
+  data: { view: 'curated', pairs: '' },
+  train: {
+    seed: 1,
+    steps: 400,
+    batchSize: 16,
+    microBatch: 16,
+    optimizer: 'adamw',
+    lr: 1e-5,
+    warmupFraction: 0.25,
+    weightDecay: 0.01,
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-8,
+    clipNorm: 1,
+  },
+  log: { every: 10, checkpointEvery: 50, evalEvery: 50, evalPairs: 64 },
+};
+
+/** Where the method configs live (relative to the working directory, like data/). */
+export const CONFIGS_DIR = 'configs';
+
+/** The method configs in `dir`: file names without .json. */
+export function methodNames(dir = CONFIGS_DIR): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5))
+    .sort();
+}
+
+/** configs/<method>.json as an override, or an error listing the known methods. */
+export function readMethodConfig(method: string, dir = CONFIGS_DIR): { override: DeepPartial<TrainConfig>; source: string } {
+  const source = join(dir, `${method}.json`);
+  if (!existsSync(source)) throw new Error(`unknown method "${method}": no ${source} (known: ${methodNames(dir).join(', ') || 'none'})`);
+  return { override: readJsonFile(source, 'method config') as DeepPartial<TrainConfig>, source };
+}
+
+/** Defaults + override, checked (errors name the key and `source`). */
+export function resolveTrainConfig(override: unknown = {}, source = 'config'): TrainConfig {
+  const c = resolveConfig(TRAIN_DEFAULTS, override, source);
+  if (!(TRAIN_METHODS as readonly string[]).includes(c.method)) throw new ConfigError('method', `must be one of ${TRAIN_METHODS.join(', ')}, got "${c.method}"`, source);
+  if (c.method === 'self-dpo') {
+    if (!isDowngradeName(c.downgrade)) throw new ConfigError('downgrade', `must be one of ${DOWNGRADE_NAMES.join(', ')} for self-dpo, got "${c.downgrade}"`, source);
+  } else if (c.downgrade !== '') {
+    throw new ConfigError('downgrade', `only self-dpo makes losers by a downgrade; set it to "" for ${c.method}`, source);
+  }
+  if (c.method === 'dpo' && c.data.pairs === '') throw new ConfigError('data.pairs', 'dpo needs a preference-pair file (pairs.jsonl)', source);
+  if (c.method !== 'dpo' && c.data.pairs !== '') throw new ConfigError('data.pairs', `only dpo trains on preference pairs; set it to "" for ${c.method}`, source);
+  if (!['curated', 'web'].includes(c.data.view)) throw new ConfigError('data.view', `must be "curated" or "web", got "${c.data.view}"`, source);
+  if (!(c.loss.beta > 0)) throw new ConfigError('loss.beta', `must be > 0, got ${c.loss.beta}`, source);
+  checkRange('loss.lambda1', c.loss.lambda1, 0, 1e6, source);
+  checkRange('loss.lambda2', c.loss.lambda2, 0, 1e6, source);
+  if (c.method === 'self-dpo' && c.loss.lambda2 === 0) throw new ConfigError('loss.lambda2', 'self-dpo without its DPO term is sft; use the sft method', source);
+  const t = c.train;
+  checkIntegerRange('train.seed', t.seed, 0, 2 ** 31, source);
+  checkIntegerRange('train.steps', t.steps, 1, 1e9, source);
+  checkIntegerRange('train.batchSize', t.batchSize, 1, 4096, source);
+  checkIntegerRange('train.microBatch', t.microBatch, 1, t.batchSize, source);
+  if (!(OPTIMIZERS as readonly string[]).includes(t.optimizer)) throw new ConfigError('train.optimizer', `must be one of ${OPTIMIZERS.join(', ')}, got "${t.optimizer}"`, source);
+  checkRange('train.lr', t.lr, 0, 1, source);
+  checkRange('train.warmupFraction', t.warmupFraction, 0, 1, source);
+  checkRange('train.weightDecay', t.weightDecay, 0, 1, source);
+  checkRange('train.beta1', t.beta1, 0, 0.999999, source);
+  checkRange('train.beta2', t.beta2, 0, 0.999999, source);
+  checkRange('train.clipNorm', t.clipNorm, 0, 1e9, source);
+  const l = c.log;
+  checkIntegerRange('log.every', l.every, 1, 1e9, source);
+  checkIntegerRange('log.checkpointEvery', l.checkpointEvery, 1, 1e9, source);
+  checkIntegerRange('log.evalEvery', l.evalEvery, 1, 1e9, source);
+  if (l.evalEvery % l.checkpointEvery !== 0) throw new ConfigError('log.evalEvery', `must be a multiple of checkpointEvery (${l.checkpointEvery})`, source);
+  checkIntegerRange('log.evalPairs', l.evalPairs, 1, 100000, source);
+  return c;
+}
