@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
+import { compareCommand } from './commands/compareCommand.js';
 import { pretrainCommand } from './commands/pretrainCommand.js';
 import { sampleCommand } from './commands/sampleCommand.js';
 import { shipCommand } from './commands/shipCommand.js';
 import { startCommand } from './commands/startCommand.js';
 import { trainCommand } from './commands/trainCommand.js';
+import { tuneCommand } from './commands/tuneCommand.js';
 import { buildEmojiT2I, defaultDataRoot, ensureEmojiT2I } from './data/emojiBuilder.js';
 import { resolveEmojiDataConfig, type EmojiDataConfig } from './data/emojiConfig.js';
 import { renderEmojiDataCard, summarizeEmojiManifest } from './data/emojiDataCard.js';
@@ -115,6 +117,14 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
       'post-train a base model with a method of configs/ (--method sft|dpo|self-dpo|self-dpo-blur|self-dpo-grid|self-dpo-no-mse|self-dpo-nearest|... --seed N\n' +
       '                 --steps N --lr X --beta X --lambda1 X --lambda2 X --batch N --micro-batch N --optimizer adamw|adafactor --config FILE --base MODEL_DIR\n' +
       '                 --out DIR (default runs/train/<method>/seed<N>) --workers N --force --backend NAME --data-root DIR --data-config FILE)',
+  },
+  compare: {
+    run: compareCommand,
+    help: 'compare post-training runs: charts, table, records, and with --grid samples side by side (--runs "SFT=DIR,Self-DPO=DIR" --out DIR --grid --prompts 8 --seeds 2 --smooth 20 --workers N --force)',
+  },
+  tune: {
+    run: tuneCommand,
+    help: 'sweep LR x beta for a method on curated-val only, report in results/tuning (--method NAME --lrs 1e-5,3e-5 --betas 2500,5000 --steps N --seed N --base DIR --out runs/tuning --results results/tuning --workers N --force)',
   },
   start: { run: startCommand, help: 'the main job on the default data and the shipped base-S (--force --out PNG --model DIR --workers N --backend NAME --data-root DIR --data-config FILE)' },
 };

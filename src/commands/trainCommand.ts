@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
 import { mergeDeep } from '../config.js';
 import type { EmojiT2I } from '../data/emojiDataset.js';
+import { curatedValImages } from '../eval/curatedVal.js';
 import { loadModel } from '../model/modelFile.js';
 import { emojiConceptOfId } from '../train/downgrades/imagePool.js';
 import { defaultRunDir, train, type TrainData } from '../train/postTrain.js';
@@ -41,9 +42,9 @@ export function trainConfigFromArgs(args: ParsedArgs): TrainConfig {
   return resolveTrainConfig(copy, 'flags');
 }
 
-/** The run's data: winners of the configured view (or the pair set), unseen concepts for the probe. */
+/** The run's data: winners of the configured view (or the pair set), and curated-val for the probe (what tuning reads). */
 export async function emojiTrainData(data: EmojiT2I, config: TrainConfig, resolution: number): Promise<TrainData> {
-  const heldout = { set: data.view('unseen'), conceptOfId: emojiConceptOfId };
+  const heldout = { name: 'curated-val', set: curatedValImages(data), conceptOfId: emojiConceptOfId };
   if (config.method === 'dpo') {
     const pairs = await loadPreferencePairs(config.data.pairs, resolution);
     // A pair's concept is its record's, else each pair is its own concept.

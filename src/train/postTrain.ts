@@ -34,8 +34,8 @@ export interface TrainData {
   conceptOfId: (id: string) => string;
   /** dpo: the preference pairs whose winners `winners` is. */
   pairs?: PreferencePairSet;
-  /** Held-out images for the probe (e.g. unseen concepts), with their concept rule. */
-  heldout: { set: ImageTextSet; conceptOfId: (id: string) => string };
+  /** The probe's images (curated-val for Emoji-T2I), named in heldout.jsonl, with their concept rule. */
+  heldout: { name: string; set: ImageTextSet; conceptOfId: (id: string) => string };
   /** Where the data came from, recorded in config.json. */
   source: Record<string, unknown>;
 }
@@ -183,7 +183,7 @@ export async function train(config: TrainConfig, data: TrainData, runDir: string
   // The held-out probe's losers: the run's own downgrade, else the paper's default (a common yardstick for sft and dpo).
   const probeDowngrade = downgrade ?? getDowngrade('randomImage');
   const probe: PairProbe = makePairProbe(
-    'heldout',
+    data.heldout.name,
     data.heldout.set,
     data.heldout.conceptOfId,
     probeDowngrade,
@@ -198,7 +198,7 @@ export async function train(config: TrainConfig, data: TrainData, runDir: string
     const record: ProbeRecord = { step, set: probe.name, downgrade: probe.downgrade, ...score };
     heldoutLog.append({ ...record });
     opts.onProbe?.(record);
-    log(`held-out @${step}: mse_w ${score.mse_w.toFixed(4)}  implicit acc ${score.implicit_acc.toFixed(3)}`);
+    log(`${probe.name} @${step}: mse_w ${score.mse_w.toFixed(4)}  implicit acc ${score.implicit_acc.toFixed(3)}`);
   };
 
   const loader = new BatchLoader(data.winners, { batchSize: t.batchSize, seed: t.seed });

@@ -87,7 +87,7 @@ export const TRAIN_DEFAULTS: TrainConfig = {
     epsilon: 1e-8,
     clipNorm: 1,
   },
-  log: { every: 10, checkpointEvery: 50, evalEvery: 50, evalPairs: 64 },
+  log: { every: 10, checkpointEvery: 50, evalEvery: 50, evalPairs: 128 },
 };
 
 /** Where the method configs live (relative to the working directory, like data/). */

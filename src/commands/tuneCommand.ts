@@ -1,0 +1,57 @@
+import { join } from 'node:path';
+import { cpus } from 'node:os';
+import { backendFromEnvAndArgs, initBackend } from '../backend.js';
+import { loadModel } from '../model/modelFile.js';
+import { keepTuningRun, writeTuningReport } from '../report/tuningReport.js';
+import { train } from '../train/postTrain.js';
+import { resolveTrainConfig } from '../train/trainConfig.js';
+import { parseArgs } from '../util/args.js';
+import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
+import { workersFlag } from './sampleCommand.js';
+import { emojiTrainData, trainConfigFromArgs } from './trainCommand.js';
+
+/** A comma-separated list of numbers from a flag. */
+function numberList(value: string | boolean | undefined, flag: string, fallback: number): number[] {
+  if (value === undefined) return [fallback];
+  const parts = String(value).split(',').map((s) => s.trim());
+  const out = parts.map(Number);
+  if (parts.some((p) => p === '') || out.some((x) => !Number.isFinite(x))) throw new Error(`--${flag}: expected comma-separated numbers, got "${String(value)}"`);
+  return out;
+}
+
+/**
+ * A grid sweep of LR x beta for one method, each a normal (resumable) training run under
+ * --out, then the report in --results from every run kept there: runs of earlier sweeps stay
+ * in the table.
+ */
+export async function tuneCommand(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, { boolean: ['force'], string: ['method', 'lrs', 'betas', 'steps', 'seed', 'base', 'out', 'results', 'workers', 'backend', ...EMOJI_FLAGS] });
+  const base = trainConfigFromArgs(args);
+  const lrs = numberList(args.flags['lrs'], 'lrs', base.train.lr);
+  const betas = numberList(args.flags['betas'], 'betas', base.loss.beta);
+  const method = (args.flags['method'] as string | undefined) ?? 'self-dpo';
+  const out = (args.flags['out'] as string | undefined) ?? join('runs', 'tuning');
+  const results = (args.flags['results'] as string | undefined) ?? join('results', 'tuning');
+  const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
+  const workers = workersFlag(args, backend.tfBackend);
+  const model = loadModel(base.base);
+  const resolution = model.model.config.resolution;
+  model.model.params.dispose();
+  const data = await openEmojiFromFlags(args, resolution);
+  for (const lr of lrs) {
+    for (const beta of betas) {
+      const config = resolveTrainConfig({ ...base, train: { ...base.train, lr }, loss: { ...base.loss, beta } }, 'sweep');
+      const name = `${method}-lr${lr}-beta${beta}-steps${config.train.steps}-seed${config.train.seed}`;
+      const runDir = join(out, name);
+      console.error(`tuning: ${name}`);
+      await train(config, await emojiTrainData(data, config, resolution), runDir, {
+        force: args.flags['force'] === true,
+        workers,
+        command: `npm run train -- --method ${method} --lr ${lr} --beta ${beta} --steps ${config.train.steps} --seed ${config.train.seed} --out ${runDir}   # via npm run tune -- ${argv.join(' ')}`,
+      });
+      keepTuningRun(runDir, results, name);
+    }
+  }
+  const readme = await writeTuningReport(results, `${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, tfjs ${backend.tfBackend}, ${workers} thread(s)`);
+  console.log(`wrote ${readme}`);
+}

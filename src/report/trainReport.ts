@@ -1,0 +1,83 @@
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ProbeRecord, TrainStepRecord } from '../train/postTrain.js';
+import { JsonLines } from '../train/progress.js';
+import type { TrainConfig } from '../train/trainConfig.js';
+import { readJsonFile } from '../util/jsonFile.js';
+import { lineChartSpec } from './lineChart.js';
+import { writeChart } from './renderChart.js';
+
+/** A post-training run read back from its directory (or from the copy a report keeps). */
+export interface TrainRunRecord {
+  /** The label in charts and tables (e.g. "Self-DPO (blur)"). */
+  label: string;
+  dir: string;
+  config: TrainConfig;
+  commands: string[];
+  metrics: TrainStepRecord[];
+  probe: ProbeRecord[];
+}
+
+export function readTrainRun(dir: string, label?: string): TrainRunRecord {
+  const info = readJsonFile(join(dir, 'config.json'), 'run config') as { config: TrainConfig; invocations?: Array<{ command: string | null; fromStep: number }> };
+  return {
+    label: label ?? info.config.description,
+    dir,
+    config: info.config,
+    commands: (info.invocations ?? []).map((i) => `${i.command ?? '(not recorded)'}   # from step ${i.fromStep}`),
+    metrics: new JsonLines(join(dir, 'metrics.jsonl')).read() as unknown as TrainStepRecord[],
+    probe: new JsonLines(join(dir, 'heldout.jsonl')).read() as unknown as ProbeRecord[],
+  };
+}
+
+/** Mean of `key` over the steps in (from, to]. */
+function meanOver(metrics: readonly TrainStepRecord[], key: 'implicit_acc' | 'loss', from: number, to: number): number {
+  const rows = metrics.filter((m) => m.step > from && m.step <= to && typeof m[key] === 'number');
+  return rows.reduce((s, m) => s + (m[key] as number), 0) / Math.max(1, rows.length);
+}
+
+/**
+ * Charts and a table for post-training runs, into `out`: training implicit accuracy against
+ * step (a moving average over `smooth` steps; the paper's Fig. 5), the curated-val probe's
+ * implicit accuracy, the loss, and each run's records copied under `out/runs/<name>/`.
+ */
+export async function writeTrainReport(runs: readonly TrainRunRecord[], out: string, opts: { smooth?: number; names: readonly string[] }): Promise<string[]> {
+  mkdirSync(out, { recursive: true });
+  const smooth = opts.smooth ?? 20;
+  runs.forEach((run, i) => {
+    const to = join(out, 'runs', opts.names[i] as string);
+    mkdirSync(to, { recursive: true });
+    for (const f of ['config.json', 'metrics.jsonl', 'heldout.jsonl']) copyFileSync(join(run.dir, f), join(to, f));
+  });
+  const preference = runs.filter((r) => r.config.method !== 'sft');
+  const written: string[] = [];
+  if (preference.length > 0) {
+    const rows = preference.flatMap((r) => r.metrics.map((m) => ({ step: m.step, implicit_acc: m.implicit_acc ?? null, method: r.label })));
+    const c = await writeChart(lineChartSpec(rows, { x: 'step', y: 'implicit_acc', color: 'method', smooth, yZero: true, title: `Training implicit accuracy (moving average over ${smooth} steps)`, yTitle: 'implicit accuracy' }), join(out, 'implicit-acc'));
+    written.push(c.svg, c.png);
+  }
+  const probeRows = runs.flatMap((r) => r.probe.map((p) => ({ step: p.step, implicit_acc: p.implicit_acc, method: r.label })));
+  const p = await writeChart(lineChartSpec(probeRows, { x: 'step', y: 'implicit_acc', color: 'method', points: true, yZero: true, title: 'curated-val probe: implicit accuracy', yTitle: 'implicit accuracy' }), join(out, 'curated-val-implicit-acc'));
+  const lossRows = runs.flatMap((r) => r.metrics.map((m) => ({ step: m.step, loss: m.loss, method: r.label })));
+  const l = await writeChart(lineChartSpec(lossRows, { x: 'step', y: 'loss', color: 'method', smooth, title: `Training loss (moving average over ${smooth} steps)` }), join(out, 'loss'));
+  written.push(p.svg, p.png, l.svg, l.png);
+  return written;
+}
+
+/** A markdown table of each run's implicit accuracy early and late, and its curated-val probe at the end. */
+export function trainSummaryTable(runs: readonly TrainRunRecord[]): string {
+  const lines = [
+    '| run | method | steps | train implicit acc, first 10% | train implicit acc, last 10% | curated-val implicit acc (end) | curated-val winner error vs reference (end) |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of runs) {
+    const n = r.metrics.length;
+    const tenth = Math.max(1, Math.round(n / 10));
+    const last = r.probe[r.probe.length - 1];
+    const pref = r.config.method !== 'sft';
+    lines.push(
+      `| ${r.label} | ${r.config.method}${r.config.downgrade ? `/${r.config.downgrade}` : ''} | ${n} | ${pref ? meanOver(r.metrics, 'implicit_acc', 0, tenth).toFixed(3) : '-'} | ${pref ? meanOver(r.metrics, 'implicit_acc', n - tenth, n).toFixed(3) : '-'} | ${last ? `${last.implicit_acc.toFixed(3)} (${last.downgrade})` : '-'} | ${last ? `${(100 * (last.mse_w / last.ref_w - 1)).toFixed(2)}%` : '-'} |`,
+    );
+  }
+  return lines.join('\n');
+}
