@@ -13,6 +13,7 @@ import { renderEmojiDataCard, summarizeEmojiManifest } from './data/emojiDataCar
 import { EmojiT2I } from './data/emojiDataset.js';
 import { renderEmojiSampleSheet } from './data/emojiSampleSheet.js';
 import { loadFolderDataset } from './data/folderDataset.js';
+import { PROMPTS_DIR, writePromptSets } from './eval/promptSets.js';
 import { renderImageSheet } from './report/imageSheet.js';
 import { Rng } from './util/rng.js';
 import { numberFlag, parseArgs, type ParsedArgs } from './util/args.js';
@@ -47,7 +48,7 @@ function printSummary(data: EmojiT2I): void {
 }
 
 const DATA_FLAGS = {
-  boolean: ['force', 'verify', 'skip-bad'],
+  boolean: ['force', 'verify', 'skip-bad', 'prompts'],
   string: ['resolution', 'config', 'data-root', 'sample-sheet', 'card', 'folder'],
 };
 
@@ -77,7 +78,7 @@ async function folderCommand(args: ParsedArgs, folder: string): Promise<void> {
 async function dataCommand(argv: string[]): Promise<void> {
   const args = parseArgs(argv, DATA_FLAGS);
   if (typeof args.flags['folder'] === 'string') {
-    const emojiOnly = ['config', 'data-root', 'card', 'verify'].filter((f) => args.flags[f] !== undefined);
+    const emojiOnly = ['config', 'data-root', 'card', 'verify', 'prompts'].filter((f) => args.flags[f] !== undefined);
     if (emojiOnly.length > 0) throw new Error(`--folder does not take ${emojiOnly.map((f) => `--${f}`).join(', ')} (they are for Emoji-T2I builds)`);
     return folderCommand(args, args.flags['folder']);
   }
@@ -90,13 +91,14 @@ async function dataCommand(argv: string[]): Promise<void> {
   const command = `npm run data -- ${argv.join(' ')}`.trim();
   if (typeof args.flags['sample-sheet'] === 'string') writeOutput(args.flags['sample-sheet'], await renderEmojiSampleSheet(data), force);
   if (typeof args.flags['card'] === 'string') writeOutput(args.flags['card'], renderEmojiDataCard(data, command), force);
+  if (args.flags['prompts'] === true) for (const path of writePromptSets(data, PROMPTS_DIR, force)) log(`wrote ${path}`);
 }
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string }> = {
   data: {
     run: dataCommand,
     help:
-      'build Emoji-T2I (--force --resolution 64 --config FILE --data-root DIR --verify --sample-sheet PNG --card MD),\n' +
+      'build Emoji-T2I (--force --resolution 64 --config FILE --data-root DIR --verify --sample-sheet PNG --card MD --prompts (writes data/prompts/)),\n' +
       '                 or check your own folder (--folder DIR [--skip-bad] [--resolution N] [--sample-sheet PNG])',
   },
   pretrain: {

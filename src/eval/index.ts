@@ -1,1 +1,2 @@
 export * from './curatedVal.js';
+export * from './promptSets.js';

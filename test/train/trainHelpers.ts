@@ -26,7 +26,7 @@ export async function smokeBase(): Promise<string> {
 }
 
 export function smokeTrainData(winners: ImageTextSet = fakeImageTextSet(32)): TrainData {
-  return { winners, conceptOfId: colourOfId, heldout: { set: fakeImageTextSet(8, 32, 9), conceptOfId: colourOfId }, source: { test: true } };
+  return { winners, conceptOfId: colourOfId, heldout: { name: 'probe', set: fakeImageTextSet(8, 32, 9), conceptOfId: colourOfId }, source: { test: true } };
 }
 
 /** A tiny run config on `base`: big LR so that a few steps move the weights measurably. */
