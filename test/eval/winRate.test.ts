@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { acrossSeeds, bootstrapMean, outcomes, winRate, winRateInterval } from '../../src/eval/winRate.js';
+
+test('winRate = (wins + 0.5·ties)/n per prompt, by hand', () => {
+  assert.deepEqual(outcomes([3, 1, 2, 5], [1, 1, 4, 5]), [1, 0.5, 0, 0.5]);
+  assert.equal(winRate([3, 1, 2, 5], [1, 1, 4, 5]), 0.5);
+  assert.equal(winRate([2, 2, 2], [1, 1, 1]), 1);
+  assert.throws(() => winRate([1, 2], [1]), /2 model scores but 1 base scores/);
+  assert.throws(() => winRate([Number.NaN], [1]), /score 0 is not finite/);
+});
+
+test('bootstrapMean: a constant has a zero-width interval; an interval brackets the mean and narrows with n; seeded', () => {
+  assert.deepEqual(bootstrapMean([0.5, 0.5, 0.5]), { mean: 0.5, low: 0.5, high: 0.5 });
+  const small = Array.from({ length: 20 }, (_, i) => i % 2);
+  const large = Array.from({ length: 2000 }, (_, i) => i % 2);
+  const a = bootstrapMean(small, 2000, 1);
+  const b = bootstrapMean(large, 2000, 1);
+  assert.ok(a.low < 0.5 && a.high > 0.5 && b.low < 0.5 && b.high > 0.5);
+  // The standard error of a 0/1 mean at p = 0.5 is 0.5/sqrt(n): the 95% half-width is about 1.96 times it.
+  assert.ok(Math.abs((a.high - a.low) / 2 - 1.96 * 0.5 / Math.sqrt(20)) < 0.04, `${a.low}..${a.high}`);
+  assert.ok(Math.abs((b.high - b.low) / 2 - 1.96 * 0.5 / Math.sqrt(2000)) < 0.004, `${b.low}..${b.high}`);
+  assert.deepEqual(bootstrapMean(small, 500, 7), bootstrapMean(small, 500, 7));
+  const w = winRateInterval([1, 2, 3, 4], [0, 0, 5, 5]);
+  assert.equal(w.mean, 0.5);
+});
+
+test('acrossSeeds: mean ± t(0.975, k-1)·sd/sqrt(k), by hand', () => {
+  const r = acrossSeeds([0.6, 0.7, 0.8]);
+  // sd = 0.1, t(0.975, 2) = 4.303: half-width 4.303·0.1/sqrt(3).
+  assert.ok(Math.abs(r.mean - 0.7) < 1e-12);
+  assert.ok(Math.abs(r.high - (0.7 + (4.303 * 0.1) / Math.sqrt(3))) < 1e-9);
+  assert.ok(Math.abs(r.low - (0.7 - (4.303 * 0.1) / Math.sqrt(3))) < 1e-9);
+  assert.ok(Number.isNaN(acrossSeeds([0.5]).low), 'one seed has no interval');
+});
