@@ -9,3 +9,4 @@ export * from './judgeFile.js';
 export * from './judgeMetrics.js';
 export * from './judgeTraining.js';
 export * from './realismJudge.js';
+export * from './evaluate.js';

@@ -1,0 +1,145 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { GenerateOptions } from '../diffusion/generate.js';
+import type { NoiseSchedule } from '../diffusion/schedule.js';
+import type { TextToImageModel } from '../model/textToImage.js';
+import type { ModelPool } from '../parallel/modelPool.js';
+import { sampleBytes } from '../parallel/sampleBytes.js';
+import { writeFileAtomic } from '../util/atomicWrite.js';
+import { deriveSeed } from '../util/rng.js';
+import { sha256 } from '../util/sha256.js';
+import type { ContrastiveJudge } from './contrastiveJudge.js';
+import type { Prompt } from './curatedVal.js';
+import { frechetDistance } from './frechetDistance.js';
+import { alignScores, conceptRanks, embedImages, embedTexts, realScores, recallAt } from './judgeMetrics.js';
+import type { RealismJudge } from './realismJudge.js';
+
+/** The seed every model draws prompt `id` from: the same for all models, so scores pair up per prompt. */
+export const EVAL_SEED = 1128;
+export function promptSeed(id: string): number {
+  return deriveSeed(EVAL_SEED, 'prompt', id);
+}
+
+/** What a model is scored against: the frozen judges and the references they need. */
+export interface EvalContext {
+  contrastive: ContrastiveJudge;
+  realism: RealismJudge;
+  /** One caption per concept, every concept the judge ranks among (R@k is "retrieved among all concepts"). */
+  conceptKeys: readonly string[];
+  conceptCaptions: readonly string[];
+  /** Real generator-style images by concept, FID's reference for the prompts' concepts. */
+  realImages: (concept: string) => readonly Uint8Array[];
+}
+
+export interface EvalOptions {
+  sampling: Omit<GenerateOptions, 'onStep'>;
+  /** Generated images are cached here per (model hash, prompt set, sampling), so rescoring is cheap. */
+  cacheDir: string;
+  pool?: ModelPool;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** One prompt's scores. */
+export interface PromptScore {
+  id: string;
+  concept: string;
+  seed: number;
+  /** 100·cosine(image, prompt) under the evaluation judge. */
+  align: number;
+  /** Rank of the prompt's concept among all concepts for the image (1 = retrieved first). */
+  rank: number;
+  /** 100·P(real) under the realism judge. */
+  real: number;
+}
+
+export interface EvalResult {
+  model: string;
+  modelSha256: string;
+  promptSet: string;
+  prompts: number;
+  sampling: Omit<GenerateOptions, 'onStep'>;
+  judges: { contrastive: string; realism: string };
+  align: number;
+  r1: number;
+  r5: number;
+  real: number;
+  fid: number;
+  /** Whether the images came from the cache. */
+  cached: boolean;
+  perPrompt: PromptScore[];
+}
+
+/**
+ * The images of `prompts` from `model`, each from its prompt's fixed seed: read from the
+ * cache when this model (by weights hash), prompt set and sampling were drawn before.
+ */
+export async function promptImages(model: TextToImageModel, schedule: NoiseSchedule, modelSha256: string, setName: string, prompts: readonly Prompt[], opts: EvalOptions): Promise<{ images: Uint8Array[]; cached: boolean }> {
+  const key = sha256(JSON.stringify({ set: setName, ids: prompts.map((p) => [p.id, p.prompt]), sampling: opts.sampling, seed: EVAL_SEED })).slice(0, 16);
+  const dir = join(opts.cacheDir, modelSha256.slice(0, 16));
+  const file = join(dir, `${setName}-${key}.rgb`);
+  const R = model.config.resolution;
+  const per = R * R * 3;
+  if (existsSync(file)) {
+    const bytes = readFileSync(file);
+    if (bytes.length === prompts.length * per) return { images: prompts.map((_, i) => new Uint8Array(bytes.buffer, bytes.byteOffset + i * per, per)), cached: true };
+  }
+  const captions = prompts.map((p) => p.prompt);
+  const seeds = prompts.map((p) => promptSeed(p.id));
+  const images = opts.pool
+    ? await opts.pool.sample(model, schedule, captions, seeds, opts.sampling, 16, opts.onProgress)
+    : await sampleBytes(model, schedule, { kind: 'sample', captions, seeds, options: opts.sampling, chunk: 16 }, (d) => opts.onProgress?.(d, captions.length));
+  mkdirSync(dir, { recursive: true });
+  const all = new Uint8Array(prompts.length * per);
+  images.forEach((img, i) => all.set(img, i * per));
+  writeFileAtomic(file, all);
+  return { images, cached: false };
+}
+
+/**
+ * Evaluate a model on a prompt set (PROTOCOL.md "What the kit reports"): DDIM with guidance
+ * from fixed per-prompt seeds, then Align, R@1 and R@5 among all concepts, Real, and FID in
+ * the evaluation judge's embedding against real images of the prompts' concepts.
+ */
+export async function evaluate(
+  model: TextToImageModel,
+  schedule: NoiseSchedule,
+  modelInfo: { dir: string; sha256: string },
+  setName: string,
+  prompts: readonly Prompt[],
+  context: EvalContext,
+  judgeHashes: { contrastive: string; realism: string },
+  opts: EvalOptions,
+): Promise<EvalResult> {
+  if (prompts.length === 0) throw new Error(`evaluate: prompt set ${setName} is empty`);
+  const { images, cached } = await promptImages(model, schedule, modelInfo.sha256, setName, prompts, opts);
+  const judge = context.contrastive;
+  const E = judge.config.embed;
+  const imageEmb = embedImages(judge, images);
+  const align = alignScores(imageEmb, embedTexts(judge, prompts.map((p) => p.prompt)), E);
+  const conceptIndex = new Map(context.conceptKeys.map((k, i) => [k, i]));
+  const own = prompts.map((p) => {
+    const i = conceptIndex.get(p.concept);
+    if (i === undefined) throw new Error(`evaluate: concept '${p.concept}' of ${p.id} is not among the judge's concepts`);
+    return i;
+  });
+  const ranks = conceptRanks(imageEmb, embedTexts(judge, context.conceptCaptions), own, E);
+  const real = realScores(context.realism, images).map((p) => 100 * p);
+  const reference = [...new Set(prompts.map((p) => p.concept))].flatMap((c) => [...context.realImages(c)]);
+  const fid = frechetDistance(embedImages(judge, reference), imageEmb, E);
+  const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return {
+    model: modelInfo.dir,
+    modelSha256: modelInfo.sha256,
+    promptSet: setName,
+    prompts: prompts.length,
+    sampling: opts.sampling,
+    judges: judgeHashes,
+    align: mean(align),
+    r1: recallAt(ranks, 1),
+    r5: recallAt(ranks, 5),
+    real: mean(real),
+    fid,
+    cached,
+    perPrompt: prompts.map((p, i) => ({ id: p.id, concept: p.concept, seed: promptSeed(p.id), align: align[i] as number, rank: ranks[i] as number, real: real[i] as number })),
+  };
+}
