@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
 import { compareCommand } from './commands/compareCommand.js';
+import { evalCommand } from './commands/evalCommand.js';
+import { judgesCommand } from './commands/judgesCommand.js';
 import { pretrainCommand } from './commands/pretrainCommand.js';
 import { sampleCommand } from './commands/sampleCommand.js';
 import { shipCommand } from './commands/shipCommand.js';
@@ -123,6 +125,14 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   compare: {
     run: compareCommand,
     help: 'compare post-training runs: charts, table, records, and with --grid samples side by side (--runs "SFT=DIR,Self-DPO=DIR" --out DIR --grid --prompts 8 --seeds 2 --smooth 20 --workers N --force)',
+  },
+  eval: {
+    run: evalCommand,
+    help: 'evaluate a model on a prompt set with the judges: Align, R@1, R@5, Real, FID (--run DIR | --model DIR, --prompts curated-val|unseen-concepts|keyword-only --judges data/judges --out JSON --cache DIR --workers N --force)',
+  },
+  judges: {
+    run: judgesCommand,
+    help: 'train the evaluation, annotator and realism judges into data/judges/ with validity reports in results/judges/ (--which eval,annotator,realism --base MODEL_DIR --workers N --force)',
   },
   tune: {
     run: tuneCommand,

@@ -1,0 +1,77 @@
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { backendFromEnvAndArgs, initBackend } from '../backend.js';
+import type { EmojiT2I } from '../data/emojiDataset.js';
+import { evaluate, type EvalContext, type EvalResult } from '../eval/evaluate.js';
+import { loadContrastiveJudge, loadRealismJudge } from '../eval/judgeFile.js';
+import { conceptCaptions } from '../eval/judgeValidity.js';
+import { PROMPT_SETS, readPromptSet } from '../eval/promptSets.js';
+import { loadModel } from '../model/modelFile.js';
+import { startPool } from '../parallel/modelPool.js';
+import { emojiConceptOfId } from '../train/downgrades/imagePool.js';
+import { parseArgs } from '../util/args.js';
+import { writeFileAtomic } from '../util/atomicWrite.js';
+import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
+import { generateOptions, workersFlag } from './sampleCommand.js';
+
+/** Real generator-style images by concept (curated and unseen views): FID's references. */
+export function realImagesByConcept(data: EmojiT2I): (concept: string) => Uint8Array[] {
+  const by = new Map<string, Uint8Array[]>();
+  for (const set of [data.view('curated'), data.view('unseen')]) {
+    for (let i = 0; i < set.size; i++) {
+      const c = emojiConceptOfId(set.id(i));
+      by.set(c, [...(by.get(c) ?? []), set.pixels(i)]);
+    }
+  }
+  return (c) => by.get(c) ?? [];
+}
+
+/** The judges and references every evaluation shares. */
+export function loadEvalContext(data: EmojiT2I, judgesDir: string): { context: EvalContext; hashes: { contrastive: string; realism: string } } {
+  const contrastive = loadContrastiveJudge(join(judgesDir, 'eval'));
+  const realism = loadRealismJudge(join(judgesDir, 'realism'));
+  const { keys, captions } = conceptCaptions(data);
+  return {
+    context: { contrastive: contrastive.judge, realism: realism.judge, conceptKeys: keys, conceptCaptions: captions, realImages: realImagesByConcept(data) },
+    hashes: { contrastive: contrastive.file.weightsManifest.sha256, realism: realism.file.weightsManifest.sha256 },
+  };
+}
+
+/** A result as one markdown table row: | model | set | Align | R@1 | R@5 | Real | FID |. */
+export function resultRow(r: EvalResult): string {
+  return `| ${r.model} | ${r.promptSet} | ${r.align.toFixed(2)} | ${(100 * r.r1).toFixed(1)} | ${(100 * r.r5).toFixed(1)} | ${r.real.toFixed(1)} | ${r.fid.toFixed(3)} |`;
+}
+
+export async function evalCommand(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, { boolean: ['force'], string: ['model', 'run', 'prompts', 'judges', 'out', 'cache', 'workers', 'backend', 'steps', 'guidance', 'sampler', 'eta', ...EMOJI_FLAGS] });
+  const run = args.flags['run'] as string | undefined;
+  const modelDir = (args.flags['model'] as string | undefined) ?? (run ? join(run, 'model') : undefined);
+  if (!modelDir) throw new Error('give --run RUN_DIR or --model MODEL_DIR');
+  const setName = (args.flags['prompts'] as string | undefined) ?? 'curated-val';
+  if (!(PROMPT_SETS as readonly string[]).includes(setName)) throw new Error(`--prompts: unknown prompt set "${setName}" (known: ${PROMPT_SETS.join(', ')})`);
+  const out = (args.flags['out'] as string | undefined) ?? join(run ?? modelDir, `eval-${setName}.json`);
+  if (existsSync(out) && args.flags['force'] !== true) throw new Error(`${out} exists; pass --force to replace it`);
+  const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
+  const { model, schedule, file } = loadModel(modelDir);
+  const data = await openEmojiFromFlags(args, model.config.resolution);
+  const { context, hashes } = loadEvalContext(data, (args.flags['judges'] as string | undefined) ?? join('data', 'judges'));
+  const pool = await startPool(model, schedule, workersFlag(args, backend.tfBackend));
+  const started = Date.now();
+  try {
+    const result = await evaluate(model, schedule, { dir: modelDir, sha256: file.weightsManifest.sha256 }, setName, readPromptSet(setName), context, hashes, {
+      sampling: generateOptions(args),
+      cacheDir: (args.flags['cache'] as string | undefined) ?? join('runs', 'eval-cache'),
+      pool,
+      onProgress: (d, n) => {
+        if (d % 50 === 0 || d === n) console.error(`${basename(modelDir)} on ${setName}: ${d}/${n} images`);
+      },
+    });
+    writeFileAtomic(out, `${JSON.stringify({ ...result, seconds: (Date.now() - started) / 1000, command: `npm run eval -- ${argv.join(' ')}` }, null, 1)}\n`);
+    console.log('| model | prompts | Align | R@1 % | R@5 % | Real | FID |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+    console.log(resultRow(result));
+    console.log(`wrote ${out} (${((Date.now() - started) / 1000).toFixed(0)} s${result.cached ? ', images from the cache' : ''})`);
+  } finally {
+    await pool?.stop();
+    model.params.dispose();
+  }
+}

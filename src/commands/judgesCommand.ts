@@ -1,0 +1,116 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { backendFromEnvAndArgs, initBackend } from '../backend.js';
+import type { EmojiT2I } from '../data/emojiDataset.js';
+import type { ImageTextSet } from '../data/imageTextSet.js';
+import { ContrastiveJudge } from '../eval/contrastiveJudge.js';
+import { CONTRASTIVE_JUDGE, JUDGE_NAMES, JUDGE_RECIPES, REALISM_JUDGE, REALISM_SAMPLES, type JudgeName } from '../eval/judgeConfigs.js';
+import { saveJudge } from '../eval/judgeFile.js';
+import { trainContrastiveJudge, trainRealismJudge } from '../eval/judgeTraining.js';
+import { contrastiveValidity, realismValidity } from '../eval/judgeValidity.js';
+import { RealismJudge } from '../eval/realismJudge.js';
+import { loadModel } from '../model/modelFile.js';
+import { startPool } from '../parallel/modelPool.js';
+import { sampleBytes } from '../parallel/sampleBytes.js';
+import { Tokenizer } from '../text/tokenizer.js';
+import { emojiConceptOfId } from '../train/downgrades/imagePool.js';
+import { parseArgs } from '../util/args.js';
+import { writeFileAtomic } from '../util/atomicWrite.js';
+import { deriveSeed, Rng, stableHash32 } from '../util/rng.js';
+import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
+import { SHIPPED_BASE_S, workersFlag } from './sampleCommand.js';
+
+/** The judge-style images of `styles` (all judge styles for 'all'). */
+function judgeImages(data: EmojiT2I, styles: string[] | 'all'): ImageTextSet {
+  const all = data.view('judge');
+  if (styles === 'all') return all;
+  const known = new Set(data.manifest.styles.filter((s) => s.role === 'judge').map((s) => s.name));
+  for (const s of styles) if (!known.has(s)) throw new Error(`judge recipe: "${s}" is not a judge style (${[...known].join(', ')})`);
+  const keep = Array.from({ length: all.size }, (_, i) => i).filter((i) => styles.includes(all.id(i).split('/')[0] as string));
+  return { resolution: all.resolution, size: keep.length, pixels: (k) => all.pixels(keep[k] as number), caption: (k, rng) => all.caption(keep[k] as number, rng), id: (k) => all.id(keep[k] as number) };
+}
+
+/** Split a set by a stable hash of each id: about `share` of it held out. */
+function holdOut(set: ImageTextSet, share: number): { train: ImageTextSet; heldout: Uint8Array[] } {
+  const isHeld = (i: number): boolean => stableHash32(`realism-heldout/${set.id(i)}`) / 2 ** 32 < share;
+  const keep = Array.from({ length: set.size }, (_, i) => i).filter((i) => !isHeld(i));
+  const held = Array.from({ length: set.size }, (_, i) => i).filter(isHeld);
+  return {
+    train: { resolution: set.resolution, size: keep.length, pixels: (k) => set.pixels(keep[k] as number), caption: (k, rng) => set.caption(keep[k] as number, rng), id: (k) => set.id(keep[k] as number) },
+    heldout: held.map((i) => set.pixels(i)),
+  };
+}
+
+/**
+ * Train the judges (PROTOCOL.md) into data/judges/<name>/ with their validity reports in
+ * results/judges/: resumable runs under runs/judges/<name>/.
+ */
+export async function judgesCommand(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, { boolean: ['force'], string: ['which', 'base', 'out', 'results', 'workers', 'backend', ...EMOJI_FLAGS] });
+  const which = ((args.flags['which'] as string | undefined) ?? JUDGE_NAMES.join(',')).split(',').map((s) => s.trim());
+  for (const w of which) if (!(JUDGE_NAMES as readonly string[]).includes(w)) throw new Error(`--which: unknown judge "${w}" (known: ${JUDGE_NAMES.join(', ')})`);
+  const out = (args.flags['out'] as string | undefined) ?? join('data', 'judges');
+  const results = (args.flags['results'] as string | undefined) ?? join('results', 'judges');
+  const force = args.flags['force'] === true;
+  for (const w of which) if (existsSync(join(out, w)) && !force) throw new Error(`${join(out, w)} exists; pass --force to retrain it`);
+  const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
+  const data = await openEmojiFromFlags(args, CONTRASTIVE_JUDGE.resolution);
+  const command = `npm run judges -- ${argv.join(' ')}`.trim();
+  const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, tfjs ${backend.tfBackend}`;
+  const vocabulary = data.manifest.concepts.map((c) => [c.name, c.subgroup, c.group, ...c.keywords].join(', '));
+  for (const name of which as JudgeName[]) {
+    const recipe = JUDGE_RECIPES[name];
+    const runDir = join('runs', 'judges', name);
+    if (force) rmSync(runDir, { recursive: true, force: true });
+    const started = Date.now();
+    if (name !== 'realism') {
+      const set = judgeImages(data, recipe.styles);
+      const judge = ContrastiveJudge.create(CONTRASTIVE_JUDGE, Tokenizer.fromCaptions(vocabulary, { maxLength: CONTRASTIVE_JUDGE.maxWords }), recipe.train.seed);
+      await trainContrastiveJudge(judge, set, emojiConceptOfId, recipe.train, runDir);
+      const validity = contrastiveValidity(judge, data);
+      const file = await saveJudge(join(out, name), judge, { trainedOn: { styles: recipe.styles, images: set.size }, train: recipe.train, command, machine, minutes: (Date.now() - started) / 60000, validity });
+      writeFileAtomic(join(results, `${name}.json`), `${JSON.stringify({ judge: name, sha256: file.weightsManifest.sha256, validity, command }, null, 1)}\n`);
+      console.log(`${name} judge: zero-shot R@1 ${(100 * validity.zeroShot.r1).toFixed(1)}%, R@5 ${(100 * validity.zeroShot.r5).toFixed(1)}% over ${validity.zeroShot.concepts} concepts; own caption beats a shuffled one for ${(100 * validity.ownBeatsShuffled.share).toFixed(1)}% of curated-val`);
+    } else {
+      const baseDir = (args.flags['base'] as string | undefined) ?? SHIPPED_BASE_S;
+      const base = loadModel(baseDir);
+      const sampleFile = join(runDir, `samples-${base.file.weightsManifest.sha256.slice(0, 16)}.rgb`);
+      const R = base.model.config.resolution;
+      const per = R * R * 3;
+      const total = REALISM_SAMPLES.train + REALISM_SAMPLES.heldout;
+      let generated: Uint8Array[];
+      if (existsSync(sampleFile) && readFileSync(sampleFile).length === total * per) {
+        const bytes = readFileSync(sampleFile);
+        generated = Array.from({ length: total }, (_, i) => new Uint8Array(bytes.buffer, bytes.byteOffset + i * per, per));
+      } else {
+        // Captions of training images (never a test prompt set), each from its own seed.
+        const curated = data.view('curated');
+        const rng = new Rng(deriveSeed(recipe.train.seed, 'realism-captions'));
+        const captions = Array.from({ length: total }, () => curated.caption(rng.int(curated.size), rng));
+        const seeds = captions.map((_, i) => deriveSeed(recipe.train.seed, 'realism-sample', i));
+        const pool = await startPool(base.model, base.schedule, workersFlag(args, backend.tfBackend));
+        const progress = (d: number, n: number): void => {
+          if (d % 64 === 0 || d === n) console.error(`realism judge: sampled ${d}/${n} base-model images`);
+        };
+        generated = pool
+          ? await pool.sample(base.model, base.schedule, captions, seeds, {}, 16, progress)
+          : await sampleBytes(base.model, base.schedule, { kind: 'sample', captions, seeds, options: {}, chunk: 16 }, (d) => progress(d, total));
+        await pool?.stop();
+        const all = new Uint8Array(total * per);
+        generated.forEach((g, i) => all.set(g, i * per));
+        writeFileAtomic(sampleFile, all);
+      }
+      base.model.params.dispose();
+      const { train: real, heldout } = holdOut(judgeImages(data, recipe.styles), 0.1);
+      const judge = RealismJudge.create(REALISM_JUDGE, recipe.train.seed);
+      await trainRealismJudge(judge, real, generated.slice(0, REALISM_SAMPLES.train), recipe.train, runDir);
+      const curated = data.view('curated');
+      const pick = new Rng(deriveSeed(recipe.train.seed, 'realism-report')).sample(Array.from({ length: curated.size }, (_, i) => i), 256);
+      const validity = realismValidity(judge, heldout, pick.map((i) => curated.pixels(i)), generated.slice(REALISM_SAMPLES.train));
+      const file = await saveJudge(join(out, name), judge, { trainedOn: { real: real.size, generated: REALISM_SAMPLES.train, base: baseDir, baseSha256: base.file.weightsManifest.sha256 }, train: recipe.train, command, machine, minutes: (Date.now() - started) / 60000, validity });
+      writeFileAtomic(join(results, `${name}.json`), `${JSON.stringify({ judge: name, sha256: file.weightsManifest.sha256, validity, command }, null, 1)}\n`);
+      console.log(`realism judge, mean 100·P(real): ${Object.entries(validity).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+    }
+  }
+}
