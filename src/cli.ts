@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { compareCommand } from './commands/compareCommand.js';
 import { evalCommand } from './commands/evalCommand.js';
 import { judgesCommand } from './commands/judgesCommand.js';
+import { pairsCommand } from './commands/pairsCommand.js';
 import { pretrainCommand } from './commands/pretrainCommand.js';
 import { sampleCommand } from './commands/sampleCommand.js';
 import { shipCommand } from './commands/shipCommand.js';
@@ -125,6 +126,10 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   compare: {
     run: compareCommand,
     help: 'compare post-training runs: charts, table, records, and with --grid samples side by side (--runs "SFT=DIR,Self-DPO=DIR" --out DIR --grid --prompts 8 --seeds 2 --smooth 20 --workers N --force)',
+  },
+  pairs: {
+    run: pairsCommand,
+    help: "build Diffusion-DPO's preference pairs: base-model images ranked by the annotator judge (--base DIR --judge data/judges/annotator --prompts 1000 --seed N --out data/pairs/annotator --workers N --force)",
   },
   eval: {
     run: evalCommand,
