@@ -168,5 +168,31 @@ test('ship copies a run\'s EMA model with its provenance and writes the report',
   const raw = cli('ship', '--run', 'ship-run', '--to', 'ship-raw', '--results', 'ship-raw-results', '--weights', 'raw');
   assert.equal(raw.code, 0, raw.err);
   assert.match(readFileSync(join(root, 'ship-raw', 'README.md'), 'utf8'), /Raw \(not averaged\) weights of a real pretraining run at step 4/);
+  // The README quotes the hash of the weights it ships, not of the run's EMA file.
+  const { sha256 } = await import('../src/util/sha256.js');
+  assert.ok(readFileSync(join(root, 'ship-raw', 'README.md'), 'utf8').includes(sha256(readFileSync(join(root, 'ship-raw', 'weights.bin')))));
   assert.notEqual(readFileSync(join(root, 'ship-raw', 'weights.bin')).toString('hex'), readFileSync(join(root, 'ship-model', 'weights.bin')).toString('hex'));
+});
+
+test('train (smoke) runs Self-DPO from a base, resumes rather than repeats, and compare reports it with a side-by-side grid', async () => {
+  const { readFileSync } = await import('node:fs');
+  const made = cli('pretrain', '--preset', 'smoke', '--steps', '2', '--data-root', 'd', '--data-config', small, '--out', 'train-base');
+  assert.equal(made.code, 0, made.err);
+  const common = ['--base', join('train-base', 'model'), '--steps', '2', '--batch', '4', '--micro-batch', '2', '--data-root', 'd', '--data-config', small, '--workers', '1'];
+  const run = cli('train', '--method', 'self-dpo-blur', ...common, '--out', 'tr');
+  assert.equal(run.code, 0, run.err);
+  assert.match(run.err, /self-dpo\/blur step 2\/2 .*acc/);
+  assert.match(run.err, /curated-val @2: mse_w [\d.]+ +implicit acc [\d.]+/);
+  assert.equal(readFileSync(join(root, 'tr', 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2);
+  const again = cli('train', '--method', 'self-dpo-blur', ...common, '--out', 'tr');
+  assert.equal(again.code, 0, again.err);
+  assert.equal(readFileSync(join(root, 'tr', 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2, 'a finished run is not trained again');
+  const other = cli('train', '--method', 'self-dpo-blur', ...common, '--lr', '1e-3', '--out', 'tr');
+  assert.match(other.err, /different config; pass --force/);
+  const unknown = cli('train', '--method', 'self-dpo-smudge', ...common);
+  assert.match(unknown.err, /unknown method "self-dpo-smudge": no \S*configs\/self-dpo-smudge\.json/);
+  const report = cli('compare', '--runs', 'Blur=tr', '--out', 'cmp', '--grid', '--prompts', '2', '--seeds', '1', '--steps', '2', '--data-root', 'd', '--data-config', small, '--workers', '1');
+  assert.equal(report.code, 0, report.err);
+  for (const f of ['README.md', 'implicit-acc.svg', 'implicit-acc.png', 'curated-val-implicit-acc.svg', 'loss.png', 'samples.png']) assert.ok(existsSync(join(root, 'cmp', f)), f);
+  assert.match(readFileSync(join(root, 'cmp', 'README.md'), 'utf8'), /npm run train -- --method self-dpo-blur/);
 });

@@ -90,8 +90,8 @@ export const TRAIN_DEFAULTS: TrainConfig = {
   log: { every: 10, checkpointEvery: 50, evalEvery: 50, evalPairs: 128 },
 };
 
-/** Where the method configs live (relative to the working directory, like data/). */
-export const CONFIGS_DIR = 'configs';
+/** Where the method configs live: the kit's own configs/, wherever the command runs from (src/train or dist/train is two levels down). */
+export const CONFIGS_DIR = join(__dirname, '..', '..', 'configs');
 
 /** The method configs in `dir`: file names without .json. */
 export function methodNames(dir = CONFIGS_DIR): string[] {

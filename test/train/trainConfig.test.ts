@@ -24,7 +24,7 @@ test('every method config in configs/ resolves, and the paper\'s methods are all
 });
 
 test('bad method configs are rejected with the key and source named', () => {
-  assert.throws(() => readMethodConfig('no-such-method'), /unknown method "no-such-method": no configs\/no-such-method\.json \(known: .*self-dpo/);
+  assert.throws(() => readMethodConfig('no-such-method'), /unknown method "no-such-method": no \S*configs\/no-such-method\.json \(known: .*self-dpo/);
   assert.throws(() => resolveTrainConfig({ downgrade: 'smudge' }, 'x.json'), /x\.json: downgrade: must be one of randomImage/);
   assert.throws(() => resolveTrainConfig({ method: 'sft' }, 'x.json'), /x\.json: downgrade: only self-dpo makes losers/);
   assert.throws(() => resolveTrainConfig({ method: 'dpo', downgrade: '' }, 'x.json'), /data\.pairs: dpo needs a preference-pair file/);
