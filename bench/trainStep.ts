@@ -30,7 +30,6 @@ import type { Params } from '../src/model/params.js';
 import { TextToImageModel, type ModelConfig } from '../src/model/textToImage.js';
 import { denoisingGradients } from '../src/parallel/denoisingGradients.js';
 import { ModelPool, splitEvenly } from '../src/parallel/modelPool.js';
-import { pairGradients } from '../src/parallel/pairGradients.js';
 import { sampleBytes } from '../src/parallel/sampleBytes.js';
 import type { DenoisingJob, PairJob } from '../src/parallel/protocol.js';
 import { PAD, Tokenizer, UNK } from '../src/text/tokenizer.js';
@@ -302,25 +301,18 @@ function shareOf(a: Float32Array, [s, e]: [number, number], per: number): Float3
 /**
  * The three workloads through src/parallel (ModelPool) with `threads` threads, as the trainers
  * and samplers run them: SFT and Self-DPO (pairGradients, the Eq. 9 loss with a random-image
- * loser) steps with clip + AdamW, and DDIM sampling with the prompts split over the threads.
- * threads = 1 runs the same functions on the main thread without a pool.
+ * loser) steps with clip + AdamW (ModelPool.trainStep, the optimizer spread over the threads
+ * too), and DDIM sampling with the prompts split over the threads. threads = 1 is a pool
+ * without workers.
  */
 async function measureWorkers(model: TextToImageModel, schedule: NoiseSchedule, shapes: Shapes, reps: Reps, threads: number, seed: number): Promise<StepTimings> {
   const rng = new Rng(seed);
   const R = model.config.resolution;
   const per = R * R * 3;
-  const adamw = (vars: tf.Variable[]): AdamW => new AdamW(vars, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01 });
-  const step = async (pool: ModelPool | undefined, opt: AdamW, jobs: Array<DenoisingJob | PairJob>, reference?: Params): Promise<void> => {
-    const first = jobs[0] as DenoisingJob | PairJob;
-    const vars = opt.variables as tf.Variable[];
-    const { grads } = pool
-      ? await pool.gradients(model, schedule, jobs, reference)
-      : first.kind === 'pairs'
-        ? pairGradients(model, reference as Params, schedule, vars, first)
-        : denoisingGradients(model, schedule, vars, first);
-    const clipped = clipByGlobalNorm(grads, CLIP);
-    opt.apply(clipped.grads, LR);
-    tf.dispose(clipped.grads);
+  // The trainers' step: gradients over the threads, then clipping and AdamW spread over them too (ModelPool.trainStep).
+  const hyper = { lr: LR, clipNorm: CLIP, adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01 } };
+  const step = async (pool: ModelPool, jobs: Array<DenoisingJob | PairJob>, reference?: Params): Promise<void> => {
+    await pool.trainStep(model, schedule, jobs, reference, hyper);
   };
   const timeAsync = async (label: string, n: number, fn: () => Promise<void>): Promise<number[]> => {
     const ms: number[] = [];
@@ -335,31 +327,28 @@ async function measureWorkers(model: TextToImageModel, schedule: NoiseSchedule, 
 
   // SFT over text encoder + UNet.
   const all = model.params.names;
-  let pool = threads > 1 ? await ModelPool.start(model, schedule, all, threads, 'wasm') : undefined;
-  const sftOpt = adamw(model.params.variables);
+  let pool = await ModelPool.start(model, schedule, all, threads, 'wasm', undefined, { ema: false });
   const job = sftJob(model, shapes.sftBatch, rng);
   const sftJobs = splitEvenly(shapes.sftBatch, threads).map((share): DenoisingJob => ({ ...job, x0: shareOf(job.x0, share, per), eps: shareOf(job.eps, share, per), t: job.t.slice(...share), captions: job.captions.slice(...share) }));
-  for (let i = 0; i < reps.warm; i++) await step(pool, sftOpt, sftJobs);
-  const sft = await timeAsync(`SFT B=${shapes.sftBatch}`, reps.sft, () => step(pool, sftOpt, sftJobs));
-  sftOpt.dispose();
+  for (let i = 0; i < reps.warm; i++) await step(pool, sftJobs);
+  const sft = await timeAsync(`SFT B=${shapes.sftBatch}`, reps.sft, () => step(pool, sftJobs));
 
   // Sampling with the prompts split over the threads.
   const caps = captions(model, shapes.sampleBatch, rng);
   const seeds = caps.map((_, i) => i);
   const options = { steps: shapes.sampleStepsTimed, guidance: shapes.guidance };
   const sampleOnce = async (): Promise<void> => {
-    if (pool) await pool.sample(model, schedule, caps, seeds, options, shapes.sampleBatch);
+    if (threads > 1) await pool.sample(model, schedule, caps, seeds, options, shapes.sampleBatch);
     else await sampleBytes(model, schedule, { kind: 'sample', captions: caps, seeds, options, chunk: shapes.sampleBatch });
   };
   if (reps.warm > 0) await sampleOnce();
   const smp = await timeAsync(`DDIM B=${shapes.sampleBatch}`, reps.sample, sampleOnce);
-  await pool?.stop();
+  await pool.stop();
 
   // Self-DPO over the UNet, the text encoder frozen, against a frozen reference.
   const unet = all.filter((n) => n.startsWith('unet/'));
   const reference = model.params.clone(false);
-  pool = threads > 1 ? await ModelPool.start(model, schedule, unet, threads, 'wasm') : undefined;
-  const dpoOpt = adamw(model.unetVariables());
+  pool = await ModelPool.start(model, schedule, unet, threads, 'wasm', reference, { ema: false });
   const P = shapes.dpoPairs;
   const winners = Float32Array.from({ length: P * per }, () => 2 * rng.next() - 1);
   // Random-image losers: the other winners, rotated by one (a derangement).
@@ -385,10 +374,9 @@ async function measureWorkers(model: TextToImageModel, schedule: NoiseSchedule, 
     t: pair.t.slice(...share),
     captions: pair.captions.slice(...share),
   }));
-  for (let i = 0; i < reps.warm; i++) await step(pool, dpoOpt, pairJobs, reference);
-  const dpo = await timeAsync(`Self-DPO ${P} pairs`, reps.dpo, () => step(pool, dpoOpt, pairJobs, reference));
-  await pool?.stop();
-  dpoOpt.dispose();
+  for (let i = 0; i < reps.warm; i++) await step(pool, pairJobs, reference);
+  const dpo = await timeAsync(`Self-DPO ${P} pairs`, reps.dpo, () => step(pool, pairJobs, reference));
+  await pool.stop();
   reference.dispose();
   const k = shapes.sampleStepsTimed;
   return {

@@ -8,7 +8,11 @@ import type { TextToImageModel } from '../model/textToImage.js';
 import { denoisingGradients } from './denoisingGradients.js';
 import type { Params } from '../model/params.js';
 import { pairGradients } from './pairGradients.js';
-import type { DenoisingJob, PairJob, PairStats, SampleJob, WorkerJob, WorkerReply, WorkerRequest, WorkerSetup } from './protocol.js';
+import type { NamedWeights } from '../model/weightsFile.js';
+import type { AdamWOptions } from '../train/adamw.js';
+import { adamWRange, emaRange, sumRange, type AdamWHyper } from '../train/flatAdamW.js';
+import { FlatLayout } from './flatParams.js';
+import type { DenoisingJob, PairJob, PairStats, SampleJob, SharedOptimizerBuffers, WorkerJob, WorkerReply, WorkerRequest, WorkerSetup } from './protocol.js';
 import { sampleBytes } from './sampleBytes.js';
 
 /** Workers to use by default: one per core on the CPU backends (wasm runs one thread per instance). */
@@ -25,7 +29,28 @@ interface Done {
 interface Slot {
   worker: Worker;
   grads: Float32Array;
-  pending: Map<number, { resolve: (value: Done | Uint8Array[]) => void; reject: (err: Error) => void }>;
+  pending: Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>;
+}
+
+/** The flat AdamW a pool runs when started with `optimizer`: buffers shared by every thread. */
+interface SharedOptimizer {
+  layout: FlatLayout;
+  m: Float32Array;
+  v: Float32Array;
+  ema?: Float32Array;
+  decay: Uint8Array;
+  /** grads[0] is the main thread's, grads[k] worker k's (= slots[k - 1].grads). */
+  grads: Float32Array[];
+}
+
+/** The hyperparameters of one `trainStep`. */
+export interface TrainStepHyper {
+  lr: number;
+  /** Global gradient-norm clip (0 = none). */
+  clipNorm: number;
+  adam: AdamWOptions;
+  /** EMA decay, when the pool keeps an EMA. */
+  emaDecay?: number;
 }
 
 /**
@@ -39,11 +64,14 @@ interface Slot {
  */
 export class ModelPool {
   private nextId = 0;
+  /** AdamW updates applied by `trainStep` (restore it when resuming). */
+  optimizerStep = 0;
 
   private constructor(
     private readonly slots: Slot[],
     private readonly weights: Float32Array,
     private readonly variables: tf.Variable[],
+    private readonly shared?: SharedOptimizer,
   ) {}
 
   /** Threads in all, the main thread included. */
@@ -52,19 +80,39 @@ export class ModelPool {
   }
 
   /** Start `threads - 1` workers holding copies of `model` (whose `variables` are trained). */
-  static async start(model: TextToImageModel, schedule: NoiseSchedule, names: string[], threads: number, backend: BackendName, reference?: Params): Promise<ModelPool> {
+  static async start(
+    model: TextToImageModel,
+    schedule: NoiseSchedule,
+    names: string[],
+    threads: number,
+    backend: BackendName,
+    reference?: Params,
+    optimizer?: { ema: boolean },
+  ): Promise<ModelPool> {
     const variables = names.map((n) => model.params.variable(n));
-    const total = variables.reduce((s, v) => s + v.size, 0);
+    const layout = FlatLayout.of(names, variables);
+    const total = layout.size;
     const weightsBuf = new SharedArrayBuffer(total * 4);
     const initial = flatten(model.params);
     const referenceFlat = reference ? flatten(reference) : undefined;
+    // One gradient buffer per thread, the main thread's first.
+    const gradsBufs = Array.from({ length: Math.max(1, threads) }, () => new SharedArrayBuffer(total * 4));
+    let buffers: SharedOptimizerBuffers | undefined;
+    let shared: SharedOptimizer | undefined;
+    if (optimizer) {
+      buffers = { m: new SharedArrayBuffer(total * 4), v: new SharedArrayBuffer(total * 4), decay: new SharedArrayBuffer(total), grads: gradsBufs, ...(optimizer.ema ? { ema: new SharedArrayBuffer(total * 4) } : {}) };
+      shared = { layout, m: new Float32Array(buffers.m), v: new Float32Array(buffers.v), decay: new Uint8Array(buffers.decay), grads: gradsBufs.map((g) => new Float32Array(g)), ...(buffers.ema ? { ema: new Float32Array(buffers.ema) } : {}) };
+      shared.decay.set(layout.decayMask());
+    }
     // The worker is a sibling file: .ts when run through tsx (tests), .js from dist/.
     const file = join(__dirname, `modelWorker${extname(__filename)}`);
     const slots: Slot[] = [];
-    const pool = new ModelPool(slots, new Float32Array(weightsBuf), variables);
+    const pool = new ModelPool(slots, new Float32Array(weightsBuf), variables, shared);
+    layout.read(variables, pool.weights);
+    if (shared?.ema) shared.ema.set(pool.weights);
     try {
       for (let i = 1; i < threads; i++) {
-        const gradsBuf = new SharedArrayBuffer(total * 4);
+        const gradsBuf = gradsBufs[i] as SharedArrayBuffer;
         const setup: WorkerSetup = {
           backend,
           model: model.config,
@@ -75,6 +123,7 @@ export class ModelPool {
           ...(referenceFlat ? { reference: referenceFlat } : {}),
           weights: weightsBuf,
           grads: gradsBuf,
+          ...(buffers ? { optimizer: buffers } : {}),
         };
         const worker = file.endsWith('.ts')
           ? // Under tsx (tests) a worker does not inherit its loader: register tsx's CommonJS hook first.
@@ -95,6 +144,8 @@ export class ModelPool {
         worker.on('message', (m: WorkerReply) => {
           if (m.type === 'done') slot.pending.get(m.id)?.resolve({ loss: m.loss, stats: m.stats });
           else if (m.type === 'images') slot.pending.get(m.id)?.resolve(m.images);
+          else if (m.type === 'reduced') slot.pending.get(m.id)?.resolve(m.squares);
+          else if (m.type === 'updated') slot.pending.get(m.id)?.resolve(undefined);
           else if (m.type === 'error') slot.pending.get(m.id)?.reject(new Error(`gradient worker ${i}: ${m.message}`));
           if (m.type !== 'ready') slot.pending.delete(m.id);
         });
@@ -171,6 +222,75 @@ export class ModelPool {
     return [local, ...rest].flat();
   }
 
+  /**
+   * One data-parallel AdamW step with the optimizer spread over the threads (a pool started
+   * with `optimizer`): every thread computes its job's gradients into its shared buffer, then
+   * sums its share of the parameter range over all buffers, then, after the global norm is
+   * known, applies AdamW (clipped) and the EMA to that share in place. The main thread's
+   * variables are then set from the shared weights, which workers read at their next job.
+   * The same arithmetic whatever the thread count, up to the order of float sums.
+   */
+  async trainStep(model: TextToImageModel, schedule: NoiseSchedule, jobs: Array<DenoisingJob | PairJob>, reference: Params | undefined, h: TrainStepHyper): Promise<{ loss: number; stats?: PairStats; gradNorm: number }> {
+    const shared = this.shared;
+    if (!shared) throw new Error('ModelPool.trainStep: start the pool with an optimizer');
+    if (jobs.length === 0 || jobs.length > this.size) throw new Error(`ModelPool: ${jobs.length} jobs for ${this.size} threads`);
+    const remote = jobs.slice(1).map((job, k) => this.send(k, job) as Promise<Done>);
+    const first = jobs[0] as DenoisingJob | PairJob;
+    let local: { grads: tf.Tensor[]; loss: number; stats?: PairStats };
+    if (first.kind === 'pairs') {
+      if (!reference) throw new Error('ModelPool.trainStep: pair jobs need the reference parameters');
+      local = pairGradients(model, reference, schedule, this.variables, first);
+    } else {
+      local = denoisingGradients(model, schedule, this.variables, first);
+    }
+    shared.layout.read(local.grads, shared.grads[0] as Float32Array);
+    tf.dispose(local.grads);
+    const done = await Promise.all(remote);
+    // Threads that sent no job this step hold stale gradients: zero them so the sum skips them.
+    for (let k = jobs.length; k < this.size; k++) (shared.grads[k] as Float32Array).fill(0);
+    const ranges = splitEvenly(shared.layout.size, this.size);
+    const [a0, b0] = ranges[0] as [number, number];
+    const remoteSquares = ranges.slice(1).map((range, k) => this.request(k, { type: 'reduce', id: this.nextId++, range }) as Promise<number>);
+    const squares = sumRange(shared.grads, a0, b0) + (await Promise.all(remoteSquares)).reduce((s, x) => s + x, 0);
+    const gradNorm = Math.sqrt(squares);
+    this.optimizerStep += 1;
+    const hyper: AdamWHyper = { ...h.adam, lr: h.lr, step: this.optimizerStep, gradScale: h.clipNorm > 0 && gradNorm > h.clipNorm ? h.clipNorm / (gradNorm + 1e-6) : 1 };
+    const ema = shared.ema && h.emaDecay !== undefined ? { decay: h.emaDecay, updates: this.optimizerStep - 1 } : undefined;
+    const remoteUpdates = ranges.slice(1).map((range, k) => this.request(k, { type: 'update', id: this.nextId++, range, hyper, ...(ema ? { ema } : {}) }));
+    adamWRange({ w: this.weights, m: shared.m, v: shared.v, decay: shared.decay }, shared.grads[0] as Float32Array, a0, b0, hyper);
+    if (ema && shared.ema) emaRange(shared.ema, this.weights, a0, b0, ema.decay, ema.updates);
+    await Promise.all(remoteUpdates);
+    shared.layout.write(this.variables, this.weights);
+    const loss = done.reduce((s, d) => s + d.loss, local.loss);
+    return { loss, gradNorm, stats: local.stats && addStats([local.stats, ...done.map((d) => d.stats as PairStats)]) };
+  }
+
+  /**
+   * The shared optimizer's state as named views (no copy) in the trained parameters' order:
+   * weights, AdamW moments and the EMA. Saving writes them; loading fills them in place, after
+   * which `pullWeights` sets the main thread's variables.
+   */
+  sharedState(): Record<string, NamedWeights> {
+    const shared = this.shared;
+    if (!shared) throw new Error('ModelPool.sharedState: start the pool with an optimizer');
+    const { layout } = shared;
+    return { weights: layout.named(this.weights), adamM: layout.named(shared.m), adamV: layout.named(shared.v), ...(shared.ema ? { ema: layout.named(shared.ema) } : {}) };
+  }
+
+  /** Set the main thread's trained variables from the shared weights (after loading a state into them). */
+  pullWeights(): void {
+    if (!this.shared) throw new Error('ModelPool.pullWeights: start the pool with an optimizer');
+    this.shared.layout.write(this.variables, this.weights);
+  }
+
+  private request(k: number, message: WorkerRequest & { id: number }): Promise<unknown> {
+    const slot = this.slots[k] as Slot;
+    return new Promise((resolve, reject) => {
+      slot.pending.set(message.id, { resolve, reject });
+      slot.worker.postMessage(message);
+    });
+  }
+
   private publishWeights(): void {
     let offset = 0;
     for (const v of this.variables) {
@@ -179,13 +299,8 @@ export class ModelPool {
     }
   }
 
-  private send(k: number, job: WorkerJob): Promise<Done | Uint8Array[]> {
-    const slot = this.slots[k] as Slot;
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ type: 'job', id, job } satisfies WorkerRequest);
-    });
+  private send(k: number, job: WorkerJob): Promise<unknown> {
+    return this.request(k, { type: 'job', id: this.nextId++, job });
   }
 
   /** Stop the workers (live workers keep Node from exiting). */

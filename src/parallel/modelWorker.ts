@@ -7,6 +7,7 @@ import { Tokenizer } from '../text/tokenizer.js';
 import { denoisingGradients } from './denoisingGradients.js';
 import { sampleBytes } from './sampleBytes.js';
 import type { Params } from '../model/params.js';
+import { adamWRange, emaRange, sumRange } from '../train/flatAdamW.js';
 import { pairGradients } from './pairGradients.js';
 import type { PairStats, WorkerReply, WorkerRequest, WorkerSetup } from './protocol.js';
 
@@ -29,11 +30,33 @@ async function main(): Promise<void> {
   const weights = new Float32Array(setup.weights);
   const out = new Float32Array(setup.grads);
   const reply = (m: WorkerReply): void => port.postMessage(m);
+  const opt = setup.optimizer;
+  const shared = opt && {
+    state: { w: weights, m: new Float32Array(opt.m), v: new Float32Array(opt.v), decay: new Uint8Array(opt.decay) },
+    ema: opt.ema && new Float32Array(opt.ema),
+    grads: opt.grads.map((g) => new Float32Array(g)),
+  };
   port.on('message', (msg: WorkerRequest) => {
     if (msg.type === 'stop') {
       model.params.dispose();
       reference?.dispose();
       port.close();
+      return;
+    }
+    if (msg.type === 'reduce' || msg.type === 'update') {
+      try {
+        if (!shared) throw new Error('this pool was started without a shared optimizer');
+        const [a, b] = msg.range;
+        if (msg.type === 'reduce') {
+          reply({ type: 'reduced', id: msg.id, squares: sumRange(shared.grads, a, b) });
+        } else {
+          adamWRange(shared.state, shared.grads[0] as Float32Array, a, b, msg.hyper);
+          if (msg.ema && shared.ema) emaRange(shared.ema, weights, a, b, msg.ema.decay, msg.ema.updates);
+          reply({ type: 'updated', id: msg.id });
+        }
+      } catch (err) {
+        reply({ type: 'error', id: msg.id, message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+      }
       return;
     }
     try {

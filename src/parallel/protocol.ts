@@ -3,6 +3,7 @@ import type { GenerateOptions } from '../diffusion/generate.js';
 import type { ScheduleKind } from '../diffusion/schedule.js';
 import type { ModelConfig } from '../model/textToImage.js';
 import type { TokenizerSpec } from '../text/tokenizer.js';
+import type { AdamWHyper } from '../train/flatAdamW.js';
 
 /** What a gradient worker builds its own copy of the model from. */
 export interface WorkerSetup {
@@ -27,6 +28,20 @@ export interface WorkerSetup {
   weights: SharedArrayBuffer;
   /** This worker's flat float32 gradient output. */
   grads: SharedArrayBuffer;
+  /** Present when the pool also runs the optimizer, each thread updating its share of the parameters. */
+  optimizer?: SharedOptimizerBuffers;
+}
+
+/** The shared buffers of a pool's flat AdamW (see `flatAdamW.ts`), all in the layout of `names`. */
+export interface SharedOptimizerBuffers {
+  m: SharedArrayBuffer;
+  v: SharedArrayBuffer;
+  /** The EMA of the weights, when the run keeps one (pretraining). */
+  ema?: SharedArrayBuffer;
+  /** Uint8: 1 where weight decay applies. */
+  decay: SharedArrayBuffer;
+  /** Every thread's gradient buffer, the main thread's first; their sum is formed in the first. */
+  grads: SharedArrayBuffer[];
 }
 
 /**
@@ -102,9 +117,17 @@ export interface SampleJob {
 
 export type WorkerJob = DenoisingJob | PairJob | SampleJob;
 
-export type WorkerRequest = { type: 'job'; id: number; job: WorkerJob } | { type: 'stop' };
+export type WorkerRequest =
+  | { type: 'job'; id: number; job: WorkerJob }
+  /** Sum every thread's gradients over [range) into the first buffer; reply with the sum of squares there. */
+  | { type: 'reduce'; id: number; range: [number, number] }
+  /** AdamW (and the EMA) on [range) of the shared buffers. */
+  | { type: 'update'; id: number; range: [number, number]; hyper: AdamWHyper; ema?: { decay: number; updates: number } }
+  | { type: 'stop' };
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'done'; id: number; loss: number; stats?: PairStats }
   | { type: 'images'; id: number; images: Uint8Array[] }
+  | { type: 'reduced'; id: number; squares: number }
+  | { type: 'updated'; id: number }
   | { type: 'error'; id: number; message: string };

@@ -1,24 +1,22 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { initBackend } from '../backend.js';
 import { BatchLoader, type BatchData } from '../data/batchLoader.js';
 import type { ImageTextSet } from '../data/imageTextSet.js';
 import { loadModel, saveModel } from '../model/modelFile.js';
 import { UNET_PREFIX } from '../model/textToImage.js';
-import { denoisingGradients } from '../parallel/denoisingGradients.js';
-import { splitEvenly, startPool } from '../parallel/modelPool.js';
-import { pairGradients } from '../parallel/pairGradients.js';
+import { ModelPool, splitEvenly } from '../parallel/modelPool.js';
 import type { DenoisingJob, PairJob, PairLoss, PairStats } from '../parallel/protocol.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import { Adafactor, ADAFACTOR_DEFAULTS } from './adafactor.js';
-import { AdamW } from './adamw.js';
 import type { Downgrade, DowngradeContext } from './downgrades/downgrade.js';
 import { downgradeContext } from './downgrades/downgradeContext.js';
 import { getDowngrade } from './downgrades/registry.js';
 import { clipByGlobalNorm } from './gradients.js';
 import { warmupConstant } from './lrSchedule.js';
-import { byName, type Optimizer } from './optimizer.js';
+import { byName } from './optimizer.js';
 import { makePairProbe, scorePairProbe, type PairProbe } from './pairProbe.js';
 import { predictionErrorWeights } from './predictionError.js';
 import { pairIndexOfId, type PreferencePairSet } from './preferencePairs.js';
@@ -138,107 +136,111 @@ export async function train(config: TrainConfig, data: TrainData, runDir: string
   const reference = model.params.clone(false);
   const names = model.params.names.filter((n) => n.startsWith(UNET_PREFIX));
   const variables = names.map((n) => model.params.variable(n));
-  const optimizer: Optimizer =
-    t.optimizer === 'adafactor'
-      ? new Adafactor(variables, { ...ADAFACTOR_DEFAULTS, weightDecay: t.weightDecay })
-      : new AdamW(variables, { beta1: t.beta1, beta2: t.beta2, epsilon: t.epsilon, weightDecay: t.weightDecay });
-  const groups = { weights: byName(names, variables), ...optimizer.stateGroups(names) };
-
-  const stateDir = join(runDir, 'state');
-  const metrics = new JsonLines(join(runDir, 'metrics.jsonl'));
-  const heldoutLog = new JsonLines(join(runDir, 'heldout.jsonl'));
-  let step = 0;
-  if (savedStep(stateDir) !== undefined) {
-    const saved = loadTrainState(stateDir, groups);
-    step = saved.step;
-    optimizer.step = typeof saved.extra['optimizerStep'] === 'number' ? saved.extra['optimizerStep'] : step;
-  }
-  const resumedFrom = step;
-  metrics.truncateAfter(step);
-  heldoutLog.truncateAfter(step);
-  writeFileAtomic(
-    configPath,
-    `${JSON.stringify(
-      {
-        config,
-        baseSha256,
-        data: data.source,
-        trainedParameters: variables.reduce((s, v) => s + v.size, 0),
-        command: opts.command ?? null,
-        invocations: [...invocations, { command: opts.command ?? null, fromStep: step, workers: opts.workers ?? 1, backend: tf.getBackend(), started: new Date().toISOString() }],
-      },
-      null,
-      1,
-    )}\n`,
-  );
-
-  const log = (msg: string): void => {
-    if (!opts.quiet) process.stderr.write(`${msg}\n`);
-  };
-  const loss: PairLoss =
-    config.method === 'dpo' ? { kind: 'dpo', beta: config.loss.beta } : { kind: 'selfDpo', beta: config.loss.beta, lambda1: config.loss.lambda1, lambda2: config.loss.lambda2 };
-  const downgrade: Downgrade | undefined = config.method === 'self-dpo' ? getDowngrade(config.downgrade) : undefined;
-  const context: DowngradeContext = downgrade ? downgradeContext(downgrade, data.winners, data.conceptOfId, model) : {};
-  if (config.method === 'dpo' && !data.pairs) throw new Error('train: dpo needs data.pairs');
-  // The held-out probe's losers: the run's own downgrade, else the paper's default (a common yardstick for sft and dpo).
-  const probeDowngrade = downgrade ?? getDowngrade('randomImage');
-  const probe: PairProbe = makePairProbe(
-    data.heldout.name,
-    data.heldout.set,
-    data.heldout.conceptOfId,
-    probeDowngrade,
-    downgradeContext(probeDowngrade, data.heldout.set, data.heldout.conceptOfId, model),
-    config.log.evalPairs,
-    t.seed,
-    schedule.steps,
-  );
-  const probeLoss: PairLoss = { kind: 'dpo', beta: config.loss.beta };
-  const runProbe = (): void => {
-    const score = scorePairProbe(model, model.params, reference, schedule, probe, probeLoss);
-    const record: ProbeRecord = { step, set: probe.name, downgrade: probe.downgrade, ...score };
-    heldoutLog.append({ ...record });
-    opts.onProbe?.(record);
-    log(`${probe.name} @${step}: mse_w ${score.mse_w.toFixed(4)}  implicit acc ${score.implicit_acc.toFixed(3)}`);
-  };
-
-  const loader = new BatchLoader(data.winners, { batchSize: t.batchSize, seed: t.seed });
-  const R = model.config.resolution;
-  const per = R * R * 3;
-  const warmupSteps = Math.round(t.warmupFraction * t.steps);
-  const progress = new Progress(config.method === 'self-dpo' ? `self-dpo/${config.downgrade}` : config.method, t.steps, step);
-  if (resumedFrom > 0) log(`resuming ${runDir} from step ${resumedFrom}`);
-  log(`${config.description}: ${config.method}${downgrade ? ` (${downgrade.name})` : ''} on ${data.winners.size} winners, ${t.steps} steps of ${t.batchSize}, base ${config.base} (${baseSha256.slice(0, 12)})`);
-
-  const checkpoint = async (): Promise<void> => {
-    await saveTrainState(stateDir, step, groups, { optimizerStep: optimizer.step });
-    await saveModel(join(runDir, 'model'), model, schedule, { run: runDir, step, method: config.method, downgrade: config.downgrade, base: config.base, baseSha256, command: opts.command ?? null });
-    if (step % config.log.evalEvery === 0 || step === t.steps) runProbe();
-  };
-
-  /** The losers of a batch, flat in [-1, 1]: downgraded winners, or the pair set's losers. */
-  const losersOf = (batch: BatchData): Float32Array => {
-    if (config.method === 'dpo') {
-      const pairs = data.pairs as PreferencePairSet;
-      const out = new Float32Array(batch.pixels.length);
-      batch.ids.forEach((id, b) => {
-        const src = pairs.loser(pairIndexOfId(id));
-        for (let k = 0; k < per; k++) out[b * per + k] = (src[k] as number) / 127.5 - 1;
-      });
-      return out;
-    }
-    const winners = tf.tensor4d(batch.pixels, batch.shape);
-    const made = (downgrade as Downgrade).apply({ winners, ids: batch.ids, concepts: batch.ids.map(data.conceptOfId), rng: new Rng(deriveSeed(t.seed, 'downgrade', step)) }, context);
-    const out = Float32Array.from(made.losers.dataSync() as Float32Array);
-    tf.dispose([winners, made.losers]);
-    return out;
-  };
-
-  if (step === 0) runProbe();
-  const pool = await startPool(model, schedule, opts.workers ?? 1, names, reference);
-  if (pool) log(`data-parallel over ${pool.size} threads`);
-  let ran = 0;
-  const recentAcc: number[] = [];
+  // AdamW runs spread over the pool's threads on shared buffers (ModelPool.trainStep); Adafactor,
+  // whose factored moments need whole matrices, runs on the main thread after the gradients are summed.
+  const pool = await ModelPool.start(model, schedule, names, opts.workers ?? 1, (await initBackend({ quiet: true })).name, reference, t.optimizer === 'adamw' ? { ema: false } : undefined);
   try {
+    const adafactor = t.optimizer === 'adafactor' ? new Adafactor(variables, { ...ADAFACTOR_DEFAULTS, weightDecay: t.weightDecay }) : undefined;
+    const groups = adafactor ? { weights: byName(names, variables), ...adafactor.stateGroups(names) } : pool.sharedState();
+
+    const stateDir = join(runDir, 'state');
+    const metrics = new JsonLines(join(runDir, 'metrics.jsonl'));
+    const heldoutLog = new JsonLines(join(runDir, 'heldout.jsonl'));
+    let step = 0;
+    if (savedStep(stateDir) !== undefined) {
+      const saved = loadTrainState(stateDir, groups);
+      step = saved.step;
+      const optimizerStep = typeof saved.extra['optimizerStep'] === 'number' ? saved.extra['optimizerStep'] : step;
+      if (adafactor) adafactor.step = optimizerStep;
+      else {
+        pool.optimizerStep = optimizerStep;
+        pool.pullWeights();
+      }
+    }
+    const resumedFrom = step;
+    metrics.truncateAfter(step);
+    heldoutLog.truncateAfter(step);
+    writeFileAtomic(
+      configPath,
+      `${JSON.stringify(
+        {
+          config,
+          baseSha256,
+          data: data.source,
+          trainedParameters: variables.reduce((s, v) => s + v.size, 0),
+          command: opts.command ?? null,
+          invocations: [...invocations, { command: opts.command ?? null, fromStep: step, workers: opts.workers ?? 1, backend: tf.getBackend(), started: new Date().toISOString() }],
+        },
+        null,
+        1,
+      )}\n`,
+    );
+
+    const log = (msg: string): void => {
+      if (!opts.quiet) process.stderr.write(`${msg}\n`);
+    };
+    const loss: PairLoss =
+      config.method === 'dpo' ? { kind: 'dpo', beta: config.loss.beta } : { kind: 'selfDpo', beta: config.loss.beta, lambda1: config.loss.lambda1, lambda2: config.loss.lambda2 };
+    const downgrade: Downgrade | undefined = config.method === 'self-dpo' ? getDowngrade(config.downgrade) : undefined;
+    const context: DowngradeContext = downgrade ? downgradeContext(downgrade, data.winners, data.conceptOfId, model) : {};
+    if (config.method === 'dpo' && !data.pairs) throw new Error('train: dpo needs data.pairs');
+    // The held-out probe's losers: the run's own downgrade, else the paper's default (a common yardstick for sft and dpo).
+    const probeDowngrade = downgrade ?? getDowngrade('randomImage');
+    const probe: PairProbe = makePairProbe(
+      data.heldout.name,
+      data.heldout.set,
+      data.heldout.conceptOfId,
+      probeDowngrade,
+      downgradeContext(probeDowngrade, data.heldout.set, data.heldout.conceptOfId, model),
+      config.log.evalPairs,
+      t.seed,
+      schedule.steps,
+    );
+    const probeLoss: PairLoss = { kind: 'dpo', beta: config.loss.beta };
+    const runProbe = (): void => {
+      const score = scorePairProbe(model, model.params, reference, schedule, probe, probeLoss);
+      const record: ProbeRecord = { step, set: probe.name, downgrade: probe.downgrade, ...score };
+      heldoutLog.append({ ...record });
+      opts.onProbe?.(record);
+      log(`${probe.name} @${step}: mse_w ${score.mse_w.toFixed(4)}  implicit acc ${score.implicit_acc.toFixed(3)}`);
+    };
+
+    const loader = new BatchLoader(data.winners, { batchSize: t.batchSize, seed: t.seed });
+    const R = model.config.resolution;
+    const per = R * R * 3;
+    const warmupSteps = Math.round(t.warmupFraction * t.steps);
+    const progress = new Progress(config.method === 'self-dpo' ? `self-dpo/${config.downgrade}` : config.method, t.steps, step);
+    if (resumedFrom > 0) log(`resuming ${runDir} from step ${resumedFrom}`);
+    log(`${config.description}: ${config.method}${downgrade ? ` (${downgrade.name})` : ''} on ${data.winners.size} winners, ${t.steps} steps of ${t.batchSize}, base ${config.base} (${baseSha256.slice(0, 12)})`);
+
+    const checkpoint = async (): Promise<void> => {
+      await saveTrainState(stateDir, step, groups, { optimizerStep: adafactor ? adafactor.step : pool.optimizerStep });
+      await saveModel(join(runDir, 'model'), model, schedule, { run: runDir, step, method: config.method, downgrade: config.downgrade, base: config.base, baseSha256, command: opts.command ?? null });
+      if (step % config.log.evalEvery === 0 || step === t.steps) runProbe();
+    };
+
+    /** The losers of a batch, flat in [-1, 1]: downgraded winners, or the pair set's losers. */
+    const losersOf = (batch: BatchData): Float32Array => {
+      if (config.method === 'dpo') {
+        const pairs = data.pairs as PreferencePairSet;
+        const out = new Float32Array(batch.pixels.length);
+        batch.ids.forEach((id, b) => {
+          const src = pairs.loser(pairIndexOfId(id));
+          for (let k = 0; k < per; k++) out[b * per + k] = (src[k] as number) / 127.5 - 1;
+        });
+        return out;
+      }
+      const winners = tf.tensor4d(batch.pixels, batch.shape);
+      const made = (downgrade as Downgrade).apply({ winners, ids: batch.ids, concepts: batch.ids.map(data.conceptOfId), rng: new Rng(deriveSeed(t.seed, 'downgrade', step)) }, context);
+      const out = Float32Array.from(made.losers.dataSync() as Float32Array);
+      tf.dispose([winners, made.losers]);
+      return out;
+    };
+
+    if (step === 0) runProbe();
+    if (pool.size > 1) log(`data-parallel over ${pool.size} threads`);
+    let ran = 0;
+    const recentAcc: number[] = [];
     while (step < t.steps) {
       if (opts.stopAfter !== undefined && ran >= opts.stopAfter) break;
       const started = Date.now();
@@ -247,11 +249,11 @@ export async function train(config: TrainConfig, data: TrainData, runDir: string
       const timesteps = Array.from({ length: t.batchSize }, () => rng.int(schedule.steps));
       const noise = new Float32Array(t.batchSize * per);
       for (let i = 0; i < noise.length; i++) noise[i] = rng.normal();
-      const shares = splitEvenly(t.batchSize, pool?.size ?? 1);
+      const shares = splitEvenly(t.batchSize, pool.size);
       const imageWeights = (a: number, b: number): number[] | undefined => predictionErrorWeights(model.config.prediction, schedule, timesteps.slice(a, b));
-      let result: { grads: tf.Tensor[]; loss: number; stats?: PairStats };
+      let jobs: Array<DenoisingJob | PairJob>;
       if (config.method === 'sft') {
-        const jobs: DenoisingJob[] = shares.map(([a, b]) => ({
+        jobs = shares.map(([a, b]): DenoisingJob => ({
           kind: 'denoising',
           x0: batch.pixels.subarray(a * per, b * per),
           eps: noise.subarray(a * per, b * per),
@@ -261,10 +263,9 @@ export async function train(config: TrainConfig, data: TrainData, runDir: string
           imageWeights: imageWeights(a, b),
           microBatch: t.microBatch,
         }));
-        result = pool ? await pool.gradients(model, schedule, jobs) : denoisingGradients(model, schedule, variables, jobs[0] as DenoisingJob);
       } else {
         const losers = losersOf(batch);
-        const jobs: PairJob[] = shares.map(([a, b]) => ({
+        jobs = shares.map(([a, b]): PairJob => ({
           kind: 'pairs',
           winners: batch.pixels.subarray(a * per, b * per),
           losers: losers.subarray(a * per, b * per),
@@ -276,20 +277,26 @@ export async function train(config: TrainConfig, data: TrainData, runDir: string
           microBatch: t.microBatch,
           loss,
         }));
-        result = pool ? await pool.gradients(model, schedule, jobs, reference) : pairGradients(model, reference, schedule, variables, jobs[0] as PairJob);
       }
-      const clipped = clipByGlobalNorm(result.grads, t.clipNorm);
       const lr = warmupConstant(step, t.lr, warmupSteps);
-      optimizer.apply(clipped.grads, lr);
-      tf.dispose(clipped.grads);
+      let result: { loss: number; stats?: PairStats; gradNorm: number };
+      if (adafactor) {
+        const { grads, loss, stats } = await pool.gradients(model, schedule, jobs, reference);
+        const clipped = clipByGlobalNorm(grads, t.clipNorm);
+        adafactor.apply(clipped.grads, lr);
+        tf.dispose(clipped.grads);
+        result = { loss, stats, gradNorm: clipped.norm };
+      } else {
+        result = await pool.trainStep(model, schedule, jobs, reference, { lr, clipNorm: t.clipNorm, adam: { beta1: t.beta1, beta2: t.beta2, epsilon: t.epsilon, weightDecay: t.weightDecay } });
+      }
       step += 1;
       ran += 1;
       const sec = (Date.now() - started) / 1000;
       const s = result.stats;
       const B = t.batchSize;
       const record: TrainStepRecord = s
-        ? { step, loss: result.loss, mse_w: s.modelW / B, mse_l: s.modelL / B, ref_w: s.refW / B, ref_l: s.refL / B, implicit_acc: s.wins / B, lr, grad_norm: clipped.norm, sec }
-        : { step, loss: result.loss, mse_w: result.loss, lr, grad_norm: clipped.norm, sec };
+        ? { step, loss: result.loss, mse_w: s.modelW / B, mse_l: s.modelL / B, ref_w: s.refW / B, ref_l: s.refL / B, implicit_acc: s.wins / B, lr, grad_norm: result.gradNorm, sec }
+        : { step, loss: result.loss, mse_w: result.loss, lr, grad_norm: result.gradNorm, sec };
       metrics.append({ ...record });
       if (record.implicit_acc !== undefined) recentAcc.push(record.implicit_acc);
       if (step % config.log.every === 0 || step === t.steps) {
@@ -301,12 +308,12 @@ export async function train(config: TrainConfig, data: TrainData, runDir: string
       if (step % config.log.checkpointEvery === 0 || step === t.steps) await checkpoint();
       opts.onStep?.(record);
     }
+    progress.end();
+    adafactor?.dispose();
+    return { runDir, step, resumedFrom };
   } finally {
-    await pool?.stop();
+    await pool.stop();
+    reference.dispose();
+    model.params.dispose();
   }
-  progress.end();
-  optimizer.dispose();
-  reference.dispose();
-  model.params.dispose();
-  return { runDir, step, resumedFrom };
 }

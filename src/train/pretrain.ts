@@ -1,23 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { initBackend } from '../backend.js';
 import { BatchLoader } from '../data/batchLoader.js';
 import type { ImageTextSet } from '../data/imageTextSet.js';
 import { makeSchedule } from '../diffusion/schedule.js';
 import { loadModel, saveModel } from '../model/modelFile.js';
 import type { Params } from '../model/params.js';
 import { TextToImageModel } from '../model/textToImage.js';
-import { denoisingGradients } from '../parallel/denoisingGradients.js';
-import { splitEvenly, startPool } from '../parallel/modelPool.js';
+import { ModelPool, splitEvenly } from '../parallel/modelPool.js';
 import type { DenoisingJob } from '../parallel/protocol.js';
 import { Tokenizer } from '../text/tokenizer.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { deriveSeed, Rng } from '../util/rng.js';
-import { AdamW } from './adamw.js';
-import { byName } from './optimizer.js';
 import { predictionErrorWeights } from './predictionError.js';
-import { updateEma } from './ema.js';
-import { clipByGlobalNorm } from './gradients.js';
 import { heldoutLossByQuartile, makeProbe, type HeldoutProbe } from './heldoutLoss.js';
 import { warmupConstant } from './lrSchedule.js';
 import type { PretrainConfig } from './pretrainConfig.js';
@@ -117,22 +113,15 @@ export async function pretrain(config: PretrainConfig, data: PretrainData, runDi
   const schedule = makeSchedule(config.schedule.kind, config.schedule.steps);
   const tokenizer = Tokenizer.fromCaptions(data.vocabularyTexts, { maxLength: config.model.maxWords, minCount: config.tokenizer.minCount });
   const model = TextToImageModel.create(config.model, tokenizer, deriveSeed(t.seed, 'init'));
-  const names = model.params.names;
-  const weights = model.params.variables;
+  // The EMA as a model (for checkpoints and the held-out probe); training keeps it in the pool's shared buffers.
   const ema: Params = model.params.clone(false);
-  const optimizer = new AdamW(weights, { beta1: t.beta1, beta2: t.beta2, epsilon: t.epsilon, weightDecay: t.weightDecay });
-  const groups = { weights: byName(names, weights), ema: byName(names, ema.variables), ...optimizer.stateGroups(names) };
-
   const metrics = new JsonLines(join(runDir, 'metrics.jsonl'));
   const heldoutLog = new JsonLines(join(runDir, 'heldout.jsonl'));
   const stateDir = join(runDir, 'state');
   let step = 0;
   let initialisedFrom: string | null = null;
-  if (savedStep(stateDir) !== undefined) {
-    const saved = loadTrainState(stateDir, groups);
-    step = saved.step;
-    optimizer.step = typeof saved.extra['adamStep'] === 'number' ? saved.extra['adamStep'] : step;
-  } else if (opts.initFrom !== undefined) {
+  const resuming = savedStep(stateDir) !== undefined;
+  if (!resuming && opts.initFrom !== undefined) {
     // Continue from a model directory (a shipped checkpoint) when the full state is gone:
     // weights and EMA from it, the step it reached, fresh AdamW moments (so AdamW counts
     // its own steps from 0 for its bias correction).
@@ -148,59 +137,69 @@ export async function pretrain(config: PretrainConfig, data: PretrainData, runDi
       init.model.params.dispose();
     }
   }
-  const resumedFrom = step;
-  metrics.truncateAfter(step);
-  heldoutLog.truncateAfter(step);
-  const counts = model.parameterCounts();
-  writeFileAtomic(
-    configPath,
-    `${JSON.stringify(
-      {
-        config,
-        data: data.source,
-        tokenizer: { vocabSize: tokenizer.vocabSize },
-        parameters: counts,
-        unetGflopPerImage: model.unetFlopsPerImage() / 1e9,
-        command: opts.command ?? null,
-        backend: tf.getBackend(),
-        // Every command that trained this run, from which step: a resumed run's full history.
-        invocations: [
-          ...invocations,
-          { command: opts.command ?? null, fromStep: step, workers: opts.workers ?? 1, backend: tf.getBackend(), started: new Date().toISOString(), ...(initialisedFrom ? { initialisedFrom } : {}) },
-        ],
-      },
-      null,
-      1,
-    )}\n`,
-  );
-
-  const loader = new BatchLoader(data.train, { batchSize: t.batchSize, seed: t.seed });
-  const probes: HeldoutProbe[] = Object.entries(data.heldout).map(([name, set]) => makeProbe(name, set, config.log.evalImages, t.seed));
-  const R = config.model.resolution;
-  const per = R * R * 3;
-  const progress = new Progress('pretrain', t.steps, step);
-  const log = (msg: string): void => {
-    if (!opts.quiet) process.stderr.write(`${msg}\n`);
-  };
-  if (resumedFrom > 0) log(`resuming ${runDir} from step ${resumedFrom}`);
-  log(`model: ${(counts.unet / 1e6).toFixed(2)}M UNet + ${(counts.text / 1e6).toFixed(2)}M text parameters; ${data.train.size} training images`);
-
-  const checkpoint = async (): Promise<void> => {
-    await saveTrainState(stateDir, step, groups, { adamStep: optimizer.step });
-    await saveModel(join(runDir, 'model'), model, schedule, { run: runDir, step, weights: 'ema', command: opts.command ?? null }, ema);
-    if (step % config.log.evalEvery === 0 || step === t.steps) {
-      for (const probe of probes) {
-        const quartiles = heldoutLossByQuartile(model, schedule, probe, ema);
-        heldoutLog.append({ step, set: probe.name, quartiles, mean: quartiles.reduce((a, b) => a + b, 0) / 4 });
-        log(`held-out ${probe.name} @${step}: ${quartiles.map((q) => q.toFixed(4)).join(' ')}`);
-      }
-    }
-  };
-
-  const pool = await startPool(model, schedule, opts.workers ?? 1);
-  if (pool) log(`data-parallel over ${pool.size} threads`);
-  let ran = 0;
+  // Every thread computes gradients for its share of a batch and updates its share of the
+  // parameters (AdamW and the EMA on shared buffers, see ModelPool.trainStep).
+  const pool = await ModelPool.start(model, schedule, model.params.names, opts.workers ?? 1, (await initBackend({ quiet: true })).name, undefined, { ema: true });
   try {
+    const groups = pool.sharedState();
+    if (resuming) {
+      const saved = loadTrainState(stateDir, groups);
+      step = saved.step;
+      pool.optimizerStep = typeof saved.extra['adamStep'] === 'number' ? saved.extra['adamStep'] : step;
+      pool.pullWeights();
+    }
+    const resumedFrom = step;
+    metrics.truncateAfter(step);
+    heldoutLog.truncateAfter(step);
+    const counts = model.parameterCounts();
+    writeFileAtomic(
+      configPath,
+      `${JSON.stringify(
+        {
+          config,
+          data: data.source,
+          tokenizer: { vocabSize: tokenizer.vocabSize },
+          parameters: counts,
+          unetGflopPerImage: model.unetFlopsPerImage() / 1e9,
+          command: opts.command ?? null,
+          backend: tf.getBackend(),
+          // Every command that trained this run, from which step: a resumed run's full history.
+          invocations: [
+            ...invocations,
+            { command: opts.command ?? null, fromStep: step, workers: opts.workers ?? 1, backend: tf.getBackend(), started: new Date().toISOString(), ...(initialisedFrom ? { initialisedFrom } : {}) },
+          ],
+        },
+        null,
+        1,
+      )}\n`,
+    );
+
+    const loader = new BatchLoader(data.train, { batchSize: t.batchSize, seed: t.seed });
+    const probes: HeldoutProbe[] = Object.entries(data.heldout).map(([name, set]) => makeProbe(name, set, config.log.evalImages, t.seed));
+    const R = config.model.resolution;
+    const per = R * R * 3;
+    const progress = new Progress('pretrain', t.steps, step);
+    const log = (msg: string): void => {
+      if (!opts.quiet) process.stderr.write(`${msg}\n`);
+    };
+    if (resumedFrom > 0) log(`resuming ${runDir} from step ${resumedFrom}`);
+    log(`model: ${(counts.unet / 1e6).toFixed(2)}M UNet + ${(counts.text / 1e6).toFixed(2)}M text parameters; ${data.train.size} training images`);
+
+    const checkpoint = async (): Promise<void> => {
+      await saveTrainState(stateDir, step, groups, { adamStep: pool.optimizerStep });
+      ema.assign(groups['ema'] as NonNullable<(typeof groups)['ema']>);
+      await saveModel(join(runDir, 'model'), model, schedule, { run: runDir, step, weights: 'ema', command: opts.command ?? null }, ema);
+      if (step % config.log.evalEvery === 0 || step === t.steps) {
+        for (const probe of probes) {
+          const quartiles = heldoutLossByQuartile(model, schedule, probe, ema);
+          heldoutLog.append({ step, set: probe.name, quartiles, mean: quartiles.reduce((a, b) => a + b, 0) / 4 });
+          log(`held-out ${probe.name} @${step}: ${quartiles.map((q) => q.toFixed(4)).join(' ')}`);
+        }
+      }
+    };
+
+    if (pool.size > 1) log(`data-parallel over ${pool.size} threads`);
+    let ran = 0;
     while (step < t.steps) {
       if (opts.stopAfter !== undefined && ran >= opts.stopAfter) break;
       const started = Date.now();
@@ -212,7 +211,7 @@ export async function pretrain(config: PretrainConfig, data: PretrainData, runDi
       for (let i = 0; i < noise.length; i++) noise[i] = rng.normal();
       // One share of the batch per thread; each share's gradient is of sum(errors)/B, so the
       // shares add up to the batch mean's gradient.
-      const jobs: DenoisingJob[] = splitEvenly(t.batchSize, pool?.size ?? 1).map(([a, b]) => ({
+      const jobs: DenoisingJob[] = splitEvenly(t.batchSize, pool.size).map(([a, b]) => ({
         kind: 'denoising',
         x0: batch.pixels.subarray(a * per, b * per),
         eps: noise.subarray(a * per, b * per),
@@ -223,16 +222,17 @@ export async function pretrain(config: PretrainConfig, data: PretrainData, runDi
         imageWeights: predictionErrorWeights(config.model.prediction, schedule, timesteps.slice(a, b)),
         microBatch: t.microBatch,
       }));
-      const { grads, loss: lossSum } = pool ? await pool.gradients(model, schedule, jobs) : denoisingGradients(model, schedule, weights, jobs[0] as DenoisingJob);
-      const clipped = clipByGlobalNorm(grads, t.clipNorm);
       const lr = warmupConstant(step, t.lr, t.warmupSteps);
-      optimizer.apply(clipped.grads, lr);
-      tf.dispose(clipped.grads);
-      updateEma(ema.variables, weights, t.emaDecay, step);
+      const { loss: lossSum, gradNorm } = await pool.trainStep(model, schedule, jobs, undefined, {
+        lr,
+        clipNorm: t.clipNorm,
+        adam: { beta1: t.beta1, beta2: t.beta2, epsilon: t.epsilon, weightDecay: t.weightDecay },
+        emaDecay: t.emaDecay,
+      });
       step += 1;
       ran += 1;
       const sec = (Date.now() - started) / 1000;
-      const record: PretrainStepRecord = { step, loss: lossSum, gradNorm: clipped.norm, lr, sec, imagesPerSec: t.batchSize / sec };
+      const record: PretrainStepRecord = { step, loss: lossSum, gradNorm, lr, sec, imagesPerSec: t.batchSize / sec };
       metrics.append({ ...record });
       if (step % config.log.every === 0 || step === t.steps) {
         progress.report(step, { loss: lossSum.toFixed(4), 'img/s': (t.batchSize / sec).toFixed(1), lr: lr.toExponential(1) });
@@ -240,12 +240,11 @@ export async function pretrain(config: PretrainConfig, data: PretrainData, runDi
       if (step % config.log.checkpointEvery === 0 || step === t.steps) await checkpoint();
       opts.onStep?.(record);
     }
+    progress.end();
+    return { runDir, step, resumedFrom };
   } finally {
-    await pool?.stop();
+    await pool.stop();
+    ema.dispose();
+    model.params.dispose();
   }
-  progress.end();
-  optimizer.dispose();
-  ema.dispose();
-  model.params.dispose();
-  return { runDir, step, resumedFrom };
 }

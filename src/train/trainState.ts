@@ -5,8 +5,16 @@ import { readWeights, writeWeights, type NamedWeights, type WeightsManifest } fr
 import { resolveAtomicDir, writeDirAtomic } from '../util/atomicDir.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 
-/** Named groups of variables that make up a resumable training state (weights, EMA, moments). */
-export type VariableGroups = Record<string, ReadonlyMap<string, tf.Variable>>;
+/**
+ * Named groups that make up a resumable training state (weights, EMA, moments): tfjs variables,
+ * or named views of flat buffers (`FlatLayout.named`), which loading fills in place.
+ */
+export type VariableGroups = Record<string, ReadonlyMap<string, tf.Variable> | NamedWeights>;
+
+function isVariableGroup(group: VariableGroups[string]): group is ReadonlyMap<string, tf.Variable> {
+  const first = group.values().next().value as unknown;
+  return first instanceof tf.Variable;
+}
 
 interface StateFile {
   step: number;
@@ -14,9 +22,10 @@ interface StateFile {
   extra: Record<string, unknown>;
 }
 
-async function named(vars: ReadonlyMap<string, tf.Variable>): Promise<NamedWeights> {
+async function named(group: VariableGroups[string]): Promise<NamedWeights> {
+  if (!isVariableGroup(group)) return group as NamedWeights;
   const out: NamedWeights = new Map();
-  for (const [name, v] of vars) out.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
+  for (const [name, v] of group) out.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
   return out;
 }
 
@@ -53,9 +62,13 @@ export function loadTrainState(dir: string, groups: VariableGroups): { step: num
       const w = weights.get(name);
       if (!w) throw new Error(`${join(found, manifest.file)}: no weights for ${name}`);
       if (w.shape.join() !== v.shape.join()) throw new Error(`${join(found, manifest.file)}: ${name} has shape [${w.shape}], expected [${v.shape}]`);
-      const t = tf.tensor(w.data, w.shape);
-      v.assign(t);
-      t.dispose();
+      if (v instanceof tf.Variable) {
+        const t = tf.tensor(w.data, w.shape);
+        v.assign(t);
+        t.dispose();
+      } else {
+        v.data.set(w.data);
+      }
     }
     if (weights.size !== vars.size) throw new Error(`${join(found, manifest.file)}: ${weights.size} tensors, expected ${vars.size}`);
   }
