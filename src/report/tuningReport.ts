@@ -26,6 +26,8 @@ export interface TuningRow {
   steps: number;
   /** The probe's implicit accuracy at the last step. */
   probeAcc: number;
+  /** The probe's mean DPO loss at the last step (log 2 = no preference; lower = surer and right). */
+  probeDpo: number;
   /** The probe's winner error against the reference's, in percent (negative = the policy denoises curated-val better). */
   mseChange: number;
   /** Training implicit accuracy, mean over the last 10% of steps. */
@@ -68,6 +70,7 @@ export function tuningRow(run: TuningRun): TuningRow {
     beta: run.config.loss.beta,
     steps: last.step,
     probeAcc: last.implicit_acc,
+    probeDpo: last.dpo,
     mseChange: 100 * (last.mse_w / last.ref_w - 1),
     trainAcc: tail.reduce((s, m) => s + (m.implicit_acc ?? 0), 0) / tail.length,
   };
@@ -89,13 +92,13 @@ export async function writeTuningReport(dir: string, machine: string): Promise<s
   const rows = runs.map(tuningRow);
   const chosen = chooseSetting(rows);
   const fmt = (x: number, d = 3): string => x.toFixed(d);
-  const header = '| run | method | lr | beta | steps | curated-val implicit acc | curated-val winner error vs reference | train implicit acc (last 10%) |';
+  const header = '| run | method | lr | beta | steps | curated-val implicit acc | curated-val DPO loss | curated-val winner error vs reference | train implicit acc (last 10%) |';
   const table = [
     header,
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.name}${r === chosen ? ' **(chosen)**' : ''} | ${r.method}${r.downgrade ? `/${r.downgrade}` : ''} | ${r.lr} | ${r.beta} | ${r.steps} | ${fmt(r.probeAcc)} | ${r.mseChange >= 0 ? '+' : ''}${fmt(r.mseChange, 2)}% | ${fmt(r.trainAcc)} |`),
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.name}${r === chosen ? ' **(chosen)**' : ''} | ${r.method}${r.downgrade ? `/${r.downgrade}` : ''} | ${r.lr} | ${r.beta} | ${r.steps} | ${fmt(r.probeAcc)} | ${fmt(r.probeDpo)} | ${r.mseChange >= 0 ? '+' : ''}${fmt(r.mseChange, 2)}% | ${fmt(r.trainAcc)} |`),
   ];
-  const csv = ['run,method,downgrade,lr,beta,steps,probe_implicit_acc,probe_mse_change_pct,train_implicit_acc', ...rows.map((r) => [r.name, r.method, r.downgrade, r.lr, r.beta, r.steps, r.probeAcc, r.mseChange, r.trainAcc].join(','))];
+  const csv = ['run,method,downgrade,lr,beta,steps,probe_implicit_acc,probe_dpo_loss,probe_mse_change_pct,train_implicit_acc', ...rows.map((r) => [r.name, r.method, r.downgrade, r.lr, r.beta, r.steps, r.probeAcc, r.probeDpo, r.mseChange, r.trainAcc].join(','))];
   writeFileAtomic(join(dir, 'sweep.csv'), `${csv.join('\n')}\n`);
   const points = runs.flatMap((run) => run.probe.map((p) => ({ step: p.step, implicit_acc: p.implicit_acc, run: `lr ${run.config.train.lr}, beta ${run.config.loss.beta}` })));
   const chart = await writeChart(lineChartSpec(points, { x: 'step', y: 'implicit_acc', color: 'run', title: 'curated-val implicit accuracy during tuning', yTitle: 'implicit accuracy (curated-val probe)', points: true, yZero: true }), join(dir, 'probe-implicit-acc'));
