@@ -190,7 +190,8 @@ export function lineChartSpec(rows: readonly ChartRow[], options: LineChartOptio
               title: options.colorTitle ?? color,
               ...firstAppearance(rows, color),
               // The legend would otherwise copy the first layer's symbol: the faint band or raw line.
-              legend: { symbolType: 'stroke', symbolOpacity: 1, symbolStrokeWidth: 2 },
+              // Labels such as method names are kept whole (Vega-Lite cuts them at 160 px by default).
+              legend: { symbolType: 'stroke', symbolOpacity: 1, symbolStrokeWidth: 2, labelLimit: 320 },
             },
           }
         : {}),

@@ -76,8 +76,13 @@ export function trainSummaryTable(runs: readonly TrainRunRecord[]): string {
     const last = r.probe[r.probe.length - 1];
     const pref = r.config.method !== 'sft';
     lines.push(
-      `| ${r.label} | ${r.config.method}${r.config.downgrade ? `/${r.config.downgrade}` : ''} | ${n} | ${pref ? meanOver(r.metrics, 'implicit_acc', 0, tenth).toFixed(3) : '-'} | ${pref ? meanOver(r.metrics, 'implicit_acc', n - tenth, n).toFixed(3) : '-'} | ${last ? `${last.implicit_acc.toFixed(3)} (${last.downgrade})` : '-'} | ${last ? `${(100 * (last.mse_w / last.ref_w - 1)).toFixed(2)}%` : '-'} |`,
+      `| ${r.label} | ${r.config.method}${r.config.downgrade ? `/${r.config.downgrade}` : ''} | ${n} | ${pref ? meanOver(r.metrics, 'implicit_acc', 0, tenth).toFixed(3) : '-'} | ${pref ? meanOver(r.metrics, 'implicit_acc', n - tenth, n).toFixed(3) : '-'} | ${last ? `${last.implicit_acc.toFixed(3)} (${last.downgrade})` : '-'} | ${last ? signedPercent(last.mse_w / last.ref_w - 1) : '-'} |`,
     );
   }
   return lines.join('\n');
+}
+
+/** A relative change as a signed percentage: +12.21%, -0.56%. */
+function signedPercent(x: number): string {
+  return `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}%`;
 }
