@@ -56,7 +56,7 @@ test('a bad config file or flag is an error naming the file, key or flag', () =>
   writeFileSync(bad, '{ "maxConcepts": ');
   assert.match(cli('data', '--config', bad).err, /bad\.json: not valid JSON/);
   assert.match(cli('data', '--frobnicate').err, /unknown flag --frobnicate/);
-  assert.match(cli('train').err, /unknown command "train"/);
+  assert.match(cli('frobnicate').err, /unknown command "frobnicate"/);
   assert.match(cli('data', 'extra').err, /unexpected argument "extra"/);
   assert.match(cli('data', '--folder', 'x', '--config', bad).err, /--folder does not take --config/);
   const help = cli('data', '--help');
