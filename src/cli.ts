@@ -141,7 +141,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   },
   tune: {
     run: tuneCommand,
-    help: 'sweep LR x beta for a method on curated-val only, report in results/tuning (--method NAME --lrs 1e-5,3e-5 --betas 2500,5000 --steps N --seed N --base DIR --out runs/tuning --results results/tuning --workers N --force)',
+    help: 'sweep LR x beta for a method on curated-val only, report in results/tuning (--method NAME --lrs 1e-5,3e-5 --betas 2500,5000 --steps N --seed N --base DIR --out runs/tuning --results results/tuning --workers N --force; --report-only redraws the report)',
   },
   start: { run: startCommand, help: 'the main job on the default data and the shipped base-S (--force --out PNG --model DIR --workers N --backend NAME --data-root DIR --data-config FILE)' },
 };

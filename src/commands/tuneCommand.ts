@@ -25,7 +25,13 @@ function numberList(value: string | boolean | undefined, flag: string, fallback:
  * in the table.
  */
 export async function tuneCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { boolean: ['force'], string: ['method', 'lrs', 'betas', 'steps', 'seed', 'base', 'out', 'results', 'workers', 'backend', ...EMOJI_FLAGS] });
+  const args = parseArgs(argv, { boolean: ['force', 'report-only'], string: ['method', 'lrs', 'betas', 'steps', 'seed', 'base', 'out', 'results', 'workers', 'backend', ...EMOJI_FLAGS] });
+  if (args.flags['report-only'] === true) {
+    // Redraw the report from the runs kept in --results, training nothing.
+    const dir = (args.flags['results'] as string | undefined) ?? join('results', 'tuning');
+    console.log(`wrote ${await writeTuningReport(dir, `${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}`)}`);
+    return;
+  }
   const base = trainConfigFromArgs(args);
   const lrs = numberList(args.flags['lrs'], 'lrs', base.train.lr);
   const betas = numberList(args.flags['betas'], 'betas', base.loss.beta);

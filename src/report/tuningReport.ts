@@ -101,7 +101,7 @@ export async function writeTuningReport(dir: string, machine: string): Promise<s
   const csv = ['run,method,downgrade,lr,beta,steps,probe_implicit_acc,probe_dpo_loss,probe_mse_change_pct,train_implicit_acc', ...rows.map((r) => [r.name, r.method, r.downgrade, r.lr, r.beta, r.steps, r.probeAcc, r.probeDpo, r.mseChange, r.trainAcc].join(','))];
   writeFileAtomic(join(dir, 'sweep.csv'), `${csv.join('\n')}\n`);
   const points = runs.flatMap((run) => run.probe.map((p) => ({ step: p.step, implicit_acc: p.implicit_acc, run: `lr ${run.config.train.lr}, beta ${run.config.loss.beta}` })));
-  const chart = await writeChart(lineChartSpec(points, { x: 'step', y: 'implicit_acc', color: 'run', title: 'curated-val implicit accuracy during tuning', yTitle: 'implicit accuracy (curated-val probe)', points: true, yZero: true }), join(dir, 'probe-implicit-acc'));
+  const chart = await writeChart(lineChartSpec(points, { x: 'step', y: 'implicit_acc', color: 'run', title: 'curated-val implicit accuracy during tuning', yTitle: 'implicit accuracy', points: true, yZero: true }), join(dir, 'probe-implicit-acc'));
   const commands = [...new Set(runs.map((r) => r.command).filter((c): c is string => c !== null))];
   const text = [
     '# Tuning beta and LR for 32x32 pixel space',
