@@ -8,7 +8,7 @@ import { ContrastiveJudge } from '../eval/contrastiveJudge.js';
 import { CONTRASTIVE_JUDGE, JUDGE_NAMES, JUDGE_RECIPES, REALISM_JUDGE, REALISM_SAMPLES, type JudgeName } from '../eval/judgeConfigs.js';
 import { saveJudge } from '../eval/judgeFile.js';
 import { trainContrastiveJudge, trainRealismJudge } from '../eval/judgeTraining.js';
-import { contrastiveValidity, realismValidity } from '../eval/judgeValidity.js';
+import { contrastiveValidity, realismValidity, type ContrastiveValidity } from '../eval/judgeValidity.js';
 import { RealismJudge } from '../eval/realismJudge.js';
 import { loadModel } from '../model/modelFile.js';
 import { startPool } from '../parallel/modelPool.js';
@@ -42,6 +42,36 @@ function holdOut(set: ImageTextSet, share: number): { train: ImageTextSet; heldo
   };
 }
 
+/** results/judges/README.md from every judge report present there (a judge trained later adds its section). */
+export function writeJudgesReadme(results: string, machine: string): void {
+  const sections: string[] = [];
+  for (const name of JUDGE_NAMES) {
+    const path = join(results, `${name}.json`);
+    if (!existsSync(path)) {
+      sections.push(`## ${name}\n\nNot trained yet.`);
+      continue;
+    }
+    const r = JSON.parse(readFileSync(path, 'utf8')) as { sha256: string; validity: Record<string, unknown>; command: string; minutes?: number };
+    const lines = [`## ${name}`, '', `Weights sha256 \`${r.sha256}\`; made by \`${r.command}\`${r.minutes !== undefined ? ` in ${r.minutes.toFixed(1)} min` : ''}.`, ''];
+    const v = r.validity as Partial<ContrastiveValidity> & Record<string, number>;
+    if (v.zeroShot && v.ownBeatsShuffled) {
+      const z = v.zeroShot;
+      const o = v.ownBeatsShuffled;
+      lines.push(
+        `- Zero-shot retrieval of ${z.images} real generator-style images (a style it never saw) among all ${z.concepts} concepts: R@1 ${(100 * z.r1).toFixed(1)}%, R@5 ${(100 * z.r5).toFixed(1)}% (chance R@5 ${(100 * z.chanceR5).toFixed(2)}%; goal for the evaluation judge: at least 30%).`,
+        `- curated-val: a real image's Align with its own caption beats a shuffled caption for ${(100 * o.share).toFixed(1)}% of ${o.concepts} concepts (goal: at least 90%); mean Align ${o.meanOwn.toFixed(1)} own vs ${o.meanShuffled.toFixed(1)} shuffled.`,
+      );
+    } else {
+      lines.push('Mean 100·P(real):', '', ...Object.entries(v).map(([k, x]) => `- ${k}: ${(x as number).toFixed(1)}`));
+    }
+    sections.push(lines.join('\n'));
+  }
+  writeFileAtomic(
+    join(results, 'README.md'),
+    ['# The judges and their validity', '', 'Each judge is trained only on judge-style images (never shown to the generator), frozen and shipped under `data/judges/<name>/` with its config and content hash. Recipes: `JUDGE_RECIPES` in `src/eval/judgeConfigs.ts`.', '', `Machine: ${machine}.`, '', ...sections.map((x) => `${x}\n`)].join('\n'),
+  );
+}
+
 /**
  * Train the judges (PROTOCOL.md) into data/judges/<name>/ with their validity reports in
  * results/judges/: resumable runs under runs/judges/<name>/.
@@ -70,7 +100,7 @@ export async function judgesCommand(argv: string[]): Promise<void> {
       await trainContrastiveJudge(judge, set, emojiConceptOfId, recipe.train, runDir);
       const validity = contrastiveValidity(judge, data);
       const file = await saveJudge(join(out, name), judge, { trainedOn: { styles: recipe.styles, images: set.size }, train: recipe.train, command, machine, minutes: (Date.now() - started) / 60000, validity });
-      writeFileAtomic(join(results, `${name}.json`), `${JSON.stringify({ judge: name, sha256: file.weightsManifest.sha256, validity, command }, null, 1)}\n`);
+      writeFileAtomic(join(results, `${name}.json`), `${JSON.stringify({ judge: name, sha256: file.weightsManifest.sha256, validity, command, minutes: (Date.now() - started) / 60000 }, null, 1)}\n`);
       console.log(`${name} judge: zero-shot R@1 ${(100 * validity.zeroShot.r1).toFixed(1)}%, R@5 ${(100 * validity.zeroShot.r5).toFixed(1)}% over ${validity.zeroShot.concepts} concepts; own caption beats a shuffled one for ${(100 * validity.ownBeatsShuffled.share).toFixed(1)}% of curated-val`);
     } else {
       const baseDir = (args.flags['base'] as string | undefined) ?? SHIPPED_BASE_S;
@@ -109,8 +139,9 @@ export async function judgesCommand(argv: string[]): Promise<void> {
       const pick = new Rng(deriveSeed(recipe.train.seed, 'realism-report')).sample(Array.from({ length: curated.size }, (_, i) => i), 256);
       const validity = realismValidity(judge, heldout, pick.map((i) => curated.pixels(i)), generated.slice(REALISM_SAMPLES.train));
       const file = await saveJudge(join(out, name), judge, { trainedOn: { real: real.size, generated: REALISM_SAMPLES.train, base: baseDir, baseSha256: base.file.weightsManifest.sha256 }, train: recipe.train, command, machine, minutes: (Date.now() - started) / 60000, validity });
-      writeFileAtomic(join(results, `${name}.json`), `${JSON.stringify({ judge: name, sha256: file.weightsManifest.sha256, validity, command }, null, 1)}\n`);
+      writeFileAtomic(join(results, `${name}.json`), `${JSON.stringify({ judge: name, sha256: file.weightsManifest.sha256, validity, command, minutes: (Date.now() - started) / 60000 }, null, 1)}\n`);
       console.log(`realism judge, mean 100·P(real): ${Object.entries(validity).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
     }
+    writeJudgesReadme(results, machine);
   }
 }
