@@ -89,3 +89,20 @@ export function mergeDeep(base: unknown, over: unknown): unknown {
   for (const [k, v] of Object.entries(over)) out[k] = Object.hasOwn(out, k) ? mergeDeep(out[k], v) : v;
   return out;
 }
+
+/** The optimiser keys pretraining and post-training configs share, checked alike. */
+export function checkOptimizerKeys(t: { lr: number; weightDecay: number; beta1: number; beta2: number; clipNorm: number }, source: string): void {
+  checkRange('train.lr', t.lr, 0, 1, source);
+  checkRange('train.weightDecay', t.weightDecay, 0, 1, source);
+  checkRange('train.beta1', t.beta1, 0, 0.999999, source);
+  checkRange('train.beta2', t.beta2, 0, 0.999999, source);
+  checkRange('train.clipNorm', t.clipNorm, 0, 1e9, source);
+}
+
+/** The logging cadence keys both training configs share: the held-out evaluation falls on checkpoints. */
+export function checkLogCadence(l: { every: number; checkpointEvery: number; evalEvery: number }, source: string): void {
+  checkIntegerRange('log.every', l.every, 1, 1e9, source);
+  checkIntegerRange('log.checkpointEvery', l.checkpointEvery, 1, 1e9, source);
+  checkIntegerRange('log.evalEvery', l.evalEvery, 1, 1e9, source);
+  if (l.evalEvery % l.checkpointEvery !== 0) throw new ConfigError('log.evalEvery', `must be a multiple of checkpointEvery (${l.checkpointEvery})`, source);
+}

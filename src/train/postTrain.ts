@@ -17,7 +17,7 @@ import { getDowngrade } from './downgrades/registry.js';
 import { clipByGlobalNorm } from './gradients.js';
 import { warmupConstant } from './lrSchedule.js';
 import { byName } from './optimizer.js';
-import { makePairProbe, scorePairProbe, type PairProbe } from './pairProbe.js';
+import { makePairProbe, scorePairProbe, type PairProbe, type PairProbeScore } from './pairProbe.js';
 import { predictionErrorWeights } from './predictionError.js';
 import { pairIndexOfId, type PreferencePairSet } from './preferencePairs.js';
 import { JsonLines, Progress } from './progress.js';
@@ -70,17 +70,11 @@ export interface TrainStepRecord {
   sec: number;
 }
 
-/** One line of heldout.jsonl. */
-export interface ProbeRecord {
+/** One line of heldout.jsonl: the probe's scores at a step. */
+export interface ProbeRecord extends PairProbeScore {
   step: number;
   set: string;
   downgrade: string;
-  mse_w: number;
-  mse_l: number;
-  ref_w: number;
-  ref_l: number;
-  dpo: number;
-  implicit_acc: number;
 }
 
 export interface TrainResult {
@@ -251,33 +245,13 @@ export async function train(config: TrainConfig, data: TrainData, runDir: string
       for (let i = 0; i < noise.length; i++) noise[i] = rng.normal();
       const shares = splitEvenly(t.batchSize, pool.size);
       const imageWeights = (a: number, b: number): number[] | undefined => predictionErrorWeights(model.config.prediction, schedule, timesteps.slice(a, b));
-      let jobs: Array<DenoisingJob | PairJob>;
-      if (config.method === 'sft') {
-        jobs = shares.map(([a, b]): DenoisingJob => ({
-          kind: 'denoising',
-          x0: batch.pixels.subarray(a * per, b * per),
-          eps: noise.subarray(a * per, b * per),
-          t: timesteps.slice(a, b),
-          captions: batch.captions.slice(a, b),
-          weight: 1 / t.batchSize,
-          imageWeights: imageWeights(a, b),
-          microBatch: t.microBatch,
-        }));
-      } else {
-        const losers = losersOf(batch);
-        jobs = shares.map(([a, b]): PairJob => ({
-          kind: 'pairs',
-          winners: batch.pixels.subarray(a * per, b * per),
-          losers: losers.subarray(a * per, b * per),
-          eps: noise.subarray(a * per, b * per),
-          t: timesteps.slice(a, b),
-          captions: batch.captions.slice(a, b),
-          weight: 1 / t.batchSize,
-          imageWeights: imageWeights(a, b),
-          microBatch: t.microBatch,
-          loss,
-        }));
-      }
+      // One share of the batch per thread; each share's gradient is of sum(losses)/B.
+      const losers = config.method === 'sft' ? undefined : losersOf(batch);
+      const jobs = shares.map(([a, b]): DenoisingJob | PairJob => {
+        const part = (x: Float32Array): Float32Array => x.subarray(a * per, b * per);
+        const common = { eps: part(noise), t: timesteps.slice(a, b), captions: batch.captions.slice(a, b), weight: 1 / t.batchSize, imageWeights: imageWeights(a, b), microBatch: t.microBatch };
+        return losers ? { kind: 'pairs', winners: part(batch.pixels), losers: part(losers), loss, ...common } : { kind: 'denoising', x0: part(batch.pixels), ...common };
+      });
       const lr = warmupConstant(step, t.lr, warmupSteps);
       let result: { loss: number; stats?: PairStats; gradNorm: number };
       if (adafactor) {

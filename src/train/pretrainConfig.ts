@@ -1,4 +1,4 @@
-import { checkIntegerRange, checkRange, ConfigError, resolveConfig, type DeepPartial } from '../config.js';
+import { checkIntegerRange, checkLogCadence, checkOptimizerKeys, checkRange, ConfigError, resolveConfig, type DeepPartial } from '../config.js';
 import { SCHEDULE_KINDS, type ScheduleKind } from '../diffusion/schedule.js';
 import type { ModelConfig } from '../model/textToImage.js';
 
@@ -142,19 +142,11 @@ export function resolvePretrainConfig(override: unknown = {}, source = 'config')
   checkIntegerRange('train.batchSize', t.batchSize, 1, 4096, source);
   checkIntegerRange('train.microBatch', t.microBatch, 1, t.batchSize, source);
   if (t.batchSize % t.microBatch !== 0) throw new ConfigError('train.microBatch', `must divide batchSize ${t.batchSize}, got ${t.microBatch}`, source);
-  checkRange('train.lr', t.lr, 0, 1, source);
   checkIntegerRange('train.warmupSteps', t.warmupSteps, 0, 1e9, source);
-  checkRange('train.weightDecay', t.weightDecay, 0, 1, source);
-  checkRange('train.beta1', t.beta1, 0, 0.999999, source);
-  checkRange('train.beta2', t.beta2, 0, 0.999999, source);
+  checkOptimizerKeys(t, source);
   checkRange('train.emaDecay', t.emaDecay, 0, 0.999999, source);
   checkRange('train.captionDropout', t.captionDropout, 0, 1, source);
-  checkRange('train.clipNorm', t.clipNorm, 0, 1e9, source);
-  const l = c.log;
-  checkIntegerRange('log.every', l.every, 1, 1e9, source);
-  checkIntegerRange('log.checkpointEvery', l.checkpointEvery, 1, 1e9, source);
-  checkIntegerRange('log.evalEvery', l.evalEvery, 1, 1e9, source);
-  if (l.evalEvery % l.checkpointEvery !== 0) throw new ConfigError('log.evalEvery', `must be a multiple of checkpointEvery (${l.checkpointEvery})`, source);
-  checkIntegerRange('log.evalImages', l.evalImages, 1, 100000, source);
+  checkLogCadence(c.log, source);
+  checkIntegerRange('log.evalImages', c.log.evalImages, 1, 100000, source);
   return c;
 }

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkIntegerRange, checkRange, ConfigError, resolveConfig, type DeepPartial } from '../config.js';
+import { checkIntegerRange, checkLogCadence, checkOptimizerKeys, checkRange, ConfigError, resolveConfig, type DeepPartial } from '../config.js';
 import { readJsonFile } from '../util/jsonFile.js';
 import { DOWNGRADE_NAMES, isDowngradeName } from './downgrades/registry.js';
 
@@ -136,17 +136,9 @@ export function resolveTrainConfig(override: unknown = {}, source = 'config'): T
   checkIntegerRange('train.batchSize', t.batchSize, 1, 4096, source);
   checkIntegerRange('train.microBatch', t.microBatch, 1, t.batchSize, source);
   if (!(OPTIMIZERS as readonly string[]).includes(t.optimizer)) throw new ConfigError('train.optimizer', `must be one of ${OPTIMIZERS.join(', ')}, got "${t.optimizer}"`, source);
-  checkRange('train.lr', t.lr, 0, 1, source);
   checkRange('train.warmupFraction', t.warmupFraction, 0, 1, source);
-  checkRange('train.weightDecay', t.weightDecay, 0, 1, source);
-  checkRange('train.beta1', t.beta1, 0, 0.999999, source);
-  checkRange('train.beta2', t.beta2, 0, 0.999999, source);
-  checkRange('train.clipNorm', t.clipNorm, 0, 1e9, source);
-  const l = c.log;
-  checkIntegerRange('log.every', l.every, 1, 1e9, source);
-  checkIntegerRange('log.checkpointEvery', l.checkpointEvery, 1, 1e9, source);
-  checkIntegerRange('log.evalEvery', l.evalEvery, 1, 1e9, source);
-  if (l.evalEvery % l.checkpointEvery !== 0) throw new ConfigError('log.evalEvery', `must be a multiple of checkpointEvery (${l.checkpointEvery})`, source);
-  checkIntegerRange('log.evalPairs', l.evalPairs, 1, 100000, source);
+  checkOptimizerKeys(t, source);
+  checkLogCadence(c.log, source);
+  checkIntegerRange('log.evalPairs', c.log.evalPairs, 1, 100000, source);
   return c;
 }
