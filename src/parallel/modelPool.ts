@@ -326,14 +326,11 @@ export function addStats(all: readonly PairStats[]): PairStats {
   return out;
 }
 
-/**
- * A pool over `threads` threads for `model`, training the parameters `names` (default all of
- * them) against `reference` (default the current weights), or undefined for one thread.
- */
-export async function startPool(model: TextToImageModel, schedule: NoiseSchedule, threads: number, names = model.params.names, reference?: Params): Promise<ModelPool | undefined> {
+/** A sampling pool over `threads` threads for `model`, or undefined for one thread (sampling runs on the main thread then). */
+export async function startPool(model: TextToImageModel, schedule: NoiseSchedule, threads: number): Promise<ModelPool | undefined> {
   if (threads <= 1) return undefined;
   const backend = await initBackend({ quiet: true });
-  return ModelPool.start(model, schedule, names, threads, backend.name, reference);
+  return ModelPool.start(model, schedule, model.params.names, threads, backend.name);
 }
 
 /** Every parameter of `params`, in `params.names` order, in one flat array. */
