@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
-import { loadModel } from '../model/modelFile.js';
+import { readModelFile } from '../model/modelFile.js';
 import { keepTuningRun, writeTuningReport } from '../report/tuningReport.js';
 import { train } from '../train/postTrain.js';
 import { resolveTrainConfig } from '../train/trainConfig.js';
@@ -40,9 +40,7 @@ export async function tuneCommand(argv: string[]): Promise<void> {
   const results = (args.flags['results'] as string | undefined) ?? join('results', 'tuning');
   const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
   const workers = workersFlag(args, backend.tfBackend);
-  const model = loadModel(base.base);
-  const resolution = model.model.config.resolution;
-  model.model.params.dispose();
+  const resolution = readModelFile(base.base).file.model.resolution;
   const data = await openEmojiFromFlags(args, resolution);
   for (const lr of lrs) {
     for (const beta of betas) {

@@ -48,8 +48,11 @@ export async function saveModel(
   return file as ModelFile;
 }
 
-/** Read a model directory written by `saveModel`; errors name the file and what is wrong. */
-export function loadModel(dir: string): LoadedModel {
+/**
+ * A model directory's model.json alone, checked (no weights read): for callers that need
+ * only the config, such as the resolution of the data to load.
+ */
+export function readModelFile(dir: string): { file: ModelFile; found: string } {
   const found = resolveAtomicDir(dir);
   const path = join(found ?? dir, 'model.json');
   if (!found || !existsSync(path)) throw new Error(`${path} not found (a model directory holds model.json and weights.bin)`);
@@ -65,6 +68,12 @@ export function loadModel(dir: string): LoadedModel {
   }
   // Files from before the `prediction` key predicted eps.
   file.model = { ...file.model, prediction: file.model.prediction ?? 'eps' };
+  return { file, found };
+}
+
+/** Read a model directory written by `saveModel`; errors name the file and what is wrong. */
+export function loadModel(dir: string): LoadedModel {
+  const { file, found } = readModelFile(dir);
   const weights = readWeights(found, file.weightsManifest);
   // Build the architecture from the config, then fill it: a name or shape that differs
   // between the file and the code is an error here rather than a silent mismatch later.

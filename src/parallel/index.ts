@@ -3,3 +3,4 @@ export * from './modelPool.js';
 export * from './pairGradients.js';
 export * from './protocol.js';
 export * from './sampleBytes.js';
+export * from './flatParams.js';

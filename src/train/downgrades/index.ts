@@ -8,3 +8,4 @@ export * from './randomGrid.js';
 export * from './randomImage.js';
 export * from './randomImageInBatch.js';
 export * from './registry.js';
+export * from './downgradeContext.js';
