@@ -4,7 +4,7 @@
  *     src/train/pretrain.ts does it);
  *   - a Self-DPO-shaped step (16 pairs = 32 images through the policy UNet with gradients,
  *     the same 32 through a frozen reference copy without, the DPO loss, clip + AdamW of the UNet);
- *   - DDIM sampling (25 steps, classifier-free guidance 3, so 50 UNet passes per image, batch 16);
+ *   - DDIM sampling (25 steps, classifier-free guidance 3, so 50 UNet passes per image, batch 64);
  * on tfjs-backend-wasm and on the pure-JS cpu backend (about 100x slower: one step each, and
  * sampling scaled up from one DDIM step), and the same network in PyTorch (bench/torch_unet.py,
  * our re-implementation) on 1 and 2 threads where Debian's python3-torch is installed.
@@ -30,7 +30,7 @@ import type { Params } from '../src/model/params.js';
 import { TextToImageModel, type ModelConfig } from '../src/model/textToImage.js';
 import { denoisingGradients } from '../src/parallel/denoisingGradients.js';
 import { ModelPool, splitEvenly } from '../src/parallel/modelPool.js';
-import { sampleBytes } from '../src/parallel/sampleBytes.js';
+import { SAMPLE_CHUNK, sampleBytes } from '../src/parallel/sampleBytes.js';
 import type { DenoisingJob, PairJob } from '../src/parallel/protocol.js';
 import { PAD, Tokenizer, UNK } from '../src/text/tokenizer.js';
 import { AdamW } from '../src/train/adamw.js';
@@ -70,7 +70,7 @@ interface Reps {
   sample: number;
 }
 
-const FULL: Shapes = { sftBatch: 16, dpoPairs: 16, sampleBatch: 16, sampleSteps: 25, sampleStepsTimed: 25, guidance: 3 };
+const FULL: Shapes = { sftBatch: 16, dpoPairs: 16, sampleBatch: 2 * SAMPLE_CHUNK, sampleSteps: 25, sampleStepsTimed: 25, guidance: 3 };
 
 function log(msg: string): void {
   process.stderr.write(`${msg}\n`);
@@ -338,8 +338,8 @@ async function measureWorkers(model: TextToImageModel, schedule: NoiseSchedule, 
   const seeds = caps.map((_, i) => i);
   const options = { steps: shapes.sampleStepsTimed, guidance: shapes.guidance };
   const sampleOnce = async (): Promise<void> => {
-    if (threads > 1) await pool.sample(model, schedule, caps, seeds, options, shapes.sampleBatch);
-    else await sampleBytes(model, schedule, { kind: 'sample', captions: caps, seeds, options, chunk: shapes.sampleBatch });
+    if (threads > 1) await pool.sample(model, schedule, caps, seeds, options, SAMPLE_CHUNK);
+    else await sampleBytes(model, schedule, { kind: 'sample', captions: caps, seeds, options, chunk: SAMPLE_CHUNK });
   };
   if (reps.warm > 0) await sampleOnce();
   const smp = await timeAsync(`DDIM B=${shapes.sampleBatch}`, reps.sample, sampleOnce);

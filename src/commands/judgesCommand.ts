@@ -12,7 +12,7 @@ import { contrastiveValidity, realismValidity, type ContrastiveValidity } from '
 import { RealismJudge } from '../eval/realismJudge.js';
 import { loadModel } from '../model/modelFile.js';
 import { startPool } from '../parallel/modelPool.js';
-import { sampleBytes } from '../parallel/sampleBytes.js';
+import { SAMPLE_CHUNK, sampleBytes } from '../parallel/sampleBytes.js';
 import { Tokenizer } from '../text/tokenizer.js';
 import { emojiConceptOfId } from '../train/downgrades/imagePool.js';
 import { parseArgs } from '../util/args.js';
@@ -124,8 +124,8 @@ export async function judgesCommand(argv: string[]): Promise<void> {
           if (d % 64 === 0 || d === n) console.error(`realism judge: sampled ${d}/${n} base-model images`);
         };
         generated = pool
-          ? await pool.sample(base.model, base.schedule, captions, seeds, {}, 16, progress)
-          : await sampleBytes(base.model, base.schedule, { kind: 'sample', captions, seeds, options: {}, chunk: 16 }, (d) => progress(d, total));
+          ? await pool.sample(base.model, base.schedule, captions, seeds, {}, SAMPLE_CHUNK, progress)
+          : await sampleBytes(base.model, base.schedule, { kind: 'sample', captions, seeds, options: {}, chunk: SAMPLE_CHUNK }, (d) => progress(d, total));
         await pool?.stop();
         const all = new Uint8Array(total * per);
         generated.forEach((g, i) => all.set(g, i * per));

@@ -28,14 +28,15 @@ export function emojiPretrainData(data: EmojiT2I, config: PretrainConfig): Pretr
 }
 
 export async function pretrainCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { boolean: ['force'], string: ['preset', 'config', 'out', 'steps', 'workers', 'init-from', 'backend', 'data-root', 'data-config'] });
+  const args = parseArgs(argv, { boolean: ['force'], string: ['preset', 'config', 'out', 'steps', 'cooldown', 'workers', 'init-from', 'backend', 'data-root', 'data-config'] });
   const preset = (args.flags['preset'] as string | undefined) ?? 'base-s';
   if (!(preset in PRETRAIN_PRESETS)) throw new Error(`--preset: unknown preset "${preset}" (known: ${Object.keys(PRETRAIN_PRESETS).join(', ')})`);
   let config = resolvePretrainConfig(PRETRAIN_PRESETS[preset], `preset ${preset}`);
   const file = args.flags['config'];
   if (typeof file === 'string') config = resolvePretrainConfig(mergeDeep(PRETRAIN_PRESETS[preset], readJsonFile(file, 'config')), file);
   if (args.flags['steps'] !== undefined) config = { ...config, train: { ...config.train, steps: numberFlag(args, 'steps', config.train.steps) } };
-  config = resolvePretrainConfig(config, '--steps');
+  if (args.flags['cooldown'] !== undefined) config = { ...config, train: { ...config.train, cooldownSteps: numberFlag(args, 'cooldown', 0) } };
+  config = resolvePretrainConfig(config, '--steps/--cooldown');
   const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
   const workers = workersFlag(args, backend.tfBackend);
   const data = await openEmojiFromFlags(args, config.model.resolution);

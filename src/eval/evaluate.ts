@@ -4,7 +4,7 @@ import type { GenerateOptions } from '../diffusion/generate.js';
 import type { NoiseSchedule } from '../diffusion/schedule.js';
 import type { TextToImageModel } from '../model/textToImage.js';
 import type { ModelPool } from '../parallel/modelPool.js';
-import { sampleBytes } from '../parallel/sampleBytes.js';
+import { SAMPLE_CHUNK, sampleBytes } from '../parallel/sampleBytes.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { deriveSeed } from '../util/rng.js';
 import { sha256 } from '../util/sha256.js';
@@ -86,8 +86,8 @@ export async function promptImages(model: TextToImageModel, schedule: NoiseSched
   const captions = prompts.map((p) => p.prompt);
   const seeds = prompts.map((p) => promptSeed(p.id));
   const images = opts.pool
-    ? await opts.pool.sample(model, schedule, captions, seeds, opts.sampling, 16, opts.onProgress)
-    : await sampleBytes(model, schedule, { kind: 'sample', captions, seeds, options: opts.sampling, chunk: 16 }, (d) => opts.onProgress?.(d, captions.length));
+    ? await opts.pool.sample(model, schedule, captions, seeds, opts.sampling, SAMPLE_CHUNK, opts.onProgress)
+    : await sampleBytes(model, schedule, { kind: 'sample', captions, seeds, options: opts.sampling, chunk: SAMPLE_CHUNK }, (d) => opts.onProgress?.(d, captions.length));
   mkdirSync(dir, { recursive: true });
   const all = new Uint8Array(prompts.length * per);
   images.forEach((img, i) => all.set(img, i * per));

@@ -13,7 +13,7 @@ import type { AdamWOptions } from '../train/adamw.js';
 import { adamWRange, emaRange, sumRange, type AdamWHyper } from '../train/flatAdamW.js';
 import { FlatLayout } from './flatParams.js';
 import type { DenoisingJob, PairJob, PairStats, SampleJob, SharedOptimizerBuffers, WorkerJob, WorkerReply, WorkerRequest, WorkerSetup } from './protocol.js';
-import { sampleBytes } from './sampleBytes.js';
+import { SAMPLE_CHUNK, sampleBytes } from './sampleBytes.js';
 
 /** Workers to use by default: one per core on the CPU backends (wasm runs one thread per instance). */
 export function defaultWorkerCount(backend: string): number {
@@ -204,7 +204,7 @@ export class ModelPool {
    * Images for captions[i] from seeds[i], as RGB bytes, the prompts split over every thread.
    * The same as sampling on one thread: an image depends only on its caption and seed.
    */
-  async sample(model: TextToImageModel, schedule: NoiseSchedule, captions: string[], seeds: number[], options: SampleJob['options'], chunk = 16, onImages?: (done: number, total: number) => void): Promise<Uint8Array[]> {
+  async sample(model: TextToImageModel, schedule: NoiseSchedule, captions: string[], seeds: number[], options: SampleJob['options'], chunk = SAMPLE_CHUNK, onImages?: (done: number, total: number) => void): Promise<Uint8Array[]> {
     if (captions.length !== seeds.length) throw new Error(`sample: ${captions.length} captions but ${seeds.length} seeds`);
     this.publishWeights();
     const shares = splitEvenly(captions.length, this.size);

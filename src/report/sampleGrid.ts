@@ -2,7 +2,7 @@ import type { GenerateOptions } from '../diffusion/generate.js';
 import type { NoiseSchedule } from '../diffusion/schedule.js';
 import type { TextToImageModel } from '../model/textToImage.js';
 import type { ModelPool } from '../parallel/modelPool.js';
-import { sampleBytes } from '../parallel/sampleBytes.js';
+import { SAMPLE_CHUNK, sampleBytes } from '../parallel/sampleBytes.js';
 import { renderImageSheet } from './imageSheet.js';
 
 export interface SampleGridOptions extends Omit<GenerateOptions, 'onStep'> {
@@ -19,7 +19,7 @@ export interface SampleGridOptions extends Omit<GenerateOptions, 'onStep'> {
 export async function sampleImages(model: TextToImageModel, schedule: NoiseSchedule, prompts: readonly string[], seeds: readonly number[], opts: SampleGridOptions = {}): Promise<Uint8Array[][]> {
   const captions = prompts.flatMap((p) => seeds.map(() => p));
   const allSeeds = prompts.flatMap(() => [...seeds]);
-  const { title: _title, chunk = 16, pool, onImages, ...options } = opts;
+  const { title: _title, chunk = SAMPLE_CHUNK, pool, onImages, ...options } = opts;
   const flat = pool
     ? await pool.sample(model, schedule, captions, allSeeds, options, chunk, onImages)
     : await sampleBytes(model, schedule, { kind: 'sample', captions, seeds: allSeeds, options, chunk }, (d) => onImages?.(d, captions.length));

@@ -6,7 +6,7 @@ import type { GenerateOptions } from '../diffusion/generate.js';
 import type { NoiseSchedule } from '../diffusion/schedule.js';
 import type { TextToImageModel } from '../model/textToImage.js';
 import type { ModelPool } from '../parallel/modelPool.js';
-import { sampleBytes } from '../parallel/sampleBytes.js';
+import { SAMPLE_CHUNK, sampleBytes } from '../parallel/sampleBytes.js';
 import { writeDirAtomic } from '../util/atomicDir.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { deriveSeed } from '../util/rng.js';
@@ -76,8 +76,8 @@ export async function buildPreferencePairs(
   const captions = prompts.flatMap((p) => [p.prompt, p.prompt]);
   const seeds = prompts.flatMap((_, i) => [deriveSeed(opts.seed, 'pair', i, 0), deriveSeed(opts.seed, 'pair', i, 1)]);
   const images = opts.pool
-    ? await opts.pool.sample(model, schedule, captions, seeds, opts.sampling, 16, opts.onProgress)
-    : await sampleBytes(model, schedule, { kind: 'sample', captions, seeds, options: opts.sampling, chunk: 16 }, (d) => opts.onProgress?.(d, captions.length));
+    ? await opts.pool.sample(model, schedule, captions, seeds, opts.sampling, SAMPLE_CHUNK, opts.onProgress)
+    : await sampleBytes(model, schedule, { kind: 'sample', captions, seeds, options: opts.sampling, chunk: SAMPLE_CHUNK }, (d) => opts.onProgress?.(d, captions.length));
   const sampled = Date.now();
   const scores = await scorer(images, captions, R);
   if (scores.length !== images.length || scores.some((s) => !Number.isFinite(s))) {

@@ -15,7 +15,7 @@ import { writeFileAtomic } from '../util/atomicWrite.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import { predictionErrorWeights } from './predictionError.js';
 import { heldoutLossByQuartile, makeProbe, type HeldoutProbe } from './heldoutLoss.js';
-import { warmupConstant } from './lrSchedule.js';
+import { warmupStableDecay } from './lrSchedule.js';
 import type { PretrainConfig } from './pretrainConfig.js';
 import { JsonLines, Progress } from './progress.js';
 import { loadTrainState, saveTrainState, savedStep } from './trainState.js';
@@ -82,9 +82,12 @@ interface Invocation {
   started: string;
 }
 
-/** The config without train.steps: a resumed run must match it exactly, but may train longer. */
+/**
+ * The config without train.steps and train.cooldownSteps: a resumed run must match it exactly,
+ * but may train longer or end with a cooldown.
+ */
 function resumeKey(config: PretrainConfig): string {
-  return JSON.stringify({ ...config, train: { ...config.train, steps: undefined } });
+  return JSON.stringify({ ...config, train: { ...config.train, steps: undefined, cooldownSteps: undefined } });
 }
 
 /**
@@ -222,7 +225,7 @@ export async function pretrain(config: PretrainConfig, data: PretrainData, runDi
         imageWeights: predictionErrorWeights(config.model.prediction, schedule, timesteps.slice(a, b)),
         microBatch: t.microBatch,
       }));
-      const lr = warmupConstant(step, t.lr, t.warmupSteps);
+      const lr = warmupStableDecay(step, t.lr, t.warmupSteps, t.steps, t.cooldownSteps);
       const { loss: lossSum, gradNorm } = await pool.trainStep(model, schedule, jobs, undefined, {
         lr,
         clipNorm: t.clipNorm,

@@ -19,6 +19,12 @@ export interface PretrainConfig {
     microBatch: number;
     lr: number;
     warmupSteps: number;
+    /**
+     * The LR falls linearly to 0 over the last N steps (0 = none). Like `steps`, a resumed run
+     * may change it: a run trained at constant LR for as long as it kept improving is ended
+     * with `--steps S --cooldown N`.
+     */
+    cooldownSteps: number;
     weightDecay: number;
     beta1: number;
     beta2: number;
@@ -65,6 +71,7 @@ export const BASE_S: PretrainConfig = {
     microBatch: 32,
     lr: 3e-4,
     warmupSteps: 200,
+    cooldownSteps: 0,
     weightDecay: 0.01,
     beta1: 0.9,
     beta2: 0.999,
@@ -143,6 +150,7 @@ export function resolvePretrainConfig(override: unknown = {}, source = 'config')
   checkIntegerRange('train.microBatch', t.microBatch, 1, t.batchSize, source);
   if (t.batchSize % t.microBatch !== 0) throw new ConfigError('train.microBatch', `must divide batchSize ${t.batchSize}, got ${t.microBatch}`, source);
   checkIntegerRange('train.warmupSteps', t.warmupSteps, 0, 1e9, source);
+  checkIntegerRange('train.cooldownSteps', t.cooldownSteps, 0, t.steps, source);
   checkOptimizerKeys(t, source);
   checkRange('train.emaDecay', t.emaDecay, 0, 0.999999, source);
   checkRange('train.captionDropout', t.captionDropout, 0, 1, source);

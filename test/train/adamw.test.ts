@@ -5,7 +5,7 @@ import { initBackend } from '../../src/backend.js';
 import { AdamW } from '../../src/train/adamw.js';
 import { updateEma } from '../../src/train/ema.js';
 import { accumulate, clipByGlobalNorm, globalNorm } from '../../src/train/gradients.js';
-import { warmupConstant } from '../../src/train/lrSchedule.js';
+import { warmupConstant, warmupStableDecay } from '../../src/train/lrSchedule.js';
 
 const close = (a: number, b: number, tol = 1e-6): void => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 
@@ -74,4 +74,12 @@ test('warmupConstant: linear to the base rate, then flat', () => {
   close(warmupConstant(3, 1e-3, 4), 1e-3);
   close(warmupConstant(100, 1e-3, 4), 1e-3);
   close(warmupConstant(0, 1e-3, 0), 1e-3);
+});
+
+test('warmupStableDecay: warmup, flat, then linear to 0 over the cooldown', () => {
+  // 10 steps, warmup 2, cooldown 4: steps 6..9 run at 4/4, 3/4, 2/4, 1/4 of the rate.
+  const lrs = Array.from({ length: 10 }, (_, s) => warmupStableDecay(s, 1e-3, 2, 10, 4));
+  const want = [5e-4, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3, 7.5e-4, 5e-4, 2.5e-4];
+  lrs.forEach((lr, i) => close(lr, want[i] as number));
+  close(warmupStableDecay(7, 1e-3, 2, 10, 0), 1e-3);
 });

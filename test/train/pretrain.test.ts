@@ -83,6 +83,12 @@ test('a run directory made with another config is refused unless forced', async 
   // Training longer is a resume, not a different config.
   const longer = await pretrain(config(4), data, dir, { quiet: true });
   assert.equal(longer.resumedFrom, 2);
+  // So is ending it with a cooldown: the LR of steps 5 and 6 (0-based 4 and 5) of a
+  // 6-step run with a 2-step cooldown is 2/2 and 1/2 of the base rate.
+  const ended = await pretrain(config(6, { train: { ...SMOKE_OVERRIDE.train, steps: 6, cooldownSteps: 2 } }), data, dir, { quiet: true });
+  assert.equal(ended.resumedFrom, 4);
+  const base = config(6).train.lr;
+  assert.deepEqual(metrics(dir).filter((m) => m.step > 4).map((m) => m.lr), [base, base / 2]);
   const forced = await pretrain(other, data, dir, { quiet: true, force: true });
   assert.equal(forced.resumedFrom, 0);
 });
@@ -124,4 +130,8 @@ test('a run whose state is gone continues from its shipped model with --init-fro
   assert.match(info.invocations[0]?.initialisedFrom ?? '', /first\/model \(step 4, AdamW moments reset\)/);
   const other = config(6, { model: { ...config(6).model, maxWords: 7 } });
   await assert.rejects(pretrain(other, data, join(root, 'bad'), { quiet: true, initFrom: join(root, 'first', 'model') }), /its model config differs/);
+});
+
+test('a cooldown longer than the run is refused, naming the key', () => {
+  assert.throws(() => config(4, { train: { ...SMOKE_OVERRIDE.train, steps: 4, cooldownSteps: 5 } }), /train\.cooldownSteps/);
 });
