@@ -7,6 +7,7 @@ import { pairsCommand } from './commands/pairsCommand.js';
 import { pretrainCommand } from './commands/pretrainCommand.js';
 import { sampleCommand } from './commands/sampleCommand.js';
 import { shipCommand } from './commands/shipCommand.js';
+import { reproduceCommand } from './commands/reproduceCommand.js';
 import { startCommand } from './commands/startCommand.js';
 import { trainCommand } from './commands/trainCommand.js';
 import { tuneCommand } from './commands/tuneCommand.js';
@@ -142,6 +143,10 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   tune: {
     run: tuneCommand,
     help: 'sweep LR x beta for a method on curated-val only, report in results/tuning (--method NAME --lrs 1e-5,3e-5 --betas 2500,5000 --steps N --seed N --base DIR --out runs/tuning --results results/tuning --workers N --force; --report-only redraws the report)',
+  },
+  reproduce: {
+    run: reproduceCommand,
+    help: 'the whole protocol: pairs, every method x seed, evaluation, Tables 1-5, Figure 5 and the grids into results/<preset> (--preset quick|paper --out DIR --work runs/reproduce/<preset> --base DIR --judges DIR --workers N --force; --report-only redraws)',
   },
   start: { run: startCommand, help: 'the main job on the default data and the shipped base-S (--force --out PNG --model DIR --workers N --backend NAME --data-root DIR --data-config FILE)' },
 };

@@ -11,6 +11,7 @@ export * from './kernels/index.js';
 export * from './model/index.js';
 export * from './parallel/index.js';
 export * from './report/index.js';
+export * from './repro/index.js';
 export * from './text/index.js';
 export * from './train/index.js';
 export * from './util/index.js';

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { basename, join } from 'node:path';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
 import { curatedValPrompts } from '../eval/curatedVal.js';
@@ -9,6 +8,7 @@ import { renderMethodGrid, type GridModel } from '../report/methodGrid.js';
 import { sampleImages } from '../report/sampleGrid.js';
 import { readTrainRun, trainSummaryTable, writeTrainReport } from '../report/trainReport.js';
 import { numberFlag, parseArgs } from '../util/args.js';
+import { machineLine } from '../util/machine.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
 import { generateOptions, workersFlag } from './sampleCommand.js';
@@ -64,7 +64,7 @@ export async function compareCommand(argv: string[]): Promise<void> {
     writeFileAtomic(join(out, 'samples.png'), png);
     gridNote = ['', `\`samples.png\`: the first ${prompts.length} curated-val prompts (rows) drawn by ${sources.map((s) => s.label).join(', ')} (columns), seeds ${seeds.join(', ')} each: the same noise for every model.`];
   }
-  const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}`;
+  const machine = machineLine();
   writeFileAtomic(
     join(out, 'README.md'),
     [

@@ -1,41 +1,15 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
-import type { EmojiT2I } from '../data/emojiDataset.js';
-import { evaluate, type EvalContext, type EvalResult } from '../eval/evaluate.js';
-import { loadContrastiveJudge, loadRealismJudge } from '../eval/judgeFile.js';
-import { conceptCaptions } from '../eval/judgeValidity.js';
+import { evaluate, type EvalResult } from '../eval/evaluate.js';
+import { loadEvalContext } from '../eval/evalContext.js';
 import { PROMPT_SETS, readPromptSet } from '../eval/promptSets.js';
 import { loadModel } from '../model/modelFile.js';
 import { startPool } from '../parallel/modelPool.js';
-import { emojiConceptOfId } from '../train/downgrades/imagePool.js';
 import { parseArgs } from '../util/args.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
 import { generateOptions, workersFlag } from './sampleCommand.js';
-
-/** Real generator-style images by concept (curated and unseen views): FID's references. */
-export function realImagesByConcept(data: EmojiT2I): (concept: string) => Uint8Array[] {
-  const by = new Map<string, Uint8Array[]>();
-  for (const set of [data.view('curated'), data.view('unseen')]) {
-    for (let i = 0; i < set.size; i++) {
-      const c = emojiConceptOfId(set.id(i));
-      by.set(c, [...(by.get(c) ?? []), set.pixels(i)]);
-    }
-  }
-  return (c) => by.get(c) ?? [];
-}
-
-/** The judges and references every evaluation shares. */
-export function loadEvalContext(data: EmojiT2I, judgesDir: string): { context: EvalContext; hashes: { contrastive: string; realism: string } } {
-  const contrastive = loadContrastiveJudge(join(judgesDir, 'eval'));
-  const realism = loadRealismJudge(join(judgesDir, 'realism'));
-  const { keys, captions } = conceptCaptions(data);
-  return {
-    context: { contrastive: contrastive.judge, realism: realism.judge, conceptKeys: keys, conceptCaptions: captions, realImages: realImagesByConcept(data) },
-    hashes: { contrastive: contrastive.file.weightsManifest.sha256, realism: realism.file.weightsManifest.sha256 },
-  };
-}
 
 /** A result as one markdown table row: | model | set | Align | R@1 | R@5 | Real | FID |. */
 export function resultRow(r: EvalResult): string {

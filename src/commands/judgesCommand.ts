@@ -1,5 +1,4 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
 import type { EmojiT2I } from '../data/emojiDataset.js';
@@ -16,6 +15,7 @@ import { SAMPLE_CHUNK, sampleBytes } from '../parallel/sampleBytes.js';
 import { Tokenizer } from '../text/tokenizer.js';
 import { emojiConceptOfId } from '../train/downgrades/imagePool.js';
 import { parseArgs } from '../util/args.js';
+import { machineLine } from '../util/machine.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { deriveSeed, Rng, stableHash32 } from '../util/rng.js';
 import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
@@ -87,7 +87,7 @@ export async function judgesCommand(argv: string[]): Promise<void> {
   const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
   const data = await openEmojiFromFlags(args, CONTRASTIVE_JUDGE.resolution);
   const command = `npm run judges -- ${argv.join(' ')}`.trim();
-  const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, tfjs ${backend.tfBackend}`;
+  const machine = `${machineLine()}, tfjs ${backend.tfBackend}`;
   const vocabulary = data.manifest.concepts.map((c) => [c.name, c.subgroup, c.group, ...c.keywords].join(', '));
   for (const name of which as JudgeName[]) {
     const recipe = JUDGE_RECIPES[name];

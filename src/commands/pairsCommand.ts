@@ -1,13 +1,11 @@
 import { join } from 'node:path';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
-import { alignScores, embedImages, embedTexts } from '../eval/judgeMetrics.js';
 import { loadContrastiveJudge } from '../eval/judgeFile.js';
 import { loadModel } from '../model/modelFile.js';
 import { startPool } from '../parallel/modelPool.js';
-import { emojiConceptOfId } from '../train/downgrades/imagePool.js';
-import { buildPreferencePairs, type ImageScorer } from '../train/pairBuilder.js';
+import { alignScorer, annotatorPairPrompts } from '../train/annotatorPairs.js';
+import { buildPreferencePairs } from '../train/pairBuilder.js';
 import { numberFlag, parseArgs } from '../util/args.js';
-import { deriveSeed, Rng } from '../util/rng.js';
 import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
 import { generateOptions, SHIPPED_BASE_S, workersFlag } from './sampleCommand.js';
 
@@ -24,13 +22,8 @@ export async function pairsCommand(argv: string[]): Promise<void> {
   const { model, schedule } = loadModel((args.flags['base'] as string | undefined) ?? SHIPPED_BASE_S);
   const data = await openEmojiFromFlags(args, model.config.resolution);
   const { judge, file } = loadContrastiveJudge(judgeDir);
-  // One training caption per concept: a curated image's caption, drawn from the pairs' seed.
-  const curated = data.view('curated');
-  const firstOf = new Map<string, number>();
-  for (let i = 0; i < curated.size; i++) if (!firstOf.has(emojiConceptOfId(curated.id(i)))) firstOf.set(emojiConceptOfId(curated.id(i)), i);
-  const concepts = new Rng(deriveSeed(seed, 'pair-concepts')).sample([...firstOf.keys()], Math.min(numberFlag(args, 'prompts', 1000), firstOf.size));
-  const prompts = concepts.map((c) => ({ concept: c, prompt: curated.caption(firstOf.get(c) as number, new Rng(deriveSeed(seed, 'pair-caption', c))) }));
-  const scorer: ImageScorer = (images, captions) => alignScores(embedImages(judge, images), embedTexts(judge, captions), judge.config.embed);
+  const prompts = annotatorPairPrompts(data, numberFlag(args, 'prompts', 1000), seed);
+  const scorer = alignScorer(judge);
   const pool = await startPool(model, schedule, workersFlag(args, backend.tfBackend));
   try {
     const report = await buildPreferencePairs(model, schedule, prompts, scorer, out, {

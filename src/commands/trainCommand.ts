@@ -1,12 +1,9 @@
 import { join } from 'node:path';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
 import { mergeDeep } from '../config.js';
-import type { EmojiT2I } from '../data/emojiDataset.js';
-import { curatedValImages } from '../eval/curatedVal.js';
 import { readModelFile } from '../model/modelFile.js';
-import { emojiConceptOfId } from '../train/downgrades/imagePool.js';
-import { defaultRunDir, train, type TrainData } from '../train/postTrain.js';
-import { loadPreferencePairs, pairIndexOfId } from '../train/preferencePairs.js';
+import { emojiTrainData } from '../train/emojiTrainData.js';
+import { defaultRunDir, train } from '../train/postTrain.js';
 import { readMethodConfig, resolveTrainConfig, type TrainConfig } from '../train/trainConfig.js';
 import { numberFlag, parseArgs, type ParsedArgs } from '../util/args.js';
 import { readJsonFile } from '../util/jsonFile.js';
@@ -40,19 +37,6 @@ export function trainConfigFromArgs(args: ParsedArgs): TrainConfig {
   if (typeof args.flags['base'] === 'string') copy.base = args.flags['base'];
   if (typeof args.flags['optimizer'] === 'string') copy.train.optimizer = args.flags['optimizer'] as TrainConfig['train']['optimizer'];
   return resolveTrainConfig(copy, 'flags');
-}
-
-/** The run's data: winners of the configured view (or the pair set), and curated-val for the probe (what tuning reads). */
-export async function emojiTrainData(data: EmojiT2I, config: TrainConfig, resolution: number): Promise<TrainData> {
-  const heldout = { name: 'curated-val', set: curatedValImages(data), conceptOfId: emojiConceptOfId };
-  if (config.method === 'dpo') {
-    const pairs = await loadPreferencePairs(config.data.pairs, resolution);
-    // A pair's concept is its record's, else each pair is its own concept.
-    const conceptOfId = (id: string): string => pairs.records[pairIndexOfId(id)]?.concept ?? id;
-    return { winners: pairs.winners, conceptOfId, pairs, heldout, source: { emojiT2I: data.dir, pairs: config.data.pairs, size: pairs.records.length } };
-  }
-  const winners = data.view(config.data.view);
-  return { winners, conceptOfId: emojiConceptOfId, heldout, source: { emojiT2I: data.dir, view: config.data.view, images: winners.size } };
 }
 
 export async function trainCommand(argv: string[]): Promise<void> {

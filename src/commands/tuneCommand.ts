@@ -1,14 +1,15 @@
 import { join } from 'node:path';
-import { cpus } from 'node:os';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
 import { readModelFile } from '../model/modelFile.js';
 import { keepTuningRun, writeTuningReport } from '../report/tuningReport.js';
 import { train } from '../train/postTrain.js';
 import { resolveTrainConfig } from '../train/trainConfig.js';
 import { parseArgs } from '../util/args.js';
+import { machineLine } from '../util/machine.js';
 import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
 import { workersFlag } from './sampleCommand.js';
-import { emojiTrainData, trainConfigFromArgs } from './trainCommand.js';
+import { emojiTrainData } from '../train/emojiTrainData.js';
+import { trainConfigFromArgs } from './trainCommand.js';
 
 /** A comma-separated list of numbers from a flag. */
 function numberList(value: string | boolean | undefined, flag: string, fallback: number): number[] {
@@ -29,7 +30,7 @@ export async function tuneCommand(argv: string[]): Promise<void> {
   if (args.flags['report-only'] === true) {
     // Redraw the report from the runs kept in --results, training nothing.
     const dir = (args.flags['results'] as string | undefined) ?? join('results', 'tuning');
-    console.log(`wrote ${await writeTuningReport(dir, `${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}`)}`);
+    console.log(`wrote ${await writeTuningReport(dir, machineLine())}`);
     return;
   }
   const base = trainConfigFromArgs(args);
@@ -56,6 +57,6 @@ export async function tuneCommand(argv: string[]): Promise<void> {
       keepTuningRun(runDir, results, name);
     }
   }
-  const readme = await writeTuningReport(results, `${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, tfjs ${backend.tfBackend}, ${workers} thread(s)`);
+  const readme = await writeTuningReport(results, `${machineLine()}, tfjs ${backend.tfBackend}, ${workers} thread(s)`);
   console.log(`wrote ${readme}`);
 }

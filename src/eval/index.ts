@@ -10,3 +10,4 @@ export * from './judgeMetrics.js';
 export * from './judgeTraining.js';
 export * from './realismJudge.js';
 export * from './evaluate.js';
+export * from './evalContext.js';

@@ -38,7 +38,8 @@ export async function saveJudge(dir: string, judge: ContrastiveJudge | RealismJu
   return file as JudgeFile;
 }
 
-function readJudgeFile(dir: string): { file: JudgeFile; found: string } {
+/** A judge directory's judge.json (without loading its weights). */
+export function readJudgeFile(dir: string): { file: JudgeFile; found: string } {
   const found = resolveAtomicDir(dir);
   const path = join(found ?? dir, 'judge.json');
   if (!found || !existsSync(path)) throw new Error(`${path} not found (a judge directory holds judge.json and weights.bin)`);

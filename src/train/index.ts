@@ -19,3 +19,5 @@ export * from './postTrain.js';
 export * from './predictionError.js';
 export * from './preferencePairs.js';
 export * from './trainConfig.js';
+export * from './annotatorPairs.js';
+export * from './emojiTrainData.js';

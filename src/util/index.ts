@@ -5,3 +5,4 @@ export * from './mapOrdered.js';
 export * from './rng.js';
 export * from './sha256.js';
 export * from './jsonFile.js';
+export * from './machine.js';

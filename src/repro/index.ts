@@ -1,0 +1,6 @@
+export * from './paperClaims.js';
+export * from './paperTables.js';
+export * from './reproduce.js';
+export * from './reproPresets.js';
+export * from './reproReport.js';
+export * from './reproUnits.js';

@@ -1,0 +1,187 @@
+import * as aq from 'arquero';
+import type { EvalResult, PromptScore } from '../eval/evaluate.js';
+import { PROMPT_SETS, type PromptSetName } from '../eval/promptSets.js';
+import { acrossSeeds, bootstrapMean, outcomes, type Interval } from '../eval/winRate.js';
+import type { PairBuildReport } from '../train/pairBuilder.js';
+import { BASE_UNIT, type UnitRecord } from './reproUnits.js';
+
+/** How each method is named in the tables and charts. */
+export const METHOD_LABELS: Record<string, string> = {
+  base: 'base-S',
+  sft: 'SFT',
+  dpo: 'Diffusion-DPO',
+  'self-dpo': 'Self-DPO',
+  'self-dpo-blur': 'Self-DPO w/ blur',
+  'self-dpo-grid': 'Self-DPO w/ random grid',
+  'self-dpo-nearest': 'Self-DPO w/ nearest concept',
+  'self-dpo-no-mse': 'Self-DPO w/o MSE',
+  'sft-web': 'SFT (web set)',
+  'self-dpo-web': 'Self-DPO (web set)',
+};
+
+export function methodLabel(method: string): string {
+  return METHOD_LABELS[method] ?? method;
+}
+
+/** The paper's Tables 2-5: which methods each compares (the base is always the first row). */
+export const PAPER_TABLES: Record<'table2' | 'table3' | 'table4' | 'table5', { title: string; methods: string[] }> = {
+  table2: { title: 'Table 2: SFT, Diffusion-DPO and Self-DPO against the base', methods: ['sft', 'dpo', 'self-dpo'] },
+  table3: { title: 'Table 3: the downgrade that makes the loser (Self-DPO: a random other image)', methods: ['self-dpo', 'self-dpo-blur', 'self-dpo-grid', 'self-dpo-nearest'] },
+  table4: { title: 'Table 4: with and without the MSE term', methods: ['dpo', 'self-dpo', 'self-dpo-no-mse'] },
+  table5: { title: 'Table 5: post-training on the web set', methods: ['sft-web', 'self-dpo-web'] },
+};
+
+/** A method's scores on one prompt set over its training seeds, with win rates against the base. */
+export interface MethodSummary {
+  method: string;
+  set: PromptSetName;
+  seeds: number;
+  prompts: number;
+  align: Interval;
+  r1: Interval;
+  r5: Interval;
+  real: Interval;
+  fid: Interval;
+  /** Win rates against the base per prompt (same prompt, same seed): Align, the concept's rank (lower wins), Real. Absent for the base. */
+  win?: { align: Interval; rank: Interval; real: Interval };
+}
+
+/**
+ * Scores as intervals: across training seeds (Student t) when there are several; with one
+ * seed the scores have no interval and the win rates get the bootstrap interval over prompts.
+ */
+export function summarize(units: readonly UnitRecord[], method: string, set: PromptSetName): MethodSummary | undefined {
+  const runs = units.filter((u) => u.method === method && u.evals[set] !== undefined);
+  if (runs.length === 0) return undefined;
+  const evals = runs.map((u) => u.evals[set] as EvalResult);
+  const over = (f: (e: EvalResult) => number): Interval => acrossSeeds(evals.map(f));
+  const summary: MethodSummary = {
+    method,
+    set,
+    seeds: runs.length,
+    prompts: evals[0]?.prompts ?? 0,
+    align: over((e) => e.align),
+    r1: over((e) => 100 * e.r1),
+    r5: over((e) => 100 * e.r5),
+    real: over((e) => e.real),
+    fid: over((e) => e.fid),
+  };
+  const base = units.find((u) => u.unit === BASE_UNIT)?.evals[set];
+  if (method !== BASE_UNIT && base) {
+    const rate = (score: (p: PromptScore) => number): Interval => {
+      const perSeed = evals.map((e) => pairedOutcomes(e, base, score));
+      if (perSeed.length === 1) return scale(bootstrapMean(perSeed[0] as number[]), 100);
+      return clampInterval(scale(acrossSeeds(perSeed.map(meanOf)), 100), 0, 100);
+    };
+    summary.win = { align: rate((p) => p.align), rank: rate((p) => -p.rank), real: rate((p) => p.real) };
+  }
+  return summary;
+}
+
+/** Per-prompt win/tie/loss of a model against the base, matched by prompt id. */
+function pairedOutcomes(model: EvalResult, base: EvalResult, score: (p: PromptScore) => number): number[] {
+  const byId = new Map(base.perPrompt.map((p) => [p.id, p]));
+  const matched = model.perPrompt.map((p) => {
+    const b = byId.get(p.id);
+    if (!b) throw new Error(`prompt ${p.id} of ${model.promptSet} was not scored for the base`);
+    if (b.seed !== p.seed) throw new Error(`prompt ${p.id}: drawn from seed ${p.seed}, the base from ${b.seed}`);
+    return [score(p), score(b)] as const;
+  });
+  return outcomes(
+    matched.map((m) => m[0]),
+    matched.map((m) => m[1]),
+  );
+}
+
+function meanOf(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** A rate's interval cut to the rate's range (a t interval over few seeds can reach past it). */
+export function clampInterval(i: Interval, lo: number, hi: number): Interval {
+  const c = (x: number): number => (Number.isFinite(x) ? Math.min(hi, Math.max(lo, x)) : x);
+  return { mean: i.mean, low: c(i.low), high: c(i.high) };
+}
+
+function scale(i: Interval, k: number): Interval {
+  return { mean: k * i.mean, low: k * i.low, high: k * i.high };
+}
+
+/** "61.23 ± 0.45" (half the 95% interval), or "61.23" without one. */
+export function formatScore(i: Interval, digits: number): string {
+  const m = i.mean.toFixed(digits);
+  return Number.isFinite(i.low) ? `${m} ± ${((i.high - i.low) / 2).toFixed(digits)}` : m;
+}
+
+/** "54.1 [50.2, 58.0]": a win rate in % with its 95% interval. */
+export function formatWin(i: Interval): string {
+  return Number.isFinite(i.low) ? `${i.mean.toFixed(1)} [${i.low.toFixed(1)}, ${i.high.toFixed(1)}]` : i.mean.toFixed(1);
+}
+
+/** One table of methods x prompt sets, as an arquero table (one row per method and set). */
+export function methodTable(units: readonly UnitRecord[], methods: readonly string[]): aq.ColumnTable {
+  const rows: Array<Record<string, string | number>> = [];
+  for (const set of PROMPT_SETS) {
+    for (const method of [BASE_UNIT, ...methods]) {
+      const s = summarize(units, method, set);
+      if (!s) continue;
+      rows.push({
+        'prompt set': set,
+        method: methodLabel(method),
+        seeds: s.seeds,
+        Align: formatScore(s.align, 2),
+        'Align win %': s.win ? formatWin(s.win.align) : '-',
+        'R@1 %': formatScore(s.r1, 1),
+        'R@5 %': formatScore(s.r5, 1),
+        'rank win %': s.win ? formatWin(s.win.rank) : '-',
+        Real: formatScore(s.real, 1),
+        'Real win %': s.win ? formatWin(s.win.real) : '-',
+        FID: formatScore(s.fid, 3),
+      });
+    }
+  }
+  return aq.from(rows);
+}
+
+/** Table 1: what each method needs, and what building Diffusion-DPO's pairs cost here. */
+export function dataTable(methods: readonly string[], pairs: PairBuildReport | undefined): aq.ColumnTable {
+  const needs: Record<string, [string, string, string]> = {
+    sft: ['curated images + captions', 'no', 'none'],
+    dpo: ['captions + pairs of base-model images + a preference per pair', 'yes (the annotator judge)', pairs ? `${pairs.pairs} pairs: ${(2 * pairs.prompts).toLocaleString('en')} images drawn in ${pairs.seconds.sampling.toFixed(0)} s + ranked in ${pairs.seconds.scoring.toFixed(0)} s (${pairs.threads} thread(s))` : 'not built'],
+    'sft-web': ['web images + captions', 'no', 'none'],
+  };
+  const selfDpo: [string, string, string] = ['curated images + captions (losers made during training)', 'no', 'none'];
+  return aq.from(
+    methods.map((m) => {
+      const [data, annotator, extra] = needs[m] ?? (m === 'self-dpo-web' ? ['web images + captions (losers made during training)', 'no', 'none'] : selfDpo);
+      return { method: methodLabel(m), 'training data': data, 'preference annotator': annotator, 'extra data built before training': extra };
+    }),
+  );
+}
+
+/** Every trained model's raw scores and win rates on every set, one row per (set, method, seed): the CSV to re-analyse. */
+export function unitScoreRows(units: readonly UnitRecord[]): Array<Record<string, string | number>> {
+  const rows: Array<Record<string, string | number>> = [];
+  for (const set of PROMPT_SETS) {
+    const base = units.find((u) => u.unit === BASE_UNIT)?.evals[set];
+    if (!base) continue;
+    for (const u of units) {
+      const e = u.evals[set];
+      if (u.unit === BASE_UNIT || !e) continue;
+      rows.push({
+        'prompt set': set,
+        method: u.method,
+        seed: u.seed,
+        align: e.align,
+        r1: e.r1,
+        r5: e.r5,
+        real: e.real,
+        fid: e.fid,
+        'align win': meanOf(pairedOutcomes(e, base, (p) => p.align)),
+        'rank win': meanOf(pairedOutcomes(e, base, (p) => -p.rank)),
+        'real win': meanOf(pairedOutcomes(e, base, (p) => p.real)),
+      });
+    }
+  }
+  return rows;
+}

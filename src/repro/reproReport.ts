@@ -1,0 +1,152 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type * as aq from 'arquero';
+import { PROMPT_SETS } from '../eval/promptSets.js';
+import { acrossSeeds } from '../eval/winRate.js';
+import { renderImageSheet } from '../report/imageSheet.js';
+import { lineChartSpec, type ChartRow, type ChartSpec } from '../report/lineChart.js';
+import { writeChart } from '../report/renderChart.js';
+import type { PairBuildReport } from '../train/pairBuilder.js';
+import { writeFileAtomic } from '../util/atomicWrite.js';
+import { readJsonFile } from '../util/jsonFile.js';
+import { orderingChecks } from './paperClaims.js';
+import { clampInterval, dataTable, methodLabel, methodTable, PAPER_TABLES, unitScoreRows } from './paperTables.js';
+import type { ReproPreset } from './reproPresets.js';
+import { machineLine } from '../util/machine.js';
+import { BASE_UNIT, readUnits, type UnitRecord } from './reproUnits.js';
+
+/** Trailing moving average over `w` values. */
+function movingAverage(xs: readonly number[], w: number): number[] {
+  let sum = 0;
+  return xs.map((x, i) => {
+    sum += x;
+    if (i >= w) sum -= xs[i - w] as number;
+    return sum / Math.min(i + 1, w);
+  });
+}
+
+/**
+ * Figure 5: training implicit accuracy against step for every preference method, the mean over
+ * training seeds of each seed's moving average, with its 95% interval across seeds as a band.
+ */
+export function implicitAccuracySpec(units: readonly UnitRecord[], smooth: number): ChartSpec {
+  const rows: ChartRow[] = [];
+  const methods = [...new Set(units.filter((u) => u.metrics.some((m) => typeof m.implicit_acc === 'number')).map((u) => u.method))];
+  for (const method of methods) {
+    const series = units.filter((u) => u.method === method).map((u) => movingAverage(u.metrics.map((m) => m.implicit_acc ?? 0), smooth));
+    const steps = Math.min(...series.map((s) => s.length));
+    const stepOf = units.find((u) => u.method === method)?.metrics.map((m) => m.step) ?? [];
+    for (let i = 0; i < steps; i++) {
+      const at = clampInterval(acrossSeeds(series.map((s) => s[i] as number)), 0, 1);
+      rows.push({ step: stepOf[i] as number, implicit_acc: at.mean, low: at.low, high: at.high, method: methodLabel(method) });
+    }
+  }
+  const seeds = Math.max(...methods.map((m) => units.filter((u) => u.method === m).length));
+  return lineChartSpec(rows, {
+    x: 'step',
+    y: 'implicit_acc',
+    color: 'method',
+    yZero: true,
+    ...(seeds > 1 ? { band: { low: 'low', high: 'high' } } : {}),
+    title: `Figure 5: implicit accuracy (${smooth}-step average${seeds > 1 ? `, ${seeds} seeds, 95% band` : ''})`,
+    yTitle: 'implicit accuracy',
+  });
+}
+
+/** Figures 3/4: rows = prompts, columns = (method, seed), every model drawn from the same seeds. */
+export async function methodGridPng(units: readonly UnitRecord[], methods: readonly string[], figure: string): Promise<Buffer | undefined> {
+  const withGrid = [BASE_UNIT, ...methods].map((m) => units.find((u) => u.method === m && u.grid)).filter((u): u is UnitRecord => u !== undefined);
+  const first = withGrid[0]?.grid;
+  if (!first) return undefined;
+  const { prompts, seeds, resolution } = first.record;
+  return renderImageSheet({
+    resolution,
+    title: `${figure}: ${withGrid.map((u) => methodLabel(u.method)).join(', ')}; every model from the same seeds`,
+    rowLabels: prompts,
+    columnLabels: withGrid.flatMap((u) => seeds.map((s) => `${methodLabel(u.method)}, seed ${s}`)),
+    cells: prompts.map((_, p) => withGrid.flatMap((u) => u.grid?.images[p] ?? [])),
+    labelWidth: 330,
+  });
+}
+
+function writeTable(out: string, name: string, table: aq.ColumnTable): string {
+  writeFileAtomic(join(out, `${name}.md`), `${table.toMarkdown()}\n`);
+  writeFileAtomic(join(out, `${name}.csv`), `${table.toCSV()}\n`);
+  return table.toMarkdown();
+}
+
+/** Tables 1-5 (md + csv), units.csv, Figure 5 (svg + png), Figures 3/4 (png) and the README, from the units' records in `out`. */
+export async function writeReproReport(out: string): Promise<string[]> {
+  const info = readJsonFile(join(out, 'preset.json'), 'preset.json') as { preset: ReproPreset; base: string; baseSha256: string; judges: Record<string, string>; invocations: Array<{ command: string | null; started: string; threads: number }> };
+  const preset = info.preset;
+  const units = readUnits(out);
+  const pairs = existsSync(join(out, 'pairs-build.json')) ? (readJsonFile(join(out, 'pairs-build.json'), 'pairs-build.json') as PairBuildReport) : undefined;
+  const written: string[] = [];
+  const md: string[] = [];
+  md.push('## Table 1: what each method needs', '', writeTable(out, 'table1', dataTable(preset.methods, pairs)), '');
+  written.push('table1.md', 'table1.csv');
+  for (const [name, t] of Object.entries(PAPER_TABLES)) {
+    const methods = t.methods.filter((m) => preset.methods.includes(m));
+    if (methods.length === 0) continue;
+    md.push(`## ${t.title}`, '', writeTable(out, name, methodTable(units, methods)), '');
+    written.push(`${name}.md`, `${name}.csv`);
+  }
+  const rows = unitScoreRows(units);
+  if (rows.length > 0) {
+    const header = Object.keys(rows[0] ?? {});
+    writeFileAtomic(join(out, 'units.csv'), `${[header.join(','), ...rows.map((r) => header.map((h) => String(r[h])).join(','))].join('\n')}\n`);
+    written.push('units.csv');
+  }
+  const smooth = Math.max(1, Math.round(preset.train.steps / 20));
+  if (units.some((u) => u.metrics.some((m) => typeof m.implicit_acc === 'number'))) {
+    await writeChart(implicitAccuracySpec(units, smooth), join(out, 'fig5'));
+    written.push('fig5.svg', 'fig5.png');
+  }
+  const grids: Array<[string, string[], string]> = [
+    ['fig3', PAPER_TABLES.table2.methods, 'Figure 3'],
+    ['fig4', [...PAPER_TABLES.table3.methods, 'self-dpo-no-mse', ...PAPER_TABLES.table5.methods], 'Figure 4'],
+  ];
+  for (const [name, methods, title] of grids) {
+    const png = await methodGridPng(units, methods.filter((m) => preset.methods.includes(m)), title);
+    if (png) {
+      writeFileAtomic(join(out, `${name}.png`), png);
+      written.push(`${name}.png`);
+    }
+  }
+  const trained = units.filter((u) => u.done && u.unit !== BASE_UNIT);
+  const hours = (f: (u: UnitRecord) => number): string => (units.reduce((s, u) => s + f(u), 0) / 3600).toFixed(2);
+  const readme = [
+    `# Reproduction: the ${preset.name} preset`,
+    '',
+    `This preset is ${preset.purpose}`,
+    '',
+    `- Base model: \`${info.base}\` (weights sha256 ${info.baseSha256.slice(0, 16)}...). Judges (sha256): ${Object.entries(info.judges).map(([k, v]) => `${k} ${v.slice(0, 12)}`).join(', ')}.`,
+    `- Methods: ${preset.methods.map(methodLabel).join(', ')}; training seeds ${preset.seeds.join(', ')}; ${preset.train.steps} steps of ${preset.train.batchSize} pairs (images for SFT) each, every other setting from \`configs/\`.`,
+    `- Evaluation: the first ${PROMPT_SETS.map((s) => `${preset.eval.prompts[s]} ${s}`).join(', ')} prompts of \`data/prompts/\`, DDIM ${preset.eval.sampling.steps ?? 25} steps, guidance ${preset.eval.sampling.guidance ?? 3}, one fixed seed per prompt shared by every model.`,
+    '- Scores are means over training seeds with half their 95% interval (Student t across seeds); win rates are the share of prompts where the model beats the base on the same prompt and seed, ties counting half, with a 95% interval across seeds (or, with one seed, the bootstrap interval over prompts). "rank win" compares the rank of the prompt\'s concept among all 1,653 concepts under the evaluation judge.',
+    `- Units finished: ${units.filter((u) => u.done).length} (${trained.length} trained models and the base); time spent training ${hours((u) => u.done?.trainSeconds ?? 0)} h, evaluating ${hours((u) => u.done?.evalSeconds ?? 0)} h.`,
+    `- Machine: ${machineLine()}.`,
+    '',
+    'Made by:',
+    '',
+    '```sh',
+    ...info.invocations.map((i) => `${i.command ?? '(command not recorded)'}   # started ${i.started}, ${i.threads} thread(s)`),
+    '```',
+    '',
+    md.join('\n'),
+    '## Figures',
+    '',
+    ...(written.includes('fig5.svg') ? ['- `fig5.svg` / `fig5.png`: Figure 5, training implicit accuracy of every preference method.'] : []),
+    ...(written.includes('fig3.png') ? [`- \`fig3.png\`: Figure 3, samples of the base and the Table 2 methods (each method's run with training seed ${preset.seeds[0]}), the first ${preset.grid.prompts} curated-val prompts (rows) x seeds ${preset.grid.seeds.join(', ')}.`] : []),
+    ...(written.includes('fig4.png') ? ['- `fig4.png`: Figure 4, samples of the ablations and the web-set runs.'] : []),
+    '- `units.csv`: every trained model\'s raw scores and win rates, one row per prompt set, method and seed; `runs/<method>-s<seed>/` keeps each run\'s config, metrics, probe and per-prompt scores.',
+    '',
+    "## Where the paper's orderings hold here",
+    '',
+    ...orderingChecks(units),
+    '',
+  ].join('\n');
+  writeFileAtomic(join(out, 'README.md'), readme);
+  written.push('README.md');
+  return written.map((f) => join(out, f));
+}

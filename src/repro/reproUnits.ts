@@ -1,0 +1,88 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { GenerateOptions } from '../diffusion/generate.js';
+import type { EvalResult } from '../eval/evaluate.js';
+import { PROMPT_SETS, type PromptSetName } from '../eval/promptSets.js';
+import type { ProbeRecord, TrainStepRecord } from '../train/postTrain.js';
+import { JsonLines } from '../train/progress.js';
+import type { TrainConfig } from '../train/trainConfig.js';
+import { readJsonFile } from '../util/jsonFile.js';
+
+/** The unit that evaluates the base model itself (every win rate is against it). */
+export const BASE_UNIT = 'base';
+
+/** A method's unit for one training seed: `self-dpo-s2`. */
+export function unitName(method: string, seed: number): string {
+  return `${method}-s${seed}`;
+}
+
+/** done.json: a finished unit and what it cost. */
+export interface UnitDone {
+  unit: string;
+  trainSeconds: number;
+  evalSeconds: number;
+  finished: string;
+}
+
+/** grid.json beside grid.rgb: grid.rgb holds prompts x seeds images, RGB bytes, prompt-major. */
+export interface GridRecord {
+  prompts: string[];
+  seeds: number[];
+  resolution: number;
+  sampling: Omit<GenerateOptions, 'onStep'>;
+}
+
+/** One unit's records read back from results/<preset>/runs/<unit>/. */
+export interface UnitRecord {
+  unit: string;
+  /** configs/ name, or 'base'. */
+  method: string;
+  /** Training seed (0 for the base). */
+  seed: number;
+  config?: TrainConfig;
+  evals: Partial<Record<PromptSetName, EvalResult>>;
+  metrics: TrainStepRecord[];
+  probe: ProbeRecord[];
+  done?: UnitDone;
+  /** images[p][s]: prompt p from seed s. */
+  grid?: { record: GridRecord; images: Uint8Array[][] };
+}
+
+export function readUnit(dir: string, unit: string): UnitRecord {
+  const m = /^(.+)-s(\d+)$/.exec(unit);
+  const method = unit === BASE_UNIT ? BASE_UNIT : (m?.[1] ?? unit);
+  const seed = unit === BASE_UNIT ? 0 : Number(m?.[2] ?? 0);
+  const evals: Partial<Record<PromptSetName, EvalResult>> = {};
+  for (const set of PROMPT_SETS) {
+    const file = join(dir, `eval-${set}.json`);
+    if (existsSync(file)) evals[set] = readJsonFile(file, 'evaluation') as EvalResult;
+  }
+  const lines = (name: string): Array<Record<string, unknown>> => (existsSync(join(dir, name)) ? new JsonLines(join(dir, name)).read() : []);
+  const record: UnitRecord = {
+    unit,
+    method,
+    seed,
+    evals,
+    metrics: lines('metrics.jsonl') as unknown as TrainStepRecord[],
+    probe: lines('heldout.jsonl') as unknown as ProbeRecord[],
+  };
+  if (existsSync(join(dir, 'config.json'))) record.config = (readJsonFile(join(dir, 'config.json'), 'run config') as { config: TrainConfig }).config;
+  if (existsSync(join(dir, 'done.json'))) record.done = readJsonFile(join(dir, 'done.json'), 'done.json') as UnitDone;
+  if (existsSync(join(dir, 'grid.json')) && existsSync(join(dir, 'grid.rgb'))) {
+    const g = readJsonFile(join(dir, 'grid.json'), 'grid.json') as GridRecord;
+    const bytes = readFileSync(join(dir, 'grid.rgb'));
+    const per = g.resolution * g.resolution * 3;
+    if (bytes.length !== g.prompts.length * g.seeds.length * per) throw new Error(`${join(dir, 'grid.rgb')}: ${bytes.length} bytes, expected ${g.prompts.length} x ${g.seeds.length} images of ${per}`);
+    const image = (p: number, s: number): Uint8Array => new Uint8Array(bytes.buffer, bytes.byteOffset + (p * g.seeds.length + s) * per, per);
+    record.grid = { record: g, images: g.prompts.map((_, p) => g.seeds.map((_, s) => image(p, s))) };
+  }
+  return record;
+}
+
+/** Every unit under `out/runs/`, finished or not, the base first. */
+export function readUnits(out: string): UnitRecord[] {
+  const root = join(out, 'runs');
+  if (!existsSync(root)) return [];
+  const names = readdirSync(root).filter((n) => existsSync(join(root, n, 'done.json')) || existsSync(join(root, n, 'eval-curated-val.json'))).sort((a, b) => (a === BASE_UNIT ? -1 : b === BASE_UNIT ? 1 : a.localeCompare(b)));
+  return names.map((n) => readUnit(join(root, n), n));
+}

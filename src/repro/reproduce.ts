@@ -1,0 +1,211 @@
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { mergeDeep } from '../config.js';
+import type { EmojiT2I } from '../data/emojiDataset.js';
+import { curatedValPrompts } from '../eval/curatedVal.js';
+import { loadEvalContext } from '../eval/evalContext.js';
+import { evaluate, type EvalContext, type EvalResult } from '../eval/evaluate.js';
+import { loadContrastiveJudge, readJudgeFile } from '../eval/judgeFile.js';
+import { PROMPT_SETS, readPromptSet, type PromptSetName } from '../eval/promptSets.js';
+import { loadModel, readModelFile } from '../model/modelFile.js';
+import { startPool } from '../parallel/modelPool.js';
+import { sampleImages } from '../report/sampleGrid.js';
+import { alignScorer, annotatorPairPrompts } from '../train/annotatorPairs.js';
+import { emojiTrainData } from '../train/emojiTrainData.js';
+import { buildPreferencePairs } from '../train/pairBuilder.js';
+import { train } from '../train/postTrain.js';
+import { PAIRS_FILE } from '../train/preferencePairs.js';
+import { JsonLines } from '../train/progress.js';
+import { readMethodConfig, resolveTrainConfig, type TrainConfig } from '../train/trainConfig.js';
+import { writeFileAtomic } from '../util/atomicWrite.js';
+import { readJsonFile } from '../util/jsonFile.js';
+import type { ReproPreset } from './reproPresets.js';
+import { writeReproReport } from './reproReport.js';
+import { BASE_UNIT, unitName, type GridRecord, type UnitDone } from './reproUnits.js';
+
+export interface ReproduceOptions {
+  /** Where the committed results go (results/<preset>): tables, charts, grids, and each unit's small records. */
+  out: string;
+  /** Where the bulky state goes (runs/reproduce/<preset>): pairs, trained models, the eval image cache. */
+  work: string;
+  /** The base model every method starts from (data/base-s). */
+  base: string;
+  /** The judges' directory (data/judges: eval, annotator, realism). */
+  judges: string;
+  workers?: number;
+  /** Start over: delete `out` and `work` first. */
+  force?: boolean;
+  command?: string;
+  log?: (line: string) => void;
+}
+
+/** preset.json: what a reproduction was started with; a resumed one must match it. */
+interface ReproIdentity {
+  preset: ReproPreset;
+  base: string;
+  baseSha256: string;
+  judges: Record<string, string>;
+}
+
+/**
+ * The whole protocol (PROTOCOL.md): Diffusion-DPO's annotator pairs, every method on every
+ * seed from the same base, every model (the base included) evaluated on the three prompt sets
+ * with shared per-prompt seeds, then Tables 1-5, Figure 5 and the sample grids.
+ *
+ * Work is done in units (the base's evaluation, then one unit per method and seed: train,
+ * evaluate, draw its grid); a finished unit leaves its small records in `out/runs/<unit>/`
+ * with done.json, and a rerun skips it. An unfinished unit resumes its training from the last
+ * checkpoint and skips the prompt sets already scored. A run made from other base weights,
+ * judges or preset is refused unless `force`.
+ */
+export async function reproduce(preset: ReproPreset, data: EmojiT2I, opts: ReproduceOptions): Promise<string[]> {
+  const log = opts.log ?? ((line: string): void => console.error(line));
+  if (opts.force) for (const dir of [opts.out, opts.work]) rmSync(dir, { recursive: true, force: true });
+  const identity = reproIdentity(preset, opts);
+  checkIdentity(join(opts.out, 'preset.json'), identity);
+  mkdirSync(join(opts.out, 'runs'), { recursive: true });
+  const events = new JsonLines(join(opts.work, 'reproduce.jsonl'));
+  mkdirSync(opts.work, { recursive: true });
+  const invocation = { command: opts.command ?? null, started: new Date().toISOString(), threads: opts.workers ?? 1 };
+  const saved = existsSync(join(opts.out, 'preset.json')) ? (readJsonFile(join(opts.out, 'preset.json'), 'preset.json') as { invocations?: unknown[] }) : {};
+  writeFileAtomic(join(opts.out, 'preset.json'), `${JSON.stringify({ ...identity, invocations: [...(saved.invocations ?? []), invocation] }, null, 1)}\n`);
+
+  const { context, hashes } = loadEvalContext(data, opts.judges);
+  const prompts = Object.fromEntries(PROMPT_SETS.map((s) => [s, readPromptSet(s).slice(0, preset.eval.prompts[s])])) as Record<PromptSetName, ReturnType<typeof readPromptSet>>;
+  const gridPrompts = curatedValPrompts(data).slice(0, preset.grid.prompts).map((p) => p.prompt);
+  const units = [BASE_UNIT, ...preset.methods.flatMap((m) => preset.seeds.map((s) => unitName(m, s)))];
+  const started = Date.now();
+  let done = 0;
+  const eta = (): string => {
+    const left = units.length - done;
+    if (done === 0 || left === 0) return '';
+    const sec = ((Date.now() - started) / 1000 / done) * left;
+    return `, about ${Math.round(sec / 60)} min left`;
+  };
+
+  if (preset.methods.includes('dpo')) await ensurePairs(preset, data, opts, log);
+
+  for (const unit of units) {
+    const dir = join(opts.out, 'runs', unit);
+    if (existsSync(join(dir, 'done.json'))) {
+      done += 1;
+      continue;
+    }
+    mkdirSync(dir, { recursive: true });
+    log(`[${done + 1}/${units.length}] ${unit}${eta()}`);
+    const t0 = Date.now();
+    let modelDir = opts.base;
+    let trainSeconds = 0;
+    if (unit !== BASE_UNIT) {
+      const [method, seed] = splitUnit(unit);
+      const config = unitConfig(preset, method, seed, opts);
+      const runDir = join(opts.work, 'train', method, `seed${seed}`);
+      await train(config, await emojiTrainData(data, config, data.resolution), runDir, { workers: opts.workers, command: opts.command });
+      for (const f of ['config.json', 'metrics.jsonl', 'heldout.jsonl']) copyFileSync(join(runDir, f), join(dir, f));
+      // The optimiser state is only for resuming; the model stays for grids and notebooks.
+      rmSync(join(runDir, 'state'), { recursive: true, force: true });
+      modelDir = join(runDir, 'model');
+      trainSeconds = (Date.now() - t0) / 1000;
+    }
+    const t1 = Date.now();
+    await evaluateUnit(preset, modelDir, dir, prompts, { context, hashes }, opts, gridPrompts, unit === BASE_UNIT || splitUnit(unit)[1] === preset.seeds[0], log);
+    const record: UnitDone = { unit, trainSeconds, evalSeconds: (Date.now() - t1) / 1000, finished: new Date().toISOString() };
+    writeFileAtomic(join(dir, 'done.json'), `${JSON.stringify(record)}\n`);
+    events.append({ ...record });
+    done += 1;
+  }
+  log(`every unit is done; writing the tables and figures into ${opts.out}`);
+  return writeReproReport(opts.out);
+}
+
+function reproIdentity(preset: ReproPreset, opts: ReproduceOptions): ReproIdentity {
+  const judges = Object.fromEntries(['eval', 'annotator', 'realism'].map((name) => [name, readJudgeFile(join(opts.judges, name)).file.weightsManifest.sha256]));
+  return { preset, base: opts.base, baseSha256: readModelFile(opts.base).file.weightsManifest.sha256, judges };
+}
+
+function checkIdentity(file: string, identity: ReproIdentity): void {
+  if (!existsSync(file)) return;
+  const saved = readJsonFile(file, 'preset.json') as ReproIdentity;
+  const differs = (['preset', 'baseSha256', 'judges'] as const).filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(identity[k]));
+  if (differs.length > 0) throw new Error(`${file}: this reproduction was started with a different ${differs.join(', ')}; pass --force to start it over`);
+}
+
+function splitUnit(unit: string): [string, number] {
+  const m = /^(.+)-s(\d+)$/.exec(unit);
+  if (!m) throw new Error(`not a unit name: ${unit}`);
+  return [m[1] as string, Number(m[2])];
+}
+
+/** A method's config with the preset's budget, seed, base and (for dpo) the pairs built here. */
+export function unitConfig(preset: ReproPreset, method: string, seed: number, opts: Pick<ReproduceOptions, 'base' | 'work'>): TrainConfig {
+  const { override, source } = readMethodConfig(method);
+  const budget = {
+    base: opts.base,
+    train: { ...preset.train, seed },
+    log: preset.log,
+    ...(method === 'dpo' || (override as { method?: string }).method === 'dpo' ? { data: { pairs: join(opts.work, 'pairs', PAIRS_FILE) } } : {}),
+  };
+  return resolveTrainConfig(mergeDeep(override, budget), `${source} with the ${preset.name} preset`);
+}
+
+/** Diffusion-DPO's pairs from the base, ranked by the annotator judge (once; build.json records the cost). */
+async function ensurePairs(preset: ReproPreset, data: EmojiT2I, opts: ReproduceOptions, log: (line: string) => void): Promise<void> {
+  const dir = join(opts.work, 'pairs');
+  if (!existsSync(join(dir, 'build.json'))) {
+    log(`drawing ${preset.pairs.prompts} preference pairs from the base and ranking them with the annotator judge`);
+    const { model, schedule } = loadModel(opts.base);
+    const { judge, file } = loadContrastiveJudge(join(opts.judges, 'annotator'));
+    const pool = await startPool(model, schedule, opts.workers ?? 1);
+    try {
+      await buildPreferencePairs(model, schedule, annotatorPairPrompts(data, preset.pairs.prompts, preset.pairs.seed), alignScorer(judge), dir, {
+        seed: preset.pairs.seed,
+        sampling: preset.eval.sampling,
+        scorerName: `annotator judge (${file.weightsManifest.sha256.slice(0, 12)}): Align`,
+        pool,
+        command: opts.command,
+      });
+    } finally {
+      await pool?.stop();
+      model.params.dispose();
+    }
+  }
+  copyFileSync(join(dir, 'build.json'), join(opts.out, 'pairs-build.json'));
+}
+
+/** Score a model on each prompt set (skipping sets already scored) and, when asked, draw its grid. */
+async function evaluateUnit(
+  preset: ReproPreset,
+  modelDir: string,
+  dir: string,
+  prompts: Record<PromptSetName, ReturnType<typeof readPromptSet>>,
+  judges: { context: EvalContext; hashes: { contrastive: string; realism: string } },
+  opts: ReproduceOptions,
+  gridPrompts: readonly string[],
+  withGrid: boolean,
+  log: (line: string) => void,
+): Promise<void> {
+  const { model, schedule, file } = loadModel(modelDir);
+  const pool = await startPool(model, schedule, opts.workers ?? 1);
+  try {
+    for (const set of PROMPT_SETS) {
+      const out = join(dir, `eval-${set}.json`);
+      if (existsSync(out)) continue;
+      const result: EvalResult = await evaluate(model, schedule, { dir: modelDir, sha256: file.weightsManifest.sha256 }, set, prompts[set], judges.context, judges.hashes, {
+        sampling: preset.eval.sampling,
+        cacheDir: join(opts.work, 'eval-cache'),
+        pool,
+      });
+      writeFileAtomic(out, `${JSON.stringify(result)}\n`);
+      log(`  ${set}: Align ${result.align.toFixed(2)}  R@1 ${(100 * result.r1).toFixed(1)}%  R@5 ${(100 * result.r5).toFixed(1)}%  Real ${result.real.toFixed(1)}  FID ${result.fid.toFixed(3)}`);
+    }
+    if (withGrid && !existsSync(join(dir, 'grid.json'))) {
+      const images = await sampleImages(model, schedule, gridPrompts, preset.grid.seeds, { ...preset.eval.sampling, pool });
+      const record: GridRecord = { prompts: [...gridPrompts], seeds: preset.grid.seeds, resolution: model.config.resolution, sampling: preset.eval.sampling };
+      writeFileAtomic(join(dir, 'grid.rgb'), Buffer.concat(images.flat()));
+      writeFileAtomic(join(dir, 'grid.json'), `${JSON.stringify(record)}\n`);
+    }
+  } finally {
+    await pool?.stop();
+    model.params.dispose();
+  }
+}

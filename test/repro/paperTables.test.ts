@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { EvalResult } from '../../src/eval/evaluate.js';
+import { orderingChecks } from '../../src/repro/paperClaims.js';
+import { formatScore, formatWin, methodTable, summarize } from '../../src/repro/paperTables.js';
+import type { UnitRecord } from '../../src/repro/reproUnits.js';
+
+/** An evaluation on curated-val with per-prompt Align, rank and Real given by hand. */
+function evalOf(align: number[], rank: number[], real: number[], fid: number): EvalResult {
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return {
+    model: 'm',
+    modelSha256: 'x',
+    promptSet: 'curated-val',
+    prompts: align.length,
+    sampling: {},
+    judges: { contrastive: 'c', realism: 'r' },
+    align: mean(align),
+    r1: rank.filter((r) => r === 1).length / rank.length,
+    r5: rank.filter((r) => r <= 5).length / rank.length,
+    real: mean(real),
+    fid,
+    cached: false,
+    perPrompt: align.map((a, i) => ({ id: `p${i}`, concept: `c${i}`, seed: 100 + i, align: a, rank: rank[i] as number, real: real[i] as number })),
+  };
+}
+
+function unit(method: string, seed: number, e: EvalResult): UnitRecord {
+  return { unit: method === 'base' ? 'base' : `${method}-s${seed}`, method, seed, evals: { 'curated-val': e }, metrics: [], probe: [] };
+}
+
+const base = unit('base', 0, evalOf([10, 20, 30, 40], [1, 2, 3, 4], [50, 50, 50, 50], 2.0));
+
+test('one seed: scores without an interval, win rates per prompt with ties counting half', () => {
+  // Align 11 > 10 win, 20 = 20 tie, 29 < 30 loss, 41 > 40 win: (2 + 0.5) / 4 = 62.5%.
+  // Rank (lower wins): 1 = 1 tie, 1 < 2 win, 5 > 3 loss, 4 = 4 tie: (1 + 1) / 4 = 50%.
+  const s = summarize([base, unit('self-dpo', 1, evalOf([11, 20, 29, 41], [1, 1, 5, 4], [60, 40, 50, 70], 1.5))], 'self-dpo', 'curated-val');
+  assert.ok(s?.win);
+  assert.equal(s.seeds, 1);
+  assert.equal(s.align.mean, 25.25);
+  assert.ok(Number.isNaN(s.align.low), 'one seed has no interval across seeds');
+  assert.equal(s.win.align.mean, 62.5);
+  assert.equal(s.win.rank.mean, 50);
+  // Real: 60 > 50, 40 < 50, tie, 70 > 50: 2.5 / 4.
+  assert.equal(s.win.real.mean, 62.5);
+  assert.ok(s.win.align.low <= 62.5 && s.win.align.high >= 62.5 && s.win.align.high <= 100, 'the bootstrap interval brackets the rate');
+  assert.equal(s.r1.mean, 50);
+  assert.equal(summarize([base], 'base', 'curated-val')?.win, undefined, 'the base has no win rate against itself');
+});
+
+test('several seeds: the mean and Student-t interval of the per-seed values', () => {
+  // Win rates over Align per seed: seed 1 wins all 4 (100%), seed 2 loses all (0%), seed 3 ties all (50%).
+  const units = [
+    base,
+    unit('sft', 1, evalOf([11, 21, 31, 41], [1, 2, 3, 4], [50, 50, 50, 50], 2)),
+    unit('sft', 2, evalOf([9, 19, 29, 39], [1, 2, 3, 4], [50, 50, 50, 50], 2)),
+    unit('sft', 3, evalOf([10, 20, 30, 40], [1, 2, 3, 4], [50, 50, 50, 50], 2)),
+  ];
+  const s = summarize(units, 'sft', 'curated-val');
+  assert.ok(s?.win);
+  assert.equal(s.seeds, 3);
+  assert.equal(s.win.align.mean, 50);
+  // sd of (100, 0, 50) = 50; half-width t(0.975, 2) * 50 / sqrt(3) = 124.2, cut to the rate's range.
+  assert.deepEqual([s.win.align.low, s.win.align.high], [0, 100]);
+  // Align means 26, 24, 25: mean 25, sd 1, half-width 4.303 / sqrt(3) = 2.484.
+  assert.equal(formatScore(s.align, 2), '25.00 ± 2.48');
+  assert.equal(formatWin({ mean: 54.06, low: 50.2, high: 58 }), '54.1 [50.2, 58.0]');
+});
+
+test('methodTable puts the base first and one row per method and prompt set', () => {
+  const table = methodTable([base, unit('self-dpo', 1, evalOf([11, 20, 29, 41], [1, 1, 5, 4], [60, 40, 50, 70], 1.5))], ['sft', 'self-dpo']);
+  const rows = table.objects() as Array<Record<string, string | number>>;
+  assert.deepEqual(rows.map((r) => r['method']), ['base-S', 'Self-DPO'], 'methods without runs are left out');
+  assert.equal(rows[0]?.['Align win %'], '-');
+  assert.match(String(rows[1]?.['Align win %']), /^62\.5 \[/);
+  assert.match(table.toMarkdown(), /\|curated-val\|Self-DPO\|1\|25\.25\|62\.5 \[/);
+});
+
+test("orderingChecks counts the cells where the paper's ordering holds and names the reversed ones", () => {
+  const units = [
+    base,
+    // Self-DPO: Align 25.25 (base 25), R@1 50% (base 25%), Real 55 (base 50), FID 1.5 (base 2): all four hold.
+    unit('self-dpo', 1, evalOf([11, 20, 29, 41], [1, 1, 5, 4], [60, 40, 50, 70], 1.5)),
+    // SFT: Align 26 beats Self-DPO's 25.25, the rest lose to it.
+    unit('sft', 1, evalOf([11, 21, 31, 41], [2, 2, 3, 4], [50, 50, 50, 50], 3)),
+  ];
+  const lines = orderingChecks(units);
+  assert.equal(lines.length, 2, 'only the claims whose methods ran');
+  assert.match(lines[0] as string, /Self-DPO improves on the base.*: agrees here\. The ordering holds in 4 of 4/);
+  assert.match(lines[1] as string, /Self-DPO beats SFT.*mostly agrees here\. The ordering holds in 3 of 4 .* reversed in curated-val Align\./);
+});

@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '../../src/backend.js';
+import { defaultDataRoot, ensureEmojiT2I } from '../../src/data/emojiBuilder.js';
+import { resolveEmojiDataConfig } from '../../src/data/emojiConfig.js';
+import { EmojiT2I } from '../../src/data/emojiDataset.js';
+import { ContrastiveJudge } from '../../src/eval/contrastiveJudge.js';
+import { saveJudge } from '../../src/eval/judgeFile.js';
+import { conceptCaptions } from '../../src/eval/judgeValidity.js';
+import { RealismJudge } from '../../src/eval/realismJudge.js';
+import { reproduce } from '../../src/repro/reproduce.js';
+import type { ReproPreset } from '../../src/repro/reproPresets.js';
+import { Tokenizer } from '../../src/text/tokenizer.js';
+import { smokeBase } from '../train/trainHelpers.js';
+
+/** Two methods on two seeds, two steps each, three prompts per set: every phase, in seconds. */
+const SMOKE: ReproPreset = {
+  name: 'smoke',
+  purpose: 'a test of the pipeline.',
+  methods: ['dpo', 'self-dpo'],
+  seeds: [1, 2],
+  train: { steps: 2, batchSize: 4, microBatch: 4 },
+  log: { every: 1, checkpointEvery: 2, evalEvery: 2, evalPairs: 4 },
+  pairs: { prompts: 4, seed: 0 },
+  eval: { prompts: { 'curated-val': 3, 'unseen-concepts': 3, 'keyword-only': 3 }, sampling: { steps: 2, guidance: 2 } },
+  grid: { prompts: 2, seeds: [0] },
+};
+
+test('a smoke reproduction runs every phase, resumes a unit, and refuses another preset', async () => {
+  await initBackend({ backend: 'wasm', quiet: true });
+  const { dir } = await ensureEmojiT2I(resolveEmojiDataConfig({}), { dataRoot: defaultDataRoot() });
+  const data = EmojiT2I.open(dir);
+  const root = mkdtempSync(join(tmpdir(), 'repro-'));
+  // Untrained toy judges: the pipeline, not the scores, is under test.
+  const judges = join(root, 'judges');
+  const tokenizer = Tokenizer.fromCaptions(conceptCaptions(data).captions, { maxLength: 8 });
+  const contrastive = { resolution: 32, maxWords: 8, image: { channels: [8, 16], groups: 4, width: 16 }, text: { width: 16, layers: 1, heads: 2 }, embed: 8 };
+  await saveJudge(join(judges, 'eval'), ContrastiveJudge.create(contrastive, tokenizer, 1), { test: true });
+  await saveJudge(join(judges, 'annotator'), ContrastiveJudge.create(contrastive, tokenizer, 2), { test: true });
+  await saveJudge(join(judges, 'realism'), RealismJudge.create({ resolution: 32, image: { channels: [8], groups: 4, width: 8 } }, 3), { test: true });
+  const out = join(root, 'results');
+  const opts = { out, work: join(root, 'work'), base: await smokeBase(), judges, log: (): void => {} };
+
+  const written = await reproduce(SMOKE, data, opts);
+  for (const f of ['table1.md', 'table1.csv', 'table2.md', 'table3.md', 'table4.csv', 'units.csv', 'fig5.svg', 'fig5.png', 'fig3.png', 'fig4.png', 'README.md', 'pairs-build.json']) {
+    assert.ok(existsSync(join(out, f)), `${f} is written`);
+  }
+  assert.ok(!existsSync(join(out, 'table5.md')), 'Table 5 needs the web-set methods, which did not run');
+  assert.ok(written.includes(join(out, 'README.md')));
+  const table2 = readFileSync(join(out, 'table2.md'), 'utf8');
+  // Per prompt set: base-S, Diffusion-DPO and Self-DPO (SFT did not run), each Self-DPO row over 2 seeds.
+  assert.equal(table2.split('\n').filter((l) => l.startsWith('|curated-val|')).length, 3);
+  assert.match(table2, /\|keyword-only\|Self-DPO\|2\|/);
+  const readme = readFileSync(join(out, 'README.md'), 'utf8');
+  assert.match(readme, /Where the paper's orderings hold here/);
+  assert.match(readme, /Self-DPO beats Diffusion-DPO/);
+  const units = readFileSync(join(out, 'units.csv'), 'utf8').trim().split('\n');
+  assert.equal(units.length, 1 + 3 * 4, 'a header and one row per set and trained model');
+
+  // A unit that died after one of its prompt sets resumes there and gives the same tables.
+  rmSync(join(out, 'runs', 'self-dpo-s2', 'done.json'));
+  rmSync(join(out, 'runs', 'self-dpo-s2', 'eval-keyword-only.json'));
+  await reproduce(SMOKE, data, opts);
+  assert.equal(readFileSync(join(out, 'table2.md'), 'utf8'), table2);
+
+  await assert.rejects(reproduce({ ...SMOKE, seeds: [1] }, data, opts), /preset\.json: this reproduction was started with a different preset; pass --force/);
+  rmSync(root, { recursive: true, force: true });
+});
