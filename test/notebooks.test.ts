@@ -32,7 +32,18 @@ interface Output {
   evalue?: string;
   name?: string;
   text?: string | string[];
+  data?: Record<string, unknown>;
 }
+
+/** What each notebook's saved output must hold: sample sheets and charts (PNG/SVG, Vega-Lite), tables (markdown). */
+const SHOWS: Record<string, string[]> = {
+  '00-emoji-t2i.ipynb': ['image/png'],
+  '01-quickstart.ipynb': ['image/png', 'image/svg+xml', 'application/vnd.vegalite.v5+json'],
+  '02-ablations.ipynb': ['text/markdown', 'image/svg+xml', 'application/vnd.vegalite.v5+json'],
+  '03-paper-tables.ipynb': ['text/markdown'],
+  '04-implicit-accuracy.ipynb': ['image/svg+xml', 'application/vnd.vegalite.v5+json'],
+  '05-samples.ipynb': ['image/png'],
+};
 
 const missing = jupyterMissing();
 const required = process.env['SELFDPO_REQUIRE_NOTEBOOKS'] === '1';
@@ -45,12 +56,15 @@ for (const nb of notebooks) {
     const r = spawnSync(
       'jupyter',
       ['nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.kernel_name=tslab', '--ExecutePreprocessor.timeout=600', '--output-dir', out, nb],
-      // The notebook builds its dataset in a temp folder, never in the work tree's data/.
-      { cwd: join(repo, 'notebooks'), encoding: 'utf8', env: { ...process.env, SELFDPO_DATA_ROOT: join(out, 'data') } },
+      // The smoke budget; the dataset, runs and charts go to a temp folder, never into the work tree.
+      { cwd: join(repo, 'notebooks'), encoding: 'utf8', env: { ...process.env, SELFDPO_DATA_ROOT: join(out, 'data'), SELFDPO_NOTEBOOK_OUT: join(out, 'runs'), SELFDPO_NOTEBOOK_SMOKE: '1' } },
     );
     assert.ok(existsSync(join(out, nb)), `${nb}: nbconvert wrote nothing (exit ${r.status}): ${r.stderr.slice(-2000)}`);
     // nbconvert's own message is often empty; the cell's error output says what failed.
     const executed = JSON.parse(readFileSync(join(out, nb), 'utf8')) as { cells: Array<{ outputs?: Output[] }> };
+    // Every notebook shows what it is for: its images, charts and tables are in the saved outputs.
+    const shown = new Set(executed.cells.flatMap((c) => c.outputs ?? []).flatMap((o) => Object.keys(o.data ?? {})));
+    for (const mime of SHOWS[nb] ?? []) assert.ok(shown.has(mime), `${nb}: no ${mime} output (outputs: ${[...shown].join(', ')})`);
     const problems = executed.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.output_type === 'error' || (o.output_type === 'stream' && o.name === 'stderr' && /Error/.test(String(o.text))));
     assert.deepEqual(problems, [], `${nb}: ${JSON.stringify(problems).slice(0, 2000)}`);
     assert.equal(r.status, 0, `${nb}: nbconvert exited ${r.status}: ${r.stderr.slice(-2000)}`);

@@ -3,3 +3,7 @@ export * from './lineChart.js';
 export * from './renderChart.js';
 export * from './sampleGrid.js';
 export * from './pretrainReport.js';
+export * from './notebookDisplay.js';
+export * from './trainReport.js';
+export * from './methodGrid.js';
+export * from './tuningReport.js';

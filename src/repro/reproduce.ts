@@ -1,6 +1,5 @@
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { mergeDeep } from '../config.js';
 import type { EmojiT2I } from '../data/emojiDataset.js';
 import { curatedValPrompts } from '../eval/curatedVal.js';
 import { loadEvalContext } from '../eval/evalContext.js';
@@ -16,7 +15,7 @@ import { buildPreferencePairs } from '../train/pairBuilder.js';
 import { train } from '../train/postTrain.js';
 import { PAIRS_FILE } from '../train/preferencePairs.js';
 import { JsonLines } from '../train/progress.js';
-import { readMethodConfig, resolveTrainConfig, type TrainConfig } from '../train/trainConfig.js';
+import { methodConfig, type TrainConfig } from '../train/trainConfig.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { readJsonFile } from '../util/jsonFile.js';
 import type { ReproPreset } from './reproPresets.js';
@@ -138,14 +137,10 @@ function splitUnit(unit: string): [string, number] {
 
 /** A method's config with the preset's budget, seed, base and (for dpo) the pairs built here. */
 export function unitConfig(preset: ReproPreset, method: string, seed: number, opts: Pick<ReproduceOptions, 'base' | 'work'>): TrainConfig {
-  const { override, source } = readMethodConfig(method);
-  const budget = {
-    base: opts.base,
-    train: { ...preset.train, seed },
-    log: preset.log,
-    ...(method === 'dpo' || (override as { method?: string }).method === 'dpo' ? { data: { pairs: join(opts.work, 'pairs', PAIRS_FILE) } } : {}),
-  };
-  return resolveTrainConfig(mergeDeep(override, budget), `${source} with the ${preset.name} preset`);
+  const pairs = { data: { pairs: join(opts.work, 'pairs', PAIRS_FILE) } };
+  const budget = { base: opts.base, train: { ...preset.train, seed }, log: preset.log };
+  const config = methodConfig(method, budget);
+  return config.method === 'dpo' ? methodConfig(method, { ...budget, ...pairs }) : config;
 }
 
 /** Diffusion-DPO's pairs from the base, ranked by the annotator judge (once; build.json records the cost). */

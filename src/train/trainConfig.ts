@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkIntegerRange, checkLogCadence, checkOptimizerKeys, checkRange, ConfigError, resolveConfig, type DeepPartial } from '../config.js';
+import { checkIntegerRange, checkLogCadence, checkOptimizerKeys, checkRange, ConfigError, mergeDeep, resolveConfig, type DeepPartial } from '../config.js';
 import { readJsonFile } from '../util/jsonFile.js';
 import { DOWNGRADE_NAMES, isDowngradeName } from './downgrades/registry.js';
 
@@ -112,6 +112,15 @@ export function readMethodConfig(method: string, dir = CONFIGS_DIR): { override:
   const source = join(dir, `${method}.json`);
   if (!existsSync(source)) throw new Error(`unknown method "${method}": no ${source} (known: ${methodNames(dir).join(', ') || 'none'})`);
   return { override: readJsonFile(source, 'method config') as DeepPartial<TrainConfig>, source };
+}
+
+/**
+ * A method's config with changes on top (a notebook's or a preset's), checked: configs/<method>.json
+ * over the defaults, then `changes`. Errors name the key and both sources.
+ */
+export function methodConfig(method: string, changes: DeepPartial<TrainConfig> = {}, dir = CONFIGS_DIR): TrainConfig {
+  const { override, source } = readMethodConfig(method, dir);
+  return resolveTrainConfig(mergeDeep(override, changes), `${source} with changes`);
 }
 
 /** Defaults + override, checked (errors name the key and `source`). */
