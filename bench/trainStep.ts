@@ -18,7 +18,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { initBackend } from '../src/backend.js';
@@ -40,6 +40,7 @@ import { BASE_S } from '../src/train/pretrainConfig.js';
 import { parseArgs } from '../src/util/args.js';
 import { Rng } from '../src/util/rng.js';
 import { checkOutDir, median, renderTables, timeRatios, writeResults, type BenchRecord, type StepTimings, type TfjsRun, type TorchCheck, type TorchRun, type WorkersRun } from './benchReport.js';
+import { cpuModel, cpuSample, loadavg, otherCores } from './machineLoad.js';
 
 /** The shipped base-S checkpoint, used when present (same shapes as a fresh model). */
 const SHIPPED_MODEL = 'data/base-s';
@@ -74,50 +75,6 @@ const FULL: Shapes = { sftBatch: 16, dpoPairs: 16, sampleBatch: 2 * SAMPLE_CHUNK
 
 function log(msg: string): void {
   process.stderr.write(`${msg}\n`);
-}
-
-function loadavg(): string {
-  try {
-    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  } catch {
-    return 'unknown';
-  }
-}
-
-function cpuModel(): string {
-  try {
-    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
-    if (m) return (m[1] as string).trim();
-  } catch {
-    // not Linux: fall back to Node's view
-  }
-  return cpus()[0]?.model ?? 'unknown';
-}
-
-/** Busy CPU ticks of the whole machine and of this process (with its waited-for children, e.g. PyTorch). */
-interface CpuSample {
-  wallMs: number;
-  busy: number;
-  self: number;
-}
-
-function cpuSample(): CpuSample | null {
-  try {
-    const f = (readFileSync('/proc/stat', 'utf8').split('\n')[0] as string).trim().split(/\s+/).slice(1).map(Number);
-    // user nice system idle iowait irq softirq steal (guest time is already in user/nice)
-    const busy = f.slice(0, 8).reduce((a, b, i) => (i === 3 || i === 4 ? a : a + (b || 0)), 0);
-    const st = readFileSync('/proc/self/stat', 'utf8');
-    const g = st.slice(st.lastIndexOf(')') + 2).split(' ').map(Number); // g[0] is field 3 (state)
-    return { wallMs: performance.now(), busy, self: (g[11] as number) + (g[12] as number) + (g[13] as number) + (g[14] as number) };
-  } catch {
-    return null; // not Linux
-  }
-}
-
-/** Cores' worth of CPU that other processes used between two samples (USER_HZ = 100 ticks/s). */
-function otherCores(a: CpuSample | null, b: CpuSample | null): number | null {
-  if (a === null || b === null || b.wallMs <= a.wallMs) return null;
-  return Math.max(0, (b.busy - a.busy - (b.self - a.self)) / 100 / ((b.wallMs - a.wallMs) / 1000));
 }
 
 // ---------------------------------------------------------------------------------------
