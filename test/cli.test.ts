@@ -133,21 +133,15 @@ test('pretrain (smoke) writes a resumable run, survives kill -9, and sample draw
   assert.match(missing.err, /nowhere\/model\.json not found/);
 });
 
-test('start draws 8 curated-val prompts x 4 seeds from a model and will not overwrite the grid', async () => {
+test('start is the quick reproduction, and names the judge it lacks before doing any work', () => {
   const made = cli('pretrain', '--preset', 'smoke', '--steps', '2', '--data-root', 'd', '--data-config', small, '--out', 'start-model');
   assert.equal(made.code, 0, made.err);
-  const start = (...extra: string[]): ReturnType<typeof cli> =>
-    cli('start', '--data-root', 'd', '--data-config', small, '--model', join('start-model', 'model'), '--steps', '2', ...extra);
-  const first = start();
-  assert.equal(first.code, 0, first.err);
-  assert.match(first.err, /backend: wasm/);
-  assert.match(first.out, /Emoji-T2I: 12 concepts/);
-  assert.match(first.out, /wrote results\/start\/samples\.png/);
-  assert.match(first.err, /sampled 32\/32 images/);
-  const again = start();
-  assert.notEqual(again.code, 0);
-  assert.match(again.err, /samples\.png exists from an earlier run; pass --force/);
-  assert.equal(start('--force').code, 0);
+  const r = cli('start', '--data-root', 'd', '--data-config', small, '--base', join('start-model', 'model'), '--judges', 'no-judges');
+  assert.equal(r.code, 1);
+  assert.match(r.err, /backend: wasm/);
+  assert.match(r.err, /no-judges\/eval\/judge\.json not found/);
+  assert.ok(!existsSync(join(root, 'runs', 'start', 'preset.json')), 'nothing written');
+  assert.match(cli('start', '--preset', 'nope').err, /--preset: unknown preset "nope" \(known: quick, paper\)/);
 });
 
 test('ship copies a run\'s EMA model with its provenance and writes the report', async () => {

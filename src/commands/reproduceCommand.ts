@@ -17,10 +17,10 @@ export const REPRODUCE_FLAGS = ['preset', 'out', 'work', 'base', 'judges', 'work
  * (resumable: rerun the same command after a kill), or with --report-only the tables and
  * figures redrawn from the units already there.
  */
-export async function reproduceCommand(argv: string[], defaults: { preset?: string } = {}): Promise<void> {
+export async function reproduceCommand(argv: string[], defaults: { preset?: string; out?: string; work?: string } = {}): Promise<void> {
   const args = parseArgs(argv, { boolean: ['force', 'report-only'], string: REPRODUCE_FLAGS });
   const preset = reproPreset((args.flags['preset'] as string | undefined) ?? defaults.preset ?? 'quick');
-  const out = (args.flags['out'] as string | undefined) ?? join('results', preset.name);
+  const out = (args.flags['out'] as string | undefined) ?? defaults.out ?? join('results', preset.name);
   const started = Date.now();
   const written =
     args.flags['report-only'] === true
@@ -31,7 +31,7 @@ export async function reproduceCommand(argv: string[], defaults: { preset?: stri
           const data = await openEmojiFromFlags(args, readModelFile(base).file.model.resolution);
           return reproduce(preset, data, {
             out,
-            work: (args.flags['work'] as string | undefined) ?? join('runs', 'reproduce', preset.name),
+            work: (args.flags['work'] as string | undefined) ?? defaults.work ?? join('runs', 'reproduce', preset.name),
             base,
             judges: (args.flags['judges'] as string | undefined) ?? join('data', 'judges'),
             workers: workersFlag(args, backend.tfBackend),
