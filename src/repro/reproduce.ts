@@ -1,5 +1,5 @@
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { EmojiT2I } from '../data/emojiDataset.js';
 import { curatedValPrompts } from '../eval/curatedVal.js';
 import { loadEvalContext } from '../eval/evalContext.js';
@@ -101,8 +101,6 @@ export async function reproduce(preset: ReproPreset, data: EmojiT2I, opts: Repro
       const runDir = join(opts.work, 'train', method, `seed${seed}`);
       await train(config, await emojiTrainData(data, config, data.resolution), runDir, { workers: opts.workers, command: opts.command });
       for (const f of ['config.json', 'metrics.jsonl', 'heldout.jsonl']) copyFileSync(join(runDir, f), join(dir, f));
-      // The optimiser state is only for resuming; the model stays for grids and notebooks.
-      rmSync(join(runDir, 'state'), { recursive: true, force: true });
       modelDir = join(runDir, 'model');
       trainSeconds = (Date.now() - t0) / 1000;
     }
@@ -111,6 +109,9 @@ export async function reproduce(preset: ReproPreset, data: EmojiT2I, opts: Repro
     const record: UnitDone = { unit, trainSeconds, evalSeconds: (Date.now() - t1) / 1000, finished: new Date().toISOString() };
     writeFileAtomic(join(dir, 'done.json'), `${JSON.stringify(record)}\n`);
     events.append({ ...record });
+    // The optimiser state only served to resume the training (which a rerun skips from now on);
+    // the model stays, for notebooks and new grids.
+    if (unit !== BASE_UNIT) rmSync(join(dirname(modelDir), 'state'), { recursive: true, force: true });
     done += 1;
   }
   log(`every unit is done; writing the tables and figures into ${opts.out}`);
