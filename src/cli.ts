@@ -107,7 +107,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   },
   pretrain: {
     run: pretrainCommand,
-    help: 'pretrain a base model (--preset base-s|smoke --config FILE --out DIR --steps N --cooldown N (LR to 0 over the last N steps) --workers N (default: cores) --init-from MODEL_DIR --force --backend NAME --data-root DIR --data-config FILE)',
+    help: 'pretrain a base model (--preset base-s|smoke --config FILE --out DIR --steps N --cooldown N (the LR falls linearly over the last N steps, to lr/N at the last; allowed on resume before the fall begins) --workers N (default: cores) --init-from MODEL_DIR --force --backend NAME --data-root DIR --data-config FILE)',
   },
   sample: {
     run: sampleCommand,

@@ -17,7 +17,7 @@ export const REPRODUCE_FLAGS = ['preset', 'out', 'work', 'base', 'judges', 'work
  * (resumable: rerun the same command after a kill), or with --report-only the tables and
  * figures redrawn from the units already there.
  */
-export async function reproduceCommand(argv: string[], defaults: { preset?: string; out?: string; work?: string } = {}): Promise<void> {
+export async function reproduceCommand(argv: string[], defaults: { preset?: string; out?: string; work?: string; command?: string } = {}): Promise<void> {
   const args = parseArgs(argv, { boolean: ['force', 'report-only'], string: REPRODUCE_FLAGS });
   const preset = reproPreset((args.flags['preset'] as string | undefined) ?? defaults.preset ?? 'quick');
   const out = (args.flags['out'] as string | undefined) ?? defaults.out ?? join('results', preset.name);
@@ -36,11 +36,14 @@ export async function reproduceCommand(argv: string[], defaults: { preset?: stri
             judges: (args.flags['judges'] as string | undefined) ?? join('data', 'judges'),
             workers: workersFlag(args, backend.tfBackend),
             force: args.flags['force'] === true,
-            command: `npm run reproduce -- ${argv.join(' ')}`.trim(),
+            command: `${defaults.command ?? 'npm run reproduce --'} ${argv.join(' ')}`.trim(),
           });
         })();
-  // The short table: Table 2 on curated-val.
-  const table = methodTable(readUnits(out), PAPER_TABLES.table2.methods.filter((m) => preset.methods.includes(m))).filter((d: { 'prompt set': string }) => d['prompt set'] === 'curated-val');
-  console.log(`\n${PAPER_TABLES.table2.title} (curated-val)\n\n${table.select('method', 'seeds', 'Align', 'Align win %', 'R@1 %', 'Real', 'FID').toMarkdown()}`);
+  // The short table: Table 2 on curated-val (when anything has been evaluated).
+  const table = methodTable(readUnits(out), PAPER_TABLES.table2.methods.filter((m) => preset.methods.includes(m)));
+  if (table.numRows() > 0) {
+    const curated = table.filter((d: { 'prompt set': string }) => d['prompt set'] === 'curated-val').select('method', 'seeds', 'Align', 'Align win %', 'R@1 %', 'Real', 'FID');
+    console.log(`\n${PAPER_TABLES.table2.title} (curated-val)\n\n${curated.toMarkdown()}`);
+  }
   console.log(`\nwrote, in ${((Date.now() - started) / 60000).toFixed(1)} min:\n${written.map((f) => `  ${f}`).join('\n')}`);
 }

@@ -9,5 +9,5 @@ import { reproduceCommand } from './reproduceCommand.js';
  * committed quick results (results/quick/) come from `npm run reproduce -- --preset quick`.
  */
 export async function startCommand(argv: string[]): Promise<void> {
-  await reproduceCommand(argv, { preset: 'quick', out: join('runs', 'start'), work: join('runs', 'start', 'work') });
+  await reproduceCommand(argv, { preset: 'quick', out: join('runs', 'start'), work: join('runs', 'start', 'work'), command: 'npm start --' });
 }

@@ -57,6 +57,8 @@ export interface EvalResult {
   modelSha256: string;
   promptSet: string;
   prompts: number;
+  /** How many concepts R@k ranks each image's concept among. */
+  concepts: number;
   sampling: Omit<GenerateOptions, 'onStep'>;
   judges: { contrastive: string; realism: string };
   align: number;
@@ -132,6 +134,7 @@ export async function evaluate(
     modelSha256: modelInfo.sha256,
     promptSet: setName,
     prompts: prompts.length,
+    concepts: context.conceptKeys.length,
     sampling: opts.sampling,
     judges: judgeHashes,
     align: mean(align),

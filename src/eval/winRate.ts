@@ -45,6 +45,36 @@ export function bootstrapMean(values: readonly number[], resamples = 2000, seed 
   return { mean: mean(values), low: quantile(means, 0.025), high: quantile(means, 0.975) };
 }
 
+/**
+ * Percentile bootstrap 95% interval of the mean of per-prompt values over several training
+ * seeds: `values[s][p]` is prompt p under the model trained with seed s (the same prompts, in
+ * the same order, for every seed). Each resample draws the seeds with replacement and the
+ * prompts with replacement (one prompt draw shared by all seeds, as the prompts are paired), so
+ * the interval holds both the spread between training runs and the prompt sample. With one seed
+ * it is `bootstrapMean` over the prompts.
+ */
+export function bootstrapSeedsAndPrompts(values: ReadonlyArray<readonly number[]>, resamples = 2000, seed = 0): Interval {
+  const k = values.length;
+  if (k === 0) throw new Error('bootstrapSeedsAndPrompts: no seeds');
+  const n = values[0]?.length ?? 0;
+  if (n === 0 || values.some((v) => v.length !== n)) throw new Error(`bootstrapSeedsAndPrompts: every seed needs the same number of prompts (${values.map((v) => v.length).join(', ')})`);
+  if (k === 1) return bootstrapMean(values[0] as readonly number[], resamples, seed);
+  const rng = new Rng(seed);
+  const means = new Float64Array(resamples);
+  const seeds = new Int32Array(k);
+  for (let r = 0; r < resamples; r++) {
+    for (let j = 0; j < k; j++) seeds[j] = rng.int(k);
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const p = rng.int(n);
+      for (let j = 0; j < k; j++) sum += (values[seeds[j] as number] as readonly number[])[p] as number;
+    }
+    means[r] = sum / (n * k);
+  }
+  means.sort();
+  return { mean: mean(values.flat()), low: quantile(means, 0.025), high: quantile(means, 0.975) };
+}
+
 /** The win rate with its bootstrap interval over prompts. */
 export function winRateInterval(model: readonly number[], base: readonly number[], resamples = 2000, seed = 0): Interval {
   return bootstrapMean(outcomes(model, base), resamples, seed);

@@ -53,10 +53,12 @@ export function orderingChecks(units: readonly UnitRecord[]): string[] {
     let clear = 0;
     const reversed: string[] = [];
     const tied: string[] = [];
+    let oneSeed = false;
     for (const set of PROMPT_SETS) {
       const a = summarize(units, claim.better, set);
       const b = summarize(units, claim.worse, set);
       if (!a || !b) continue;
+      if ((claim.better !== BASE_UNIT && a.seeds === 1) || (claim.worse !== BASE_UNIT && b.seeds === 1)) oneSeed = true;
       for (const m of METRICS) {
         cells += 1;
         const [x, y] = [(a as MethodSummary)[m.key], (b as MethodSummary)[m.key]];
@@ -68,9 +70,9 @@ export function orderingChecks(units: readonly UnitRecord[]): string[] {
       }
     }
     if (cells === 0) continue;
-    const verdict = holds === cells ? 'agrees' : holds === 0 ? 'disagrees' : holds * 2 > cells ? 'mostly agrees' : 'mostly disagrees';
+    const verdict = holds === cells ? 'agrees' : holds === 0 ? 'disagrees' : holds * 2 > cells ? 'mostly agrees' : holds * 2 === cells ? 'is mixed' : 'mostly disagrees';
     lines.push(
-      `- ${claim.table}, "${claim.paper}" (${methodLabel(claim.better)} over ${methodLabel(claim.worse)}): ${verdict} here. The ordering holds in ${holds} of ${cells} (prompt set, metric) cells, ${clear} of them with the 95% intervals apart${reversed.length > 0 ? `; reversed in ${reversed.join(', ')}` : ''}${tied.length > 0 ? `; tied in ${tied.join(', ')}` : ''}.`,
+      `- ${claim.table}, "${claim.paper}" (${methodLabel(claim.better)} over ${methodLabel(claim.worse)}): ${verdict === 'is mixed' ? 'the evidence is mixed' : verdict} here. The ordering holds in ${holds} of ${cells} (prompt set, metric) cells, ${clear} of them with the 95% intervals apart${oneSeed ? ' (FID has no interval with one training seed)' : ''}${reversed.length > 0 ? `; reversed in ${reversed.join(', ')}` : ''}${tied.length > 0 ? `; tied in ${tied.join(', ')}` : ''}.`,
     );
   }
   if (lines.length === 0) lines.push('- No claim can be checked yet: the methods it compares have not been evaluated.');

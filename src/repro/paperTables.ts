@@ -1,7 +1,7 @@
 import * as aq from 'arquero';
 import type { EvalResult, PromptScore } from '../eval/evaluate.js';
 import { PROMPT_SETS, type PromptSetName } from '../eval/promptSets.js';
-import { acrossSeeds, bootstrapMean, outcomes, type Interval } from '../eval/winRate.js';
+import { acrossSeeds, bootstrapSeedsAndPrompts, outcomes, type Interval } from '../eval/winRate.js';
 import type { PairBuildReport } from '../train/pairBuilder.js';
 import { BASE_UNIT, type UnitRecord } from './reproUnits.js';
 
@@ -47,32 +47,40 @@ export interface MethodSummary {
 }
 
 /**
- * Scores as intervals: across training seeds (Student t) when there are several; with one
- * seed the scores have no interval and the win rates get the bootstrap interval over prompts.
+ * A method's scores on one prompt set with 95% intervals from a bootstrap over its training
+ * seeds and the prompts (`bootstrapSeedsAndPrompts`); FID, a score of the whole set, gets the
+ * Student t interval across seeds (none with one seed). Win rates are per prompt against the
+ * base on the same prompt and seed, with the same bootstrap.
  */
 export function summarize(units: readonly UnitRecord[], method: string, set: PromptSetName): MethodSummary | undefined {
   const runs = units.filter((u) => u.method === method && u.evals[set] !== undefined);
   if (runs.length === 0) return undefined;
   const evals = runs.map((u) => u.evals[set] as EvalResult);
-  const over = (f: (e: EvalResult) => number): Interval => acrossSeeds(evals.map(f));
+  const ids = (evals[0] as EvalResult).perPrompt.map((p) => p.id);
+  const perPrompt = (e: EvalResult): PromptScore[] => {
+    const byId = new Map(e.perPrompt.map((p) => [p.id, p]));
+    return ids.map((id) => {
+      const p = byId.get(id);
+      if (!p) throw new Error(`${method}: prompt ${id} of ${set} is missing from one of its runs`);
+      return p;
+    });
+  };
+  const rows = evals.map(perPrompt);
+  const over = (f: (p: PromptScore) => number): Interval => bootstrapSeedsAndPrompts(rows.map((r) => r.map(f)));
   const summary: MethodSummary = {
     method,
     set,
     seeds: runs.length,
-    prompts: evals[0]?.prompts ?? 0,
-    align: over((e) => e.align),
-    r1: over((e) => 100 * e.r1),
-    r5: over((e) => 100 * e.r5),
-    real: over((e) => e.real),
-    fid: over((e) => e.fid),
+    prompts: ids.length,
+    align: over((p) => p.align),
+    r1: over((p) => (p.rank === 1 ? 100 : 0)),
+    r5: over((p) => (p.rank <= 5 ? 100 : 0)),
+    real: over((p) => p.real),
+    fid: acrossSeeds(evals.map((e) => e.fid)),
   };
   const base = units.find((u) => u.unit === BASE_UNIT)?.evals[set];
   if (method !== BASE_UNIT && base) {
-    const rate = (score: (p: PromptScore) => number): Interval => {
-      const perSeed = evals.map((e) => pairedOutcomes(e, base, score));
-      if (perSeed.length === 1) return scale(bootstrapMean(perSeed[0] as number[]), 100);
-      return clampInterval(scale(acrossSeeds(perSeed.map(meanOf)), 100), 0, 100);
-    };
+    const rate = (score: (p: PromptScore) => number): Interval => scale(bootstrapSeedsAndPrompts(evals.map((e) => pairedOutcomes(e, base, score))), 100);
     summary.win = { align: rate((p) => p.align), rank: rate((p) => -p.rank), real: rate((p) => p.real) };
   }
   return summary;

@@ -44,13 +44,14 @@ export const QUICK: ReproPreset = {
 };
 
 /**
- * paper: the protocol at the post-training budget tuned in results/tuning (400 steps of 16
- * pairs), 3 training seeds per method, 160 prompts of each set at 25 DDIM steps; sized to
- * finish in about 5 hours on this 2-core machine (resumable).
+ * paper: the protocol at the post-training budget of results/post-training (400 steps of 16
+ * pairs, with the lr and beta chosen in results/tuning), 3 training seeds per method, 160
+ * prompts of each set at 25 DDIM steps; sized to finish in about 5 hours on this 2-core
+ * machine (resumable).
  */
 export const PAPER: ReproPreset = {
   name: 'paper',
-  purpose: "the paper's protocol at the tuned post-training budget: every method on 3 training seeds, 400 steps of 16 pairs, evaluated on 160 prompts of each prompt set with per-prompt seeds shared by every model.",
+  purpose: "the paper's protocol: every method on 3 training seeds, 400 steps of 16 pairs at the lr and beta chosen in results/tuning, evaluated on 160 prompts of each prompt set with per-prompt seeds shared by every model.",
   methods: [...REPRO_METHODS],
   seeds: [1, 2, 3],
   train: { steps: 400, batchSize: 16, microBatch: 16 },

@@ -63,10 +63,16 @@ export async function methodGridPng(units: readonly UnitRecord[], methods: reado
     resolution,
     title: `${figure}: ${withGrid.map((u) => methodLabel(u.method)).join(', ')}; every model from the same seeds`,
     rowLabels: prompts,
-    columnLabels: withGrid.flatMap((u) => seeds.map((s) => `${methodLabel(u.method)}, seed ${s}`)),
+    columnLabels: withGrid.flatMap((u) => seeds.map((s) => `${methodLabel(u.method)}, sample seed ${s}`)),
     cells: prompts.map((_, p) => withGrid.flatMap((u) => u.grid?.images[p] ?? [])),
     labelWidth: 330,
   });
+}
+
+/** How many concepts R@k ranks among, as the evaluations recorded it. */
+function conceptCount(units: readonly UnitRecord[]): string {
+  const counts = [...new Set(units.flatMap((u) => Object.values(u.evals).map((e) => e?.concepts)))].filter((c) => c !== undefined);
+  return counts.length === 1 ? `the ${(counts[0] as number).toLocaleString('en')}` : 'the';
 }
 
 function writeTable(out: string, name: string, table: aq.ColumnTable): string {
@@ -123,8 +129,8 @@ export async function writeReproReport(out: string): Promise<string[]> {
     `- Base model: \`${info.base}\` (weights sha256 ${info.baseSha256.slice(0, 16)}...). Judges (sha256): ${Object.entries(info.judges).map(([k, v]) => `${k} ${v.slice(0, 12)}`).join(', ')}.`,
     `- Methods: ${preset.methods.map(methodLabel).join(', ')}; training seeds ${preset.seeds.join(', ')}; ${preset.train.steps} steps of ${preset.train.batchSize} pairs (images for SFT) each, every other setting from \`configs/\`.`,
     `- Evaluation: the first ${PROMPT_SETS.map((s) => `${preset.eval.prompts[s]} ${s}`).join(', ')} prompts of \`data/prompts/\`, DDIM ${preset.eval.sampling.steps ?? 25} steps, guidance ${preset.eval.sampling.guidance ?? 3}, one fixed seed per prompt shared by every model.`,
-    '- Scores are means over training seeds with half their 95% interval (Student t across seeds); win rates are the share of prompts where the model beats the base on the same prompt and seed, ties counting half, with a 95% interval across seeds (or, with one seed, the bootstrap interval over prompts). "rank win" compares the rank of the prompt\'s concept among all 1,653 concepts under the evaluation judge.',
-    `- Units finished: ${units.filter((u) => u.done).length} (${trained.length} trained models and the base); time spent training ${hours((u) => u.done?.trainSeconds ?? 0)} h, evaluating ${hours((u) => u.done?.evalSeconds ?? 0)} h.`,
+    `- Scores are means over prompts and training seeds with half their 95% interval, from a bootstrap that resamples both the seeds and the prompts (FID, one number per model, gets a Student t interval across seeds). Win rates are the share of prompts where the model beats the base on the same prompt and sample seed, ties counting half, with the same bootstrap interval. "rank win" compares the rank of the prompt's concept among all ${conceptCount(units)} concepts under the evaluation judge (lower wins).`,
+    `- Units finished: ${units.filter((u) => u.done).length} of ${1 + preset.methods.length * preset.seeds.length} (${trained.length} trained models${units.some((u) => u.unit === BASE_UNIT && u.done) ? ' and the base' : ''}); time spent training ${hours((u) => u.done?.trainSeconds ?? 0)} h (every attempt's steps), evaluating ${hours((u) => u.done?.evalSeconds ?? 0)} h (each unit's last attempt).`,
     `- Machine: ${machineLine()}.`,
     '',
     'Made by:',

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { EmojiT2I } from '../data/emojiDataset.js';
 import { curatedValPrompts } from '../eval/curatedVal.js';
@@ -11,13 +11,14 @@ import { startPool } from '../parallel/modelPool.js';
 import { sampleImages } from '../report/sampleGrid.js';
 import { alignScorer, annotatorPairPrompts } from '../train/annotatorPairs.js';
 import { emojiTrainData } from '../train/emojiTrainData.js';
-import { buildPreferencePairs } from '../train/pairBuilder.js';
+import { buildPreferencePairs, type PairBuildReport } from '../train/pairBuilder.js';
 import { train } from '../train/postTrain.js';
 import { PAIRS_FILE } from '../train/preferencePairs.js';
 import { JsonLines } from '../train/progress.js';
 import { methodConfig, type TrainConfig } from '../train/trainConfig.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { readJsonFile } from '../util/jsonFile.js';
+import { sha256 } from '../util/sha256.js';
 import type { ReproPreset } from './reproPresets.js';
 import { writeReproReport } from './reproReport.js';
 import { BASE_UNIT, unitName, type GridRecord, type UnitDone } from './reproUnits.js';
@@ -44,7 +45,13 @@ interface ReproIdentity {
   base: string;
   baseSha256: string;
   judges: Record<string, string>;
+  /** sha256 of every method's resolved config (configs/ may change between sessions) and of the data's manifest. */
+  configsSha256: string;
+  dataSha256: string;
 }
+
+/** What must match for a reproduction to resume (the preset's prose may change). */
+const IDENTITY_KEYS = ['preset', 'baseSha256', 'judges', 'configsSha256', 'dataSha256'] as const;
 
 /**
  * The whole protocol (PROTOCOL.md): Diffusion-DPO's annotator pairs, every method on every
@@ -59,8 +66,8 @@ interface ReproIdentity {
  */
 export async function reproduce(preset: ReproPreset, data: EmojiT2I, opts: ReproduceOptions): Promise<string[]> {
   const log = opts.log ?? ((line: string): void => console.error(line));
-  if (opts.force) for (const dir of [opts.out, opts.work]) rmSync(dir, { recursive: true, force: true });
-  const identity = reproIdentity(preset, opts);
+  const identity = reproIdentity(preset, data, opts);
+  if (opts.force) startOver(opts);
   checkIdentity(join(opts.out, 'preset.json'), identity);
   mkdirSync(join(opts.out, 'runs'), { recursive: true });
   const events = new JsonLines(join(opts.work, 'reproduce.jsonl'));
@@ -75,24 +82,24 @@ export async function reproduce(preset: ReproPreset, data: EmojiT2I, opts: Repro
   const units = [BASE_UNIT, ...preset.methods.flatMap((m) => preset.seeds.map((s) => unitName(m, s)))];
   const started = Date.now();
   let done = 0;
+  let ranHere = 0;
   const eta = (): string => {
     const left = units.length - done;
-    if (done === 0 || left === 0) return '';
-    const sec = ((Date.now() - started) / 1000 / done) * left;
-    return `, about ${Math.round(sec / 60)} min left`;
+    if (ranHere === 0 || left === 0) return '';
+    return `, about ${Math.round(((Date.now() - started) / 1000 / ranHere) * left / 60)} min left`;
   };
-
-  if (preset.methods.includes('dpo')) await ensurePairs(preset, data, opts, log);
+  const isDone = (unit: string): boolean => existsSync(join(opts.out, 'runs', unit, 'done.json'));
+  const dpoUnits = units.filter((u) => u !== BASE_UNIT && unitConfig(preset, ...splitUnit(u), opts).method === 'dpo');
+  if (dpoUnits.some((u) => !isDone(u))) await ensurePairs(preset, data, opts, log);
 
   for (const unit of units) {
     const dir = join(opts.out, 'runs', unit);
-    if (existsSync(join(dir, 'done.json'))) {
+    if (isDone(unit)) {
       done += 1;
       continue;
     }
     mkdirSync(dir, { recursive: true });
     log(`[${done + 1}/${units.length}] ${unit}${eta()}`);
-    const t0 = Date.now();
     let modelDir = opts.base;
     let trainSeconds = 0;
     if (unit !== BASE_UNIT) {
@@ -100,34 +107,62 @@ export async function reproduce(preset: ReproPreset, data: EmojiT2I, opts: Repro
       const config = unitConfig(preset, method, seed, opts);
       const runDir = join(opts.work, 'train', method, `seed${seed}`);
       await train(config, await emojiTrainData(data, config, data.resolution), runDir, { workers: opts.workers, command: opts.command });
-      for (const f of ['config.json', 'metrics.jsonl', 'heldout.jsonl']) copyFileSync(join(runDir, f), join(dir, f));
       modelDir = join(runDir, 'model');
-      trainSeconds = (Date.now() - t0) / 1000;
+      const trainedTo = readModelFile(modelDir).file.about['step'];
+      if (trainedTo !== config.train.steps) throw new Error(`${modelDir}: the model is from step ${String(trainedTo)}, not the run's last step ${config.train.steps}; rerun to finish the run`);
+      for (const f of ['config.json', 'metrics.jsonl', 'heldout.jsonl']) copyFileSync(join(runDir, f), join(dir, f));
+      // Every attempt's steps: the training time of a run resumed across sessions.
+      trainSeconds = (new JsonLines(join(runDir, 'metrics.jsonl')).read() as Array<{ sec?: number }>).reduce((a, m) => a + (m.sec ?? 0), 0);
     }
     const t1 = Date.now();
     await evaluateUnit(preset, modelDir, dir, prompts, { context, hashes }, opts, gridPrompts, unit === BASE_UNIT || splitUnit(unit)[1] === preset.seeds[0], log);
     const record: UnitDone = { unit, trainSeconds, evalSeconds: (Date.now() - t1) / 1000, finished: new Date().toISOString() };
     writeFileAtomic(join(dir, 'done.json'), `${JSON.stringify(record)}\n`);
     events.append({ ...record });
+    ranHere += 1;
     // The optimiser state only served to resume the training (which a rerun skips from now on);
     // the model stays, for notebooks and new grids.
-    if (unit !== BASE_UNIT) rmSync(join(dirname(modelDir), 'state'), { recursive: true, force: true });
+    if (unit !== BASE_UNIT) for (const d of ['state', 'state.old']) rmSync(join(dirname(modelDir), d), { recursive: true, force: true });
     done += 1;
   }
   log(`every unit is done; writing the tables and figures into ${opts.out}`);
   return writeReproReport(opts.out);
 }
 
-function reproIdentity(preset: ReproPreset, opts: ReproduceOptions): ReproIdentity {
+function reproIdentity(preset: ReproPreset, data: EmojiT2I, opts: ReproduceOptions): ReproIdentity {
   const judges = Object.fromEntries(['eval', 'annotator', 'realism'].map((name) => [name, readJudgeFile(join(opts.judges, name)).file.weightsManifest.sha256]));
-  return { preset, base: opts.base, baseSha256: readModelFile(opts.base).file.weightsManifest.sha256, judges };
+  // Paths left out: the same reproduction may resume from another checkout.
+  const configs = preset.methods.map((m) => unitConfig(preset, m, 0, { base: 'BASE', work: 'WORK' }));
+  return {
+    preset,
+    base: opts.base,
+    baseSha256: readModelFile(opts.base).file.weightsManifest.sha256,
+    judges,
+    configsSha256: sha256(JSON.stringify(configs)),
+    dataSha256: sha256(JSON.stringify(data.manifest)),
+  };
 }
 
 function checkIdentity(file: string, identity: ReproIdentity): void {
   if (!existsSync(file)) return;
   const saved = readJsonFile(file, 'preset.json') as ReproIdentity;
-  const differs = (['preset', 'baseSha256', 'judges'] as const).filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(identity[k]));
+  const { purpose: _a, ...savedPreset } = saved.preset;
+  const { purpose: _b, ...preset } = identity.preset;
+  const same = (k: (typeof IDENTITY_KEYS)[number]): boolean => (k === 'preset' ? JSON.stringify(savedPreset) === JSON.stringify(preset) : JSON.stringify(saved[k]) === JSON.stringify(identity[k]));
+  const differs = IDENTITY_KEYS.filter((k) => !same(k));
   if (differs.length > 0) throw new Error(`${file}: this reproduction was started with a different ${differs.join(', ')}; pass --force to start it over`);
+}
+
+/** --force: delete the results and work folders, but only ones that hold a reproduction (or nothing). */
+function startOver(opts: ReproduceOptions): void {
+  for (const [dir, mark] of [
+    [opts.out, 'preset.json'],
+    [opts.work, 'reproduce.jsonl'],
+  ] as const) {
+    if (!existsSync(dir)) continue;
+    if (!existsSync(join(dir, mark)) && readdirSync(dir).length > 0) throw new Error(`--force: ${dir} is not a reproduction's folder (it has no ${mark}); not deleting it`);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function splitUnit(unit: string): [string, number] {
@@ -147,7 +182,12 @@ export function unitConfig(preset: ReproPreset, method: string, seed: number, op
 /** Diffusion-DPO's pairs from the base, ranked by the annotator judge (once; build.json records the cost). */
 async function ensurePairs(preset: ReproPreset, data: EmojiT2I, opts: ReproduceOptions, log: (line: string) => void): Promise<void> {
   const dir = join(opts.work, 'pairs');
-  if (!existsSync(join(dir, 'build.json'))) {
+  if (existsSync(join(dir, 'build.json'))) {
+    const built = readJsonFile(join(dir, 'build.json'), 'build.json') as PairBuildReport;
+    const want = { prompts: preset.pairs.prompts, seed: preset.pairs.seed, sampling: preset.eval.sampling };
+    const have = { prompts: built.prompts, seed: built.seed, sampling: built.sampling };
+    if (JSON.stringify(want) !== JSON.stringify(have)) throw new Error(`${join(dir, 'build.json')}: pairs built for ${JSON.stringify(have)}, but the preset asks for ${JSON.stringify(want)}; pass --force to start over`);
+  } else {
     log(`drawing ${preset.pairs.prompts} preference pairs from the base and ranking them with the annotator judge`);
     const { model, schedule } = loadModel(opts.base);
     const { judge, file } = loadContrastiveJudge(join(opts.judges, 'annotator'));
@@ -185,7 +225,8 @@ async function evaluateUnit(
   try {
     for (const set of PROMPT_SETS) {
       const out = join(dir, `eval-${set}.json`);
-      if (existsSync(out)) continue;
+      // A set scored before a crash counts only if it scored these very weights.
+      if (existsSync(out) && (readJsonFile(out, 'evaluation') as EvalResult).modelSha256 === file.weightsManifest.sha256) continue;
       const result: EvalResult = await evaluate(model, schedule, { dir: modelDir, sha256: file.weightsManifest.sha256 }, set, prompts[set], judges.context, judges.hashes, {
         sampling: preset.eval.sampling,
         cacheDir: join(opts.work, 'eval-cache'),

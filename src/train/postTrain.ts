@@ -207,10 +207,12 @@ export async function train(config: TrainConfig, data: TrainData, runDir: string
     if (resumedFrom > 0) log(`resuming ${runDir} from step ${resumedFrom}`);
     log(`${config.description}: ${config.method}${downgrade ? ` (${downgrade.name})` : ''} on ${data.winners.size} winners, ${t.steps} steps of ${t.batchSize}, base ${config.base} (${baseSha256.slice(0, 12)})`);
 
+    // The state is written last: a run killed before it resumes from the previous checkpoint and
+    // redoes the model and the probe, so the model and heldout.jsonl never lag the state.
     const checkpoint = async (): Promise<void> => {
-      await saveTrainState(stateDir, step, groups, { optimizerStep: adafactor ? adafactor.step : pool.optimizerStep });
       await saveModel(join(runDir, 'model'), model, schedule, { run: runDir, step, method: config.method, downgrade: config.downgrade, base: config.base, baseSha256, command: opts.command ?? null });
       if (step % config.log.evalEvery === 0 || step === t.steps) runProbe();
+      await saveTrainState(stateDir, step, groups, { optimizerStep: adafactor ? adafactor.step : pool.optimizerStep });
     };
 
     /** The losers of a batch, flat in [-1, 1]: downgraded winners, or the pair set's losers. */

@@ -77,9 +77,30 @@ interface Invocation {
   command: string | null;
   initialisedFrom?: string;
   fromStep: number;
+  /** train.steps and train.cooldownSteps of this invocation (a resumed run may change them). */
+  steps?: number;
+  cooldownSteps?: number;
   workers: number;
   backend: string;
   started: string;
+}
+
+/**
+ * A resumed run may change its length and cooldown only while the LR has not started to fall:
+ * rerunning a run that is in its cooldown with other settings (the bare command, say) would
+ * jump its LR back up, or down, from annealed weights.
+ */
+function checkCooldown(configPath: string, step: number, t: PretrainConfig['train'], saved: PretrainConfig['train'] | undefined): void {
+  if (step === 0 || !saved) return;
+  const same = t.steps === saved.steps && t.cooldownSteps === saved.cooldownSteps;
+  const inCooldown = (c: { steps: number; cooldownSteps: number }): boolean => c.cooldownSteps > 0 && step > c.steps - c.cooldownSteps;
+  if (same) return;
+  if (inCooldown(saved)) {
+    throw new Error(`${configPath}: the run is in its cooldown at step ${step} (${saved.steps} steps, the last ${saved.cooldownSteps} with a falling LR); resume it with --steps ${saved.steps} --cooldown ${saved.cooldownSteps}, or pass --force to start over`);
+  }
+  if (inCooldown(t)) {
+    throw new Error(`${configPath}: a cooldown of ${t.cooldownSteps} steps ending at step ${t.steps} would start at step ${t.steps - t.cooldownSteps}, before step ${step} where the run resumes; choose --steps and --cooldown with steps - cooldown >= ${step}`);
+  }
 }
 
 /**
@@ -101,9 +122,11 @@ export async function pretrain(config: PretrainConfig, data: PretrainData, runDi
   const configPath = join(runDir, 'config.json');
   if (existsSync(runDir) && opts.force) rmSync(runDir, { recursive: true, force: true });
   let invocations: Invocation[] = [];
+  let savedTrain: PretrainConfig['train'] | undefined;
   if (existsSync(configPath)) {
     const saved = JSON.parse(readFileSync(configPath, 'utf8')) as { config: PretrainConfig; invocations?: Invocation[] };
     invocations = saved.invocations ?? [];
+    savedTrain = saved.config.train;
     if (resumeKey(saved.config) !== resumeKey(config)) {
       throw new Error(`${configPath}: this run was made with a different config; pass --force to start it over, or choose another --out`);
     }
@@ -152,6 +175,7 @@ export async function pretrain(config: PretrainConfig, data: PretrainData, runDi
       pool.pullWeights();
     }
     const resumedFrom = step;
+    checkCooldown(configPath, step, t, savedTrain);
     metrics.truncateAfter(step);
     heldoutLog.truncateAfter(step);
     const counts = model.parameterCounts();
@@ -169,7 +193,7 @@ export async function pretrain(config: PretrainConfig, data: PretrainData, runDi
           // Every command that trained this run, from which step: a resumed run's full history.
           invocations: [
             ...invocations,
-            { command: opts.command ?? null, fromStep: step, workers: opts.workers ?? 1, backend: tf.getBackend(), started: new Date().toISOString(), ...(initialisedFrom ? { initialisedFrom } : {}) },
+            { command: opts.command ?? null, fromStep: step, steps: t.steps, cooldownSteps: t.cooldownSteps, workers: opts.workers ?? 1, backend: tf.getBackend(), started: new Date().toISOString(), ...(initialisedFrom ? { initialisedFrom } : {}) },
           ],
         },
         null,
@@ -188,8 +212,9 @@ export async function pretrain(config: PretrainConfig, data: PretrainData, runDi
     if (resumedFrom > 0) log(`resuming ${runDir} from step ${resumedFrom}`);
     log(`model: ${(counts.unet / 1e6).toFixed(2)}M UNet + ${(counts.text / 1e6).toFixed(2)}M text parameters; ${data.train.size} training images`);
 
+    // The state is written last: a run killed before it resumes from the previous checkpoint and
+    // redoes the model and the held-out losses, so neither ever lags the state.
     const checkpoint = async (): Promise<void> => {
-      await saveTrainState(stateDir, step, groups, { adamStep: pool.optimizerStep });
       ema.assign(groups['ema'] as NonNullable<(typeof groups)['ema']>);
       await saveModel(join(runDir, 'model'), model, schedule, { run: runDir, step, weights: 'ema', command: opts.command ?? null }, ema);
       if (step % config.log.evalEvery === 0 || step === t.steps) {
@@ -199,6 +224,7 @@ export async function pretrain(config: PretrainConfig, data: PretrainData, runDi
           log(`held-out ${probe.name} @${step}: ${quartiles.map((q) => q.toFixed(4)).join(' ')}`);
         }
       }
+      await saveTrainState(stateDir, step, groups, { adamStep: pool.optimizerStep });
     };
 
     if (pool.size > 1) log(`data-parallel over ${pool.size} threads`);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { acrossSeeds, bootstrapMean, outcomes, winRate, winRateInterval } from '../../src/eval/winRate.js';
+import { acrossSeeds, bootstrapMean, bootstrapSeedsAndPrompts, outcomes, winRate, winRateInterval } from '../../src/eval/winRate.js';
 
 test('winRate = (wins + 0.5·ties)/n per prompt, by hand', () => {
   assert.deepEqual(outcomes([3, 1, 2, 5], [1, 1, 4, 5]), [1, 0.5, 0, 0.5]);
@@ -32,4 +32,16 @@ test('acrossSeeds: mean ± t(0.975, k-1)·sd/sqrt(k), by hand', () => {
   assert.ok(Math.abs(r.high - (0.7 + (4.303 * 0.1) / Math.sqrt(3))) < 1e-9);
   assert.ok(Math.abs(r.low - (0.7 - (4.303 * 0.1) / Math.sqrt(3))) < 1e-9);
   assert.ok(Number.isNaN(acrossSeeds([0.5]).low), 'one seed has no interval');
+});
+
+test('bootstrapSeedsAndPrompts: one seed is the bootstrap over prompts; constant values give a point; seeds that differ widen it', () => {
+  const one = [[0, 1, 1, 0, 1, 1, 0, 1]];
+  assert.deepEqual(bootstrapSeedsAndPrompts(one, 500, 3), bootstrapMean(one[0] as number[], 500, 3));
+  assert.deepEqual(bootstrapSeedsAndPrompts([[2, 2, 2], [2, 2, 2]]), { mean: 2, low: 2, high: 2 });
+  // Two seeds, one all 0 and one all 1: the prompts add no spread, only the seed draw does,
+  // and 1/4 of the draws take seed 0 twice (mean 0), 1/4 seed 1 twice (mean 1).
+  const split = bootstrapSeedsAndPrompts([[0, 0, 0, 0], [1, 1, 1, 1]], 4000, 1);
+  assert.equal(split.mean, 0.5);
+  assert.deepEqual([split.low, split.high], [0, 1]);
+  assert.throws(() => bootstrapSeedsAndPrompts([[1, 2], [1]]), /same number of prompts/);
 });

@@ -13,6 +13,7 @@ function evalOf(align: number[], rank: number[], real: number[], fid: number): E
     modelSha256: 'x',
     promptSet: 'curated-val',
     prompts: align.length,
+    concepts: 1653,
     sampling: {},
     judges: { contrastive: 'c', realism: 'r' },
     align: mean(align),
@@ -31,14 +32,15 @@ function unit(method: string, seed: number, e: EvalResult): UnitRecord {
 
 const base = unit('base', 0, evalOf([10, 20, 30, 40], [1, 2, 3, 4], [50, 50, 50, 50], 2.0));
 
-test('one seed: scores without an interval, win rates per prompt with ties counting half', () => {
+test('one seed: win rates per prompt with ties counting half, intervals from a bootstrap over prompts', () => {
   // Align 11 > 10 win, 20 = 20 tie, 29 < 30 loss, 41 > 40 win: (2 + 0.5) / 4 = 62.5%.
   // Rank (lower wins): 1 = 1 tie, 1 < 2 win, 5 > 3 loss, 4 = 4 tie: (1 + 1) / 4 = 50%.
   const s = summarize([base, unit('self-dpo', 1, evalOf([11, 20, 29, 41], [1, 1, 5, 4], [60, 40, 50, 70], 1.5))], 'self-dpo', 'curated-val');
   assert.ok(s?.win);
   assert.equal(s.seeds, 1);
   assert.equal(s.align.mean, 25.25);
-  assert.ok(Number.isNaN(s.align.low), 'one seed has no interval across seeds');
+  assert.ok(s.align.low < 25.25 && s.align.high > 25.25 && s.align.low >= 10 && s.align.high <= 41, 'the bootstrap interval lies within the prompts\' range');
+  assert.ok(Number.isNaN(s.fid.low), 'FID, one number per run, has no interval with one seed');
   assert.equal(s.win.align.mean, 62.5);
   assert.equal(s.win.rank.mean, 50);
   // Real: 60 > 50, 40 < 50, tie, 70 > 50: 2.5 / 4.
@@ -52,18 +54,20 @@ test('several seeds: the mean and Student-t interval of the per-seed values', ()
   // Win rates over Align per seed: seed 1 wins all 4 (100%), seed 2 loses all (0%), seed 3 ties all (50%).
   const units = [
     base,
-    unit('sft', 1, evalOf([11, 21, 31, 41], [1, 2, 3, 4], [50, 50, 50, 50], 2)),
+    unit('sft', 1, evalOf([11, 21, 31, 41], [1, 2, 3, 4], [50, 50, 50, 50], 1)),
     unit('sft', 2, evalOf([9, 19, 29, 39], [1, 2, 3, 4], [50, 50, 50, 50], 2)),
-    unit('sft', 3, evalOf([10, 20, 30, 40], [1, 2, 3, 4], [50, 50, 50, 50], 2)),
+    unit('sft', 3, evalOf([10, 20, 30, 40], [1, 2, 3, 4], [50, 50, 50, 50], 3)),
   ];
   const s = summarize(units, 'sft', 'curated-val');
   assert.ok(s?.win);
   assert.equal(s.seeds, 3);
   assert.equal(s.win.align.mean, 50);
-  // sd of (100, 0, 50) = 50; half-width t(0.975, 2) * 50 / sqrt(3) = 124.2, cut to the rate's range.
-  assert.deepEqual([s.win.align.low, s.win.align.high], [0, 100]);
-  // Align means 26, 24, 25: mean 25, sd 1, half-width 4.303 / sqrt(3) = 2.484.
-  assert.equal(formatScore(s.align, 2), '25.00 ± 2.48');
+  // The seeds disagree completely (all wins, all losses, all ties): resampling seeds spreads the rate widely.
+  assert.ok(s.win.align.low < 30 && s.win.align.high > 70 && s.win.align.low >= 0 && s.win.align.high <= 100);
+  // Real is 50 for every prompt of every run: no spread, and every prompt ties the base.
+  assert.deepEqual([s.real.low, s.real.high, s.win.real.mean, s.win.real.low, s.win.real.high], [50, 50, 50, 50, 50]);
+  // FID 1, 2, 3 over the seeds: mean 2, sd 1, Student t half-width 4.303 / sqrt(3) = 2.484.
+  assert.equal(formatScore(s.fid, 3), '2.000 ± 2.484');
   assert.equal(formatWin({ mean: 54.06, low: 50.2, high: 58 }), '54.1 [50.2, 58.0]');
 });
 
@@ -73,7 +77,7 @@ test('methodTable puts the base first and one row per method and prompt set', ()
   assert.deepEqual(rows.map((r) => r['method']), ['base-S', 'Self-DPO'], 'methods without runs are left out');
   assert.equal(rows[0]?.['Align win %'], '-');
   assert.match(String(rows[1]?.['Align win %']), /^62\.5 \[/);
-  assert.match(table.toMarkdown(), /\|curated-val\|Self-DPO\|1\|25\.25\|62\.5 \[/);
+  assert.match(table.toMarkdown(), /\|curated-val\|Self-DPO\|1\|25\.25 ± [0-9.]+\|62\.5 \[/);
 });
 
 test("orderingChecks counts the cells where the paper's ordering holds and names the reversed ones", () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src/backend.js';
@@ -67,5 +67,13 @@ test('a smoke reproduction runs every phase, resumes a unit, and refuses another
   assert.equal(readFileSync(join(out, 'table2.md'), 'utf8'), table2);
 
   await assert.rejects(reproduce({ ...SMOKE, seeds: [1] }, data, opts), /preset\.json: this reproduction was started with a different preset; pass --force/);
+  // The prose of a preset is not part of what must match.
+  await reproduce({ ...SMOKE, purpose: 'reworded.' }, data, opts);
+  // --force deletes only a reproduction's folder.
+  const stray = join(root, 'stray');
+  mkdirSync(stray);
+  writeFileSync(join(stray, 'keep.txt'), 'x');
+  await assert.rejects(reproduce(SMOKE, data, { ...opts, out: stray, force: true }), /--force: .*stray is not a reproduction's folder/);
+  assert.ok(existsSync(join(stray, 'keep.txt')));
   rmSync(root, { recursive: true, force: true });
 });

@@ -89,6 +89,8 @@ test('a run directory made with another config is refused unless forced', async 
   assert.equal(ended.resumedFrom, 4);
   const base = config(6).train.lr;
   assert.deepEqual(metrics(dir).filter((m) => m.step > 4).map((m) => m.lr), [base, base / 2]);
+  // Once in its cooldown, the run refuses other settings (the bare command would restore the full LR).
+  await assert.rejects(pretrain(config(8), data, dir, { quiet: true }), /in its cooldown at step 6 \(6 steps, the last 2 with a falling LR\); resume it with --steps 6 --cooldown 2/);
   const forced = await pretrain(other, data, dir, { quiet: true, force: true });
   assert.equal(forced.resumedFrom, 0);
 });
@@ -130,6 +132,13 @@ test('a run whose state is gone continues from its shipped model with --init-fro
   assert.match(info.invocations[0]?.initialisedFrom ?? '', /first\/model \(step 4, AdamW moments reset\)/);
   const other = config(6, { model: { ...config(6).model, maxWords: 7 } });
   await assert.rejects(pretrain(other, data, join(root, 'bad'), { quiet: true, initFrom: join(root, 'first', 'model') }), /its model config differs/);
+});
+
+test('a cooldown may not start before the step a run resumes from', async () => {
+  await initBackend({ backend: 'wasm', quiet: true });
+  const dir = mkdtempSync(join(tmpdir(), 'pretrain-cool-'));
+  await pretrain(config(4), data, dir, { quiet: true });
+  await assert.rejects(pretrain(config(6, { train: { ...SMOKE_OVERRIDE.train, steps: 6, cooldownSteps: 4 } }), data, dir, { quiet: true }), /would start at step 2, before step 4 where the run resumes/);
 });
 
 test('a cooldown longer than the run is refused, naming the key', () => {
