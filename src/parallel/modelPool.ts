@@ -64,6 +64,12 @@ export interface TrainStepHyper {
  */
 export class ModelPool {
   private nextId = 0;
+  /**
+   * Whether every worker's variables already hold the shared weights: after a `trainStep` the
+   * workers load them while the main thread loads its own (off the next step's critical path),
+   * so its jobs can skip the load. Anything that may write the shared weights clears it.
+   */
+  private workersCurrent = false;
   /** AdamW updates applied by `trainStep` (restore it when resuming). */
   optimizerStep = 0;
 
@@ -260,6 +266,8 @@ export class ModelPool {
     adamWRange({ w: this.weights, m: shared.m, v: shared.v, decay: shared.decay }, shared.grads[0] as Float32Array, a0, b0, hyper);
     if (ema && shared.ema) emaRange(shared.ema, this.weights, a0, b0, ema.decay, ema.updates);
     await Promise.all(remoteUpdates);
+    for (const slot of this.slots) slot.worker.postMessage({ type: 'pull' } satisfies WorkerRequest);
+    this.workersCurrent = true;
     shared.layout.write(this.variables, this.weights);
     const loss = done.reduce((s, d) => s + d.loss, local.loss);
     return { loss, gradNorm, stats: local.stats && addStats([local.stats, ...done.map((d) => d.stats as PairStats)]) };
@@ -274,12 +282,15 @@ export class ModelPool {
     const shared = this.shared;
     if (!shared) throw new Error('ModelPool.sharedState: start the pool with an optimizer');
     const { layout } = shared;
+    // The caller may fill these views (loading a state): the workers must load them again.
+    this.workersCurrent = false;
     return { weights: layout.named(this.weights), adamM: layout.named(shared.m), adamV: layout.named(shared.v), ...(shared.ema ? { ema: layout.named(shared.ema) } : {}) };
   }
 
   /** Set the main thread's trained variables from the shared weights (after loading a state into them). */
   pullWeights(): void {
     if (!this.shared) throw new Error('ModelPool.pullWeights: start the pool with an optimizer');
+    this.workersCurrent = false;
     this.shared.layout.write(this.variables, this.weights);
   }
 
@@ -292,6 +303,7 @@ export class ModelPool {
   }
 
   private publishWeights(): void {
+    this.workersCurrent = false;
     let offset = 0;
     for (const v of this.variables) {
       this.weights.set(v.dataSync() as Float32Array, offset);
@@ -300,7 +312,7 @@ export class ModelPool {
   }
 
   private send(k: number, job: WorkerJob): Promise<unknown> {
-    return this.request(k, { type: 'job', id: this.nextId++, job });
+    return this.request(k, { type: 'job', id: this.nextId++, job, pull: !this.workersCurrent });
   }
 
   /** Stop the workers (live workers keep Node from exiting). */

@@ -13,7 +13,8 @@ import type { PairStats, WorkerReply, WorkerRequest, WorkerSetup } from './proto
 
 /**
  * A model worker: its own tfjs instance and its own copy of the model. For each job it loads
- * the current weights from the shared buffer, then either computes its share's gradients and
+ * the current weights from the shared buffer (unless a 'pull' after the last update already
+ * did, while the main thread loaded its own), then either computes its share's gradients and
  * writes them, flat, into its shared gradient buffer, or draws its share of a sample batch.
  */
 async function main(): Promise<void> {
@@ -30,6 +31,16 @@ async function main(): Promise<void> {
   const weights = new Float32Array(setup.weights);
   const out = new Float32Array(setup.grads);
   const reply = (m: WorkerReply): void => port.postMessage(m);
+  /** The trained variables from the shared weights. */
+  const pull = (): void => {
+    let offset = 0;
+    for (const v of variables) {
+      const t = tf.tensor(weights.subarray(offset, offset + v.size), v.shape);
+      v.assign(t);
+      t.dispose();
+      offset += v.size;
+    }
+  };
   const opt = setup.optimizer;
   const shared = opt && {
     state: { w: weights, m: new Float32Array(opt.m), v: new Float32Array(opt.v), decay: new Uint8Array(opt.decay) },
@@ -41,6 +52,10 @@ async function main(): Promise<void> {
       model.params.dispose();
       reference?.dispose();
       port.close();
+      return;
+    }
+    if (msg.type === 'pull') {
+      pull();
       return;
     }
     if (msg.type === 'reduce' || msg.type === 'update') {
@@ -60,13 +75,7 @@ async function main(): Promise<void> {
       return;
     }
     try {
-      let offset = 0;
-      for (const v of variables) {
-        const t = tf.tensor(weights.subarray(offset, offset + v.size), v.shape);
-        v.assign(t);
-        t.dispose();
-        offset += v.size;
-      }
+      if (msg.pull) pull();
       const job = msg.job;
       if (job.kind === 'sample') {
         void sampleBytes(model, schedule, job).then(
@@ -86,7 +95,7 @@ async function main(): Promise<void> {
         result = denoisingGradients(model, schedule, variables, job);
       }
       const { grads, loss, stats } = result;
-      offset = 0;
+      let offset = 0;
       for (const g of grads) {
         out.set(g.dataSync() as Float32Array, offset);
         offset += g.size;

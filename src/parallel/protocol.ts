@@ -118,7 +118,10 @@ export interface SampleJob {
 export type WorkerJob = DenoisingJob | PairJob | SampleJob;
 
 export type WorkerRequest =
-  | { type: 'job'; id: number; job: WorkerJob }
+  /** `pull`: load the shared weights first (false when a 'pull' since their last change did). */
+  | { type: 'job'; id: number; job: WorkerJob; pull: boolean }
+  /** Load the shared weights into the worker's variables now (no reply: messages run in order). */
+  | { type: 'pull' }
   /** Sum every thread's gradients over [range) into the first buffer; reply with the sum of squares there. */
   | { type: 'reduce'; id: number; range: [number, number] }
   /** AdamW (and the EMA) on [range) of the shared buffers. */
