@@ -173,10 +173,8 @@ function splitUnit(unit: string): [string, number] {
 
 /** A method's config with the preset's budget, seed, base and (for dpo) the pairs built here. */
 export function unitConfig(preset: ReproPreset, method: string, seed: number, opts: Pick<ReproduceOptions, 'base' | 'work'>): TrainConfig {
-  const pairs = { data: { pairs: join(opts.work, 'pairs', PAIRS_FILE) } };
-  const budget = { base: opts.base, train: { ...preset.train, seed }, log: preset.log };
-  const config = methodConfig(method, budget);
-  return config.method === 'dpo' ? methodConfig(method, { ...budget, ...pairs }) : config;
+  const config = methodConfig(method, { base: opts.base, train: { ...preset.train, seed }, log: preset.log });
+  return config.method === 'dpo' ? { ...config, data: { ...config.data, pairs: join(opts.work, 'pairs', PAIRS_FILE) } } : config;
 }
 
 /** Diffusion-DPO's pairs from the base, ranked by the annotator judge (once; build.json records the cost). */
