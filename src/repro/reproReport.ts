@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type * as aq from 'arquero';
+import * as aq from 'arquero';
 import { PROMPT_SETS } from '../eval/promptSets.js';
 import { acrossSeeds } from '../eval/winRate.js';
 import { renderImageSheet } from '../report/imageSheet.js';
@@ -11,9 +11,8 @@ import { writeFileAtomic } from '../util/atomicWrite.js';
 import { readJsonFile } from '../util/jsonFile.js';
 import { orderingChecks } from './paperClaims.js';
 import { clampInterval, dataTable, methodLabel, methodTable, PAPER_TABLES, unitScoreRows } from './paperTables.js';
-import type { ReproPreset } from './reproPresets.js';
 import { machineLine } from '../util/machine.js';
-import { BASE_UNIT, readUnits, type UnitRecord } from './reproUnits.js';
+import { BASE_UNIT, readUnits, type ReproRecord, type UnitRecord } from './reproUnits.js';
 
 /** Trailing moving average over `w` values. */
 function movingAverage(xs: readonly number[], w: number): number[] {
@@ -83,7 +82,7 @@ function writeTable(out: string, name: string, table: aq.ColumnTable): string {
 
 /** Tables 1-5 (md + csv), units.csv, Figure 5 (svg + png), Figures 3/4 (png) and the README, from the units' records in `out`. */
 export async function writeReproReport(out: string): Promise<string[]> {
-  const info = readJsonFile(join(out, 'preset.json'), 'preset.json') as { preset: ReproPreset; base: string; baseSha256: string; judges: Record<string, string>; invocations: Array<{ command: string | null; started: string; threads: number }> };
+  const info = readJsonFile(join(out, 'preset.json'), 'preset.json') as ReproRecord;
   const preset = info.preset;
   const units = readUnits(out);
   const pairs = existsSync(join(out, 'pairs-build.json')) ? (readJsonFile(join(out, 'pairs-build.json'), 'pairs-build.json') as PairBuildReport) : undefined;
@@ -99,8 +98,7 @@ export async function writeReproReport(out: string): Promise<string[]> {
   }
   const rows = unitScoreRows(units);
   if (rows.length > 0) {
-    const header = Object.keys(rows[0] ?? {});
-    writeFileAtomic(join(out, 'units.csv'), `${[header.join(','), ...rows.map((r) => header.map((h) => String(r[h])).join(','))].join('\n')}\n`);
+    writeFileAtomic(join(out, 'units.csv'), aq.from(rows).toCSV());
     written.push('units.csv');
   }
   const smooth = Math.max(1, Math.round(preset.train.steps / 20));

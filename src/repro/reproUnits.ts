@@ -7,6 +7,7 @@ import type { ProbeRecord, TrainStepRecord } from '../train/postTrain.js';
 import { JsonLines } from '../train/progress.js';
 import type { TrainConfig } from '../train/trainConfig.js';
 import { readJsonFile } from '../util/jsonFile.js';
+import type { ReproPreset } from './reproPresets.js';
 
 /** The unit that evaluates the base model itself (every win rate is against it). */
 export const BASE_UNIT = 'base';
@@ -14,6 +15,22 @@ export const BASE_UNIT = 'base';
 /** A method's unit for one training seed: `self-dpo-s2`. */
 export function unitName(method: string, seed: number): string {
   return `${method}-s${seed}`;
+}
+
+/** What a reproduction was started with (preset.json); a resumed one must match it. */
+export interface ReproIdentity {
+  preset: ReproPreset;
+  base: string;
+  baseSha256: string;
+  judges: Record<string, string>;
+  /** sha256 of every method's resolved config (configs/ may change between sessions) and of the data's manifest. */
+  configsSha256: string;
+  dataSha256: string;
+}
+
+/** preset.json: the identity and every command that worked on the reproduction. */
+export interface ReproRecord extends ReproIdentity {
+  invocations: Array<{ command: string | null; started: string; threads: number }>;
 }
 
 /** done.json: a finished unit and what it cost. */

@@ -21,7 +21,7 @@ import { readJsonFile } from '../util/jsonFile.js';
 import { sha256 } from '../util/sha256.js';
 import type { ReproPreset } from './reproPresets.js';
 import { writeReproReport } from './reproReport.js';
-import { BASE_UNIT, unitName, type GridRecord, type UnitDone } from './reproUnits.js';
+import { BASE_UNIT, unitName, type GridRecord, type ReproIdentity, type UnitDone } from './reproUnits.js';
 
 export interface ReproduceOptions {
   /** Where the committed results go (results/<preset>): tables, charts, grids, and each unit's small records. */
@@ -39,16 +39,6 @@ export interface ReproduceOptions {
   log?: (line: string) => void;
 }
 
-/** preset.json: what a reproduction was started with; a resumed one must match it. */
-interface ReproIdentity {
-  preset: ReproPreset;
-  base: string;
-  baseSha256: string;
-  judges: Record<string, string>;
-  /** sha256 of every method's resolved config (configs/ may change between sessions) and of the data's manifest. */
-  configsSha256: string;
-  dataSha256: string;
-}
 
 /** What must match for a reproduction to resume (the preset's prose may change). */
 const IDENTITY_KEYS = ['preset', 'baseSha256', 'judges', 'configsSha256', 'dataSha256'] as const;
