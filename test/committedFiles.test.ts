@@ -1,0 +1,19 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const repo = join(import.meta.dirname, '..');
+
+// results/ and the shipped checkpoints are what a fresh clone reads: the notebooks, the
+// reproduction's resume and the READMEs' "records kept beside this file". A broad ignore
+// pattern (once `runs/`, which also matched results/*/runs/) silently kept them out of git,
+// and only a clean checkout noticed.
+test('nothing under results/ or the shipped data is ignored by git', (t) => {
+  const git = spawnSync('git', ['ls-files', '--others', '--ignored', '--exclude-standard', '--', 'results', 'data/base-s', 'data/judges', 'data/prompts'], { cwd: repo, encoding: 'utf8' });
+  if (git.status !== 0) {
+    t.skip(`not a git checkout here (${git.stderr.trim() || git.error?.message})`);
+    return;
+  }
+  assert.deepEqual(git.stdout.split('\n').filter(Boolean), []);
+});
