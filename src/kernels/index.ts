@@ -3,7 +3,8 @@
  * Conv2DBackpropFilter and UnsortedSegmentSum (the gradient of tf.gather), its
  * Conv2DBackpropInput is a scalar loop that our XNNPACK route beats 4.7-12x
  * (bench/convGrad.ts, stride 1 and 2), and its BatchMatMul leaves XNNPACK for a scalar
- * loop whenever the batch is > 1 (attention), which per-element XNNPACK calls beat 2-5x.
+ * loop whenever the batch is > 1 (attention), which per-element XNNPACK calls beat 2-5x,
+ * and its Identity and same-dtype Cast copy buffers that may be shared.
  */
 import * as tf from '@tensorflow/tfjs';
 // Load the wasm backend's own kernels first, so ours replace them and not the reverse.
@@ -14,6 +15,7 @@ import { WASM_BACKEND } from './wasmKernelUtil.js';
 import { makeConv2dBackpropInputWasmConfig } from './conv2dBackpropInputWasm.js';
 import { unsortedSegmentSumWasmConfig } from './unsortedSegmentSumWasm.js';
 import { makeBatchMatMulWasmConfig } from './batchMatMulWasm.js';
+import { makeCastWasmConfig, makeIdentityWasmConfig } from './shareDataWasm.js';
 
 export { conv2dBackpropFilterWasmConfig } from './conv2dBackpropFilterWasm.js';
 export { conv2dBackpropInputXnn } from './conv2dBackpropInputWasm.js';
@@ -26,8 +28,9 @@ let builtinBatchMatMulKernel: KernelConfig | undefined;
 
 /**
  * Registers our wasm kernels: Conv2DBackpropFilter and UnsortedSegmentSum (both missing
- * from the backend), an XNNPACK Conv2DBackpropInput in place of the built-in one, and a
- * BatchMatMul whose batch > 1 products run through XNNPACK per batch element.
+ * from the backend), an XNNPACK Conv2DBackpropInput in place of the built-in one, a
+ * BatchMatMul whose batch > 1 products run through XNNPACK per batch element, and an
+ * Identity and Cast that share the input's buffer instead of copying it.
  * Idempotent. Call it before the wasm backend runs a gradient; `initBackend` does.
  * Registering before or after `tf.setBackend('wasm')` both work: our kernels need no
  * setup of their own.
@@ -52,6 +55,15 @@ export function registerWasmKernels(): void {
     builtinBatchMatMulKernel = builtinMatMul;
     tf.unregisterKernel('BatchMatMul', WASM_BACKEND);
     tf.registerKernel(makeBatchMatMulWasmConfig(builtinMatMul));
+  }
+  for (const [name, make] of [
+    ['Identity', makeIdentityWasmConfig],
+    ['Cast', makeCastWasmConfig],
+  ] as const) {
+    const builtin = tf.getKernel(name, WASM_BACKEND);
+    if (builtin === undefined) continue;
+    tf.unregisterKernel(name, WASM_BACKEND);
+    tf.registerKernel(make(builtin));
   }
   registered = true;
 }
