@@ -1,0 +1,36 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readJsonFile } from '../util/jsonFile.js';
+import { readUnits, type ReproRecord, type UnitRecord } from './reproUnits.js';
+
+/** A reproduction read back from results/<preset>/ (what the notebooks chart and tabulate). */
+export interface CommittedReproduction {
+  dir: string;
+  record: ReproRecord;
+  units: UnitRecord[];
+  /** Units the preset has: the base plus every method on every seed. */
+  expected: number;
+}
+
+/**
+ * The reproduction the notebooks read: the first of `presets` (the paper's first) in
+ * `resultsRoot` whose units have all finished. A partly run paper preset (it spans
+ * sessions) is passed over for the quick one; with none finished the error names what was
+ * found and the command that makes one.
+ */
+export function committedReproduction(resultsRoot = 'results', presets: readonly string[] = ['paper', 'quick']): CommittedReproduction {
+  const found: string[] = [];
+  for (const name of presets) {
+    const dir = join(resultsRoot, name);
+    if (!existsSync(join(dir, 'preset.json'))) continue;
+    const record = readJsonFile(join(dir, 'preset.json'), 'reproduction record') as ReproRecord;
+    const units = readUnits(dir);
+    const expected = 1 + record.preset.methods.length * record.preset.seeds.length;
+    const done = units.filter((u) => u.done).length;
+    if (done === expected) return { dir, record, units, expected };
+    found.push(`${dir}: ${done} of ${expected} units finished`);
+  }
+  throw new Error(
+    `no finished reproduction in ${resultsRoot}/ (${found.length > 0 ? found.join('; ') : `none of ${presets.join(', ')} has a preset.json`}): run npm run reproduce -- --preset quick`,
+  );
+}
