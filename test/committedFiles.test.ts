@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-const repo = join(import.meta.dirname, '..');
+const repo = join(__dirname, '..');
 
 // results/ and the shipped checkpoints are what a fresh clone reads: the notebooks, the
 // reproduction's resume and the READMEs' "records kept beside this file". A broad ignore
