@@ -166,6 +166,19 @@ test('ship copies a run\'s EMA model with its provenance and writes the report',
   const { sha256 } = await import('../src/util/sha256.js');
   assert.ok(readFileSync(join(root, 'ship-raw', 'README.md'), 'utf8').includes(sha256(readFileSync(join(root, 'ship-raw', 'weights.bin')))));
   assert.notEqual(readFileSync(join(root, 'ship-raw', 'weights.bin')).toString('hex'), readFileSync(join(root, 'ship-model', 'weights.bin')).toString('hex'));
+  // Continued from the shipped model in a new run and shipped over it: the history from step 0.
+  const more = cli('pretrain', '--preset', 'smoke', '--steps', '6', '--init-from', 'ship-model', '--data-root', 'd', '--data-config', small, '--out', 'ship-run-2');
+  assert.equal(more.code, 0, more.err);
+  const reshipped = cli('ship', '--run', 'ship-run-2', '--to', 'ship-model', '--results', 'ship-results', '--name', 'tiny', '--force');
+  assert.equal(reshipped.code, 0, reshipped.err);
+  const steps = readFileSync(join(root, 'ship-model', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
+  assert.deepEqual(steps, [1, 2, 3, 4, 5, 6]);
+  const history = readFileSync(join(root, 'ship-results', 'README.md'), 'utf8');
+  const order = [/npm run pretrain -- --preset smoke --steps 4 .*# from step 0/, /npm run ship -- --run ship-run --to ship-model/, /npm run pretrain -- --preset smoke --steps 6 --init-from ship-model .*# from step 4/, /npm run ship -- --run ship-run-2/];
+  const at = order.map((re) => history.search(re));
+  assert.ok(at.every((i, k) => i >= 0 && (k === 0 || i > (at[k - 1] as number))), `commands in order: ${at.join(', ')}\n${history}`);
+  assert.match(history, /^Step 6;/m);
+  for (const s of [4, 6]) assert.match(history, new RegExp(`\\| ${s} \\| [\\d.]+ \\| [\\d.]+ \\| [\\d.]+ \\| [\\d.]+ \\| [\\d.]+ \\|`), `held-out row for step ${s}`);
 });
 
 test('train (smoke) runs Self-DPO from a base, resumes rather than repeats, and compare reports it with a side-by-side grid', async () => {

@@ -10,6 +10,7 @@ import { loadTrainState } from '../train/trainState.js';
 import { writeChart } from '../report/renderChart.js';
 import { heldoutChartSpec, heldoutTable, lossChartSpec, type HeldoutRecord } from '../report/pretrainReport.js';
 import { renderSampleGrid } from '../report/sampleGrid.js';
+import { priorLineage } from '../train/lineage.js';
 import { JsonLines } from '../train/progress.js';
 import { parseArgs } from '../util/args.js';
 import { writeDirAtomic } from '../util/atomicDir.js';
@@ -32,16 +33,20 @@ export async function shipCommand(argv: string[]): Promise<void> {
   for (const target of [to, results]) if (existsSync(target) && !force) throw new Error(`${target} exists; pass --force to replace it`);
   const runInfo = readJsonFile(join(run, 'config.json'), 'run config') as {
     command?: string;
-    invocations?: Array<{ command: string | null; fromStep: number; workers: number }>;
+    invocations?: Array<{ command: string | null; fromStep: number; workers: number; initialisedFrom?: string }>;
     data?: { emojiT2I?: unknown };
     config: { schedule: { steps: number } };
   };
+  // A run continued from a shipped model (maybe the one about to be replaced) carries that
+  // model's commands and records; read them before anything is written.
+  const prior = priorLineage(runInfo.invocations);
   // Every command that trained the run (a resumed run has several), then this one.
   const commands = [
+    ...(prior?.commands ?? []),
     ...(runInfo.invocations?.map((i) => `${i.command ?? '(not recorded)'}   # from step ${i.fromStep}, ${i.workers} thread(s)`) ?? [runInfo.command ?? '(command not recorded)']),
   ];
-  const metrics = new JsonLines(join(run, 'metrics.jsonl')).read() as unknown as Array<{ step: number; loss: number; sec: number }>;
-  const heldout = new JsonLines(join(run, 'heldout.jsonl')).read() as unknown as HeldoutRecord[];
+  const metrics = [...(prior?.metrics ?? []), ...new JsonLines(join(run, 'metrics.jsonl')).read()] as unknown as Array<{ step: number; loss: number; sec: number }>;
+  const heldout = [...(prior?.heldout ?? []), ...(new JsonLines(join(run, 'heldout.jsonl')).read() as unknown as HeldoutRecord[])];
   await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
   const which = (args.flags['weights'] as string | undefined) ?? 'ema';
   if (which !== 'ema' && which !== 'raw') throw new Error(`--weights: expected ema or raw, got "${which}"`);
@@ -68,7 +73,10 @@ export async function shipCommand(argv: string[]): Promise<void> {
       for (const f of ['model.json', 'weights.bin']) renameSync(join(sub, f), join(tmp, f));
       rmSync(sub, { recursive: true, force: true });
     }
-    for (const f of ['config.json', 'metrics.jsonl', 'heldout.jsonl']) if (existsSync(join(run, f))) copyFileSync(join(run, f), join(tmp, f));
+    copyFileSync(join(run, 'config.json'), join(tmp, 'config.json'));
+    // The records from step 0, the prior model's included.
+    writeFileAtomic(join(tmp, 'metrics.jsonl'), metrics.map((m) => `${JSON.stringify(m)}\n`).join(''));
+    writeFileAtomic(join(tmp, 'heldout.jsonl'), heldout.map((h) => `${JSON.stringify(h)}\n`).join(''));
     writeFileAtomic(
       join(tmp, 'README.md'),
       [
