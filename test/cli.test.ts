@@ -179,6 +179,15 @@ test('ship copies a run\'s EMA model with its provenance and writes the report',
   assert.ok(at.every((i, k) => i >= 0 && (k === 0 || i > (at[k - 1] as number))), `commands in order: ${at.join(', ')}\n${history}`);
   assert.match(history, /^Step 6;/m);
   for (const s of [4, 6]) assert.match(history, new RegExp(`\\| ${s} \\| [\\d.]+ \\| [\\d.]+ \\| [\\d.]+ \\| [\\d.]+ \\| [\\d.]+ \\|`), `held-out row for step ${s}`);
+  // Shipped again from the same run: the history was taken when the run started, not from the folder it replaced.
+  const twice = cli('ship', '--run', 'ship-run-2', '--to', 'ship-model', '--results', 'ship-results', '--name', 'tiny', '--force');
+  assert.equal(twice.code, 0, twice.err);
+  assert.equal(readFileSync(join(root, 'ship-results', 'README.md'), 'utf8'), history);
+  // From a checkpoint folder with no README: one line says the earlier commands are unknown.
+  const bare = cli('pretrain', '--preset', 'smoke', '--steps', '5', '--init-from', join('ship-run', 'model'), '--data-root', 'd', '--data-config', small, '--out', 'ship-run-3');
+  assert.equal(bare.code, 0, bare.err);
+  assert.equal(cli('ship', '--run', 'ship-run-3', '--to', 'ship-bare', '--results', 'ship-bare-results').code, 0);
+  assert.match(readFileSync(join(root, 'ship-bare', 'README.md'), 'utf8'), /# ship-run\/model at step 4: no recorded commands/);
 });
 
 test('train (smoke) runs Self-DPO from a base, resumes rather than repeats, and compare reports it with a side-by-side grid', async () => {

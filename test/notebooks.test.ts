@@ -55,15 +55,16 @@ for (const nb of notebooks) {
     assert.equal(missing, undefined, missing);
     const r = spawnSync(
       'jupyter',
-      ['nbconvert', '--to', 'notebook', '--execute', '--allow-errors', '--ExecutePreprocessor.kernel_name=tslab', '--ExecutePreprocessor.timeout=600', '--output-dir', out, nb],
+      ['nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.kernel_name=tslab', '--ExecutePreprocessor.timeout=600', '--output-dir', out, nb],
       // The smoke budget; the dataset, runs and charts go to a temp folder, never into the work tree.
       { cwd: join(repo, 'notebooks'), encoding: 'utf8', env: { ...process.env, SELFDPO_DATA_ROOT: join(out, 'data'), SELFDPO_NOTEBOOK_OUT: join(out, 'runs'), SELFDPO_NOTEBOOK_SMOKE: '1' } },
     );
+    // A failing cell stops nbconvert before it writes (tslab sends no error output, only an
+    // error reply): its stderr ends with the cell's source and the error.
     assert.ok(existsSync(join(out, nb)), `${nb}: nbconvert wrote nothing (exit ${r.status}): ${r.stderr.slice(-2000)}`);
-    // --allow-errors: nbconvert saves the notebook with the failing cell's error output (its
-    // own message on stderr is a Python traceback that hides the cell's error).
     const executed = JSON.parse(readFileSync(join(out, nb), 'utf8')) as { cells: Array<{ source?: string | string[]; outputs?: Output[] }> };
     const source = (c: { source?: string | string[] }): string => [c.source ?? ''].flat().join('').slice(0, 300);
+    // Cells that ran but printed an error (a caught failure, a warning from a library).
     const problems = executed.cells.flatMap((c) => (c.outputs ?? []).map((o) => ({ ...o, cell: source(c) }))).filter((o) => o.output_type === 'error' || (o.output_type === 'stream' && o.name === 'stderr' && /Error/.test(String(o.text))));
     assert.deepEqual(problems, [], `${nb}: ${JSON.stringify(problems).slice(0, 2000)}`);
     // Every notebook shows what it is for: its images, charts and tables are in the saved outputs.

@@ -10,7 +10,7 @@ import { loadTrainState } from '../train/trainState.js';
 import { writeChart } from '../report/renderChart.js';
 import { heldoutChartSpec, heldoutTable, lossChartSpec, type HeldoutRecord } from '../report/pretrainReport.js';
 import { renderSampleGrid } from '../report/sampleGrid.js';
-import { priorLineage } from '../train/lineage.js';
+import { readLineage } from '../train/lineage.js';
 import { JsonLines } from '../train/progress.js';
 import { parseArgs } from '../util/args.js';
 import { writeDirAtomic } from '../util/atomicDir.js';
@@ -33,13 +33,12 @@ export async function shipCommand(argv: string[]): Promise<void> {
   for (const target of [to, results]) if (existsSync(target) && !force) throw new Error(`${target} exists; pass --force to replace it`);
   const runInfo = readJsonFile(join(run, 'config.json'), 'run config') as {
     command?: string;
-    invocations?: Array<{ command: string | null; fromStep: number; workers: number; initialisedFrom?: string }>;
+    invocations?: Array<{ command: string | null; fromStep: number; workers: number }>;
     data?: { emojiT2I?: unknown };
     config: { schedule: { steps: number } };
   };
-  // A run continued from a shipped model (maybe the one about to be replaced) carries that
-  // model's commands and records; read them before anything is written.
-  const prior = priorLineage(runInfo.invocations);
+  // A run continued from a shipped model carries that model's commands and records.
+  const prior = readLineage(run);
   // Every command that trained the run (a resumed run has several), then this one.
   const commands = [
     ...(prior?.commands ?? []),

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonFile } from '../util/jsonFile.js';
-import { readUnits, type ReproRecord, type UnitRecord } from './reproUnits.js';
+import { BASE_UNIT, readUnits, unitName, type ReproRecord, type UnitRecord } from './reproUnits.js';
 
 /** A reproduction read back from results/<preset>/ (what the notebooks chart and tabulate). */
 export interface CommittedReproduction {
@@ -25,10 +25,12 @@ export function committedReproduction(resultsRoot = 'results', presets: readonly
     if (!existsSync(join(dir, 'preset.json'))) continue;
     const record = readJsonFile(join(dir, 'preset.json'), 'reproduction record') as ReproRecord;
     const units = readUnits(dir);
-    const expected = 1 + record.preset.methods.length * record.preset.seeds.length;
-    const done = units.filter((u) => u.done).length;
-    if (done === expected) return { dir, record, units, expected };
-    found.push(`${dir}: ${done} of ${expected} units finished`);
+    const names = [BASE_UNIT, ...record.preset.methods.flatMap((m) => record.preset.seeds.map((s) => unitName(m, s)))];
+    const finished = new Set(units.filter((u) => u.done).map((u) => u.unit));
+    const done = names.filter((n) => finished.has(n)).length;
+    // Only the preset's own units, all finished (a leftover folder neither counts nor shows).
+    if (done === names.length) return { dir, record, units: units.filter((u) => names.includes(u.unit)), expected: names.length };
+    found.push(`${dir}: ${done} of ${names.length} units finished`);
   }
   throw new Error(
     `no finished reproduction in ${resultsRoot}/ (${found.length > 0 ? found.join('; ') : `none of ${presets.join(', ')} has a preset.json`}): run npm run reproduce -- --preset quick`,

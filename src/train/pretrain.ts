@@ -19,7 +19,7 @@ import { warmupStableDecay } from './lrSchedule.js';
 import type { PretrainConfig } from './pretrainConfig.js';
 import { JsonLines, Progress } from './progress.js';
 import { loadTrainState, saveTrainState, savedStep } from './trainState.js';
-import { initialisedFromText } from './lineage.js';
+import { captureLineage, writeLineage } from './lineage.js';
 
 export interface PretrainData {
   /** What the model trains on. */
@@ -159,7 +159,8 @@ export async function pretrain(config: PretrainConfig, data: PretrainData, runDi
       model.params.copyFrom(init.model.params);
       ema.copyFrom(init.model.params);
       step = Number(init.file.about['step'] ?? 0);
-      initialisedFrom = initialisedFromText(opts.initFrom, step);
+      initialisedFrom = `${opts.initFrom} (step ${step}, AdamW moments reset)`;
+      writeLineage(runDir, captureLineage(opts.initFrom, step, init.file.weightsManifest.sha256));
     } finally {
       init.model.params.dispose();
     }

@@ -21,7 +21,8 @@ test('the notebooks read the paper preset only once all its units are done, else
   try {
     // paper: base + 2 methods x 2 seeds = 5 units, 3 done; quick: base + 1 method x 1 seed, both done.
     fakeReproduction(root, 'paper', ['sft', 'self-dpo'], [1, 2], ['base', 'sft-s1', 'sft-s2']);
-    fakeReproduction(root, 'quick', ['sft'], [1], ['base', 'sft-s1']);
+    // A leftover unit of another method neither completes nor joins the quick preset.
+    fakeReproduction(root, 'quick', ['sft'], [1], ['base', 'sft-s1', 'dpo-s1']);
     const quick = committedReproduction(root);
     assert.equal(quick.dir, join(root, 'quick'));
     assert.equal(quick.expected, 2);
@@ -37,7 +38,7 @@ test('with no finished reproduction the error says what was found and what to ru
   const root = mkdtempSync(join(tmpdir(), 'selfdpo-committed-'));
   try {
     assert.throws(() => committedReproduction(root), /none of paper, quick has a preset\.json.*npm run reproduce -- --preset quick/);
-    fakeReproduction(root, 'quick', ['sft'], [1], ['base']);
+    fakeReproduction(root, 'quick', ['sft'], [1], ['base', 'sft-s2']);
     assert.throws(() => committedReproduction(root), /quick: 1 of 2 units finished.*npm run reproduce -- --preset quick/);
   } finally {
     rmSync(root, { recursive: true, force: true });
