@@ -29,6 +29,12 @@ export interface TfjsRun {
 export interface WorkersRun {
   threads: number;
   timings: StepTimings;
+  /**
+   * 1 thread only: a Self-DPO step of one thread's share of the pairs (pairs / N), the work
+   * each of N threads does. N threads taking longer than this is their cost of running side
+   * by side: synchronisation, and the cores contending for cache and memory.
+   */
+  dpoShare?: { pairs: number; ms: number[] };
 }
 
 export interface TorchRun {
@@ -178,6 +184,18 @@ export function renderTables(r: BenchRecord): string {
     const vsTorch = torchRuns.map((t) => timeRatios((rest.at(-1) as WorkersRun).timings, t.timings));
     out.push(table(head, keys.map((k) => [labels[k], ...c.map((x) => x[k]), ...up.map((x) => fmtRatio(x[k])), ...vsTorch.map((x) => fmtRatio(x[k]))])));
     out.push('');
+    const n = rest.at(-1) as WorkersRun;
+    if (one.dpoShare) {
+      const share = median(one.dpoShare.ms);
+      const full = median(one.timings.dpo.ms);
+      const side = median(n.timings.dpo.ms);
+      out.push(
+        `- Where the ${n.threads}-thread Self-DPO step loses against a perfect ${n.threads}x: one thread's share (${one.dpoShare.pairs} pairs) takes ${share.toFixed(0)} ms on 1 thread alone, ` +
+          `while the full ${one.timings.dpo.pairs} pairs take ${full.toFixed(0)} ms, ${fmtRatio(full / share)} as long (${n.threads}x for a perfect split); ${n.threads} threads running their shares side by side take ${side.toFixed(0)} ms, ` +
+          `${(side - share).toFixed(0)} ms (${((100 * (side - share)) / share).toFixed(0)}%) more than one share alone: synchronisation and the cores contending for cache and memory.`,
+        '',
+      );
+    }
   }
 
   if ('run' in r.cpu) {

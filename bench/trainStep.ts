@@ -262,7 +262,15 @@ function shareOf(a: Float32Array, [s, e]: [number, number], per: number): Float3
  * too), and DDIM sampling with the prompts split over the threads. threads = 1 is a pool
  * without workers.
  */
-async function measureWorkers(model: TextToImageModel, schedule: NoiseSchedule, shapes: Shapes, reps: Reps, threads: number, seed: number): Promise<StepTimings> {
+async function measureWorkers(
+  model: TextToImageModel,
+  schedule: NoiseSchedule,
+  shapes: Shapes,
+  reps: Reps,
+  threads: number,
+  seed: number,
+  shareOfThreads?: number,
+): Promise<Pick<WorkersRun, 'timings' | 'dpoShare'>> {
   const rng = new Rng(seed);
   const R = model.config.resolution;
   const per = R * R * 3;
@@ -333,13 +341,24 @@ async function measureWorkers(model: TextToImageModel, schedule: NoiseSchedule, 
   }));
   for (let i = 0; i < reps.warm; i++) await step(pool, pairJobs, reference);
   const dpo = await timeAsync(`Self-DPO ${P} pairs`, reps.dpo, () => step(pool, pairJobs, reference));
+  // One thread's share of an N-thread step, alone (see WorkersRun.dpoShare).
+  let dpoShare: WorkersRun['dpoShare'];
+  if (shareOfThreads !== undefined && threads === 1) {
+    const [a, b] = splitEvenly(P, shareOfThreads)[0] as [number, number];
+    const job: PairJob = { ...pair, winners: shareOf(winners, [a, b], per), losers: shareOf(losers, [a, b], per), eps: shareOf(pair.eps, [a, b], per), t: pair.t.slice(a, b), captions: pair.captions.slice(a, b) };
+    await step(pool, [job], reference);
+    dpoShare = { pairs: b - a, ms: await timeAsync(`Self-DPO share ${b - a} pairs`, reps.dpo, () => step(pool, [job], reference)) };
+  }
   await pool.stop();
   reference.dispose();
   const k = shapes.sampleStepsTimed;
   return {
-    sft: { batch: shapes.sftBatch, ms: sft },
-    dpo: { pairs: P, ms: dpo },
-    sample: { batch: shapes.sampleBatch, steps: shapes.sampleSteps, stepsTimed: k, guidance: shapes.guidance, ms: smp.map((m) => (m * shapes.sampleSteps) / k) },
+    timings: {
+      sft: { batch: shapes.sftBatch, ms: sft },
+      dpo: { pairs: P, ms: dpo },
+      sample: { batch: shapes.sampleBatch, steps: shapes.sampleSteps, stepsTimed: k, guidance: shapes.guidance, ms: smp.map((m) => (m * shapes.sampleSteps) / k) },
+    },
+    ...(dpoShare ? { dpoShare } : {}),
   };
 }
 
@@ -517,9 +536,10 @@ async function main(): Promise<void> {
 
     // --- the kit's data-parallel paths, 1 and N threads
     const workers: WorkersRun[] = [];
-    for (const threads of [1, cpus().length].filter((n, i, a) => a.indexOf(n) === i)) {
+    const most = cpus().length;
+    for (const threads of [1, most].filter((n, i, a) => a.indexOf(n) === i)) {
       log(`data parallel, ${threads} thread(s):`);
-      workers.push({ threads, timings: await measureWorkers(model, schedule, wasmShapes, wasmReps, threads, 3) });
+      workers.push({ threads, ...(await measureWorkers(model, schedule, wasmShapes, wasmReps, threads, 3, most > 1 ? most : undefined)) });
       phaseDone(`workers ${threads}`);
     }
     model.params.dispose();
