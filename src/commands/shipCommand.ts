@@ -136,7 +136,7 @@ export async function shipCommand(argv: string[]): Promise<void> {
         ...madeBy,
         '',
         '- `samples.png`: 8 curated-val prompts (captions of training concepts with keywords drawn from a seed training never uses) x seeds 0-3, DDIM 25 steps, guidance 3.',
-        '- `loss.svg`/`.png`: training loss per step (faint) and its moving average.',
+        "- `loss.svg`/`.png`: training loss per step (faint) and its moving average: the MSE in the model's prediction space (v for a v-predicting model, eps otherwise); the held-out tables below are eps MSE.",
         ...sets.map((s) => `- \`heldout-${s}.svg\`/\`.png\`: held-out denoising loss on the fixed \`${s}\` probe, per timestep quartile, at each evaluation.`),
         '',
         ...sets.flatMap((s) => [`## Held-out denoising loss: \`${s}\``, '', heldoutTable(heldout, s, T), '']),

@@ -16,7 +16,7 @@ export function quartileLabels(T: number): string[] {
 /** Training loss against step (raw and smoothed). */
 export function lossChartSpec(metrics: ReadonlyArray<{ step: number; loss: number }>, title: string): ChartSpec {
   const rows: ChartRow[] = metrics.map((m) => ({ step: m.step, loss: m.loss }));
-  return lineChartSpec(rows, { x: 'step', y: 'loss', title, yTitle: 'eps-prediction MSE (batch)', yScale: 'log', smooth: Math.max(1, Math.round(rows.length / 60)) });
+  return lineChartSpec(rows, { x: 'step', y: 'loss', title, yTitle: "training loss: MSE in the model's prediction space (batch)", yScale: 'log', smooth: Math.max(1, Math.round(rows.length / 60)) });
 }
 
 /** Held-out denoising loss per timestep quartile against step, one chart per probe set. */
