@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonFile } from '../util/jsonFile.js';
-import { BASE_UNIT, readUnits, unitName, type ReproRecord, type UnitRecord } from './reproUnits.js';
+import { presetUnitNames, readUnits, type ReproRecord, type UnitRecord } from './reproUnits.js';
 
 /** A reproduction read back from results/<preset>/ (what the notebooks chart and tabulate). */
 export interface CommittedReproduction {
@@ -25,7 +25,7 @@ export function committedReproduction(resultsRoot = 'results', presets: readonly
     if (!existsSync(join(dir, 'preset.json'))) continue;
     const record = readJsonFile(join(dir, 'preset.json'), 'reproduction record') as ReproRecord;
     const units = readUnits(dir);
-    const names = [BASE_UNIT, ...record.preset.methods.flatMap((m) => record.preset.seeds.map((s) => unitName(m, s)))];
+    const names = presetUnitNames(record.preset);
     const finished = new Set(units.filter((u) => u.done).map((u) => u.unit));
     const done = names.filter((n) => finished.has(n)).length;
     // Only the preset's own units, all finished (a leftover folder neither counts nor shows).

@@ -17,6 +17,11 @@ export function unitName(method: string, seed: number): string {
   return `${method}-s${seed}`;
 }
 
+/** Every unit a preset has, in run order: the base, then every method on every seed. */
+export function presetUnitNames(preset: Pick<ReproPreset, 'methods' | 'seeds'>): string[] {
+  return [BASE_UNIT, ...preset.methods.flatMap((m) => preset.seeds.map((s) => unitName(m, s)))];
+}
+
 /** What a reproduction was started with (preset.json); a resumed one must match it. */
 export interface ReproIdentity {
   preset: ReproPreset;

@@ -21,7 +21,7 @@ import { readJsonFile } from '../util/jsonFile.js';
 import { sha256 } from '../util/sha256.js';
 import type { ReproPreset } from './reproPresets.js';
 import { writeReproReport } from './reproReport.js';
-import { BASE_UNIT, unitName, type GridRecord, type ReproIdentity, type UnitDone } from './reproUnits.js';
+import { BASE_UNIT, presetUnitNames, type GridRecord, type ReproIdentity, type UnitDone } from './reproUnits.js';
 
 export interface ReproduceOptions {
   /** Where the committed results go (results/<preset>): tables, charts, grids, and each unit's small records. */
@@ -69,7 +69,7 @@ export async function reproduce(preset: ReproPreset, data: EmojiT2I, opts: Repro
   const { context, hashes } = loadEvalContext(data, opts.judges);
   const prompts = Object.fromEntries(PROMPT_SETS.map((s) => [s, readPromptSet(s).slice(0, preset.eval.prompts[s])])) as Record<PromptSetName, ReturnType<typeof readPromptSet>>;
   const gridPrompts = curatedValPrompts(data).slice(0, preset.grid.prompts).map((p) => p.prompt);
-  const units = [BASE_UNIT, ...preset.methods.flatMap((m) => preset.seeds.map((s) => unitName(m, s)))];
+  const units = presetUnitNames(preset);
   const started = Date.now();
   let done = 0;
   let ranHere = 0;
