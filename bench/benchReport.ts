@@ -79,6 +79,8 @@ export interface BenchRecord {
     unetFlopsPerImage: number;
   };
   wasm: TfjsRun;
+  /** Where `wasm` ran the native OpenBLAS kernels: the same on the XNNPACK (and our wasm) kernels alone. */
+  wasmOnly?: TfjsRun;
   /** The same workloads through the trainers' and samplers' own data-parallel paths, 1 and N threads. */
   workers: WorkersRun[];
   /** The cpu backend's run and wasm's at the same shapes (the same object as `wasm` in a full run). */
@@ -162,13 +164,17 @@ export function renderTables(r: BenchRecord): string {
   const header = ['workload', `tfjs ${r.wasm.backend} (${r.wasm.detail})`];
   for (const t of torchRuns) header.push(`PyTorch ${t.threads} thread${t.threads === 1 ? '' : 's'}`);
   for (const t of torchRuns) header.push(`wasm / PyTorch ${t.threads}t`);
+  const only = r.wasmOnly;
+  if (only) header.push(`tfjs ${only.backend}, ${only.detail}`, 'native kernels speed-up');
   const wc = cells(w, F);
   const tc = torchRuns.map((t) => cells(t.timings, F));
   const tr = torchRuns.map((t) => timeRatios(w, t.timings));
+  const oc = only ? cells(only.timings, F) : undefined;
+  const ou = only ? timeRatios(only.timings, w) : undefined;
   out.push(
     table(
       header,
-      keys.map((k) => [labels[k], wc[k], ...tc.map((c) => c[k]), ...tr.map((x) => fmtRatio(x[k]))]),
+      keys.map((k) => [labels[k], wc[k], ...tc.map((c) => c[k]), ...tr.map((x) => fmtRatio(x[k])), ...(oc && ou ? [oc[k], fmtRatio(ou[k])] : [])]),
     ),
   );
   out.push('');

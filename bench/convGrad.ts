@@ -1,7 +1,8 @@
 /**
  * Conv gradients on the wasm backend: the built-in Conv2DBackpropInput (a scalar loop)
  * against our XNNPACK route, side by side in one process, plus our Conv2DBackpropFilter
- * and the forward Conv2D (same FLOPs) as a yardstick. Run with
+ * and the forward Conv2D (same FLOPs) as a yardstick; and, where the native addon is built,
+ * the same three kernels through OpenBLAS (src/kernels/blasWasmKernels.ts). Run with
  *   node --no-liftoff --import tsx bench/convGrad.ts
  * (--no-liftoff: skip V8's slow baseline wasm tier, see DESIGN.md).
  */
@@ -11,6 +12,8 @@ import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { KernelBackend, KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 import { conv2dBackpropFilterWasmConfig } from '../src/kernels/conv2dBackpropFilterWasm.js';
 import { conv2dBackpropInputXnn } from '../src/kernels/conv2dBackpropInputWasm.js';
+import { loadBlasAddon } from '../src/kernels/blasAddon.js';
+import { registerBlasWasmKernels } from '../src/kernels/blasWasmKernels.js';
 
 interface Case {
   name: string;
@@ -22,6 +25,13 @@ interface Case {
 }
 
 const cases: Case[] = [
+  // base-S's levels, 16 images (one thread's share of a Self-DPO step of 16 pairs).
+  { name: 'x[16,32,32,16] 3x3 16->16 s1 same', x: [16, 32, 32, 16], k: 3, co: 16, stride: 1, pad: 'same' },
+  { name: 'x[16,16,16,48] 3x3 48->48 s1 same', x: [16, 16, 16, 48], k: 3, co: 48, stride: 1, pad: 'same' },
+  { name: 'x[16,8,8,96] 3x3 96->96 s1 same', x: [16, 8, 8, 96], k: 3, co: 96, stride: 1, pad: 'same' },
+  { name: 'x[16,4,4,192] 3x3 192->192 s1 same', x: [16, 4, 4, 192], k: 3, co: 192, stride: 1, pad: 'same' },
+  { name: 'x[16,32,32,16] 3x3 16->48 s2 same', x: [16, 32, 32, 16], k: 3, co: 48, stride: 2, pad: 'same' },
+  // The prototype's (the issue's 2.07-GFLOP UNet).
   { name: 'x[8,32,32,64] 3x3 64->64 s1 same', x: [8, 32, 32, 64], k: 3, co: 64, stride: 1, pad: 'same' },
   { name: 'x[8,16,16,128] 3x3 128->128 s1 same', x: [8, 16, 16, 128], k: 3, co: 128, stride: 1, pad: 'same' },
   { name: 'x[8,32,32,64] 3x3 64->128 s2 same', x: [8, 32, 32, 64], k: 3, co: 128, stride: 2, pad: 'same' },
@@ -62,10 +72,15 @@ async function main(): Promise<void> {
   const conv = kernel('Conv2D');
   const ourFilter = conv2dBackpropFilterWasmConfig.kernelFunc as unknown as Fn;
   const ourInput = conv2dBackpropInputXnn as unknown as Fn;
+  const addon = loadBlasAddon();
+  // Our XNNPACK kernels call the registered Conv2D: the native kernels are registered only
+  // while they are timed, so that the XNNPACK columns are XNNPACK's alone.
+  tf.registerKernel(conv2dBackpropFilterWasmConfig);
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  console.log(`wasm (simd ${String(simd)}, ${getThreadsCount()} thread); median ms; GFLOP/s in brackets`);
+  console.log(`wasm (simd ${String(simd)}, ${getThreadsCount()} thread); median ms; GFLOP/s in brackets; native: ${typeof addon === 'string' ? addon : addon.describe()}`);
+  const nativeCols = typeof addon !== 'string' ? ['fwd native', 'dX native', 'dW native', 'native speed-up fwd/dX/dW'] : [];
   console.log(
-    ['case', 'fwd Conv2D', 'dX built-in', 'dX ours', 'dX speed-up', 'dW ours', 'dW/fwd'].join(' | '),
+    ['case', 'fwd Conv2D', 'dX built-in', 'dX ours', 'dX speed-up', 'dW ours', 'dW/fwd', ...nativeCols].join(' | '),
   );
   for (const c of cases) {
     const [b, h, w, ci] = c.x;
@@ -84,9 +99,17 @@ async function main(): Promise<void> {
     const dwAttrs = { ...common, filterShape: f.shape } as NamedAttrMap;
     const tDw = time(ourFilter, { x, dy }, dwAttrs, reps);
     const g = (ms: number): string => `${ms.toFixed(1)} (${(flop / ms / 1e6).toFixed(1)})`;
-    console.log(
-      [c.name, g(tFwd), g(tBuiltin), g(tOurs), `${(tBuiltin / tOurs).toFixed(2)}x`, g(tDw), `${(tDw / tFwd).toFixed(2)}`].join(' | '),
-    );
+    const cols = [c.name, g(tFwd), g(tBuiltin), g(tOurs), `${(tBuiltin / tOurs).toFixed(2)}x`, g(tDw), `${(tDw / tFwd).toFixed(2)}`];
+    if (typeof addon !== 'string') {
+      const unregister = registerBlasWasmKernels(addon);
+      const native = { fwd: kernel('Conv2D'), dx: kernel('Conv2DBackpropInput'), dw: kernel('Conv2DBackpropFilter') };
+      const nFwd = time(native.fwd, { x, filter: f }, { ...common, dilations: 1 } as NamedAttrMap, reps);
+      const nDx = time(native.dx, { dy, filter: f }, dxAttrs, reps);
+      const nDw = time(native.dw, { x, dy }, dwAttrs, reps);
+      cols.push(g(nFwd), g(nDx), g(nDw), [tFwd / nFwd, tOurs / nDx, tDw / nDw].map((r) => `${r.toFixed(2)}x`).join(' / '));
+      unregister();
+    }
+    console.log(cols.join(' | '));
     tf.dispose([x, f, y, dy]);
   }
 }

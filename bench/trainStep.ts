@@ -22,6 +22,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { initBackend } from '../src/backend.js';
+import { nativeKernelsStatus, setNativeKernels } from '../src/kernels/index.js';
 import { noiseCoefficients } from '../src/diffusion/forwardNoise.js';
 import { generate } from '../src/diffusion/generate.js';
 import { makeSchedule, type NoiseSchedule } from '../src/diffusion/schedule.js';
@@ -533,6 +534,15 @@ async function main(): Promise<void> {
       wasmSameShapes = measureTfjs(model, schedule, cpuShapes, { ...cpuReps, warmBatch: undefined, sft: 2, dpo: 2, sample: 2 }, 2).timings;
     }
     phaseDone('tfjs wasm');
+    // The same on the XNNPACK kernels alone, where the native ones are on: their speed-up.
+    let wasmOnly: TfjsRun | undefined;
+    if (setNativeKernels(false)) {
+      log(`tfjs wasm, ${nativeKernelsStatus()}:`);
+      const r = measureTfjs(model, schedule, wasmShapes, wasmReps, 1);
+      wasmOnly = { backend: 'wasm', detail: 'XNNPACK and our wasm kernels only', warm: wasmReps.warm, timings: r.timings, tensorGrowth: r.growth };
+      setNativeKernels(true);
+      phaseDone('tfjs wasm, XNNPACK only');
+    }
 
     // --- the kit's data-parallel paths, 1 and N threads
     const workers: WorkersRun[] = [];
@@ -629,6 +639,7 @@ async function main(): Promise<void> {
       },
       model: { source: source.describe, config, vocabSize: model.tokenizer.vocabSize, parameters, unetFlopsPerImage: flops },
       wasm: wasmRun,
+      ...(wasmOnly ? { wasmOnly } : {}),
       workers,
       cpu,
       torch,

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as path from 'node:path';
-import { registerWasmKernels } from './kernels/index.js';
+import { nativeKernelsStatus, registerWasmKernels } from './kernels/index.js';
 
 /** Backend names as the user types them, fastest first. */
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -157,7 +157,7 @@ async function activateWasm(): Promise<string | undefined> {
 async function wasmDetail(): Promise<string> {
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const threads = getThreadsCount();
-  return `${simd === true ? 'simd' : 'no simd'}, ${threads} thread${threads === 1 ? '' : 's'}`;
+  return `${simd === true ? 'simd' : 'no simd'}, ${threads} thread${threads === 1 ? '' : 's'}; ${nativeKernelsStatus()}`;
 }
 
 /** Tries one backend; returns the choice or the reason it is unavailable. */

@@ -80,8 +80,20 @@ test('automatic selection prints its choice and the faster backends it passed ov
   const line = r.stderr.split('\n').find((l) => l.startsWith('backend: '));
   assert.ok(line, r.stderr);
   if (line.startsWith('backend: wasm')) {
-    assert.match(line, /^backend: wasm \(simd, \d+ threads?\); not available: tensorflow-gpu, tensorflow \(--backend NAME shows why\)$/);
+    // The detail ends with the native kernels' state: in use (with what) or why not.
+    assert.match(line, /^backend: wasm \(simd, \d+ threads?; (convolutions and matmuls native: OpenBLAS [\d.]+, core \w+|wasm kernels only: .+)\); not available: tensorflow-gpu, tensorflow \(--backend NAME shows why\)$/);
   } else {
     assert.match(line, /^backend: tensorflow(-gpu)? \(libtensorflow/);
   }
+});
+
+test('SELFDPO_NATIVE=0 keeps the wasm kernels and the backend line says so', () => {
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', "require('./src/backend.ts').initBackend({ backend: 'wasm' })"], {
+    cwd: require('node:path').resolve(__dirname, '..'),
+    encoding: 'utf8',
+    env: { ...process.env, SELFDPO_NATIVE: '0' },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /^backend: wasm \(simd, \d+ threads?; wasm kernels only: SELFDPO_NATIVE=0\)/m);
 });

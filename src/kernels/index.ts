@@ -16,6 +16,8 @@ import { makeConv2dBackpropInputWasmConfig } from './conv2dBackpropInputWasm.js'
 import { unsortedSegmentSumWasmConfig } from './unsortedSegmentSumWasm.js';
 import { makeBatchMatMulWasmConfig } from './batchMatMulWasm.js';
 import { makeCastWasmConfig, makeIdentityWasmConfig } from './shareDataWasm.js';
+import { loadBlasAddon, shortDescription, type BlasAddon } from './blasAddon.js';
+import { registerBlasWasmKernels } from './blasWasmKernels.js';
 
 export { conv2dBackpropFilterWasmConfig } from './conv2dBackpropFilterWasm.js';
 export { conv2dBackpropInputXnn } from './conv2dBackpropInputWasm.js';
@@ -23,6 +25,9 @@ export { unsortedSegmentSumWasmConfig } from './unsortedSegmentSumWasm.js';
 export { batchMatMulPerElement } from './batchMatMulWasm.js';
 
 let registered = false;
+let nativeStatus = 'not registered yet';
+/** Puts the XNNPACK kernels back while the native ones are registered. */
+let unregisterNative: (() => void) | undefined;
 let builtinInputKernel: KernelConfig | undefined;
 let builtinBatchMatMulKernel: KernelConfig | undefined;
 
@@ -30,7 +35,9 @@ let builtinBatchMatMulKernel: KernelConfig | undefined;
  * Registers our wasm kernels: Conv2DBackpropFilter and UnsortedSegmentSum (both missing
  * from the backend), an XNNPACK Conv2DBackpropInput in place of the built-in one, a
  * BatchMatMul whose batch > 1 products run through XNNPACK per batch element, and an
- * Identity and Cast that share the input's buffer instead of copying it.
+ * Identity and Cast that share the input's buffer instead of copying it. Then, where the
+ * native addon is built (blasAddon.ts), convolutions, their gradients and BatchMatMul run
+ * through OpenBLAS, falling back to the kernels above for what it does not handle.
  * Idempotent. Call it before the wasm backend runs a gradient; `initBackend` does.
  * Registering before or after `tf.setBackend('wasm')` both work: our kernels need no
  * setup of their own.
@@ -65,7 +72,39 @@ export function registerWasmKernels(): void {
     tf.unregisterKernel(name, WASM_BACKEND);
     tf.registerKernel(make(builtin));
   }
+  const addon = loadBlasAddon();
+  if (typeof addon === 'string') {
+    nativeStatus = `wasm kernels only: ${addon}`;
+  } else {
+    unregisterNative = registerBlasWasmKernels(addon);
+    nativeStatus = `convolutions and matmuls native: ${shortDescription(addon)}`;
+  }
   registered = true;
+}
+
+/**
+ * Turns the native kernels off (the XNNPACK ones run again) or back on, in this thread: for
+ * benchmarks that time both in one process. Returns whether they are on now (never, where the
+ * addon is unavailable).
+ */
+export function setNativeKernels(on: boolean): boolean {
+  registerWasmKernels();
+  if (!on && unregisterNative !== undefined) {
+    unregisterNative();
+    unregisterNative = undefined;
+  } else if (on && unregisterNative === undefined) {
+    const addon = loadBlasAddon();
+    if (typeof addon !== 'string') unregisterNative = registerBlasWasmKernels(addon);
+  }
+  const nowOn = unregisterNative !== undefined;
+  if (!nowOn && typeof loadBlasAddon() !== 'string') nativeStatus = 'wasm kernels only: native kernels turned off (setNativeKernels)';
+  if (nowOn) nativeStatus = `convolutions and matmuls native: ${shortDescription(loadBlasAddon() as BlasAddon)}`;
+  return nowOn;
+}
+
+/** Whether the heavy wasm kernels run natively (and with what), or why not: for the backend line. */
+export function nativeKernelsStatus(): string {
+  return nativeStatus;
 }
 
 /**

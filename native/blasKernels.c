@@ -1,0 +1,336 @@
+/*
+ * The heavy kernels of the tfjs wasm backend (convolutions, their two gradients and the
+ * batched matmul) computed natively with OpenBLAS's sgemm, directly on the wasm heap: the
+ * wasm backend keeps every tensor in one ArrayBuffer, so a kernel here receives that buffer
+ * and the byte offsets of its inputs and output, and nothing is copied in or out.
+ *
+ * A convolution is im2col + one sgemm per chunk of output pixels (NHWC rows, filter HWIO =
+ * a [KH*KW*Ci, Co] matrix); its input gradient is sgemm + col2im, its filter gradient
+ * im2col + a transposed sgemm. The chunks bound the scratch memory and keep each chunk's
+ * columns in cache between the copy and the product.
+ *
+ * Every call runs on the calling thread only (OpenBLAS is set to one thread): the kit
+ * parallelises over worker threads itself, one per core, and each loads this addon.
+ */
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <cblas.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Raised whenever a function's parameters change: blasAddon.ts refuses an addon built from older source. */
+#define ADDON_VERSION 1
+
+/* Scratch floats per chunk of im2col columns (1 MiB): measured best among 256 KiB-8 MiB. */
+#define CHUNK_FLOATS (1L << 18)
+
+/* Per addon instance (one per worker thread): a scratch buffer reused across calls. */
+typedef struct {
+  float *scratch;
+  size_t capacity;
+} Instance;
+
+static void freeInstance(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  Instance *inst = (Instance *)data;
+  free(inst->scratch);
+  free(inst);
+}
+
+static float *scratchFloats(Instance *inst, size_t n) {
+  if (n > inst->capacity) {
+    free(inst->scratch);
+    inst->scratch = (float *)malloc(n * sizeof(float));
+    inst->capacity = inst->scratch == NULL ? 0 : n;
+  }
+  return inst->scratch;
+}
+
+/* The geometry of an NHWC convolution with an HWIO filter. */
+typedef struct {
+  long n, h, w, ci, kh, kw, co, oh, ow, sh, sw, dh, dw, padTop, padLeft;
+} ConvGeometry;
+
+/* A 1x1 convolution of stride 1 without padding is a plain product of x's rows. */
+static int isPointwise(const ConvGeometry *g) {
+  return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->padTop == 0 && g->padLeft == 0 &&
+         g->oh == g->h && g->ow == g->w;
+}
+
+/* Rows [r0, r1) of the im2col matrix: one row per output pixel, KH*KW*Ci columns. */
+static void im2col(const float *x, const ConvGeometry *g, long r0, long r1, float *col) {
+  const long ci = g->ci;
+  for (long r = r0; r < r1; r++) {
+    const long ox = r % g->ow;
+    const long oy = (r / g->ow) % g->oh;
+    const long b = r / (g->ow * g->oh);
+    float *dst = col + (r - r0) * g->kh * g->kw * ci;
+    for (long ky = 0; ky < g->kh; ky++) {
+      const long iy = oy * g->sh + ky * g->dh - g->padTop;
+      for (long kx = 0; kx < g->kw; kx++, dst += ci) {
+        const long ix = ox * g->sw + kx * g->dw - g->padLeft;
+        if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w) {
+          memset(dst, 0, ci * sizeof(float));
+        } else {
+          memcpy(dst, x + ((b * g->h + iy) * g->w + ix) * ci, ci * sizeof(float));
+        }
+      }
+    }
+  }
+}
+
+/* Adds rows [r0, r1) of an im2col-shaped gradient back onto the input pixels they came from. */
+static void col2imAdd(const float *col, const ConvGeometry *g, long r0, long r1, float *dx) {
+  const long ci = g->ci;
+  for (long r = r0; r < r1; r++) {
+    const long ox = r % g->ow;
+    const long oy = (r / g->ow) % g->oh;
+    const long b = r / (g->ow * g->oh);
+    const float *src = col + (r - r0) * g->kh * g->kw * ci;
+    for (long ky = 0; ky < g->kh; ky++) {
+      const long iy = oy * g->sh + ky * g->dh - g->padTop;
+      for (long kx = 0; kx < g->kw; kx++, src += ci) {
+        const long ix = ox * g->sw + kx * g->dw - g->padLeft;
+        if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w) continue;
+        float *d = dx + ((b * g->h + iy) * g->w + ix) * ci;
+        for (long c = 0; c < ci; c++) d[c] += src[c];
+      }
+    }
+  }
+}
+
+static long chunkRows(long k) {
+  const long rows = CHUNK_FLOATS / (k > 0 ? k : 1);
+  return rows < 16 ? 16 : rows;
+}
+
+/* out[M, Co] = im2col(x) * filter (+ bias on every row). */
+static void conv2d(Instance *inst, const float *x, const float *filter, const float *bias, float *out,
+                   const ConvGeometry *g) {
+  const long M = g->n * g->oh * g->ow, K = g->kh * g->kw * g->ci, N = g->co;
+  float beta = 0.0f;
+  if (bias != NULL) {
+    for (long r = 0; r < M; r++) memcpy(out + r * N, bias, N * sizeof(float));
+    beta = 1.0f;
+  }
+  if (isPointwise(g)) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, x, K, filter, N, beta, out, N);
+    return;
+  }
+  const long step = chunkRows(K);
+  float *col = scratchFloats(inst, (size_t)step * K);
+  for (long r0 = 0; r0 < M; r0 += step) {
+    const long r1 = r0 + step < M ? r0 + step : M;
+    im2col(x, g, r0, r1, col);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, N, K, 1.0f, col, K, filter, N, beta,
+                out + r0 * N, N);
+  }
+}
+
+/* dx = col2im(dy * filterᵀ). */
+static void conv2dBackpropInput(Instance *inst, const float *dy, const float *filter, float *dx,
+                                const ConvGeometry *g) {
+  const long M = g->n * g->oh * g->ow, K = g->kh * g->kw * g->ci, N = g->co;
+  if (isPointwise(g)) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, K, N, 1.0f, dy, N, filter, N, 0.0f, dx, K);
+    return;
+  }
+  memset(dx, 0, (size_t)g->n * g->h * g->w * g->ci * sizeof(float));
+  const long step = chunkRows(K);
+  float *col = scratchFloats(inst, (size_t)step * K);
+  for (long r0 = 0; r0 < M; r0 += step) {
+    const long r1 = r0 + step < M ? r0 + step : M;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, K, N, 1.0f, dy + r0 * N, N, filter, N, 0.0f,
+                col, K);
+    col2imAdd(col, g, r0, r1, dx);
+  }
+}
+
+/* dfilter[K, Co] = im2col(x)ᵀ * dy. */
+static void conv2dBackpropFilter(Instance *inst, const float *x, const float *dy, float *dfilter,
+                                 const ConvGeometry *g) {
+  const long M = g->n * g->oh * g->ow, K = g->kh * g->kw * g->ci, N = g->co;
+  if (isPointwise(g)) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, N, M, 1.0f, x, K, dy, N, 0.0f, dfilter, N);
+    return;
+  }
+  if (M == 0) {
+    memset(dfilter, 0, (size_t)K * N * sizeof(float));
+    return;
+  }
+  const long step = chunkRows(K);
+  float *col = scratchFloats(inst, (size_t)step * K);
+  for (long r0 = 0; r0 < M; r0 += step) {
+    const long r1 = r0 + step < M ? r0 + step : M;
+    im2col(x, g, r0, r1, col);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, N, r1 - r0, 1.0f, col, K, dy + r0 * N, N,
+                r0 == 0 ? 0.0f : 1.0f, dfilter, N);
+  }
+}
+
+/* ---- N-API glue -------------------------------------------------------------------------- */
+
+#define CHECK(call)                                                        \
+  do {                                                                     \
+    if ((call) != napi_ok) {                                               \
+      napi_throw_error(env, NULL, "blasKernels: N-API call failed: " #call); \
+      return NULL;                                                         \
+    }                                                                      \
+  } while (0)
+
+/* The heap and the parameter block every kernel takes: (heap: ArrayBuffer, p: Float64Array). */
+typedef struct {
+  uint8_t *heap;
+  size_t heapBytes;
+  const double *p;
+  size_t count;
+} Call;
+
+static int readCall(napi_env env, napi_callback_info info, size_t wantParams, Call *call) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2) {
+    napi_throw_type_error(env, NULL, "blasKernels: expected (heap: ArrayBuffer, params: Float64Array)");
+    return 0;
+  }
+  void *heap = NULL;
+  if (napi_get_arraybuffer_info(env, argv[0], &heap, &call->heapBytes) != napi_ok) {
+    napi_throw_type_error(env, NULL, "blasKernels: the first argument must be the wasm heap's ArrayBuffer");
+    return 0;
+  }
+  call->heap = (uint8_t *)heap;
+  napi_typedarray_type type;
+  void *data = NULL;
+  if (napi_get_typedarray_info(env, argv[1], &type, &call->count, &data, NULL, NULL) != napi_ok ||
+      type != napi_float64_array || call->count < wantParams) {
+    napi_throw_type_error(env, NULL, "blasKernels: the second argument must be a Float64Array of parameters");
+    return 0;
+  }
+  call->p = (const double *)data;
+  return 1;
+}
+
+/* A float pointer into the heap, or NULL (and a thrown error) when [offset, +floats) is outside it. */
+static float *heapFloats(napi_env env, const Call *call, double offset, double floats, const char *what) {
+  if (offset < 0 || floats < 0 || offset + 4.0 * floats > (double)call->heapBytes || ((int64_t)offset & 3) != 0) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "blasKernels: %s (byte offset %.0f, %.0f floats) is outside the wasm heap of %zu bytes",
+             what, offset, floats, call->heapBytes);
+    napi_throw_range_error(env, NULL, msg);
+    return NULL;
+  }
+  return (float *)(call->heap + (int64_t)offset);
+}
+
+/* p[0..14] = n, h, w, ci, kh, kw, co, oh, ow, sh, sw, dh, dw, padTop, padLeft. */
+static ConvGeometry readGeometry(const double *p) {
+  ConvGeometry g = {(long)p[0], (long)p[1], (long)p[2],  (long)p[3],  (long)p[4],
+                    (long)p[5], (long)p[6], (long)p[7],  (long)p[8],  (long)p[9],
+                    (long)p[10], (long)p[11], (long)p[12], (long)p[13], (long)p[14]};
+  return g;
+}
+
+static Instance *instanceOf(napi_env env) {
+  void *data = NULL;
+  napi_get_instance_data(env, &data);
+  return (Instance *)data;
+}
+
+/* conv2d(heap, [geometry(15), xOff, filterOff, biasOff (-1 = none), outOff]) */
+static napi_value Conv2d(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!readCall(env, info, 19, &c)) return NULL;
+  const ConvGeometry g = readGeometry(c.p);
+  const float *x = heapFloats(env, &c, c.p[15], (double)g.n * g.h * g.w * g.ci, "x");
+  const float *f = x ? heapFloats(env, &c, c.p[16], (double)g.kh * g.kw * g.ci * g.co, "filter") : NULL;
+  const float *bias = NULL;
+  if (f && c.p[17] >= 0) {
+    bias = heapFloats(env, &c, c.p[17], (double)g.co, "bias");
+    if (!bias) return NULL;
+  }
+  float *out = f ? heapFloats(env, &c, c.p[18], (double)g.n * g.oh * g.ow * g.co, "output") : NULL;
+  if (!out) return NULL;
+  conv2d(instanceOf(env), x, f, bias, out, &g);
+  return NULL;
+}
+
+/* conv2dBackpropInput(heap, [geometry(15), dyOff, filterOff, dxOff]) */
+static napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!readCall(env, info, 18, &c)) return NULL;
+  const ConvGeometry g = readGeometry(c.p);
+  const float *dy = heapFloats(env, &c, c.p[15], (double)g.n * g.oh * g.ow * g.co, "dy");
+  const float *f = dy ? heapFloats(env, &c, c.p[16], (double)g.kh * g.kw * g.ci * g.co, "filter") : NULL;
+  float *dx = f ? heapFloats(env, &c, c.p[17], (double)g.n * g.h * g.w * g.ci, "dx") : NULL;
+  if (!dx) return NULL;
+  conv2dBackpropInput(instanceOf(env), dy, f, dx, &g);
+  return NULL;
+}
+
+/* conv2dBackpropFilter(heap, [geometry(15), xOff, dyOff, dfilterOff]) */
+static napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!readCall(env, info, 18, &c)) return NULL;
+  const ConvGeometry g = readGeometry(c.p);
+  const float *x = heapFloats(env, &c, c.p[15], (double)g.n * g.h * g.w * g.ci, "x");
+  const float *dy = x ? heapFloats(env, &c, c.p[16], (double)g.n * g.oh * g.ow * g.co, "dy") : NULL;
+  float *df = dy ? heapFloats(env, &c, c.p[17], (double)g.kh * g.kw * g.ci * g.co, "dfilter") : NULL;
+  if (!df) return NULL;
+  conv2dBackpropFilter(instanceOf(env), x, dy, df, &g);
+  return NULL;
+}
+
+/*
+ * batchMatMul(heap, [batch, M, N, K, transposeA, transposeB, aOff, aStride, bOff, bStride, outOff]):
+ * out[i] = op(a[i]) * op(b[i]) for i < batch, a stride of 0 broadcasting that operand.
+ */
+static napi_value BatchMatMul(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!readCall(env, info, 11, &c)) return NULL;
+  const long batch = (long)c.p[0], M = (long)c.p[1], N = (long)c.p[2], K = (long)c.p[3];
+  const int ta = c.p[4] != 0, tb = c.p[5] != 0;
+  const long aStride = (long)c.p[7], bStride = (long)c.p[9];
+  const float *a = heapFloats(env, &c, c.p[6], (double)(batch - 1) * aStride + (double)M * K, "a");
+  const float *b = a ? heapFloats(env, &c, c.p[8], (double)(batch - 1) * bStride + (double)K * N, "b") : NULL;
+  float *out = b ? heapFloats(env, &c, c.p[10], (double)batch * M * N, "output") : NULL;
+  if (!out) return NULL;
+  for (long i = 0; i < batch; i++) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, 1.0f,
+                a + i * aStride, ta ? M : K, b + i * bStride, tb ? K : N, 0.0f, out + i * M * N, N);
+  }
+  return NULL;
+}
+
+/* describe() -> "<OpenBLAS's build config>; core <the kernel set it picked for this CPU>", for reports. */
+static napi_value Describe(napi_env env, napi_callback_info info) {
+  (void)info;
+  char text[256];
+  snprintf(text, sizeof text, "%s; core %s", openblas_get_config(), openblas_get_corename());
+  napi_value out;
+  CHECK(napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &out));
+  return out;
+}
+
+NAPI_MODULE_INIT() {
+  openblas_set_num_threads(1);
+  Instance *inst = (Instance *)calloc(1, sizeof(Instance));
+  if (inst == NULL || napi_set_instance_data(env, inst, freeInstance, NULL) != napi_ok) {
+    napi_throw_error(env, NULL, "blasKernels: cannot allocate the addon's instance data");
+    return NULL;
+  }
+  const napi_property_descriptor fns[] = {
+      {"conv2d", NULL, Conv2d, NULL, NULL, NULL, napi_default, NULL},
+      {"conv2dBackpropInput", NULL, Conv2dBackpropInput, NULL, NULL, NULL, napi_default, NULL},
+      {"conv2dBackpropFilter", NULL, Conv2dBackpropFilter, NULL, NULL, NULL, napi_default, NULL},
+      {"batchMatMul", NULL, BatchMatMul, NULL, NULL, NULL, napi_default, NULL},
+      {"describe", NULL, Describe, NULL, NULL, NULL, napi_default, NULL},
+  };
+  CHECK(napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns));
+  napi_value version;
+  CHECK(napi_create_int32(env, ADDON_VERSION, &version));
+  CHECK(napi_set_named_property(env, exports, "version", version));
+  return exports;
+}

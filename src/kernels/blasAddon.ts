@@ -1,0 +1,59 @@
+/**
+ * The optional native addon (native/blasKernels.c, built by `npm ci` through
+ * scripts/buildNative.mjs where a C compiler and Debian's libopenblas-dev are present):
+ * convolutions and matmuls with OpenBLAS on the wasm heap. Absent or broken, the kit runs
+ * on the wasm backend's own kernels; `SELFDPO_NATIVE=0` turns it off on purpose.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** The addon's functions: each takes the wasm heap and a parameter block (see blasKernels.c). */
+export interface BlasAddon {
+  /** ADDON_VERSION of the source it was built from. */
+  version: number;
+  conv2d(heap: ArrayBuffer, params: Float64Array): void;
+  conv2dBackpropInput(heap: ArrayBuffer, params: Float64Array): void;
+  conv2dBackpropFilter(heap: ArrayBuffer, params: Float64Array): void;
+  batchMatMul(heap: ArrayBuffer, params: Float64Array): void;
+  /** OpenBLAS's build config and the core it chose, e.g. "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ...; core Cooperlake". */
+  describe(): string;
+}
+
+/** Environment variable: '0' keeps the wasm backend's own kernels even when the addon is built. */
+export const NATIVE_ENV_VAR = 'SELFDPO_NATIVE';
+
+/** The ADDON_VERSION of native/blasKernels.c that this code calls. */
+const EXPECTED_VERSION = 1;
+
+/** Where scripts/buildNative.mjs puts the addon (this file sits in src/kernels or dist/kernels). */
+export const BLAS_ADDON_PATH = path.join(__dirname, '..', '..', 'native', 'build', 'blasKernels.node');
+
+let loaded: { addon: BlasAddon } | { reason: string } | undefined;
+
+/** The addon, or the reason it is not used (not built, turned off, or failed to load). */
+export function loadBlasAddon(env: Readonly<Record<string, string | undefined>> = process.env): BlasAddon | string {
+  if (env[NATIVE_ENV_VAR] === '0') return `${NATIVE_ENV_VAR}=0`;
+  if (loaded === undefined) {
+    if (!fs.existsSync(BLAS_ADDON_PATH)) {
+      loaded = { reason: `${path.relative(process.cwd(), BLAS_ADDON_PATH)} is not built (npm run build:native)` };
+    } else {
+      try {
+        const addon = require(BLAS_ADDON_PATH) as BlasAddon;
+        loaded =
+          addon.version === EXPECTED_VERSION
+            ? { addon }
+            : { reason: `${BLAS_ADDON_PATH} was built from another version of native/blasKernels.c (${String(addon.version)}, need ${EXPECTED_VERSION}): npm run build:native` };
+      } catch (err) {
+        const msg = err instanceof Error ? err.message : String(err);
+        loaded = { reason: `${BLAS_ADDON_PATH} did not load: ${msg.split('\n')[0] ?? msg}` };
+      }
+    }
+  }
+  return 'addon' in loaded ? loaded.addon : loaded.reason;
+}
+
+/** "OpenBLAS 0.3.21, core Cooperlake" from the addon's `describe()`. */
+export function shortDescription(addon: BlasAddon): string {
+  const [config = '', core = '?'] = addon.describe().split('; core ');
+  return `${config.split(' ').slice(0, 2).join(' ')}, core ${core}`;
+}

@@ -1,0 +1,209 @@
+/**
+ * wasm kernels that hand the heavy products to the native OpenBLAS addon (blasAddon.ts):
+ * Conv2D, FusedConv2D (bias, no activation), Conv2DBackpropInput, Conv2DBackpropFilter and
+ * BatchMatMul. The wasm backend keeps every tensor in its heap, so each kernel allocates its
+ * output there as usual and the addon reads and writes the heap in place: no copies.
+ * XNNPACK runs 128-bit wasm SIMD; OpenBLAS runs the core's own AVX2/AVX-512 sgemm.
+ *
+ * Every kernel falls back to the kernel it replaced for what it does not handle (other
+ * dtypes or data formats, fused activations, broadcasts other than a batch of 1).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type {
+  BatchMatMulAttrs,
+  Conv2DAttrs,
+  Conv2DBackpropFilterAttrs,
+  Conv2DBackpropInputAttrs,
+  FusedConv2DAttrs,
+  KernelConfig,
+  KernelFunc,
+  TensorInfo,
+} from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { BlasAddon } from './blasAddon.js';
+import { pair, replacementKernelConfig, WASM_BACKEND, type WasmKernelArgs } from './wasmKernelUtil.js';
+
+type Kernel = (args: WasmKernelArgs) => TensorInfo | null;
+
+/** One parameter block per kernel call, reused (calls never overlap on a thread). */
+const params = new Float64Array(24);
+
+function offsetOf(backend: BackendWasm, t: TensorInfo): number {
+  const off = backend.dataIdMap.get(t.dataId)?.memoryOffset;
+  if (off === undefined) throw new Error('native kernels: a tensor has no wasm heap buffer');
+  return off;
+}
+
+/** The heap as it is now: any allocation (makeOutput) may have grown and replaced it. */
+function heapOf(backend: BackendWasm): ArrayBuffer {
+  return (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.buffer as ArrayBuffer;
+}
+
+/** Writes the 15 geometry numbers blasKernels.c reads first. */
+function writeGeometry(info: tf.backend_util.Conv2DInfo): void {
+  params.set([
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels,
+    info.filterHeight, info.filterWidth, info.outChannels, info.outHeight, info.outWidth,
+    info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
+    info.padInfo.top, info.padInfo.left,
+  ]);
+}
+
+function nhwcFloat32(...ts: (TensorInfo | undefined)[]): boolean {
+  return ts.every((t) => t !== undefined && t.dtype === 'float32');
+}
+
+function channelsLast(format: string | undefined): boolean {
+  return format === undefined || format === 'NHWC';
+}
+
+function conv(addon: BlasAddon, args: WasmKernelArgs, bias: TensorInfo | undefined): TensorInfo | null {
+  const backend = args.backend as BackendWasm;
+  const { x, filter } = args.inputs;
+  const attrs = args.attrs as unknown as Conv2DAttrs;
+  if (!nhwcFloat32(x, filter) || !channelsLast(attrs.dataFormat)) return null;
+  if (bias !== undefined && (bias.dtype !== 'float32' || bias.shape.length !== 1)) return null;
+  const info = tf.backend_util.computeConv2DInfo(
+    (x as TensorInfo).shape as [number, number, number, number],
+    (filter as TensorInfo).shape as [number, number, number, number],
+    pair(attrs.strides, 1), pair(attrs.dilations, 1), attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
+  );
+  if (bias !== undefined && bias.shape[0] !== info.outChannels) return null;
+  const out = backend.makeOutput(info.outShape, 'float32');
+  writeGeometry(info);
+  params[15] = offsetOf(backend, x as TensorInfo);
+  params[16] = offsetOf(backend, filter as TensorInfo);
+  params[17] = bias === undefined ? -1 : offsetOf(backend, bias);
+  params[18] = offsetOf(backend, out);
+  addon.conv2d(heapOf(backend), params);
+  return out;
+}
+
+function fusedConv(addon: BlasAddon): Kernel {
+  return (args) => {
+    const attrs = args.attrs as unknown as FusedConv2DAttrs;
+    if (attrs.activation !== undefined && attrs.activation !== 'linear') return null;
+    if (args.inputs['preluActivationWeights'] !== undefined) return null;
+    return conv(addon, args, args.inputs['bias']);
+  };
+}
+
+function conv2dBackpropInput(addon: BlasAddon): Kernel {
+  return (args) => {
+    const backend = args.backend as BackendWasm;
+    const { dy, filter } = args.inputs;
+    const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
+    if (!nhwcFloat32(dy, filter) || !channelsLast(attrs.dataFormat)) return null;
+    const info = tf.backend_util.computeConv2DInfo(
+      attrs.inputShape, (filter as TensorInfo).shape as [number, number, number, number],
+      pair(attrs.strides, 1), 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
+    );
+    const dx = backend.makeOutput(info.inShape, 'float32');
+    writeGeometry(info);
+    params[15] = offsetOf(backend, dy as TensorInfo);
+    params[16] = offsetOf(backend, filter as TensorInfo);
+    params[17] = offsetOf(backend, dx);
+    addon.conv2dBackpropInput(heapOf(backend), params);
+    return dx;
+  };
+}
+
+function conv2dBackpropFilter(addon: BlasAddon): Kernel {
+  return (args) => {
+    const backend = args.backend as BackendWasm;
+    const { x, dy } = args.inputs;
+    // dilations: not a tfjs attr of this kernel, but accepted like our XNNPACK version does.
+    const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs & { dilations?: [number, number] | number };
+    if (!nhwcFloat32(x, dy) || !channelsLast(attrs.dataFormat)) return null;
+    const info = tf.backend_util.computeConv2DInfo(
+      (x as TensorInfo).shape as [number, number, number, number], attrs.filterShape,
+      pair(attrs.strides, 1), pair(attrs.dilations, 1), attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
+    );
+    const dw = backend.makeOutput(attrs.filterShape, 'float32');
+    writeGeometry(info);
+    params[15] = offsetOf(backend, x as TensorInfo);
+    params[16] = offsetOf(backend, dy as TensorInfo);
+    params[17] = offsetOf(backend, dw);
+    addon.conv2dBackpropFilter(heapOf(backend), params);
+    return dw;
+  };
+}
+
+function batchMatMul(addon: BlasAddon): Kernel {
+  return (args) => {
+    const backend = args.backend as BackendWasm;
+    const { a, b } = args.inputs;
+    const attrs = args.attrs as unknown as BatchMatMulAttrs;
+    if (!nhwcFloat32(a, b)) return null;
+    const sa = (a as TensorInfo).shape;
+    const sb = (b as TensorInfo).shape;
+    if (sa.length < 2 || sb.length < 2) return null;
+    const ta = attrs.transposeA === true;
+    const tb = attrs.transposeB === true;
+    const M = sa[sa.length - (ta ? 1 : 2)] as number;
+    const K = sa[sa.length - (ta ? 2 : 1)] as number;
+    const N = sb[sb.length - (tb ? 2 : 1)] as number;
+    if (sb[sb.length - (tb ? 1 : 2)] !== K || M === 0 || N === 0) return null; // the built-in reports it
+    const outerA = sa.slice(0, -2);
+    const outerB = sb.slice(0, -2);
+    const batchA = outerA.reduce((p, d) => p * d, 1);
+    const batchB = outerB.reduce((p, d) => p * d, 1);
+    let outer: number[];
+    if (outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i])) outer = outerA;
+    else if (batchB === 1 && outerB.length <= outerA.length) outer = outerA;
+    else if (batchA === 1 && outerA.length <= outerB.length) outer = outerB;
+    else return null; // general broadcasting: built-in
+    const out = backend.makeOutput([...outer, M, N], 'float32');
+    const batch = Math.max(batchA, batchB);
+    params.set([
+      batch, M, N, K, ta ? 1 : 0, tb ? 1 : 0,
+      offsetOf(backend, a as TensorInfo), batchA === 1 ? 0 : M * K,
+      offsetOf(backend, b as TensorInfo), batchB === 1 ? 0 : K * N,
+      offsetOf(backend, out),
+    ]);
+    if (K === 0) {
+      heapFloats(backend, out).fill(0);
+      return out;
+    }
+    addon.batchMatMul(heapOf(backend), params);
+    return out;
+  };
+}
+
+function heapFloats(backend: BackendWasm, t: TensorInfo): Float32Array {
+  const n = t.shape.reduce((p, d) => p * d, 1);
+  return new Float32Array(heapOf(backend), offsetOf(backend, t), n);
+}
+
+/** The kernels this file replaces, each by a maker taking the addon. */
+const NATIVE_KERNELS: [string, (addon: BlasAddon) => Kernel][] = [
+  ['Conv2D', (addon) => (args) => conv(addon, args, undefined)],
+  ['FusedConv2D', fusedConv],
+  ['Conv2DBackpropInput', conv2dBackpropInput],
+  ['Conv2DBackpropFilter', conv2dBackpropFilter],
+  ['BatchMatMul', batchMatMul],
+];
+
+/**
+ * Replaces the wasm kernels above with native ones that fall back to the kernel registered
+ * before (built-in or ours). Returns a function that puts those kernels back.
+ */
+export function registerBlasWasmKernels(addon: BlasAddon): () => void {
+  const replaced: KernelConfig[] = [];
+  for (const [name, make] of NATIVE_KERNELS) {
+    const previous = tf.getKernel(name, WASM_BACKEND);
+    if (previous === undefined) continue;
+    const native = make(addon);
+    const kernelFunc = (args: WasmKernelArgs): TensorInfo | TensorInfo[] =>
+      native(args) ?? previous.kernelFunc(args as Parameters<KernelFunc>[0]);
+    tf.unregisterKernel(name, WASM_BACKEND);
+    tf.registerKernel(replacementKernelConfig(previous, kernelFunc));
+    replaced.push(previous);
+  }
+  return () => {
+    for (const previous of replaced) {
+      tf.unregisterKernel(previous.kernelName, WASM_BACKEND);
+      tf.registerKernel(previous);
+    }
+  };
+}

@@ -1,0 +1,171 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { loadBlasAddon } from '../../src/kernels/blasAddon.js';
+import { nativeKernelsStatus, registerWasmKernels } from '../../src/kernels/index.js';
+import { relErr, size, TOL, values, type Pad, type Shape4 } from './convTestUtil.js';
+
+/**
+ * The native OpenBLAS kernels (native/blasKernels.c) against the cpu backend. Where the
+ * addon is not built they are skipped, unless SELFDPO_REQUIRE_NATIVE=1 (CI builds it).
+ */
+const addon = loadBlasAddon();
+const skip = typeof addon === 'string' && process.env['SELFDPO_REQUIRE_NATIVE'] !== '1' ? `native kernels unavailable: ${addon}` : false;
+
+interface Case {
+  x: Shape4;
+  kernel: [number, number];
+  outChannels: number;
+  strides: number | [number, number];
+  pad: Pad;
+  dilation?: number;
+}
+
+const cases: Case[] = [
+  { x: [2, 5, 7, 3], kernel: [1, 1], outChannels: 4, strides: 1, pad: 'valid' }, // pointwise: one sgemm
+  { x: [3, 6, 9, 4], kernel: [1, 1], outChannels: 5, strides: 2, pad: 'same' },
+  { x: [3, 7, 5, 3], kernel: [3, 3], outChannels: 8, strides: 1, pad: 'same' },
+  { x: [1, 9, 7, 5], kernel: [3, 3], outChannels: 4, strides: 2, pad: 'same' },
+  { x: [3, 9, 7, 2], kernel: [3, 3], outChannels: 3, strides: 2, pad: 'valid' },
+  { x: [1, 8, 10, 5], kernel: [4, 4], outChannels: 6, strides: 1, pad: 'same' },
+  { x: [3, 12, 13, 6], kernel: [5, 5], outChannels: 5, strides: 2, pad: 'same' },
+  { x: [1, 7, 9, 3], kernel: [3, 2], outChannels: 4, strides: [1, 2], pad: 'same' },
+  { x: [1, 7, 8, 2], kernel: [3, 4], outChannels: 5, strides: 1, pad: [[0, 0], [1, 2], [0, 3], [0, 0]] },
+  { x: [3, 6, 7, 3], kernel: [3, 3], outChannels: 4, strides: 1, pad: 2 },
+  { x: [1, 9, 11, 3], kernel: [3, 3], outChannels: 4, strides: 1, pad: 'same', dilation: 2 },
+  // base-S's 32x32 level: 9 * 16 columns x 4,096 rows spans several 2^18-float chunks.
+  { x: [4, 32, 32, 16], kernel: [3, 3], outChannels: 16, strides: 1, pad: 'same' },
+  { x: [4, 32, 32, 16], kernel: [3, 3], outChannels: 48, strides: 2, pad: 'same' },
+];
+
+function label(c: Case): string {
+  return `x=${c.x} k=${c.kernel} co=${c.outChannels} s=${c.strides} pad=${JSON.stringify(c.pad)} d=${c.dilation ?? 1}`;
+}
+
+function filterShape(c: Case): Shape4 {
+  return [c.kernel[0], c.kernel[1], c.x[3], c.outChannels];
+}
+
+function outShape(c: Case): Shape4 {
+  return tf.backend_util.computeConv2DInfo(c.x, filterShape(c), c.strides, c.dilation ?? 1, c.pad).outShape as Shape4;
+}
+
+/** Forward (with a bias), input gradient and filter gradient of one case on the active backend. */
+function convAndGrads(c: Case, xv: Float32Array, fv: Float32Array, bv: Float32Array, dyv: Float32Array): Float32Array[] {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(xv, c.x);
+    const f = tf.tensor4d(fv, filterShape(c));
+    const bias = tf.tensor1d(bv);
+    const dy = tf.tensor4d(dyv, outShape(c));
+    const pad = c.pad as 'same';
+    const y = tf.fused.conv2d({ x, filter: f, bias, strides: c.strides, pad, dilations: c.dilation ?? 1 });
+    const out = [y.dataSync() as Float32Array];
+    if (c.dilation === undefined) {
+      // d/dx and d/dW of sum(conv(x, W) * dy): Conv2DBackpropInput and Conv2DBackpropFilter.
+      const [dx, dw] = tf.grads((a: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, w as tf.Tensor4D, c.strides, pad), dy)))([x, f]);
+      out.push((dx as tf.Tensor).dataSync() as Float32Array, (dw as tf.Tensor).dataSync() as Float32Array);
+    }
+    return out;
+  });
+}
+
+async function onBackend<T>(name: string, f: () => T): Promise<T> {
+  assert.ok(await tf.setBackend(name));
+  assert.equal(tf.getBackend(), name);
+  return f();
+}
+
+test('native conv2d (fused bias), its input gradient and its filter gradient match the cpu backend', { skip }, async (t) => {
+  registerWasmKernels();
+  assert.match(nativeKernelsStatus(), /native: OpenBLAS/);
+  for (const [i, c] of cases.entries()) {
+    const xv = values(size(c.x), 11 + i);
+    const fv = values(size(filterShape(c)), 23 + i);
+    const bv = values(c.outChannels, 31 + i);
+    const dyv = values(size(outShape(c)), 37 + i);
+    const want = await onBackend('cpu', () => convAndGrads(c, xv, fv, bv, dyv));
+    const got = await onBackend('wasm', () => convAndGrads(c, xv, fv, bv, dyv));
+    const errs = got.map((g, k) => relErr(g, want[k] as Float32Array));
+    for (const [k, err] of errs.entries()) assert.ok(err < TOL, `${label(c)}: ${['conv', 'input grad', 'filter grad'][k]} relative error ${err}`);
+    t.diagnostic(`${label(c)}: ${errs.map((e) => e.toExponential(1)).join(' ')}`);
+  }
+});
+
+test('native Conv2DBackpropFilter with a dilation equals the dense filter gradient at every second tap', { skip }, async () => {
+  registerWasmKernels();
+  // A dilation-2 3x3 filter is a 5x5 filter zero except at even taps, so its gradient is the
+  // 5x5 gradient (cpu backend) read at those taps.
+  const x: Shape4 = [2, 9, 11, 3];
+  const co = 4;
+  const dense: Case = { x, kernel: [5, 5], outChannels: co, strides: 1, pad: 'same' };
+  const xv = values(size(x), 5);
+  const dyv = values(size(outShape(dense)), 6);
+  const full = await onBackend('cpu', () => convAndGrads(dense, xv, values(5 * 5 * 3 * co, 7), values(co, 8), dyv)[2] as Float32Array);
+  const want = new Float32Array(3 * 3 * 3 * co);
+  for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) want.set(full.subarray((2 * i * 5 + 2 * j) * 3 * co, (2 * i * 5 + 2 * j + 1) * 3 * co), (i * 3 + j) * 3 * co);
+  const got = await onBackend('wasm', () => tf.tidy(() => {
+    const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 2, filterShape: [3, 3, 3, co] };
+    const out = tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor4d(xv, x), dy: tf.tensor4d(dyv, outShape(dense)) }, attrs as unknown as tf.NamedAttrMap);
+    return (out as tf.Tensor).dataSync() as Float32Array;
+  }));
+  assert.ok(relErr(got, want) < TOL, `dilated filter gradient: ${relErr(got, want)}`);
+});
+
+test('native BatchMatMul matches the cpu backend: transposes, batch dims, a broadcast batch of 1', { skip }, async (t) => {
+  registerWasmKernels();
+  const shapes: [number[], number[], boolean, boolean][] = [
+    [[5, 7], [7, 3], false, false],
+    [[4, 5, 7], [4, 7, 3], false, false],
+    [[4, 7, 5], [4, 7, 3], true, false],
+    [[4, 5, 7], [4, 3, 7], false, true],
+    [[2, 3, 7, 5], [2, 3, 3, 7], true, true],
+    [[6, 16, 24], [1, 24, 16], false, false], // b broadcast over a's batch
+    [[1, 16, 24], [6, 24, 16], false, false], // a broadcast over b's batch
+    [[6, 16, 24], [24, 16], false, false], // rank-2 b
+  ];
+  for (const [i, [sa, sb, ta, tb]] of shapes.entries()) {
+    const av = values(size(sa), 51 + i);
+    const bv = values(size(sb), 61 + i);
+    const run = (): Float32Array => tf.tidy(() => tf.matMul(tf.tensor(av, sa), tf.tensor(bv, sb), ta, tb).dataSync() as Float32Array);
+    const want = await onBackend('cpu', run);
+    const got = await onBackend('wasm', run);
+    const err = relErr(got, want);
+    assert.ok(err < 1e-5, `a ${sa}${ta ? 'ᵀ' : ''} b ${sb}${tb ? 'ᵀ' : ''}: relative error ${err}`);
+    t.diagnostic(`a ${sa} b ${sb} ta=${ta} tb=${tb}: ${err.toExponential(1)}`);
+  }
+});
+
+test('native kernels allocate nothing that outlives a training step', { skip }, async () => {
+  registerWasmKernels();
+  assert.ok(await tf.setBackend('wasm'));
+  const w = tf.variable(tf.tensor4d(values(3 * 3 * 4 * 8, 1), [3, 3, 4, 8]));
+  const q = tf.variable(tf.tensor2d(values(8 * 8, 2), [8, 8]));
+  const x = tf.tensor4d(values(2 * 10 * 10 * 4, 3), [2, 10, 10, 4]);
+  const opt = tf.train.sgd(0.01);
+  const step = (): number => {
+    const loss = opt.minimize(() => {
+      const h = tf.relu(tf.conv2d(x, w as tf.Tensor4D, 2, 'same')).reshape([-1, 8]);
+      return tf.mean(tf.square(tf.matMul(h, q as tf.Tensor2D)));
+    }, true, [w, q]) as tf.Scalar;
+    const v = loss.dataSync()[0] as number;
+    loss.dispose();
+    return v;
+  };
+  const first = step();
+  const before = tf.memory();
+  let last = first;
+  for (let i = 0; i < 4; i++) last = step();
+  assert.equal(tf.memory().numTensors, before.numTensors);
+  assert.equal(tf.memory().numDataBuffers, before.numDataBuffers);
+  assert.ok(last < first, `loss should fall under SGD: ${first} -> ${last}`);
+  tf.dispose([w, q, x]);
+  opt.dispose();
+});
+
+test('the addon refuses offsets outside the wasm heap instead of reading them', { skip }, () => {
+  assert.ok(typeof addon !== 'string');
+  const heap = new ArrayBuffer(1024);
+  // batch 1, 4x4 times 4x4, a at byte 1000: 64 bytes would run past the 1,024-byte heap.
+  const params = Float64Array.from([1, 4, 4, 4, 0, 0, 1000, 0, 0, 0, 512]);
+  assert.throws(() => addon.batchMatMul(heap, params), /a \(byte offset 1000, 16 floats\) is outside the wasm heap of 1024 bytes/);
+});
