@@ -15,6 +15,8 @@ export interface BlasAddon {
   conv2dBackpropInput(heap: ArrayBuffer, params: Float64Array): void;
   conv2dBackpropFilter(heap: ArrayBuffer, params: Float64Array): void;
   batchMatMul(heap: ArrayBuffer, params: Float64Array): void;
+  groupNorm(heap: ArrayBuffer, params: Float64Array): void;
+  groupNormGrad(heap: ArrayBuffer, params: Float64Array): void;
   /** OpenBLAS's build config and the core it chose, e.g. "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ...; core Cooperlake". */
   describe(): string;
 }
@@ -23,7 +25,7 @@ export interface BlasAddon {
 export const NATIVE_ENV_VAR = 'SELFDPO_NATIVE';
 
 /** The ADDON_VERSION of native/blasKernels.c that this code calls. */
-const EXPECTED_VERSION = 1;
+const EXPECTED_VERSION = 2;
 
 /** Where scripts/buildNative.mjs puts the addon (this file sits in src/kernels or dist/kernels). */
 export const BLAS_ADDON_PATH = path.join(__dirname, '..', '..', 'native', 'build', 'blasKernels.node');

@@ -1,7 +1,8 @@
 /**
  * wasm kernels that hand the heavy products to the native OpenBLAS addon (blasAddon.ts):
  * Conv2D, FusedConv2D (bias, no activation), Conv2DBackpropInput, Conv2DBackpropFilter and
- * BatchMatMul. The wasm backend keeps every tensor in its heap, so each kernel allocates its
+ * BatchMatMul; and two kernels of our own, a group norm (optionally with SiLU) and its
+ * gradient, which src/model/fusedGroupNorm.ts runs where they are registered. The wasm backend keeps every tensor in its heap, so each kernel allocates its
  * output there as usual and the addon reads and writes the heap in place: no copies.
  * XNNPACK runs 128-bit wasm SIMD; OpenBLAS runs the core's own AVX2/AVX-512 sgemm.
  *
@@ -175,6 +176,56 @@ function heapFloats(backend: BackendWasm, t: TensorInfo): Float32Array {
   return new Float32Array(heapOf(backend), offsetOf(backend, t), n);
 }
 
+/** Our kernel names: group norm over NHWC (+ SiLU when attrs.silu), and its gradient. */
+export const FUSED_GROUP_NORM = 'SelfdpoFusedGroupNorm';
+export const FUSED_GROUP_NORM_GRAD = 'SelfdpoFusedGroupNormGrad';
+
+/** Attributes of both group-norm kernels. */
+export interface FusedGroupNormAttrs {
+  groups: number;
+  eps: number;
+  silu: boolean;
+}
+
+function writeGroupNormShape(x: TensorInfo, attrs: FusedGroupNormAttrs): void {
+  const [b, h, w, c] = x.shape as [number, number, number, number];
+  if (x.shape.length !== 4 || c % attrs.groups !== 0) {
+    throw new Error(`${FUSED_GROUP_NORM}: x ${x.shape} must be NHWC with channels divisible by ${attrs.groups} groups`);
+  }
+  params.set([b, h * w, c, attrs.groups, attrs.eps, attrs.silu ? 1 : 0]);
+}
+
+/** [y, stats]: stats [B, G, 2] = (mean, 1/sqrt(var + eps)) for the gradient. */
+function groupNormKernel(addon: BlasAddon): (args: WasmKernelArgs) => TensorInfo[] {
+  return (args) => {
+    const backend = args.backend as BackendWasm;
+    const { x, gamma, beta } = args.inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
+    const attrs = args.attrs as unknown as FusedGroupNormAttrs;
+    writeGroupNormShape(x, attrs);
+    const y = backend.makeOutput(x.shape, 'float32');
+    const stats = backend.makeOutput([x.shape[0] as number, attrs.groups, 2], 'float32');
+    params.set([offsetOf(backend, x), offsetOf(backend, gamma), offsetOf(backend, beta), offsetOf(backend, y), offsetOf(backend, stats)], 6);
+    addon.groupNorm(heapOf(backend), params);
+    return [y, stats];
+  };
+}
+
+/** [dx, dgamma, dbeta] from dy, x, gamma, beta and the forward's stats. */
+function groupNormGradKernel(addon: BlasAddon): (args: WasmKernelArgs) => TensorInfo[] {
+  return (args) => {
+    const backend = args.backend as BackendWasm;
+    const { dy, x, gamma, beta, stats } = args.inputs as Record<string, TensorInfo>;
+    const attrs = args.attrs as unknown as FusedGroupNormAttrs;
+    writeGroupNormShape(x as TensorInfo, attrs);
+    const dx = backend.makeOutput((x as TensorInfo).shape, 'float32');
+    const dgamma = backend.makeOutput((gamma as TensorInfo).shape, 'float32');
+    const dbeta = backend.makeOutput((beta as TensorInfo).shape, 'float32');
+    params.set([dy, x, gamma, beta, stats, dx, dgamma, dbeta].map((t) => offsetOf(backend, t as TensorInfo)), 6);
+    addon.groupNormGrad(heapOf(backend), params);
+    return [dx, dgamma, dbeta];
+  };
+}
+
 /** The kernels this file replaces, each by a maker taking the addon. */
 const NATIVE_KERNELS: [string, (addon: BlasAddon) => Kernel][] = [
   ['Conv2D', (addon) => (args) => conv(addon, args, undefined)],
@@ -184,9 +235,15 @@ const NATIVE_KERNELS: [string, (addon: BlasAddon) => Kernel][] = [
   ['BatchMatMul', batchMatMul],
 ];
 
+/** The kernels this file adds, under names of our own. */
+const OWN_KERNELS: [string, (addon: BlasAddon) => (args: WasmKernelArgs) => TensorInfo[]][] = [
+  [FUSED_GROUP_NORM, groupNormKernel],
+  [FUSED_GROUP_NORM_GRAD, groupNormGradKernel],
+];
+
 /**
  * Replaces the wasm kernels above with native ones that fall back to the kernel registered
- * before (built-in or ours). Returns a function that puts those kernels back.
+ * before (built-in or ours), and adds our own. Returns a function that undoes both.
  */
 export function registerBlasWasmKernels(addon: BlasAddon): () => void {
   const replaced: KernelConfig[] = [];
@@ -200,10 +257,14 @@ export function registerBlasWasmKernels(addon: BlasAddon): () => void {
     tf.registerKernel(replacementKernelConfig(previous, kernelFunc));
     replaced.push(previous);
   }
+  for (const [name, make] of OWN_KERNELS) {
+    tf.registerKernel({ kernelName: name, backendName: WASM_BACKEND, kernelFunc: make(addon) as unknown as KernelFunc });
+  }
   return () => {
     for (const previous of replaced) {
       tf.unregisterKernel(previous.kernelName, WASM_BACKEND);
       tf.registerKernel(previous);
     }
+    for (const [name] of OWN_KERNELS) tf.unregisterKernel(name, WASM_BACKEND);
   };
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { fusedGroupNorm, fusedGroupNormAvailable } from './fusedGroupNorm.js';
 import { matMul, swapLast } from './matMul.js';
 import { glorotUniform, heNormal, ones, zeros, type Init, type Scope } from './params.js';
 
@@ -57,17 +58,38 @@ export function silu<T extends tf.Tensor>(x: T): T {
 }
 
 /**
- * Group normalisation over NHWC with a learned per-channel scale and shift. The statistics
- * are taken on a channels-first copy [B, G, (C/G)·H·W], where each group is one contiguous
- * row, so the reductions run over the innermost axis: reducing the grouped NHWC view
- * [B,H,W,G,C/G] over axes 1, 2, 4 made the wasm backend transpose inside every reduction,
- * and with C/G = 2 at 32x32 its broadcasts ran several times slower (group norm was 18% of a
- * sampling step; now about 2x less). The normalisation is applied as one per-channel
- * x·a + b on the plain [B,H,W,C] layout.
+ * Group normalisation over NHWC with a learned per-channel scale and shift. Where the backend
+ * has the fused kernels (fusedGroupNorm.ts) they run it; otherwise it is composed of tfjs ops.
  */
 export function groupNorm(scope: Scope, x: tf.Tensor4D, groups: number, eps = 1e-5): tf.Tensor4D {
-  const [B, H, W, C] = x.shape;
+  return normalize(scope, x, groups, eps, false);
+}
+
+/** silu(groupNorm(x)): the UNet's norm-then-activation, fused where the backend can. */
+export function groupNormSilu(scope: Scope, x: tf.Tensor4D, groups: number, eps = 1e-5): tf.Tensor4D {
+  return normalize(scope, x, groups, eps, true);
+}
+
+function normalize(scope: Scope, x: tf.Tensor4D, groups: number, eps: number, withSilu: boolean): tf.Tensor4D {
+  const C = x.shape[3];
   if (C % groups !== 0) throw new Error(`groupNorm: ${C} channels do not split into ${groups} groups`);
+  const scale = scope.get('scale', [C], ones);
+  const shift = scope.get('shift', [C], zeros);
+  if (fusedGroupNormAvailable()) return fusedGroupNorm(x, scale, shift, { groups, eps, silu: withSilu });
+  const y = composedGroupNorm(x, scale, shift, groups, eps);
+  return withSilu ? silu(y) : y;
+}
+
+/**
+ * Group norm from tfjs ops. The statistics are taken on a channels-first copy
+ * [B, G, (C/G)·H·W], where each group is one contiguous row, so the reductions run over the
+ * innermost axis: reducing the grouped NHWC view [B,H,W,G,C/G] over axes 1, 2, 4 made the
+ * wasm backend transpose inside every reduction, and with C/G = 2 at 32x32 its broadcasts ran
+ * several times slower (group norm was 18% of a sampling step; now about 2x less). The
+ * normalisation is applied as one per-channel x·a + b on the plain [B,H,W,C] layout.
+ */
+function composedGroupNorm(x: tf.Tensor4D, scale: tf.Tensor, shift: tf.Tensor, groups: number, eps: number): tf.Tensor4D {
+  const [B, H, W, C] = x.shape;
   const perGroup = C / groups;
   const rows = tf.transpose(x.reshape([B, H * W, C]), [0, 2, 1]).reshape([B, groups, perGroup * H * W]);
   const { mean, variance } = tf.moments(rows, 2, true); // [B,G,1]
@@ -75,8 +97,8 @@ export function groupNorm(scope: Scope, x: tf.Tensor4D, groups: number, eps = 1e
   // [B,G,1] -> [B,1,1,C] by broadcasting against ones.
   const spread = tf.ones([1, 1, perGroup]);
   const perChannel = (t: tf.Tensor): tf.Tensor => tf.mul(t, spread).reshape([B, 1, 1, C]);
-  const a = tf.mul(perChannel(inv), scope.get('scale', [C], ones)); // [B,1,1,C]
-  const b = tf.sub(scope.get('shift', [C], zeros), tf.mul(perChannel(mean), a));
+  const a = tf.mul(perChannel(inv), scale); // [B,1,1,C]
+  const b = tf.sub(shift, tf.mul(perChannel(mean), a));
   return tf.add(tf.mul(x, a), b);
 }
 

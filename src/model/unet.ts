@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { attention, conv, dense, groupNorm, layerNorm, silu, timestepEmbedding } from './layers.js';
+import { attention, conv, dense, groupNorm, groupNormSilu, layerNorm, silu, timestepEmbedding } from './layers.js';
 import { zeros, type Scope } from './params.js';
 import type { TextContext } from './textEncoder.js';
 
@@ -66,16 +66,16 @@ export function unet(scope: Scope, cfg: UNetConfig, x: tf.Tensor4D, t: ArrayLike
       h = tf.image.resizeNearestNeighbor(conv(scope.child(`up${level}/upsample`), h, cfg.channels[level - 1] as number), [2 * H, 2 * W]);
     }
   }
-  h = silu(groupNorm(scope.child('out/norm'), h, cfg.groups));
+  h = groupNormSilu(scope.child('out/norm'), h, cfg.groups);
   return conv(scope.child('out'), h, 3, 3, 1, zeros);
 }
 
 /** GN-SiLU-conv, add the embedding, GN-SiLU-conv (zero-initialised, so a new block starts as the identity), plus a skip. */
 function resBlock(s: Scope, x: tf.Tensor4D, emb: tf.Tensor2D, cout: number, groups: number): tf.Tensor4D {
   const B = x.shape[0];
-  let h = conv(s.child('conv1'), silu(groupNorm(s.child('norm1'), x, groups)), cout);
+  let h = conv(s.child('conv1'), groupNormSilu(s.child('norm1'), x, groups), cout);
   h = tf.add(h, dense(s.child('emb'), emb, cout).reshape([B, 1, 1, cout]));
-  h = conv(s.child('conv2'), silu(groupNorm(s.child('norm2'), h, groups)), cout, 3, 1, zeros);
+  h = conv(s.child('conv2'), groupNormSilu(s.child('norm2'), h, groups), cout, 3, 1, zeros);
   const skip = x.shape[3] === cout ? x : conv(s.child('skip'), x, cout, 1);
   return tf.add(skip, h);
 }

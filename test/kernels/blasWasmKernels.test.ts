@@ -4,6 +4,9 @@ import * as tf from '@tensorflow/tfjs';
 import { loadBlasAddon } from '../../src/kernels/blasAddon.js';
 import { nativeKernelsStatus, registerWasmKernels } from '../../src/kernels/index.js';
 import { relErr, size, TOL, values, type Pad, type Shape4 } from './convTestUtil.js';
+import { groupNorm, groupNormSilu } from '../../src/model/layers.js';
+import { fusedGroupNormAvailable } from '../../src/model/fusedGroupNorm.js';
+import { Params, Scope } from '../../src/model/params.js';
 
 /**
  * The native OpenBLAS kernels (native/blasKernels.c) against the cpu backend. Where the
@@ -160,6 +163,51 @@ test('native kernels allocate nothing that outlives a training step', { skip }, 
   assert.ok(last < first, `loss should fall under SGD: ${first} -> ${last}`);
   tf.dispose([w, q, x]);
   opt.dispose();
+});
+
+test('the fused group norm (with and without SiLU) and its gradients match the composed one on the cpu backend', { skip }, async (t) => {
+  registerWasmKernels();
+  // [shape, groups, offset]: an offset of 50 (std about 2) checks the variance does not cancel.
+  const cases: [Shape4, number, number][] = [[[2, 5, 6, 8], 4, 0], [[3, 4, 4, 12], 3, 0], [[2, 32, 32, 16], 8, 0], [[2, 4, 4, 192], 8, 0], [[2, 8, 8, 16], 4, 50]];
+  for (const [i, [shape, groups, offset]] of cases.entries()) {
+    for (const withSilu of [false, true]) {
+      const xv = values(size(shape), 71 + i).map((v, k) => offset + 3 * v + (k % 5)); // a mean and a spread per group
+      const gv = values(shape[3], 81 + i).map((v) => 1 + v);
+      const bv = values(shape[3], 91 + i);
+      const dyv = values(size(shape), 101 + i);
+      const run = (): Float32Array[] => {
+        const params = new Params(0);
+        const scope = new Scope(params, 'gn/');
+        const x = tf.tensor4d(xv, shape);
+        const dy = tf.tensor4d(dyv, shape);
+        const norm = withSilu ? groupNormSilu : groupNorm;
+        tf.tidy(() => norm(scope, x, groups)); // creates scale and shift
+        params.variable('gn/scale').assign(tf.tensor1d(gv));
+        params.variable('gn/shift').assign(tf.tensor1d(bv));
+        const out = tf.tidy(() => {
+          const y = norm(scope, x, groups);
+          const f = (a: tf.Tensor): tf.Scalar => tf.sum(tf.mul(norm(scope, a as tf.Tensor4D, groups), dy));
+          const { grads } = tf.variableGrads(() => f(x));
+          const dx = tf.grad(f)(x);
+          return [y, dx, grads[params.variable('gn/scale').name] as tf.Tensor, grads[params.variable('gn/shift').name] as tf.Tensor].map((r) => r.dataSync() as Float32Array);
+        });
+        tf.dispose([x, dy]);
+        params.dispose();
+        return out;
+      };
+      const want = await onBackend('cpu', () => {
+        assert.equal(fusedGroupNormAvailable(), false);
+        return run();
+      });
+      const got = await onBackend('wasm', () => {
+        assert.equal(fusedGroupNormAvailable(), true);
+        return run();
+      });
+      const errs = got.map((g, k) => relErr(g, want[k] as Float32Array));
+      for (const [k, err] of errs.entries()) assert.ok(err < TOL, `${shape} G=${groups} offset ${offset} silu=${withSilu}: ${['y', 'dx', 'dscale', 'dshift'][k]} relative error ${err}`);
+      t.diagnostic(`${shape} G=${groups} offset ${offset} silu=${withSilu}: ${errs.map((e) => e.toExponential(1)).join(' ')}`);
+    }
+  }
 });
 
 test('the addon refuses offsets outside the wasm heap instead of reading them', { skip }, () => {
