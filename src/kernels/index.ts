@@ -102,6 +102,11 @@ export function setNativeKernels(on: boolean): boolean {
   return nowOn;
 }
 
+/** Whether the native kernels are registered for the wasm backend now. */
+export function nativeKernelsOn(): boolean {
+  return unregisterNative !== undefined;
+}
+
 /** Whether the heavy wasm kernels run natively (and with what), or why not: for the backend line. */
 export function nativeKernelsStatus(): string {
   return nativeStatus;

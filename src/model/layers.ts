@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { fusedGroupNorm, fusedGroupNormAvailable } from './fusedGroupNorm.js';
-import { matMul, swapLast } from './matMul.js';
+import { matMul, matMulTransposeB } from './matMul.js';
 import { glorotUniform, heNormal, ones, zeros, type Init, type Scope } from './params.js';
 
 let flopCount: number | null = null;
@@ -142,8 +142,7 @@ export function attention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads:
   const split = (x: tf.Tensor3D, n: number): tf.Tensor3D => tf.transpose(x.reshape([B, n, heads, d]), [0, 2, 1, 3]).reshape([B * heads, n, d]);
   addFlops(2 * 2 * B * Nq * Nk * C);
   const qh = tf.mul(split(q, Nq), 1 / Math.sqrt(d));
-  const kh = swapLast(split(k, Nk)); // [B*heads, d, Nk]
-  let logits = matMul(qh as tf.Tensor3D, kh).reshape([B, heads, Nq, Nk]);
+  let logits = matMulTransposeB(qh as tf.Tensor3D, split(k, Nk)).reshape([B, heads, Nq, Nk]);
   if (keyBias) logits = tf.add(logits, keyBias.reshape([B, 1, 1, Nk]));
   const weights = tf.softmax(logits).reshape([B * heads, Nq, Nk]) as tf.Tensor3D;
   const out = matMul(weights, split(v, Nk)); // [B*heads, Nq, d]

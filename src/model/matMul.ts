@@ -1,12 +1,31 @@
 import * as tf from '@tensorflow/tfjs';
+import { nativeKernelsOn } from '../kernels/index.js';
 
 /**
- * `a @ b` (rank 2, or rank 3 batched) whose gradient never asks the backend for a
- * transposed matmul: tfjs's own gradient calls matMul with transposeA/transposeB, which the
- * wasm backend runs as a naive loop (about 2.6 GFLOP/s here, DESIGN.md) instead of XNNPACK.
- * Transposing explicitly first keeps every product on the fast path.
+ * Whether the active backend multiplies transposed operands as fast as plain ones: all do
+ * but wasm without the native kernels, whose transposed BatchMatMul is a naive loop (about
+ * 2.6 GFLOP/s here, DESIGN.md) instead of XNNPACK.
  */
-export const matMul = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+function transposedProductsAreFast(): boolean {
+  return tf.getBackend() !== 'wasm' || nativeKernelsOn();
+}
+
+/** `a @ b` (rank 2, or rank 3 batched), with a gradient that is fast on every backend. */
+export function matMul<T extends tf.Tensor>(a: T, b: T): T {
+  return transposedProductsAreFast() ? (tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D) as tf.Tensor as T) : matMulExplicitTransposes(a, b);
+}
+
+/** `a @ bᵀ` over the last two axes, without a transpose where the backend does not need one. */
+export function matMulTransposeB<T extends tf.Tensor>(a: T, b: T): T {
+  return transposedProductsAreFast() ? (tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, false, true) as tf.Tensor as T) : matMulExplicitTransposes(a, swapLast(b));
+}
+
+/**
+ * `a @ b` whose gradient never asks the backend for a transposed matmul: tfjs's own gradient
+ * calls matMul with transposeA/transposeB. Transposing explicitly first keeps every product
+ * on XNNPACK's fast path.
+ */
+const matMulExplicitTransposes = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   if (a.rank !== b.rank) throw new Error(`matMul: ranks ${a.rank} and ${b.rank} differ (batch broadcasting is not supported; reshape first)`);
   save([a, b]);
   return {

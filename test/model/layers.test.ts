@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { initBackend } from '../../src/backend.js';
 import { attention, conv, countFlops, dense, groupNorm, layerNorm, maskToBias, silu, timestepEmbedding } from '../../src/model/layers.js';
-import { matMul } from '../../src/model/matMul.js';
+import { matMul, matMulTransposeB } from '../../src/model/matMul.js';
+import { setNativeKernels } from '../../src/kernels/index.js';
 import { Params, Scope } from '../../src/model/params.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -44,8 +45,11 @@ function jsMatMul(a: Float32Array, b: Float32Array, N: number, m: number, k: num
   return out;
 }
 
-for (const rank of [2, 3] as const) {
-  test(`matMul (custom gradient) matches tf.matMul and loops in value and gradients, rank ${rank}`, () => {
+for (const [rank, native] of [[2, true], [3, true], [2, false], [3, false]] as const) {
+  // With the native kernels off, wasm takes matMul's explicit-transpose path (its own gradient).
+  test(`matMul matches tf.matMul and loops in value and gradients, rank ${rank}, native kernels ${native ? 'on where built' : 'off'}`, (t) => {
+    setNativeKernels(native);
+    t.after(() => setNativeKernels(true));
     const N = rank === 2 ? 1 : 2;
     const [m, k, n] = [3, 4, 5];
     const lead = rank === 2 ? [] : [N];
@@ -74,6 +78,16 @@ for (const rank of [2, 3] as const) {
     assertClose(y.data, jsMatMul(av, bv, N, m, k, n), 1e-5, 'y');
     assertClose(da.data, jsMatMul(dyv, bv, N, m, n, k, false, true), 1e-5, 'da');
     assertClose(db.data, jsMatMul(av, dyv, N, k, m, n, true, false), 1e-5, 'db');
+    // a·(bᵀ)ᵀ through matMulTransposeB: the same product and gradients.
+    const viaT = tf.tidy(() => {
+      const bT = tf.tensor(bv, [...lead, k, n]);
+      const bt = rank === 2 ? bT.transpose() : bT.transpose([0, 2, 1]);
+      const f = (x: tf.Tensor, w: tf.Tensor): tf.Scalar => tf.sum(tf.mul(matMulTransposeB(x, w), dy));
+      const [ga, gbt] = tf.grads(f)([a, bt]) as [tf.Tensor, tf.Tensor];
+      const gb = rank === 2 ? gbt.transpose() : gbt.transpose([0, 2, 1]);
+      return [matMulTransposeB(a, bt), ga, gb].map((x) => Float32Array.from(x.dataSync()));
+    });
+    viaT.forEach((d, i) => assertClose(d, (mine[i] as (typeof mine)[0]).data, 1e-5, `matMulTransposeB output ${i}`));
     tf.dispose([a, b, dy]);
   });
 }
