@@ -2,7 +2,7 @@
  * Conv gradients on the wasm backend: the built-in Conv2DBackpropInput (a scalar loop)
  * against our XNNPACK route, side by side in one process, plus our Conv2DBackpropFilter
  * and the forward Conv2D (same FLOPs) as a yardstick; and, where the native addon is built,
- * the same three kernels through OpenBLAS (src/kernels/blasWasmKernels.ts). Run with
+ * the same three kernels through OpenBLAS (src/kernels/nativeWasmKernels.ts). Run with
  *   node --no-liftoff --import tsx bench/convGrad.ts
  * (--no-liftoff: skip V8's slow baseline wasm tier, see DESIGN.md).
  */
@@ -12,8 +12,8 @@ import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { KernelBackend, KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 import { conv2dBackpropFilterWasmConfig } from '../src/kernels/conv2dBackpropFilterWasm.js';
 import { conv2dBackpropInputXnn } from '../src/kernels/conv2dBackpropInputWasm.js';
-import { loadBlasAddon } from '../src/kernels/blasAddon.js';
-import { registerBlasWasmKernels } from '../src/kernels/blasWasmKernels.js';
+import { loadNativeAddon } from '../src/kernels/nativeAddon.js';
+import { registerNativeWasmKernels } from '../src/kernels/nativeWasmKernels.js';
 
 interface Case {
   name: string;
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   const conv = kernel('Conv2D');
   const ourFilter = conv2dBackpropFilterWasmConfig.kernelFunc as unknown as Fn;
   const ourInput = conv2dBackpropInputXnn as unknown as Fn;
-  const addon = loadBlasAddon();
+  const addon = loadNativeAddon();
   // Our XNNPACK kernels call the registered Conv2D: the native kernels are registered only
   // while they are timed, so that the XNNPACK columns are XNNPACK's alone.
   tf.registerKernel(conv2dBackpropFilterWasmConfig);
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
     const g = (ms: number): string => `${ms.toFixed(1)} (${(flop / ms / 1e6).toFixed(1)})`;
     const cols = [c.name, g(tFwd), g(tBuiltin), g(tOurs), `${(tBuiltin / tOurs).toFixed(2)}x`, g(tDw), `${(tDw / tFwd).toFixed(2)}`];
     if (typeof addon !== 'string') {
-      const unregister = registerBlasWasmKernels(addon);
+      const unregister = registerNativeWasmKernels(addon);
       const native = { fwd: kernel('Conv2D'), dx: kernel('Conv2DBackpropInput'), dw: kernel('Conv2DBackpropFilter') };
       const nFwd = time(native.fwd, { x, filter: f }, { ...common, dilations: 1 } as NamedAttrMap, reps);
       const nDx = time(native.dx, { dy, filter: f }, dxAttrs, reps);

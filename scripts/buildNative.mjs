@@ -1,5 +1,5 @@
-// Builds the optional native addon (native/blasKernels.c -> native/build/blasKernels.node):
-// OpenBLAS convolutions and matmuls for the wasm backend. Runs on `npm ci` (postinstall)
+// Builds the optional native addon (native/*.c -> native/build/selfdpoNative.node): OpenBLAS
+// convolutions and matmuls, a fused group norm and the optimizer's loops for the wasm backend. Runs on `npm ci` (postinstall)
 // and `npm run build:native`. Without a C compiler, Node's headers or Debian's
 // libopenblas-dev it says what is missing and exits 0: the kit then runs on wasm alone.
 // `--require` (CI) makes a failed build an error instead.
@@ -9,8 +9,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-const source = path.join(root, 'native', 'blasKernels.c');
-const out = path.join(root, 'native', 'build', 'blasKernels.node');
+const sources = fs.readdirSync(path.join(root, 'native')).filter((f) => f.endsWith('.c')).sort().map((f) => path.join(root, 'native', f));
+const out = path.join(root, 'native', 'build', 'selfdpoNative.node');
 const required = process.argv.includes('--require');
 
 function giveUp(why) {
@@ -38,7 +38,7 @@ const compiler = process.env.CC ?? 'cc';
 const tmp = `${out}.tmp-${process.pid}`;
 fs.mkdirSync(path.dirname(out), { recursive: true });
 try {
-  execFileSync(compiler, ['-O3', '-fPIC', '-shared', '-Wall', '-Wextra', '-Werror', `-I${nodeInclude}`, `-I${blasInclude}`, source, '-lopenblas', '-lm', '-o', tmp], { stdio: ['ignore', 'inherit', 'inherit'] });
+  execFileSync(compiler, ['-O3', '-fno-math-errno', '-fPIC', '-shared', '-Wall', '-Wextra', '-Werror', `-I${nodeInclude}`, `-I${blasInclude}`, ...sources, '-lopenblas', '-lm', '-o', tmp], { stdio: ['ignore', 'inherit', 'inherit'] });
 } catch (err) {
   fs.rmSync(tmp, { force: true });
   giveUp(`${compiler} failed: ${err.message.split('\n')[0]}`);

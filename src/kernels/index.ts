@@ -16,8 +16,8 @@ import { makeConv2dBackpropInputWasmConfig } from './conv2dBackpropInputWasm.js'
 import { unsortedSegmentSumWasmConfig } from './unsortedSegmentSumWasm.js';
 import { makeBatchMatMulWasmConfig } from './batchMatMulWasm.js';
 import { makeCastWasmConfig, makeIdentityWasmConfig } from './shareDataWasm.js';
-import { loadBlasAddon, shortDescription, type BlasAddon } from './blasAddon.js';
-import { registerBlasWasmKernels } from './blasWasmKernels.js';
+import { loadNativeAddon, shortDescription, type NativeAddon } from './nativeAddon.js';
+import { registerNativeWasmKernels } from './nativeWasmKernels.js';
 
 export { conv2dBackpropFilterWasmConfig } from './conv2dBackpropFilterWasm.js';
 export { conv2dBackpropInputXnn } from './conv2dBackpropInputWasm.js';
@@ -36,7 +36,7 @@ let builtinBatchMatMulKernel: KernelConfig | undefined;
  * from the backend), an XNNPACK Conv2DBackpropInput in place of the built-in one, a
  * BatchMatMul whose batch > 1 products run through XNNPACK per batch element, and an
  * Identity and Cast that share the input's buffer instead of copying it. Then, where the
- * native addon is built (blasAddon.ts), convolutions, their gradients and BatchMatMul run
+ * native addon is built (nativeAddon.ts), convolutions, their gradients and BatchMatMul run
  * through OpenBLAS, falling back to the kernels above for what it does not handle.
  * Idempotent. Call it before the wasm backend runs a gradient; `initBackend` does.
  * Registering before or after `tf.setBackend('wasm')` both work: our kernels need no
@@ -72,11 +72,11 @@ export function registerWasmKernels(): void {
     tf.unregisterKernel(name, WASM_BACKEND);
     tf.registerKernel(make(builtin));
   }
-  const addon = loadBlasAddon();
+  const addon = loadNativeAddon();
   if (typeof addon === 'string') {
     nativeStatus = `wasm kernels only: ${addon}`;
   } else {
-    unregisterNative = registerBlasWasmKernels(addon);
+    unregisterNative = registerNativeWasmKernels(addon);
     nativeStatus = `convolutions and matmuls native: ${shortDescription(addon)}`;
   }
   registered = true;
@@ -93,12 +93,12 @@ export function setNativeKernels(on: boolean): boolean {
     unregisterNative();
     unregisterNative = undefined;
   } else if (on && unregisterNative === undefined) {
-    const addon = loadBlasAddon();
-    if (typeof addon !== 'string') unregisterNative = registerBlasWasmKernels(addon);
+    const addon = loadNativeAddon();
+    if (typeof addon !== 'string') unregisterNative = registerNativeWasmKernels(addon);
   }
   const nowOn = unregisterNative !== undefined;
-  if (!nowOn && typeof loadBlasAddon() !== 'string') nativeStatus = 'wasm kernels only: native kernels turned off (setNativeKernels)';
-  if (nowOn) nativeStatus = `convolutions and matmuls native: ${shortDescription(loadBlasAddon() as BlasAddon)}`;
+  if (!nowOn && typeof loadNativeAddon() !== 'string') nativeStatus = 'wasm kernels only: native kernels turned off (setNativeKernels)';
+  if (nowOn) nativeStatus = `convolutions and matmuls native: ${shortDescription(loadNativeAddon() as NativeAddon)}`;
   return nowOn;
 }
 

@@ -1,12 +1,12 @@
 /**
  * Group norm (optionally followed by SiLU) as one kernel forward and one backward, where the
- * active backend has them (wasm with the native addon: src/kernels/blasWasmKernels.ts).
+ * active backend has them (wasm with the native addon: src/kernels/nativeWasmKernels.ts).
  * Composed of tfjs ops, a group norm with its SiLU runs about 110 kernels forward and
  * backward, and was about a quarter of a base-S Self-DPO step once the convolutions ran
  * natively; the fused pair reads and writes each tensor once or twice.
  */
 import * as tf from '@tensorflow/tfjs';
-import { FUSED_GROUP_NORM, FUSED_GROUP_NORM_GRAD, type FusedGroupNormAttrs } from '../kernels/blasWasmKernels.js';
+import { FUSED_GROUP_NORM, FUSED_GROUP_NORM_GRAD, type FusedGroupNormAttrs } from '../kernels/nativeWasmKernels.js';
 
 /** Whether the active backend runs the fused kernels. */
 export function fusedGroupNormAvailable(): boolean {

@@ -2,9 +2,28 @@
  * AdamW and the EMA on flat float32 buffers, one element range at a time, so that every
  * thread of a data-parallel step updates its own share of the parameters in place (the
  * buffers are shared). The same arithmetic as `AdamW` (decoupled decay on matrices and
- * kernels only, bias-corrected moments), in plain JS loops: on wasm a per-variable tfjs
- * update of 5M parameters costs a dozen kernel launches and tensors per variable.
+ * kernels only, bias-corrected moments), in plain loops: on wasm a per-variable tfjs
+ * update of 5M parameters costs a dozen kernel launches and tensors per variable. Where the
+ * native addon is built its C loops run instead, bit for bit the same (native/optimizer.c),
+ * about 4x faster.
  */
+import { loadNativeAddon } from '../kernels/nativeAddon.js';
+
+/** The native loops, or undefined (JS loops). Looked up once per thread. */
+let native: ReturnType<typeof loadNativeAddon> | undefined;
+let nativeAllowed = true;
+function nativeLoops(): Exclude<ReturnType<typeof loadNativeAddon>, string> | undefined {
+  if (!nativeAllowed) return undefined;
+  native ??= loadNativeAddon();
+  return typeof native === 'string' ? undefined : native;
+}
+
+/** Runs the JS loops even where the native ones exist (false), or the native ones again: for tests and benchmarks. */
+export function setNativeOptimizerLoops(on: boolean): void {
+  nativeAllowed = on;
+}
+
+const params = new Float64Array(10);
 
 export interface AdamWHyper {
   lr: number;
@@ -34,6 +53,12 @@ export function adamWRange(s: FlatAdamWState, g: Float32Array, a: number, b: num
   const c1 = 1 - beta1 ** h.step;
   const c2 = 1 - beta2 ** h.step;
   const keep = 1 - lr * h.weightDecay;
+  const addon = nativeLoops();
+  if (addon !== undefined) {
+    params.set([a, b, lr, beta1, beta2, epsilon, gradScale, c1, c2, keep]);
+    addon.adamW(w, m, v, decay, g, params);
+    return;
+  }
   for (let i = a; i < b; i++) {
     const gi = (g[i] as number) * gradScale;
     const mi = beta1 * (m[i] as number) + (1 - beta1) * gi;
@@ -51,6 +76,12 @@ export function adamWRange(s: FlatAdamWState, g: Float32Array, a: number, b: num
  */
 export function emaRange(ema: Float32Array, w: Float32Array, a: number, b: number, decay: number, updates: number): void {
   const d = Math.min(decay, (1 + updates) / (10 + updates));
+  const addon = nativeLoops();
+  if (addon !== undefined) {
+    params.set([a, b, d]);
+    addon.ema(ema, w, params);
+    return;
+  }
   for (let i = a; i < b; i++) ema[i] = d * (ema[i] as number) + (1 - d) * (w[i] as number);
 }
 
@@ -59,6 +90,11 @@ export function emaRange(ema: Float32Array, w: Float32Array, a: number, b: numbe
  * same way), and return the sum of squares of the result over the range.
  */
 export function sumRange(parts: readonly Float32Array[], a: number, b: number): number {
+  const addon = nativeLoops();
+  if (addon !== undefined) {
+    params.set([a, b]);
+    return addon.sumRange(parts, params);
+  }
   const into = parts[0] as Float32Array;
   let squares = 0;
   if (parts.length === 2) {

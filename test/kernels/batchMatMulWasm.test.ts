@@ -5,7 +5,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { batchMatMulPerElement, builtinBatchMatMulWasm, registerWasmKernels } from '../../src/kernels/index.js';
 import { Rng } from '../../src/util/rng.js';
 
-// These test the XNNPACK kernels: keep the native OpenBLAS ones (blasWasmKernels.test.ts) out.
+// These test the XNNPACK kernels: keep the native OpenBLAS ones (nativeWasmKernels.test.ts) out.
 process.env['SELFDPO_NATIVE'] = '0';
 
 /** Max |a-b| / max |b|: float32 products summed in another order differ by rounding only. */

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerWasmKernels } from '../../src/kernels/index.js';
 import { relErr, size, TOL, values, type Pad, type Shape4 } from './convTestUtil.js';
 
-// These test the XNNPACK kernels: keep the native OpenBLAS ones (blasWasmKernels.test.ts) out.
+// These test the XNNPACK kernels: keep the native OpenBLAS ones (nativeWasmKernels.test.ts) out.
 process.env['SELFDPO_NATIVE'] = '0';
 
 

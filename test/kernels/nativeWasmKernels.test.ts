@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { loadBlasAddon } from '../../src/kernels/blasAddon.js';
+import { loadNativeAddon } from '../../src/kernels/nativeAddon.js';
 import { nativeKernelsStatus, registerWasmKernels } from '../../src/kernels/index.js';
 import { relErr, size, TOL, values, type Pad, type Shape4 } from './convTestUtil.js';
 import { groupNorm, groupNormSilu } from '../../src/model/layers.js';
@@ -9,10 +9,10 @@ import { fusedGroupNormAvailable } from '../../src/model/fusedGroupNorm.js';
 import { Params, Scope } from '../../src/model/params.js';
 
 /**
- * The native OpenBLAS kernels (native/blasKernels.c) against the cpu backend. Where the
+ * The native OpenBLAS kernels (native/*.c) against the cpu backend. Where the
  * addon is not built they are skipped, unless SELFDPO_REQUIRE_NATIVE=1 (CI builds it).
  */
-const addon = loadBlasAddon();
+const addon = loadNativeAddon();
 const skip = typeof addon === 'string' && process.env['SELFDPO_REQUIRE_NATIVE'] !== '1' ? `native kernels unavailable: ${addon}` : false;
 
 interface Case {

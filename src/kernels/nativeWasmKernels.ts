@@ -1,5 +1,5 @@
 /**
- * wasm kernels that hand the heavy products to the native OpenBLAS addon (blasAddon.ts):
+ * wasm kernels that hand the heavy products to the native OpenBLAS addon (nativeAddon.ts):
  * Conv2D, FusedConv2D (bias, no activation), Conv2DBackpropInput, Conv2DBackpropFilter and
  * BatchMatMul; and two kernels of our own, a group norm (optionally with SiLU) and its
  * gradient, which src/model/fusedGroupNorm.ts runs where they are registered. The wasm backend keeps every tensor in its heap, so each kernel allocates its
@@ -21,7 +21,7 @@ import type {
   TensorInfo,
 } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import type { BlasAddon } from './blasAddon.js';
+import type { NativeAddon } from './nativeAddon.js';
 import { pair, replacementKernelConfig, WASM_BACKEND, type WasmKernelArgs } from './wasmKernelUtil.js';
 
 type Kernel = (args: WasmKernelArgs) => TensorInfo | null;
@@ -40,7 +40,7 @@ function heapOf(backend: BackendWasm): ArrayBuffer {
   return (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.buffer as ArrayBuffer;
 }
 
-/** Writes the 15 geometry numbers blasKernels.c reads first. */
+/** Writes the 15 geometry numbers native/addon.c reads first. */
 function writeGeometry(info: tf.backend_util.Conv2DInfo): void {
   params.set([
     info.batchSize, info.inHeight, info.inWidth, info.inChannels,
@@ -58,7 +58,7 @@ function channelsLast(format: string | undefined): boolean {
   return format === undefined || format === 'NHWC';
 }
 
-function conv(addon: BlasAddon, args: WasmKernelArgs, bias: TensorInfo | undefined): TensorInfo | null {
+function conv(addon: NativeAddon, args: WasmKernelArgs, bias: TensorInfo | undefined): TensorInfo | null {
   const backend = args.backend as BackendWasm;
   const { x, filter } = args.inputs;
   const attrs = args.attrs as unknown as Conv2DAttrs;
@@ -80,7 +80,7 @@ function conv(addon: BlasAddon, args: WasmKernelArgs, bias: TensorInfo | undefin
   return out;
 }
 
-function fusedConv(addon: BlasAddon): Kernel {
+function fusedConv(addon: NativeAddon): Kernel {
   return (args) => {
     const attrs = args.attrs as unknown as FusedConv2DAttrs;
     if (attrs.activation !== undefined && attrs.activation !== 'linear') return null;
@@ -89,7 +89,7 @@ function fusedConv(addon: BlasAddon): Kernel {
   };
 }
 
-function conv2dBackpropInput(addon: BlasAddon): Kernel {
+function conv2dBackpropInput(addon: NativeAddon): Kernel {
   return (args) => {
     const backend = args.backend as BackendWasm;
     const { dy, filter } = args.inputs;
@@ -109,7 +109,7 @@ function conv2dBackpropInput(addon: BlasAddon): Kernel {
   };
 }
 
-function conv2dBackpropFilter(addon: BlasAddon): Kernel {
+function conv2dBackpropFilter(addon: NativeAddon): Kernel {
   return (args) => {
     const backend = args.backend as BackendWasm;
     const { x, dy } = args.inputs;
@@ -130,7 +130,7 @@ function conv2dBackpropFilter(addon: BlasAddon): Kernel {
   };
 }
 
-function batchMatMul(addon: BlasAddon): Kernel {
+function batchMatMul(addon: NativeAddon): Kernel {
   return (args) => {
     const backend = args.backend as BackendWasm;
     const { a, b } = args.inputs;
@@ -196,7 +196,7 @@ function writeGroupNormShape(x: TensorInfo, attrs: FusedGroupNormAttrs): void {
 }
 
 /** [y, stats]: stats [B, G, 2] = (mean, 1/sqrt(var + eps)) for the gradient. */
-function groupNormKernel(addon: BlasAddon): (args: WasmKernelArgs) => TensorInfo[] {
+function groupNormKernel(addon: NativeAddon): (args: WasmKernelArgs) => TensorInfo[] {
   return (args) => {
     const backend = args.backend as BackendWasm;
     const { x, gamma, beta } = args.inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
@@ -211,7 +211,7 @@ function groupNormKernel(addon: BlasAddon): (args: WasmKernelArgs) => TensorInfo
 }
 
 /** [dx, dgamma, dbeta] from dy, x, gamma, beta and the forward's stats. */
-function groupNormGradKernel(addon: BlasAddon): (args: WasmKernelArgs) => TensorInfo[] {
+function groupNormGradKernel(addon: NativeAddon): (args: WasmKernelArgs) => TensorInfo[] {
   return (args) => {
     const backend = args.backend as BackendWasm;
     const { dy, x, gamma, beta, stats } = args.inputs as Record<string, TensorInfo>;
@@ -227,7 +227,7 @@ function groupNormGradKernel(addon: BlasAddon): (args: WasmKernelArgs) => Tensor
 }
 
 /** The kernels this file replaces, each by a maker taking the addon. */
-const NATIVE_KERNELS: [string, (addon: BlasAddon) => Kernel][] = [
+const NATIVE_KERNELS: [string, (addon: NativeAddon) => Kernel][] = [
   ['Conv2D', (addon) => (args) => conv(addon, args, undefined)],
   ['FusedConv2D', fusedConv],
   ['Conv2DBackpropInput', conv2dBackpropInput],
@@ -236,7 +236,7 @@ const NATIVE_KERNELS: [string, (addon: BlasAddon) => Kernel][] = [
 ];
 
 /** The kernels this file adds, under names of our own. */
-const OWN_KERNELS: [string, (addon: BlasAddon) => (args: WasmKernelArgs) => TensorInfo[]][] = [
+const OWN_KERNELS: [string, (addon: NativeAddon) => (args: WasmKernelArgs) => TensorInfo[]][] = [
   [FUSED_GROUP_NORM, groupNormKernel],
   [FUSED_GROUP_NORM_GRAD, groupNormGradKernel],
 ];
@@ -245,7 +245,7 @@ const OWN_KERNELS: [string, (addon: BlasAddon) => (args: WasmKernelArgs) => Tens
  * Replaces the wasm kernels above with native ones that fall back to the kernel registered
  * before (built-in or ours), and adds our own. Returns a function that undoes both.
  */
-export function registerBlasWasmKernels(addon: BlasAddon): () => void {
+export function registerNativeWasmKernels(addon: NativeAddon): () => void {
   const replaced: KernelConfig[] = [];
   for (const [name, make] of NATIVE_KERNELS) {
     const previous = tf.getKernel(name, WASM_BACKEND);

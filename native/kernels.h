@@ -1,0 +1,65 @@
+/*
+ * The native kernels behind src/kernels/nativeAddon.ts: what each C file computes, on plain
+ * float pointers. addon.c turns JavaScript calls into these calls.
+ */
+#ifndef SELFDPO_KERNELS_H
+#define SELFDPO_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A growable scratch buffer, one per addon instance (one per thread). */
+typedef struct {
+  float *data;
+  size_t capacity;
+} Scratch;
+
+/* Scratch of at least n floats (aborts when out of memory). */
+float *scratchFloats(Scratch *s, size_t n);
+
+/* ---- convolution.c: NHWC convolutions with HWIO filters, and batched matmuls, via sgemm ---- */
+
+typedef struct {
+  long n, h, w, ci, kh, kw, co, oh, ow, sh, sw, dh, dw, padTop, padLeft;
+} ConvGeometry;
+
+/* out[N,OH,OW,Co] = conv(x, filter) (+ bias per channel when bias is not NULL). */
+void conv2d(Scratch *s, const float *x, const float *filter, const float *bias, float *out, const ConvGeometry *g);
+/* dx[N,H,W,Ci] from dy[N,OH,OW,Co]. */
+void conv2dBackpropInput(Scratch *s, const float *dy, const float *filter, float *dx, const ConvGeometry *g);
+/* dfilter[KH,KW,Ci,Co] from x and dy. */
+void conv2dBackpropFilter(Scratch *s, const float *x, const float *dy, float *dfilter, const ConvGeometry *g);
+/* out[i] = op(a[i]) * op(b[i]) for i < batch; a stride of 0 broadcasts that operand. */
+void batchMatMul(long batch, long M, long N, long K, int transposeA, int transposeB, const float *a, long aStride,
+                 const float *b, long bStride, float *out);
+
+/* ---- groupNorm.c: group norm over NHWC (+ SiLU) and its gradient ---- */
+
+typedef struct {
+  long batch, hw, c, groups;
+  float eps;
+  int silu;
+} GroupNormShape;
+
+/* out = silu?(norm(x) * gamma + beta); stats[b, g] = (mean, 1/sqrt(var + eps)). */
+void groupNormForward(const float *x, const float *gamma, const float *beta, float *out, float *stats,
+                      const GroupNormShape *s);
+/* dx, dgamma, dbeta from dy and the forward's inputs and stats. */
+void groupNormBackward(const float *dy, const float *x, const float *gamma, const float *beta, const float *stats,
+                       float *dx, float *dgamma, float *dbeta, const GroupNormShape *s);
+
+/* ---- optimizer.c: src/train/flatAdamW.ts's loops, bit for bit ---- */
+
+/* c1 = 1 - beta1^step, c2 = 1 - beta2^step, keep = 1 - lr * weightDecay: computed by the caller. */
+typedef struct {
+  double lr, beta1, beta2, epsilon, gradScale, c1, c2, keep;
+} AdamWHyper;
+
+void adamWRange(float *w, float *m, float *v, const uint8_t *decay, const float *g, long a, long b,
+                const AdamWHyper *h);
+/* ema = d * ema + (1 - d) * w over [a, b). */
+void emaRange(float *ema, const float *w, long a, long b, double d);
+/* parts[0][i] += parts[1..][i] over [a, b); returns the sum of squares of the result. */
+double sumRange(float *const *parts, long count, long a, long b);
+
+#endif
