@@ -22,7 +22,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { initBackend } from '../src/backend.js';
-import { nativeKernelsStatus, setNativeKernels } from '../src/kernels/index.js';
+import { nativeKernelsOn, nativeKernelsStatus, setNativeKernels } from '../src/kernels/index.js';
 import { noiseCoefficients } from '../src/diffusion/forwardNoise.js';
 import { generate } from '../src/diffusion/generate.js';
 import { makeSchedule, type NoiseSchedule } from '../src/diffusion/schedule.js';
@@ -536,7 +536,8 @@ async function main(): Promise<void> {
     phaseDone('tfjs wasm');
     // The same on the XNNPACK kernels alone, where the native ones are on: their speed-up.
     let wasmOnly: TfjsRun | undefined;
-    if (setNativeKernels(false)) {
+    if (nativeKernelsOn()) {
+      setNativeKernels(false);
       log(`tfjs wasm, ${nativeKernelsStatus()}:`);
       const r = measureTfjs(model, schedule, wasmShapes, wasmReps, 1);
       wasmOnly = { backend: 'wasm', detail: 'XNNPACK and our wasm kernels only', warm: wasmReps.warm, timings: r.timings, tensorGrowth: r.growth };
@@ -613,6 +614,9 @@ async function main(): Promise<void> {
       'GFLOP/s use the UNet\'s own FLOP count (TextToImageModel.unetFlopsPerImage: matmuls and convolutions, 2 per multiply-add, text encoder left out): a training pass counts 3x forward, a Self-DPO step 3x for the policy plus 1x for the reference, sampling 2 passes per image per step.',
       'PyTorch: bench/torch_unet.py, our re-implementation of the same network (NCHW, same names, shapes, layer order, TensorFlow "same" padding), its own SFT/Self-DPO/DDIM loops mirroring these; torch.set_num_threads(1) and (2). The check loads the tfjs weights into it and compares the output of a 2-image forward. Ratios in the first table are tfjs-wasm time / PyTorch time (above 1: PyTorch is faster).',
       `wasm runs on one thread (tfjs-backend-wasm's thread pool is off in Node, DESIGN.md); ${cpus().length} cores on the machine.`,
+      wasmOnly
+        ? 'Native kernels (native/, src/kernels/nativeWasmKernels.ts): convolutions, their gradients and BatchMatMul through OpenBLAS, and a fused group norm + SiLU, all on the wasm heap; the data-parallel optimizer loops (AdamW, EMA, gradient sum) in C too. Every column but the XNNPACK-only one uses them; that column turns them off in the same process (setNativeKernels(false)), so the speed-up is measured side by side.'
+        : `Native kernels: not used (${nativeKernelsStatus()}).`,
       'Data parallel (the third table): the same three workloads through src/parallel as the trainers and samplers run them: each step\'s batch split over the threads (ModelPool.trainStep: one tfjs instance per worker thread; every thread writes its gradients into a SharedArrayBuffer, then sums, clips and applies AdamW to its own share of the parameters in place), the Self-DPO step with the real Eq. 9 loss (pairGradients, beta 5000, random-image losers), sampling with the prompts split over the threads. The 1-thread column is a pool without workers: the same step on the main thread alone.',
       wasm.growth > 0 || ('run' in cpu && cpu.run.tensorGrowth > 0) ? `WARNING: tensors leaked per step (wasm ${wasm.growth}).` : 'No tensors leaked across steps (tf.memory().numTensors flat).',
     ];

@@ -87,7 +87,7 @@ static long chunkRows(long k) {
 
 /* out[M, Co] = im2col(x) * filter (+ bias on every row). */
 void conv2d(Scratch *scratch, const float *x, const float *filter, const float *bias, float *out,
-                   const ConvGeometry *g) {
+            const ConvGeometry *g) {
   const long M = g->n * g->oh * g->ow, K = g->kh * g->kw * g->ci, N = g->co;
   float beta = 0.0f;
   if (bias != NULL) {
@@ -109,8 +109,7 @@ void conv2d(Scratch *scratch, const float *x, const float *filter, const float *
 }
 
 /* dx = col2im(dy * filterᵀ). */
-void conv2dBackpropInput(Scratch *scratch, const float *dy, const float *filter, float *dx,
-                                const ConvGeometry *g) {
+void conv2dBackpropInput(Scratch *scratch, const float *dy, const float *filter, float *dx, const ConvGeometry *g) {
   const long M = g->n * g->oh * g->ow, K = g->kh * g->kw * g->ci, N = g->co;
   if (isPointwise(g)) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, K, N, 1.0f, dy, N, filter, N, 0.0f, dx, K);
@@ -128,8 +127,7 @@ void conv2dBackpropInput(Scratch *scratch, const float *dy, const float *filter,
 }
 
 /* dfilter[K, Co] = im2col(x)ᵀ * dy. */
-void conv2dBackpropFilter(Scratch *scratch, const float *x, const float *dy, float *dfilter,
-                                 const ConvGeometry *g) {
+void conv2dBackpropFilter(Scratch *scratch, const float *x, const float *dy, float *dfilter, const ConvGeometry *g) {
   const long M = g->n * g->oh * g->ow, K = g->kh * g->kw * g->ci, N = g->co;
   if (isPointwise(g)) {
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, N, M, 1.0f, x, K, dy, N, 0.0f, dfilter, N);

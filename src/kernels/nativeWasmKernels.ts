@@ -89,6 +89,24 @@ function fusedConv(addon: NativeAddon): Kernel {
   };
 }
 
+/** Allocates a conv gradient's output and runs `gradient` on the geometry, its two inputs and the output. */
+function runGradient(
+  backend: BackendWasm,
+  info: tf.backend_util.Conv2DInfo,
+  outShape: number[],
+  first: TensorInfo,
+  second: TensorInfo,
+  gradient: (heap: ArrayBuffer, params: Float64Array) => void,
+): TensorInfo {
+  const out = backend.makeOutput(outShape, 'float32');
+  writeGeometry(info);
+  params[15] = offsetOf(backend, first);
+  params[16] = offsetOf(backend, second);
+  params[17] = offsetOf(backend, out);
+  gradient(heapOf(backend), params);
+  return out;
+}
+
 function conv2dBackpropInput(addon: NativeAddon): Kernel {
   return (args) => {
     const backend = args.backend as BackendWasm;
@@ -99,13 +117,7 @@ function conv2dBackpropInput(addon: NativeAddon): Kernel {
       attrs.inputShape, (filter as TensorInfo).shape as [number, number, number, number],
       pair(attrs.strides, 1), 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
     );
-    const dx = backend.makeOutput(info.inShape, 'float32');
-    writeGeometry(info);
-    params[15] = offsetOf(backend, dy as TensorInfo);
-    params[16] = offsetOf(backend, filter as TensorInfo);
-    params[17] = offsetOf(backend, dx);
-    addon.conv2dBackpropInput(heapOf(backend), params);
-    return dx;
+    return runGradient(backend, info, info.inShape, dy as TensorInfo, filter as TensorInfo, addon.conv2dBackpropInput);
   };
 }
 
@@ -120,13 +132,7 @@ function conv2dBackpropFilter(addon: NativeAddon): Kernel {
       (x as TensorInfo).shape as [number, number, number, number], attrs.filterShape,
       pair(attrs.strides, 1), pair(attrs.dilations, 1), attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
     );
-    const dw = backend.makeOutput(attrs.filterShape, 'float32');
-    writeGeometry(info);
-    params[15] = offsetOf(backend, x as TensorInfo);
-    params[16] = offsetOf(backend, dy as TensorInfo);
-    params[17] = offsetOf(backend, dw);
-    addon.conv2dBackpropFilter(heapOf(backend), params);
-    return dw;
+    return runGradient(backend, info, attrs.filterShape, x as TensorInfo, dy as TensorInfo, addon.conv2dBackpropFilter);
   };
 }
 
