@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
 import { evaluate, type EvalResult } from '../eval/evaluate.js';
 import { loadEvalContext } from '../eval/evalContext.js';
+import { writeEvalIndex } from '../eval/evalIndex.js';
 import { PROMPT_SETS, readPromptSet } from '../eval/promptSets.js';
 import { loadModel } from '../model/modelFile.js';
 import { startPool } from '../parallel/modelPool.js';
@@ -44,6 +45,11 @@ export async function evalCommand(argv: string[]): Promise<void> {
     console.log('| model | prompts | Align | R@1 % | R@5 % | Real | FID |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |');
     console.log(resultRow(result));
     console.log(`wrote ${out} (${((Date.now() - started) / 1000).toFixed(0)} s${result.cached ? ', images from the cache' : ''})`);
+    // A results folder named by --out gets a README indexing its evaluations (never a model card).
+    if (args.flags['out'] !== undefined) {
+      const dir = dirname(out);
+      console.log(writeEvalIndex(dir) ? `updated ${join(dir, 'README.md')}` : `left ${join(dir, 'README.md')} alone: not an evaluation index`);
+    }
   } finally {
     await pool?.stop();
     model.params.dispose();
