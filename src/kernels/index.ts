@@ -16,7 +16,7 @@ import { makeConv2dBackpropInputWasmConfig } from './conv2dBackpropInputWasm.js'
 import { unsortedSegmentSumWasmConfig } from './unsortedSegmentSumWasm.js';
 import { makeBatchMatMulWasmConfig } from './batchMatMulWasm.js';
 import { makeCastWasmConfig, makeIdentityWasmConfig } from './shareDataWasm.js';
-import { loadNativeAddon, shortDescription, type NativeAddon } from './nativeAddon.js';
+import { loadNativeAddon, shortDescription } from './nativeAddon.js';
 import { registerNativeWasmKernels } from './nativeWasmKernels.js';
 
 export { conv2dBackpropFilterWasmConfig } from './conv2dBackpropFilterWasm.js';
@@ -25,7 +25,6 @@ export { unsortedSegmentSumWasmConfig } from './unsortedSegmentSumWasm.js';
 export { batchMatMulPerElement } from './batchMatMulWasm.js';
 
 let registered = false;
-let nativeStatus = 'not registered yet';
 /** Puts the XNNPACK kernels back while the native ones are registered. */
 let unregisterNative: (() => void) | undefined;
 let builtinInputKernel: KernelConfig | undefined;
@@ -37,7 +36,8 @@ let builtinBatchMatMulKernel: KernelConfig | undefined;
  * BatchMatMul whose batch > 1 products run through XNNPACK per batch element, and an
  * Identity and Cast that share the input's buffer instead of copying it. Then, where the
  * native addon is built (nativeAddon.ts), convolutions, their gradients and BatchMatMul run
- * through OpenBLAS, falling back to the kernels above for what it does not handle.
+ * through OpenBLAS, falling back to the kernels above for what it does not handle, and the
+ * fused group norm kernels are added (nativeWasmKernels.ts).
  * Idempotent. Call it before the wasm backend runs a gradient; `initBackend` does.
  * Registering before or after `tf.setBackend('wasm')` both work: our kernels need no
  * setup of their own.
@@ -73,12 +73,7 @@ export function registerWasmKernels(): void {
     tf.registerKernel(make(builtin));
   }
   const addon = loadNativeAddon();
-  if (typeof addon === 'string') {
-    nativeStatus = `wasm kernels only: ${addon}`;
-  } else {
-    unregisterNative = registerNativeWasmKernels(addon);
-    nativeStatus = `convolutions and matmuls native: ${shortDescription(addon)}`;
-  }
+  if (typeof addon !== 'string') unregisterNative = registerNativeWasmKernels(addon);
   registered = true;
 }
 
@@ -96,10 +91,7 @@ export function setNativeKernels(on: boolean): boolean {
     const addon = loadNativeAddon();
     if (typeof addon !== 'string') unregisterNative = registerNativeWasmKernels(addon);
   }
-  const nowOn = unregisterNative !== undefined;
-  if (!nowOn && typeof loadNativeAddon() !== 'string') nativeStatus = 'wasm kernels only: native kernels turned off (setNativeKernels)';
-  if (nowOn) nativeStatus = `convolutions and matmuls native: ${shortDescription(loadNativeAddon() as NativeAddon)}`;
-  return nowOn;
+  return unregisterNative !== undefined;
 }
 
 /** Whether the native kernels are registered for the wasm backend now. */
@@ -109,7 +101,10 @@ export function nativeKernelsOn(): boolean {
 
 /** Whether the heavy wasm kernels run natively (and with what), or why not: for the backend line. */
 export function nativeKernelsStatus(): string {
-  return nativeStatus;
+  const addon = loadNativeAddon();
+  if (typeof addon === 'string') return `wasm kernels only: ${addon}`;
+  if (!registered) return 'native kernels not registered yet';
+  return unregisterNative !== undefined ? `native kernels: ${shortDescription(addon)}` : 'wasm kernels only: native kernels turned off (setNativeKernels)';
 }
 
 /**

@@ -1,10 +1,11 @@
 /**
- * wasm kernels that hand the heavy products to the native OpenBLAS addon (nativeAddon.ts):
- * Conv2D, FusedConv2D (bias, no activation), Conv2DBackpropInput, Conv2DBackpropFilter and
- * BatchMatMul; and two kernels of our own, a group norm (optionally with SiLU) and its
- * gradient, which src/model/fusedGroupNorm.ts runs where they are registered. The wasm backend keeps every tensor in its heap, so each kernel allocates its
- * output there as usual and the addon reads and writes the heap in place: no copies.
- * XNNPACK runs 128-bit wasm SIMD; OpenBLAS runs the core's own AVX2/AVX-512 sgemm.
+ * wasm kernels that hand the heavy products to the native addon (nativeAddon.ts): Conv2D,
+ * FusedConv2D (bias, no activation), Conv2DBackpropInput, Conv2DBackpropFilter and
+ * BatchMatMul through OpenBLAS; and two kernels of our own, a group norm (optionally with
+ * SiLU) and its gradient, which src/model/fusedGroupNorm.ts runs where they are registered.
+ * The wasm backend keeps every tensor in its heap, so each kernel allocates its output there
+ * as usual and the addon reads and writes the heap in place: no copies. XNNPACK runs 128-bit
+ * wasm SIMD; OpenBLAS runs the core's own AVX2/AVX-512 sgemm.
  *
  * Every kernel falls back to the kernel it replaced for what it does not handle (other
  * dtypes or data formats, fused activations, broadcasts other than a batch of 1).
@@ -50,7 +51,7 @@ function writeGeometry(info: tf.backend_util.Conv2DInfo): void {
   ]);
 }
 
-function nhwcFloat32(...ts: (TensorInfo | undefined)[]): boolean {
+function allFloat32(...ts: (TensorInfo | undefined)[]): boolean {
   return ts.every((t) => t !== undefined && t.dtype === 'float32');
 }
 
@@ -62,7 +63,7 @@ function conv(addon: NativeAddon, args: WasmKernelArgs, bias: TensorInfo | undef
   const backend = args.backend as BackendWasm;
   const { x, filter } = args.inputs;
   const attrs = args.attrs as unknown as Conv2DAttrs;
-  if (!nhwcFloat32(x, filter) || !channelsLast(attrs.dataFormat)) return null;
+  if (!allFloat32(x, filter) || !channelsLast(attrs.dataFormat)) return null;
   if (bias !== undefined && (bias.dtype !== 'float32' || bias.shape.length !== 1)) return null;
   const info = tf.backend_util.computeConv2DInfo(
     (x as TensorInfo).shape as [number, number, number, number],
@@ -112,7 +113,7 @@ function conv2dBackpropInput(addon: NativeAddon): Kernel {
     const backend = args.backend as BackendWasm;
     const { dy, filter } = args.inputs;
     const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
-    if (!nhwcFloat32(dy, filter) || !channelsLast(attrs.dataFormat)) return null;
+    if (!allFloat32(dy, filter) || !channelsLast(attrs.dataFormat)) return null;
     const info = tf.backend_util.computeConv2DInfo(
       attrs.inputShape, (filter as TensorInfo).shape as [number, number, number, number],
       pair(attrs.strides, 1), 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
@@ -127,7 +128,7 @@ function conv2dBackpropFilter(addon: NativeAddon): Kernel {
     const { x, dy } = args.inputs;
     // dilations: not a tfjs attr of this kernel, but accepted like our XNNPACK version does.
     const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs & { dilations?: [number, number] | number };
-    if (!nhwcFloat32(x, dy) || !channelsLast(attrs.dataFormat)) return null;
+    if (!allFloat32(x, dy) || !channelsLast(attrs.dataFormat)) return null;
     const info = tf.backend_util.computeConv2DInfo(
       (x as TensorInfo).shape as [number, number, number, number], attrs.filterShape,
       pair(attrs.strides, 1), pair(attrs.dilations, 1), attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
@@ -141,7 +142,7 @@ function batchMatMul(addon: NativeAddon): Kernel {
     const backend = args.backend as BackendWasm;
     const { a, b } = args.inputs;
     const attrs = args.attrs as unknown as BatchMatMulAttrs;
-    if (!nhwcFloat32(a, b)) return null;
+    if (!allFloat32(a, b)) return null;
     const sa = (a as TensorInfo).shape;
     const sb = (b as TensorInfo).shape;
     if (sa.length < 2 || sb.length < 2) return null;
