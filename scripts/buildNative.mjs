@@ -1,6 +1,6 @@
 // Builds the optional native addon (native/*.c -> native/build/selfdpoNative.node): OpenBLAS
-// convolutions and matmuls, a fused group norm and the optimizer's loops for the wasm backend. Runs on `npm ci` (postinstall)
-// and `npm run build:native`. Without a C compiler, Node's headers or Debian's
+// convolutions and matmuls, a fused group norm and the optimizer's loops for the wasm
+// backend. Runs on `npm ci` (postinstall) and `npm run build:native`. Without a C compiler, Node's headers or Debian's
 // libopenblas-dev it says what is missing and exits 0: the kit then runs on wasm alone.
 // `--require` (CI) makes a failed build an error instead.
 import { execFileSync } from 'node:child_process';

@@ -7,15 +7,15 @@
  * native addon is built its C loops run instead, bit for bit the same (native/optimizer.c),
  * about 4x faster.
  */
-import { loadNativeAddon } from '../kernels/nativeAddon.js';
+import { loadNativeAddon, type NativeAddon } from '../kernels/nativeAddon.js';
 
-/** The native loops, or undefined (JS loops). Looked up once per thread. */
-let native: ReturnType<typeof loadNativeAddon> | undefined;
 let nativeAllowed = true;
-function nativeLoops(): Exclude<ReturnType<typeof loadNativeAddon>, string> | undefined {
+
+/** The native loops, or undefined (JS loops). loadNativeAddon caches the addon. */
+function nativeLoops(): NativeAddon | undefined {
   if (!nativeAllowed) return undefined;
-  native ??= loadNativeAddon();
-  return typeof native === 'string' ? undefined : native;
+  const addon = loadNativeAddon();
+  return typeof addon === 'string' ? undefined : addon;
 }
 
 /** Runs the JS loops even where the native ones exist (false), or the native ones again: for tests and benchmarks. */
