@@ -17,7 +17,7 @@ export const REPRODUCE_FLAGS = ['preset', 'out', 'work', 'base', 'judges', 'work
  * (resumable: rerun the same command after a kill), or with --report-only the tables and
  * figures redrawn from the units already there.
  */
-export async function reproduceCommand(argv: string[], defaults: { preset?: string; out?: string; work?: string; command?: string } = {}): Promise<void> {
+export async function reproduceCommand(argv: string[], defaults: { preset?: string; out?: string; work?: string; command?: string; baseGrid?: string } = {}): Promise<void> {
   const args = parseArgs(argv, { boolean: ['force', 'report-only'], string: REPRODUCE_FLAGS });
   const preset = reproPreset((args.flags['preset'] as string | undefined) ?? defaults.preset ?? 'quick');
   const out = (args.flags['out'] as string | undefined) ?? defaults.out ?? join('results', preset.name);
@@ -37,6 +37,7 @@ export async function reproduceCommand(argv: string[], defaults: { preset?: stri
             workers: workersFlag(args, backend.tfBackend),
             force: args.flags['force'] === true,
             command: `${defaults.command ?? 'npm run reproduce --'} ${argv.join(' ')}`.trim(),
+            baseGrid: defaults.baseGrid,
           });
         })();
   // The short table: Table 2 on curated-val (when anything has been evaluated).

@@ -4,12 +4,11 @@ import { backendFromEnvAndArgs, initBackend } from '../backend.js';
 import { defaultDataRoot, ensureEmojiT2I } from '../data/emojiBuilder.js';
 import { resolveEmojiDataConfig } from '../data/emojiConfig.js';
 import { EmojiT2I } from '../data/emojiDataset.js';
-import { curatedValPrompts } from '../eval/curatedVal.js';
 import { loadModel, saveModel } from '../model/modelFile.js';
 import { loadTrainState } from '../train/trainState.js';
 import { writeChart } from '../report/renderChart.js';
 import { heldoutChartSpec, heldoutTable, lossChartSpec, type HeldoutRecord } from '../report/pretrainReport.js';
-import { renderSampleGrid } from '../report/sampleGrid.js';
+import { CURATED_VAL_GRID_TEXT, renderCuratedValGrid } from '../report/curatedValGrid.js';
 import { readLineage } from '../train/lineage.js';
 import { JsonLines } from '../train/progress.js';
 import { parseArgs } from '../util/args.js';
@@ -117,14 +116,10 @@ export async function shipCommand(argv: string[]): Promise<void> {
               log: (m) => console.error(m),
             })
           ).dir;
-    const prompts = curatedValPrompts(EmojiT2I.open(dir)).slice(0, 8);
-    const png = await renderSampleGrid(
-      loaded.model,
-      loaded.schedule,
-      prompts.map((p) => p.prompt),
-      [0, 1, 2, 3],
-      { steps: 25, guidance: 3, title: `${name} (step ${step}, ${which} weights): 8 curated-val prompts x 4 seeds, DDIM 25 steps, guidance 3`, onImages: (d, n) => console.error(`sampled ${d}/${n}`) },
-    );
+    const png = await renderCuratedValGrid(loaded.model, loaded.schedule, EmojiT2I.open(dir), {
+      title: `${name} (step ${step}, ${which} weights): ${CURATED_VAL_GRID_TEXT}`,
+      onImages: (d, n) => console.error(`sampled ${d}/${n}`),
+    });
     writeFileAtomic(join(tmp, 'samples.png'), png);
     writeFileAtomic(
       join(tmp, 'README.md'),

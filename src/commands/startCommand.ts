@@ -2,12 +2,15 @@ import { join } from 'node:path';
 import { reproduceCommand } from './reproduceCommand.js';
 
 /**
- * The main job on the embedded default: the quick reproduction (Emoji-T2I built when missing,
- * the shipped base-S and judges, every method once on a small budget, evaluation, tables,
- * Figure 5 and the grids) into runs/start/, ending with a short table and the paths written.
+ * The main job on the embedded default: the shipped base-S's curated-val sample grid first
+ * (runs/start/base-samples.png, within a minute or two of a fresh clone), then the quick
+ * reproduction (Emoji-T2I built when missing, the shipped base-S and judges, every method once
+ * on a small budget, evaluation, tables, Figure 5 and the grids) into runs/start/, ending with
+ * a short table and the paths written.
  * Rerunning resumes, and a finished run only redraws its report; --force starts over. The
  * committed quick results (results/quick/) come from `npm run reproduce -- --preset quick`.
  */
 export async function startCommand(argv: string[]): Promise<void> {
-  await reproduceCommand(argv, { preset: 'quick', out: join('runs', 'start'), work: join('runs', 'start', 'work'), command: 'npm start --' });
+  const out = join('runs', 'start');
+  await reproduceCommand(argv, { preset: 'quick', out, work: join(out, 'work'), command: 'npm start --', baseGrid: join(out, 'base-samples.png') });
 }

@@ -8,6 +8,7 @@ import { loadContrastiveJudge, readJudgeFile } from '../eval/judgeFile.js';
 import { PROMPT_SETS, readPromptSet, type PromptSetName } from '../eval/promptSets.js';
 import { loadModel, readModelFile } from '../model/modelFile.js';
 import { startPool } from '../parallel/modelPool.js';
+import { CURATED_VAL_GRID_TEXT, renderCuratedValGrid } from '../report/curatedValGrid.js';
 import { sampleImages } from '../report/sampleGrid.js';
 import { alignScorer, annotatorPairPrompts } from '../train/annotatorPairs.js';
 import { emojiTrainData } from '../train/emojiTrainData.js';
@@ -37,6 +38,11 @@ export interface ReproduceOptions {
   force?: boolean;
   command?: string;
   log?: (line: string) => void;
+  /**
+   * Before any unit, the base's curated-val grid (as results/base-s/samples.png) into this
+   * PNG, unless it is there: `npm start` shows the model within its first minutes.
+   */
+  baseGrid?: string;
 }
 
 
@@ -79,6 +85,7 @@ export async function reproduce(preset: ReproPreset, data: EmojiT2I, opts: Repro
     return `, about ${Math.round(((Date.now() - started) / 1000 / ranHere) * left / 60)} min left`;
   };
   const isDone = (unit: string): boolean => existsSync(join(opts.out, 'runs', unit, 'done.json'));
+  if (opts.baseGrid !== undefined && !existsSync(opts.baseGrid)) await drawBaseGrid(data, opts.baseGrid, opts, log);
   const dpoUnits = units.filter((u) => u !== BASE_UNIT && unitConfig(preset, ...splitUnit(u), opts).method === 'dpo');
   if (dpoUnits.some((u) => !isDone(u))) await ensurePairs(preset, data, opts, log);
 
@@ -116,7 +123,7 @@ export async function reproduce(preset: ReproPreset, data: EmojiT2I, opts: Repro
     done += 1;
   }
   log(`every unit is done; writing the tables and figures into ${opts.out}`);
-  return writeReproReport(opts.out);
+  return [...(opts.baseGrid !== undefined ? [opts.baseGrid] : []), ...(await writeReproReport(opts.out))];
 }
 
 function reproIdentity(preset: ReproPreset, data: EmojiT2I, opts: ReproduceOptions): ReproIdentity {
@@ -197,6 +204,20 @@ async function ensurePairs(preset: ReproPreset, data: EmojiT2I, opts: ReproduceO
 }
 
 /** Score a model on each prompt set (skipping sets already scored) and, when asked, draw its grid. */
+async function drawBaseGrid(data: EmojiT2I, file: string, opts: ReproduceOptions, log: (line: string) => void): Promise<void> {
+  const { model, schedule } = loadModel(opts.base);
+  const pool = await startPool(model, schedule, opts.workers ?? 1);
+  try {
+    const png = await renderCuratedValGrid(model, schedule, data, { title: `${opts.base}: ${CURATED_VAL_GRID_TEXT}`, pool });
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileAtomic(file, png);
+    log(`wrote ${file}: the base model's samples (${CURATED_VAL_GRID_TEXT})`);
+  } finally {
+    await pool?.stop();
+    model.params.dispose();
+  }
+}
+
 async function evaluateUnit(
   preset: ReproPreset,
   modelDir: string,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src/backend.js';
@@ -11,6 +11,8 @@ import { ContrastiveJudge } from '../../src/eval/contrastiveJudge.js';
 import { saveJudge } from '../../src/eval/judgeFile.js';
 import { conceptCaptions } from '../../src/eval/judgeValidity.js';
 import { RealismJudge } from '../../src/eval/realismJudge.js';
+import { loadModel } from '../../src/model/modelFile.js';
+import { CURATED_VAL_GRID_TEXT, renderCuratedValGrid } from '../../src/report/curatedValGrid.js';
 import { reproduce } from '../../src/repro/reproduce.js';
 import type { ReproPreset } from '../../src/repro/reproPresets.js';
 import { Tokenizer } from '../../src/text/tokenizer.js';
@@ -42,9 +44,17 @@ test('a smoke reproduction runs every phase, resumes a unit, and refuses another
   await saveJudge(join(judges, 'annotator'), ContrastiveJudge.create(contrastive, tokenizer, 2), { test: true });
   await saveJudge(join(judges, 'realism'), RealismJudge.create({ resolution: 32, image: { channels: [8], groups: 4, width: 8 } }, 3), { test: true });
   const out = join(root, 'results');
-  const opts = { out, work: join(root, 'work'), base: await smokeBase(), judges, log: (): void => {} };
+  const baseGrid = join(root, 'start', 'base-samples.png');
+  const opts = { out, work: join(root, 'work'), base: await smokeBase(), judges, log: (): void => {}, baseGrid };
 
   const written = await reproduce(SMOKE, data, opts);
+  // The base's grid comes first: the base model's curated-val grid, as `npm run ship` draws it.
+  assert.equal(written[0], baseGrid);
+  const { model, schedule } = loadModel(opts.base);
+  const alone = await renderCuratedValGrid(model, schedule, data, { title: `${opts.base}: ${CURATED_VAL_GRID_TEXT}` });
+  model.params.dispose();
+  assert.ok(readFileSync(baseGrid).equals(alone), 'base grid = the base model drawn directly');
+  const gridDrawn = statSync(baseGrid).mtimeMs;
   for (const f of ['table1.md', 'table1.csv', 'table2.md', 'table3.md', 'table4.csv', 'units.csv', 'fig5.svg', 'fig5.png', 'fig3.png', 'fig4.png', 'README.md', 'pairs-build.json']) {
     assert.ok(existsSync(join(out, f)), `${f} is written`);
   }
@@ -65,6 +75,7 @@ test('a smoke reproduction runs every phase, resumes a unit, and refuses another
   rmSync(join(out, 'runs', 'self-dpo-s2', 'eval-keyword-only.json'));
   await reproduce(SMOKE, data, opts);
   assert.equal(readFileSync(join(out, 'table2.md'), 'utf8'), table2);
+  assert.equal(statSync(baseGrid).mtimeMs, gridDrawn, 'a resumed run keeps its base grid');
 
   await assert.rejects(reproduce({ ...SMOKE, seeds: [1] }, data, opts), /preset\.json: this reproduction was started with a different preset; pass --force/);
   // The prose of a preset is not part of what must match.
