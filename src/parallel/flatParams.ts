@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { readTensorInto } from '../kernels/readTensorInto.js';
 import type { NamedWeights } from '../model/weightsFile.js';
 
 /**
@@ -29,7 +30,7 @@ export class FlatLayout {
 
   /** Copy the variables' values into `flat`. */
   read(variables: readonly tf.Tensor[], flat: Float32Array): void {
-    variables.forEach((v, i) => flat.set(v.dataSync() as Float32Array, this.offsets[i] as number));
+    variables.forEach((v, i) => readTensorInto(v, flat, this.offsets[i] as number));
   }
 
   /** Assign the variables from `flat`. */

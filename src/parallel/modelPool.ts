@@ -4,6 +4,7 @@ import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { initBackend, type BackendName } from '../backend.js';
 import type { NoiseSchedule } from '../diffusion/schedule.js';
+import { readTensorInto } from '../kernels/readTensorInto.js';
 import type { TextToImageModel } from '../model/textToImage.js';
 import { denoisingGradients } from './denoisingGradients.js';
 import type { Params } from '../model/params.js';
@@ -306,7 +307,7 @@ export class ModelPool {
     this.workersCurrent = false;
     let offset = 0;
     for (const v of this.variables) {
-      this.weights.set(v.dataSync() as Float32Array, offset);
+      readTensorInto(v, this.weights, offset);
       offset += v.size;
     }
   }
@@ -351,7 +352,7 @@ function flatten(params: Params): Float32Array {
   let at = 0;
   for (const name of params.names) {
     const v = params.variable(name);
-    flat.set(v.dataSync() as Float32Array, at);
+    readTensorInto(v, flat, at);
     at += v.size;
   }
   return flat;

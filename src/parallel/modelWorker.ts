@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../backend.js';
 import { makeSchedule } from '../diffusion/schedule.js';
+import { readTensorInto } from '../kernels/readTensorInto.js';
 import { TextToImageModel } from '../model/textToImage.js';
 import { Tokenizer } from '../text/tokenizer.js';
 import { denoisingGradients } from './denoisingGradients.js';
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
       const { grads, loss, stats } = result;
       let offset = 0;
       for (const g of grads) {
-        out.set(g.dataSync() as Float32Array, offset);
+        readTensorInto(g, out, offset);
         offset += g.size;
       }
       tf.dispose(grads);
