@@ -15,7 +15,7 @@ import { emojiTrainData } from '../train/emojiTrainData.js';
 import { buildPreferencePairs, type PairBuildReport } from '../train/pairBuilder.js';
 import { train } from '../train/postTrain.js';
 import { PAIRS_FILE } from '../train/preferencePairs.js';
-import { JsonLines } from '../train/progress.js';
+import { JsonLines, Progress } from '../train/progress.js';
 import { methodConfig, type TrainConfig } from '../train/trainConfig.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { readJsonFile } from '../util/jsonFile.js';
@@ -187,6 +187,8 @@ async function ensurePairs(preset: ReproPreset, data: EmojiT2I, opts: ReproduceO
     const { model, schedule } = loadModel(opts.base);
     const { judge, file } = loadContrastiveJudge(join(opts.judges, 'annotator'));
     const pool = await startPool(model, schedule, opts.workers ?? 1);
+    const progress = new Progress('  pairs: images', 2 * preset.pairs.prompts, 0);
+    let shown = 0;
     try {
       await buildPreferencePairs(model, schedule, annotatorPairPrompts(data, preset.pairs.prompts, preset.pairs.seed), alignScorer(judge), dir, {
         seed: preset.pairs.seed,
@@ -194,7 +196,12 @@ async function ensurePairs(preset: ReproPreset, data: EmojiT2I, opts: ReproduceO
         scorerName: `annotator judge (${file.weightsManifest.sha256.slice(0, 12)}): Align`,
         pool,
         command: opts.command,
+        // About ten lines, each with the time left.
+        onProgress: (done, total) => {
+          if (done === total || done - shown >= total / 10) progress.report((shown = done), {});
+        },
       });
+      progress.end();
     } finally {
       await pool?.stop();
       model.params.dispose();
@@ -203,7 +210,7 @@ async function ensurePairs(preset: ReproPreset, data: EmojiT2I, opts: ReproduceO
   copyFileSync(join(dir, 'build.json'), join(opts.out, 'pairs-build.json'));
 }
 
-/** Score a model on each prompt set (skipping sets already scored) and, when asked, draw its grid. */
+/** The base's curated-val grid into `file` (npm start's first output). */
 async function drawBaseGrid(data: EmojiT2I, file: string, opts: ReproduceOptions, log: (line: string) => void): Promise<void> {
   const { model, schedule } = loadModel(opts.base);
   const pool = await startPool(model, schedule, opts.workers ?? 1);
@@ -218,6 +225,7 @@ async function drawBaseGrid(data: EmojiT2I, file: string, opts: ReproduceOptions
   }
 }
 
+/** Score a model on each prompt set (skipping sets already scored) and, when asked, draw its grid. */
 async function evaluateUnit(
   preset: ReproPreset,
   modelDir: string,
