@@ -1,10 +1,9 @@
 /**
  * Copy a float32 tensor's values into part of a Float32Array without the intermediate copy
- * of `dataSync()`. On wasm, `dataSync()` slices the heap into a fresh ArrayBuffer: reading a
- * whole model's gradients that way allocated about 20 MB per thread per training step, and
- * the garbage collections it set off (a mark-compact every second step) were a large part of
- * what a second thread lost to the first. Here the values are copied straight from the wasm
- * heap; every other backend goes through `dataSync()`.
+ * of `dataSync()`. On wasm, `dataSync()` slices the heap into a fresh ArrayBuffer, so reading
+ * a whole model's gradients that way allocated and copied about 20 MB more per thread per
+ * training step. Here the values are copied once, straight from the wasm heap; every other
+ * backend goes through `dataSync()`.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
