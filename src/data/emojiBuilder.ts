@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { sha256 } from '../util/sha256.js';
 import { mapOrdered } from '../util/mapOrdered.js';
@@ -28,7 +28,8 @@ import { ShardWriter } from './shards.js';
 export function emojiDataDir(dataRoot: string, config: EmojiDataConfig): string {
   const standard = JSON.stringify(resolveEmojiDataConfig({ resolution: config.resolution })) === JSON.stringify(config);
   const name = standard ? `r${config.resolution}` : `r${config.resolution}-${sha256(JSON.stringify(config)).slice(0, 10)}`;
-  return resolve(dataRoot, 'emoji-t2i', name);
+  // Relative stays relative: run records name the data as the user gave it, not this machine's path.
+  return join(dataRoot, 'emoji-t2i', name);
 }
 
 /** Versions of every package the bytes of a build depend on (artwork, names, keywords). */
