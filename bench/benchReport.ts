@@ -267,6 +267,8 @@ export function writeResults(dir: string, r: BenchRecord): void {
     '',
     renderTables(r),
     '',
+    'Each convolution kernel alone (built-in, XNNPACK and OpenBLAS, side by side): `kernels.md`, from the first part of the same `npm run bench`.',
+    '',
     '## How it is measured',
     '',
     ...r.notes.map((n) => `- ${n}`),

@@ -2,9 +2,12 @@
  * Conv gradients on the wasm backend: the built-in Conv2DBackpropInput (a scalar loop)
  * against our XNNPACK route, side by side in one process, plus our Conv2DBackpropFilter
  * and the forward Conv2D (same FLOPs) as a yardstick; and, where the native addon is built,
- * the same three kernels through OpenBLAS (src/kernels/nativeWasmKernels.ts). Run with
- *   node --no-liftoff --import tsx bench/convGrad.ts
- * (--no-liftoff: skip V8's slow baseline wasm tier, see DESIGN.md).
+ * the same three kernels through OpenBLAS (src/kernels/nativeWasmKernels.ts). The first part
+ * of `npm run bench`; run alone with
+ *   node --no-liftoff --import tsx bench/convGrad.ts [--out DIR] [--force]
+ * (--no-liftoff: skip V8's slow baseline wasm tier, see DESIGN.md). Writes DIR/kernels.md
+ * (default results/bench; never over an earlier one without --force). It takes trainStep.ts's
+ * flags too, since `npm run bench -- ...` hands both the same ones.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -14,6 +17,11 @@ import { conv2dBackpropFilterWasmConfig } from '../src/kernels/conv2dBackpropFil
 import { conv2dBackpropInputXnn } from '../src/kernels/conv2dBackpropInputWasm.js';
 import { loadNativeAddon } from '../src/kernels/nativeAddon.js';
 import { registerNativeWasmKernels } from '../src/kernels/nativeWasmKernels.js';
+import { existsSync, mkdirSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from '../src/util/args.js';
+import { writeFileAtomic } from '../src/util/atomicWrite.js';
 
 interface Case {
   name: string;
@@ -66,6 +74,9 @@ function kernel(name: string): Fn {
 }
 
 async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2), { boolean: ['quick', 'force', 'no-cpu', 'no-torch'], string: ['out', 'model', 'vocab', 'python'] });
+  const outFile = join((args.flags['out'] as string | undefined) ?? join('results', 'bench'), 'kernels.md');
+  if (existsSync(outFile) && args.flags['force'] !== true) throw new Error(`${outFile} exists; pass --force to overwrite it, or --out another directory`);
   if (!(await tf.setBackend('wasm')) || tf.getBackend() !== 'wasm') throw new Error('wasm backend failed');
   // Take the built-in before anything could replace it.
   const builtinInput = kernel('Conv2DBackpropInput');
@@ -77,11 +88,12 @@ async function main(): Promise<void> {
   // while they are timed, so that the XNNPACK columns are XNNPACK's alone.
   tf.registerKernel(conv2dBackpropFilterWasmConfig);
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  console.log(`wasm (simd ${String(simd)}, ${getThreadsCount()} thread); median ms; GFLOP/s in brackets; native: ${typeof addon === 'string' ? addon : addon.describe()}`);
+  const setting = `wasm (simd ${String(simd)}, ${getThreadsCount()} thread); median ms; GFLOP/s in brackets; native: ${typeof addon === 'string' ? addon : addon.describe()}`;
+  console.log(setting);
   const nativeCols = typeof addon !== 'string' ? ['fwd native', 'dX native', 'dW native', 'native speed-up fwd/dX/dW'] : [];
-  console.log(
-    ['case', 'fwd Conv2D', 'dX built-in', 'dX ours', 'dX speed-up', 'dW ours', 'dW/fwd', ...nativeCols].join(' | '),
-  );
+  const header = ['case', 'fwd Conv2D', 'dX built-in', 'dX ours', 'dX speed-up', 'dW ours', 'dW/fwd', ...nativeCols];
+  console.log(header.join(' | '));
+  const rows: string[][] = [];
   for (const c of cases) {
     const [b, h, w, ci] = c.x;
     const x = tf.randomNormal(c.x) as tf.Tensor4D;
@@ -110,8 +122,25 @@ async function main(): Promise<void> {
       unregister();
     }
     console.log(cols.join(' | '));
+    rows.push(cols);
     tf.dispose([x, f, y, dy]);
   }
+  const markdown = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`);
+  mkdirSync(join(outFile, '..'), { recursive: true });
+  writeFileAtomic(
+    outFile,
+    [
+      '# Convolution kernels on wasm, one thread',
+      '',
+      `Made by \`npm run bench\` (its first part, \`bench/convGrad.ts\`) on ${new Date().toISOString()}; ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}.`,
+      '',
+      `Each kernel alone, on shapes of base-S (16 images: one thread's share of a 16-pair Self-DPO step) and of the issue's 2.07-GFLOP prototype. ${setting}. "dX built-in" is tfjs-backend-wasm's own Conv2DBackpropInput; "ours" are the XNNPACK kernels of \`src/kernels/\`; "native" the OpenBLAS kernels of \`native/\`. The speed-ups are ratios of times measured side by side in this run.`,
+      '',
+      ...markdown,
+      '',
+    ].join('\n'),
+  );
+  console.log(`wrote ${outFile}`);
 }
 
 main().catch((e: unknown) => {
