@@ -76,6 +76,11 @@ export async function reproduce(preset: ReproPreset, data: EmojiT2I, opts: Repro
   const prompts = Object.fromEntries(PROMPT_SETS.map((s) => [s, readPromptSet(s).slice(0, preset.eval.prompts[s])])) as Record<PromptSetName, ReturnType<typeof readPromptSet>>;
   const gridPrompts = curatedValPrompts(data).slice(0, preset.grid.prompts).map((p) => p.prompt);
   const units = presetUnitNames(preset);
+  const isDone = (unit: string): boolean => existsSync(join(opts.out, 'runs', unit, 'done.json'));
+  if (opts.baseGrid !== undefined && !existsSync(opts.baseGrid)) await drawBaseGrid(data, opts.baseGrid, opts, log);
+  const dpoUnits = units.filter((u) => u !== BASE_UNIT && unitConfig(preset, ...splitUnit(u), opts).method === 'dpo');
+  if (dpoUnits.some((u) => !isDone(u))) await ensurePairs(preset, data, opts, log);
+  // The time left is paced by the units run here alone (the pairs and the base grid come once).
   const started = Date.now();
   let done = 0;
   let ranHere = 0;
@@ -84,10 +89,6 @@ export async function reproduce(preset: ReproPreset, data: EmojiT2I, opts: Repro
     if (ranHere === 0 || left === 0) return '';
     return `, about ${Math.round(((Date.now() - started) / 1000 / ranHere) * left / 60)} min left`;
   };
-  const isDone = (unit: string): boolean => existsSync(join(opts.out, 'runs', unit, 'done.json'));
-  if (opts.baseGrid !== undefined && !existsSync(opts.baseGrid)) await drawBaseGrid(data, opts.baseGrid, opts, log);
-  const dpoUnits = units.filter((u) => u !== BASE_UNIT && unitConfig(preset, ...splitUnit(u), opts).method === 'dpo');
-  if (dpoUnits.some((u) => !isDone(u))) await ensurePairs(preset, data, opts, log);
 
   for (const unit of units) {
     const dir = join(opts.out, 'runs', unit);
