@@ -1,6 +1,7 @@
-import { PROMPT_SETS } from '../eval/promptSets.js';
-import type { Interval } from '../eval/winRate.js';
-import { methodLabel, summarize, type MethodSummary } from './paperTables.js';
+import type { PromptScore } from '../eval/evaluate.js';
+import { PROMPT_SETS, type PromptSetName } from '../eval/promptSets.js';
+import { bootstrapPairedDifference, type Interval } from '../eval/winRate.js';
+import { methodLabel, promptScores, summarize, type MethodSummary } from './paperTables.js';
 import { BASE_UNIT, type UnitRecord } from './reproUnits.js';
 
 /** An ordering the paper reports: `better` scores above `worse`. */
@@ -24,11 +25,11 @@ export const PAPER_CLAIMS: readonly Claim[] = [
   { table: 'Table 5', better: BASE_UNIT, worse: 'sft-web', paper: 'SFT on web data falls below the base' },
 ];
 
-/** The metrics compared, with which direction is better. */
-const METRICS: ReadonlyArray<{ key: 'align' | 'r1' | 'real' | 'fid'; name: string; higherIsBetter: boolean }> = [
-  { key: 'align', name: 'Align', higherIsBetter: true },
-  { key: 'r1', name: 'R@1', higherIsBetter: true },
-  { key: 'real', name: 'Real', higherIsBetter: true },
+/** The metrics compared: per-prompt scores (FID, a score of the whole set, has none), and which direction is better. */
+const METRICS: ReadonlyArray<{ key: 'align' | 'r1' | 'real' | 'fid'; name: string; higherIsBetter: boolean; perPrompt?: (p: PromptScore) => number }> = [
+  { key: 'align', name: 'Align', higherIsBetter: true, perPrompt: (p) => p.align },
+  { key: 'r1', name: 'R@1', higherIsBetter: true, perPrompt: (p) => (p.rank === 1 ? 100 : 0) },
+  { key: 'real', name: 'Real', higherIsBetter: true, perPrompt: (p) => p.real },
   { key: 'fid', name: 'FID', higherIsBetter: false },
 ];
 
@@ -40,39 +41,66 @@ function separated(a: Interval, b: Interval, higherIsBetter: boolean): boolean {
   return higherIsBetter ? lo(a) > hi(b) : hi(a) < lo(b);
 }
 
+/** How a cell reads: which way the means lean, and whether the evidence is clear. */
+type Cell = { name: string; lean: 'holds' | 'reversed' | 'tied'; clear: boolean };
+
+function compareCell(units: readonly UnitRecord[], claim: Claim, set: PromptSetName, metric: (typeof METRICS)[number], a: MethodSummary, b: MethodSummary): Cell {
+  const [x, y] = [a[metric.key], b[metric.key]];
+  const lean = x.mean === y.mean ? 'tied' : (metric.higherIsBetter ? x.mean > y.mean : x.mean < y.mean) ? 'holds' : 'reversed';
+  const name = `${set} ${metric.name}`;
+  if (!metric.perPrompt) {
+    // FID: the two models' intervals across training seeds apart.
+    const clear = lean === 'holds' ? separated(x, y, metric.higherIsBetter) : lean === 'reversed' ? separated(y, x, metric.higherIsBetter) : false;
+    return { name, lean, clear };
+  }
+  // The same prompts drawn from the same sample seeds: the paired difference.
+  const better = promptScores(units, claim.better, set) as NonNullable<ReturnType<typeof promptScores>>;
+  const worse = promptScores(units, claim.worse, set, better.ids) as NonNullable<ReturnType<typeof promptScores>>;
+  better.ids.forEach((id, p) => {
+    const [s1, s2] = [better.rows[0]?.[p]?.seed, worse.rows[0]?.[p]?.seed];
+    if (s1 !== s2) throw new Error(`${set} prompt ${id}: ${claim.better} drew it from seed ${s1}, ${claim.worse} from seed ${s2}; paired comparisons need the same seeds`);
+  });
+  const f = metric.perPrompt;
+  const diff = bootstrapPairedDifference(
+    better.rows.map((r) => r.map(f)),
+    worse.rows.map((r) => r.map(f)),
+  );
+  const clear = lean === 'holds' ? diff.low > 0 : lean === 'reversed' ? diff.high < 0 : false;
+  return { name, lean, clear };
+}
+
+/** How a clear cell is judged in the README and notebook 03. */
+export const CLEAR_CELL_RULE =
+  'A cell is clear when the 95% interval of the paired difference excludes 0: both models drew the same prompts from the same sample seeds, and the bootstrap resamples the prompts (shared) and each model\'s training seeds. FID, one number per model, is clear when the two models\' 95% intervals across training seeds are apart.';
+
 /**
- * One markdown line per claim the units can test: in how many (prompt set, metric) cells the
- * paper's ordering holds for the means, in how many the 95% intervals are apart, and the
- * cells where it is reversed. Claims whose methods did not run are left out.
+ * One markdown line per claim the units can test: supported (some cells clearly the paper's
+ * way, none clearly the other), contradicted, mixed, or not resolved (no cell clear either
+ * way), with the cells named, and in how many cells the means lean the paper's way. Claims
+ * whose methods did not run are left out.
  */
 export function orderingChecks(units: readonly UnitRecord[]): string[] {
   const lines: string[] = [];
   for (const claim of PAPER_CLAIMS) {
-    let cells = 0;
-    let holds = 0;
-    let clear = 0;
-    const reversed: string[] = [];
-    const tied: string[] = [];
+    const cells: Cell[] = [];
     let oneSeed = false;
     for (const set of PROMPT_SETS) {
       const a = summarize(units, claim.better, set);
       const b = summarize(units, claim.worse, set);
       if (!a || !b) continue;
       if ((claim.better !== BASE_UNIT && a.seeds === 1) || (claim.worse !== BASE_UNIT && b.seeds === 1)) oneSeed = true;
-      for (const m of METRICS) {
-        cells += 1;
-        const [x, y] = [(a as MethodSummary)[m.key], (b as MethodSummary)[m.key]];
-        const ok = m.higherIsBetter ? x.mean > y.mean : x.mean < y.mean;
-        if (ok) holds += 1;
-        else if (x.mean === y.mean) tied.push(`${set} ${m.name}`);
-        else reversed.push(`${set} ${m.name}`);
-        if (ok && separated(x, y, m.higherIsBetter)) clear += 1;
-      }
+      for (const m of METRICS) cells.push(compareCell(units, claim, set, m, a, b));
     }
-    if (cells === 0) continue;
-    const verdict = holds === cells ? 'agrees' : holds === 0 ? 'disagrees' : holds * 2 > cells ? 'mostly agrees' : holds * 2 === cells ? 'is mixed' : 'mostly disagrees';
+    if (cells.length === 0) continue;
+    const names = (f: (c: Cell) => boolean): string => cells.filter(f).map((c) => c.name).join(', ') || 'none';
+    const clearHolds = cells.filter((c) => c.clear && c.lean === 'holds').length;
+    const clearReversed = cells.filter((c) => c.clear && c.lean === 'reversed').length;
+    const verdict =
+      clearHolds > 0 && clearReversed === 0 ? 'supported here' : clearReversed > 0 && clearHolds === 0 ? 'contradicted here' : clearHolds > 0 ? 'mixed here' : 'not resolved here (no cell is clear either way)';
+    const holds = cells.filter((c) => c.lean === 'holds').length;
+    const tied = names((c) => c.lean === 'tied');
     lines.push(
-      `- ${claim.table}, "${claim.paper}" (${methodLabel(claim.better)} over ${methodLabel(claim.worse)}): ${verdict === 'is mixed' ? 'the evidence is mixed' : verdict} here. The ordering holds in ${holds} of ${cells} (prompt set, metric) cells, ${clear} of them with the 95% intervals apart${oneSeed ? ' (FID has no interval with one training seed)' : ''}${reversed.length > 0 ? `; reversed in ${reversed.join(', ')}` : ''}${tied.length > 0 ? `; tied in ${tied.join(', ')}` : ''}.`,
+      `- ${claim.table}, "${claim.paper}" (${methodLabel(claim.better)} over ${methodLabel(claim.worse)}): **${verdict}**. Clearly the paper's way in: ${names((c) => c.clear && c.lean === 'holds')}. Clearly the other way in: ${names((c) => c.clear && c.lean === 'reversed')}. The means lean the paper's way in ${holds} of ${cells.length} (prompt set, metric) cells${tied !== 'none' ? ` (tied in ${tied})` : ''}${oneSeed ? '; FID has no interval with one training seed' : ''}.`,
     );
   }
   if (lines.length === 0) lines.push('- No claim can be checked yet: the methods it compares have not been evaluated.');

@@ -53,24 +53,14 @@ export interface MethodSummary {
  * base on the same prompt and seed, with the same bootstrap.
  */
 export function summarize(units: readonly UnitRecord[], method: string, set: PromptSetName): MethodSummary | undefined {
-  const runs = units.filter((u) => u.method === method && u.evals[set] !== undefined);
-  if (runs.length === 0) return undefined;
-  const evals = runs.map((u) => u.evals[set] as EvalResult);
-  const ids = (evals[0] as EvalResult).perPrompt.map((p) => p.id);
-  const perPrompt = (e: EvalResult): PromptScore[] => {
-    const byId = new Map(e.perPrompt.map((p) => [p.id, p]));
-    return ids.map((id) => {
-      const p = byId.get(id);
-      if (!p) throw new Error(`${method}: prompt ${id} of ${set} is missing from one of its runs`);
-      return p;
-    });
-  };
-  const rows = evals.map(perPrompt);
+  const scored = promptScores(units, method, set);
+  if (!scored) return undefined;
+  const { evals, ids, rows } = scored;
   const over = (f: (p: PromptScore) => number): Interval => bootstrapSeedsAndPrompts(rows.map((r) => r.map(f)));
   const summary: MethodSummary = {
     method,
     set,
-    seeds: runs.length,
+    seeds: evals.length,
     prompts: ids.length,
     align: over((p) => p.align),
     r1: over((p) => (p.rank === 1 ? 100 : 0)),
@@ -84,6 +74,26 @@ export function summarize(units: readonly UnitRecord[], method: string, set: Pro
     summary.win = { align: rate((p) => p.align), rank: rate((p) => -p.rank), real: rate((p) => p.real) };
   }
   return summary;
+}
+
+/**
+ * A method's per-prompt scores on one prompt set: `rows[s][p]` is prompt `ids[p]` under its
+ * s-th training seed (every run's prompts in the first run's order), or undefined if it has
+ * not been evaluated there.
+ */
+export function promptScores(units: readonly UnitRecord[], method: string, set: PromptSetName, ids?: readonly string[]): { evals: EvalResult[]; ids: readonly string[]; rows: PromptScore[][] } | undefined {
+  const evals = units.filter((u) => u.method === method && u.evals[set] !== undefined).map((u) => u.evals[set] as EvalResult);
+  if (evals.length === 0) return undefined;
+  const order = ids ?? (evals[0] as EvalResult).perPrompt.map((p) => p.id);
+  const rows = evals.map((e) => {
+    const byId = new Map(e.perPrompt.map((p) => [p.id, p]));
+    return order.map((id) => {
+      const p = byId.get(id);
+      if (!p) throw new Error(`${method}: prompt ${id} of ${set} is missing from one of its runs`);
+      return p;
+    });
+  });
+  return { evals, ids: order, rows };
 }
 
 /** Per-prompt win/tie/loss of a model against the base, matched by prompt id. */

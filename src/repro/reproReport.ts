@@ -9,7 +9,7 @@ import { writeChart } from '../report/renderChart.js';
 import type { PairBuildReport } from '../train/pairBuilder.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { readJsonFile } from '../util/jsonFile.js';
-import { orderingChecks } from './paperClaims.js';
+import { CLEAR_CELL_RULE, orderingChecks } from './paperClaims.js';
 import { clampInterval, dataTable, methodLabel, methodTable, PAPER_TABLES, unitScoreRows } from './paperTables.js';
 import { machineLine } from '../util/machine.js';
 import { BASE_UNIT, presetUnitNames, readUnits, type ReproRecord, type UnitRecord } from './reproUnits.js';
@@ -146,6 +146,8 @@ export async function writeReproReport(out: string): Promise<string[]> {
     '- `units.csv`: every trained model\'s raw scores and win rates, one row per prompt set, method and seed; `runs/<method>-s<seed>/` keeps each run\'s config, metrics, probe and per-prompt scores.',
     '',
     "## Where the paper's orderings hold here",
+    '',
+    CLEAR_CELL_RULE,
     '',
     ...orderingChecks(units),
     '',

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { acrossSeeds, bootstrapMean, bootstrapSeedsAndPrompts, outcomes, winRate, winRateInterval } from '../../src/eval/winRate.js';
+import { acrossSeeds, bootstrapMean, bootstrapPairedDifference, bootstrapSeedsAndPrompts, outcomes, winRate, winRateInterval } from '../../src/eval/winRate.js';
 
 test('winRate = (wins + 0.5·ties)/n per prompt, by hand', () => {
   assert.deepEqual(outcomes([3, 1, 2, 5], [1, 1, 4, 5]), [1, 0.5, 0, 0.5]);
@@ -44,4 +44,17 @@ test('bootstrapSeedsAndPrompts: one seed is the bootstrap over prompts; constant
   assert.equal(split.mean, 0.5);
   assert.deepEqual([split.low, split.high], [0, 1]);
   assert.throws(() => bootstrapSeedsAndPrompts([[1, 2], [1]]), /same number of prompts/);
+});
+
+test('bootstrapPairedDifference: a constant per-prompt gap is a point; pairing cancels the prompts\' spread; seeds resampled per model', () => {
+  assert.deepEqual(bootstrapPairedDifference([[1, 2, 3, 4]], [[0, 1, 2, 3]]), { mean: 1, low: 1, high: 1 });
+  // Prompts spread over 0-90, the model 1 above the other on each: separate intervals overlap widely, the paired one is exact.
+  const b = [0, 10, 20, 30, 40, 50, 60, 70, 80, 90];
+  const a = b.map((x) => x + 1);
+  assert.ok(bootstrapMean(a).low < bootstrapMean(b).high, 'the separate intervals overlap');
+  assert.deepEqual(bootstrapPairedDifference([a], [b]), { mean: 1, low: 1, high: 1 });
+  // Two training seeds at 1 and 3 against one at 0: resampled seed pairs give 1, 2 or 3 (1/4, 1/2, 1/4).
+  assert.deepEqual(bootstrapPairedDifference([[1, 1, 1], [3, 3, 3]], [[0, 0, 0]], 4000, 1), { mean: 2, low: 1, high: 3 });
+  assert.deepEqual(bootstrapPairedDifference([[1, 5]], [[0, 2]], 500, 9), bootstrapPairedDifference([[1, 5]], [[0, 2]], 500, 9), 'seeded');
+  assert.throws(() => bootstrapPairedDifference([[1, 2]], [[1, 2, 3]]), /every seed of both models needs the same prompts \(2, 3\)/);
 });
