@@ -4,7 +4,7 @@ import { readModelFile } from '../model/modelFile.js';
 import { methodTable, PAPER_TABLES } from '../repro/paperTables.js';
 import { reproduce } from '../repro/reproduce.js';
 import { reproPreset } from '../repro/reproPresets.js';
-import { writeReproReport } from '../repro/reproReport.js';
+import { recordReportRedraw, writeReproReport } from '../repro/reproReport.js';
 import { readUnits } from '../repro/reproUnits.js';
 import { parseArgs } from '../util/args.js';
 import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
@@ -24,7 +24,7 @@ export async function reproduceCommand(argv: string[], defaults: { preset?: stri
   const started = Date.now();
   const written =
     args.flags['report-only'] === true
-      ? await writeReproReport(out)
+      ? (recordReportRedraw(out, `${defaults.command ?? 'npm run reproduce --'} ${argv.join(' ')}`.trim()), await writeReproReport(out))
       : await (async () => {
           const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
           const base = (args.flags['base'] as string | undefined) ?? SHIPPED_BASE_S;

@@ -81,6 +81,14 @@ function writeTable(out: string, name: string, table: aq.ColumnTable): string {
 }
 
 /** Tables 1-5 (md + csv), units.csv, Figure 5 (svg + png), Figures 3/4 (png) and the README, from the units' records in `out`. */
+/** Adds a report-only command to preset.json's invocations, so the README names it. */
+export function recordReportRedraw(out: string, command: string): void {
+  const file = join(out, 'preset.json');
+  const info = readJsonFile(file, 'preset.json') as ReproRecord;
+  info.invocations.push({ command, started: new Date().toISOString(), threads: 0, reportOnly: true });
+  writeFileAtomic(file, `${JSON.stringify(info, null, 1)}\n`);
+}
+
 export async function writeReproReport(out: string): Promise<string[]> {
   const info = readJsonFile(join(out, 'preset.json'), 'preset.json') as ReproRecord;
   const preset = info.preset;
@@ -134,7 +142,7 @@ export async function writeReproReport(out: string): Promise<string[]> {
     'Made by:',
     '',
     '```sh',
-    ...info.invocations.map((i) => `${i.command ?? '(command not recorded)'}   # started ${i.started}, ${i.threads} thread(s)`),
+    ...info.invocations.map((i) => `${i.command ?? '(command not recorded)'}   # ${i.reportOnly ? `redrew the tables, figures and this README on ${i.started}` : `started ${i.started}, ${i.threads} thread(s)`}`),
     '```',
     '',
     md.join('\n'),

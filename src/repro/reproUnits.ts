@@ -35,7 +35,8 @@ export interface ReproIdentity {
 
 /** preset.json: the identity and every command that worked on the reproduction. */
 export interface ReproRecord extends ReproIdentity {
-  invocations: Array<{ command: string | null; started: string; threads: number }>;
+  /** `reportOnly`: the command only redrew the tables, figures and README from the units. */
+  invocations: Array<{ command: string | null; started: string; threads: number; reportOnly?: boolean }>;
 }
 
 /** done.json: a finished unit and what it cost. */

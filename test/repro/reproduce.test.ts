@@ -14,6 +14,7 @@ import { RealismJudge } from '../../src/eval/realismJudge.js';
 import { loadModel } from '../../src/model/modelFile.js';
 import { CURATED_VAL_GRID_TEXT, renderCuratedValGrid } from '../../src/report/curatedValGrid.js';
 import { reproduce } from '../../src/repro/reproduce.js';
+import { recordReportRedraw, writeReproReport } from '../../src/repro/reproReport.js';
 import type { ReproPreset } from '../../src/repro/reproPresets.js';
 import { Tokenizer } from '../../src/text/tokenizer.js';
 import { smokeBase } from '../train/trainHelpers.js';
@@ -76,6 +77,11 @@ test('a smoke reproduction runs every phase, resumes a unit, and refuses another
   await reproduce(SMOKE, data, opts);
   assert.equal(readFileSync(join(out, 'table2.md'), 'utf8'), table2);
   assert.equal(statSync(baseGrid).mtimeMs, gridDrawn, 'a resumed run keeps its base grid');
+  // Redrawing the report from the units: the same tables, and the README names the command.
+  recordReportRedraw(out, 'npm run reproduce -- --report-only');
+  await writeReproReport(out);
+  assert.equal(readFileSync(join(out, 'table2.md'), 'utf8'), table2);
+  assert.match(readFileSync(join(out, 'README.md'), 'utf8'), /npm run reproduce -- --report-only {3}# redrew the tables, figures and this README on 20/);
 
   await assert.rejects(reproduce({ ...SMOKE, seeds: [1] }, data, opts), /preset\.json: this reproduction was started with a different preset; pass --force/);
   // The prose of a preset is not part of what must match.
