@@ -167,7 +167,9 @@ export function lineChartSpec(rows: readonly ChartRow[], options: LineChartOptio
 
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    ...(options.title !== undefined ? { title: options.title } : {}),
+    // Anchored at the plot's left edge: centred, a title wider than the plot (the legend takes
+    // room beside it) ran off the picture's left side.
+    ...(options.title !== undefined ? { title: { text: options.title, anchor: 'start' } } : {}),
     width,
     height,
     // 'fit' + 'padding': width and height are the whole picture, so a PNG is exactly width x height.

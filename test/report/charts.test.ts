@@ -45,7 +45,7 @@ function pathYs(d: string): number[] {
 test('loss-curve spec: fields, log y scale, series order, size and a copy of the rows', () => {
   const spec = json(lineChartSpec(lossRows, { x: 'step', y: 'loss', color: 'method', title: 'Training loss', yScale: 'log', width: 400, height: 250 }));
   assert.equal(spec.$schema, 'https://vega.github.io/schema/vega-lite/v5.json');
-  assert.equal(spec.title, 'Training loss');
+  assert.deepEqual(spec.title, { text: 'Training loss', anchor: 'start' });
   assert.equal(spec.width, 400);
   assert.equal(spec.height, 250);
   assert.deepEqual(spec.autosize, { type: 'fit', contains: 'padding' });
