@@ -44,7 +44,20 @@ function separated(a: Interval, b: Interval, higherIsBetter: boolean): boolean {
 /** How a cell reads: which way the means lean, and whether the evidence is clear. */
 type Cell = { name: string; lean: 'holds' | 'reversed' | 'tied'; clear: boolean };
 
-function compareCell(units: readonly UnitRecord[], claim: Claim, set: PromptSetName, metric: (typeof METRICS)[number], a: MethodSummary, b: MethodSummary): Cell {
+type Scored = NonNullable<ReturnType<typeof promptScores>>;
+
+/** Both methods' per-prompt scores on a set, in the same prompt order, checked to share their sample seeds. */
+function pairedScores(units: readonly UnitRecord[], claim: Claim, set: PromptSetName): [Scored, Scored] {
+  const better = promptScores(units, claim.better, set) as Scored;
+  const worse = promptScores(units, claim.worse, set, better.ids) as Scored;
+  better.ids.forEach((id, p) => {
+    const [s1, s2] = [better.rows[0]?.[p]?.seed, worse.rows[0]?.[p]?.seed];
+    if (s1 !== s2) throw new Error(`${set} prompt ${id}: ${claim.better} drew it from seed ${s1}, ${claim.worse} from seed ${s2}; paired comparisons need the same seeds`);
+  });
+  return [better, worse];
+}
+
+function compareCell(set: PromptSetName, metric: (typeof METRICS)[number], a: MethodSummary, b: MethodSummary, [better, worse]: [Scored, Scored]): Cell {
   const [x, y] = [a[metric.key], b[metric.key]];
   const lean = x.mean === y.mean ? 'tied' : (metric.higherIsBetter ? x.mean > y.mean : x.mean < y.mean) ? 'holds' : 'reversed';
   const name = `${set} ${metric.name}`;
@@ -54,12 +67,6 @@ function compareCell(units: readonly UnitRecord[], claim: Claim, set: PromptSetN
     return { name, lean, clear };
   }
   // The same prompts drawn from the same sample seeds: the paired difference.
-  const better = promptScores(units, claim.better, set) as NonNullable<ReturnType<typeof promptScores>>;
-  const worse = promptScores(units, claim.worse, set, better.ids) as NonNullable<ReturnType<typeof promptScores>>;
-  better.ids.forEach((id, p) => {
-    const [s1, s2] = [better.rows[0]?.[p]?.seed, worse.rows[0]?.[p]?.seed];
-    if (s1 !== s2) throw new Error(`${set} prompt ${id}: ${claim.better} drew it from seed ${s1}, ${claim.worse} from seed ${s2}; paired comparisons need the same seeds`);
-  });
   const f = metric.perPrompt;
   const diff = bootstrapPairedDifference(
     better.rows.map((r) => r.map(f)),
@@ -89,7 +96,8 @@ export function orderingChecks(units: readonly UnitRecord[]): string[] {
       const b = summarize(units, claim.worse, set);
       if (!a || !b) continue;
       if ((claim.better !== BASE_UNIT && a.seeds === 1) || (claim.worse !== BASE_UNIT && b.seeds === 1)) oneSeed = true;
-      for (const m of METRICS) cells.push(compareCell(units, claim, set, m, a, b));
+      const scores = pairedScores(units, claim, set);
+      for (const m of METRICS) cells.push(compareCell(set, m, a, b, scores));
     }
     if (cells.length === 0) continue;
     const names = (f: (c: Cell) => boolean): string => cells.filter(f).map((c) => c.name).join(', ') || 'none';
