@@ -242,8 +242,12 @@ export function renderTables(r: BenchRecord): string {
 }
 
 /** Throws unless `dir` holds no earlier results or `force` is set (checked before the long run). */
-export function checkOutDir(dir: string, force: boolean): void {
-  for (const f of ['README.md', 'bench.json']) {
+/** The flags of `npm run bench`, which hands the same ones to both of its parts. */
+export const BENCH_FLAGS = { boolean: ['quick', 'force', 'no-cpu', 'no-torch'], string: ['out', 'model', 'vocab', 'python'] };
+
+/** Refuses to replace earlier results in `dir` without --force. */
+export function checkOutDir(dir: string, force: boolean, files: readonly string[] = ['README.md', 'bench.json']): void {
+  for (const f of files) {
     if (existsSync(join(dir, f)) && !force) throw new Error(`${join(dir, f)} exists; pass --force to overwrite it, or --out another directory`);
   }
 }

@@ -17,11 +17,12 @@ import { conv2dBackpropFilterWasmConfig } from '../src/kernels/conv2dBackpropFil
 import { conv2dBackpropInputXnn } from '../src/kernels/conv2dBackpropInputWasm.js';
 import { loadNativeAddon } from '../src/kernels/nativeAddon.js';
 import { registerNativeWasmKernels } from '../src/kernels/nativeWasmKernels.js';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from '../src/util/args.js';
 import { writeFileAtomic } from '../src/util/atomicWrite.js';
+import { BENCH_FLAGS, checkOutDir } from './benchReport.js';
 
 interface Case {
   name: string;
@@ -74,9 +75,10 @@ function kernel(name: string): Fn {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), { boolean: ['quick', 'force', 'no-cpu', 'no-torch'], string: ['out', 'model', 'vocab', 'python'] });
-  const outFile = join((args.flags['out'] as string | undefined) ?? join('results', 'bench'), 'kernels.md');
-  if (existsSync(outFile) && args.flags['force'] !== true) throw new Error(`${outFile} exists; pass --force to overwrite it, or --out another directory`);
+  const args = parseArgs(process.argv.slice(2), BENCH_FLAGS);
+  const outDir = (args.flags['out'] as string | undefined) ?? join('results', 'bench');
+  checkOutDir(outDir, args.flags['force'] === true, ['kernels.md']);
+  const outFile = join(outDir, 'kernels.md');
   if (!(await tf.setBackend('wasm')) || tf.getBackend() !== 'wasm') throw new Error('wasm backend failed');
   // Take the built-in before anything could replace it.
   const builtinInput = kernel('Conv2DBackpropInput');

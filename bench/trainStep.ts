@@ -40,7 +40,7 @@ import { clipByGlobalNorm } from '../src/train/gradients.js';
 import { BASE_S } from '../src/train/pretrainConfig.js';
 import { parseArgs } from '../src/util/args.js';
 import { Rng } from '../src/util/rng.js';
-import { checkOutDir, median, renderTables, timeRatios, writeResults, type BenchRecord, type StepTimings, type TfjsRun, type TorchCheck, type TorchRun, type WorkersRun } from './benchReport.js';
+import { BENCH_FLAGS, checkOutDir, median, renderTables, timeRatios, writeResults, type BenchRecord, type StepTimings, type TfjsRun, type TorchCheck, type TorchRun, type WorkersRun } from './benchReport.js';
 import { cpuModel, cpuSample, loadavg, otherCores } from './machineLoad.js';
 
 /** The shipped base-S checkpoint, used when present (same shapes as a fresh model). */
@@ -454,7 +454,7 @@ function torchRun(python: string, configFile: string, threads: number, shapes: S
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const args = parseArgs(argv, { boolean: ['quick', 'force', 'no-cpu', 'no-torch'], string: ['out', 'model', 'vocab', 'python'] });
+  const args = parseArgs(argv, BENCH_FLAGS);
   const quick = args.flags['quick'] === true;
   const outDir = (args.flags['out'] as string | undefined) ?? join('results', 'bench');
   const python = (args.flags['python'] as string | undefined) ?? '/usr/bin/python3';
