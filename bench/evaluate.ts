@@ -70,6 +70,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     command,
     machine: { cpus: defaultWorkerCount('wasm'), model: cpuModel(), node: process.version, loadAtStart: loadStart, otherProcessesCores: others },
+    backend: `tfjs ${backend.tfBackend} (${backend.detail})`,
     model: modelDir,
     modelSha256: info.sha256,
     promptSet: setName,
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
   const md = [
     '# Evaluation time',
     '',
-    `Made by \`${command}\` on ${record.date}. Machine: ${record.machine.cpus} x ${record.machine.model}; Node ${record.machine.node}; tfjs wasm, ${threads} thread(s). Load average at the start: ${loadStart}; other processes used ${others === null ? 'an unknown share of' : others.toFixed(2)} cores meanwhile${others !== null && others > 0.2 ? ' (DISTURBED: the times are too long)' : ''}.`,
+    `Made by \`${command}\` on ${record.date}. Machine: ${record.machine.cpus} x ${record.machine.model}; Node ${record.machine.node}; ${record.backend} in each of ${threads} worker thread(s). Load average at the start: ${loadStart}; other processes used ${others === null ? 'an unknown share of' : others.toFixed(2)} cores meanwhile${others !== null && others > 0.2 ? ' (DISTURBED: the times are too long)' : ''}.`,
     '',
     `\`evaluate()\` of \`${modelDir}\` (sha256 ${info.sha256.slice(0, 12)}) on ${setName} (${prompts.length} prompts), from scratch with a fresh image cache: DDIM ${sampling.steps} steps, guidance ${sampling.guidance}, one fixed seed per prompt.`,
     '',
