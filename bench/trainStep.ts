@@ -30,6 +30,7 @@ import { loadModel, saveModel } from '../src/model/modelFile.js';
 import type { Params } from '../src/model/params.js';
 import { TextToImageModel, type ModelConfig } from '../src/model/textToImage.js';
 import { denoisingGradients } from '../src/parallel/denoisingGradients.js';
+import { HEAP_GROWING_PERCENT, userSetHeapGrowth } from '../src/parallel/heapGrowth.js';
 import { ModelPool, splitEvenly } from '../src/parallel/modelPool.js';
 import { SAMPLE_CHUNK, sampleBytes } from '../src/parallel/sampleBytes.js';
 import type { DenoisingJob, PairJob } from '../src/parallel/protocol.js';
@@ -485,6 +486,9 @@ async function main(): Promise<void> {
       : `node ${process.execArgv.join(' ')} ${relative(process.cwd(), process.argv[1] as string)} ${argv.join(' ')}`.trim();
 
   const wasmReps: Reps = quick ? { warm: 1, sft: 2, dpo: 1, sample: 1 } : { warm: 2, sft: 10, dpo: 5, sample: 3 };
+  // The data-parallel Self-DPO step is the speed issue's headline and the noisiest number here
+  // (two threads' passes and the wait for the slower one): more steps for a steadier median.
+  const workerReps: Reps = quick ? wasmReps : { warm: 3, sft: 10, dpo: 15, sample: 3 };
   const wasmShapes: Shapes = quick ? { ...FULL, sampleStepsTimed: 3 } : FULL;
   // The cpu backend is ~100x slower: one timed step at full shapes (warm-up at batch 1), sampling
   // scaled up from one DDIM step; --quick shrinks it to 2 images.
@@ -550,7 +554,7 @@ async function main(): Promise<void> {
     const most = cpus().length;
     for (const threads of [1, most].filter((n, i, a) => a.indexOf(n) === i)) {
       log(`data parallel, ${threads} thread(s):`);
-      workers.push({ threads, ...(await measureWorkers(model, schedule, wasmShapes, wasmReps, threads, 3, most > 1 ? most : undefined)) });
+      workers.push({ threads, ...(await measureWorkers(model, schedule, wasmShapes, workerReps, threads, 3, most > 1 ? most : undefined)) });
       phaseDone(`workers ${threads}`);
     }
     model.params.dispose();
@@ -605,7 +609,7 @@ async function main(): Promise<void> {
     }
     const loadEnd = loadavg();
     const notes = [
-      `Times are medians over repetitions after untimed warm-up steps: wasm ${wasmReps.warm} warm-up + ${wasmReps.sft} SFT / ${wasmReps.dpo} Self-DPO steps / ${wasmReps.sample} sampling runs; PyTorch the same counts.`,
+      `Times are medians over repetitions after untimed warm-up steps: wasm ${wasmReps.warm} warm-up + ${wasmReps.sft} SFT / ${wasmReps.dpo} Self-DPO steps / ${wasmReps.sample} sampling runs; the data-parallel table ${workerReps.warm} warm-up + ${workerReps.sft} SFT / ${workerReps.dpo} Self-DPO steps (and as many of one thread's share alone) / ${workerReps.sample} sampling runs; PyTorch as the wasm table.`,
       `The cpu backend (pure JS) is about 100x slower, so it runs one warm-up step at batch 1 and then ONE timed step of each kind at small shapes (2 images, 1 pair; a 16-image step takes about 5 minutes); its sampling time is scaled up from ${cpuShapes.sampleStepsTimed} DDIM step to ${cpuShapes.sampleSteps} (every step costs the same). Its speed-up column compares with wasm at the same shapes.`,
       wasmShapes.sampleStepsTimed < wasmShapes.sampleSteps ? `Sampling on wasm and in PyTorch: ${wasmShapes.sampleStepsTimed} of ${wasmShapes.sampleSteps} DDIM steps run, time scaled up.` : 'Sampling runs all 25 DDIM steps.',
       'SFT step: the gradient function of pretraining (src/parallel/denoisingGradients.ts: mean per-image denoising error, tf.variableGrads over text encoder + UNet, one 16-image micro-batch) on the main thread alone, clipByGlobalNorm(1), tfjs AdamW (src/train/adamw.ts) on the main thread; no EMA update. (The step the trainers run, with the optimizer on shared buffers, is in the data-parallel table.)',
@@ -618,6 +622,9 @@ async function main(): Promise<void> {
         ? 'Native kernels (native/, src/kernels/nativeWasmKernels.ts): convolutions, their gradients and BatchMatMul through OpenBLAS, and a fused group norm + SiLU, all on the wasm heap; the data-parallel optimizer loops (AdamW, EMA, gradient sum) in C too. Every column but the XNNPACK-only one uses them; that column turns them off in the same process (setNativeKernels(false)), so the speed-up is measured side by side.'
         : `Native kernels: not used (${nativeKernelsStatus()}).`,
       'Data parallel (the third table): the same three workloads through src/parallel as the trainers and samplers run them: each step\'s batch split over the threads (ModelPool.trainStep: one tfjs instance per worker thread; every thread writes its gradients into a SharedArrayBuffer, then sums, clips and applies AdamW to its own share of the parameters in place), the Self-DPO step with the real Eq. 9 loss (pairGradients, beta 5000, random-image losers), sampling with the prompts split over the threads. The 1-thread column is a pool without workers: the same step on the main thread alone.',
+      userSetHeapGrowth()
+        ? 'V8 heap growth: this run set its own --heap-growing-percent on the command line, which the pools keep.'
+        : `V8 heap growth: every pool sets V8's old-generation growing factor to ${1 + HEAP_GROWING_PERCENT / 100} (src/parallel/heapGrowth.ts: fewer full collections, whose concurrent marking would take CPU from a second thread's passes); the first pool starts after the main-thread tables, so those run with V8's own factor.`,
       wasm.growth > 0 || ('run' in cpu && cpu.run.tensorGrowth > 0) ? `WARNING: tensors leaked per step (wasm ${wasm.growth}).` : 'No tensors leaked across steps (tf.memory().numTensors flat).',
     ];
     const phases = Object.entries(others).map(([k, v]) => `${k} ${v === null ? '?' : v.toFixed(2)}`).join(', ');

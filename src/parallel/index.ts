@@ -4,3 +4,4 @@ export * from './pairGradients.js';
 export * from './protocol.js';
 export * from './sampleBytes.js';
 export * from './flatParams.js';
+export * from './heapGrowth.js';

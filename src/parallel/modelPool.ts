@@ -13,6 +13,7 @@ import type { NamedWeights } from '../model/weightsFile.js';
 import type { AdamWOptions } from '../train/adamw.js';
 import { adamWRange, emaRange, sumRange, type AdamWHyper } from '../train/flatAdamW.js';
 import { FlatLayout } from './flatParams.js';
+import { widenHeapGrowth } from './heapGrowth.js';
 import type { DenoisingJob, PairJob, PairStats, SampleJob, SharedOptimizerBuffers, WorkerJob, WorkerReply, WorkerRequest, WorkerSetup } from './protocol.js';
 import { SAMPLE_CHUNK, sampleBytes } from './sampleBytes.js';
 
@@ -96,6 +97,8 @@ export class ModelPool {
     reference?: Params,
     optimizer?: { ema: boolean },
   ): Promise<ModelPool> {
+    // Before the workers start, so that every isolate collects its garbage less often (see heapGrowth.ts).
+    widenHeapGrowth();
     const variables = names.map((n) => model.params.variable(n));
     const layout = FlatLayout.of(names, variables);
     const total = layout.size;
