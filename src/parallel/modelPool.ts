@@ -4,7 +4,6 @@ import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { initBackend, type BackendName } from '../backend.js';
 import type { NoiseSchedule } from '../diffusion/schedule.js';
-import { readTensorInto } from '../kernels/readTensorInto.js';
 import type { TextToImageModel } from '../model/textToImage.js';
 import { denoisingGradients } from './denoisingGradients.js';
 import type { Params } from '../model/params.js';
@@ -36,7 +35,6 @@ interface Slot {
 
 /** The flat AdamW a pool runs when started with `optimizer`: buffers shared by every thread. */
 interface SharedOptimizer {
-  layout: FlatLayout;
   m: Float32Array;
   v: Float32Array;
   ema?: Float32Array;
@@ -79,6 +77,8 @@ export class ModelPool {
     private readonly slots: Slot[],
     private readonly weights: Float32Array,
     private readonly variables: tf.Variable[],
+    /** Where each trained variable sits in the shared weights (and moments and gradients). */
+    private readonly layout: FlatLayout,
     private readonly shared?: SharedOptimizer,
   ) {}
 
@@ -111,13 +111,13 @@ export class ModelPool {
     let shared: SharedOptimizer | undefined;
     if (optimizer) {
       buffers = { m: new SharedArrayBuffer(total * 4), v: new SharedArrayBuffer(total * 4), decay: new SharedArrayBuffer(total), grads: gradsBufs, ...(optimizer.ema ? { ema: new SharedArrayBuffer(total * 4) } : {}) };
-      shared = { layout, m: new Float32Array(buffers.m), v: new Float32Array(buffers.v), decay: new Uint8Array(buffers.decay), grads: gradsBufs.map((g) => new Float32Array(g)), ...(buffers.ema ? { ema: new Float32Array(buffers.ema) } : {}) };
+      shared = { m: new Float32Array(buffers.m), v: new Float32Array(buffers.v), decay: new Uint8Array(buffers.decay), grads: gradsBufs.map((g) => new Float32Array(g)), ...(buffers.ema ? { ema: new Float32Array(buffers.ema) } : {}) };
       shared.decay.set(layout.decayMask());
     }
     // The worker is a sibling file: .ts when run through tsx (tests), .js from dist/.
     const file = join(__dirname, `modelWorker${extname(__filename)}`);
     const slots: Slot[] = [];
-    const pool = new ModelPool(slots, new Float32Array(weightsBuf), variables, shared);
+    const pool = new ModelPool(slots, new Float32Array(weightsBuf), variables, layout, shared);
     layout.read(variables, pool.weights);
     if (shared?.ema) shared.ema.set(pool.weights);
     try {
@@ -253,12 +253,12 @@ export class ModelPool {
     } else {
       local = denoisingGradients(model, schedule, this.variables, first);
     }
-    shared.layout.read(local.grads, shared.grads[0] as Float32Array);
+    this.layout.read(local.grads, shared.grads[0] as Float32Array);
     tf.dispose(local.grads);
     const done = await Promise.all(remote);
     // Threads that sent no job this step hold stale gradients: zero them so the sum skips them.
     for (let k = jobs.length; k < this.size; k++) (shared.grads[k] as Float32Array).fill(0);
-    const ranges = splitEvenly(shared.layout.size, this.size);
+    const ranges = splitEvenly(this.layout.size, this.size);
     const [a0, b0] = ranges[0] as [number, number];
     const remoteSquares = ranges.slice(1).map((range, k) => this.request(k, { type: 'reduce', id: this.nextId++, range }) as Promise<number>);
     const squares = sumRange(shared.grads, a0, b0) + (await Promise.all(remoteSquares)).reduce((s, x) => s + x, 0);
@@ -272,7 +272,7 @@ export class ModelPool {
     await Promise.all(remoteUpdates);
     for (const slot of this.slots) slot.worker.postMessage({ type: 'pull' } satisfies WorkerRequest);
     this.workersCurrent = true;
-    shared.layout.write(this.variables, this.weights);
+    this.layout.write(this.variables, this.weights);
     const loss = done.reduce((s, d) => s + d.loss, local.loss);
     return { loss, gradNorm, stats: local.stats && addStats([local.stats, ...done.map((d) => d.stats as PairStats)]) };
   }
@@ -285,7 +285,7 @@ export class ModelPool {
   sharedState(): Record<string, NamedWeights> {
     const shared = this.shared;
     if (!shared) throw new Error('ModelPool.sharedState: start the pool with an optimizer');
-    const { layout } = shared;
+    const { layout } = this;
     // The caller may fill these views (loading a state): the workers must load them again.
     this.workersCurrent = false;
     return { weights: layout.named(this.weights), adamM: layout.named(shared.m), adamV: layout.named(shared.v), ...(shared.ema ? { ema: layout.named(shared.ema) } : {}) };
@@ -295,7 +295,7 @@ export class ModelPool {
   pullWeights(): void {
     if (!this.shared) throw new Error('ModelPool.pullWeights: start the pool with an optimizer');
     this.workersCurrent = false;
-    this.shared.layout.write(this.variables, this.weights);
+    this.layout.write(this.variables, this.weights);
   }
 
   private request(k: number, message: WorkerRequest & { id: number }): Promise<unknown> {
@@ -308,11 +308,7 @@ export class ModelPool {
 
   private publishWeights(): void {
     this.workersCurrent = false;
-    let offset = 0;
-    for (const v of this.variables) {
-      readTensorInto(v, this.weights, offset);
-      offset += v.size;
-    }
+    this.layout.read(this.variables, this.weights);
   }
 
   private send(k: number, job: WorkerJob): Promise<unknown> {
@@ -351,13 +347,9 @@ export async function startPool(model: TextToImageModel, schedule: NoiseSchedule
 
 /** Every parameter of `params`, in `params.names` order, in one flat array. */
 function flatten(params: Params): Float32Array {
+  const variables = params.names.map((n) => params.variable(n));
   const flat = new Float32Array(params.size);
-  let at = 0;
-  for (const name of params.names) {
-    const v = params.variable(name);
-    readTensorInto(v, flat, at);
-    at += v.size;
-  }
+  FlatLayout.of(params.names, variables).read(variables, flat);
   return flat;
 }
 

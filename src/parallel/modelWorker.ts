@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../backend.js';
 import { makeSchedule } from '../diffusion/schedule.js';
-import { readTensorInto } from '../kernels/readTensorInto.js';
 import { TextToImageModel } from '../model/textToImage.js';
 import { Tokenizer } from '../text/tokenizer.js';
 import { denoisingGradients } from './denoisingGradients.js';
+import { FlatLayout } from './flatParams.js';
 import { sampleBytes } from './sampleBytes.js';
 import type { Params } from '../model/params.js';
 import { adamWRange, emaRange, sumRange } from '../train/flatAdamW.js';
@@ -29,19 +29,12 @@ async function main(): Promise<void> {
   let reference: Params | undefined;
   const schedule = makeSchedule(setup.schedule.kind, setup.schedule.steps);
   const variables = setup.names.map((n) => model.params.variable(n));
+  const layout = FlatLayout.of(setup.names, variables);
   const weights = new Float32Array(setup.weights);
   const out = new Float32Array(setup.grads);
   const reply = (m: WorkerReply): void => port.postMessage(m);
   /** The trained variables from the shared weights. */
-  const pull = (): void => {
-    let offset = 0;
-    for (const v of variables) {
-      const t = tf.tensor(weights.subarray(offset, offset + v.size), v.shape);
-      v.assign(t);
-      t.dispose();
-      offset += v.size;
-    }
-  };
+  const pull = (): void => layout.write(variables, weights);
   const opt = setup.optimizer;
   const shared = opt && {
     state: { w: weights, m: new Float32Array(opt.m), v: new Float32Array(opt.v), decay: new Uint8Array(opt.decay) },
@@ -96,11 +89,7 @@ async function main(): Promise<void> {
         result = denoisingGradients(model, schedule, variables, job);
       }
       const { grads, loss, stats } = result;
-      let offset = 0;
-      for (const g of grads) {
-        readTensorInto(g, out, offset);
-        offset += g.size;
-      }
+      layout.read(grads, out);
       tf.dispose(grads);
       reply({ type: 'done', id: msg.id, loss, stats });
     } catch (err) {
@@ -112,15 +101,10 @@ async function main(): Promise<void> {
 
 /** Set every parameter, in `params.names` order, from one flat array. */
 function loadFlat(params: Params, flat: Float32Array): void {
-  let offset = 0;
-  for (const name of params.names) {
-    const v = params.variable(name);
-    const t = tf.tensor(flat.subarray(offset, offset + v.size), v.shape);
-    v.assign(t);
-    t.dispose();
-    offset += v.size;
-  }
-  if (offset !== flat.length) throw new Error(`worker: ${flat.length} initial weights for a model of ${offset}`);
+  const variables = params.names.map((n) => params.variable(n));
+  const layout = FlatLayout.of(params.names, variables);
+  if (layout.size !== flat.length) throw new Error(`worker: ${flat.length} initial weights for a model of ${layout.size}`);
+  layout.write(variables, flat);
 }
 
 main().catch((err: unknown) => {

@@ -21,3 +21,4 @@ export * from './preferencePairs.js';
 export * from './trainConfig.js';
 export * from './annotatorPairs.js';
 export * from './emojiTrainData.js';
+export * from './lossTermNorms.js';
