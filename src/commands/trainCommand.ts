@@ -51,7 +51,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const result = await train(config, await emojiTrainData(data, config, resolution), out, {
     force: args.flags['force'] === true,
     workers,
-    command: `npm run train -- ${argv.join(' ')}`.trim(),
+    command: `npm run post-train -- ${argv.join(' ')}`.trim(),
   });
   console.log(`trained ${method} to step ${result.step} in ${result.runDir} (model in ${join(result.runDir, 'model')}, metrics in ${join(result.runDir, 'metrics.jsonl')})`);
 }

@@ -52,7 +52,7 @@ export async function tuneCommand(argv: string[]): Promise<void> {
       await train(config, await emojiTrainData(data, config, resolution), runDir, {
         force: args.flags['force'] === true,
         workers,
-        command: `npm run train -- --method ${method} --lr ${lr} --beta ${beta} --steps ${config.train.steps} --seed ${config.train.seed} --out ${runDir}   # via npm run tune -- ${argv.join(' ')}`,
+        command: `npm run post-train -- --method ${method} --lr ${lr} --beta ${beta} --steps ${config.train.steps} --seed ${config.train.seed} --out ${runDir}   # via npm run tune -- ${argv.join(' ')}`,
       });
       keepTuningRun(runDir, results, name);
     }
