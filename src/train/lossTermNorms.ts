@@ -5,7 +5,7 @@ import type { TextToImageModel } from '../model/textToImage.js';
 import { pairGradients } from '../parallel/pairGradients.js';
 import type { PairJob } from '../parallel/protocol.js';
 import { globalNorm } from './gradients.js';
-import type { SelfDpoOptions } from './losses/selfDpo.js';
+import { SELF_DPO_DEFAULT_LAMBDAS, type SelfDpoOptions } from './losses/selfDpo.js';
 import type { PairProbe } from './pairProbe.js';
 import { predictionErrorWeights } from './predictionError.js';
 
@@ -40,8 +40,8 @@ export function lossTermGradientNorms(
   loss: SelfDpoOptions,
   microBatch = 16,
 ): LossTermNorms {
-  const lambda1 = loss.lambda1 ?? 0.5;
-  const lambda2 = loss.lambda2 ?? 0.5;
+  const lambda1 = loss.lambda1 ?? SELF_DPO_DEFAULT_LAMBDAS.lambda1;
+  const lambda2 = loss.lambda2 ?? SELF_DPO_DEFAULT_LAMBDAS.lambda2;
   const norm = (l1: number, l2: number): number => {
     if (l1 === 0 && l2 === 0) return 0;
     const job: PairJob = {
