@@ -241,11 +241,10 @@ export function renderTables(r: BenchRecord): string {
   return out.join('\n');
 }
 
-/** Throws unless `dir` holds no earlier results or `force` is set (checked before the long run). */
 /** The flags of `npm run bench`, which hands the same ones to both of its parts. */
 export const BENCH_FLAGS = { boolean: ['quick', 'force', 'no-cpu', 'no-torch'], string: ['out', 'model', 'vocab', 'python'] };
 
-/** Refuses to replace earlier results in `dir` without --force. */
+/** Refuses to replace earlier results in `dir` without --force (checked before the long run). */
 export function checkOutDir(dir: string, force: boolean, files: readonly string[] = ['README.md', 'bench.json']): void {
   for (const f of files) {
     if (existsSync(join(dir, f)) && !force) throw new Error(`${join(dir, f)} exists; pass --force to overwrite it, or --out another directory`);

@@ -80,7 +80,6 @@ function writeTable(out: string, name: string, table: aq.ColumnTable): string {
   return table.toMarkdown();
 }
 
-/** Tables 1-5 (md + csv), units.csv, Figure 5 (svg + png), Figures 3/4 (png) and the README, from the units' records in `out`. */
 /** Adds a report-only command to preset.json's invocations, so the README names it. */
 export function recordReportRedraw(out: string, command: string): void {
   const file = join(out, 'preset.json');
@@ -89,6 +88,7 @@ export function recordReportRedraw(out: string, command: string): void {
   writeFileAtomic(file, `${JSON.stringify(info, null, 1)}\n`);
 }
 
+/** Tables 1-5 (md + csv), units.csv, Figure 5 (svg + png), Figures 3/4 (png) and the README, from the units' records in `out`. */
 export async function writeReproReport(out: string): Promise<string[]> {
   const info = readJsonFile(join(out, 'preset.json'), 'preset.json') as ReproRecord;
   const preset = info.preset;
