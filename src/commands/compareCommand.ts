@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
-import { curatedValPrompts } from '../eval/curatedVal.js';
+import { curatedValPrompts } from '../data/evalPrompts.js';
 import { loadModel } from '../model/modelFile.js';
 import { startPool } from '../parallel/modelPool.js';
 import { renderMethodGrid, type GridModel } from '../report/methodGrid.js';

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
 import { mergeDeep } from '../config.js';
+import { concatSets } from '../data/concatSets.js';
 import type { EmojiT2I } from '../data/emojiDataset.js';
 import { pretrain, type PretrainData } from '../train/pretrain.js';
-import { resolvePretrainConfig, SMOKE_OVERRIDE, type PretrainConfig } from '../train/pretrainConfig.js';
+import { BASE_L_OVERRIDE, resolvePretrainConfig, SMOKE_OVERRIDE, type PretrainConfig } from '../train/pretrainConfig.js';
 import { numberFlag, parseArgs } from '../util/args.js';
 import { readJsonFile } from '../util/jsonFile.js';
 import { openEmojiFromFlags } from './emojiFlags.js';
@@ -12,18 +13,21 @@ import { workersFlag } from './sampleCommand.js';
 /** Named pretraining presets (configs/ holds the same as JSON overrides for reading). */
 export const PRETRAIN_PRESETS: Record<string, unknown> = {
   'base-s': {},
+  'base-l': BASE_L_OVERRIDE,
   smoke: SMOKE_OVERRIDE,
 };
 
 /** Training data, vocabulary and held-out probes from an Emoji-T2I build. */
 export function emojiPretrainData(data: EmojiT2I, config: PretrainConfig): PretrainData {
   const seen = data.manifest.concepts.filter((c) => c.split === 'seen');
+  const train = config.data.view === 'web+curated' ? concatSets([data.view('web'), data.view('curated')]) : data.view(config.data.view);
   return {
-    train: data.view(config.data.view),
+    train,
     // Every word a training caption can hold: names, groups and all keywords of seen concepts.
     vocabularyTexts: seen.map((c) => [c.name, c.subgroup, c.group, ...c.keywords].join(', ')),
-    heldout: { unseen: data.view('unseen'), curated: data.view('curated') },
-    source: { emojiT2I: data.dir, view: config.data.view, images: data.view(config.data.view).size },
+    // Unseen concepts, and real images of seen concepts that no trainer reads (the held-out designs).
+    heldout: { unseen: data.view('unseen'), heldout: data.view('heldout') },
+    source: { emojiT2I: data.dir, view: config.data.view, images: train.size, heldoutImages: data.heldoutImages.size },
   };
 }
 

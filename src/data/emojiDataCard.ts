@@ -1,19 +1,23 @@
 import type { EmojiT2I } from './emojiDataset.js';
 import type { EmojiManifest } from './emojiManifest.js';
+import { heldoutImageIndices, MIN_DESIGNS_FOR_HELDOUT } from './heldoutImages.js';
 import { styleDistances } from './styleDistance.js';
 
 /** Counts that summarise a build: printed by the CLI and written into the data card. */
 export function summarizeEmojiManifest(m: EmojiManifest): Record<string, number> {
   const count = <T>(items: readonly T[], pred: (x: T) => boolean): number => items.filter(pred).length;
+  const heldout = heldoutImageIndices(m);
   return {
     concepts: m.concepts.length,
     seenConcepts: count(m.concepts, (c) => c.split === 'seen'),
     unseenConcepts: count(m.concepts, (c) => c.split === 'unseen'),
     generatorImages: count(m.images, (i) => i.role === 'generator'),
     judgeImages: count(m.images, (i) => i.role === 'judge'),
-    curatedImages: count(m.images, (i) => i.role === 'generator' && i.split === 'seen'),
+    curatedImages: count(m.images, (i) => i.role === 'generator' && i.split === 'seen') - heldout.size,
+    heldoutImages: heldout.size,
+    heldoutConcepts: new Set([...heldout].map((i) => m.images[i]?.concept)).size,
     unseenGeneratorImages: count(m.images, (i) => i.role === 'generator' && i.split === 'unseen'),
-    webImages: m.web.length,
+    webImages: count(m.web, (w) => !heldout.has(w.image)),
     webLooseCaptions: count(m.web, (w) => w.captionMode === 'loose'),
     webWrongCaptions: count(m.web, (w) => w.captionMode === 'wrong'),
     webJpeg: count(m.web, (w) => w.jpegQuality !== null),
@@ -63,6 +67,13 @@ Made by \`${command}\` (the shards are rebuilt on demand and not committed; this
 | judge-style images (never shown to the generator) | ${s.judgeImages} |
 | curated set: clean generator-style images of seen concepts | ${s.curatedImages} |
 | web set: the same images with web-like noise | ${s.webImages} |
+| held-out set: real generator-style images of seen concepts that no trainer reads | ${s.heldoutImages} |
+
+The held-out set holds one design of each of the ${s.heldoutConcepts} seen concepts that at least ${MIN_DESIGNS_FOR_HELDOUT} generator designs
+draw (a stable hash of concept and design picks it; Fluent color and Fluent 3D count as one design and
+go together), so training keeps at least two designs of every concept. The post-training probe, tuning
+and FID's references read it. The web set's noise was drawn for every image before the split; the web
+set leaves out the noisy copies of held-out images.
 
 A concept is kept when at least ${m.config.minGeneratorStyles} generator styles and ${m.config.minJudgeStyles} judge style draw it.
 Drawings are matched across sets by codepoint sequence (variation selectors ignored); sets that name
@@ -95,7 +106,9 @@ ${distanceRows.join('\n')}
 | \`emojilib\` | MIT | extra keywords |
 
 Captions read \`<name>, <subgroup>, <group>, <k1>, <k2>, <k3>\`; the three keywords are drawn afresh
-each epoch. Keywords with digits, emoticons, two-letter codes and slang are dropped. Generator-style
+each epoch. No caption a trainer draws is ever an evaluation prompt string (\`data/prompts/\`): a
+draw that equals one is replaced by another caption of the concept, with fewer keywords when every
+ordering is taken. Keywords with digits, emoticons, two-letter codes and slang are dropped. Generator-style
 captions may end with the style's words ("twemoji style") on request; judge styles never carry one.
 
 ## Web set noise (seed ${m.config.seed})

@@ -1,18 +1,25 @@
 import { Rng } from '../util/rng.js';
-import { buildCaption, type CaptionMode } from './captions.js';
+import { buildCaption } from './captions.js';
+import type { CaptionMode } from './captions.js';
 import { readEmojiManifest } from './emojiBuilder.js';
+import { evaluationPromptStrings } from './evalPrompts.js';
+import { heldoutImageIndices } from './heldoutImages.js';
 import type { EmojiManifest, ManifestConcept, ManifestImage } from './emojiManifest.js';
 import type { ImageTextSet } from './imageTextSet.js';
 import { readShards } from './shards.js';
+import { drawTrainingCaption } from './trainingCaptions.js';
 
 /**
- * The parts of Emoji-T2I that experiments train and judge on (PROTOCOL.md):
- * - `web`: generator-style images of seen concepts with web-like noise (pretraining base-S);
- * - `curated`: the same images clean, with accurate captions (SFT and every DPO variant);
+ * The parts of Emoji-T2I that experiments train and judge on (docs/PROTOCOL.md):
+ * - `web`: generator-style images of seen concepts with web-like noise (pretraining);
+ * - `curated`: the same images clean, with accurate captions;
+ * - `heldout`: clean generator-style images of seen concepts that no trainer reads (one design
+ *   per concept, `heldoutImageIndices`): probes, tuning and FID's references;
  * - `unseen`: generator-style images of unseen concepts (references for evaluation only);
  * - `judge`: judge-style images of every concept (the judges' training data).
+ * No view's caption is ever an evaluation prompt string (`drawTrainingCaption`).
  */
-export type EmojiView = 'web' | 'curated' | 'unseen' | 'judge';
+export type EmojiView = 'web' | 'curated' | 'heldout' | 'unseen' | 'judge';
 
 export interface ViewOptions {
   /** Append the style's words ("twemoji style") to generator-style captions. Default false. */
@@ -22,7 +29,10 @@ export interface ViewOptions {
 /** An opened build: manifest plus pixels in memory (about 50 MB at 32x32). */
 export class EmojiT2I {
   readonly conceptByKey: ReadonlyMap<string, ManifestConcept>;
+  /** Indices into manifest.images of the held-out real images. */
+  readonly heldoutImages: ReadonlySet<number>;
   private readonly bytesPerImage: number;
+  private reserved: ReadonlySet<string> | undefined;
 
   private constructor(
     readonly dir: string,
@@ -32,6 +42,13 @@ export class EmojiT2I {
   ) {
     this.bytesPerImage = manifest.resolution * manifest.resolution * 3;
     this.conceptByKey = new Map(manifest.concepts.map((c) => [c.key, c]));
+    this.heldoutImages = heldoutImageIndices(manifest);
+  }
+
+  /** The evaluation prompt strings of this build, which no view's caption may be. */
+  get reservedCaptions(): ReadonlySet<string> {
+    this.reserved ??= evaluationPromptStrings(this);
+    return this.reserved;
   }
 
   /** Open the build in `dir`; `verify` re-hashes every shard against the manifest. */
@@ -62,37 +79,41 @@ export class EmojiT2I {
   /** One of the dataset's parts as an ImageTextSet for the loader. */
   view(view: EmojiView, opts: ViewOptions = {}): ImageTextSet {
     const styleWords = new Map(this.manifest.styles.map((s) => [s.name, opts.styleWords ? s.styleWords : '']));
+    const caption = (conceptKey: string, rng: Rng, mode: CaptionMode, style: string): string =>
+      drawTrainingCaption(this.conceptByKey.get(conceptKey) as ManifestConcept, rng, mode, styleWords.get(style) ?? '', this.reservedCaptions);
     if (view === 'web') {
-      const web = this.manifest.web;
+      const web = this.manifest.web.filter((item) => !this.heldoutImages.has(item.image));
       return {
         resolution: this.resolution,
         size: web.length,
-        pixels: (i) => this.webPixels(i),
+        pixels: (i) => this.slice(this.webShards, web[i].shard, web[i].index),
         caption: (i, rng) => {
           const item = web[i];
-          const source = this.manifest.images[item.image];
-          const mode: CaptionMode = item.captionMode === 'loose' ? 'loose' : 'full';
-          return buildCaption(this.conceptByKey.get(item.captionConcept) as ManifestConcept, rng, mode, styleWords.get(source.style));
+          return caption(item.captionConcept, rng, item.captionMode === 'loose' ? 'loose' : 'full', this.manifest.images[item.image].style);
         },
         id: (i) => `web/${this.manifest.images[web[i].image].id}`,
       };
     }
-    const keep = (img: ManifestImage): boolean =>
-      view === 'judge' ? img.role === 'judge' : img.role === 'generator' && img.split === (view === 'unseen' ? 'unseen' : 'seen');
-    const indices = this.manifest.images.flatMap((img, i) => (keep(img) ? [i] : []));
+    const keep = (img: ManifestImage, i: number): boolean => {
+      if (view === 'judge') return img.role === 'judge';
+      if (img.role !== 'generator') return false;
+      if (view === 'unseen') return img.split === 'unseen';
+      return img.split === 'seen' && this.heldoutImages.has(i) === (view === 'heldout');
+    };
+    const indices = this.manifest.images.flatMap((img, i) => (keep(img, i) ? [i] : []));
     return {
       resolution: this.resolution,
       size: indices.length,
       pixels: (k) => this.imagePixels(indices[k]),
       caption: (k, rng) => {
         const img = this.manifest.images[indices[k]];
-        return buildCaption(this.conceptByKey.get(img.concept) as ManifestConcept, rng, 'full', styleWords.get(img.style));
+        return caption(img.concept, rng, 'full', img.style);
       },
       id: (k) => this.manifest.images[indices[k]].id,
     };
   }
 
-  /** A caption of a concept with keywords drawn from `seed` (prompt sets, sample sheets). */
+  /** A caption of a concept with keywords drawn from `seed`: how evaluation prompts are written (never a training caption). */
   captionOf(conceptKey: string, seed = 0): string {
     const concept = this.conceptByKey.get(conceptKey);
     if (!concept) throw new Error(`unknown concept "${conceptKey}"`);

@@ -30,6 +30,11 @@ export interface EmojiStyle {
   readonly artworkLicense?: { readonly spdx: string; readonly note: string };
   /** The artists, where the package is a repackaging by someone else. */
   readonly artworkAuthor?: string;
+  /**
+   * The style whose design this one renders again (Fluent color is the vector twin of Fluent
+   * 3D): twins count as one design, so a held-out design is held out in both (heldoutImages.ts).
+   */
+  readonly designOf?: string;
   /** Drawings left out of this style (concept keys matching `keys`), and why. */
   readonly exclude?: { readonly keys: RegExp; readonly reason: string };
 }
@@ -42,7 +47,7 @@ export const EMOJI_STYLES: readonly EmojiStyle[] = [
   { name: 'twemoji', role: 'generator', packageName: '@iconify-json/twemoji', format: 'iconify', styleWords: 'twemoji style' },
   { name: 'noto', role: 'generator', packageName: '@iconify-json/noto', format: 'iconify', styleWords: 'noto style' },
   { name: 'fluent-flat', role: 'generator', packageName: '@iconify-json/fluent-emoji-flat', format: 'iconify', styleWords: 'fluent flat style' },
-  { name: 'fluent-color', role: 'generator', packageName: '@iconify-json/fluent-emoji', format: 'iconify', styleWords: 'fluent color style' },
+  { name: 'fluent-color', role: 'generator', packageName: '@iconify-json/fluent-emoji', format: 'iconify', styleWords: 'fluent color style', designOf: 'fluent-3d' },
   {
     name: 'fluent-3d',
     role: 'generator',

@@ -1,5 +1,6 @@
 export * from './batchLoader.js';
 export * from './captions.js';
+export * from './concatSets.js';
 export * from './datasetError.js';
 export * from './emojiArtwork.js';
 export * from './emojiBuilder.js';
@@ -10,6 +11,9 @@ export * from './emojiDataset.js';
 export * from './emojiManifest.js';
 export * from './emojiSampleSheet.js';
 export * from './emojiStyles.js';
+export * from './evalPrompts.js';
+export * from './heldoutImages.js';
+export * from './trainingCaptions.js';
 export * from './folderDataset.js';
 export * from './imageTextSet.js';
 export * from './rasterize.js';

@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../util/atomicWrite.js';
 import { deriveSeed } from '../util/rng.js';
 import { sha256 } from '../util/sha256.js';
 import type { ContrastiveJudge } from './contrastiveJudge.js';
-import type { Prompt } from './curatedVal.js';
+import type { Prompt } from '../data/evalPrompts.js';
 import { frechetDistance } from './frechetDistance.js';
 import { alignScores, conceptRanks, embedImages, embedTexts, realScores, recallAt } from './judgeMetrics.js';
 import type { RealismJudge } from './realismJudge.js';

@@ -1,40 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildCaption } from '../data/captions.js';
 import type { EmojiT2I } from '../data/emojiDataset.js';
+import { buildPromptSet, PROMPT_SETS, type Prompt } from '../data/evalPrompts.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
-import { deriveSeed, Rng } from '../util/rng.js';
-import { CURATED_VAL_SEED, curatedValPrompts, type Prompt } from './curatedVal.js';
 
-/** The three fixed evaluation prompt sets (PROTOCOL.md: our PartiPrompts, HPDv2 and Pick-a-Pic val). */
-export const PROMPT_SETS = ['curated-val', 'unseen-concepts', 'keyword-only'] as const;
-export type PromptSetName = (typeof PROMPT_SETS)[number];
-
-/** Where the committed prompt sets live. */
+/** Where the committed prompt sets live (built by `buildPromptSet`). */
 export const PROMPTS_DIR = join('data', 'prompts');
-
-/** Prompts per set (unseen-concepts takes every unseen concept with fewer). */
-export const PROMPT_SET_SIZE = 500;
-
-/**
- * Build a prompt set from Emoji-T2I, deterministically:
- * - curated-val: captions of training concepts that training never draws (`curatedValPrompts`);
- * - unseen-concepts: one full caption per concept the generator never trained on;
- * - keyword-only: keywords alone, no name, group or subgroup, for training concepts with at
- *   least two keywords: the prompt names the thing only indirectly.
- */
-export function buildPromptSet(data: EmojiT2I, name: PromptSetName): Prompt[] {
-  if (name === 'curated-val') return curatedValPrompts(data, PROMPT_SET_SIZE);
-  const concepts = data.manifest.concepts;
-  if (name === 'unseen-concepts') {
-    const unseen = concepts.filter((c) => c.split === 'unseen');
-    const chosen = new Rng(deriveSeed(CURATED_VAL_SEED, 'unseen-concepts')).sample(unseen, Math.min(PROMPT_SET_SIZE, unseen.length));
-    return chosen.map((c, i) => ({ id: `unseen-concepts/${i}`, concept: c.key, prompt: data.captionOf(c.key, deriveSeed(CURATED_VAL_SEED, 'unseen-caption', c.key)) }));
-  }
-  const eligible = concepts.filter((c) => c.split === 'seen' && c.keywords.length >= 2);
-  const chosen = new Rng(deriveSeed(CURATED_VAL_SEED, 'keyword-only')).sample(eligible, Math.min(PROMPT_SET_SIZE, eligible.length));
-  return chosen.map((c, i) => ({ id: `keyword-only/${i}`, concept: c.key, prompt: buildCaption(c, new Rng(deriveSeed(CURATED_VAL_SEED, 'keyword-caption', c.key)), 'loose') }));
-}
 
 /** One JSON line per prompt. */
 export function formatPromptSet(prompts: readonly Prompt[]): string {

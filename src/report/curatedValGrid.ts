@@ -1,6 +1,6 @@
 import type { EmojiT2I } from '../data/emojiDataset.js';
 import type { NoiseSchedule } from '../diffusion/schedule.js';
-import { curatedValPrompts } from '../eval/curatedVal.js';
+import { curatedValPrompts } from '../data/evalPrompts.js';
 import type { TextToImageModel } from '../model/textToImage.js';
 import type { ModelPool } from '../parallel/modelPool.js';
 import { renderSampleGrid } from './sampleGrid.js';

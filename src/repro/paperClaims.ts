@@ -1,5 +1,5 @@
 import type { PromptScore } from '../eval/evaluate.js';
-import { PROMPT_SETS, type PromptSetName } from '../eval/promptSets.js';
+import { PROMPT_SETS, type PromptSetName } from '../data/evalPrompts.js';
 import { bootstrapPairedDifference, type Interval } from '../eval/winRate.js';
 import { methodLabel, promptScores, summarize, type MethodSummary } from './paperTables.js';
 import { BASE_UNIT, type UnitRecord } from './reproUnits.js';

@@ -1,6 +1,6 @@
 import * as aq from 'arquero';
 import type { EvalResult, PromptScore } from '../eval/evaluate.js';
-import { PROMPT_SETS, type PromptSetName } from '../eval/promptSets.js';
+import { PROMPT_SETS, type PromptSetName } from '../data/evalPrompts.js';
 import { acrossSeeds, bootstrapSeedsAndPrompts, outcomes, type Interval } from '../eval/winRate.js';
 import type { PairBuildReport } from '../train/pairBuilder.js';
 import { BASE_UNIT, type UnitRecord } from './reproUnits.js';

@@ -1,5 +1,5 @@
 import type { GenerateOptions } from '../diffusion/generate.js';
-import { PROMPT_SETS, type PromptSetName } from '../eval/promptSets.js';
+import { PROMPT_SETS, type PromptSetName } from '../data/evalPrompts.js';
 
 /** Every method of PROTOCOL.md's tables, as named in configs/. */
 export const REPRO_METHODS = ['sft', 'dpo', 'self-dpo', 'self-dpo-blur', 'self-dpo-grid', 'self-dpo-no-mse', 'self-dpo-nearest', 'sft-web', 'self-dpo-web'] as const;

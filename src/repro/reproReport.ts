@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as aq from 'arquero';
-import { PROMPT_SETS } from '../eval/promptSets.js';
+import { PROMPT_SETS } from '../data/evalPrompts.js';
 import { acrossSeeds } from '../eval/winRate.js';
 import { renderImageSheet } from '../report/imageSheet.js';
 import { lineChartSpec, type ChartRow, type ChartSpec } from '../report/lineChart.js';

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GenerateOptions } from '../diffusion/generate.js';
 import type { EvalResult } from '../eval/evaluate.js';
-import { PROMPT_SETS, type PromptSetName } from '../eval/promptSets.js';
+import { PROMPT_SETS, type PromptSetName } from '../data/evalPrompts.js';
 import type { ProbeRecord, TrainStepRecord } from '../train/postTrain.js';
 import { JsonLines } from '../train/progress.js';
 import type { TrainConfig } from '../train/trainConfig.js';

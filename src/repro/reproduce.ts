@@ -1,11 +1,12 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { EmojiT2I } from '../data/emojiDataset.js';
-import { curatedValPrompts } from '../eval/curatedVal.js';
+import { curatedValPrompts } from '../data/evalPrompts.js';
 import { loadEvalContext } from '../eval/evalContext.js';
 import { evaluate, type EvalContext, type EvalResult } from '../eval/evaluate.js';
 import { loadContrastiveJudge, readJudgeFile } from '../eval/judgeFile.js';
-import { PROMPT_SETS, readPromptSet, type PromptSetName } from '../eval/promptSets.js';
+import { readPromptSet } from '../eval/promptSets.js';
+import { PROMPT_SETS, type PromptSetName } from '../data/evalPrompts.js';
 import { loadModel, readModelFile } from '../model/modelFile.js';
 import { startPool } from '../parallel/modelPool.js';
 import { CURATED_VAL_GRID_TEXT, renderCuratedValGrid } from '../report/curatedValGrid.js';

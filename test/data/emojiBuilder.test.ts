@@ -98,13 +98,15 @@ test('views give the right sizes and captions; the sample sheet and data card re
   assert.equal(data.view('unseen').size, s.unseenGeneratorImages);
   assert.equal(data.view('web').size, s.webImages);
   const curated = data.view('curated', { styleWords: true });
-  const first = manifest.images.find((i) => i.role === 'generator' && i.split === 'seen');
+  const first = manifest.images.find((img, i) => img.role === 'generator' && img.split === 'seen' && !data.heldoutImages.has(i));
   const concept = data.conceptByKey.get(first?.concept ?? '');
   assert.ok(curated.caption(0, new Rng(0)).startsWith(`${concept?.name}, ${concept?.subgroup}, ${concept?.group}`));
   assert.match(curated.caption(0, new Rng(0)), /style$/);
   assert.doesNotMatch(data.view('judge', { styleWords: true }).caption(0, new Rng(0)), /style$/);
-  const loose = manifest.web.findIndex((w) => w.captionMode === 'loose');
-  if (loose >= 0) assert.ok(!data.view('web').caption(loose, new Rng(0)).includes(data.conceptByKey.get(manifest.web[loose]?.captionConcept ?? '')?.group ?? '@@'));
+  // The web view leaves out held-out images, so its k-th item is the k-th web item whose source is kept.
+  const kept = manifest.web.filter((w) => !data.heldoutImages.has(w.image));
+  const loose = kept.findIndex((w) => w.captionMode === 'loose');
+  if (loose >= 0) assert.ok(!data.view('web').caption(loose, new Rng(0)).includes(data.conceptByKey.get(kept[loose]?.captionConcept ?? '')?.group ?? '@@'));
 
   const png = await renderEmojiSampleSheet(data, 5);
   const meta = await sharp(png).metadata();

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { defaultDataRoot, ensureEmojiT2I } from '../../src/data/emojiBuilder.js';
 import { resolveEmojiDataConfig } from '../../src/data/emojiConfig.js';
 import { EmojiT2I } from '../../src/data/emojiDataset.js';
-import { buildPromptSet, formatPromptSet, PROMPT_SETS, readPromptSet } from '../../src/eval/promptSets.js';
+import { formatPromptSet, readPromptSet } from '../../src/eval/promptSets.js';
+import { buildPromptSet, PROMPT_SETS } from '../../src/data/evalPrompts.js';
 
 test('the committed prompt sets are what the default Emoji-T2I build gives, and they are what PROTOCOL.md asks for', async () => {
   const { dir } = await ensureEmojiT2I(resolveEmojiDataConfig({}), { dataRoot: defaultDataRoot() });
