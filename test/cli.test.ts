@@ -151,7 +151,7 @@ test('ship copies a run\'s EMA model with its provenance and writes the report',
   const shipped = cli('ship', '--run', 'ship-run', '--to', 'ship-model', '--results', 'ship-results', '--name', 'tiny');
   assert.equal(shipped.code, 0, shipped.err);
   for (const f of ['model.json', 'weights.bin', 'config.json', 'metrics.jsonl', 'heldout.jsonl', 'README.md']) assert.ok(existsSync(join(root, 'ship-model', f)), f);
-  for (const f of ['samples.png', 'loss.svg', 'loss.png', 'heldout-unseen.svg', 'heldout-curated.png', 'README.md']) assert.ok(existsSync(join(root, 'ship-results', f)), f);
+  for (const f of ['samples.png', 'loss.svg', 'loss.png', 'heldout-unseen.svg', 'heldout-seen.png', 'README.md']) assert.ok(existsSync(join(root, 'ship-results', f)), f);
   const readme = readFileSync(join(root, 'ship-results', 'README.md'), 'utf8');
   assert.match(readme, /npm run pretrain -- --preset smoke --steps 4/);
   assert.match(readme, /npm run ship -- --run ship-run/);
@@ -198,7 +198,7 @@ test('train (smoke) runs Self-DPO from a base, resumes rather than repeats, and 
   const run = cli('train', '--method', 'self-dpo-blur', ...common, '--out', 'tr');
   assert.equal(run.code, 0, run.err);
   assert.match(run.err, /self-dpo\/blur step 2\/2 .*acc/);
-  assert.match(run.err, /curated-val @2: mse_w [\d.]+ +implicit acc [\d.]+/);
+  assert.match(run.err, /validation @2: mse_w [\d.]+ +implicit acc [\d.]+/);
   assert.equal(readFileSync(join(root, 'tr', 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2);
   const again = cli('train', '--method', 'self-dpo-blur', ...common, '--out', 'tr');
   assert.equal(again.code, 0, again.err);

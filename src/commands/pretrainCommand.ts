@@ -25,8 +25,8 @@ export function emojiPretrainData(data: EmojiT2I, config: PretrainConfig): Pretr
     train,
     // Every word a training caption can hold: names, groups and all keywords of seen concepts.
     vocabularyTexts: seen.map((c) => [c.name, c.subgroup, c.group, ...c.keywords].join(', ')),
-    // Unseen concepts, and real images of seen concepts that no trainer reads (the held-out designs).
-    heldout: { unseen: data.view('unseen'), heldout: data.view('heldout') },
+    // Unseen concepts, and seen concepts in their held-out designs (real images no trainer reads).
+    heldout: { unseen: data.view('unseen'), seen: data.view('heldout') },
     source: { emojiT2I: data.dir, view: config.data.view, images: train.size, heldoutImages: data.heldoutImages.size },
   };
 }

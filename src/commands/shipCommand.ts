@@ -22,7 +22,7 @@ import { readJsonFile } from '../util/jsonFile.js';
  * sample grid of 8 curated-val prompts x 4 seeds) into a results directory.
  */
 export async function shipCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { boolean: ['force'], string: ['run', 'to', 'results', 'name', 'weights', 'backend', 'data-root'] });
+  const args = parseArgs(argv, { boolean: ['force'], string: ['run', 'to', 'results', 'name', 'weights', 'dtype', 'backend', 'data-root'] });
   const run = args.flags['run'];
   if (typeof run !== 'string') throw new Error('give --run DIR (a pretraining run directory)');
   const to = (args.flags['to'] as string | undefined) ?? join('data', 'base-s');
@@ -48,6 +48,9 @@ export async function shipCommand(argv: string[]): Promise<void> {
   await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
   const which = (args.flags['weights'] as string | undefined) ?? 'ema';
   if (which !== 'ema' && which !== 'raw') throw new Error(`--weights: expected ema or raw, got "${which}"`);
+  // Shipped weights are float16 by default: every ship stays in git history.
+  const dtype = (args.flags['dtype'] as string | undefined) ?? 'float16';
+  if (dtype !== 'float16' && dtype !== 'float32') throw new Error(`--dtype: expected float16 or float32, got "${dtype}"`);
   const loaded = loadModel(join(run, 'model'));
   let step = Number(loaded.file.about['step']);
   if (which === 'raw') {
@@ -62,15 +65,10 @@ export async function shipCommand(argv: string[]): Promise<void> {
   const sets = [...new Set(heldout.map((h) => h.set))];
 
   await writeDirAtomic(to, async (tmp) => {
-    // The hash of the weights shipped (the raw ones are written anew, so theirs differs from the run's EMA file).
-    let shippedSha256 = loaded.file.weightsManifest.sha256;
-    if (which === 'ema') for (const f of ['model.json', 'weights.bin']) copyFileSync(join(loaded.dir, f), join(tmp, f));
-    else {
-      const sub = join(tmp, 'raw');
-      shippedSha256 = (await saveModel(sub, loaded.model, loaded.schedule, { ...loaded.file.about, step, weights: 'raw' })).weightsManifest.sha256;
-      for (const f of ['model.json', 'weights.bin']) renameSync(join(sub, f), join(tmp, f));
-      rmSync(sub, { recursive: true, force: true });
-    }
+    const sub = join(tmp, 'model');
+    const shippedSha256 = (await saveModel(sub, loaded.model, loaded.schedule, { ...loaded.file.about, step, weights: which, dtype }, loaded.model.params, dtype)).weightsManifest.sha256;
+    for (const f of ['model.json', 'weights.bin']) renameSync(join(sub, f), join(tmp, f));
+    rmSync(sub, { recursive: true, force: true });
     copyFileSync(join(run, 'config.json'), join(tmp, 'config.json'));
     // The records from step 0, the prior model's included.
     writeFileAtomic(join(tmp, 'metrics.jsonl'), metrics.map((m) => `${JSON.stringify(m)}\n`).join(''));
@@ -86,7 +84,7 @@ export async function shipCommand(argv: string[]): Promise<void> {
         '| file | what |',
         '| --- | --- |',
         '| `model.json` | architecture, noise schedule, tokenizer vocabulary, weights manifest |',
-        `| \`weights.bin\` | float32 weights (${which === 'ema' ? 'EMA' : 'raw, not averaged'}) |`,
+        `| \`weights.bin\` | ${dtype} weights (${which === 'ema' ? 'EMA' : 'raw, not averaged'}) |`,
         '| `config.json` | the resolved pretraining config, parameter counts, FLOPs, data source |',
         '| `metrics.jsonl` | one line per training step: loss, gradient norm, learning rate, seconds |',
         '| `heldout.jsonl` | held-out denoising loss per timestep quartile at each evaluation |',

@@ -14,6 +14,7 @@ export * from './emojiStyles.js';
 export * from './evalPrompts.js';
 export * from './heldoutImages.js';
 export * from './trainingCaptions.js';
+export * from './validationSet.js';
 export * from './folderDataset.js';
 export * from './imageTextSet.js';
 export * from './rasterize.js';

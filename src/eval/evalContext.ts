@@ -5,10 +5,10 @@ import type { EvalContext } from './evaluate.js';
 import { loadContrastiveJudge, loadRealismJudge } from './judgeFile.js';
 import { conceptCaptions } from './judgeValidity.js';
 
-/** Real generator-style images by concept (curated and unseen views): FID's references. */
+/** Real generator-style images by concept that no trainer read (held-out and unseen views): FID's references. */
 export function realImagesByConcept(data: EmojiT2I): (concept: string) => Uint8Array[] {
   const by = new Map<string, Uint8Array[]>();
-  for (const set of [data.view('curated'), data.view('unseen')]) {
+  for (const set of [data.view('heldout'), data.view('unseen')]) {
     for (let i = 0; i < set.size; i++) {
       const c = emojiConceptOfId(set.id(i));
       by.set(c, [...(by.get(c) ?? []), set.pixels(i)]);

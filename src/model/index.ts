@@ -6,3 +6,4 @@ export * from './textToImage.js';
 export * from './unet.js';
 export * from './modelFile.js';
 export * from './weightsFile.js';
+export * from './float16.js';

@@ -7,7 +7,7 @@ import { resolveAtomicDir, writeDirAtomic } from '../util/atomicDir.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import type { Params } from './params.js';
 import { TextToImageModel, type ModelConfig } from './textToImage.js';
-import { readWeights, writeWeights, type NamedWeights, type WeightsManifest } from './weightsFile.js';
+import { readWeights, writeWeights, type NamedWeights, type WeightDtype, type WeightsManifest } from './weightsFile.js';
 
 export const MODEL_FORMAT = 'selfdpo-model/1';
 
@@ -29,19 +29,20 @@ export interface LoadedModel {
   dir: string;
 }
 
-/** Write a model directory (model.json + weights.bin) atomically. */
+/** Write a model directory (model.json + weights.bin) atomically; shipped models store float16. */
 export async function saveModel(
   dir: string,
   model: TextToImageModel,
   schedule: { kind: ScheduleKind; steps: number },
   about: Record<string, unknown>,
   params: Params = model.params,
+  dtype: WeightDtype = 'float32',
 ): Promise<ModelFile> {
   const values = await params.values();
   const weights: NamedWeights = new Map([...values].map(([n, data]) => [n, { shape: params.variable(n).shape, data }]));
   let file: ModelFile | undefined;
   await writeDirAtomic(dir, (tmp) => {
-    const manifest = writeWeights(tmp, 'weights.bin', weights);
+    const manifest = writeWeights(tmp, 'weights.bin', weights, dtype);
     file = { format: MODEL_FORMAT, model: model.config, schedule: { kind: schedule.kind, steps: schedule.steps }, tokenizer: model.tokenizer.toJSON(), weightsManifest: manifest, about };
     writeFileAtomic(join(tmp, 'model.json'), `${JSON.stringify(file, null, 1)}\n`);
   });

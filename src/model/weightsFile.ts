@@ -1,16 +1,22 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256 } from '../util/sha256.js';
+import { decodeFloat16, encodeFloat16 } from './float16.js';
 
 /** Named float32 arrays with their shapes. */
 export type NamedWeights = Map<string, { shape: number[]; data: Float32Array }>;
 
-/** One entry of a weights manifest (the fields of tfjs's weightsManifest, plus byte offsets). */
+/** How weights are stored: float32, or float16 for shipped checkpoints (half the bytes in git history). */
+export type WeightDtype = 'float32' | 'float16';
+
+/** One entry of a weights manifest (the fields of tfjs's weightsManifest). */
 export interface WeightSpec {
   name: string;
   shape: number[];
-  dtype: 'float32';
+  dtype: WeightDtype;
 }
+
+const BYTES: Record<WeightDtype, number> = { float32: 4, float16: 2 };
 
 export interface WeightsManifest {
   /** The binary file beside the manifest. */
@@ -21,21 +27,21 @@ export interface WeightsManifest {
 }
 
 /**
- * Write `weights` as `<dir>/<file>` (float32, little-endian, in manifest order) and return
- * the manifest. Callers write into a temp directory that is renamed into place.
+ * Write `weights` as `<dir>/<file>` (little-endian, in manifest order, all of one dtype) and
+ * return the manifest. Callers write into a temp directory that is renamed into place.
  */
-export function writeWeights(dir: string, file: string, weights: NamedWeights): WeightsManifest {
+export function writeWeights(dir: string, file: string, weights: NamedWeights, dtype: WeightDtype = 'float32'): WeightsManifest {
   const specs: WeightSpec[] = [];
   let total = 0;
   for (const [, w] of weights) total += w.data.length;
   const buf = new Float32Array(total);
   let offset = 0;
   for (const [name, w] of weights) {
-    specs.push({ name, shape: w.shape, dtype: 'float32' });
+    specs.push({ name, shape: w.shape, dtype });
     buf.set(w.data, offset);
     offset += w.data.length;
   }
-  const bytes = new Uint8Array(buf.buffer);
+  const bytes = dtype === 'float16' ? new Uint8Array(encodeFloat16(buf).buffer) : new Uint8Array(buf.buffer);
   writeFileSync(join(dir, file), bytes);
   return { file, sha256: sha256(bytes), weights: specs };
 }
@@ -46,9 +52,13 @@ export function readWeights(dir: string, manifest: WeightsManifest): NamedWeight
   const bytes = readFileSync(path);
   const hash = sha256(bytes);
   if (hash !== manifest.sha256) throw new Error(`${path}: sha256 ${hash.slice(0, 12)}… does not match the manifest's ${manifest.sha256.slice(0, 12)}… (corrupt or replaced)`);
-  const expected = manifest.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
-  if (bytes.length !== expected * 4) throw new Error(`${path}: ${bytes.length} bytes, the manifest describes ${expected * 4}`);
-  const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+  const dtypes = new Set(manifest.weights.map((w) => w.dtype ?? 'float32'));
+  const dtype = (dtypes.size === 1 ? [...dtypes][0] : undefined) as WeightDtype | undefined;
+  if (dtype === undefined || !(dtype in BYTES)) throw new Error(`${path}: the manifest's dtypes are [${[...dtypes].join(', ')}]; expected all float32 or all float16`);
+  const expected = manifest.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0) * BYTES[dtype];
+  if (bytes.length !== expected) throw new Error(`${path}: ${bytes.length} bytes, the manifest describes ${expected}`);
+  const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
+  const all = dtype === 'float16' ? decodeFloat16(new Uint16Array(copy)) : new Float32Array(copy);
   const out: NamedWeights = new Map();
   let offset = 0;
   for (const w of manifest.weights) {

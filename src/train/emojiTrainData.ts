@@ -1,13 +1,13 @@
 import type { EmojiT2I } from '../data/emojiDataset.js';
-import { curatedValImages } from '../eval/curatedVal.js';
+import { validationImages } from '../data/validationSet.js';
 import { emojiConceptOfId } from './downgrades/imagePool.js';
 import type { TrainData } from './postTrain.js';
 import { loadPreferencePairs, pairIndexOfId } from './preferencePairs.js';
 import type { TrainConfig } from './trainConfig.js';
 
-/** The run's data: winners of the configured view (or the pair set), and curated-val for the probe (what tuning reads). */
+/** The run's data: winners of the configured view (or the pair set), and the validation set for the probe (what tuning reads). */
 export async function emojiTrainData(data: EmojiT2I, config: TrainConfig, resolution: number): Promise<TrainData> {
-  const heldout = { name: 'curated-val', set: curatedValImages(data), conceptOfId: emojiConceptOfId };
+  const heldout = { name: 'validation', set: validationImages(data), conceptOfId: emojiConceptOfId };
   if (config.method === 'dpo') {
     const pairs = await loadPreferencePairs(config.data.pairs, resolution);
     // A pair's concept is its record's, else each pair is its own concept.

@@ -201,6 +201,34 @@ test('saveModel / loadModel round-trip gives identical predictions', async () =>
   }
 });
 
+test('a float16 model file is half the size and predicts as the float32 model to within float16 rounding', async () => {
+  const m = TextToImageModel.create(tinyConfig(), tokenizer(), 5);
+  const dir = join(tmp, 'half');
+  try {
+    perturb(m, 321);
+    const file = await saveModel(dir, m, { kind: 'scaled-linear', steps: 1000 }, {}, m.params, 'float16');
+    assert.ok(file.weightsManifest.weights.every((w) => w.dtype === 'float16'));
+    assert.equal(readFileSync(join(dir, 'weights.bin')).length, 2 * m.params.size);
+    const loaded = loadModel(dir);
+    try {
+      const want = await m.params.values();
+      const have = await loaded.model.params.values();
+      for (const [n, v] of want) {
+        const h = have.get(n) as Float32Array;
+        for (let i = 0; i < v.length; i++) assert.ok(Math.abs((h[i] as number) - (v[i] as number)) <= Math.abs(v[i] as number) * 2 ** -11 + 2 ** -25, `${n}[${i}]`);
+      }
+      const a = predict(m, ['a red apple'], [600]);
+      const b = predict(loaded.model, ['a red apple'], [600]);
+      const maxDiff = a.data.reduce((d, x, i) => Math.max(d, Math.abs(x - (b.data[i] as number))), 0);
+      assert.ok(maxDiff > 0 && maxDiff < 1e-2, `float16 changed the prediction by ${maxDiff}`);
+    } finally {
+      loaded.model.params.dispose();
+    }
+  } finally {
+    m.params.dispose();
+  }
+});
+
 test('a flipped byte in weights.bin makes loadModel throw an error naming weights.bin', async () => {
   const dir = join(tmp, 'corrupt');
   await saveModel(dir, model, { kind: 'scaled-linear', steps: 1000 }, {});
