@@ -5,7 +5,7 @@
  * the same three kernels through OpenBLAS (src/kernels/nativeWasmKernels.ts). The first part
  * of `npm run bench`; run alone with
  *   node --no-liftoff --import tsx bench/convGrad.ts [--out DIR] [--force]
- * (--no-liftoff: skip V8's slow baseline wasm tier, see DESIGN.md). Writes DIR/kernels.md
+ * (--no-liftoff: skip V8's slow baseline wasm tier, see docs/DESIGN.md). Writes DIR/kernels.md
  * (default results/bench; never over an earlier one without --force). It takes trainStep.ts's
  * flags too, since `npm run bench -- ...` hands both the same ones.
  */

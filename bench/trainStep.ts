@@ -122,7 +122,7 @@ function sftJob(model: TextToImageModel, B: number, rng: Rng): DenoisingJob {
   };
 }
 
-/** Winners then their losers on the batch axis, each pair sharing noise, timestep and caption (DESIGN.md convention 5). */
+/** Winners then their losers on the batch axis, each pair sharing noise, timestep and caption (docs/DESIGN.md convention 5). */
 function pairBatch(model: TextToImageModel, P: number, rng: Rng): NoisedBatch {
   const R = model.config.resolution;
   const t = Array.from({ length: P }, () => rng.int(1000));
@@ -462,7 +462,7 @@ async function main(): Promise<void> {
   const vocab = Number(args.flags['vocab'] ?? DEFAULT_VOCAB);
   if (!(Number.isInteger(vocab) && vocab > 2)) throw new Error(`--vocab: expected an integer > 2, got ${String(args.flags['vocab'])}`);
   checkOutDir(outDir, args.flags['force'] === true);
-  if (!process.execArgv.includes('--no-liftoff')) log('warning: run with node --no-liftoff (V8 Liftoff makes the first wasm steps slow, DESIGN.md)');
+  if (!process.execArgv.includes('--no-liftoff')) log('warning: run with node --no-liftoff (V8 Liftoff makes the first wasm steps slow, docs/DESIGN.md)');
 
   const loadStart = loadavg();
   // Other processes' CPU use, measured (the load average also counts this process, and a
@@ -617,7 +617,7 @@ async function main(): Promise<void> {
       'Sampling: src/diffusion/generate.ts (DDIM, trailing timesteps, eta 0, guidance 3: conditional and unconditional passes as one doubled batch), images read back at the end.',
       'GFLOP/s use the UNet\'s own FLOP count (TextToImageModel.unetFlopsPerImage: matmuls and convolutions, 2 per multiply-add, text encoder left out): a training pass counts 3x forward, a Self-DPO step 3x for the policy plus 1x for the reference, sampling 2 passes per image per step.',
       'PyTorch: bench/torch_unet.py, our re-implementation of the same network (NCHW, same names, shapes, layer order, TensorFlow "same" padding), its own SFT/Self-DPO/DDIM loops mirroring these; torch.set_num_threads(1) and (2). The check loads the tfjs weights into it and compares the output of a 2-image forward. Ratios in the first table are tfjs-wasm time / PyTorch time (above 1: PyTorch is faster).',
-      `wasm runs on one thread (tfjs-backend-wasm's thread pool is off in Node, DESIGN.md); ${cpus().length} cores on the machine.`,
+      `wasm runs on one thread (tfjs-backend-wasm's thread pool is off in Node, docs/DESIGN.md); ${cpus().length} cores on the machine.`,
       wasmOnly
         ? 'Native kernels (native/, src/kernels/nativeWasmKernels.ts): convolutions, their gradients and BatchMatMul through OpenBLAS, and a fused group norm + SiLU, all on the wasm heap; the data-parallel optimizer loops (AdamW, EMA, gradient sum) in C too. Every column but the XNNPACK-only one uses them; that column turns them off in the same process (setNativeKernels(false)), so the speed-up is measured side by side.'
         : `Native kernels: not used (${nativeKernelsStatus()}).`,

@@ -107,15 +107,15 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   },
   pretrain: {
     run: pretrainCommand,
-    help: 'pretrain a base model (--preset base-s|smoke --config FILE --out DIR --steps N --cooldown N (the LR falls linearly over the last N steps, to lr/N at the last; allowed on resume before the fall begins) --workers N (default: cores) --init-from MODEL_DIR --force --backend NAME --data-root DIR --data-config FILE)',
+    help: 'pretrain a base model (--preset base-s|base-l|smoke --config FILE --out DIR --steps N --cooldown N (the LR falls linearly over the last N steps, to lr/N at the last; allowed on resume before the fall begins) --workers N (default: cores) --init-from MODEL_DIR --force --backend NAME --data-root DIR --data-config FILE)',
   },
   sample: {
     run: sampleCommand,
-    help: 'draw a grid from a model (--prompt TEXT | --prompts FILE, --seed N --seeds COUNT --model DIR --steps 25 --guidance 3 --sampler ddim|ddpm --eta 0 --out PNG --workers N --force)',
+    help: 'draw a grid from a model (--prompt TEXT | --prompts FILE, --seed N --seeds COUNT --model DIR (or --base DIR; default data/base-s) --steps 25 --guidance 3 --sampler ddim|ddpm --eta 0 --out PNG --workers N --force)',
   },
   ship: {
     run: shipCommand,
-    help: 'ship a pretraining run: model into data/, report into results/ (--run DIR --to data/base-s --results results/base-s --name base-S --weights ema|raw --force)',
+    help: 'ship a pretraining run: model into data/, report into results/ (--run DIR --to data/base-s --results results/base-s --name base-S --weights ema|raw --dtype float16|float32 (default float16) --force)',
   },
   train: {
     run: trainCommand,
@@ -134,7 +134,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   },
   eval: {
     run: evalCommand,
-    help: 'evaluate a model on a prompt set with the judges: Align, R@1, R@5, Real, FID (--run DIR | --model DIR, --prompts curated-val|unseen-concepts|keyword-only --judges data/judges --out JSON --cache DIR --workers N --force)',
+    help: 'evaluate a model on a prompt set with the judges: Align, R@1, R@5, Real, FID (--run DIR | --model DIR | --base DIR, --prompts curated-val|unseen-concepts|keyword-only --judges data/judges --out JSON --cache DIR --workers N --force)',
   },
   judges: {
     run: judgesCommand,

@@ -12,6 +12,7 @@ import { parseArgs } from '../util/args.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
 import { generateOptions, workersFlag } from './sampleCommand.js';
+import { modelDirFlag } from './modelFlag.js';
 
 /** A result as one markdown table row: | model | set | Align | R@1 | R@5 | Real | FID |. */
 export function resultRow(r: EvalResult): string {
@@ -19,10 +20,10 @@ export function resultRow(r: EvalResult): string {
 }
 
 export async function evalCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { boolean: ['force'], string: ['model', 'run', 'prompts', 'judges', 'out', 'cache', 'workers', 'backend', 'steps', 'guidance', 'sampler', 'eta', ...EMOJI_FLAGS] });
+  const args = parseArgs(argv, { boolean: ['force'], string: ['model', 'base', 'run', 'prompts', 'judges', 'out', 'cache', 'workers', 'backend', 'steps', 'guidance', 'sampler', 'eta', ...EMOJI_FLAGS] });
   const run = args.flags['run'] as string | undefined;
-  const modelDir = (args.flags['model'] as string | undefined) ?? (run ? join(run, 'model') : undefined);
-  if (!modelDir) throw new Error('give --run RUN_DIR or --model MODEL_DIR');
+  const modelDir = modelDirFlag(args, run ? join(run, 'model') : undefined);
+  if (!modelDir) throw new Error('give --run RUN_DIR, or --model (or --base) MODEL_DIR');
   const setName = (args.flags['prompts'] as string | undefined) ?? 'curated-val';
   if (!(PROMPT_SETS as readonly string[]).includes(setName)) throw new Error(`--prompts: unknown prompt set "${setName}" (known: ${PROMPT_SETS.join(', ')})`);
   const out = (args.flags['out'] as string | undefined) ?? join(run ?? modelDir, `eval-${setName}.json`);

@@ -73,7 +73,7 @@ export function writeJudgesReadme(results: string, machine: string): void {
 }
 
 /**
- * Train the judges (PROTOCOL.md) into data/judges/<name>/ with their validity reports in
+ * Train the judges (docs/PROTOCOL.md) into data/judges/<name>/ with their validity reports in
  * results/judges/: resumable runs under runs/judges/<name>/.
  */
 export async function judgesCommand(argv: string[]): Promise<void> {

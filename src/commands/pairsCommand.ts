@@ -10,7 +10,7 @@ import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
 import { generateOptions, SHIPPED_BASE_S, workersFlag } from './sampleCommand.js';
 
 /**
- * Diffusion-DPO's preference pairs (PROTOCOL.md): one curated caption for each of --prompts
+ * Diffusion-DPO's preference pairs (docs/PROTOCOL.md): one curated caption for each of --prompts
  * training concepts, two base-model images each, ranked by the annotator judge's Align.
  */
 export async function pairsCommand(argv: string[]): Promise<void> {

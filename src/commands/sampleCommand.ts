@@ -6,6 +6,7 @@ import { defaultWorkerCount, startPool } from '../parallel/modelPool.js';
 import { renderSampleGrid } from '../report/sampleGrid.js';
 import { numberFlag, parseArgs } from '../util/args.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
+import { modelDirFlag } from './modelFlag.js';
 
 /** Where the shipped base-S checkpoint lives. */
 export const SHIPPED_BASE_S = 'data/base-s';
@@ -45,7 +46,7 @@ export function generateOptions(args: ReturnType<typeof parseArgs>): GenerateOpt
 export async function sampleCommand(argv: string[]): Promise<void> {
   const args = parseArgs(argv, {
     boolean: ['force'],
-    string: ['model', 'prompt', 'prompts', 'seed', 'seeds', 'steps', 'guidance', 'sampler', 'eta', 'out', 'backend', 'workers'],
+    string: ['model', 'base', 'prompt', 'prompts', 'seed', 'seeds', 'steps', 'guidance', 'sampler', 'eta', 'out', 'backend', 'workers'],
   });
   const prompts = readPrompts(args.flags['prompt'] as string | undefined, args.flags['prompts'] as string | undefined);
   const first = numberFlag(args, 'seed', 0);
@@ -57,7 +58,7 @@ export async function sampleCommand(argv: string[]): Promise<void> {
   if (existsSync(out) && args.flags['force'] !== true) throw new Error(`${out} exists; pass --force to replace it, or --out another file`);
   const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
   const workers = workersFlag(args, backend.tfBackend);
-  const { model, schedule, dir } = loadModel((args.flags['model'] as string | undefined) ?? SHIPPED_BASE_S);
+  const { model, schedule, dir } = loadModel(modelDirFlag(args, SHIPPED_BASE_S) as string);
   const pool = await startPool(model, schedule, workers);
   const seeds = Array.from({ length: count }, (_, i) => first + i);
   const started = Date.now();

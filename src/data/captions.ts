@@ -11,7 +11,7 @@ export interface CaptionFields {
 /** How a caption is written: the web set's loose captions carry keywords only. */
 export type CaptionMode = 'full' | 'loose';
 
-/** Keywords per caption (PROTOCOL.md: "<name>, <subgroup>, <group>, <k1>, <k2>, <k3>"). */
+/** Keywords per caption (docs/PROTOCOL.md: "<name>, <subgroup>, <group>, <k1>, <k2>, <k3>"). */
 export const KEYWORDS_PER_CAPTION = 3;
 
 /**

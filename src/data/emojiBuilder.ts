@@ -62,7 +62,7 @@ export interface BuildOptions {
 /**
  * Build Emoji-T2I: match every style's artwork to CLDR concepts, keep the concepts drawn
  * by enough generator and judge styles, rasterise each drawing on white, write the shards,
- * then derive the web set (PROTOCOL.md). The build happens in a temp folder that is
+ * then derive the web set (docs/PROTOCOL.md). The build happens in a temp folder that is
  * renamed into place only when complete, so a crash never leaves a half-written dataset.
  * Everything is ordered and seeded, so two builds give identical bytes.
  */

@@ -1,6 +1,6 @@
 import { checkIntegerRange, checkRange, ConfigError, resolveConfig } from '../config.js';
 
-/** The web set's noise (PROTOCOL.md: base-S is pretrained on web-like data). */
+/** The web set's noise (docs/PROTOCOL.md: base-S is pretrained on web-like data). */
 export interface WebNoiseConfig {
   /** Share of captions reduced to keywords only (no name, subgroup or group). */
   looseCaption: number;

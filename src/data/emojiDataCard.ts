@@ -52,7 +52,7 @@ export function renderEmojiDataCard(data: EmojiT2I, command: string): string {
 
 Real, human-drawn, openly licensed emoji, rasterised to ${m.resolution}x${m.resolution} RGB on white, with
 captions built from Unicode CLDR names, groups, subgroups and keywords. It is the small world in which
-selfdpo-lab reruns the Self-DPO protocol (see PROTOCOL.md of the project).
+selfdpo-lab reruns the Self-DPO protocol (see docs/PROTOCOL.md of the project).
 
 Made by \`${command}\` (the shards are rebuilt on demand and not committed; this card is).
 
@@ -123,7 +123,7 @@ captions may end with the style's words ("twemoji style") on request; judge styl
 ## Known limits
 
 - Three generator styles come from one family (Microsoft Fluent: flat, color, 3D), and Fluent color is
-  the vector form of the design that Fluent 3D renders (see the distances above). PROTOCOL.md lists four
+  the vector form of the design that Fluent 3D renders (see the distances above). docs/PROTOCOL.md lists four
   generator packages; Fluent color is added to them, and without it this build has
   ${s.generatorImages - countOf(m, 'fluent-color')} generator-style images.
 - No generator style but Twemoji draws the country flags (Noto's package and the Fluent sets have none),

@@ -1,7 +1,7 @@
 /**
  * The artwork sets of Emoji-T2I. Generator styles are what the diffusion model is trained
  * on; judge styles are never shown to it and train the evaluation judges, so that a judge
- * cannot reward a generator for copying the exact pixels it saw (PROTOCOL.md, "The world").
+ * cannot reward a generator for copying the exact pixels it saw (docs/PROTOCOL.md, "The world").
  */
 export type StyleRole = 'generator' | 'judge';
 

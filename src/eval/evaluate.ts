@@ -98,7 +98,7 @@ export async function promptImages(model: TextToImageModel, schedule: NoiseSched
 }
 
 /**
- * Evaluate a model on a prompt set (PROTOCOL.md "What the kit reports"): DDIM with guidance
+ * Evaluate a model on a prompt set (docs/PROTOCOL.md "What the kit reports"): DDIM with guidance
  * from fixed per-prompt seeds, then Align, R@1 and R@5 among all concepts, Real, and FID in
  * the evaluation judge's embedding against real images of the prompts' concepts.
  */

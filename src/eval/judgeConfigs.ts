@@ -2,7 +2,7 @@ import type { ContrastiveJudgeConfig } from './contrastiveJudge.js';
 import type { JudgeTrainConfig } from './judgeTraining.js';
 import type { RealismJudgeConfig } from './realismJudge.js';
 
-/** The three judges of PROTOCOL.md, by name (their directories under data/judges/). */
+/** The three judges of docs/PROTOCOL.md, by name (their directories under data/judges/). */
 export const JUDGE_NAMES = ['eval', 'annotator', 'realism'] as const;
 export type JudgeName = (typeof JUDGE_NAMES)[number];
 
@@ -20,7 +20,7 @@ export const REALISM_JUDGE: RealismJudgeConfig = { resolution: 32, image: { ...T
 
 /**
  * What each judge trains on and how. The evaluation judge sees every judge style; the
- * annotator judge a different subset and seed (PROTOCOL.md), so DPO's pairs are not ranked by
+ * annotator judge a different subset and seed (docs/PROTOCOL.md), so DPO's pairs are not ranked by
  * the judge that later scores the methods. The realism judge: judge-style images against
  * base-model samples drawn from training captions (never a test prompt set).
  */

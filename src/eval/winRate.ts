@@ -8,7 +8,7 @@ export interface Interval {
 }
 
 /**
- * The win rate of a model against the base over prompts (PROTOCOL.md): each prompt is a win
+ * The win rate of a model against the base over prompts (docs/PROTOCOL.md): each prompt is a win
  * (score above the base's for the same prompt and seed), a tie (equal) or a loss, and the rate
  * is (wins + 0.5·ties) / n.
  */

@@ -4,7 +4,7 @@ import { nativeKernelsOn } from '../kernels/index.js';
 /**
  * Whether the active backend multiplies transposed operands as fast as plain ones: all do
  * but wasm without the native kernels, whose transposed BatchMatMul is a naive loop (about
- * 2.6 GFLOP/s here, DESIGN.md) instead of XNNPACK.
+ * 2.6 GFLOP/s here, docs/DESIGN.md) instead of XNNPACK.
  */
 function transposedProductsAreFast(): boolean {
   return tf.getBackend() !== 'wasm' || nativeKernelsOn();

@@ -30,8 +30,9 @@ export const TEXT_PREFIX = 'text/';
 export const UNET_PREFIX = 'unet/';
 
 /**
- * The text-to-image denoiser: tokenizer + text encoder + UNet. It knows nothing of the noise
- * schedule (DESIGN.md): it maps (xt, t, caption) to a noise prediction.
+ * The text-to-image denoiser: tokenizer + text encoder + UNet, mapping (xt, t, caption) to the
+ * network's output (eps or v). Only `predictEps` takes the noise schedule, to turn a v output
+ * into eps; training and sampling live elsewhere.
  */
 export class TextToImageModel {
   constructor(

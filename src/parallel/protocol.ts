@@ -73,7 +73,7 @@ export type PairLoss = { kind: 'dpo'; beta: number } | { kind: 'selfDpo'; beta: 
 /**
  * One share of a batch of preference pairs (winner, loser) sharing noise and timestep, the
  * loser conditioned on the winner's caption: the gradient of weight · sum over pairs of the
- * loss, the policy's errors against the frozen reference's (DESIGN.md convention 5).
+ * loss, the policy's errors against the frozen reference's (docs/DESIGN.md convention 5).
  */
 export interface PairJob {
   kind: 'pairs';

@@ -11,7 +11,7 @@ export interface ChartDisplay {
 /**
  * Show a Vega-Lite chart in a notebook and save it as `<basePath>.svg` and `.png`: the spec
  * under its MIME type (JupyterLab draws it) and the SVG rendered here (classic Notebook
- * cannot draw Vega-Lite; DESIGN.md).
+ * cannot draw Vega-Lite; docs/DESIGN.md).
  */
 export async function showChart(display: ChartDisplay, spec: ChartSpec, basePath: string): Promise<WrittenChart> {
   const written = await writeChart(spec, basePath);

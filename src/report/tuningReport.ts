@@ -106,7 +106,7 @@ export async function writeTuningReport(dir: string, machine: string): Promise<s
   const text = [
     '# Tuning beta and LR for 32x32 pixel space',
     '',
-    "The paper's beta = 5000 and LR 1e-6 at batch 2048 were set for SD latents; here errors are per-pixel v errors of a 32x32 model, so both are re-tuned (PROTOCOL.md).",
+    "The paper's beta = 5000 and LR 1e-6 at batch 2048 were set for SD latents; here errors are per-pixel v errors of a 32x32 model, so both are re-tuned (docs/PROTOCOL.md).",
     'Every number below is read from the runs kept in `runs/` beside this file (their config, metrics and probe records).',
     '',
     'What is read: only **curated-val** (one curated image per curated-val concept, captioned with its curated-val prompt, losers made by the run\'s downgrade): its implicit accuracy (share of pairs where the policy prefers the winner more than the reference does) and its winner denoising error relative to the reference\'s. No evaluation judge and no test prompt set is involved.',

@@ -1,7 +1,7 @@
 import type { GenerateOptions } from '../diffusion/generate.js';
 import { PROMPT_SETS, type PromptSetName } from '../data/evalPrompts.js';
 
-/** Every method of PROTOCOL.md's tables, as named in configs/. */
+/** Every method of docs/PROTOCOL.md's tables, as named in configs/. */
 export const REPRO_METHODS = ['sft', 'dpo', 'self-dpo', 'self-dpo-blur', 'self-dpo-grid', 'self-dpo-no-mse', 'self-dpo-nearest', 'sft-web', 'self-dpo-web'] as const;
 
 /** One reproduction of the protocol: which runs, on what budget, evaluated how. */
@@ -13,7 +13,7 @@ export interface ReproPreset {
   methods: string[];
   /** Training seeds; every method runs on each. */
   seeds: number[];
-  /** Overrides of every method's train and log keys (one budget for all, PROTOCOL.md). */
+  /** Overrides of every method's train and log keys (one budget for all, docs/PROTOCOL.md). */
   train: { steps: number; batchSize: number; microBatch: number };
   log: { every: number; checkpointEvery: number; evalEvery: number; evalPairs: number };
   /** Diffusion-DPO's pairs: prompts drawn (two images each), and their seed. */

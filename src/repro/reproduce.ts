@@ -51,7 +51,7 @@ export interface ReproduceOptions {
 const IDENTITY_KEYS = ['preset', 'baseSha256', 'judges', 'configsSha256', 'dataSha256'] as const;
 
 /**
- * The whole protocol (PROTOCOL.md): Diffusion-DPO's annotator pairs, every method on every
+ * The whole protocol (docs/PROTOCOL.md): Diffusion-DPO's annotator pairs, every method on every
  * seed from the same base, every model (the base included) evaluated on the three prompt sets
  * with shared per-prompt seeds, then Tables 1-5, Figure 5 and the sample grids.
  *

@@ -7,7 +7,7 @@ import type { ImageScorer, PairPrompt } from './pairBuilder.js';
 
 /**
  * The prompts Diffusion-DPO's pairs are drawn for: one curated training caption for each of
- * `count` concepts, concepts and captions drawn from `seed` (PROTOCOL.md's Pick-a-Pic analog).
+ * `count` concepts, concepts and captions drawn from `seed` (docs/PROTOCOL.md's Pick-a-Pic analog).
  */
 export function annotatorPairPrompts(data: EmojiT2I, count: number, seed: number): PairPrompt[] {
   const curated = data.view('curated');

@@ -55,7 +55,7 @@ export interface PairBuildReport {
 }
 
 /**
- * Diffusion-DPO's preference data as PROTOCOL.md maps Pick-a-Pic: for every prompt the base
+ * Diffusion-DPO's preference data as docs/PROTOCOL.md maps Pick-a-Pic: for every prompt the base
  * model draws two images from different seeds, the scorer ranks them, and the higher-scored
  * one is the winner. Writes `outDir/pairs.jsonl`, the PNGs under `outDir/images/` and
  * `outDir/build.json` with the wall time of each phase, atomically (a crash leaves no

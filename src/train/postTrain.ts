@@ -89,7 +89,7 @@ export function defaultRunDir(method: string, seed: number): string {
 }
 
 /**
- * Post-train the base model's UNet with SFT, Diffusion-DPO or Self-DPO (PROTOCOL.md
+ * Post-train the base model's UNet with SFT, Diffusion-DPO or Self-DPO (docs/PROTOCOL.md
  * "Methods"): the text encoder stays frozen, the reference is a frozen copy of the base,
  * winner and loser share noise and timestep and the loser takes the winner's caption.
  * AdamW or Adafactor, constant LR after a linear warmup over `warmupFraction` of the steps,

@@ -54,7 +54,7 @@ export interface PretrainConfig {
 }
 
 /**
- * base-S (PROTOCOL.md: our SD 1.5): about 5.9M parameters and 0.29 GFLOP per 32x32 forward,
+ * base-S (docs/PROTOCOL.md: our SD 1.5): about 5.9M parameters and 0.29 GFLOP per 32x32 forward,
  * the parameters at 8x8 and 4x4 and the 32x32 level thin (16 channels).
  */
 export const BASE_S: PretrainConfig = {

@@ -4,7 +4,7 @@ import { checkIntegerRange, checkLogCadence, checkOptimizerKeys, checkRange, Con
 import { readJsonFile } from '../util/jsonFile.js';
 import { DOWNGRADE_NAMES, isDowngradeName } from './downgrades/registry.js';
 
-/** The post-training losses (PROTOCOL.md "Methods"). */
+/** The post-training losses (docs/PROTOCOL.md "Methods"). */
 export const TRAIN_METHODS = ['sft', 'dpo', 'self-dpo'] as const;
 export type TrainMethod = (typeof TRAIN_METHODS)[number];
 

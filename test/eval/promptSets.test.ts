@@ -9,7 +9,7 @@ import { EmojiT2I } from '../../src/data/emojiDataset.js';
 import { formatPromptSet, readPromptSet } from '../../src/eval/promptSets.js';
 import { buildPromptSet, PROMPT_SETS } from '../../src/data/evalPrompts.js';
 
-test('the committed prompt sets are what the default Emoji-T2I build gives, and they are what PROTOCOL.md asks for', async () => {
+test('the committed prompt sets are what the default Emoji-T2I build gives, and they are what docs/PROTOCOL.md asks for', async () => {
   const { dir } = await ensureEmojiT2I(resolveEmojiDataConfig({}), { dataRoot: defaultDataRoot() });
   const data = EmojiT2I.open(dir);
   for (const name of PROMPT_SETS) {

@@ -73,7 +73,9 @@ test('Self-DPO pair gradients over 2 threads equal one thread\'s, with a frozen 
   const one = pairGradients(model, reference, schedule, variables, job);
   // Micro-batches of 2 pairs accumulate to the gradient of one pass over all 6.
   const whole = pairGradients(model, reference, schedule, variables, { ...job, microBatch: n });
-  assert.ok(Math.abs(whole.loss - one.loss) < 1e-6, `micro-batched loss ${one.loss} vs ${whole.loss}`);
+  // Float32 rounding differs with the micro-batch shapes (OpenBLAS blocks each shape its own way,
+  // and beta amplifies error differences): the same relative bound as the gradients below.
+  assert.ok(Math.abs(whole.loss - one.loss) <= 1e-5 * (1 + Math.abs(whole.loss)), `micro-batched loss ${one.loss} vs ${whole.loss}`);
   whole.grads.forEach((g, i) => {
     const a = g.dataSync();
     const b = (one.grads[i] as tf.Tensor).dataSync();

@@ -16,7 +16,7 @@ test('every method config in configs/ resolves, and the paper\'s methods are all
   assert.equal(configs['self-dpo-nearest']?.downgrade, 'nearestConcept');
   assert.equal(configs['self-dpo-no-mse']?.loss.lambda1, 0);
   assert.equal(configs['dpo']?.data.pairs, 'data/pairs/annotator/pairs.jsonl');
-  // One budget for all (PROTOCOL.md): the methods differ only in their loss and losers.
+  // One budget for all (docs/PROTOCOL.md): the methods differ only in their loss and losers.
   for (const c of Object.values(configs)) {
     assert.deepEqual(c.train, TRAIN_DEFAULTS.train);
     assert.equal(c.loss.beta, TRAIN_DEFAULTS.loss.beta);

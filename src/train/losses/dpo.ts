@@ -6,7 +6,7 @@ import { checkPerExample, type LossTerms } from './lossTerms.js';
  * ||eps_theta(xt, t, c) - eps||² averaged over pixels (`denoisingError`), for the model
  * being trained (`model*`) and the frozen reference (`ref*`), on the winner x^w (`*W`) and
  * the loser x^l (`*L`, the annotator's loser for DPO, Downgrade(x^w) for Self-DPO). Winner
- * and loser of a pair share eps and t (DESIGN.md convention 5), and the loser is
+ * and loser of a pair share eps and t (docs/DESIGN.md convention 5), and the loser is
  * conditioned on the winner's caption c.
  *
  * The reference errors must carry no gradient: compute them outside the function given
@@ -59,7 +59,7 @@ export function checkBeta(beta: number): void {
  * than the reference has.
  *
  * -log sigma(x) is computed as softplus(-x), the same function: tf.logSigmoid's gradient
- * reads a disposed tensor on the wasm backend (DESIGN.md traps), and softplus is stable
+ * reads a disposed tensor on the wasm backend (docs/DESIGN.md traps), and softplus is stable
  * for the |inside| of thousands that beta = 5000 can give.
  */
 export function dpoLoss(errors: PairErrors, beta: number): DpoTerms {

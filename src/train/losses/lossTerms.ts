@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 
 /**
  * What every loss of the kit returns: one term per example (per pair for the preference
- * losses), not a mean. The trainer weights and reduces (DESIGN.md convention 4), which is
+ * losses), not a mean. The trainer weights and reduces (docs/DESIGN.md convention 4), which is
  * what makes micro-batches with gradient accumulation give the full batch's update: it
  * divides the per-example sum of every micro-batch by the full batch size.
  */
