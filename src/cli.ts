@@ -15,7 +15,7 @@ import { buildEmojiT2I, defaultDataRoot, ensureEmojiT2I } from './data/emojiBuil
 import { resolveEmojiDataConfig, type EmojiDataConfig } from './data/emojiConfig.js';
 import { renderEmojiDataCard, summarizeEmojiManifest } from './data/emojiDataCard.js';
 import { EmojiT2I } from './data/emojiDataset.js';
-import { renderEmojiSampleSheet } from './data/emojiSampleSheet.js';
+import { renderEmojiSampleSheet } from './report/emojiSampleSheet.js';
 import { loadFolderDataset } from './data/folderDataset.js';
 import { PROMPTS_DIR, writePromptSets } from './eval/promptSets.js';
 import { renderImageSheet } from './report/imageSheet.js';

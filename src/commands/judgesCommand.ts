@@ -13,7 +13,7 @@ import { loadModel } from '../model/modelFile.js';
 import { startPool } from '../parallel/modelPool.js';
 import { SAMPLE_CHUNK, sampleBytes } from '../parallel/sampleBytes.js';
 import { Tokenizer } from '../text/tokenizer.js';
-import { emojiConceptOfId } from '../train/downgrades/imagePool.js';
+import { emojiConceptOfId } from '../data/imagePool.js';
 import { parseArgs } from '../util/args.js';
 import { machineLine } from '../util/machine.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';

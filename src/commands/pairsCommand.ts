@@ -3,7 +3,7 @@ import { backendFromEnvAndArgs, initBackend } from '../backend.js';
 import { loadContrastiveJudge } from '../eval/judgeFile.js';
 import { loadModel } from '../model/modelFile.js';
 import { startPool } from '../parallel/modelPool.js';
-import { alignScorer, annotatorPairPrompts } from '../train/annotatorPairs.js';
+import { alignScorer, annotatorPairPrompts } from '../eval/annotatorPairs.js';
 import { buildPreferencePairs } from '../train/pairBuilder.js';
 import { numberFlag, parseArgs } from '../util/args.js';
 import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';

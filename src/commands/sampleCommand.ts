@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
-import type { GenerateOptions } from '../diffusion/generate.js';
+import type { GenerateOptions } from '../model/generate.js';
 import { loadModel } from '../model/modelFile.js';
 import { defaultWorkerCount, startPool } from '../parallel/modelPool.js';
 import { renderSampleGrid } from '../report/sampleGrid.js';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { deriveSeed, Rng } from '../util/rng.js';
 import type { ImageTextSet } from './imageTextSet.js';
+import { bytesToUnit } from './pixels.js';
 
 export interface LoaderOptions {
   batchSize: number;
@@ -87,14 +88,11 @@ export class BatchLoader {
       const src = this.set.pixels(i);
       const flip = this.opts.flip === true && new Rng(deriveSeed(this.opts.seed, 'flip', epoch, i)).next() < 0.5;
       const base = b * perImage;
-      for (let y = 0; y < R; y++) {
-        for (let x = 0; x < R; x++) {
-          const from = (y * R + (flip ? R - 1 - x : x)) * 3;
-          const to = base + (y * R + x) * 3;
-          pixels[to] = (src[from] as number) / 127.5 - 1;
-          pixels[to + 1] = (src[from + 1] as number) / 127.5 - 1;
-          pixels[to + 2] = (src[from + 2] as number) / 127.5 - 1;
-        }
+      if (!flip) bytesToUnit(src, pixels, base);
+      else {
+        const mirrored = new Uint8Array(perImage);
+        for (let y = 0; y < R; y++) for (let x = 0; x < R; x++) mirrored.set(src.subarray((y * R + R - 1 - x) * 3, (y * R + R - x) * 3), (y * R + x) * 3);
+        bytesToUnit(mirrored, pixels, base);
       }
       captions.push(this.set.caption(i, new Rng(deriveSeed(this.opts.seed, 'caption', epoch, i))));
       ids.push(this.set.id(i));

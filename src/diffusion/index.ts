@@ -1,6 +1,5 @@
 export * from './forwardNoise.js';
 export * from './gaussian.js';
-export * from './generate.js';
 export * from './guidance.js';
 export * from './samplers.js';
 export * from './schedule.js';

@@ -1,6 +1,6 @@
 import type { EmojiT2I } from '../data/emojiDataset.js';
 import type { ImageTextSet } from '../data/imageTextSet.js';
-import { emojiConceptOfId } from '../train/downgrades/imagePool.js';
+import { emojiConceptOfId } from '../data/imagePool.js';
 import { CURATED_VAL_SEED, curatedValPrompts } from '../data/evalPrompts.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { EmojiT2I } from '../data/emojiDataset.js';
-import { emojiConceptOfId } from '../train/downgrades/imagePool.js';
+import { emojiConceptOfId } from '../data/imagePool.js';
 import type { EvalContext } from './evaluate.js';
 import { loadContrastiveJudge, loadRealismJudge } from './judgeFile.js';
 import { conceptCaptions } from './judgeValidity.js';

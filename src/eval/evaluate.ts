@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { GenerateOptions } from '../diffusion/generate.js';
+import type { GenerateOptions } from '../model/generate.js';
 import type { NoiseSchedule } from '../diffusion/schedule.js';
 import type { TextToImageModel } from '../model/textToImage.js';
 import type { ModelPool } from '../parallel/modelPool.js';

@@ -11,3 +11,4 @@ export * from './judgeTraining.js';
 export * from './realismJudge.js';
 export * from './evaluate.js';
 export * from './evalContext.js';
+export * from './annotatorPairs.js';

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { bytesToUnit } from '../data/pixels.js';
 import type { ContrastiveJudge } from './contrastiveJudge.js';
 import type { RealismJudge } from './realismJudge.js';
 
@@ -10,7 +11,7 @@ function toTensor(images: readonly Uint8Array[], R: number): tf.Tensor4D {
   const pixels = new Float32Array(images.length * per);
   images.forEach((img, b) => {
     if (img.length !== per) throw new Error(`judge: an image has ${img.length} bytes, expected ${per} (${R}x${R} RGB)`);
-    for (let k = 0; k < per; k++) pixels[b * per + k] = (img[k] as number) / 127.5 - 1;
+    bytesToUnit(img, pixels, b * per);
   });
   return tf.tensor4d(pixels, [images.length, R, R, 3]);
 }

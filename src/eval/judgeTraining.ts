@@ -3,16 +3,17 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ImageTextSet } from '../data/imageTextSet.js';
 import type { Params } from '../model/params.js';
-import { AdamW } from '../train/adamw.js';
-import { clipByGlobalNorm } from '../train/gradients.js';
-import { warmupConstant } from '../train/lrSchedule.js';
-import { byName } from '../train/optimizer.js';
-import { JsonLines, Progress } from '../train/progress.js';
-import { loadTrainState, saveTrainState, savedStep } from '../train/trainState.js';
+import { AdamW } from '../optim/adamw.js';
+import { clipByGlobalNorm } from '../optim/gradients.js';
+import { warmupConstant } from '../optim/lrSchedule.js';
+import { byName } from '../optim/optimizer.js';
+import { JsonLines, Progress } from '../runs/progress.js';
+import { loadTrainState, saveTrainState, savedStep } from '../optim/trainState.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import { augmentImage } from './augment.js';
 import { infoNceLoss, type ContrastiveJudge } from './contrastiveJudge.js';
 import { realismLoss, type RealismJudge } from './realismJudge.js';
+import { bytesToUnit } from '../data/pixels.js';
 
 export interface JudgeTrainConfig {
   seed: number;
@@ -76,7 +77,7 @@ async function fit(name: string, params: Params, cfg: JudgeTrainConfig, runDir: 
 /** Image `i` of `set` in [-1, 1], augmented with `rng`, written at `out[offset...]`. */
 function augmentedInto(pixels: Uint8Array, out: Float32Array, offset: number, R: number, rng: Rng): void {
   const src = new Float32Array(pixels.length);
-  for (let k = 0; k < pixels.length; k++) src[k] = (pixels[k] as number) / 127.5 - 1;
+  bytesToUnit(pixels, src);
   augmentImage(src, out.subarray(offset, offset + pixels.length), R, rng);
 }
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { EmojiT2I } from '../data/emojiDataset.js';
 import type { ImageTextSet } from '../data/imageTextSet.js';
 import { blurImages } from '../train/downgrades/blur.js';
-import { emojiConceptOfId } from '../train/downgrades/imagePool.js';
+import { emojiConceptOfId } from '../data/imagePool.js';
 import { drawCellSwaps, swapCells } from '../train/downgrades/randomGrid.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import type { ContrastiveJudge } from './contrastiveJudge.js';
@@ -10,6 +10,7 @@ import { curatedValImages } from './curatedVal.js';
 import { EVAL_SEED } from './evaluate.js';
 import { alignScores, conceptRanks, embedImages, embedTexts, realScores, recallAt } from './judgeMetrics.js';
 import type { RealismJudge } from './realismJudge.js';
+import { bytesToUnit, unitToByteValues } from '../data/pixels.js';
 
 /** One caption per concept, every concept of the build: what R@k ranks among (drawn from EVAL_SEED). */
 export function conceptCaptions(data: EmojiT2I): { keys: string[]; captions: string[] } {
@@ -61,8 +62,8 @@ export function realismValidity(judge: RealismJudge, heldoutReal: readonly Uint8
   const mean = (xs: number[]): number => (100 * xs.reduce((a, b) => a + b, 0)) / xs.length;
   const degrade = (f: (x: tf.Tensor4D) => tf.Tensor4D): Uint8Array[] => {
     const flat = new Float32Array(generatorStyle.length * per);
-    generatorStyle.forEach((img, b) => img.forEach((v, k) => (flat[b * per + k] = v / 127.5 - 1)));
-    const out = tf.tidy(() => tf.cast(tf.clipByValue(tf.round(tf.mul(tf.add(f(tf.tensor4d(flat, [generatorStyle.length, R, R, 3])), 1), 127.5)), 0, 255), 'int32'));
+    generatorStyle.forEach((img, b) => bytesToUnit(img, flat, b * per));
+    const out = tf.tidy(() => tf.cast(unitToByteValues(f(tf.tensor4d(flat, [generatorStyle.length, R, R, 3]))), 'int32'));
     const bytes = Uint8Array.from(out.dataSync() as Int32Array);
     out.dispose();
     return generatorStyle.map((_, b) => bytes.subarray(b * per, (b + 1) * per));

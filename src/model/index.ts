@@ -7,3 +7,4 @@ export * from './unet.js';
 export * from './modelFile.js';
 export * from './weightsFile.js';
 export * from './float16.js';
+export * from './generate.js';

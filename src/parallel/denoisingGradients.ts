@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NoiseSchedule } from '../diffusion/schedule.js';
 import type { TextToImageModel } from '../model/textToImage.js';
-import { denoisingError } from '../train/denoisingError.js';
-import { addMicroBatch, type MicroBatchSums } from '../train/gradients.js';
+import { denoisingError } from '../objective/denoisingError.js';
+import { addMicroBatch, type MicroBatchSums } from '../optim/gradients.js';
 import type { DenoisingJob } from './protocol.js';
 
 /**

@@ -8,7 +8,7 @@ import { denoisingGradients } from './denoisingGradients.js';
 import { FlatLayout } from './flatParams.js';
 import { sampleBytes } from './sampleBytes.js';
 import type { Params } from '../model/params.js';
-import { adamWRange, emaRange, sumRange } from '../train/flatAdamW.js';
+import { adamWRange, emaRange, sumRange } from '../optim/flatAdamW.js';
 import { pairGradients } from './pairGradients.js';
 import type { PairStats, WorkerReply, WorkerRequest, WorkerSetup } from './protocol.js';
 

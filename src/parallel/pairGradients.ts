@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import type { NoiseSchedule } from '../diffusion/schedule.js';
 import type { Params } from '../model/params.js';
 import type { TextToImageModel } from '../model/textToImage.js';
-import { denoisingError } from '../train/denoisingError.js';
-import { addMicroBatch, type MicroBatchSums } from '../train/gradients.js';
-import { dpoLoss } from '../train/losses/dpo.js';
-import { selfDpoLoss } from '../train/losses/selfDpo.js';
+import { pairErrors, type PairBatch } from '../objective/pairErrors.js';
+import { addMicroBatch, type MicroBatchSums } from '../optim/gradients.js';
+import { dpoLoss } from '../objective/losses/dpo.js';
+import { selfDpoLoss } from '../objective/losses/selfDpo.js';
 import type { PairJob, PairStats } from './protocol.js';
 
 /**
@@ -31,20 +31,15 @@ export function pairGradients(
     const end = Math.min(n, start + job.microBatch);
     const m = end - start;
     const part = (a: Float32Array): tf.Tensor4D => tf.tensor4d(a.subarray(start * per, end * per), [m, R, R, 3]);
-    const batch = (): { x0: tf.Tensor4D; eps: tf.Tensor4D; t: number[]; captions: string[] } => {
-      const eps = part(job.eps);
-      const t = job.t.slice(start, end);
-      const captions = job.captions.slice(start, end);
-      return { x0: tf.concat([part(job.winners), part(job.losers)]) as tf.Tensor4D, eps: tf.concat([eps, eps]) as tf.Tensor4D, t: [...t, ...t], captions: [...captions, ...captions] };
-    };
+    const pairs = (): PairBatch => ({ winners: part(job.winners), losers: part(job.losers), eps: part(job.eps), t: job.t.slice(start, end), captions: job.captions.slice(start, end) });
     // The pairs' error weights, applied to the policy's and the reference's errors alike.
-    const weigh = (e: tf.Tensor): tf.Tensor1D => (job.imageWeights ? tf.mul(e, tf.tensor1d(job.imageWeights.slice(start, end))) : e) as tf.Tensor1D;
-    const [refW, refL] = tf.tidy(() => tf.split(denoisingError(model, schedule, batch(), reference), 2).map(weigh)) as [tf.Tensor1D, tf.Tensor1D];
+    const weights = job.imageWeights?.slice(start, end);
+    const [refW, refL] = tf.tidy(() => pairErrors(model, schedule, pairs(), weights, reference));
     let logged: tf.Tensor[] = [];
     const result = tf.variableGrads(
       () =>
         tf.tidy(() => {
-          const [modelW, modelL] = tf.split(denoisingError(model, schedule, batch()), 2).map(weigh) as [tf.Tensor1D, tf.Tensor1D];
+          const [modelW, modelL] = pairErrors(model, schedule, pairs(), weights);
           const errors = { modelW, modelL, refW, refL };
           const terms = job.loss.kind === 'dpo' ? dpoLoss(errors, job.loss.beta) : selfDpoLoss(errors, job.loss);
           logged = [tf.keep(tf.sum(modelW)), tf.keep(tf.sum(modelL)), tf.keep(tf.sum(terms.win))];

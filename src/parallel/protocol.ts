@@ -1,9 +1,9 @@
 import type { BackendName } from '../backend.js';
-import type { GenerateOptions } from '../diffusion/generate.js';
+import type { GenerateOptions } from '../model/generate.js';
 import type { ScheduleKind } from '../diffusion/schedule.js';
 import type { ModelConfig } from '../model/textToImage.js';
 import type { TokenizerSpec } from '../text/tokenizer.js';
-import type { AdamWHyper } from '../train/flatAdamW.js';
+import type { AdamWHyper } from '../optim/flatAdamW.js';
 
 /** What a gradient worker builds its own copy of the model from. */
 export interface WorkerSetup {

@@ -1,4 +1,4 @@
-import { generate, toBytes } from '../diffusion/generate.js';
+import { generate, toBytes } from '../model/generate.js';
 import type { NoiseSchedule } from '../diffusion/schedule.js';
 import type { TextToImageModel } from '../model/textToImage.js';
 import type { SampleJob } from './protocol.js';

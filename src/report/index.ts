@@ -7,3 +7,4 @@ export * from './notebookDisplay.js';
 export * from './trainReport.js';
 export * from './methodGrid.js';
 export * from './tuningReport.js';
+export * from './emojiSampleSheet.js';

@@ -1,12 +1,5 @@
+import type { HeldoutRecord } from '../train/heldoutLoss.js';
 import { lineChartSpec, type ChartRow, type ChartSpec } from './lineChart.js';
-
-/** A line of a pretraining run's heldout.jsonl. */
-export interface HeldoutRecord {
-  step: number;
-  set: string;
-  quartiles: number[];
-  mean: number;
-}
 
 /** The four timestep quartiles' labels for a schedule of `T` steps. */
 export function quartileLabels(T: number): string[] {

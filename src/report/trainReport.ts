@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProbeRecord, TrainStepRecord } from '../train/postTrain.js';
-import { JsonLines } from '../train/progress.js';
+import { JsonLines } from '../runs/progress.js';
 import type { TrainConfig } from '../train/trainConfig.js';
 import { readJsonFile } from '../util/jsonFile.js';
 import { lineChartSpec } from './lineChart.js';

@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from '
 import { join } from 'node:path';
 import type { ProbeRecord, TrainStepRecord } from '../train/postTrain.js';
 import type { TrainConfig } from '../train/trainConfig.js';
-import { JsonLines } from '../train/progress.js';
+import { JsonLines } from '../runs/progress.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { lineChartSpec } from './lineChart.js';
 import { writeChart } from './renderChart.js';

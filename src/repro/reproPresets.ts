@@ -1,4 +1,4 @@
-import type { GenerateOptions } from '../diffusion/generate.js';
+import type { GenerateOptions } from '../model/generate.js';
 import { PROMPT_SETS, type PromptSetName } from '../data/evalPrompts.js';
 
 /** Every method of docs/PROTOCOL.md's tables, as named in configs/. */

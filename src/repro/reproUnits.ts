@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { GenerateOptions } from '../diffusion/generate.js';
+import type { GenerateOptions } from '../model/generate.js';
 import type { EvalResult } from '../eval/evaluate.js';
 import { PROMPT_SETS, type PromptSetName } from '../data/evalPrompts.js';
 import type { ProbeRecord, TrainStepRecord } from '../train/postTrain.js';
-import { JsonLines } from '../train/progress.js';
+import { JsonLines } from '../runs/progress.js';
 import type { TrainConfig } from '../train/trainConfig.js';
 import { readJsonFile } from '../util/jsonFile.js';
 import type { ReproPreset } from './reproPresets.js';

@@ -1,6 +1,6 @@
 import type { EmojiT2I } from '../data/emojiDataset.js';
 import { validationImages } from '../data/validationSet.js';
-import { emojiConceptOfId } from './downgrades/imagePool.js';
+import { emojiConceptOfId } from '../data/imagePool.js';
 import type { TrainData } from './postTrain.js';
 import { loadPreferencePairs, pairIndexOfId } from './preferencePairs.js';
 import type { TrainConfig } from './trainConfig.js';

@@ -4,7 +4,8 @@ import type { ImageTextSet } from '../data/imageTextSet.js';
 import type { Params } from '../model/params.js';
 import type { TextToImageModel } from '../model/textToImage.js';
 import { deriveSeed, Rng } from '../util/rng.js';
-import { denoisingError } from './denoisingError.js';
+import { denoisingError } from '../objective/denoisingError.js';
+import { bytesToUnit } from '../data/pixels.js';
 
 /** A fixed probe: the same images, captions, noise and timesteps every time it is scored. */
 export interface HeldoutProbe {
@@ -24,7 +25,7 @@ export function makeProbe(name: string, set: ImageTextSet, n: number, seed: numb
   const pixels = new Float32Array(picks.length * R * R * 3);
   picks.forEach((i, b) => {
     const src = set.pixels(i);
-    for (let k = 0; k < src.length; k++) pixels[b * src.length + k] = (src[k] as number) / 127.5 - 1;
+    bytesToUnit(src, pixels, b * src.length);
   });
   const captions = picks.map((i) => set.caption(i, new Rng(deriveSeed(seed, 'probe-caption', name, i))));
   return { name, pixels, captions, size: picks.length, resolution: R, seed };
@@ -65,4 +66,12 @@ export function heldoutLossByQuartile(model: TextToImageModel, schedule: NoiseSc
     }
   }
   return sums.map((s) => s / probe.size);
+}
+
+/** A line of a pretraining run's heldout.jsonl. */
+export interface HeldoutRecord {
+  step: number;
+  set: string;
+  quartiles: number[];
+  mean: number;
 }

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HeldoutRecord } from '../report/pretrainReport.js';
+import type { HeldoutRecord } from './heldoutLoss.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { readJsonFile } from '../util/jsonFile.js';
-import { JsonLines } from './progress.js';
+import { JsonLines } from '../runs/progress.js';
 
 /**
  * A pretraining run continued from a shipped model (`--init-from`) starts a new run

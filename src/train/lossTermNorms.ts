@@ -4,10 +4,10 @@ import type { Params } from '../model/params.js';
 import type { TextToImageModel } from '../model/textToImage.js';
 import { pairGradients } from '../parallel/pairGradients.js';
 import type { PairJob } from '../parallel/protocol.js';
-import { globalNorm } from './gradients.js';
-import { SELF_DPO_DEFAULT_LAMBDAS, type SelfDpoOptions } from './losses/selfDpo.js';
+import { globalNorm } from '../optim/gradients.js';
+import { SELF_DPO_DEFAULT_LAMBDAS, type SelfDpoOptions } from '../objective/losses/selfDpo.js';
 import type { PairProbe } from './pairProbe.js';
-import { predictionErrorWeights } from './predictionError.js';
+import { predictionErrorWeights } from '../objective/predictionError.js';
 
 /** How much each term of Eq. 9 pulls on the trained weights, on fixed pairs. */
 export interface LossTermNorms {

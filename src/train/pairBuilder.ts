@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { GenerateOptions } from '../diffusion/generate.js';
+import type { GenerateOptions } from '../model/generate.js';
 import type { NoiseSchedule } from '../diffusion/schedule.js';
 import type { TextToImageModel } from '../model/textToImage.js';
 import type { ModelPool } from '../parallel/modelPool.js';

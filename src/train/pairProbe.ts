@@ -5,10 +5,11 @@ import type { Params } from '../model/params.js';
 import type { TextToImageModel } from '../model/textToImage.js';
 import type { PairLoss } from '../parallel/protocol.js';
 import { deriveSeed, Rng } from '../util/rng.js';
-import { denoisingError } from './denoisingError.js';
+import { pairErrors } from '../objective/pairErrors.js';
 import type { Downgrade, DowngradeContext } from './downgrades/downgrade.js';
-import { dpoLoss } from './losses/dpo.js';
-import { predictionErrorWeights } from './predictionError.js';
+import { dpoLoss } from '../objective/losses/dpo.js';
+import { predictionErrorWeights } from '../objective/predictionError.js';
+import { bytesToUnit } from '../data/pixels.js';
 
 /** Fixed held-out pairs: the same winners, losers, captions, noise and timesteps at every checkpoint. */
 export interface PairProbe {
@@ -43,7 +44,7 @@ export function makePairProbe(name: string, set: ImageTextSet, conceptOfId: (id:
   const winners = new Float32Array(picks.length * per);
   picks.forEach((i, b) => {
     const src = set.pixels(i);
-    for (let k = 0; k < per; k++) winners[b * per + k] = (src[k] as number) / 127.5 - 1;
+    bytesToUnit(src.subarray(0, per), winners, b * per);
   });
   const ids = picks.map((i) => set.id(i));
   const w = tf.tensor4d(winners, [picks.length, R, R, 3]);
@@ -67,14 +68,10 @@ export function scorePairProbe(model: TextToImageModel, policy: Params, referenc
     const m = end - start;
     const values = tf.tidy(() => {
       const part = (a: Float32Array): tf.Tensor4D => tf.tensor4d(a.subarray(start * per, end * per), [m, R, R, 3]);
-      const eps = part(probe.eps);
-      const t = probe.t.slice(start, end);
-      const captions = probe.captions.slice(start, end);
-      const batch = { x0: tf.concat([part(probe.winners), part(probe.losers)]) as tf.Tensor4D, eps: tf.concat([eps, eps]) as tf.Tensor4D, t: [...t, ...t], captions: [...captions, ...captions] };
-      const weights = predictionErrorWeights(model.config.prediction, schedule, t);
-      const weigh = (e: tf.Tensor): tf.Tensor1D => (weights ? tf.mul(e, tf.tensor1d(weights)) : e) as tf.Tensor1D;
-      const [modelW, modelL] = tf.split(denoisingError(model, schedule, batch, policy), 2).map(weigh) as [tf.Tensor1D, tf.Tensor1D];
-      const [refW, refL] = tf.split(denoisingError(model, schedule, batch, reference), 2).map(weigh) as [tf.Tensor1D, tf.Tensor1D];
+      const pairs = { winners: part(probe.winners), losers: part(probe.losers), eps: part(probe.eps), t: probe.t.slice(start, end), captions: probe.captions.slice(start, end) };
+      const weights = predictionErrorWeights(model.config.prediction, schedule, pairs.t);
+      const [modelW, modelL] = pairErrors(model, schedule, pairs, weights, policy);
+      const [refW, refL] = pairErrors(model, schedule, pairs, weights, reference);
       const d = dpoLoss({ modelW, modelL, refW, refL }, loss.beta);
       return tf.stack([modelW, modelL, refW, refL, d.loss, d.win].map((x) => tf.sum(x)));
     });

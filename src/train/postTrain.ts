@@ -10,19 +10,20 @@ import { ModelPool, splitEvenly } from '../parallel/modelPool.js';
 import type { DenoisingJob, PairJob, PairLoss, PairStats } from '../parallel/protocol.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { deriveSeed, Rng } from '../util/rng.js';
-import { Adafactor, ADAFACTOR_DEFAULTS } from './adafactor.js';
+import { Adafactor, ADAFACTOR_DEFAULTS } from '../optim/adafactor.js';
 import type { Downgrade, DowngradeContext } from './downgrades/downgrade.js';
 import { downgradeContext } from './downgrades/downgradeContext.js';
 import { getDowngrade } from './downgrades/registry.js';
-import { clipByGlobalNorm } from './gradients.js';
-import { warmupConstant } from './lrSchedule.js';
-import { byName } from './optimizer.js';
+import { clipByGlobalNorm } from '../optim/gradients.js';
+import { warmupConstant } from '../optim/lrSchedule.js';
+import { byName } from '../optim/optimizer.js';
 import { makePairProbe, scorePairProbe, type PairProbe, type PairProbeScore } from './pairProbe.js';
-import { predictionErrorWeights } from './predictionError.js';
+import { predictionErrorWeights } from '../objective/predictionError.js';
 import { pairIndexOfId, type PreferencePairSet } from './preferencePairs.js';
-import { JsonLines, Progress } from './progress.js';
+import { JsonLines, Progress } from '../runs/progress.js';
 import type { TrainConfig } from './trainConfig.js';
-import { loadTrainState, saveTrainState, savedStep } from './trainState.js';
+import { loadTrainState, saveTrainState, savedStep } from '../optim/trainState.js';
+import { bytesToUnit } from '../data/pixels.js';
 
 /** What a post-training run reads. */
 export interface TrainData {
@@ -222,7 +223,7 @@ export async function train(config: TrainConfig, data: TrainData, runDir: string
         const out = new Float32Array(batch.pixels.length);
         batch.ids.forEach((id, b) => {
           const src = pairs.loser(pairIndexOfId(id));
-          for (let k = 0; k < per; k++) out[b * per + k] = (src[k] as number) / 127.5 - 1;
+          bytesToUnit(src, out, b * per);
         });
         return out;
       }

@@ -13,12 +13,12 @@ import type { DenoisingJob } from '../parallel/protocol.js';
 import { Tokenizer } from '../text/tokenizer.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { deriveSeed, Rng } from '../util/rng.js';
-import { predictionErrorWeights } from './predictionError.js';
+import { predictionErrorWeights } from '../objective/predictionError.js';
 import { heldoutLossByQuartile, makeProbe, type HeldoutProbe } from './heldoutLoss.js';
-import { warmupStableDecay } from './lrSchedule.js';
+import { warmupStableDecay } from '../optim/lrSchedule.js';
 import type { PretrainConfig } from './pretrainConfig.js';
-import { JsonLines, Progress } from './progress.js';
-import { loadTrainState, saveTrainState, savedStep } from './trainState.js';
+import { JsonLines, Progress } from '../runs/progress.js';
+import { loadTrainState, saveTrainState, savedStep } from '../optim/trainState.js';
 import { captureLineage, writeLineage } from './lineage.js';
 
 export interface PretrainData {

@@ -9,7 +9,7 @@ import { buildEmojiT2I, conceptSplit, emojiDataDir, ensureEmojiT2I } from '../..
 import { DEFAULT_EMOJI_DATA, resolveEmojiDataConfig } from '../../src/data/emojiConfig.js';
 import { renderEmojiDataCard, summarizeEmojiManifest } from '../../src/data/emojiDataCard.js';
 import { EmojiT2I } from '../../src/data/emojiDataset.js';
-import { renderEmojiSampleSheet } from '../../src/data/emojiSampleSheet.js';
+import { renderEmojiSampleSheet } from '../../src/report/emojiSampleSheet.js';
 import { EMOJI_STYLES } from '../../src/data/emojiStyles.js';
 import { styleDistances } from '../../src/data/styleDistance.js';
 import { Rng } from '../../src/util/rng.js';

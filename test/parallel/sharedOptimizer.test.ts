@@ -8,11 +8,11 @@ import { denoisingGradients } from '../../src/parallel/denoisingGradients.js';
 import { ModelPool, splitEvenly } from '../../src/parallel/modelPool.js';
 import type { DenoisingJob } from '../../src/parallel/protocol.js';
 import { Tokenizer } from '../../src/text/tokenizer.js';
-import { AdamW } from '../../src/train/adamw.js';
-import { updateEma } from '../../src/train/ema.js';
-import { adamWRange, emaRange, setNativeOptimizerLoops, sumRange } from '../../src/train/flatAdamW.js';
+import { AdamW } from '../../src/optim/adamw.js';
+import { updateEma } from '../../src/optim/ema.js';
+import { adamWRange, emaRange, setNativeOptimizerLoops, sumRange } from '../../src/optim/flatAdamW.js';
 import { loadNativeAddon } from '../../src/kernels/nativeAddon.js';
-import { clipByGlobalNorm } from '../../src/train/gradients.js';
+import { clipByGlobalNorm } from '../../src/optim/gradients.js';
 import { resolvePretrainConfig, SMOKE_OVERRIDE } from '../../src/train/pretrainConfig.js';
 
 const close = (a: number, b: number, tol = 1e-6): void => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);

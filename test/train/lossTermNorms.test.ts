@@ -6,11 +6,11 @@ import { makeSchedule, type NoiseSchedule } from '../../src/diffusion/schedule.j
 import type { Params } from '../../src/model/params.js';
 import { TextToImageModel } from '../../src/model/textToImage.js';
 import { Tokenizer } from '../../src/text/tokenizer.js';
-import { denoisingError } from '../../src/train/denoisingError.js';
-import { globalNorm } from '../../src/train/gradients.js';
+import { denoisingError } from '../../src/objective/denoisingError.js';
+import { globalNorm } from '../../src/optim/gradients.js';
 import { lossTermGradientNorms } from '../../src/train/lossTermNorms.js';
 import type { PairProbe } from '../../src/train/pairProbe.js';
-import { predictionErrorWeights } from '../../src/train/predictionError.js';
+import { predictionErrorWeights } from '../../src/objective/predictionError.js';
 import { resolvePretrainConfig, SMOKE_OVERRIDE } from '../../src/train/pretrainConfig.js';
 import { Rng } from '../../src/util/rng.js';
 

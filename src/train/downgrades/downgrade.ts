@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../util/rng.js';
 import type { ConceptNeighbours } from './conceptNeighbours.js';
-import type { ImagePool } from './imagePool.js';
+import type { ImagePool } from '../../data/imagePool.js';
 
 /** One batch of winners to make losers from (Eq. 8: x^sl = Downgrade(x^w)). */
 export interface DowngradeInput {

@@ -4,7 +4,7 @@ import type { TextToImageModel } from '../../model/textToImage.js';
 import { deriveSeed, Rng } from '../../util/rng.js';
 import { conceptNeighbours } from './conceptNeighbours.js';
 import type { Downgrade, DowngradeContext } from './downgrade.js';
-import { imagePool, type ImagePool } from './imagePool.js';
+import { imagePool, type ImagePool } from '../../data/imagePool.js';
 
 /** Caption draws averaged into each concept's text vector (keywords vary per draw). */
 const CAPTION_DRAWS = 4;

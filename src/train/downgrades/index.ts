@@ -1,7 +1,6 @@
 export * from './blur.js';
 export * from './conceptNeighbours.js';
 export * from './downgrade.js';
-export * from './imagePool.js';
 export * from './nearestConcept.js';
 export * from './pickOther.js';
 export * from './randomGrid.js';

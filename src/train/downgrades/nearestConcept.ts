@@ -1,5 +1,5 @@
 import { checkInput, requireContext, type Downgrade } from './downgrade.js';
-import { checkPoolResolution, poolImages } from './imagePool.js';
+import { checkPoolResolution, poolImages } from '../../data/imagePool.js';
 
 /**
  * A content-aware hard negative (the paper's future work, Sec. 5): each loser is an image

@@ -1,10 +1,5 @@
+import type { ConceptSource } from '../../data/imagePool.js';
 import type { Rng } from '../../util/rng.js';
-
-/** Candidates to draw from: `size` items, each of a concept. */
-export interface ConceptSource {
-  readonly size: number;
-  concept(j: number): string;
-}
 
 /** Rejection tries before enumerating the valid candidates (only reached when most share the winner's concept). */
 const MAX_TRIES = 32;

@@ -1,5 +1,5 @@
 import { checkInput, requireContext, type Downgrade } from './downgrade.js';
-import { checkPoolResolution, poolImages } from './imagePool.js';
+import { checkPoolResolution, poolImages } from '../../data/imagePool.js';
 import { pickOther } from './pickOther.js';
 
 /**

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { initBackend } from '../../../src/backend.js';
 import { checkContext } from '../../../src/train/downgrades/downgrade.js';
-import { emojiConceptOfId, imagePool, poolImages } from '../../../src/train/downgrades/imagePool.js';
+import { emojiConceptOfId, imagePool, poolImages } from '../../../src/data/imagePool.js';
 import { randomImage } from '../../../src/train/downgrades/randomImage.js';
 import { randomImageInBatch } from '../../../src/train/downgrades/randomImageInBatch.js';
 import { Rng } from '../../../src/util/rng.js';

@@ -1,0 +1,71 @@
+import * as tf from '@tensorflow/tfjs';
+import type { TextContext } from './textEncoder.js';
+import { guidedEps } from '../diffusion/guidance.js';
+import { ddimSample, ddpmSample } from '../diffusion/samplers.js';
+import type { NoiseSchedule } from '../diffusion/schedule.js';
+import { unitToByteValues } from '../data/pixels.js';
+
+/** What sampling needs of a text-to-image network (TextToImageModel has this shape). */
+export interface Denoiser {
+  readonly config: { resolution: number };
+  encode(captions: readonly string[]): TextContext;
+  predictEps(xt: tf.Tensor4D, t: ArrayLike<number>, text: TextContext, schedule: NoiseSchedule): tf.Tensor4D;
+}
+
+export interface GenerateOptions {
+  sampler?: 'ddim' | 'ddpm';
+  /** DDIM steps (ignored by DDPM, which visits every timestep). Default 25. */
+  steps?: number;
+  /** Classifier-free guidance weight; 1 = no guidance. Default 3. */
+  guidance?: number;
+  /** DDIM eta. Default 0. */
+  eta?: number;
+  onStep?: (step: number, total: number) => void;
+}
+
+/**
+ * Images for captions[i] drawn from seeds[i], as [B,R,R,3] in [-1, 1]. The text is encoded
+ * once; with guidance the conditional and unconditional ('' caption) passes share a batch.
+ */
+export function generate(model: Denoiser, schedule: NoiseSchedule, captions: readonly string[], seeds: readonly number[], opts: GenerateOptions = {}): tf.Tensor4D {
+  if (captions.length !== seeds.length) throw new Error(`generate: ${captions.length} captions but ${seeds.length} seeds`);
+  const B = captions.length;
+  const w = opts.guidance ?? 3;
+  const R = model.config.resolution;
+  const text = tf.tidy(() => {
+    const ctx = model.encode(w === 1 ? captions : [...captions, ...captions.map(() => '')]);
+    return { tokens: ctx.tokens, keyBias: ctx.keyBias, pooled: ctx.pooled };
+  });
+  const condText: TextContext =
+    w === 1
+      ? text
+      : {
+          tokens: text.tokens.slice(0, B),
+          keyBias: text.keyBias.slice(0, B),
+          pooled: text.pooled.slice(0, B),
+        };
+  const epsFn = (xt: tf.Tensor4D, t: number): tf.Tensor4D =>
+    guidedEps(
+      (x2) => model.predictEps(x2, new Array<number>(2 * B).fill(t), text, schedule),
+      (x) => model.predictEps(x, new Array<number>(B).fill(t), condText, schedule),
+      xt,
+      w,
+    );
+  try {
+    const base = { seeds, imageShape: [R, R, 3] as [number, number, number], onStep: opts.onStep };
+    return opts.sampler === 'ddpm' ? ddpmSample(schedule, epsFn, base) : ddimSample(schedule, epsFn, { ...base, steps: opts.steps ?? 25, eta: opts.eta ?? 0 });
+  } finally {
+    tf.dispose([text.tokens, text.keyBias, text.pooled]);
+    if (condText !== text) tf.dispose([condText.tokens, condText.keyBias, condText.pooled]);
+  }
+}
+
+/** [-1, 1] images to RGB bytes, [B,R,R,3] -> B arrays of R*R*3. */
+export async function toBytes(images: tf.Tensor4D): Promise<Uint8Array[]> {
+  const [B, H, W, C] = images.shape;
+  const values = unitToByteValues(images);
+  const flat = (await values.data()) as Float32Array;
+  values.dispose();
+  const per = H * W * C;
+  return Array.from({ length: B }, (_, b) => Uint8Array.from(flat.subarray(b * per, (b + 1) * per)));
+}
