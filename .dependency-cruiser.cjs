@@ -2,7 +2,7 @@
  * The layering of src/ (docs/DESIGN.md, "Layers"): each folder (or top-level file) may import
  * only those listed before it, so no folder imports one above it and folders cannot form a cycle.
  */
-const LAYERS = ['util', 'config', 'kernels', 'backend', 'text', 'data', 'diffusion', 'model', 'objective', 'optim', 'parallel', 'runs', 'train', 'eval', 'report', 'repro', 'commands', 'cli', 'index'];
+const LAYERS = ['util', 'config', 'kernels', 'backend', 'text', 'data', 'diffusion', 'model', 'objective', 'optim', 'parallel', 'runs', 'methods', 'train', 'eval', 'report', 'repro', 'commands', 'cli', 'index'];
 
 // A layer is a folder src/NAME/ or a file src/NAME.ts.
 const layerPath = (name) => `^src/${name}(/|\\.ts$)`;

@@ -8,6 +8,7 @@ export * from './data/index.js';
 export * from './diffusion/index.js';
 export * from './eval/index.js';
 export * from './kernels/index.js';
+export * from './methods/index.js';
 export * from './model/index.js';
 export * from './objective/index.js';
 export * from './optim/index.js';

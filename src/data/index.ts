@@ -21,3 +21,4 @@ export * from './shards.js';
 export * from './styleDistance.js';
 export * from './imagePool.js';
 export * from './pixels.js';
+export * from './preferencePairs.js';

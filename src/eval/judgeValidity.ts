@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EmojiT2I } from '../data/emojiDataset.js';
 import type { ImageTextSet } from '../data/imageTextSet.js';
-import { blurImages } from '../train/downgrades/blur.js';
+import { blurImages } from '../methods/downgrades/blur.js';
 import { emojiConceptOfId } from '../data/imagePool.js';
-import { drawCellSwaps, swapCells } from '../train/downgrades/randomGrid.js';
+import { drawCellSwaps, swapCells } from '../methods/downgrades/randomGrid.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import type { ContrastiveJudge } from './contrastiveJudge.js';
 import { curatedValImages } from './curatedVal.js';

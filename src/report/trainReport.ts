@@ -2,10 +2,11 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProbeRecord, TrainStepRecord } from '../train/postTrain.js';
 import { JsonLines } from '../runs/progress.js';
-import type { TrainConfig } from '../train/trainConfig.js';
+import { methodSettings, type TrainConfig } from '../train/trainConfig.js';
 import { readJsonFile } from '../util/jsonFile.js';
 import { lineChartSpec } from './lineChart.js';
 import { writeChart } from './renderChart.js';
+import { getMethod } from '../methods/registry.js';
 
 /** A post-training run read back from its directory (or from the copy a report keeps). */
 export interface TrainRunRecord {
@@ -49,7 +50,7 @@ export async function writeTrainReport(runs: readonly TrainRunRecord[], out: str
     mkdirSync(to, { recursive: true });
     for (const f of ['config.json', 'metrics.jsonl', 'heldout.jsonl']) copyFileSync(join(run.dir, f), join(to, f));
   });
-  const preference = runs.filter((r) => r.config.method !== 'sft');
+  const preference = runs.filter((r) => getMethod(r.config.method).pairLoss(methodSettings(r.config)) !== undefined);
   const written: string[] = [];
   if (preference.length > 0) {
     const rows = preference.flatMap((r) => r.metrics.map((m) => ({ step: m.step, implicit_acc: m.implicit_acc ?? null, method: r.label })));
@@ -74,7 +75,7 @@ export function trainSummaryTable(runs: readonly TrainRunRecord[]): string {
     const n = r.metrics.length;
     const tenth = Math.max(1, Math.round(n / 10));
     const last = r.probe[r.probe.length - 1];
-    const pref = r.config.method !== 'sft';
+    const pref = getMethod(r.config.method).pairLoss(methodSettings(r.config)) !== undefined;
     lines.push(
       `| ${r.label} | ${r.config.method}${r.config.downgrade ? `/${r.config.downgrade}` : ''} | ${n} | ${pref ? meanOver(r.metrics, 'implicit_acc', 0, tenth).toFixed(3) : '-'} | ${pref ? meanOver(r.metrics, 'implicit_acc', n - tenth, n).toFixed(3) : '-'} | ${last ? `${last.implicit_acc.toFixed(3)} (${last.downgrade})` : '-'} | ${last ? signedPercent(last.mse_w / last.ref_w - 1) : '-'} |`,
     );

@@ -15,7 +15,7 @@ import { alignScorer, annotatorPairPrompts } from '../eval/annotatorPairs.js';
 import { emojiTrainData } from '../train/emojiTrainData.js';
 import { buildPreferencePairs, type PairBuildReport } from '../train/pairBuilder.js';
 import { train } from '../train/postTrain.js';
-import { PAIRS_FILE } from '../train/preferencePairs.js';
+import { PAIRS_FILE } from '../data/preferencePairs.js';
 import { JsonLines, Progress } from '../runs/progress.js';
 import { methodConfig, type TrainConfig } from '../train/trainConfig.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
@@ -24,6 +24,7 @@ import { sha256 } from '../util/sha256.js';
 import type { ReproPreset } from './reproPresets.js';
 import { writeReproReport } from './reproReport.js';
 import { BASE_UNIT, presetUnitNames, type GridRecord, type ReproIdentity, type UnitDone } from './reproUnits.js';
+import { getMethod } from '../methods/registry.js';
 
 export interface ReproduceOptions {
   /** Where the committed results go (results/<preset>): tables, charts, grids, and each unit's small records. */
@@ -79,7 +80,7 @@ export async function reproduce(preset: ReproPreset, data: EmojiT2I, opts: Repro
   const units = presetUnitNames(preset);
   const isDone = (unit: string): boolean => existsSync(join(opts.out, 'runs', unit, 'done.json'));
   if (opts.baseGrid !== undefined && !existsSync(opts.baseGrid)) await drawBaseGrid(data, opts.baseGrid, opts, log);
-  const dpoUnits = units.filter((u) => u !== BASE_UNIT && unitConfig(preset, ...splitUnit(u), opts).method === 'dpo');
+  const dpoUnits = units.filter((u) => u !== BASE_UNIT && getMethod(unitConfig(preset, ...splitUnit(u), opts).method).data === 'pairs');
   if (dpoUnits.some((u) => !isDone(u))) await ensurePairs(preset, data, opts, log);
   // The time left is paced by the units run here alone (the pairs and the base grid come once).
   const started = Date.now();
@@ -173,7 +174,7 @@ function splitUnit(unit: string): [string, number] {
 /** A method's config with the preset's budget, seed, base and (for dpo) the pairs built here. */
 export function unitConfig(preset: ReproPreset, method: string, seed: number, opts: Pick<ReproduceOptions, 'base' | 'work'>): TrainConfig {
   const config = methodConfig(method, { base: opts.base, train: { ...preset.train, seed }, log: preset.log });
-  return config.method === 'dpo' ? { ...config, data: { ...config.data, pairs: join(opts.work, 'pairs', PAIRS_FILE) } } : config;
+  return getMethod(config.method).data === 'pairs' ? { ...config, data: { ...config.data, pairs: join(opts.work, 'pairs', PAIRS_FILE) } } : config;
 }
 
 /** Diffusion-DPO's pairs from the base, ranked by the annotator judge (once; build.json records the cost). */

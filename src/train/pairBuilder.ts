@@ -10,7 +10,7 @@ import { SAMPLE_CHUNK, sampleBytes } from '../parallel/sampleBytes.js';
 import { writeDirAtomic } from '../util/atomicDir.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { deriveSeed } from '../util/rng.js';
-import { formatPairRecords, PAIRS_FILE, type PreferencePairRecord } from './preferencePairs.js';
+import { formatPairRecords, PAIRS_FILE, type PreferencePairRecord } from '../data/preferencePairs.js';
 
 /**
  * Scores images for their prompts, higher = preferred: the annotator judge of the evaluation

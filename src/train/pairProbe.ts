@@ -6,7 +6,7 @@ import type { TextToImageModel } from '../model/textToImage.js';
 import type { PairLoss } from '../parallel/protocol.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import { pairErrors } from '../objective/pairErrors.js';
-import type { Downgrade, DowngradeContext } from './downgrades/downgrade.js';
+import type { Downgrade, DowngradeContext } from '../methods/downgrades/downgrade.js';
 import { dpoLoss } from '../objective/losses/dpo.js';
 import { predictionErrorWeights } from '../objective/predictionError.js';
 import { bytesToUnit } from '../data/pixels.js';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../backend.js';
-import { BatchLoader, type BatchData } from '../data/batchLoader.js';
+import { BatchLoader } from '../data/batchLoader.js';
 import type { ImageTextSet } from '../data/imageTextSet.js';
 import { loadModel, saveModel } from '../model/modelFile.js';
 import { UNET_PREFIX } from '../model/textToImage.js';
@@ -11,19 +11,18 @@ import type { DenoisingJob, PairJob, PairLoss, PairStats } from '../parallel/pro
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import { Adafactor, ADAFACTOR_DEFAULTS } from '../optim/adafactor.js';
-import type { Downgrade, DowngradeContext } from './downgrades/downgrade.js';
-import { downgradeContext } from './downgrades/downgradeContext.js';
-import { getDowngrade } from './downgrades/registry.js';
+import { downgradeContext } from '../methods/downgrades/downgradeContext.js';
+import { getDowngrade } from '../methods/downgrades/registry.js';
 import { clipByGlobalNorm } from '../optim/gradients.js';
 import { warmupConstant } from '../optim/lrSchedule.js';
 import { byName } from '../optim/optimizer.js';
 import { makePairProbe, scorePairProbe, type PairProbe, type PairProbeScore } from './pairProbe.js';
 import { predictionErrorWeights } from '../objective/predictionError.js';
-import { pairIndexOfId, type PreferencePairSet } from './preferencePairs.js';
+import type { PreferencePairSet } from '../data/preferencePairs.js';
 import { JsonLines, Progress } from '../runs/progress.js';
-import type { TrainConfig } from './trainConfig.js';
+import { getMethod } from '../methods/registry.js';
+import { methodSettings, type TrainConfig } from './trainConfig.js';
 import { loadTrainState, saveTrainState, savedStep } from '../optim/trainState.js';
-import { bytesToUnit } from '../data/pixels.js';
 
 /** What a post-training run reads. */
 export interface TrainData {
@@ -174,13 +173,12 @@ export async function train(config: TrainConfig, data: TrainData, runDir: string
     const log = (msg: string): void => {
       if (!opts.quiet) process.stderr.write(`${msg}\n`);
     };
-    const loss: PairLoss =
-      config.method === 'dpo' ? { kind: 'dpo', beta: config.loss.beta } : { kind: 'selfDpo', beta: config.loss.beta, lambda1: config.loss.lambda1, lambda2: config.loss.lambda2 };
-    const downgrade: Downgrade | undefined = config.method === 'self-dpo' ? getDowngrade(config.downgrade) : undefined;
-    const context: DowngradeContext = downgrade ? downgradeContext(downgrade, data.winners, data.conceptOfId, model) : {};
-    if (config.method === 'dpo' && !data.pairs) throw new Error('train: dpo needs data.pairs');
-    // The held-out probe's losers: the run's own downgrade, else the paper's default (a common yardstick for sft and dpo).
-    const probeDowngrade = downgrade ?? getDowngrade('randomImage');
+    const method = getMethod(config.method);
+    const settings = methodSettings(config);
+    const loss = method.pairLoss(settings);
+    const losersOf = method.losers(settings, { winners: data.winners, conceptOfId: data.conceptOfId, pairs: data.pairs, model });
+    if (loss !== undefined && losersOf === undefined) throw new Error(`method ${method.name}: a preference loss needs losers`);
+    const probeDowngrade = getDowngrade(method.probeDowngrade(settings));
     const probe: PairProbe = makePairProbe(
       data.heldout.name,
       data.heldout.set,
@@ -204,9 +202,9 @@ export async function train(config: TrainConfig, data: TrainData, runDir: string
     const R = model.config.resolution;
     const per = R * R * 3;
     const warmupSteps = Math.round(t.warmupFraction * t.steps);
-    const progress = new Progress(config.method === 'self-dpo' ? `self-dpo/${config.downgrade}` : config.method, t.steps, step);
+    const progress = new Progress(config.downgrade ? `${config.method}/${config.downgrade}` : config.method, t.steps, step);
     if (resumedFrom > 0) log(`resuming ${runDir} from step ${resumedFrom}`);
-    log(`${config.description}: ${config.method}${downgrade ? ` (${downgrade.name})` : ''} on ${data.winners.size} winners, ${t.steps} steps of ${t.batchSize}, base ${config.base} (${baseSha256.slice(0, 12)})`);
+    log(`${config.description}: ${config.method}${config.downgrade ? ` (${config.downgrade})` : ''} on ${data.winners.size} winners, ${t.steps} steps of ${t.batchSize}, base ${config.base} (${baseSha256.slice(0, 12)})`);
 
     // The state is written last: a run killed before it resumes from the previous checkpoint and
     // redoes the model and the probe, so the model and heldout.jsonl never lag the state.
@@ -214,24 +212,6 @@ export async function train(config: TrainConfig, data: TrainData, runDir: string
       await saveModel(join(runDir, 'model'), model, schedule, { run: runDir, step, method: config.method, downgrade: config.downgrade, base: config.base, baseSha256, command: opts.command ?? null });
       if (step % config.log.evalEvery === 0 || step === t.steps) runProbe();
       await saveTrainState(stateDir, step, groups, { optimizerStep: adafactor ? adafactor.step : pool.optimizerStep });
-    };
-
-    /** The losers of a batch, flat in [-1, 1]: downgraded winners, or the pair set's losers. */
-    const losersOf = (batch: BatchData): Float32Array => {
-      if (config.method === 'dpo') {
-        const pairs = data.pairs as PreferencePairSet;
-        const out = new Float32Array(batch.pixels.length);
-        batch.ids.forEach((id, b) => {
-          const src = pairs.loser(pairIndexOfId(id));
-          bytesToUnit(src, out, b * per);
-        });
-        return out;
-      }
-      const winners = tf.tensor4d(batch.pixels, batch.shape);
-      const made = (downgrade as Downgrade).apply({ winners, ids: batch.ids, concepts: batch.ids.map(data.conceptOfId), rng: new Rng(deriveSeed(t.seed, 'downgrade', step)) }, context);
-      const out = Float32Array.from(made.losers.dataSync() as Float32Array);
-      tf.dispose([winners, made.losers]);
-      return out;
     };
 
     if (step === 0) runProbe();
@@ -249,11 +229,11 @@ export async function train(config: TrainConfig, data: TrainData, runDir: string
       const shares = splitEvenly(t.batchSize, pool.size);
       const imageWeights = (a: number, b: number): number[] | undefined => predictionErrorWeights(model.config.prediction, schedule, timesteps.slice(a, b));
       // One share of the batch per thread; each share's gradient is of sum(losses)/B.
-      const losers = config.method === 'sft' ? undefined : losersOf(batch);
+      const losers = losersOf?.(batch, step);
       const jobs = shares.map(([a, b]): DenoisingJob | PairJob => {
         const part = (x: Float32Array): Float32Array => x.subarray(a * per, b * per);
         const common = { eps: part(noise), t: timesteps.slice(a, b), captions: batch.captions.slice(a, b), weight: 1 / t.batchSize, imageWeights: imageWeights(a, b), microBatch: t.microBatch };
-        return losers ? { kind: 'pairs', winners: part(batch.pixels), losers: part(losers), loss, ...common } : { kind: 'denoising', x0: part(batch.pixels), ...common };
+        return losers && loss ? { kind: 'pairs', winners: part(batch.pixels), losers: part(losers), loss, ...common } : { kind: 'denoising', x0: part(batch.pixels), ...common };
       });
       const lr = warmupConstant(step, t.lr, warmupSteps);
       let result: { loss: number; stats?: PairStats; gradNorm: number };

@@ -2,11 +2,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkIntegerRange, checkLogCadence, checkOptimizerKeys, checkRange, ConfigError, mergeDeep, resolveConfig, type DeepPartial } from '../config.js';
 import { readJsonFile } from '../util/jsonFile.js';
-import { DOWNGRADE_NAMES, isDowngradeName } from './downgrades/registry.js';
-
-/** The post-training losses (docs/PROTOCOL.md "Methods"). */
-export const TRAIN_METHODS = ['sft', 'dpo', 'self-dpo'] as const;
-export type TrainMethod = (typeof TRAIN_METHODS)[number];
+import type { MethodSettings } from '../methods/method.js';
+import { getMethod, registeredMethodNames } from '../methods/registry.js';
 
 export const OPTIMIZERS = ['adamw', 'adafactor'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
@@ -18,9 +15,9 @@ export type OptimizerName = (typeof OPTIMIZERS)[number];
 export interface TrainConfig {
   /** One line for tables. */
   description: string;
-  /** sft: MSE on the winner; dpo: Eq. 7 on annotator-ranked pairs; self-dpo: Eq. 9 with a downgrade's losers. */
-  method: TrainMethod;
-  /** Registered downgrade making self-dpo's losers (Eq. 8); '' for the other methods. */
+  /** A registered method (src/methods/registry.ts): sft, dpo, self-dpo. */
+  method: string;
+  /** Registered downgrade making the losers (Eq. 8) for methods that use one (self-dpo); '' otherwise. */
   downgrade: string;
   loss: {
     /** DPO scale: C = -beta/2 in Eq. 8 (the paper's beta = 5000 for SD latents; re-tuned here). */
@@ -126,19 +123,12 @@ export function methodConfig(method: string, changes: DeepPartial<TrainConfig> =
 /** Defaults + override, checked (errors name the key and `source`). */
 export function resolveTrainConfig(override: unknown = {}, source = 'config'): TrainConfig {
   const c = resolveConfig(TRAIN_DEFAULTS, override, source);
-  if (!(TRAIN_METHODS as readonly string[]).includes(c.method)) throw new ConfigError('method', `must be one of ${TRAIN_METHODS.join(', ')}, got "${c.method}"`, source);
-  if (c.method === 'self-dpo') {
-    if (!isDowngradeName(c.downgrade)) throw new ConfigError('downgrade', `must be one of ${DOWNGRADE_NAMES.join(', ')} for self-dpo, got "${c.downgrade}"`, source);
-  } else if (c.downgrade !== '') {
-    throw new ConfigError('downgrade', `only self-dpo makes losers by a downgrade; set it to "" for ${c.method}`, source);
-  }
-  if (c.method === 'dpo' && c.data.pairs === '') throw new ConfigError('data.pairs', 'dpo needs a preference-pair file (pairs.jsonl)', source);
-  if (c.method !== 'dpo' && c.data.pairs !== '') throw new ConfigError('data.pairs', `only dpo trains on preference pairs; set it to "" for ${c.method}`, source);
+  if (!registeredMethodNames().includes(c.method)) throw new ConfigError('method', `must be one of ${registeredMethodNames().join(', ')}, got "${c.method}"`, source);
+  getMethod(c.method).check(methodSettings(c), source);
   if (!['curated', 'web'].includes(c.data.view)) throw new ConfigError('data.view', `must be "curated" or "web", got "${c.data.view}"`, source);
   if (!(c.loss.beta > 0)) throw new ConfigError('loss.beta', `must be > 0, got ${c.loss.beta}`, source);
   checkRange('loss.lambda1', c.loss.lambda1, 0, 1e6, source);
   checkRange('loss.lambda2', c.loss.lambda2, 0, 1e6, source);
-  if (c.method === 'self-dpo' && c.loss.lambda2 === 0) throw new ConfigError('loss.lambda2', 'self-dpo without its DPO term is sft; use the sft method', source);
   const t = c.train;
   checkIntegerRange('train.seed', t.seed, 0, 2 ** 31, source);
   checkIntegerRange('train.steps', t.steps, 1, 1e9, source);
@@ -150,4 +140,9 @@ export function resolveTrainConfig(override: unknown = {}, source = 'config'): T
   checkLogCadence(c.log, source);
   checkIntegerRange('log.evalPairs', c.log.evalPairs, 1, 100000, source);
   return c;
+}
+
+/** What the config's method reads of it. */
+export function methodSettings(c: TrainConfig): MethodSettings {
+  return { downgrade: c.downgrade, loss: c.loss, pairs: c.data.pairs, seed: c.train.seed };
 }

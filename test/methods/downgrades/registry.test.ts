@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Downgrade } from '../../../src/train/downgrades/downgrade.js';
-import * as index from '../../../src/train/downgrades/index.js';
-import { DOWNGRADE_NAMES, DOWNGRADES, getDowngrade, isDowngradeName } from '../../../src/train/downgrades/registry.js';
+import type { Downgrade } from '../../../src/methods/downgrades/downgrade.js';
+import * as index from '../../../src/methods/downgrades/index.js';
+import { DOWNGRADE_NAMES, DOWNGRADES, getDowngrade, isDowngradeName } from '../../../src/methods/downgrades/registry.js';
 
-const DIR = join(__dirname, '../../../src/train/downgrades');
+const DIR = join(__dirname, '../../../src/methods/downgrades');
 
 function isDowngrade(value: unknown): value is Downgrade {
   if (typeof value !== 'object' || value === null) return false;
@@ -14,7 +14,7 @@ function isDowngrade(value: unknown): value is Downgrade {
   return typeof v.name === 'string' && typeof v.apply === 'function' && Array.isArray(v.needs);
 }
 
-test('the registry lists the downgrade of every file in src/train/downgrades, under its own name', async () => {
+test('the registry lists the downgrade of every file in src/methods/downgrades, under its own name', async () => {
   const found = new Map<string, Downgrade>();
   for (const file of readdirSync(DIR).filter((f) => f.endsWith('.ts') && f !== 'index.ts' && f !== 'registry.ts')) {
     const mod = (await import(join(DIR, file))) as Record<string, unknown>;

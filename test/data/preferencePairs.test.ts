@@ -7,8 +7,8 @@ import { initBackend } from '../../src/backend.js';
 import { loadModel } from '../../src/model/modelFile.js';
 import { buildPreferencePairs } from '../../src/train/pairBuilder.js';
 import { train } from '../../src/train/postTrain.js';
-import { loadPreferencePairs, parsePairRecords, PAIRS_FILE } from '../../src/train/preferencePairs.js';
-import { smokeBase, smokeTrainConfig, smokeTrainData } from './trainHelpers.js';
+import { loadPreferencePairs, parsePairRecords, PAIRS_FILE } from '../../src/data/preferencePairs.js';
+import { smokeBase, smokeTrainConfig, smokeTrainData } from '../train/trainHelpers.js';
 
 test('parsePairRecords names the file and line of every kind of bad record', () => {
   const ok = '{"prompt":"a cat","winner":"w.png","loser":"l.png"}';

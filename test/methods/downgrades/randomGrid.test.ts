@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { initBackend } from '../../../src/backend.js';
-import { drawCellSwaps, GRID_CELLS, randomGrid, swapCells } from '../../../src/train/downgrades/randomGrid.js';
+import { drawCellSwaps, GRID_CELLS, randomGrid, swapCells } from '../../../src/methods/downgrades/randomGrid.js';
 import { Rng } from '../../../src/util/rng.js';
 import { randomImages } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import sharp from 'sharp';
-import type { ImageTextSet } from '../data/imageTextSet.js';
+import type { ImageTextSet } from './imageTextSet.js';
 import { mapOrdered } from '../util/mapOrdered.js';
 
 /** The file name of a pair set inside its directory. */

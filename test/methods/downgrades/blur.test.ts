@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { initBackend, type BackendName } from '../../../src/backend.js';
-import { blur, blurImages } from '../../../src/train/downgrades/blur.js';
+import { blur, blurImages } from '../../../src/methods/downgrades/blur.js';
 import { Rng } from '../../../src/util/rng.js';
 import { randomImages } from './helpers.js';
 

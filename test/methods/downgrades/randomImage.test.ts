@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { initBackend } from '../../../src/backend.js';
-import { checkContext } from '../../../src/train/downgrades/downgrade.js';
+import { checkContext } from '../../../src/methods/downgrades/downgrade.js';
 import { emojiConceptOfId, imagePool, poolImages } from '../../../src/data/imagePool.js';
-import { randomImage } from '../../../src/train/downgrades/randomImage.js';
-import { randomImageInBatch } from '../../../src/train/downgrades/randomImageInBatch.js';
+import { randomImage } from '../../../src/methods/downgrades/randomImage.js';
+import { randomImageInBatch } from '../../../src/methods/downgrades/randomImageInBatch.js';
 import { Rng } from '../../../src/util/rng.js';
 import { styledSet } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pickOther } from '../../../src/train/downgrades/pickOther.js';
+import { pickOther } from '../../../src/methods/downgrades/pickOther.js';
 import { Rng } from '../../../src/util/rng.js';
 
 test('pickOther in the batch: no fixed point and never the same concept over 10,000 draws', () => {

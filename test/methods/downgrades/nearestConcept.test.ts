@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { initBackend } from '../../../src/backend.js';
-import { conceptNeighbours } from '../../../src/train/downgrades/conceptNeighbours.js';
+import { conceptNeighbours } from '../../../src/methods/downgrades/conceptNeighbours.js';
 import { emojiConceptOfId, imagePool, poolImages } from '../../../src/data/imagePool.js';
-import { nearestConcept } from '../../../src/train/downgrades/nearestConcept.js';
+import { nearestConcept } from '../../../src/methods/downgrades/nearestConcept.js';
 import { Rng } from '../../../src/util/rng.js';
 import { styledSet } from './helpers.js';
 
