@@ -7,6 +7,7 @@ import type { PairLoss } from '../parallel/protocol.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import { pairErrors } from '../objective/pairErrors.js';
 import type { Downgrade, DowngradeContext } from '../methods/downgrades/downgrade.js';
+import { downgradeContext } from '../methods/downgrades/downgradeContext.js';
 import { dpoLoss } from '../objective/losses/dpo.js';
 import { predictionErrorWeights } from '../objective/predictionError.js';
 import { bytesToUnit } from '../data/pixels.js';
@@ -86,4 +87,10 @@ export function scorePairProbe(model: TextToImageModel, policy: Params, referenc
   }
   const mean = (x: number): number => x / probe.size;
   return { mse_w: mean(sums.mse_w), mse_l: mean(sums.mse_l), ref_w: mean(sums.ref_w), ref_l: mean(sums.ref_l), dpo: mean(sums.dpo), implicit_acc: mean(sums.implicit_acc) };
+}
+
+/** The probe of a run: `n` pairs of the held-out set, its losers made by `downgrade` over that same set. */
+export function probeOf(heldout: { name: string; set: ImageTextSet; conceptOfId: (id: string) => string }, downgrade: Downgrade, model: TextToImageModel, n: number, seed: number, steps: number): PairProbe {
+  const context = downgradeContext(downgrade, heldout.set, heldout.conceptOfId, model);
+  return makePairProbe(heldout.name, heldout.set, heldout.conceptOfId, downgrade, context, n, seed, steps);
 }

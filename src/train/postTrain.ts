@@ -1,28 +1,27 @@
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../backend.js';
-import { BatchLoader } from '../data/batchLoader.js';
+import { BatchLoader, type BatchData } from '../data/batchLoader.js';
+import type { NoiseSchedule } from '../diffusion/schedule.js';
 import type { ImageTextSet } from '../data/imageTextSet.js';
 import { loadModel, saveModel } from '../model/modelFile.js';
 import { UNET_PREFIX } from '../model/textToImage.js';
 import { ModelPool, splitEvenly } from '../parallel/modelPool.js';
 import type { DenoisingJob, PairJob, PairLoss, PairStats } from '../parallel/protocol.js';
-import { writeFileAtomic } from '../util/atomicWrite.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import { Adafactor, ADAFACTOR_DEFAULTS } from '../optim/adafactor.js';
-import { downgradeContext } from '../methods/downgrades/downgradeContext.js';
 import { getDowngrade } from '../methods/downgrades/registry.js';
 import { clipByGlobalNorm } from '../optim/gradients.js';
 import { warmupConstant } from '../optim/lrSchedule.js';
 import { byName } from '../optim/optimizer.js';
-import { makePairProbe, scorePairProbe, type PairProbe, type PairProbeScore } from './pairProbe.js';
+import { probeOf, scorePairProbe, type PairProbeScore } from './pairProbe.js';
 import { predictionErrorWeights } from '../objective/predictionError.js';
 import type { PreferencePairSet } from '../data/preferencePairs.js';
 import { JsonLines, Progress } from '../runs/progress.js';
 import { getMethod } from '../methods/registry.js';
 import { methodSettings, type TrainConfig } from './trainConfig.js';
 import { loadTrainState, saveTrainState, savedStep } from '../optim/trainState.js';
+import { invocation, openRunFolder, writeRunConfig, type SavedRun } from '../runs/runFolder.js';
 
 /** What a post-training run reads. */
 export interface TrainData {
@@ -99,27 +98,19 @@ export function defaultRunDir(method: string, seed: number): string {
  * batches, timesteps, noise and losers all derive from (seed, step).
  */
 export async function train(config: TrainConfig, data: TrainData, runDir: string, opts: TrainOptions = {}): Promise<TrainResult> {
-  const configPath = join(runDir, 'config.json');
-  if (existsSync(runDir) && opts.force) rmSync(runDir, { recursive: true, force: true });
   const base = loadModel(config.base);
   const baseSha256 = base.file.weightsManifest.sha256;
-  let invocations: unknown[] = [];
-  if (existsSync(configPath)) {
-    const saved = JSON.parse(readFileSync(configPath, 'utf8')) as { config: TrainConfig; baseSha256: string; invocations?: unknown[] };
-    invocations = saved.invocations ?? [];
-    if (JSON.stringify(saved.config) !== JSON.stringify(config)) {
-      base.model.params.dispose();
-      throw new Error(`${configPath}: this run was made with a different config; pass --force to start it over, or choose another --out`);
+  let saved: SavedRun<TrainConfig> | undefined;
+  try {
+    saved = openRunFolder(runDir, config, { force: opts.force, sameRun: (a, b) => JSON.stringify(a) === JSON.stringify(b) });
+    const savedBase = saved?.record['baseSha256'];
+    if (typeof savedBase === 'string' && savedBase !== baseSha256) {
+      throw new Error(`${join(runDir, 'config.json')}: the run started from base weights ${savedBase.slice(0, 12)}, but ${config.base} now holds ${baseSha256.slice(0, 12)}; pass --force to start over`);
     }
-    if (saved.baseSha256 !== baseSha256) {
-      base.model.params.dispose();
-      throw new Error(`${configPath}: the run started from base weights ${saved.baseSha256.slice(0, 12)}, but ${config.base} now holds ${baseSha256.slice(0, 12)}; pass --force to start over`);
-    }
-  } else if (existsSync(runDir) && savedStep(join(runDir, 'state')) !== undefined) {
+  } catch (err) {
     base.model.params.dispose();
-    throw new Error(`${runDir} holds a training state but no config.json; pass --force to start over`);
+    throw err;
   }
-  mkdirSync(runDir, { recursive: true });
 
   const t = config.train;
   const { model, schedule } = base;
@@ -154,20 +145,11 @@ export async function train(config: TrainConfig, data: TrainData, runDir: string
     const resumedFrom = step;
     metrics.truncateAfter(step);
     heldoutLog.truncateAfter(step);
-    writeFileAtomic(
-      configPath,
-      `${JSON.stringify(
-        {
-          config,
-          baseSha256,
-          data: data.source,
-          trainedParameters: variables.reduce((s, v) => s + v.size, 0),
-          command: opts.command ?? null,
-          invocations: [...invocations, { command: opts.command ?? null, fromStep: step, workers: opts.workers ?? 1, backend: tf.getBackend(), started: new Date().toISOString() }],
-        },
-        null,
-        1,
-      )}\n`,
+    writeRunConfig(
+      runDir,
+      { config, baseSha256, data: data.source, trainedParameters: variables.reduce((n, v) => n + v.size, 0), command: opts.command ?? null },
+      saved?.invocations ?? [],
+      invocation(opts.command, step, opts.workers ?? 1),
     );
 
     const log = (msg: string): void => {
@@ -178,17 +160,7 @@ export async function train(config: TrainConfig, data: TrainData, runDir: string
     const loss = method.pairLoss(settings);
     const losersOf = method.losers(settings, { winners: data.winners, conceptOfId: data.conceptOfId, pairs: data.pairs, model });
     if (loss !== undefined && losersOf === undefined) throw new Error(`method ${method.name}: a preference loss needs losers`);
-    const probeDowngrade = getDowngrade(method.probeDowngrade(settings));
-    const probe: PairProbe = makePairProbe(
-      data.heldout.name,
-      data.heldout.set,
-      data.heldout.conceptOfId,
-      probeDowngrade,
-      downgradeContext(probeDowngrade, data.heldout.set, data.heldout.conceptOfId, model),
-      config.log.evalPairs,
-      t.seed,
-      schedule.steps,
-    );
+    const probe = probeOf(data.heldout, getDowngrade(method.probeDowngrade(settings)), model, config.log.evalPairs, t.seed, schedule.steps);
     const probeLoss: PairLoss = { kind: 'dpo', beta: config.loss.beta };
     const runProbe = (): void => {
       const score = scorePairProbe(model, model.params, reference, schedule, probe, probeLoss);
@@ -199,8 +171,6 @@ export async function train(config: TrainConfig, data: TrainData, runDir: string
     };
 
     const loader = new BatchLoader(data.winners, { batchSize: t.batchSize, seed: t.seed });
-    const R = model.config.resolution;
-    const per = R * R * 3;
     const warmupSteps = Math.round(t.warmupFraction * t.steps);
     const progress = new Progress(config.downgrade ? `${config.method}/${config.downgrade}` : config.method, t.steps, step);
     if (resumedFrom > 0) log(`resuming ${runDir} from step ${resumedFrom}`);
@@ -222,19 +192,7 @@ export async function train(config: TrainConfig, data: TrainData, runDir: string
       if (opts.stopAfter !== undefined && ran >= opts.stopAfter) break;
       const started = Date.now();
       const batch = loader.batchData(Math.floor(step / loader.batchesPerEpoch), step % loader.batchesPerEpoch);
-      const rng = new Rng(deriveSeed(t.seed, 'step', step));
-      const timesteps = Array.from({ length: t.batchSize }, () => rng.int(schedule.steps));
-      const noise = new Float32Array(t.batchSize * per);
-      for (let i = 0; i < noise.length; i++) noise[i] = rng.normal();
-      const shares = splitEvenly(t.batchSize, pool.size);
-      const imageWeights = (a: number, b: number): number[] | undefined => predictionErrorWeights(model.config.prediction, schedule, timesteps.slice(a, b));
-      // One share of the batch per thread; each share's gradient is of sum(losses)/B.
-      const losers = losersOf?.(batch, step);
-      const jobs = shares.map(([a, b]): DenoisingJob | PairJob => {
-        const part = (x: Float32Array): Float32Array => x.subarray(a * per, b * per);
-        const common = { eps: part(noise), t: timesteps.slice(a, b), captions: batch.captions.slice(a, b), weight: 1 / t.batchSize, imageWeights: imageWeights(a, b), microBatch: t.microBatch };
-        return losers && loss ? { kind: 'pairs', winners: part(batch.pixels), losers: part(losers), loss, ...common } : { kind: 'denoising', x0: part(batch.pixels), ...common };
-      });
+      const jobs = stepJobs(batch, losersOf?.(batch, step), loss, deriveSeed(t.seed, 'step', step), { t, schedule, prediction: model.config.prediction, threads: pool.size });
       const lr = warmupConstant(step, t.lr, warmupSteps);
       let result: { loss: number; stats?: PairStats; gradNorm: number };
       if (adafactor) {
@@ -249,11 +207,7 @@ export async function train(config: TrainConfig, data: TrainData, runDir: string
       step += 1;
       ran += 1;
       const sec = (Date.now() - started) / 1000;
-      const s = result.stats;
-      const B = t.batchSize;
-      const record: TrainStepRecord = s
-        ? { step, loss: result.loss, mse_w: s.modelW / B, mse_l: s.modelL / B, ref_w: s.refW / B, ref_l: s.refL / B, implicit_acc: s.wins / B, lr, grad_norm: result.gradNorm, sec }
-        : { step, loss: result.loss, mse_w: result.loss, lr, grad_norm: result.gradNorm, sec };
+      const record = stepRecord(step, result, t.batchSize, lr, sec);
       metrics.append({ ...record });
       if (record.implicit_acc !== undefined) recentAcc.push(record.implicit_acc);
       if (step % config.log.every === 0 || step === t.steps) {
@@ -273,4 +227,38 @@ export async function train(config: TrainConfig, data: TrainData, runDir: string
     reference.dispose();
     model.params.dispose();
   }
+}
+
+/**
+ * One step's jobs, a share of the batch per thread (each share's gradient is of sum(losses)/B):
+ * pairs when the method has losers and a preference loss, else winners alone. Timesteps and
+ * noise come from `stepSeed`, so a resumed run redraws them exactly.
+ */
+function stepJobs(
+  batch: BatchData,
+  losers: Float32Array | undefined,
+  loss: PairLoss | undefined,
+  stepSeed: number,
+  on: { t: TrainConfig['train']; schedule: NoiseSchedule; prediction: 'eps' | 'v'; threads: number },
+): Array<DenoisingJob | PairJob> {
+  const { t, schedule } = on;
+  const per = batch.shape[1] * batch.shape[2] * batch.shape[3];
+  const rng = new Rng(stepSeed);
+  const timesteps = Array.from({ length: t.batchSize }, () => rng.int(schedule.steps));
+  const noise = new Float32Array(t.batchSize * per);
+  for (let i = 0; i < noise.length; i++) noise[i] = rng.normal();
+  return splitEvenly(t.batchSize, on.threads).map(([a, b]): DenoisingJob | PairJob => {
+    const part = (x: Float32Array): Float32Array => x.subarray(a * per, b * per);
+    const imageWeights = predictionErrorWeights(on.prediction, schedule, timesteps.slice(a, b));
+    const common = { eps: part(noise), t: timesteps.slice(a, b), captions: batch.captions.slice(a, b), weight: 1 / t.batchSize, imageWeights, microBatch: t.microBatch };
+    return losers && loss ? { kind: 'pairs', winners: part(batch.pixels), losers: part(losers), loss, ...common } : { kind: 'denoising', x0: part(batch.pixels), ...common };
+  });
+}
+
+/** A step's metrics line: batch means of the errors, and for pairs the implicit accuracy. */
+function stepRecord(step: number, result: { loss: number; stats?: PairStats; gradNorm: number }, B: number, lr: number, sec: number): TrainStepRecord {
+  const s = result.stats;
+  return s
+    ? { step, loss: result.loss, mse_w: s.modelW / B, mse_l: s.modelL / B, ref_w: s.refW / B, ref_l: s.refL / B, implicit_acc: s.wins / B, lr, grad_norm: result.gradNorm, sec }
+    : { step, loss: result.loss, mse_w: result.loss, lr, grad_norm: result.gradNorm, sec };
 }

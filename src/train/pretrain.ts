@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../backend.js';
 import { BatchLoader } from '../data/batchLoader.js';
@@ -11,7 +10,6 @@ import { TextToImageModel } from '../model/textToImage.js';
 import { ModelPool, splitEvenly } from '../parallel/modelPool.js';
 import type { DenoisingJob } from '../parallel/protocol.js';
 import { Tokenizer } from '../text/tokenizer.js';
-import { writeFileAtomic } from '../util/atomicWrite.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import { predictionErrorWeights } from '../objective/predictionError.js';
 import { heldoutLossByQuartile, makeProbe, type HeldoutProbe } from './heldoutLoss.js';
@@ -19,6 +17,7 @@ import { warmupStableDecay } from '../optim/lrSchedule.js';
 import type { PretrainConfig } from './pretrainConfig.js';
 import { JsonLines, Progress } from '../runs/progress.js';
 import { loadTrainState, saveTrainState, savedStep } from '../optim/trainState.js';
+import { invocation, openRunFolder, writeRunConfig } from '../runs/runFolder.js';
 import { captureLineage, writeLineage } from './lineage.js';
 
 export interface PretrainData {
@@ -73,19 +72,6 @@ export interface PretrainResult {
   resumedFrom: number;
 }
 
-/** One command that trained a run. */
-interface Invocation {
-  command: string | null;
-  initialisedFrom?: string;
-  fromStep: number;
-  /** train.steps and train.cooldownSteps of this invocation (a resumed run may change them). */
-  steps?: number;
-  cooldownSteps?: number;
-  workers: number;
-  backend: string;
-  started: string;
-}
-
 /**
  * A resumed run may change its length and cooldown only while the LR has not started to fall:
  * rerunning a run that is in its cooldown with other settings (the bare command, say) would
@@ -121,21 +107,8 @@ function resumeKey(config: PretrainConfig): string {
  */
 export async function pretrain(config: PretrainConfig, data: PretrainData, runDir: string, opts: PretrainOptions = {}): Promise<PretrainResult> {
   const configPath = join(runDir, 'config.json');
-  if (existsSync(runDir) && opts.force) rmSync(runDir, { recursive: true, force: true });
-  let invocations: Invocation[] = [];
-  let savedTrain: PretrainConfig['train'] | undefined;
-  if (existsSync(configPath)) {
-    const saved = JSON.parse(readFileSync(configPath, 'utf8')) as { config: PretrainConfig; invocations?: Invocation[] };
-    invocations = saved.invocations ?? [];
-    savedTrain = saved.config.train;
-    if (resumeKey(saved.config) !== resumeKey(config)) {
-      throw new Error(`${configPath}: this run was made with a different config; pass --force to start it over, or choose another --out`);
-    }
-  } else if (existsSync(runDir) && savedStep(join(runDir, 'state')) !== undefined) {
-    throw new Error(`${runDir} holds a training state but no config.json; pass --force to start over`);
-  }
-  mkdirSync(runDir, { recursive: true });
-
+  // A resumed run must match its config, but may train longer or end with a cooldown.
+  const saved = openRunFolder(runDir, config, { force: opts.force, sameRun: (a, b) => resumeKey(a) === resumeKey(b) });
   const t = config.train;
   const schedule = makeSchedule(config.schedule.kind, config.schedule.steps);
   const tokenizer = Tokenizer.fromCaptions(data.vocabularyTexts, { maxLength: config.model.maxWords, minCount: config.tokenizer.minCount });
@@ -177,30 +150,15 @@ export async function pretrain(config: PretrainConfig, data: PretrainData, runDi
       pool.pullWeights();
     }
     const resumedFrom = step;
-    checkCooldown(configPath, step, t, savedTrain);
+    checkCooldown(configPath, step, t, saved?.config.train);
     metrics.truncateAfter(step);
     heldoutLog.truncateAfter(step);
     const counts = model.parameterCounts();
-    writeFileAtomic(
-      configPath,
-      `${JSON.stringify(
-        {
-          config,
-          data: data.source,
-          tokenizer: { vocabSize: tokenizer.vocabSize },
-          parameters: counts,
-          unetGflopPerImage: model.unetFlopsPerImage() / 1e9,
-          command: opts.command ?? null,
-          backend: tf.getBackend(),
-          // Every command that trained this run, from which step: a resumed run's full history.
-          invocations: [
-            ...invocations,
-            { command: opts.command ?? null, fromStep: step, steps: t.steps, cooldownSteps: t.cooldownSteps, workers: opts.workers ?? 1, backend: tf.getBackend(), started: new Date().toISOString(), ...(initialisedFrom ? { initialisedFrom } : {}) },
-          ],
-        },
-        null,
-        1,
-      )}\n`,
+    writeRunConfig(
+      runDir,
+      { config, data: data.source, tokenizer: { vocabSize: tokenizer.vocabSize }, parameters: counts, unetGflopPerImage: model.unetFlopsPerImage() / 1e9, command: opts.command ?? null, backend: tf.getBackend() },
+      saved?.invocations ?? [],
+      invocation(opts.command, step, opts.workers ?? 1, { steps: t.steps, cooldownSteps: t.cooldownSteps, ...(initialisedFrom ? { initialisedFrom } : {}) }),
     );
 
     const loader = new BatchLoader(data.train, { batchSize: t.batchSize, seed: t.seed });
