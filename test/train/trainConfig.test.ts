@@ -26,7 +26,8 @@ test('every method config in configs/ resolves, and the paper\'s methods are all
 test('bad method configs are rejected with the key and source named', () => {
   assert.throws(() => readMethodConfig('no-such-method'), /unknown method "no-such-method": no \S*configs\/no-such-method\.json \(known: .*self-dpo/);
   assert.throws(() => resolveTrainConfig({ downgrade: 'smudge' }, 'x.json'), /x\.json: downgrade: must be one of randomImage/);
-  assert.throws(() => resolveTrainConfig({ method: 'sft' }, 'x.json'), /x\.json: downgrade: only self-dpo makes losers/);
+  assert.throws(() => resolveTrainConfig({ method: 'sft' }, 'x.json'), /x\.json: downgrade: sft makes no losers/);
+  assert.throws(() => resolveTrainConfig({ method: 'ppo' }, 'x.json'), /x\.json: method: must be one of sft, dpo, self-dpo/);
   assert.throws(() => resolveTrainConfig({ method: 'dpo', downgrade: '' }, 'x.json'), /data\.pairs: dpo needs a preference-pair file/);
   assert.throws(() => resolveTrainConfig({ loss: { lambda2: 0 } }, 'x.json'), /loss\.lambda2: self-dpo without its DPO term is sft/);
   assert.throws(() => resolveTrainConfig({ train: { microBatch: 32 } }, 'x.json'), /train\.microBatch: must be in \[1, 16\]/);
