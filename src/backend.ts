@@ -114,6 +114,7 @@ function loadNative(name: 'tensorflow-gpu' | 'tensorflow'): string | undefined {
   const pkg = NATIVE_PACKAGE[name];
   try {
     // A plain require of a computed name: optional package, absent on most machines.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     require(pkg) as unknown;
   } catch (err) {
     return `${pkg} did not load: ${reasonOf(err)}`;

@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { BACKEND_ENV_VAR, backendFromEnvAndArgs, initBackend, parseBackendName } from '../src/backend.js';
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 
 test('backendFromEnvAndArgs: flag beats env, env beats nothing', () => {
   assert.equal(backendFromEnvAndArgs(['train', '--backend', 'cpu'], { [BACKEND_ENV_VAR]: 'wasm' }), 'cpu');
@@ -70,9 +72,8 @@ test('package names work as backend names', () => {
 });
 
 test('automatic selection prints its choice and the faster backends it passed over', () => {
-  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', "require('./src/backend.ts').initBackend()"], {
-    cwd: require('node:path').resolve(__dirname, '..'),
+    cwd: resolve(__dirname, '..'),
     encoding: 'utf8',
     env: { ...process.env, [BACKEND_ENV_VAR]: '' },
   });
@@ -88,9 +89,8 @@ test('automatic selection prints its choice and the faster backends it passed ov
 });
 
 test('SELFDPO_NATIVE=0 keeps the wasm kernels and the backend line says so', () => {
-  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', "require('./src/backend.ts').initBackend({ backend: 'wasm' })"], {
-    cwd: require('node:path').resolve(__dirname, '..'),
+    cwd: resolve(__dirname, '..'),
     encoding: 'utf8',
     env: { ...process.env, SELFDPO_NATIVE: '0' },
   });

@@ -15,7 +15,7 @@ import { generateOptions, workersFlag } from './sampleCommand.js';
 import { modelDirFlag } from './modelFlag.js';
 
 /** A result as one markdown table row: | model | set | Align | R@1 | R@5 | Real | FID |. */
-export function resultRow(r: EvalResult): string {
+function resultRow(r: EvalResult): string {
   return `| ${r.model} | ${r.promptSet} | ${r.align.toFixed(2)} | ${(100 * r.r1).toFixed(1)} | ${(100 * r.r5).toFixed(1)} | ${r.real.toFixed(1)} | ${r.fid.toFixed(3)} |`;
 }
 

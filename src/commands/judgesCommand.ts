@@ -43,7 +43,7 @@ function holdOut(set: ImageTextSet, share: number): { train: ImageTextSet; heldo
 }
 
 /** results/judges/README.md from every judge report present there (a judge trained later adds its section). */
-export function writeJudgesReadme(results: string, machine: string): void {
+function writeJudgesReadme(results: string, machine: string): void {
   const sections: string[] = [];
   for (const name of JUDGE_NAMES) {
     const path = join(results, `${name}.json`);

@@ -11,14 +11,14 @@ import { openEmojiFromFlags } from './emojiFlags.js';
 import { workersFlag } from './sampleCommand.js';
 
 /** Named pretraining presets (configs/ holds the same as JSON overrides for reading). */
-export const PRETRAIN_PRESETS: Record<string, unknown> = {
+const PRETRAIN_PRESETS: Record<string, unknown> = {
   'base-s': {},
   'base-l': BASE_L_OVERRIDE,
   smoke: SMOKE_OVERRIDE,
 };
 
 /** Training data, vocabulary and held-out probes from an Emoji-T2I build. */
-export function emojiPretrainData(data: EmojiT2I, config: PretrainConfig): PretrainData {
+function emojiPretrainData(data: EmojiT2I, config: PretrainConfig): PretrainData {
   const seen = data.manifest.concepts.filter((c) => c.split === 'seen');
   const train = config.data.view === 'web+curated' ? concatSets([data.view('web'), data.view('curated')]) : data.view(config.data.view);
   return {

@@ -10,7 +10,7 @@ import { parseArgs } from '../util/args.js';
 import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
 import { SHIPPED_BASE_S, workersFlag } from './sampleCommand.js';
 
-export const REPRODUCE_FLAGS = ['preset', 'out', 'work', 'base', 'judges', 'workers', 'backend', ...EMOJI_FLAGS];
+const REPRODUCE_FLAGS = ['preset', 'out', 'work', 'base', 'judges', 'workers', 'backend', ...EMOJI_FLAGS];
 
 /**
  * `npm run reproduce -- --preset quick|paper`: the whole protocol into results/<preset>/

@@ -20,7 +20,7 @@ function isSavedEval(x: unknown): x is SavedEval {
 }
 
 /** The evaluation JSONs of `dir`, by file name (other JSON files are left out). */
-export function readEvaluations(dir: string): { file: string; result: SavedEval }[] {
+function readEvaluations(dir: string): { file: string; result: SavedEval }[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
@@ -35,7 +35,7 @@ export function readEvaluations(dir: string): { file: string; result: SavedEval 
 }
 
 /** The index as markdown. */
-export function renderEvalIndex(evals: { file: string; result: SavedEval }[]): string {
+function renderEvalIndex(evals: { file: string; result: SavedEval }[]): string {
   const short = (h: string): string => `\`${h.slice(0, 12)}\``;
   const lines = [
     EVAL_INDEX_MARKER,

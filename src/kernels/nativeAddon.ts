@@ -30,13 +30,13 @@ export interface NativeAddon {
 }
 
 /** Environment variable: '0' keeps the wasm backend's own kernels even when the addon is built. */
-export const NATIVE_ENV_VAR = 'SELFDPO_NATIVE';
+const NATIVE_ENV_VAR = 'SELFDPO_NATIVE';
 
 /** The ADDON_VERSION of native/*.c that this code calls. */
 const EXPECTED_VERSION = 3;
 
 /** Where scripts/buildNative.mjs puts the addon (this file sits in src/kernels or dist/kernels). */
-export const NATIVE_ADDON_PATH = path.join(__dirname, '..', '..', 'native', 'build', 'selfdpoNative.node');
+const NATIVE_ADDON_PATH = path.join(__dirname, '..', '..', 'native', 'build', 'selfdpoNative.node');
 
 let loaded: { addon: NativeAddon } | { reason: string } | undefined;
 
@@ -48,6 +48,8 @@ export function loadNativeAddon(env: Readonly<Record<string, string | undefined>
       loaded = { reason: `${path.relative(process.cwd(), NATIVE_ADDON_PATH)} is not built (npm run build:native)` };
     } else {
       try {
+        // A compiled addon loads only through require (by its path).
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
         const addon = require(NATIVE_ADDON_PATH) as NativeAddon;
         loaded =
           addon.version === EXPECTED_VERSION

@@ -57,7 +57,7 @@ export function pair(v: [number, number] | number | undefined, fallback: number)
 }
 
 /** Paddings of a 2-D convolution, each side possibly negative (= crop the input). */
-export interface Pads2D {
+interface Pads2D {
   top: number;
   bottom: number;
   left: number;

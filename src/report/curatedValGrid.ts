@@ -6,7 +6,7 @@ import type { ModelPool } from '../parallel/modelPool.js';
 import { renderSampleGrid } from './sampleGrid.js';
 
 /** A model's look at a glance: the first 8 curated-val prompts x seeds 0-3, DDIM 25 steps, guidance 3. */
-export const CURATED_VAL_GRID = { prompts: 8, seeds: [0, 1, 2, 3], steps: 25, guidance: 3 } as const;
+const CURATED_VAL_GRID = { prompts: 8, seeds: [0, 1, 2, 3], steps: 25, guidance: 3 } as const;
 
 /** What the grid shows, for titles and READMEs. */
 export const CURATED_VAL_GRID_TEXT = `${CURATED_VAL_GRID.prompts} curated-val prompts x ${CURATED_VAL_GRID.seeds.length} seeds, DDIM ${CURATED_VAL_GRID.steps} steps, guidance ${CURATED_VAL_GRID.guidance}`;

@@ -13,7 +13,7 @@ import { JsonLines } from '../runs/progress.js';
  * model when the run starts: the model folder may be replaced later (by shipping this very
  * run into it, say), so it is never read again.
  */
-export interface Lineage {
+interface Lineage {
   /** The model folder the run started from, the step it had reached and its weights' sha256. */
   from: { dir: string; step: number; sha256: string };
   /** The commands that made that model, oldest first. */
@@ -25,7 +25,7 @@ export interface Lineage {
 const LINEAGE_FILE = 'lineage.json';
 
 /** The commands in a shipped model's README.md under "Made by:" (written by `npm run ship`), or undefined. */
-export function madeByCommands(readme: string): string[] | undefined {
+function madeByCommands(readme: string): string[] | undefined {
   const m = /Made by:\s*\r?\n\s*```sh\r?\n([\s\S]*?)\r?\n```/.exec(readme);
   return m ? (m[1] as string).split(/\r?\n/).filter((l) => l.trim() !== '') : undefined;
 }

@@ -7,7 +7,8 @@ import sharp from 'sharp';
 import { lineChartSpec, renderChartPng, renderChartSvg, writeChart, type ChartRow, type ChartSpec } from '../../src/report/index.js';
 
 /** The spec as plain JSON, which is what a notebook display and vega actually receive. */
-type Json = { [key: string]: any }; // any: probing JSON in tests; the core itself has none
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- probing JSON in tests; the core itself has none
+type Json = { [key: string]: any };
 function json(spec: ChartSpec): Json {
   return JSON.parse(JSON.stringify(spec)) as Json;
 }
