@@ -1,2 +1,3 @@
 export * from './progress.js';
 export * from './runFolder.js';
+export * from './runLock.js';

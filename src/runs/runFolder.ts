@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { savedStep } from '../optim/trainState.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { readJsonFile } from '../util/jsonFile.js';
+import { RUN_LOCK } from './runLock.js';
 
 /** One command that worked on a run: which, from which step, on what. */
 export interface Invocation {
@@ -23,14 +24,16 @@ export interface SavedRun<C> {
 }
 
 /**
- * Open `runDir` for a training run (docs/DESIGN.md convention 7): `force` deletes it first; a
+ * Open `runDir` for a training run (docs/DESIGN.md convention 7), under its lock
+ * (`withRunLock`): `force` empties it first; a
  * config.json that exists must describe the same run (`sameRun`), else the error says to pass
  * --force or choose another --out; a training state without a config.json is refused. Returns
  * what config.json held, so the caller can check more and append its invocation.
  */
 export function openRunFolder<C>(runDir: string, config: C, opts: { force?: boolean; sameRun: (saved: C, now: C) => boolean }): SavedRun<C> | undefined {
   const configPath = join(runDir, 'config.json');
-  if (existsSync(runDir) && opts.force) rmSync(runDir, { recursive: true, force: true });
+  // --force empties the folder but keeps its lock (taken by the caller, withRunLock).
+  if (existsSync(runDir) && opts.force) for (const entry of readdirSync(runDir)) if (entry !== RUN_LOCK) rmSync(join(runDir, entry), { recursive: true, force: true });
   let saved: SavedRun<C> | undefined;
   if (existsSync(configPath)) {
     const record = readJsonFile(configPath, 'run config') as Record<string, unknown> & { config: C; invocations?: Invocation[] };

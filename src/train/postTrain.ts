@@ -21,6 +21,7 @@ import { JsonLines, Progress } from '../runs/progress.js';
 import { getMethod } from '../methods/registry.js';
 import { methodSettings, type TrainConfig } from './trainConfig.js';
 import { loadTrainState, saveTrainState, savedStep } from '../optim/trainState.js';
+import { withRunLock } from '../runs/runLock.js';
 import { invocation, openRunFolder, writeRunConfig, type SavedRun } from '../runs/runFolder.js';
 
 /** What a post-training run reads. */
@@ -97,7 +98,12 @@ export function defaultRunDir(method: string, seed: number): string {
  * Re-running with the same config resumes and reproduces the uninterrupted run's metrics:
  * batches, timesteps, noise and losers all derive from (seed, step).
  */
-export async function train(config: TrainConfig, data: TrainData, runDir: string, opts: TrainOptions = {}): Promise<TrainResult> {
+export function train(config: TrainConfig, data: TrainData, runDir: string, opts: TrainOptions = {}): Promise<TrainResult> {
+  return withRunLock(runDir, () => trainLocked(config, data, runDir, opts));
+}
+
+/** `train` with the run folder's lock held. */
+async function trainLocked(config: TrainConfig, data: TrainData, runDir: string, opts: TrainOptions): Promise<TrainResult> {
   const base = loadModel(config.base);
   const baseSha256 = base.file.weightsManifest.sha256;
   let saved: SavedRun<TrainConfig> | undefined;

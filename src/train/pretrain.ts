@@ -17,6 +17,7 @@ import { warmupStableDecay } from '../optim/lrSchedule.js';
 import type { PretrainConfig } from './pretrainConfig.js';
 import { JsonLines, Progress } from '../runs/progress.js';
 import { loadTrainState, saveTrainState, savedStep } from '../optim/trainState.js';
+import { withRunLock } from '../runs/runLock.js';
 import { invocation, openRunFolder, writeRunConfig } from '../runs/runFolder.js';
 import { captureLineage, writeLineage } from './lineage.js';
 
@@ -105,7 +106,12 @@ function resumeKey(config: PretrainConfig): string {
  * Re-running with the same config resumes from state/ and reproduces the uninterrupted run's
  * metrics exactly: batches, timesteps, dropout and noise all derive from (seed, step).
  */
-export async function pretrain(config: PretrainConfig, data: PretrainData, runDir: string, opts: PretrainOptions = {}): Promise<PretrainResult> {
+export function pretrain(config: PretrainConfig, data: PretrainData, runDir: string, opts: PretrainOptions = {}): Promise<PretrainResult> {
+  return withRunLock(runDir, () => pretrainLocked(config, data, runDir, opts));
+}
+
+/** `pretrain` with the run folder's lock held. */
+async function pretrainLocked(config: PretrainConfig, data: PretrainData, runDir: string, opts: PretrainOptions): Promise<PretrainResult> {
   const configPath = join(runDir, 'config.json');
   // A resumed run must match its config, but may train longer or end with a cooldown.
   const saved = openRunFolder(runDir, config, { force: opts.force, sameRun: (a, b) => resumeKey(a) === resumeKey(b) });

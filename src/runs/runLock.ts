@@ -1,0 +1,58 @@
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+
+/** The lock file inside a run folder: the pid and host of the process working in it. */
+export const RUN_LOCK = '.lock';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but is another user's.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Take `dir`'s lock, or throw naming the process that holds it: two processes training into one
+ * folder would interleave their logs and race on the state. A lock left by a process that is
+ * gone (killed) is taken over. Returns the release.
+ */
+export function lockRunFolder(dir: string): () => void {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, RUN_LOCK);
+  const me = { pid: process.pid, host: hostname() };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, `${JSON.stringify(me)}\n`);
+      closeSync(fd);
+      return () => rmSync(path, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let holder: { pid?: unknown; host?: unknown } = {};
+    try {
+      holder = JSON.parse(readFileSync(path, 'utf8')) as typeof holder;
+    } catch {
+      // An empty or cut lock file: its writer died while writing it.
+    }
+    const pid = typeof holder.pid === 'number' ? holder.pid : undefined;
+    if (pid !== undefined && holder.host !== me.host) throw new Error(`${dir} is locked by process ${pid} on ${String(holder.host)} (${path}); if that run is gone, delete the lock file`);
+    if (pid !== undefined && alive(pid)) throw new Error(`${dir} is in use by process ${pid} (${path}); wait for it to finish or stop it, or choose another --out`);
+    rmSync(path, { force: true });
+  }
+  throw new Error(`${path}: could not take the lock`);
+}
+
+/** Run `work` holding `dir`'s lock, released however it ends. */
+export async function withRunLock<T>(dir: string, work: () => Promise<T>): Promise<T> {
+  const release = lockRunFolder(dir);
+  try {
+    return await work();
+  } finally {
+    release();
+  }
+}

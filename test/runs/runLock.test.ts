@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { initBackend } from '../../src/backend.js';
+import { lockRunFolder, RUN_LOCK } from '../../src/runs/runLock.js';
+import { pretrain, type PretrainData } from '../../src/train/pretrain.js';
+import { resolvePretrainConfig, SMOKE_OVERRIDE } from '../../src/train/pretrainConfig.js';
+import { fakeImageTextSet } from '../train/fakeImageTextSet.js';
+
+/** The pid of a process that has exited. */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  return Number(r.stdout);
+}
+
+test('a run folder is locked by one process at a time; a dead holder\'s lock is taken over; release frees it', () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'lock-')), 'run');
+  const release = lockRunFolder(dir);
+  assert.deepEqual(JSON.parse(readFileSync(join(dir, RUN_LOCK), 'utf8')), { pid: process.pid, host: hostname() });
+  assert.throws(() => lockRunFolder(dir), new RegExp(`run is in use by process ${process.pid} \\(.*\\.lock\\)`));
+  release();
+  assert.equal(existsSync(join(dir, RUN_LOCK)), false);
+  // Killed mid-run: its lock names a process that is gone.
+  writeFileSync(join(dir, RUN_LOCK), JSON.stringify({ pid: deadPid(), host: hostname() }));
+  const again = lockRunFolder(dir);
+  assert.equal(JSON.parse(readFileSync(join(dir, RUN_LOCK), 'utf8')).pid, process.pid);
+  again();
+  // Cut while being written: taken over too.
+  writeFileSync(join(dir, RUN_LOCK), '{"pi');
+  lockRunFolder(dir)();
+  // Another machine's lock cannot be checked: refused, naming the host.
+  writeFileSync(join(dir, RUN_LOCK), JSON.stringify({ pid: 1, host: 'elsewhere' }));
+  assert.throws(() => lockRunFolder(dir), /locked by process 1 on elsewhere/);
+});
+
+test('a second pretraining started into a busy run folder is refused, and the first finishes alone', async () => {
+  await initBackend({ backend: 'wasm', quiet: true });
+  const data: PretrainData = { train: fakeImageTextSet(16), vocabularyTexts: ['red green blue yellow square'], heldout: { probe: fakeImageTextSet(4, 32, 9) }, source: { test: true } };
+  const config = resolvePretrainConfig({ ...SMOKE_OVERRIDE, train: { ...SMOKE_OVERRIDE.train, steps: 4 } });
+  const dir = join(mkdtempSync(join(tmpdir(), 'lock-run-')), 'run');
+  const first = pretrain(config, data, dir, { quiet: true });
+  await assert.rejects(pretrain(config, data, dir, { quiet: true }), /run is in use by process \d+/);
+  await assert.rejects(pretrain(config, data, dir, { quiet: true, force: true }), /in use/, '--force does not take a live run\'s folder');
+  assert.equal((await first).step, 4);
+  const steps = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
+  assert.deepEqual(steps, [1, 2, 3, 4]);
+  assert.equal(existsSync(join(dir, RUN_LOCK)), false, 'released at the end');
+  // Finished and unlocked: --force starts it over.
+  assert.equal((await pretrain(config, data, dir, { quiet: true, force: true })).resumedFrom, 0);
+});
