@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { initBackend } from '../backend.js';
-import { BatchLoader } from '../data/batchLoader.js';
+import { BatchLoader, type BatchData } from '../data/batchLoader.js';
 import type { ImageTextSet } from '../data/imageTextSet.js';
-import { makeSchedule } from '../diffusion/schedule.js';
+import { makeSchedule, type NoiseSchedule } from '../diffusion/schedule.js';
 import { loadModel, saveModel } from '../model/modelFile.js';
 import type { Params } from '../model/params.js';
 import { TextToImageModel } from '../model/textToImage.js';
@@ -124,26 +124,10 @@ async function pretrainLocked(config: PretrainConfig, data: PretrainData, runDir
   const metrics = new JsonLines(join(runDir, 'metrics.jsonl'));
   const heldoutLog = new JsonLines(join(runDir, 'heldout.jsonl'));
   const stateDir = join(runDir, 'state');
-  let step = 0;
-  let initialisedFrom: string | null = null;
   const resuming = savedStep(stateDir) !== undefined;
-  if (!resuming && opts.initFrom !== undefined) {
-    // Continue from a model directory (a shipped checkpoint) when the full state is gone:
-    // weights and EMA from it, the step it reached, fresh AdamW moments (so AdamW counts
-    // its own steps from 0 for its bias correction).
-    const init = loadModel(opts.initFrom);
-    try {
-      if (JSON.stringify(init.file.model) !== JSON.stringify(config.model)) throw new Error(`${opts.initFrom}: its model config differs from this run's`);
-      if (JSON.stringify(init.file.tokenizer) !== JSON.stringify(tokenizer.toJSON())) throw new Error(`${opts.initFrom}: its vocabulary differs from this run's data`);
-      model.params.copyFrom(init.model.params);
-      ema.copyFrom(init.model.params);
-      step = Number(init.file.about['step'] ?? 0);
-      initialisedFrom = `${opts.initFrom} (step ${step}, AdamW moments reset)`;
-      writeLineage(runDir, captureLineage(opts.initFrom, step, init.file.weightsManifest.sha256));
-    } finally {
-      init.model.params.dispose();
-    }
-  }
+  const init = !resuming && opts.initFrom !== undefined ? initFrom(opts.initFrom, config, model, ema, runDir) : undefined;
+  let step = init?.step ?? 0;
+  const initialisedFrom = init?.note ?? null;
   // Every thread computes gradients for its share of a batch and updates its share of the
   // parameters (AdamW and the EMA on shared buffers, see ModelPool.trainStep).
   const pool = await ModelPool.start(model, schedule, model.params.names, opts.workers ?? 1, (await initBackend({ quiet: true })).name, undefined, { ema: true });
@@ -169,8 +153,6 @@ async function pretrainLocked(config: PretrainConfig, data: PretrainData, runDir
 
     const loader = new BatchLoader(data.train, { batchSize: t.batchSize, seed: t.seed });
     const probes: HeldoutProbe[] = Object.entries(data.heldout).map(([name, set]) => makeProbe(name, set, config.log.evalImages, t.seed));
-    const R = config.model.resolution;
-    const per = R * R * 3;
     const progress = new Progress('pretrain', t.steps, step);
     const log = (msg: string): void => {
       if (!opts.quiet) process.stderr.write(`${msg}\n`);
@@ -199,24 +181,7 @@ async function pretrainLocked(config: PretrainConfig, data: PretrainData, runDir
       if (opts.stopAfter !== undefined && ran >= opts.stopAfter) break;
       const started = Date.now();
       const batch = loader.batchData(Math.floor(step / loader.batchesPerEpoch), step % loader.batchesPerEpoch);
-      const rng = new Rng(deriveSeed(t.seed, 'step', step));
-      const timesteps = Array.from({ length: t.batchSize }, () => rng.int(schedule.steps));
-      const captions = batch.captions.map((c) => (rng.next() < t.captionDropout ? '' : c));
-      const noise = new Float32Array(t.batchSize * per);
-      for (let i = 0; i < noise.length; i++) noise[i] = rng.normal();
-      // One share of the batch per thread; each share's gradient is of sum(errors)/B, so the
-      // shares add up to the batch mean's gradient.
-      const jobs: DenoisingJob[] = splitEvenly(t.batchSize, pool.size).map(([a, b]) => ({
-        kind: 'denoising',
-        x0: batch.pixels.subarray(a * per, b * per),
-        eps: noise.subarray(a * per, b * per),
-        t: timesteps.slice(a, b),
-        captions: captions.slice(a, b),
-        weight: 1 / t.batchSize,
-        // A v-predicting model trains on the v error (PREDICTION_CHOICE).
-        imageWeights: predictionErrorWeights(config.model.prediction, schedule, timesteps.slice(a, b)),
-        microBatch: t.microBatch,
-      }));
+      const jobs = pretrainJobs(batch, deriveSeed(t.seed, 'step', step), config, schedule, pool.size);
       const lr = warmupStableDecay(step, t.lr, t.warmupSteps, t.steps, t.cooldownSteps);
       const { loss: lossSum, gradNorm } = await pool.trainStep(model, schedule, jobs, undefined, {
         lr,
@@ -242,4 +207,50 @@ async function pretrainLocked(config: PretrainConfig, data: PretrainData, runDir
     ema.dispose();
     model.params.dispose();
   }
+}
+
+/**
+ * Continue from a model directory (a shipped checkpoint) when the full state is gone: weights
+ * and EMA from it, the step it reached; AdamW starts afresh (and counts its own steps from 0
+ * for its bias correction). The lineage file keeps the prior model's records.
+ */
+function initFrom(dir: string, config: PretrainConfig, model: TextToImageModel, ema: Params, runDir: string): { step: number; note: string } {
+  const init = loadModel(dir);
+  try {
+    if (JSON.stringify(init.file.model) !== JSON.stringify(config.model)) throw new Error(`${dir}: its model config differs from this run's`);
+    if (JSON.stringify(init.file.tokenizer) !== JSON.stringify(model.tokenizer.toJSON())) throw new Error(`${dir}: its vocabulary differs from this run's data`);
+    model.params.copyFrom(init.model.params);
+    ema.copyFrom(init.model.params);
+    const step = Number(init.file.about['step'] ?? 0);
+    writeLineage(runDir, captureLineage(dir, step, init.file.weightsManifest.sha256));
+    return { step, note: `${dir} (step ${step}, AdamW moments reset)` };
+  } finally {
+    init.model.params.dispose();
+  }
+}
+
+/**
+ * One pretraining step's jobs, a share of the batch per thread (each share's gradient is of
+ * sum(errors)/B, so the shares add up to the batch mean's). Timesteps, caption dropout and
+ * noise come from `stepSeed`, in that order, so a resumed run redraws them exactly.
+ */
+function pretrainJobs(batch: BatchData, stepSeed: number, config: PretrainConfig, schedule: NoiseSchedule, threads: number): DenoisingJob[] {
+  const t = config.train;
+  const per = batch.shape[1] * batch.shape[2] * batch.shape[3];
+  const rng = new Rng(stepSeed);
+  const timesteps = Array.from({ length: t.batchSize }, () => rng.int(schedule.steps));
+  const captions = batch.captions.map((c) => (rng.next() < t.captionDropout ? '' : c));
+  const noise = new Float32Array(t.batchSize * per);
+  for (let i = 0; i < noise.length; i++) noise[i] = rng.normal();
+  return splitEvenly(t.batchSize, threads).map(([a, b]) => ({
+    kind: 'denoising',
+    x0: batch.pixels.subarray(a * per, b * per),
+    eps: noise.subarray(a * per, b * per),
+    t: timesteps.slice(a, b),
+    captions: captions.slice(a, b),
+    weight: 1 / t.batchSize,
+    // A v-predicting model trains on the v error (PREDICTION_CHOICE).
+    imageWeights: predictionErrorWeights(config.model.prediction, schedule, timesteps.slice(a, b)),
+    microBatch: t.microBatch,
+  }));
 }
