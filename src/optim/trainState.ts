@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readWeights, writeWeights, type NamedWeights, type WeightsManifest } from '../model/weightsFile.js';
 import { resolveAtomicDir, writeDirAtomic } from '../util/atomicDir.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
+import { readJsonFile } from '../util/jsonFile.js';
 
 /**
  * Named groups that make up a resumable training state (weights, EMA, moments): tfjs variables,
@@ -41,19 +42,32 @@ export async function saveTrainState(dir: string, step: number, groups: Variable
   });
 }
 
+/** The state file of `dir` (or of the `.old` copy a crash left), read and checked; undefined when there is no state at all. */
+function readStateFile(dir: string): { found: string; file: StateFile } | undefined {
+  const found = resolveAtomicDir(dir);
+  if (!found) return undefined;
+  const path = join(found, 'state.json');
+  if (!existsSync(path)) {
+    // Weights without the file that says which step they are: restarting from step 0 would silently throw them away.
+    if (readdirSync(found).length > 0) throw new Error(`${path} is missing but ${found} holds ${readdirSync(found).join(', ')}: the state is damaged; pass --force to start the run over`);
+    return undefined;
+  }
+  const file = readJsonFile(path, 'training state') as StateFile;
+  if (typeof file.step !== 'number' || typeof file.groups !== 'object' || file.groups === null) throw new Error(`${path}: not a training state (no step or groups); pass --force to start the run over`);
+  return { found, file };
+}
+
 /** The saved step, or undefined when `dir` holds no state. */
 export function savedStep(dir: string): number | undefined {
-  const found = resolveAtomicDir(dir);
-  if (!found || !existsSync(join(found, 'state.json'))) return undefined;
-  return (JSON.parse(readFileSync(join(found, 'state.json'), 'utf8')) as StateFile).step;
+  return readStateFile(dir)?.file.step;
 }
 
 /** Restore every group's variables from `dir` (same names and shapes); returns the step and extras. */
 export function loadTrainState(dir: string, groups: VariableGroups): { step: number; extra: Record<string, unknown> } {
-  const found = resolveAtomicDir(dir);
-  const path = join(found ?? dir, 'state.json');
-  if (!found || !existsSync(path)) throw new Error(`${path} not found`);
-  const file = JSON.parse(readFileSync(path, 'utf8')) as StateFile;
+  const state = readStateFile(dir);
+  if (!state) throw new Error(`${join(dir, 'state.json')} not found`);
+  const { found, file } = state;
+  const path = join(found, 'state.json');
   for (const [g, vars] of Object.entries(groups)) {
     const manifest = file.groups[g];
     if (!manifest) throw new Error(`${path}: no group "${g}"`);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { savedStep } from '../optim/trainState.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { readJsonFile } from '../util/jsonFile.js';
+import { JsonLines } from './progress.js';
 import { RUN_LOCK } from './runLock.js';
 
 /** One command that worked on a run: which, from which step, on what. */
@@ -54,4 +55,32 @@ export function invocation(command: string | undefined, fromStep: number, worker
 /** Write config.json (atomically): `record` plus every earlier invocation and this one. */
 export function writeRunConfig(runDir: string, record: Record<string, unknown>, earlier: readonly Invocation[], now: Invocation): void {
   writeFileAtomic(join(runDir, 'config.json'), `${JSON.stringify({ ...record, invocations: [...earlier, now] }, null, 1)}\n`);
+}
+
+/**
+ * A run's logs (metrics.jsonl, heldout.jsonl) brought to the step it restarts from. Without a
+ * loaded state the run starts afresh and they are emptied (a killed first attempt leaves lines
+ * that would be written twice); after a resume, lines past the checkpoint are dropped and
+ * metrics.jsonl must hold every step from `firstStep` to `step`, else the error names the
+ * missing steps (a cut log would leave a hole for good).
+ */
+export function resumeLogs(runDir: string, fromState: boolean, step: number, firstStep: number): { metrics: JsonLines; heldout: JsonLines } {
+  const metrics = new JsonLines(join(runDir, 'metrics.jsonl'));
+  const heldout = new JsonLines(join(runDir, 'heldout.jsonl'));
+  const keep = fromState ? step : -Infinity;
+  metrics.truncateAfter(keep);
+  heldout.truncateAfter(keep);
+  if (fromState) {
+    const steps = metrics.read().map((r) => r['step']);
+    const missing: number[] = [];
+    for (let s = firstStep, k = 0; s <= step; s++) {
+      if (steps[k] === s) k++;
+      else missing.push(s);
+    }
+    if (missing.length > 0 || steps.length !== step - firstStep + 1) {
+      const range = missing.length > 0 ? `steps ${missing[0]}-${missing[missing.length - 1]} (${missing.length} in all) are missing` : 'its steps are out of order';
+      throw new Error(`${metrics.path}: ${range}, though the state is at step ${step}; the log was cut or edited. Pass --force to start the run over`);
+    }
+  }
+  return { metrics, heldout };
 }

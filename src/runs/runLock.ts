@@ -1,26 +1,19 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { processAlive } from '../util/processAlive.js';
 
 /** The lock file inside a run folder: the pid and host of the process working in it. */
 export const RUN_LOCK = '.lock';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but is another user's.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Take `dir`'s lock, or throw naming the process that holds it: two processes training into one
  * folder would interleave their logs and race on the state. A lock left by a process that is
- * gone (killed) is taken over. Returns the release.
+ * gone (killed) is taken over. Returns the release, which also removes the folder when this
+ * call created it and the run left it empty.
  */
 export function lockRunFolder(dir: string): () => void {
+  const created = !existsSync(dir);
   mkdirSync(dir, { recursive: true });
   const path = join(dir, RUN_LOCK);
   const me = { pid: process.pid, host: hostname() };
@@ -29,7 +22,11 @@ export function lockRunFolder(dir: string): () => void {
       const fd = openSync(path, 'wx');
       writeSync(fd, `${JSON.stringify(me)}\n`);
       closeSync(fd);
-      return () => rmSync(path, { force: true });
+      return () => {
+        rmSync(path, { force: true });
+        // A run that failed before writing anything (a missing --init-from, say) leaves no empty folder behind.
+        if (created && readdirSync(dir).length === 0) rmSync(dir, { recursive: true, force: true });
+      };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
@@ -41,7 +38,7 @@ export function lockRunFolder(dir: string): () => void {
     }
     const pid = typeof holder.pid === 'number' ? holder.pid : undefined;
     if (pid !== undefined && holder.host !== me.host) throw new Error(`${dir} is locked by process ${pid} on ${String(holder.host)} (${path}); if that run is gone, delete the lock file`);
-    if (pid !== undefined && alive(pid)) throw new Error(`${dir} is in use by process ${pid} (${path}); wait for it to finish or stop it, or choose another --out`);
+    if (pid !== undefined && processAlive(pid)) throw new Error(`${dir} is in use by process ${pid} (${path}); wait for it to finish or stop it, or choose another --out`);
     rmSync(path, { force: true });
   }
   throw new Error(`${path}: could not take the lock`);

@@ -4,7 +4,7 @@ import { initBackend } from '../backend.js';
 import { BatchLoader, type BatchData } from '../data/batchLoader.js';
 import type { NoiseSchedule } from '../diffusion/schedule.js';
 import type { ImageTextSet } from '../data/imageTextSet.js';
-import { loadModel, saveModel } from '../model/modelFile.js';
+import { loadModel, saveModel, type LoadedModel } from '../model/modelFile.js';
 import { UNET_PREFIX } from '../model/textToImage.js';
 import { ModelPool, splitEvenly } from '../parallel/modelPool.js';
 import type { DenoisingJob, PairJob, PairLoss, PairStats } from '../parallel/protocol.js';
@@ -17,12 +17,12 @@ import { byName } from '../optim/optimizer.js';
 import { probeOf, scorePairProbe, type PairProbeScore } from './pairProbe.js';
 import { predictionErrorWeights } from '../objective/predictionError.js';
 import type { PreferencePairSet } from '../data/preferencePairs.js';
-import { JsonLines, Progress } from '../runs/progress.js';
+import { Progress } from '../runs/progress.js';
 import { getMethod } from '../methods/registry.js';
 import { methodSettings, type TrainConfig } from './trainConfig.js';
-import { loadTrainState, saveTrainState, savedStep } from '../optim/trainState.js';
+import { loadTrainState, saveTrainState, savedStep, type VariableGroups } from '../optim/trainState.js';
 import { withRunLock } from '../runs/runLock.js';
-import { invocation, openRunFolder, writeRunConfig, type SavedRun } from '../runs/runFolder.js';
+import { invocation, openRunFolder, resumeLogs, writeRunConfig, type SavedRun } from '../runs/runFolder.js';
 
 /** What a post-training run reads. */
 export interface TrainData {
@@ -104,20 +104,7 @@ export function train(config: TrainConfig, data: TrainData, runDir: string, opts
 
 /** `train` with the run folder's lock held. */
 async function trainLocked(config: TrainConfig, data: TrainData, runDir: string, opts: TrainOptions): Promise<TrainResult> {
-  const base = loadModel(config.base);
-  const baseSha256 = base.file.weightsManifest.sha256;
-  let saved: SavedRun<TrainConfig> | undefined;
-  try {
-    saved = openRunFolder(runDir, config, { force: opts.force, sameRun: (a, b) => JSON.stringify(a) === JSON.stringify(b) });
-    const savedBase = saved?.record['baseSha256'];
-    if (typeof savedBase === 'string' && savedBase !== baseSha256) {
-      throw new Error(`${join(runDir, 'config.json')}: the run started from base weights ${savedBase.slice(0, 12)}, but ${config.base} now holds ${baseSha256.slice(0, 12)}; pass --force to start over`);
-    }
-  } catch (err) {
-    base.model.params.dispose();
-    throw err;
-  }
-
+  const { base, baseSha256, saved } = openPostTrainRun(config, runDir, opts.force);
   const t = config.train;
   const { model, schedule } = base;
   if (data.winners.resolution !== model.config.resolution) {
@@ -135,22 +122,9 @@ async function trainLocked(config: TrainConfig, data: TrainData, runDir: string,
     const groups = adafactor ? { weights: byName(names, variables), ...adafactor.stateGroups(names) } : pool.sharedState();
 
     const stateDir = join(runDir, 'state');
-    const metrics = new JsonLines(join(runDir, 'metrics.jsonl'));
-    const heldoutLog = new JsonLines(join(runDir, 'heldout.jsonl'));
-    let step = 0;
-    if (savedStep(stateDir) !== undefined) {
-      const saved = loadTrainState(stateDir, groups);
-      step = saved.step;
-      const optimizerStep = typeof saved.extra['optimizerStep'] === 'number' ? saved.extra['optimizerStep'] : step;
-      if (adafactor) adafactor.step = optimizerStep;
-      else {
-        pool.optimizerStep = optimizerStep;
-        pool.pullWeights();
-      }
-    }
+    let step = resumeState(stateDir, groups, adafactor, pool);
     const resumedFrom = step;
-    metrics.truncateAfter(step);
-    heldoutLog.truncateAfter(step);
+    const { metrics, heldout: heldoutLog } = resumeLogs(runDir, step > 0, step, (saved?.invocations[0]?.fromStep ?? 0) + 1);
     writeRunConfig(
       runDir,
       { config, baseSha256, data: data.source, trainedParameters: variables.reduce((n, v) => n + v.size, 0), command: opts.command ?? null },
@@ -267,4 +241,37 @@ function stepRecord(step: number, result: { loss: number; stats?: PairStats; gra
   return s
     ? { step, loss: result.loss, mse_w: s.modelW / B, mse_l: s.modelL / B, ref_w: s.refW / B, ref_l: s.refL / B, implicit_acc: s.wins / B, lr, grad_norm: result.gradNorm, sec }
     : { step, loss: result.loss, mse_w: result.loss, lr, grad_norm: result.gradNorm, sec };
+}
+
+/**
+ * The base model and the run folder of a post-training run: a resumed run must have the same
+ * config and start from the same base weights (by hash). The base is disposed on refusal.
+ */
+function openPostTrainRun(config: TrainConfig, runDir: string, force: boolean | undefined): { base: LoadedModel; baseSha256: string; saved: SavedRun<TrainConfig> | undefined } {
+  const base = loadModel(config.base);
+  const baseSha256 = base.file.weightsManifest.sha256;
+  try {
+    const saved = openRunFolder(runDir, config, { force, sameRun: (a, b) => JSON.stringify(a) === JSON.stringify(b) });
+    const savedBase = saved?.record['baseSha256'];
+    if (typeof savedBase === 'string' && savedBase !== baseSha256) {
+      throw new Error(`${join(runDir, 'config.json')}: the run started from base weights ${savedBase.slice(0, 12)}, but ${config.base} now holds ${baseSha256.slice(0, 12)}; pass --force to start over`);
+    }
+    return { base, baseSha256, saved };
+  } catch (err) {
+    base.model.params.dispose();
+    throw err;
+  }
+}
+
+/** Load the saved state into the optimizer in use (Adafactor, or AdamW on the pool's shared buffers); the step it reached, 0 for a new run. */
+function resumeState(stateDir: string, groups: VariableGroups, adafactor: Adafactor | undefined, pool: ModelPool): number {
+  if (savedStep(stateDir) === undefined) return 0;
+  const saved = loadTrainState(stateDir, groups);
+  const optimizerStep = typeof saved.extra['optimizerStep'] === 'number' ? saved.extra['optimizerStep'] : saved.step;
+  if (adafactor) adafactor.step = optimizerStep;
+  else {
+    pool.optimizerStep = optimizerStep;
+    pool.pullWeights();
+  }
+  return saved.step;
 }

@@ -15,10 +15,10 @@ import { predictionErrorWeights } from '../objective/predictionError.js';
 import { heldoutLossByQuartile, makeProbe, type HeldoutProbe } from './heldoutLoss.js';
 import { warmupStableDecay } from '../optim/lrSchedule.js';
 import type { PretrainConfig } from './pretrainConfig.js';
-import { JsonLines, Progress } from '../runs/progress.js';
+import { Progress } from '../runs/progress.js';
 import { loadTrainState, saveTrainState, savedStep } from '../optim/trainState.js';
 import { withRunLock } from '../runs/runLock.js';
-import { invocation, openRunFolder, writeRunConfig } from '../runs/runFolder.js';
+import { invocation, openRunFolder, resumeLogs, writeRunConfig } from '../runs/runFolder.js';
 import { captureLineage, writeLineage } from './lineage.js';
 
 export interface PretrainData {
@@ -121,8 +121,6 @@ async function pretrainLocked(config: PretrainConfig, data: PretrainData, runDir
   const model = TextToImageModel.create(config.model, tokenizer, deriveSeed(t.seed, 'init'));
   // The EMA as a model (for checkpoints and the held-out probe); training keeps it in the pool's shared buffers.
   const ema: Params = model.params.clone(false);
-  const metrics = new JsonLines(join(runDir, 'metrics.jsonl'));
-  const heldoutLog = new JsonLines(join(runDir, 'heldout.jsonl'));
   const stateDir = join(runDir, 'state');
   const resuming = savedStep(stateDir) !== undefined;
   const init = !resuming && opts.initFrom !== undefined ? initFrom(opts.initFrom, config, model, ema, runDir) : undefined;
@@ -141,8 +139,7 @@ async function pretrainLocked(config: PretrainConfig, data: PretrainData, runDir
     }
     const resumedFrom = step;
     checkCooldown(configPath, step, t, saved?.config.train);
-    metrics.truncateAfter(step);
-    heldoutLog.truncateAfter(step);
+    const { metrics, heldout: heldoutLog } = resumeLogs(runDir, resuming, step, (saved?.invocations[0]?.fromStep ?? step) + 1);
     const counts = model.parameterCounts();
     writeRunConfig(
       runDir,

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
+import { removeOrphanTemps } from './orphanTemps.js';
 
 /**
  * Write a whole directory atomically: `fill` writes into a sibling temp directory, which
@@ -9,6 +10,7 @@ import { dirname, basename, join } from 'node:path';
 export async function writeDirAtomic(dir: string, fill: (tmp: string) => void | Promise<void>): Promise<void> {
   const parent = dirname(dir);
   mkdirSync(parent, { recursive: true });
+  removeOrphanTemps(parent, `.${basename(dir)}.`);
   const tmp = join(parent, `.${basename(dir)}.${process.pid}.tmp`);
   const old = `${dir}.old`;
   rmSync(tmp, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
+import { removeOrphanTemps } from './orphanTemps.js';
 
 /**
  * Write a file so that readers see either the old content or the whole new content,
@@ -8,6 +9,7 @@ import { dirname } from 'node:path';
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
+  removeOrphanTemps(dirname(path), `${basename(path)}.`);
   const tmp = `${path}.${process.pid}.tmp`;
   try {
     writeFileSync(tmp, data);

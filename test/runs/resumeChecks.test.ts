@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { initBackend } from '../../src/backend.js';
+import { train } from '../../src/train/postTrain.js';
+import { pretrain, type PretrainData } from '../../src/train/pretrain.js';
+import { resolvePretrainConfig, SMOKE_OVERRIDE } from '../../src/train/pretrainConfig.js';
+import { writeDirAtomic } from '../../src/util/atomicDir.js';
+import { fakeImageTextSet } from '../train/fakeImageTextSet.js';
+import { smokeBase, smokeTrainConfig, smokeTrainData } from '../train/trainHelpers.js';
+
+before(async () => {
+  await initBackend({ backend: 'wasm', quiet: true });
+});
+
+const data: PretrainData = { train: fakeImageTextSet(16), vocabularyTexts: ['red green blue yellow square'], heldout: { probe: fakeImageTextSet(4, 32, 9) }, source: { test: true } };
+const config = (steps: number) => resolvePretrainConfig({ ...SMOKE_OVERRIDE, train: { ...SMOKE_OVERRIDE.train, steps } });
+const fresh = (name: string): string => join(mkdtempSync(join(tmpdir(), `${name}-`)), 'run');
+const steps = (file: string): number[] => readFileSync(file, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
+
+test('a metrics log cut in the middle stops the resume, naming the file and the missing steps', async () => {
+  const dir = fresh('cut');
+  await pretrain(config(4), data, dir, { quiet: true });
+  const path = join(dir, 'metrics.jsonl');
+  const lines = readFileSync(path, 'utf8').trim().split('\n');
+  writeFileSync(path, `${[lines[0], lines[3]].join('\n')}\n`);
+  await assert.rejects(pretrain(config(6), data, dir, { quiet: true }), /metrics\.jsonl: steps 2-3 \(2 in all\) are missing, though the state is at step 4; .*--force/);
+});
+
+test('a post-training run killed before its first checkpoint restarts with one step-0 probe, not two', async () => {
+  const base = await smokeBase();
+  const cfg = smokeTrainConfig(base, {}, { steps: 4 });
+  const dir = fresh('probe0');
+  await train(cfg, smokeTrainData(), dir, { quiet: true, stopAfter: 1 });
+  assert.deepEqual(steps(join(dir, 'heldout.jsonl')), [0]);
+  await train(cfg, smokeTrainData(), dir, { quiet: true });
+  assert.deepEqual(steps(join(dir, 'heldout.jsonl')), [0, 2, 4]);
+  assert.deepEqual(steps(join(dir, 'metrics.jsonl')), [1, 2, 3, 4]);
+});
+
+test('a garbled, cut or missing state.json is named, never taken for a fresh start', async () => {
+  const dir = fresh('state');
+  await pretrain(config(2), data, dir, { quiet: true });
+  const statePath = join(dir, 'state', 'state.json');
+  const good = readFileSync(statePath, 'utf8');
+  writeFileSync(statePath, 'garbage{{{');
+  await assert.rejects(pretrain(config(4), data, dir, { quiet: true }), /state\.json: not valid JSON/);
+  writeFileSync(statePath, '');
+  await assert.rejects(pretrain(config(4), data, dir, { quiet: true }), /state\.json: not valid JSON/);
+  rmSync(statePath);
+  await assert.rejects(pretrain(config(4), data, dir, { quiet: true }), /state\.json is missing but .*weights\.bin.*the state is damaged; pass --force/);
+  writeFileSync(statePath, good);
+  assert.equal((await pretrain(config(4), data, dir, { quiet: true })).resumedFrom, 2);
+  writeFileSync(join(dir, 'config.json'), 'garbage{{{');
+  await assert.rejects(pretrain(config(4), data, dir, { quiet: true }), /config\.json: not valid JSON/);
+});
+
+test('temp files of killed writers are removed by the next write; a live writer\'s stay', async () => {
+  const parent = mkdtempSync(join(tmpdir(), 'orphans-'));
+  const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+  const orphan = join(parent, `.state.${dead}.tmp`);
+  const live = join(parent, `.state.${process.ppid}.tmp`);
+  for (const d of [orphan, live]) mkdirSync(d);
+  writeFileSync(join(parent, `config.json.${dead}.tmp`), 'half');
+  await writeDirAtomic(join(parent, 'state'), (tmp) => writeFileSync(join(tmp, 'x'), 'x'));
+  assert.equal(existsSync(orphan), false, 'the dead writer\'s temp folder is gone');
+  assert.equal(existsSync(live), true, 'a live process\'s temp folder stays');
+  const { writeFileAtomic } = await import('../../src/util/atomicWrite.js');
+  writeFileAtomic(join(parent, 'config.json'), '{}');
+  assert.equal(existsSync(join(parent, `config.json.${dead}.tmp`)), false);
+});
+
+test('pretraining from a missing --init-from fails clearly and leaves no run folder', async () => {
+  const dir = fresh('init');
+  await assert.rejects(pretrain(config(2), data, dir, { quiet: true, initFrom: join(dir, '..', 'no-such-model') }), /model\.json not found/);
+  assert.equal(existsSync(dir), false);
+});
