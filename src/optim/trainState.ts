@@ -71,7 +71,13 @@ export function loadTrainState(dir: string, groups: VariableGroups): { step: num
   for (const [g, vars] of Object.entries(groups)) {
     const manifest = file.groups[g];
     if (!manifest) throw new Error(`${path}: no group "${g}"`);
-    const weights = readWeights(found, manifest);
+    let weights: NamedWeights;
+    try {
+      weights = readWeights(found, manifest);
+    } catch (err) {
+      // The run's only checkpoint is its last state: say how to go on.
+      throw new Error(`${(err as Error).message}; this checkpoint cannot be resumed: pass --force to start the run over`);
+    }
     for (const [name, v] of vars) {
       const w = weights.get(name);
       if (!w) throw new Error(`${join(found, manifest.file)}: no weights for ${name}`);

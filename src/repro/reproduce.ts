@@ -25,6 +25,7 @@ import type { ReproPreset } from './reproPresets.js';
 import { writeReproReport } from './reproReport.js';
 import { BASE_UNIT, presetUnitNames, type GridRecord, type ReproIdentity, type UnitDone } from './reproUnits.js';
 import { getMethod } from '../methods/registry.js';
+import { RUN_LOCK, withRunLock } from '../runs/runLock.js';
 
 export interface ReproduceOptions {
   /** Where the committed results go (results/<preset>): tables, charts, grids, and each unit's small records. */
@@ -62,7 +63,13 @@ const IDENTITY_KEYS = ['preset', 'baseSha256', 'judges', 'configsSha256', 'dataS
  * checkpoint and skips the prompt sets already scored. A run made from other base weights,
  * judges or preset is refused unless `force`.
  */
-export async function reproduce(preset: ReproPreset, data: EmojiT2I, opts: ReproduceOptions): Promise<string[]> {
+export function reproduce(preset: ReproPreset, data: EmojiT2I, opts: ReproduceOptions): Promise<string[]> {
+  // One process per reproduction: the lock lives in the work folder, which is never committed.
+  return withRunLock(opts.work, () => reproduceLocked(preset, data, opts));
+}
+
+/** `reproduce` with its work folder's lock held. */
+async function reproduceLocked(preset: ReproPreset, data: EmojiT2I, opts: ReproduceOptions): Promise<string[]> {
   const log = opts.log ?? ((line: string): void => console.error(line));
   const identity = reproIdentity(preset, data, opts);
   if (opts.force) startOver(opts);
@@ -160,8 +167,10 @@ function startOver(opts: ReproduceOptions): void {
     [opts.work, 'reproduce.jsonl'],
   ] as const) {
     if (!existsSync(dir)) continue;
-    if (!existsSync(join(dir, mark)) && readdirSync(dir).length > 0) throw new Error(`--force: ${dir} is not a reproduction's folder (it has no ${mark}); not deleting it`);
-    rmSync(dir, { recursive: true, force: true });
+    // The work folder's lock is this process's own: it stays.
+    const entries = readdirSync(dir).filter((e) => e !== RUN_LOCK);
+    if (!existsSync(join(dir, mark)) && entries.length > 0) throw new Error(`--force: ${dir} is not a reproduction's folder (it has no ${mark}); not deleting it`);
+    for (const entry of entries) rmSync(join(dir, entry), { recursive: true, force: true });
   }
 }
 

@@ -53,6 +53,13 @@ test('a garbled, cut or missing state.json is named, never taken for a fresh sta
   rmSync(statePath);
   await assert.rejects(pretrain(config(4), data, dir, { quiet: true }), /state\.json is missing but .*weights\.bin.*the state is damaged; pass --force/);
   writeFileSync(statePath, good);
+  const weightsPath = join(dir, 'state', 'weights.bin');
+  const weights = readFileSync(weightsPath);
+  const flipped = Buffer.from(weights);
+  flipped[10] = (flipped[10] as number) ^ 1;
+  writeFileSync(weightsPath, flipped);
+  await assert.rejects(pretrain(config(4), data, dir, { quiet: true }), /weights\.bin: sha256 .* does not match .*; this checkpoint cannot be resumed: pass --force to start the run over/);
+  writeFileSync(weightsPath, weights);
   assert.equal((await pretrain(config(4), data, dir, { quiet: true })).resumedFrom, 2);
   writeFileSync(join(dir, 'config.json'), 'garbage{{{');
   await assert.rejects(pretrain(config(4), data, dir, { quiet: true }), /config\.json: not valid JSON/);

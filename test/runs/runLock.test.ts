@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -9,6 +9,9 @@ import { lockRunFolder, RUN_LOCK } from '../../src/runs/runLock.js';
 import { pretrain, type PretrainData } from '../../src/train/pretrain.js';
 import { resolvePretrainConfig, SMOKE_OVERRIDE } from '../../src/train/pretrainConfig.js';
 import { fakeImageTextSet } from '../train/fakeImageTextSet.js';
+import type { EmojiT2I } from '../../src/data/emojiDataset.js';
+import { reproduce, type ReproduceOptions } from '../../src/repro/reproduce.js';
+import { QUICK } from '../../src/repro/reproPresets.js';
 
 /** The pid of a process that has exited. */
 function deadPid(): number {
@@ -22,7 +25,8 @@ test('a run folder is locked by one process at a time; a dead holder\'s lock is 
   assert.deepEqual(JSON.parse(readFileSync(join(dir, RUN_LOCK), 'utf8')), { pid: process.pid, host: hostname() });
   assert.throws(() => lockRunFolder(dir), new RegExp(`run is in use by process ${process.pid} \\(.*\\.lock\\)`));
   release();
-  assert.equal(existsSync(join(dir, RUN_LOCK)), false);
+  assert.equal(existsSync(dir), false, 'a folder the lock created and nothing filled is removed with it');
+  mkdirSync(dir);
   // Killed mid-run: its lock names a process that is gone.
   writeFileSync(join(dir, RUN_LOCK), JSON.stringify({ pid: deadPid(), host: hostname() }));
   const again = lockRunFolder(dir);
@@ -50,4 +54,16 @@ test('a second pretraining started into a busy run folder is refused, and the fi
   assert.equal(existsSync(join(dir, RUN_LOCK)), false, 'released at the end');
   // Finished and unlocked: --force starts it over.
   assert.equal((await pretrain(config, data, dir, { quiet: true, force: true })).resumedFrom, 0);
+});
+
+test('a reproduction refuses a work folder that another process holds, before touching anything', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'lock-repro-'));
+  const work = join(root, 'work');
+  const release = lockRunFolder(work);
+  try {
+    await assert.rejects(reproduce(QUICK, {} as EmojiT2I, { out: join(root, 'out'), work, base: 'none', judges: 'none' } as ReproduceOptions), /work is in use by process \d+/);
+    assert.equal(existsSync(join(root, 'out')), false);
+  } finally {
+    release();
+  }
 });
