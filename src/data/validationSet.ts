@@ -1,5 +1,6 @@
 import { deriveSeed, Rng } from '../util/rng.js';
 import type { EmojiT2I } from './emojiDataset.js';
+import { emojiConceptOfId } from './imagePool.js';
 import type { ImageTextSet } from './imageTextSet.js';
 
 /** The seed of the validation set's draws (its images and captions). */
@@ -16,7 +17,7 @@ export function validationImages(data: EmojiT2I, count = 500): ImageTextSet {
   const firstOfConcept = new Map<string, number>();
   const rank = (i: number): number => deriveSeed(VALIDATION_SEED, 'image', heldout.id(i));
   for (let i = 0; i < heldout.size; i++) {
-    const concept = heldout.id(i).split('/')[1] as string;
+    const concept = emojiConceptOfId(heldout.id(i));
     const best = firstOfConcept.get(concept);
     if (best === undefined || rank(i) < rank(best)) firstOfConcept.set(concept, i);
   }
