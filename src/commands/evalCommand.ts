@@ -13,10 +13,12 @@ import { writeFileAtomic } from '../util/atomicWrite.js';
 import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
 import { generateOptions, workersFlag } from './sampleCommand.js';
 import { modelDirFlag } from './modelFlag.js';
+import { metricCells } from '../eval/metrics/metric.js';
+import { metrics } from '../eval/metrics/registry.js';
 
-/** A result as one markdown table row: | model | set | Align | R@1 | R@5 | Real | FID |. */
+/** A result as one markdown table row: | model | set | then every registered metric |. */
 function resultRow(r: EvalResult): string {
-  return `| ${r.model} | ${r.promptSet} | ${r.align.toFixed(2)} | ${(100 * r.r1).toFixed(1)} | ${(100 * r.r5).toFixed(1)} | ${r.real.toFixed(1)} | ${r.fid.toFixed(3)} |`;
+  return `| ${[r.model, r.promptSet, ...metricCells(r, metrics())].join(' | ')} |`;
 }
 
 export async function evalCommand(argv: string[]): Promise<void> {
@@ -44,7 +46,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
       },
     });
     writeFileAtomic(out, `${JSON.stringify({ ...result, seconds: (Date.now() - started) / 1000, command: `npm run eval -- ${argv.join(' ')}` }, null, 1)}\n`);
-    console.log('| model | prompts | Align | R@1 % | R@5 % | Real | FID |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+    console.log(`| model | prompts | ${metrics().map((m) => m.column).join(' | ')} |\n| --- | --- | ${metrics().map(() => '---:').join(' | ')} |`);
     console.log(resultRow(result));
     console.log(`wrote ${out} (${((Date.now() - started) / 1000).toFixed(0)} s${result.cached ? ', images from the cache' : ''})`);
     // A results folder named by --out gets a README indexing its evaluations (never a model card).

@@ -7,6 +7,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import type { EvalResult } from './evaluate.js';
+import { metricCells } from './metrics/metric.js';
+import { metrics } from './metrics/registry.js';
 
 /** The first line of every index this module writes: how it recognises its own README. */
 export const EVAL_INDEX_MARKER = '<!-- evaluation index: rewritten by npm run eval whenever it writes a result here -->';
@@ -43,15 +45,15 @@ function renderEvalIndex(evals: { file: string; result: SavedEval }[]): string {
     '',
     'Each JSON in this folder is one model on every prompt of one prompt set, each prompt drawn from its fixed seed and scored by the judges named by their hashes; it holds every prompt\'s scores. Align and Real are 100x the mean judge score, R@1 and R@5 the share of images whose own concept the evaluation judge ranks first or in its top 5 among all concepts, FID is in judge features (lower is better).',
     '',
-    '| file | model | weights | prompt set | prompts | sampling | Align | R@1 % | R@5 % | Real | FID | judges (eval, realism) | seconds |',
-    '| --- | --- | --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |',
+    `| file | model | weights | prompt set | prompts | sampling | ${metrics().map((m) => m.column).join(' | ')} | judges (eval, realism) | seconds |`,
+    `| --- | --- | --- | --- | ---: | --- | ${metrics().map(() => '---:').join(' | ')} | --- | ---: |`,
   ];
   for (const { file, result: r } of evals) {
     const s = r.sampling;
     const sampling = `${s.sampler ?? 'ddim'} ${s.steps}, guidance ${s.guidance}`;
     const seconds = r.seconds === undefined ? '' : r.seconds.toFixed(0);
     lines.push(
-      `| ${file} | ${r.model} | ${short(r.modelSha256)} | ${r.promptSet} | ${r.prompts} | ${sampling} | ${r.align.toFixed(2)} | ${(100 * r.r1).toFixed(1)} | ${(100 * r.r5).toFixed(1)} | ${r.real.toFixed(1)} | ${r.fid.toFixed(3)} | ${short(r.judges.contrastive)}, ${short(r.judges.realism)} | ${seconds} |`,
+      `| ${file} | ${r.model} | ${short(r.modelSha256)} | ${r.promptSet} | ${r.prompts} | ${sampling} | ${metricCells(r, metrics()).join(' | ')} | ${short(r.judges.contrastive)}, ${short(r.judges.realism)} | ${seconds} |`,
     );
   }
   const commands = evals.map((e) => e.result.command).filter((c): c is string => c !== undefined);

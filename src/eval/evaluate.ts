@@ -13,6 +13,8 @@ import type { Prompt } from '../data/evalPrompts.js';
 import { frechetDistance } from './frechetDistance.js';
 import { alignScores, conceptRanks, embedImages, embedTexts, realScores, recallAt } from './judgeMetrics.js';
 import type { RealismJudge } from './realismJudge.js';
+import type { Metric } from './metrics/metric.js';
+import { metrics } from './metrics/registry.js';
 
 /** The seed every model draws prompt `id` from: the same for all models, so scores pair up per prompt. */
 export const EVAL_SEED = 1128;
@@ -50,6 +52,8 @@ export interface PromptScore {
   rank: number;
   /** 100·P(real) under the realism judge. */
   real: number;
+  /** Scores of registered metrics that compute their own (`Metric.score`), by metric name. */
+  extra?: Record<string, number>;
 }
 
 export interface EvalResult {
@@ -66,6 +70,8 @@ export interface EvalResult {
   r5: number;
   real: number;
   fid: number;
+  /** Means of the registered metrics that compute their own scores, by name. */
+  extra?: Record<string, number>;
   /** Whether the images came from the cache. */
   cached: boolean;
   perPrompt: PromptScore[];
@@ -129,6 +135,14 @@ export async function evaluate(
   const reference = [...new Set(prompts.map((p) => p.concept))].flatMap((c) => [...context.realImages(c)]);
   const fid = frechetDistance(embedImages(judge, reference), imageEmb, E);
   const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  // Metrics beyond the built-in scores compute their own, per prompt (registered in eval/metrics).
+  const ownScorers = metrics().filter((m) => m.score);
+  const extra = ownScorers.map((m) => {
+    const scores = (m.score as NonNullable<Metric['score']>)({ images, prompts, context, imageEmbeddings: imageEmb });
+    if (scores.length !== prompts.length) throw new Error(`metric ${m.name}: ${scores.length} scores for ${prompts.length} prompts`);
+    return scores;
+  });
+  const extras = (i: number): { extra?: Record<string, number> } => (ownScorers.length > 0 ? { extra: Object.fromEntries(ownScorers.map((m, k) => [m.name, extra[k]?.[i] as number])) } : {});
   return {
     model: modelInfo.dir,
     modelSha256: modelInfo.sha256,
@@ -142,7 +156,8 @@ export async function evaluate(
     r5: recallAt(ranks, 5),
     real: mean(real),
     fid,
+    ...(ownScorers.length > 0 ? { extra: Object.fromEntries(ownScorers.map((m, k) => [m.name, mean(extra[k] as number[])])) } : {}),
     cached,
-    perPrompt: prompts.map((p, i) => ({ id: p.id, concept: p.concept, seed: promptSeed(p.id), align: align[i] as number, rank: ranks[i] as number, real: real[i] as number })),
+    perPrompt: prompts.map((p, i) => ({ id: p.id, concept: p.concept, seed: promptSeed(p.id), align: align[i] as number, rank: ranks[i] as number, real: real[i] as number, ...extras(i) })),
   };
 }

@@ -12,3 +12,4 @@ export * from './realismJudge.js';
 export * from './evaluate.js';
 export * from './evalContext.js';
 export * from './annotatorPairs.js';
+export * from './metrics/index.js';

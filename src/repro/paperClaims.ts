@@ -1,4 +1,5 @@
-import type { PromptScore } from '../eval/evaluate.js';
+import type { Metric } from '../eval/metrics/metric.js';
+import { metrics } from '../eval/metrics/registry.js';
 import { PROMPT_SETS, type PromptSetName } from '../data/evalPrompts.js';
 import { bootstrapPairedDifference, type Interval } from '../eval/winRate.js';
 import { methodLabel, promptScores, summarize, type MethodSummary } from './paperTables.js';
@@ -25,14 +26,6 @@ export const PAPER_CLAIMS: readonly Claim[] = [
   { table: 'Table 5', better: BASE_UNIT, worse: 'sft-web', paper: 'SFT on web data falls below the base' },
 ];
 
-/** The metrics compared: per-prompt scores (FID, a score of the whole set, has none), and which direction is better. */
-const METRICS: ReadonlyArray<{ key: 'align' | 'r1' | 'real' | 'fid'; name: string; higherIsBetter: boolean; perPrompt?: (p: PromptScore) => number }> = [
-  { key: 'align', name: 'Align', higherIsBetter: true, perPrompt: (p) => p.align },
-  { key: 'r1', name: 'R@1', higherIsBetter: true, perPrompt: (p) => (p.rank === 1 ? 100 : 0) },
-  { key: 'real', name: 'Real', higherIsBetter: true, perPrompt: (p) => p.real },
-  { key: 'fid', name: 'FID', higherIsBetter: false },
-];
-
 /** Whether a's interval lies wholly on the better side of b's (a point has an empty interval). */
 function separated(a: Interval, b: Interval, higherIsBetter: boolean): boolean {
   const lo = (i: Interval): number => (Number.isFinite(i.low) ? i.low : i.mean);
@@ -57,8 +50,8 @@ function pairedScores(units: readonly UnitRecord[], claim: Claim, set: PromptSet
   return [better, worse];
 }
 
-function compareCell(set: PromptSetName, metric: (typeof METRICS)[number], a: MethodSummary, b: MethodSummary, [better, worse]: [Scored, Scored]): Cell {
-  const [x, y] = [a[metric.key], b[metric.key]];
+function compareCell(set: PromptSetName, metric: Metric, a: MethodSummary, b: MethodSummary, [better, worse]: [Scored, Scored]): Cell {
+  const [x, y] = [a.scores[metric.name] as Interval, b.scores[metric.name] as Interval];
   const lean = x.mean === y.mean ? 'tied' : (metric.higherIsBetter ? x.mean > y.mean : x.mean < y.mean) ? 'holds' : 'reversed';
   const name = `${set} ${metric.name}`;
   if (!metric.perPrompt) {
@@ -97,7 +90,7 @@ export function orderingChecks(units: readonly UnitRecord[]): string[] {
       if (!a || !b) continue;
       if ((claim.better !== BASE_UNIT && a.seeds === 1) || (claim.worse !== BASE_UNIT && b.seeds === 1)) oneSeed = true;
       const scores = pairedScores(units, claim, set);
-      for (const m of METRICS) cells.push(compareCell(set, m, a, b, scores));
+      for (const m of metrics().filter((x) => x.inClaims)) cells.push(compareCell(set, m, a, b, scores));
     }
     if (cells.length === 0) continue;
     const names = (f: (c: Cell) => boolean): string => cells.filter(f).map((c) => c.name).join(', ') || 'none';

@@ -4,6 +4,7 @@ import { PROMPT_SETS, type PromptSetName } from '../data/evalPrompts.js';
 import { acrossSeeds, bootstrapSeedsAndPrompts, outcomes, type Interval } from '../eval/winRate.js';
 import type { PairBuildReport } from '../train/pairBuilder.js';
 import { BASE_UNIT, type UnitRecord } from './reproUnits.js';
+import { metrics } from '../eval/metrics/registry.js';
 
 /** How each method is named in the tables and charts. */
 export const METHOD_LABELS: Record<string, string> = {
@@ -37,20 +38,17 @@ export interface MethodSummary {
   set: PromptSetName;
   seeds: number;
   prompts: number;
-  align: Interval;
-  r1: Interval;
-  r5: Interval;
-  real: Interval;
-  fid: Interval;
-  /** Win rates against the base per prompt (same prompt, same seed): Align, the concept's rank (lower wins), Real. Absent for the base. */
-  win?: { align: Interval; rank: Interval; real: Interval };
+  /** Every registered metric by name (eval/metrics), in table units. */
+  scores: Record<string, Interval>;
+  /** Win rates in % against the base per prompt (same prompt, same seed), by the win's record name ('align win', 'rank win', ...). Absent for the base. */
+  wins?: Record<string, Interval>;
 }
 
 /**
  * A method's scores on one prompt set with 95% intervals from a bootstrap over its training
- * seeds and the prompts (`bootstrapSeedsAndPrompts`); FID, a score of the whole set, gets the
- * Student t interval across seeds (none with one seed). Win rates are per prompt against the
- * base on the same prompt and seed, with the same bootstrap.
+ * seeds and the prompts (`bootstrapSeedsAndPrompts`); a set metric (FID) gets the Student t
+ * interval across seeds (none with one seed). Win rates are per prompt against the base on the
+ * same prompt and seed, with the same bootstrap.
  */
 export function summarize(units: readonly UnitRecord[], method: string, set: PromptSetName): MethodSummary | undefined {
   const scored = promptScores(units, method, set);
@@ -62,16 +60,12 @@ export function summarize(units: readonly UnitRecord[], method: string, set: Pro
     set,
     seeds: evals.length,
     prompts: ids.length,
-    align: over((p) => p.align),
-    r1: over((p) => (p.rank === 1 ? 100 : 0)),
-    r5: over((p) => (p.rank <= 5 ? 100 : 0)),
-    real: over((p) => p.real),
-    fid: acrossSeeds(evals.map((e) => e.fid)),
+    scores: Object.fromEntries(metrics().map((m) => [m.name, m.perPrompt ? over(m.perPrompt) : acrossSeeds(evals.map((e) => m.value(e)))])),
   };
   const base = units.find((u) => u.unit === BASE_UNIT)?.evals[set];
   if (method !== BASE_UNIT && base) {
     const rate = (score: (p: PromptScore) => number): Interval => scale(bootstrapSeedsAndPrompts(evals.map((e) => pairedOutcomes(e, base, score))), 100);
-    summary.win = { align: rate((p) => p.align), rank: rate((p) => -p.rank), real: rate((p) => p.real) };
+    summary.wins = Object.fromEntries(metrics().flatMap((m) => (m.win ? [[m.win.record, rate(m.win.score)]] : [])));
   }
   return summary;
 }
@@ -143,19 +137,12 @@ export function methodTable(units: readonly UnitRecord[], methods: readonly stri
     for (const method of [BASE_UNIT, ...methods]) {
       const s = summarize(units, method, set);
       if (!s) continue;
-      rows.push({
-        'prompt set': set,
-        method: methodLabel(method),
-        seeds: s.seeds,
-        Align: formatScore(s.align, 2),
-        'Align win %': s.win ? formatWin(s.win.align) : '-',
-        'R@1 %': formatScore(s.r1, 1),
-        'R@5 %': formatScore(s.r5, 1),
-        'rank win %': s.win ? formatWin(s.win.rank) : '-',
-        Real: formatScore(s.real, 1),
-        'Real win %': s.win ? formatWin(s.win.real) : '-',
-        FID: formatScore(s.fid, 3),
-      });
+      const row: Record<string, string | number> = { 'prompt set': set, method: methodLabel(method), seeds: s.seeds };
+      for (const m of metrics()) {
+        row[m.column] = formatScore(s.scores[m.name] as Interval, m.digits);
+        if (m.win) row[m.win.column] = s.wins ? formatWin(s.wins[m.win.record] as Interval) : '-';
+      }
+      rows.push(row);
     }
   }
   return aq.from(rows);
@@ -186,19 +173,10 @@ export function unitScoreRows(units: readonly UnitRecord[]): Array<Record<string
     for (const u of units) {
       const e = u.evals[set];
       if (u.unit === BASE_UNIT || !e) continue;
-      rows.push({
-        'prompt set': set,
-        method: u.method,
-        seed: u.seed,
-        align: e.align,
-        r1: e.r1,
-        r5: e.r5,
-        real: e.real,
-        fid: e.fid,
-        'align win': meanOf(pairedOutcomes(e, base, (p) => p.align)),
-        'rank win': meanOf(pairedOutcomes(e, base, (p) => -p.rank)),
-        'real win': meanOf(pairedOutcomes(e, base, (p) => p.real)),
-      });
+      const row: Record<string, string | number> = { 'prompt set': set, method: u.method, seed: u.seed };
+      for (const m of metrics()) row[m.record] = m.recordValue(e);
+      for (const m of metrics()) if (m.win) row[m.win.record] = meanOf(pairedOutcomes(e, base, m.win.score));
+      rows.push(row);
     }
   }
   return rows;

@@ -26,6 +26,8 @@ import { writeReproReport } from './reproReport.js';
 import { BASE_UNIT, presetUnitNames, type GridRecord, type ReproIdentity, type UnitDone } from './reproUnits.js';
 import { getMethod } from '../methods/registry.js';
 import { RUN_LOCK, withRunLock } from '../runs/runLock.js';
+import { metricCells } from '../eval/metrics/metric.js';
+import { metrics } from '../eval/metrics/registry.js';
 
 export interface ReproduceOptions {
   /** Where the committed results go (results/<preset>): tables, charts, grids, and each unit's small records. */
@@ -262,7 +264,8 @@ async function evaluateUnit(
         pool,
       });
       writeFileAtomic(out, `${JSON.stringify(result)}\n`);
-      log(`  ${set}: Align ${result.align.toFixed(2)}  R@1 ${(100 * result.r1).toFixed(1)}%  R@5 ${(100 * result.r5).toFixed(1)}%  Real ${result.real.toFixed(1)}  FID ${result.fid.toFixed(3)}`);
+      const cells = metricCells(result, metrics());
+      log(`  ${set}: ${metrics().map((m, k) => `${m.name} ${cells[k]}${m.column.endsWith('%') ? '%' : ''}`).join('  ')}`);
     }
     if (withGrid && !existsSync(join(dir, 'grid.json'))) {
       const images = await sampleImages(model, schedule, gridPrompts, preset.grid.seeds, { ...preset.eval.sampling, pool });

@@ -36,18 +36,18 @@ test('one seed: win rates per prompt with ties counting half, intervals from a b
   // Align 11 > 10 win, 20 = 20 tie, 29 < 30 loss, 41 > 40 win: (2 + 0.5) / 4 = 62.5%.
   // Rank (lower wins): 1 = 1 tie, 1 < 2 win, 5 > 3 loss, 4 = 4 tie: (1 + 1) / 4 = 50%.
   const s = summarize([base, unit('self-dpo', 1, evalOf([11, 20, 29, 41], [1, 1, 5, 4], [60, 40, 50, 70], 1.5))], 'self-dpo', 'curated-val');
-  assert.ok(s?.win);
+  assert.ok(s?.wins);
   assert.equal(s.seeds, 1);
-  assert.equal(s.align.mean, 25.25);
-  assert.ok(s.align.low < 25.25 && s.align.high > 25.25 && s.align.low >= 10 && s.align.high <= 41, 'the bootstrap interval lies within the prompts\' range');
-  assert.ok(Number.isNaN(s.fid.low), 'FID, one number per run, has no interval with one seed');
-  assert.equal(s.win.align.mean, 62.5);
-  assert.equal(s.win.rank.mean, 50);
+  assert.equal(s.scores.Align.mean, 25.25);
+  assert.ok(s.scores.Align.low < 25.25 && s.scores.Align.high > 25.25 && s.scores.Align.low >= 10 && s.scores.Align.high <= 41, 'the bootstrap interval lies within the prompts\' range');
+  assert.ok(Number.isNaN(s.scores.FID.low), 'FID, one number per run, has no interval with one seed');
+  assert.equal(s.wins['align win'].mean, 62.5);
+  assert.equal(s.wins['rank win'].mean, 50);
   // Real: 60 > 50, 40 < 50, tie, 70 > 50: 2.5 / 4.
-  assert.equal(s.win.real.mean, 62.5);
-  assert.ok(s.win.align.low <= 62.5 && s.win.align.high >= 62.5 && s.win.align.high <= 100, 'the bootstrap interval brackets the rate');
-  assert.equal(s.r1.mean, 50);
-  assert.equal(summarize([base], 'base', 'curated-val')?.win, undefined, 'the base has no win rate against itself');
+  assert.equal(s.wins['real win'].mean, 62.5);
+  assert.ok(s.wins['align win'].low <= 62.5 && s.wins['align win'].high >= 62.5 && s.wins['align win'].high <= 100, 'the bootstrap interval brackets the rate');
+  assert.equal(s.scores['R@1'].mean, 50);
+  assert.equal(summarize([base], 'base', 'curated-val')?.wins, undefined, 'the base has no win rate against itself');
 });
 
 test('several seeds: the mean and Student-t interval of the per-seed values', () => {
@@ -59,15 +59,15 @@ test('several seeds: the mean and Student-t interval of the per-seed values', ()
     unit('sft', 3, evalOf([10, 20, 30, 40], [1, 2, 3, 4], [50, 50, 50, 50], 3)),
   ];
   const s = summarize(units, 'sft', 'curated-val');
-  assert.ok(s?.win);
+  assert.ok(s?.wins);
   assert.equal(s.seeds, 3);
-  assert.equal(s.win.align.mean, 50);
+  assert.equal(s.wins['align win'].mean, 50);
   // The seeds disagree completely (all wins, all losses, all ties): resampling seeds spreads the rate widely.
-  assert.ok(s.win.align.low < 30 && s.win.align.high > 70 && s.win.align.low >= 0 && s.win.align.high <= 100);
+  assert.ok(s.wins['align win'].low < 30 && s.wins['align win'].high > 70 && s.wins['align win'].low >= 0 && s.wins['align win'].high <= 100);
   // Real is 50 for every prompt of every run: no spread, and every prompt ties the base.
-  assert.deepEqual([s.real.low, s.real.high, s.win.real.mean, s.win.real.low, s.win.real.high], [50, 50, 50, 50, 50]);
+  assert.deepEqual([s.scores.Real.low, s.scores.Real.high, s.wins['real win'].mean, s.wins['real win'].low, s.wins['real win'].high], [50, 50, 50, 50, 50]);
   // FID 1, 2, 3 over the seeds: mean 2, sd 1, Student t half-width 4.303 / sqrt(3) = 2.484.
-  assert.equal(formatScore(s.fid, 3), '2.000 ± 2.484');
+  assert.equal(formatScore(s.scores.FID, 3), '2.000 ± 2.484');
   assert.equal(formatWin({ mean: 54.06, low: 50.2, high: 58 }), '54.1 [50.2, 58.0]');
 });
 
