@@ -5,7 +5,8 @@ import { BatchLoader, type BatchData } from '../data/batchLoader.js';
 import type { NoiseSchedule } from '../diffusion/schedule.js';
 import type { ImageTextSet } from '../data/imageTextSet.js';
 import { loadModel, saveModel, type LoadedModel } from '../model/modelFile.js';
-import { UNET_PREFIX } from '../model/textToImage.js';
+import { UNET_PREFIX, type TextToImageModel } from '../model/textToImage.js';
+import type { Params } from '../model/params.js';
 import { ModelPool, splitEvenly } from '../parallel/modelPool.js';
 import type { DenoisingJob, PairJob, PairLoss, PairStats } from '../parallel/protocol.js';
 import { deriveSeed, Rng } from '../util/rng.js';
@@ -114,8 +115,6 @@ async function trainLocked(config: TrainConfig, data: TrainData, runDir: string,
   const reference = model.params.clone(false);
   const names = model.params.names.filter((n) => n.startsWith(UNET_PREFIX));
   const variables = names.map((n) => model.params.variable(n));
-  // AdamW runs spread over the pool's threads on shared buffers (ModelPool.trainStep); Adafactor,
-  // whose factored moments need whole matrices, runs on the main thread after the gradients are summed.
   const pool = await ModelPool.start(model, schedule, names, opts.workers ?? 1, (await initBackend({ quiet: true })).name, reference, t.optimizer === 'adamw' ? { ema: false } : undefined);
   try {
     const adafactor = t.optimizer === 'adafactor' ? new Adafactor(variables, { ...ADAFACTOR_DEFAULTS, weightDecay: t.weightDecay }) : undefined;
@@ -174,16 +173,7 @@ async function trainLocked(config: TrainConfig, data: TrainData, runDir: string,
       const batch = loader.batchData(Math.floor(step / loader.batchesPerEpoch), step % loader.batchesPerEpoch);
       const jobs = stepJobs(batch, losersOf?.(batch, step), loss, deriveSeed(t.seed, 'step', step), { t, schedule, prediction: model.config.prediction, threads: pool.size });
       const lr = warmupConstant(step, t.lr, warmupSteps);
-      let result: { loss: number; stats?: PairStats; gradNorm: number };
-      if (adafactor) {
-        const { grads, loss, stats } = await pool.gradients(model, schedule, jobs, reference);
-        const clipped = clipByGlobalNorm(grads, t.clipNorm);
-        adafactor.apply(clipped.grads, lr);
-        tf.dispose(clipped.grads);
-        result = { loss, stats, gradNorm: clipped.norm };
-      } else {
-        result = await pool.trainStep(model, schedule, jobs, reference, { lr, clipNorm: t.clipNorm, adam: { beta1: t.beta1, beta2: t.beta2, epsilon: t.epsilon, weightDecay: t.weightDecay } });
-      }
+      const result = await update(pool, adafactor, { model, schedule, reference }, jobs, lr, t);
       step += 1;
       ran += 1;
       const sec = (Date.now() - started) / 1000;
@@ -274,4 +264,25 @@ function resumeState(stateDir: string, groups: VariableGroups, adafactor: Adafac
     pool.pullWeights();
   }
   return saved.step;
+}
+
+/**
+ * One optimizer step on the jobs' summed gradients, clipped: AdamW spread over the pool's
+ * threads on shared buffers (ModelPool.trainStep), or Adafactor, whose factored moments need
+ * whole matrices, on the main thread.
+ */
+async function update(
+  pool: ModelPool,
+  adafactor: Adafactor | undefined,
+  on: { model: TextToImageModel; schedule: NoiseSchedule; reference: Params },
+  jobs: Array<DenoisingJob | PairJob>,
+  lr: number,
+  t: TrainConfig['train'],
+): Promise<{ loss: number; stats?: PairStats; gradNorm: number }> {
+  if (!adafactor) return pool.trainStep(on.model, on.schedule, jobs, on.reference, { lr, clipNorm: t.clipNorm, adam: { beta1: t.beta1, beta2: t.beta2, epsilon: t.epsilon, weightDecay: t.weightDecay } });
+  const { grads, loss, stats } = await pool.gradients(on.model, on.schedule, jobs, on.reference);
+  const clipped = clipByGlobalNorm(grads, t.clipNorm);
+  adafactor.apply(clipped.grads, lr);
+  tf.dispose(clipped.grads);
+  return { loss, stats, gradNorm: clipped.norm };
 }
