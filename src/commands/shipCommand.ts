@@ -74,30 +74,7 @@ export async function shipCommand(argv: string[]): Promise<void> {
     // The records from step 0, the prior model's included.
     writeFileAtomic(join(tmp, 'metrics.jsonl'), metrics.map((m) => `${JSON.stringify(m)}\n`).join(''));
     writeFileAtomic(join(tmp, 'heldout.jsonl'), heldout.map((h) => `${JSON.stringify(h)}\n`).join(''));
-    writeFileAtomic(
-      join(tmp, 'README.md'),
-      [
-        `# ${name}: the shipped base checkpoint`,
-        '',
-        `${which === 'ema' ? 'EMA' : 'Raw (not averaged)'} weights of a real pretraining run at step ${step} (${metrics.length} steps logged, ${hours.toFixed(2)} h of training on this machine's wasm backend).`,
-        `Content hash (sha256 of weights.bin): \`${shippedSha256}\`.`,
-        '',
-        '| file | what |',
-        '| --- | --- |',
-        '| `model.json` | architecture, noise schedule, tokenizer vocabulary, weights manifest |',
-        `| \`weights.bin\` | ${dtype} weights (${which === 'ema' ? 'EMA' : 'raw, not averaged'}) |`,
-        '| `config.json` | the resolved pretraining config, parameter counts, FLOPs, data source |',
-        '| `metrics.jsonl` | one line per training step: loss, gradient norm, learning rate, seconds |',
-        '| `heldout.jsonl` | held-out denoising loss per timestep quartile at each evaluation |',
-        '',
-        'Made by:',
-        '',
-        ...madeBy,
-        '',
-        `Charts, tables and samples: \`${results}/\`.`,
-        '',
-      ].join('\n'),
-    );
+    writeFileAtomic(join(tmp, 'README.md'), modelReadme({ name, which, step, steps: metrics.length, hours, sha256: shippedSha256, dtype, madeBy, results }));
   });
   console.log(`wrote ${to}`);
 
@@ -139,4 +116,30 @@ export async function shipCommand(argv: string[]): Promise<void> {
   });
   loaded.model.params.dispose();
   console.log(`wrote ${results}`);
+}
+
+/** The shipped model folder's README: what the files are and the commands that made them. */
+function modelReadme(m: { name: string; which: string; step: number; steps: number; hours: number; sha256: string; dtype: string; madeBy: string[]; results: string }): string {
+  const kind = m.which === 'ema' ? 'EMA' : 'Raw (not averaged)';
+  return [
+    `# ${m.name}: the shipped base checkpoint`,
+    '',
+    `${kind} weights of a real pretraining run at step ${m.step} (${m.steps} steps logged, ${m.hours.toFixed(2)} h of training on this machine's wasm backend).`,
+    `Content hash (sha256 of weights.bin): \`${m.sha256}\`.`,
+    '',
+    '| file | what |',
+    '| --- | --- |',
+    '| `model.json` | architecture, noise schedule, tokenizer vocabulary, weights manifest |',
+    `| \`weights.bin\` | ${m.dtype} weights (${m.which === 'ema' ? 'EMA' : 'raw, not averaged'}) |`,
+    '| `config.json` | the resolved pretraining config, parameter counts, FLOPs, data source |',
+    '| `metrics.jsonl` | one line per training step: loss, gradient norm, learning rate, seconds |',
+    '| `heldout.jsonl` | held-out denoising loss per timestep quartile at each evaluation |',
+    '',
+    'Made by:',
+    '',
+    ...m.madeBy,
+    '',
+    `Charts, tables and samples: \`${m.results}/\`.`,
+    '',
+  ].join('\n');
 }

@@ -1,20 +1,10 @@
 import { setFlagsFromString } from 'node:v8';
 
 /**
- * V8's old-generation growing factor for training processes, as a percentage above 1: 300
- * makes it 4, the largest factor V8's own heuristic ever picks (kMaxGrowingFactor).
- *
- * Why: a training pass keeps thousands of small tfjs objects alive (tape nodes, saved
- * tensors, kernel records) for the whole pass, so every pass promotes a few MB of them into
- * the old generation, where they die. With a live JS heap of about 30 MB, V8 keeps the
- * old-generation limit close above it (its small-heap and memory-reducer modes cap the
- * factor at 1.1-1.3), so each isolate ran about one full mark-compact per step, marking
- * concurrently on V8's helper threads. With one thread those helpers run on the idle core;
- * with a worker per core they take CPU from the gradient passes. Measured on this 2-core
- * machine, base-S Self-DPO step of 16 pairs on 2 threads, 40 steps each: helper threads
- * used 4.1 s of CPU without the setting and 1.5 s with it, and the median step went from
- * 448 to 414 ms; the 1-thread step did not change (757 against 751 ms). Memory cost: the
- * old generation may hold up to 4x its live size before it is collected.
+ * V8's old-generation growing factor for training processes, as a percentage above 1: 300 makes
+ * it 4, the largest V8's own heuristic picks. Each training pass promotes a few MB of tfjs
+ * bookkeeping that V8 otherwise collects about once per step on helper threads, which took CPU
+ * from the second worker (measured: docs/DESIGN.md, traps).
  */
 export const HEAP_GROWING_PERCENT = 300;
 

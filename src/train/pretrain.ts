@@ -246,7 +246,7 @@ function pretrainJobs(batch: BatchData, stepSeed: number, config: PretrainConfig
     t: timesteps.slice(a, b),
     captions: captions.slice(a, b),
     weight: 1 / t.batchSize,
-    // A v-predicting model trains on the v error (PREDICTION_CHOICE).
+    // A v-predicting model trains on the v error (docs/DESIGN.md).
     imageWeights: predictionErrorWeights(config.model.prediction, schedule, timesteps.slice(a, b)),
     microBatch: t.microBatch,
   }));

@@ -63,10 +63,10 @@ export const BASE_S: PretrainConfig = {
     maxWords: 16,
     text: { width: 128, layers: 2, heads: 4 },
     unet: { channels: [16, 48, 96, 192], resBlocks: [1, 1, 1, 1], attentionLevels: [2, 3], heads: 4, groups: 8, embedWidth: 256 },
-    // See PREDICTION_CHOICE.
+    // v, not eps: docs/DESIGN.md, "Why v-prediction and the scaled-linear schedule".
     prediction: 'v',
   },
-  // SD's scaled-linear schedule: see SCHEDULE_CHOICE.
+  // SD's scaled-linear schedule (docs/DESIGN.md, same section).
   schedule: { kind: 'scaled-linear', steps: 1000 },
   data: { view: 'web' },
   tokenizer: { minCount: 1 },
@@ -89,31 +89,6 @@ export const BASE_S: PretrainConfig = {
   log: { every: 10, checkpointEvery: 100, evalEvery: 500, evalImages: 64 },
 };
 
-/**
- * Why base-S keeps SD's scaled-linear schedule (alphaBar_T = 0.0047) rather than the cosine one
- * (alphaBar_T = 2.4e-9), measured here: a first base-S run on the cosine schedule reached a
- * held-out eps MSE of 0.11 by step 1000, but its samples were noise. With epsilon prediction
- * the x0 estimate is (xt - sqrt(1 - alphaBar)·eps)/sqrt(alphaBar), so an eps error is amplified
- * by 1/sqrt(alphaBar): 20,000x at the cosine schedule's last step, 6.5x even at t = 900, where
- * that model's eps MSE was still 0.028. DDIM commits to those early estimates. On scaled-linear
- * the amplification at the last step is 15x. Its cost (Lin et al. 2024): the 7% of signal left
- * at t = T, which sampling from pure noise lacks. Cosine stays available through the config.
- */
-export const SCHEDULE_CHOICE = 'scaled-linear: see pretrainConfig.ts';
-
-/**
- * Why base-S's UNet predicts v and is trained on the v error (Salimans & Ho 2022), while the
- * kit reads its output as eps everywhere: measured here, two eps-predicting runs (cosine to
- * step 1000, scaled-linear to step 500) drew noise whatever the prompt. Their eps error at
- * the noisiest quarter of timesteps stayed at 0.03-0.05, where passing xt through (eps is
- * almost xt there) would score under 0.005: a UNet whose 32x32 level has 16 channels, behind
- * group norms and SiLUs, does not learn that identity quickly, and each noisy-end error is
- * magnified 15x or more in the x0 estimate that DDIM follows. With v, eps = sqrt(1 -
- * alphaBar)·xt + sqrt(alphaBar)·v carries xt through exactly, and x0 = sqrt(alphaBar)·xt -
- * sqrt(1 - alphaBar)·v is never magnified. The v error is the eps error / alphaBar, so the
- * pretraining loss weights each image by 1/alphaBar_t.
- */
-export const PREDICTION_CHOICE = 'v: see pretrainConfig.ts';
 
 /**
  * base-L (docs/PROTOCOL.md: our SDXL): 15.95M UNet parameters (3.1x base-S's 5.13M) and a
