@@ -209,6 +209,6 @@ test('train (smoke) runs Self-DPO from a base, resumes rather than repeats, and 
   assert.match(unknown.err, /unknown method "self-dpo-smudge": no \S*configs\/self-dpo-smudge\.json/);
   const report = cli('compare', '--runs', 'Blur=tr', '--out', 'cmp', '--grid', '--prompts', '2', '--seeds', '1', '--steps', '2', '--data-root', 'd', '--data-config', small, '--workers', '1');
   assert.equal(report.code, 0, report.err);
-  for (const f of ['README.md', 'implicit-acc.svg', 'implicit-acc.png', 'curated-val-implicit-acc.svg', 'loss.png', 'samples.png']) assert.ok(existsSync(join(root, 'cmp', f)), f);
+  for (const f of ['README.md', 'implicit-acc.svg', 'implicit-acc.png', 'probe-implicit-acc.svg', 'loss.png', 'samples.png']) assert.ok(existsSync(join(root, 'cmp', f)), f);
   assert.match(readFileSync(join(root, 'cmp', 'README.md'), 'utf8'), /npm run post-train -- --method self-dpo-blur/);
 });

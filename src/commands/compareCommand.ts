@@ -70,7 +70,7 @@ export async function compareCommand(argv: string[]): Promise<void> {
     [
       '# Post-training runs compared',
       '',
-      `Real runs from the base model \`${runs[0]?.config.base}\`, read from the records kept in \`runs/\` beside this file. Implicit accuracy is the share of pairs where the policy lowered its winner error relative to its loser error more than the frozen reference (ties are not wins); the curated-val probe scores fixed held-out pairs (losers made by each run's own downgrade, random-image for SFT and DPO).`,
+      `Real runs from the base model \`${runs[0]?.config.base}\`, read from the records kept in \`runs/\` beside this file. Implicit accuracy is the share of pairs where the policy lowered its winner error relative to its loser error more than the frozen reference (ties are not wins); the probe scores fixed held-out pairs (the validation set; curated-val in runs made before it; losers made by each run's own downgrade, random-image for SFT and DPO).`,
       '',
       trainSummaryTable(runs),
       '',

@@ -39,7 +39,7 @@ function meanOver(metrics: readonly TrainStepRecord[], key: 'implicit_acc' | 'lo
 
 /**
  * Charts and a table for post-training runs, into `out`: training implicit accuracy against
- * step (a moving average over `smooth` steps; the paper's Fig. 5), the curated-val probe's
+ * step (a moving average over `smooth` steps; the paper's Fig. 5), the held-out probe's
  * implicit accuracy, the loss, and each run's records copied under `out/runs/<name>/`.
  */
 export async function writeTrainReport(runs: readonly TrainRunRecord[], out: string, opts: { smooth?: number; names: readonly string[] }): Promise<string[]> {
@@ -58,17 +58,19 @@ export async function writeTrainReport(runs: readonly TrainRunRecord[], out: str
     written.push(c.svg, c.png);
   }
   const probeRows = runs.flatMap((r) => r.probe.map((p) => ({ step: p.step, implicit_acc: p.implicit_acc, method: r.label })));
-  const p = await writeChart(lineChartSpec(probeRows, { x: 'step', y: 'implicit_acc', color: 'method', points: true, yZero: true, title: 'curated-val probe: implicit accuracy', yTitle: 'implicit accuracy' }), join(out, 'curated-val-implicit-acc'));
+  // The probe's set as its records name it: the validation set, or curated-val in runs made before it.
+  const probeSet = runs.find((r) => r.probe.length > 0)?.probe[0]?.set ?? 'held-out';
+  const p = await writeChart(lineChartSpec(probeRows, { x: 'step', y: 'implicit_acc', color: 'method', points: true, yZero: true, title: `${probeSet} probe: implicit accuracy`, yTitle: 'implicit accuracy' }), join(out, 'probe-implicit-acc'));
   const lossRows = runs.flatMap((r) => r.metrics.map((m) => ({ step: m.step, loss: m.loss, method: r.label })));
   const l = await writeChart(lineChartSpec(lossRows, { x: 'step', y: 'loss', color: 'method', smooth, title: `Training loss (moving average over ${smooth} steps)` }), join(out, 'loss'));
   written.push(p.svg, p.png, l.svg, l.png);
   return written;
 }
 
-/** A markdown table of each run's implicit accuracy early and late, and its curated-val probe at the end. */
+/** A markdown table of each run's implicit accuracy early and late, and its held-out probe at the end. */
 export function trainSummaryTable(runs: readonly TrainRunRecord[]): string {
   const lines = [
-    '| run | method | steps | train implicit acc, first 10% | train implicit acc, last 10% | curated-val implicit acc (end) | curated-val winner error vs reference (end) |',
+    '| run | method | steps | train implicit acc, first 10% | train implicit acc, last 10% | probe implicit acc (end) | probe winner error vs reference (end) |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of runs) {

@@ -28,7 +28,7 @@ export interface TuningRow {
   probeAcc: number;
   /** The probe's mean DPO loss at the last step (log 2 = no preference; lower = surer and right). */
   probeDpo: number;
-  /** The probe's winner error against the reference's, in percent (negative = the policy denoises curated-val better). */
+  /** The probe's winner error against the reference's, in percent (negative = the policy denoises the probe's images better). */
   mseChange: number;
   /** Training implicit accuracy, mean over the last 10% of steps. */
   trainAcc: number;
@@ -77,8 +77,8 @@ export function tuningRow(run: TuningRun): TuningRow {
 }
 
 /**
- * The rule the choice follows (stated in the report): the highest curated-val implicit
- * accuracy among runs whose curated-val winner error is at most `maxMseRise` percent above
+ * The rule the choice follows (stated in the report): the highest probe implicit accuracy
+ * (the validation set) among runs whose probe winner error is at most `maxMseRise` percent above
  * the reference's, so that a preference gained by denoising worse overall does not win.
  */
 export function chooseSetting(rows: readonly TuningRow[], maxMseRise = 2): TuningRow | undefined {
@@ -92,7 +92,9 @@ export async function writeTuningReport(dir: string, machine: string): Promise<s
   const rows = runs.map(tuningRow);
   const chosen = chooseSetting(rows);
   const fmt = (x: number, d = 3): string => x.toFixed(d);
-  const header = '| run | method | lr | beta | steps | curated-val implicit acc | curated-val DPO loss | curated-val winner error vs reference | train implicit acc (last 10%) |';
+  // The probe's set as the runs' records name it: the validation set, or curated-val in runs made before it.
+  const set = runs[0]?.probe[0]?.set ?? 'validation';
+  const header = `| run | method | lr | beta | steps | ${set} implicit acc | ${set} DPO loss | ${set} winner error vs reference | train implicit acc (last 10%) |`;
   const table = [
     header,
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -101,7 +103,7 @@ export async function writeTuningReport(dir: string, machine: string): Promise<s
   const csv = ['run,method,downgrade,lr,beta,steps,probe_implicit_acc,probe_dpo_loss,probe_mse_change_pct,train_implicit_acc', ...rows.map((r) => [r.name, r.method, r.downgrade, r.lr, r.beta, r.steps, r.probeAcc, r.probeDpo, r.mseChange, r.trainAcc].join(','))];
   writeFileAtomic(join(dir, 'sweep.csv'), `${csv.join('\n')}\n`);
   const points = runs.flatMap((run) => run.probe.map((p) => ({ step: p.step, implicit_acc: p.implicit_acc, run: `lr ${run.config.train.lr}, beta ${run.config.loss.beta}` })));
-  const chart = await writeChart(lineChartSpec(points, { x: 'step', y: 'implicit_acc', color: 'run', title: 'curated-val implicit accuracy during tuning', yTitle: 'implicit accuracy', points: true, yZero: true }), join(dir, 'probe-implicit-acc'));
+  const chart = await writeChart(lineChartSpec(points, { x: 'step', y: 'implicit_acc', color: 'run', title: `${set} implicit accuracy during tuning`, yTitle: 'implicit accuracy', points: true, yZero: true }), join(dir, 'probe-implicit-acc'));
   const commands = [...new Set(runs.map((r) => r.command).filter((c): c is string => c !== null))];
   const text = [
     '# Tuning beta and LR for 32x32 pixel space',
@@ -109,15 +111,17 @@ export async function writeTuningReport(dir: string, machine: string): Promise<s
     "The paper's beta = 5000 and LR 1e-6 at batch 2048 were set for SD latents; here errors are per-pixel v errors of a 32x32 model, so both are re-tuned (docs/PROTOCOL.md).",
     'Every number below is read from the runs kept in `runs/` beside this file (their config, metrics and probe records).',
     '',
-    'What is read: only **curated-val** (one curated image per curated-val concept, captioned with its curated-val prompt, losers made by the run\'s downgrade): its implicit accuracy (share of pairs where the policy prefers the winner more than the reference does) and its winner denoising error relative to the reference\'s. No evaluation judge and no test prompt set is involved.',
+    set === 'curated-val'
+      ? 'What is read: only **curated-val** (one curated image per curated-val concept, captioned with its curated-val prompt, losers made by the run\'s downgrade): its implicit accuracy (share of pairs where the policy prefers the winner more than the reference does) and its winner denoising error relative to the reference\'s. No evaluation judge and no test prompt set is involved.'
+      : `What is read: only the **${set}** set (held-out real images of seen concepts that no trainer reads, one per concept, each with a fixed training-style caption; losers made by the run's downgrade): its implicit accuracy (share of pairs where the policy prefers the winner more than the reference does) and its winner denoising error relative to the reference's. No evaluation judge and no evaluation prompt is involved.`,
     '',
-    `Rule: the highest curated-val implicit accuracy among settings whose curated-val winner error rose by at most 2% over the reference's.`,
+    `Rule: the highest ${set} implicit accuracy among settings whose ${set} winner error rose by at most 2% over the reference's.`,
     '',
     ...table,
     '',
     chosen ? `Chosen: **lr ${chosen.lr}, beta ${chosen.beta}** (${chosen.name}).` : 'No setting met the rule.',
     '',
-    `Chart: \`${chart.svg.split('/').pop()}\` / \`.png\` (curated-val implicit accuracy against step, one line per setting). Table as CSV: \`sweep.csv\`.`,
+    `Chart: \`${chart.svg.split('/').pop()}\` / \`.png\` (${set} implicit accuracy against step, one line per setting). Table as CSV: \`sweep.csv\`.`,
     '',
     `Machine: ${machine}.`,
     '',
