@@ -4,17 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { initBackend } from '../../../src/backend.js';
-import { ContrastiveJudge } from '../../../src/eval/contrastiveJudge.js';
-import { evaluate, type EvalContext } from '../../../src/eval/evaluate.js';
+import { evaluate } from '../../../src/eval/evaluate.js';
+import { tinyEvaluation } from '../evalFixture.js';
 import { extraScore, type Metric } from '../../../src/eval/metrics/metric.js';
 import { metrics, registerMetric } from '../../../src/eval/metrics/registry.js';
-import { RealismJudge } from '../../../src/eval/realismJudge.js';
-import { loadModel } from '../../../src/model/modelFile.js';
 import { methodTable } from '../../../src/repro/paperTables.js';
 import type { UnitRecord } from '../../../src/repro/reproUnits.js';
-import { Tokenizer } from '../../../src/text/tokenizer.js';
-import { fakeImageTextSet } from '../../train/fakeImageTextSet.js';
-import { smokeBase } from '../../train/trainHelpers.js';
 
 /** A toy metric that computes its own score: each image's mean byte value, in % of white. */
 const brightness: Metric = {
@@ -35,18 +30,8 @@ test('the registry holds the five metrics in table order, and a toy metric added
   assert.throws(() => registerMetric({ ...brightness, name: 'Align' }), /already registered/);
   registerMetric(brightness);
   await initBackend({ backend: 'wasm', quiet: true });
-  const { model, schedule, file } = loadModel(await smokeBase());
-  const colours = ['red', 'green', 'blue', 'yellow'];
-  const tokenizer = Tokenizer.fromCaptions(['red green blue yellow square, shape, colour'], { maxLength: 8 });
-  const set = fakeImageTextSet(16);
-  const context: EvalContext = {
-    contrastive: ContrastiveJudge.create({ resolution: 32, maxWords: 8, image: { channels: [8, 16], groups: 4, width: 16 }, text: { width: 16, layers: 1, heads: 2 }, embed: 8 }, tokenizer, 1),
-    realism: RealismJudge.create({ resolution: 32, image: { channels: [8], groups: 4, width: 8 } }, 2),
-    conceptKeys: colours,
-    conceptCaptions: colours.map((c) => `${c} square, shape, colour`),
-    realImages: (c) => Array.from({ length: 4 }, (_, k) => set.pixels(colours.indexOf(c) + 4 * k)),
-  };
-  const prompts = colours.map((c, i) => ({ id: `toy/${i}`, concept: c, prompt: `${c} square, shape, colour` }));
+  const { loaded, context, prompts } = await tinyEvaluation();
+  const { model, schedule, file } = loaded;
   const result = await evaluate(model, schedule, { dir: 'smoke', sha256: file.weightsManifest.sha256 }, 'curated-val', prompts, context, { contrastive: 'c', realism: 'r' }, {
     sampling: { steps: 2, guidance: 2 },
     cacheDir: mkdtempSync(join(tmpdir(), 'metric-cache-')),
