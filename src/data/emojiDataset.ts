@@ -1,6 +1,5 @@
 import { Rng } from '../util/rng.js';
-import { buildCaption } from './captions.js';
-import type { CaptionMode } from './captions.js';
+import { buildCaption, type CaptionMode } from './captions.js';
 import { readEmojiManifest } from './emojiBuilder.js';
 import { evaluationPromptStrings } from './evalPrompts.js';
 import { heldoutImageIndices } from './heldoutImages.js';
