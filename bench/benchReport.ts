@@ -188,7 +188,12 @@ export function renderTables(r: BenchRecord): string {
     const c = r.workers.map((x) => cells(x.timings, F));
     const up = rest.map((x) => timeRatios(one.timings, x.timings));
     const vsTorch = torchRuns.map((t) => timeRatios((rest.at(-1) as WorkersRun).timings, t.timings));
-    out.push(table(head, keys.map((k) => [labels[k], ...c.map((x) => x[k]), ...up.map((x) => fmtRatio(x[k])), ...vsTorch.map((x) => fmtRatio(x[k]))])));
+    out.push(
+      table(
+        head,
+        keys.map((k) => [labels[k], ...c.map((x) => x[k]), ...up.map((x) => fmtRatio(x[k])), ...vsTorch.map((x) => fmtRatio(x[k]))]),
+      ),
+    );
     out.push('');
     const n = rest.at(-1) as WorkersRun;
     if (one.dpoShare) {
@@ -223,7 +228,7 @@ export function renderTables(r: BenchRecord): string {
   }
 
   const s = r.summary;
-  out.push(`- Self-DPO step / SFT step on wasm: ${fmtRatio(s['dpoOverSftWasm'] ?? null)} (goal: at most 3x; the FLOPs alone give ${fmtRatio(8 / 3 * (w.dpo.pairs / w.sft.batch))})`);
+  out.push(`- Self-DPO step / SFT step on wasm: ${fmtRatio(s['dpoOverSftWasm'] ?? null)} (goal: at most 3x; the FLOPs alone give ${fmtRatio((8 / 3) * (w.dpo.pairs / w.sft.batch))})`);
   if (s['wasmSpeedupOverCpuMin'] !== undefined) out.push(`- wasm speed-up over cpu, smallest of the three: ${fmtRatio(s['wasmSpeedupOverCpuMin'] ?? null)} (goal: at least 20x)`);
   for (const t of torchRuns) {
     const k = `dpoOverSftTorch${t.threads}`;
@@ -236,7 +241,9 @@ export function renderTables(r: BenchRecord): string {
       `- PyTorch re-implementation: ${ch.parameters.text + ch.parameters.unet} parameters (text ${ch.parameters.text}, UNet ${ch.parameters.unet}) vs tfjs ${p.text + p.unet} (text ${p.text}, UNet ${p.unet})` +
         `${ch.shapeMismatches.length === 0 ? ', every name and shape the same' : `; DIFFERENCES: ${ch.shapeMismatches.slice(0, 5).join('; ')}`}`,
     );
-    out.push(`- UNet forward FLOPs per image: tfjs ${(F / 1e9).toFixed(4)} G, PyTorch ${(ch.unetFlopsPerImage / 1e9).toFixed(4)} G; same weights and inputs give max |eps difference| ${ch.maxAbsDiff.toExponential(2)} (outputs up to ${ch.maxAbs.toFixed(2)})`);
+    out.push(
+      `- UNet forward FLOPs per image: tfjs ${(F / 1e9).toFixed(4)} G, PyTorch ${(ch.unetFlopsPerImage / 1e9).toFixed(4)} G; same weights and inputs give max |eps difference| ${ch.maxAbsDiff.toExponential(2)} (outputs up to ${ch.maxAbs.toFixed(2)})`,
+    );
   }
   return out.join('\n');
 }

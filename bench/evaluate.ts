@@ -65,7 +65,8 @@ async function main(): Promise<void> {
   if (!result.cached) throw new Error('the scoring pass did not read the images just drawn from the cache');
   const seconds = { judges: (t1 - t0) / 1000, sampling: (t2 - t1) / 1000, scoring: (t3 - t2) / 1000 };
   const total = seconds.sampling + seconds.scoring;
-  const command = process.env['npm_lifecycle_event'] === 'bench' ? 'npm run bench' : `node ${process.execArgv.join(' ')} ${relative(process.cwd(), process.argv[1] as string)} ${argv.join(' ')}`.trim();
+  const command =
+    process.env['npm_lifecycle_event'] === 'bench' ? 'npm run bench' : `node ${process.execArgv.join(' ')} ${relative(process.cwd(), process.argv[1] as string)} ${argv.join(' ')}`.trim();
   const record = {
     date: new Date().toISOString(),
     command,

@@ -34,7 +34,10 @@ export function cpuSample(): CpuSample | null {
     // user nice system idle iowait irq softirq steal (guest time is already in user/nice)
     const busy = f.slice(0, 8).reduce((a, b, i) => (i === 3 || i === 4 ? a : a + (b || 0)), 0);
     const st = readFileSync('/proc/self/stat', 'utf8');
-    const g = st.slice(st.lastIndexOf(')') + 2).split(' ').map(Number); // g[0] is field 3 (state)
+    const g = st
+      .slice(st.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number); // g[0] is field 3 (state)
     return { wallMs: performance.now(), busy, self: (g[11] as number) + (g[12] as number) + (g[13] as number) + (g[14] as number) };
   } catch {
     return null; // not Linux

@@ -41,7 +41,20 @@ import { clipByGlobalNorm } from '../src/optim/gradients.js';
 import { BASE_S } from '../src/train/pretrainConfig.js';
 import { parseArgs } from '../src/util/args.js';
 import { Rng } from '../src/util/rng.js';
-import { BENCH_FLAGS, checkOutDir, median, renderTables, timeRatios, writeResults, type BenchRecord, type StepTimings, type TfjsRun, type TorchCheck, type TorchRun, type WorkersRun } from './benchReport.js';
+import {
+  BENCH_FLAGS,
+  checkOutDir,
+  median,
+  renderTables,
+  timeRatios,
+  writeResults,
+  type BenchRecord,
+  type StepTimings,
+  type TfjsRun,
+  type TorchCheck,
+  type TorchRun,
+  type WorkersRun,
+} from './benchReport.js';
 import { cpuModel, cpuSample, loadavg, otherCores } from './machineLoad.js';
 
 /** The shipped base-S checkpoint, used when present (same shapes as a fresh model). */
@@ -187,7 +200,13 @@ function dpoStep(model: TextToImageModel, reference: Params, schedule: NoiseSche
 }
 
 function sample(model: TextToImageModel, schedule: NoiseSchedule, caps: string[], steps: number, guidance: number): void {
-  const images = generate(model, schedule, caps, caps.map((_, i) => i), { steps, guidance });
+  const images = generate(
+    model,
+    schedule,
+    caps,
+    caps.map((_, i) => i),
+    { steps, guidance },
+  );
   images.dataSync();
   images.dispose();
 }
@@ -296,7 +315,13 @@ async function measureWorkers(
   const all = model.params.names;
   let pool = await ModelPool.start(model, schedule, all, threads, 'wasm', undefined, { ema: false });
   const job = sftJob(model, shapes.sftBatch, rng);
-  const sftJobs = splitEvenly(shapes.sftBatch, threads).map((share): DenoisingJob => ({ ...job, x0: shareOf(job.x0, share, per), eps: shareOf(job.eps, share, per), t: job.t.slice(...share), captions: job.captions.slice(...share) }));
+  const sftJobs = splitEvenly(shapes.sftBatch, threads).map((share): DenoisingJob => ({
+    ...job,
+    x0: shareOf(job.x0, share, per),
+    eps: shareOf(job.eps, share, per),
+    t: job.t.slice(...share),
+    captions: job.captions.slice(...share),
+  }));
   for (let i = 0; i < reps.warm; i++) await step(pool, sftJobs);
   const sft = await timeAsync(`SFT B=${shapes.sftBatch}`, reps.sft, () => step(pool, sftJobs));
 
@@ -347,7 +372,14 @@ async function measureWorkers(
   let dpoShare: WorkersRun['dpoShare'];
   if (shareOfThreads !== undefined && threads === 1) {
     const [a, b] = splitEvenly(P, shareOfThreads)[0] as [number, number];
-    const job: PairJob = { ...pair, winners: shareOf(winners, [a, b], per), losers: shareOf(losers, [a, b], per), eps: shareOf(pair.eps, [a, b], per), t: pair.t.slice(a, b), captions: pair.captions.slice(a, b) };
+    const job: PairJob = {
+      ...pair,
+      winners: shareOf(winners, [a, b], per),
+      losers: shareOf(losers, [a, b], per),
+      eps: shareOf(pair.eps, [a, b], per),
+      t: pair.t.slice(a, b),
+      captions: pair.captions.slice(a, b),
+    };
     await step(pool, [job], reference);
     dpoShare = { pairs: b - a, ms: await timeAsync(`Self-DPO share ${b - a} pairs`, reps.dpo, () => step(pool, [job], reference)) };
   }
@@ -409,10 +441,7 @@ async function torchCheck(python: string, model: TextToImageModel, schedule: Noi
     return tf.div(tf.sub(e, tf.mul(xt, noise)), signal);
   });
   params.dispose();
-  writeFileSync(
-    join(dir, 'check.json'),
-    JSON.stringify({ batch: 2, xt: Array.from(xt.dataSync()), t, ids: Array.from(ids), mask: Array.from(mask), eps: Array.from(eps.dataSync()) }),
-  );
+  writeFileSync(join(dir, 'check.json'), JSON.stringify({ batch: 2, xt: Array.from(xt.dataSync()), t, ids: Array.from(ids), mask: Array.from(mask), eps: Array.from(eps.dataSync()) }));
   tf.dispose([xt, eps]);
   const got = runPython(python, ['--check', dir]) as {
     parameters: { text: number; unet: number };
@@ -435,18 +464,30 @@ async function torchCheck(python: string, model: TextToImageModel, schedule: Noi
 function torchRun(python: string, configFile: string, threads: number, shapes: Shapes, reps: Reps): TorchRun {
   log(`PyTorch, ${threads} thread${threads === 1 ? '' : 's'}:`);
   const got = runPython(python, [
-    '--config', configFile,
-    '--threads', String(threads),
-    '--sft-batch', String(shapes.sftBatch),
-    '--dpo-pairs', String(shapes.dpoPairs),
-    '--sample-batch', String(shapes.sampleBatch),
-    '--sample-steps', String(shapes.sampleSteps),
-    '--sample-steps-timed', String(shapes.sampleStepsTimed),
-    '--guidance', String(shapes.guidance),
-    '--warm', String(reps.warm),
-    '--sft-reps', String(reps.sft),
-    '--dpo-reps', String(reps.dpo),
-    '--sample-reps', String(reps.sample),
+    '--config',
+    configFile,
+    '--threads',
+    String(threads),
+    '--sft-batch',
+    String(shapes.sftBatch),
+    '--dpo-pairs',
+    String(shapes.dpoPairs),
+    '--sample-batch',
+    String(shapes.sampleBatch),
+    '--sample-steps',
+    String(shapes.sampleSteps),
+    '--sample-steps-timed',
+    String(shapes.sampleStepsTimed),
+    '--guidance',
+    String(shapes.guidance),
+    '--warm',
+    String(reps.warm),
+    '--sft-reps',
+    String(reps.sft),
+    '--dpo-reps',
+    String(reps.dpo),
+    '--sample-reps',
+    String(reps.sample),
   ]) as { threads: number; sft: StepTimings['sft']; dpo: StepTimings['dpo']; sample: StepTimings['sample'] };
   return { threads: got.threads, timings: { sft: got.sft, dpo: got.dpo, sample: got.sample } };
 }
@@ -534,7 +575,7 @@ async function main(): Promise<void> {
     let wasmSameShapes = wasm.timings;
     const sameBatches = (a: Shapes, b: Shapes): boolean => a.sftBatch === b.sftBatch && a.dpoPairs === b.dpoPairs && a.sampleBatch === b.sampleBatch;
     if (args.flags['no-cpu'] !== true && !sameBatches(cpuShapes, wasmShapes)) {
-      log('tfjs wasm at the cpu run\'s shapes:');
+      log("tfjs wasm at the cpu run's shapes:");
       wasmSameShapes = measureTfjs(model, schedule, cpuShapes, { ...cpuReps, warmBatch: undefined, sft: 2, dpo: 2, sample: 2 }, 2).timings;
     }
     phaseDone('tfjs wasm');
@@ -592,7 +633,12 @@ async function main(): Promise<void> {
     const [oneThread, nThreads] = [workers[0], workers.at(-1)];
     if (oneThread && nThreads && nThreads !== oneThread) {
       const r = timeRatios(oneThread.timings, nThreads.timings);
-      Object.assign(summary, { workersSpeedupSft: r.sft, workersSpeedupDpo: r.dpo, workersSpeedupSample: r.sample, workersImagesPerSec: (nThreads.timings.sample.batch * 1000) / median(nThreads.timings.sample.ms) });
+      Object.assign(summary, {
+        workersSpeedupSft: r.sft,
+        workersSpeedupDpo: r.dpo,
+        workersSpeedupSample: r.sample,
+        workersImagesPerSec: (nThreads.timings.sample.batch * 1000) / median(nThreads.timings.sample.ms),
+      });
     }
     if ('run' in cpu) {
       const r = timeRatios(cpu.run.timings, cpu.wasmSameShapes);
@@ -611,23 +657,27 @@ async function main(): Promise<void> {
     const notes = [
       `Times are medians over repetitions after untimed warm-up steps: wasm ${wasmReps.warm} warm-up + ${wasmReps.sft} SFT / ${wasmReps.dpo} Self-DPO steps / ${wasmReps.sample} sampling runs; the data-parallel table ${workerReps.warm} warm-up + ${workerReps.sft} SFT / ${workerReps.dpo} Self-DPO steps (and as many of one thread's share alone) / ${workerReps.sample} sampling runs; PyTorch as the wasm table.`,
       `The cpu backend (pure JS) is about 100x slower, so it runs one warm-up step at batch 1 and then ONE timed step of each kind at small shapes (2 images, 1 pair; a 16-image step takes about 5 minutes); its sampling time is scaled up from ${cpuShapes.sampleStepsTimed} DDIM step to ${cpuShapes.sampleSteps} (every step costs the same). Its speed-up column compares with wasm at the same shapes.`,
-      wasmShapes.sampleStepsTimed < wasmShapes.sampleSteps ? `Sampling on wasm and in PyTorch: ${wasmShapes.sampleStepsTimed} of ${wasmShapes.sampleSteps} DDIM steps run, time scaled up.` : 'Sampling runs all 25 DDIM steps.',
+      wasmShapes.sampleStepsTimed < wasmShapes.sampleSteps
+        ? `Sampling on wasm and in PyTorch: ${wasmShapes.sampleStepsTimed} of ${wasmShapes.sampleSteps} DDIM steps run, time scaled up.`
+        : 'Sampling runs all 25 DDIM steps.',
       'SFT step: the gradient function of pretraining (src/parallel/denoisingGradients.ts: mean per-image denoising error, tf.variableGrads over text encoder + UNet, one 16-image micro-batch) on the main thread alone, clipByGlobalNorm(1), tfjs AdamW (src/train/adamw.ts) on the main thread; no EMA update. (The step the trainers run, with the optimizer on shared buffers, is in the data-parallel table.)',
       `Self-DPO-shaped step: ${2 * wasmShapes.dpoPairs} images (winners then losers sharing noise, timestep and caption) through a frozen copy of the model without gradients, then through the policy with gradients of the UNet (text encoder frozen), loss softplus(beta·((e_w - e_l) - (ref_w - ref_l))), clip, AdamW. Expected cost from FLOPs: 8/3 of an SFT step of the same pair count.`,
       'Sampling: src/diffusion/generate.ts (DDIM, trailing timesteps, eta 0, guidance 3: conditional and unconditional passes as one doubled batch), images read back at the end.',
-      'GFLOP/s use the UNet\'s own FLOP count (TextToImageModel.unetFlopsPerImage: matmuls and convolutions, 2 per multiply-add, text encoder left out): a training pass counts 3x forward, a Self-DPO step 3x for the policy plus 1x for the reference, sampling 2 passes per image per step.',
+      "GFLOP/s use the UNet's own FLOP count (TextToImageModel.unetFlopsPerImage: matmuls and convolutions, 2 per multiply-add, text encoder left out): a training pass counts 3x forward, a Self-DPO step 3x for the policy plus 1x for the reference, sampling 2 passes per image per step.",
       'PyTorch: bench/torch_unet.py, our re-implementation of the same network (NCHW, same names, shapes, layer order, TensorFlow "same" padding), its own SFT/Self-DPO/DDIM loops mirroring these; torch.set_num_threads(1) and (2). The check loads the tfjs weights into it and compares the output of a 2-image forward. Ratios in the first table are tfjs-wasm time / PyTorch time (above 1: PyTorch is faster).',
       `wasm runs on one thread (tfjs-backend-wasm's thread pool is off in Node, docs/DESIGN.md); ${cpus().length} cores on the machine.`,
       wasmOnly
         ? 'Native kernels (native/, src/kernels/nativeWasmKernels.ts): convolutions, their gradients and BatchMatMul through OpenBLAS, and a fused group norm + SiLU, all on the wasm heap; the data-parallel optimizer loops (AdamW, EMA, gradient sum) in C too. Every column but the XNNPACK-only one uses them; that column turns them off in the same process (setNativeKernels(false)), so the speed-up is measured side by side.'
         : `Native kernels: not used (${nativeKernelsStatus()}).`,
-      'Data parallel (the third table): the same three workloads through src/parallel as the trainers and samplers run them: each step\'s batch split over the threads (ModelPool.trainStep: one tfjs instance per worker thread; every thread writes its gradients into a SharedArrayBuffer, then sums, clips and applies AdamW to its own share of the parameters in place), the Self-DPO step with the real Eq. 9 loss (pairGradients, beta 5000, random-image losers), sampling with the prompts split over the threads. The 1-thread column is a pool without workers: the same step on the main thread alone.',
+      "Data parallel (the third table): the same three workloads through src/parallel as the trainers and samplers run them: each step's batch split over the threads (ModelPool.trainStep: one tfjs instance per worker thread; every thread writes its gradients into a SharedArrayBuffer, then sums, clips and applies AdamW to its own share of the parameters in place), the Self-DPO step with the real Eq. 9 loss (pairGradients, beta 5000, random-image losers), sampling with the prompts split over the threads. The 1-thread column is a pool without workers: the same step on the main thread alone.",
       userSetHeapGrowth()
         ? 'V8 heap growth: this run set its own --heap-growing-percent on the command line, which the pools keep.'
         : `V8 heap growth: every pool sets V8's old-generation growing factor to ${1 + HEAP_GROWING_PERCENT / 100} (src/parallel/heapGrowth.ts: fewer full collections, whose concurrent marking would take CPU from a second thread's passes); the first pool starts after the main-thread tables, so those run with V8's own factor.`,
       wasm.growth > 0 || ('run' in cpu && cpu.run.tensorGrowth > 0) ? `WARNING: tensors leaked per step (wasm ${wasm.growth}).` : 'No tensors leaked across steps (tf.memory().numTensors flat).',
     ];
-    const phases = Object.entries(others).map(([k, v]) => `${k} ${v === null ? '?' : v.toFixed(2)}`).join(', ');
+    const phases = Object.entries(others)
+      .map(([k, v]) => `${k} ${v === null ? '?' : v.toFixed(2)}`)
+      .join(', ');
     notes.push(`Other processes' CPU use during each part, in cores (from /proc/stat minus this process and its children): ${phases || 'not measured (no /proc)'}.`);
     if (Object.values(others).some((v) => v !== null && v > 0.2)) {
       notes.push('DISTURBED: another process used a sizeable share of the CPU during this run (see the line above); the timings, the 2-thread PyTorch ones above all, are not representative.');

@@ -65,9 +65,7 @@ export function parseBackendName(value: string, source = 'backend'): BackendName
   if (v === '' || v === 'auto') return undefined;
   const found = BACKEND_NAMES.find((n) => n === v) ?? PACKAGE_SYNONYMS[v];
   if (found === undefined) {
-    throw new Error(
-      `unknown backend '${value}' (from ${source}); expected one of ${BACKEND_NAMES.join(', ')}, tfjs-node, tfjs-node-gpu or auto`,
-    );
+    throw new Error(`unknown backend '${value}' (from ${source}); expected one of ${BACKEND_NAMES.join(', ')}, tfjs-node, tfjs-node-gpu or auto`);
   }
   return found;
 }
@@ -77,10 +75,7 @@ export function parseBackendName(value: string, source = 'backend'): BackendName
  * SELFDPO_BACKEND environment variable, else undefined (pick the fastest). The flag
  * beats the environment; an unknown name throws an error that names it.
  */
-export function backendFromEnvAndArgs(
-  argv: readonly string[],
-  env: Readonly<Record<string, string | undefined>>,
-): BackendName | undefined {
+export function backendFromEnvAndArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): BackendName | undefined {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--backend') {

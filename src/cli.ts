@@ -148,7 +148,10 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
     run: reproduceCommand,
     help: 'the whole protocol: pairs, every method x seed, evaluation, Tables 1-5, Figure 5 and the grids into results/<preset> (--preset quick|paper --out DIR --work runs/reproduce/<preset> --base DIR --judges DIR --workers N --force; --report-only redraws)',
   },
-  start: { run: startCommand, help: 'the main job: the quick reproduction on the default data, shipped base-S and judges, into runs/start (--force --preset quick|paper --workers N --backend NAME --data-root DIR --data-config FILE)' },
+  start: {
+    run: startCommand,
+    help: 'the main job: the quick reproduction on the default data, shipped base-S and judges, into runs/start (--force --preset quick|paper --workers N --backend NAME --data-root DIR --data-config FILE)',
+  },
 };
 
 async function main(argv: string[]): Promise<void> {

@@ -6,11 +6,7 @@
  */
 
 /** A recursive partial of a config object. Arrays are replaced whole, never merged. */
-export type DeepPartial<T> = T extends readonly unknown[]
-  ? T
-  : T extends object
-    ? { [K in keyof T]?: DeepPartial<T[K]> }
-    : T;
+export type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
 
 /** Thrown for an invalid config; `key` is the dotted path of the offending entry. */
 export class ConfigError extends Error {
@@ -38,12 +34,7 @@ function kindOf(v: unknown): string {
  * Merge `override` into `defaults`, checking every key and type against the defaults.
  * `source` names where the override came from (a file path, "--set") for error messages.
  */
-export function resolveConfig<T extends object>(
-  defaults: T,
-  override: unknown = {},
-  source = 'config',
-  prefix = '',
-): T {
+export function resolveConfig<T extends object>(defaults: T, override: unknown = {}, source = 'config', prefix = ''): T {
   if (!isPlainObject(override)) {
     throw new ConfigError(prefix || '(root)', `expected an object, got ${kindOf(override)}`, source);
   }

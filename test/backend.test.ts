@@ -82,7 +82,10 @@ test('automatic selection prints its choice and the faster backends it passed ov
   assert.ok(line, r.stderr);
   if (line.startsWith('backend: wasm')) {
     // The detail ends with the native kernels' state: in use (with what) or why not.
-    assert.match(line, /^backend: wasm \(simd, \d+ threads?; (native kernels: OpenBLAS [\d.]+, core \w+|wasm kernels only: .+)\); not available: tensorflow-gpu, tensorflow \(--backend NAME shows why\)$/);
+    assert.match(
+      line,
+      /^backend: wasm \(simd, \d+ threads?; (native kernels: OpenBLAS [\d.]+, core \w+|wasm kernels only: .+)\); not available: tensorflow-gpu, tensorflow \(--backend NAME shows why\)$/,
+    );
   } else {
     assert.match(line, /^backend: tensorflow(-gpu)? \(libtensorflow/);
   }

@@ -31,7 +31,7 @@ test('data builds on first use, reuses the build after, and refuses other settin
   assert.doesNotMatch(again.err, /emoji-t2i: twemoji/);
 });
 
-test('two builds of the same data at once both succeed, and one uses the other\'s', async () => {
+test("two builds of the same data at once both succeed, and one uses the other's", async () => {
   const { spawn } = await import('node:child_process');
   const run = (): Promise<{ code: number | null; err: string }> =>
     new Promise((done) => {
@@ -79,8 +79,12 @@ test('--folder loads a user folder; a bad line stops it, --skip-bad counts it', 
   const folder = join(root, 'mine');
   const { mkdirSync } = await import('node:fs');
   mkdirSync(folder);
-  await sharp({ create: { width: 20, height: 20, channels: 3, background: '#ff0000' } }).png().toFile(join(folder, 'a.png'));
-  await sharp({ create: { width: 20, height: 10, channels: 3, background: '#0000ff' } }).jpeg().toFile(join(folder, 'b.jpg'));
+  await sharp({ create: { width: 20, height: 20, channels: 3, background: '#ff0000' } })
+    .png()
+    .toFile(join(folder, 'a.png'));
+  await sharp({ create: { width: 20, height: 10, channels: 3, background: '#0000ff' } })
+    .jpeg()
+    .toFile(join(folder, 'b.jpg'));
   writeFileSync(join(folder, 'captions.jsonl'), ['{"file":"a.png","caption":"red square"}', '{"file":"b.jpg","caption":""}', '{"file":"b.jpg","caption":"blue"}'].join('\n'));
   const stop = cli('data', '--folder', folder);
   assert.equal(stop.code, 1);
@@ -117,7 +121,11 @@ test('pretrain (smoke) writes a resumable run, survives kill -9, and sample draw
     .trim()
     .split('\n')
     .map((l) => (JSON.parse(l) as { step: number }).step);
-  assert.deepEqual(steps, Array.from({ length: 12 }, (_, i) => i + 1), 'one metrics line per step, none lost or repeated');
+  assert.deepEqual(
+    steps,
+    Array.from({ length: 12 }, (_, i) => i + 1),
+    'one metrics line per step, none lost or repeated',
+  );
   assert.ok(!readdirSync(join(root, 'run')).some((f) => f.includes('.tmp')), 'no temp folders left');
 
   const sample = cli('sample', '--model', join('run', 'model'), '--prompt', 'grinning face', '--seeds', '2', '--steps', '2', '--out', 'grid.png');
@@ -144,7 +152,7 @@ test('start is the quick reproduction, and names the judge it lacks before doing
   assert.match(cli('start', '--preset', 'nope').err, /--preset: unknown preset "nope" \(known: quick, paper\)/);
 });
 
-test('ship copies a run\'s EMA model with its provenance and writes the report', async () => {
+test("ship copies a run's EMA model with its provenance and writes the report", async () => {
   const { readFileSync } = await import('node:fs');
   const made = cli('pretrain', '--preset', 'smoke', '--steps', '4', '--data-root', 'd', '--data-config', small, '--out', 'ship-run');
   assert.equal(made.code, 0, made.err);
@@ -171,12 +179,23 @@ test('ship copies a run\'s EMA model with its provenance and writes the report',
   assert.equal(more.code, 0, more.err);
   const reshipped = cli('ship', '--run', 'ship-run-2', '--to', 'ship-model', '--results', 'ship-results', '--name', 'tiny', '--force');
   assert.equal(reshipped.code, 0, reshipped.err);
-  const steps = readFileSync(join(root, 'ship-model', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
+  const steps = readFileSync(join(root, 'ship-model', 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { step: number }).step);
   assert.deepEqual(steps, [1, 2, 3, 4, 5, 6]);
   const history = readFileSync(join(root, 'ship-results', 'README.md'), 'utf8');
-  const order = [/npm run pretrain -- --preset smoke --steps 4 .*# from step 0/, /npm run ship -- --run ship-run --to ship-model/, /npm run pretrain -- --preset smoke --steps 6 --init-from ship-model .*# from step 4/, /npm run ship -- --run ship-run-2/];
+  const order = [
+    /npm run pretrain -- --preset smoke --steps 4 .*# from step 0/,
+    /npm run ship -- --run ship-run --to ship-model/,
+    /npm run pretrain -- --preset smoke --steps 6 --init-from ship-model .*# from step 4/,
+    /npm run ship -- --run ship-run-2/,
+  ];
   const at = order.map((re) => history.search(re));
-  assert.ok(at.every((i, k) => i >= 0 && (k === 0 || i > (at[k - 1] as number))), `commands in order: ${at.join(', ')}\n${history}`);
+  assert.ok(
+    at.every((i, k) => i >= 0 && (k === 0 || i > (at[k - 1] as number))),
+    `commands in order: ${at.join(', ')}\n${history}`,
+  );
   assert.match(history, /^Step 6;/m);
   for (const s of [4, 6]) assert.match(history, new RegExp(`\\| ${s} \\| [\\d.]+ \\| [\\d.]+ \\| [\\d.]+ \\| [\\d.]+ \\| [\\d.]+ \\|`), `held-out row for step ${s}`);
   // Shipped again from the same run: the history was taken when the run started, not from the folder it replaced.
@@ -199,10 +218,21 @@ test('train (smoke) runs Self-DPO from a base, resumes rather than repeats, and 
   assert.equal(run.code, 0, run.err);
   assert.match(run.err, /self-dpo\/blur step 2\/2 .*acc/);
   assert.match(run.err, /validation @2: mse_w [\d.]+ +implicit acc [\d.]+/);
-  assert.equal(readFileSync(join(root, 'tr', 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2);
+  assert.equal(
+    readFileSync(join(root, 'tr', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n').length,
+    2,
+  );
   const again = cli('train', '--method', 'self-dpo-blur', ...common, '--out', 'tr');
   assert.equal(again.code, 0, again.err);
-  assert.equal(readFileSync(join(root, 'tr', 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2, 'a finished run is not trained again');
+  assert.equal(
+    readFileSync(join(root, 'tr', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n').length,
+    2,
+    'a finished run is not trained again',
+  );
   const other = cli('train', '--method', 'self-dpo-blur', ...common, '--lr', '1e-3', '--out', 'tr');
   assert.match(other.err, /different config; pass --force/);
   const unknown = cli('train', '--method', 'self-dpo-smudge', ...common);

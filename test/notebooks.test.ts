@@ -11,7 +11,9 @@ import { after, test } from 'node:test';
  * unless SELFDPO_REQUIRE_NOTEBOOKS=1 (as in CI), where that is a failure.
  */
 const repo = resolve(__dirname, '..');
-const notebooks = readdirSync(join(repo, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort();
+const notebooks = readdirSync(join(repo, 'notebooks'))
+  .filter((f) => f.endsWith('.ipynb'))
+  .sort();
 const out = mkdtempSync(join(tmpdir(), 'selfdpo-nb-'));
 after(() => rmSync(out, { recursive: true, force: true }));
 
@@ -65,7 +67,9 @@ for (const nb of notebooks) {
     const executed = JSON.parse(readFileSync(join(out, nb), 'utf8')) as { cells: Array<{ source?: string | string[]; outputs?: Output[] }> };
     const source = (c: { source?: string | string[] }): string => [c.source ?? ''].flat().join('').slice(0, 300);
     // Cells that ran but printed an error (a caught failure, a warning from a library).
-    const problems = executed.cells.flatMap((c) => (c.outputs ?? []).map((o) => ({ ...o, cell: source(c) }))).filter((o) => o.output_type === 'error' || (o.output_type === 'stream' && o.name === 'stderr' && /Error/.test(String(o.text))));
+    const problems = executed.cells
+      .flatMap((c) => (c.outputs ?? []).map((o) => ({ ...o, cell: source(c) })))
+      .filter((o) => o.output_type === 'error' || (o.output_type === 'stream' && o.name === 'stderr' && /Error/.test(String(o.text))));
     assert.deepEqual(problems, [], `${nb}: ${JSON.stringify(problems).slice(0, 2000)}`);
     // Every notebook shows what it is for: its images, charts and tables are in the saved outputs.
     const shown = new Set(executed.cells.flatMap((c) => c.outputs ?? []).flatMap((o) => Object.keys(o.data ?? {})));

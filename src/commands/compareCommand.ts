@@ -44,7 +44,9 @@ export async function compareCommand(argv: string[]): Promise<void> {
     const opts = generateOptions(args);
     const seeds = Array.from({ length: numberFlag(args, 'seeds', 2) }, (_, i) => i);
     const data = await openEmojiFromFlags(args);
-    const prompts = curatedValPrompts(data).slice(0, numberFlag(args, 'prompts', 8)).map((p) => p.prompt);
+    const prompts = curatedValPrompts(data)
+      .slice(0, numberFlag(args, 'prompts', 8))
+      .map((p) => p.prompt);
     const base = runs[0]?.config.base as string;
     const sources = [{ label: basename(base), dir: base }, ...runs.map((r) => ({ label: r.label, dir: join(r.dir, 'model') }))];
     const models: GridModel[] = sources.map(({ label, dir }) => ({
@@ -62,7 +64,10 @@ export async function compareCommand(argv: string[]): Promise<void> {
     }));
     const png = await renderMethodGrid(models, prompts, seeds, data.resolution, `Same curated-val prompts and seeds; DDIM ${opts.steps} steps, guidance ${opts.guidance}`);
     writeFileAtomic(join(out, 'samples.png'), png);
-    gridNote = ['', `\`samples.png\`: the first ${prompts.length} curated-val prompts (rows) drawn by ${sources.map((s) => s.label).join(', ')} (columns), seeds ${seeds.join(', ')} each: the same noise for every model.`];
+    gridNote = [
+      '',
+      `\`samples.png\`: the first ${prompts.length} curated-val prompts (rows) drawn by ${sources.map((s) => s.label).join(', ')} (columns), seeds ${seeds.join(', ')} each: the same noise for every model.`,
+    ];
   }
   const machine = machineLine();
   writeFileAtomic(
@@ -74,7 +79,10 @@ export async function compareCommand(argv: string[]): Promise<void> {
       '',
       trainSummaryTable(runs),
       '',
-      `Charts: ${files.filter((f) => f.endsWith('.svg')).map((f) => `\`${basename(f)}\``).join(', ')} (each also as .png).`,
+      `Charts: ${files
+        .filter((f) => f.endsWith('.svg'))
+        .map((f) => `\`${basename(f)}\``)
+        .join(', ')} (each also as .png).`,
       ...gridNote,
       '',
       `Machine: ${machine}.`,

@@ -22,7 +22,10 @@ function resultRow(r: EvalResult): string {
 }
 
 export async function evalCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { boolean: ['force'], string: ['model', 'base', 'run', 'prompts', 'judges', 'out', 'cache', 'workers', 'backend', 'steps', 'guidance', 'sampler', 'eta', ...EMOJI_FLAGS] });
+  const args = parseArgs(argv, {
+    boolean: ['force'],
+    string: ['model', 'base', 'run', 'prompts', 'judges', 'out', 'cache', 'workers', 'backend', 'steps', 'guidance', 'sampler', 'eta', ...EMOJI_FLAGS],
+  });
   const run = args.flags['run'] as string | undefined;
   const modelDir = modelDirFlag(args, run ? join(run, 'model') : undefined);
   if (!modelDir) throw new Error('give --run RUN_DIR, or --model (or --base) MODEL_DIR');
@@ -46,7 +49,13 @@ export async function evalCommand(argv: string[]): Promise<void> {
       },
     });
     writeFileAtomic(out, `${JSON.stringify({ ...result, seconds: (Date.now() - started) / 1000, command: `npm run eval -- ${argv.join(' ')}` }, null, 1)}\n`);
-    console.log(`| model | prompts | ${metrics().map((m) => m.column).join(' | ')} |\n| --- | --- | ${metrics().map(() => '---:').join(' | ')} |`);
+    console.log(
+      `| model | prompts | ${metrics()
+        .map((m) => m.column)
+        .join(' | ')} |\n| --- | --- | ${metrics()
+        .map(() => '---:')
+        .join(' | ')} |`,
+    );
     console.log(resultRow(result));
     console.log(`wrote ${out} (${((Date.now() - started) / 1000).toFixed(0)} s${result.cached ? ', images from the cache' : ''})`);
     // A results folder named by --out gets a README indexing its evaluations (never a model card).

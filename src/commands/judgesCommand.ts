@@ -28,7 +28,13 @@ function judgeImages(data: EmojiT2I, styles: string[] | 'all'): ImageTextSet {
   const known = new Set(data.manifest.styles.filter((s) => s.role === 'judge').map((s) => s.name));
   for (const s of styles) if (!known.has(s)) throw new Error(`judge recipe: "${s}" is not a judge style (${[...known].join(', ')})`);
   const keep = Array.from({ length: all.size }, (_, i) => i).filter((i) => styles.includes(all.id(i).split('/')[0] as string));
-  return { resolution: all.resolution, size: keep.length, pixels: (k) => all.pixels(keep[k] as number), caption: (k, rng) => all.caption(keep[k] as number, rng), id: (k) => all.id(keep[k] as number) };
+  return {
+    resolution: all.resolution,
+    size: keep.length,
+    pixels: (k) => all.pixels(keep[k] as number),
+    caption: (k, rng) => all.caption(keep[k] as number, rng),
+    id: (k) => all.id(keep[k] as number),
+  };
 }
 
 /** Split a set by a stable hash of each id: about `share` of it held out. */
@@ -37,7 +43,13 @@ function holdOut(set: ImageTextSet, share: number): { train: ImageTextSet; heldo
   const keep = Array.from({ length: set.size }, (_, i) => i).filter((i) => !isHeld(i));
   const held = Array.from({ length: set.size }, (_, i) => i).filter(isHeld);
   return {
-    train: { resolution: set.resolution, size: keep.length, pixels: (k) => set.pixels(keep[k] as number), caption: (k, rng) => set.caption(keep[k] as number, rng), id: (k) => set.id(keep[k] as number) },
+    train: {
+      resolution: set.resolution,
+      size: keep.length,
+      pixels: (k) => set.pixels(keep[k] as number),
+      caption: (k, rng) => set.caption(keep[k] as number, rng),
+      id: (k) => set.id(keep[k] as number),
+    },
     heldout: held.map((i) => set.pixels(i)),
   };
 }
@@ -68,7 +80,15 @@ function writeJudgesReadme(results: string, machine: string): void {
   }
   writeFileAtomic(
     join(results, 'README.md'),
-    ['# The judges and their validity', '', 'Each judge is trained only on judge-style images (never shown to the generator), frozen and shipped under `data/judges/<name>/` with its config and content hash. Recipes: `JUDGE_RECIPES` in `src/eval/judgeConfigs.ts`.', '', `Machine: ${machine}.`, '', ...sections.map((x) => `${x}\n`)].join('\n'),
+    [
+      '# The judges and their validity',
+      '',
+      'Each judge is trained only on judge-style images (never shown to the generator), frozen and shipped under `data/judges/<name>/` with its config and content hash. Recipes: `JUDGE_RECIPES` in `src/eval/judgeConfigs.ts`.',
+      '',
+      `Machine: ${machine}.`,
+      '',
+      ...sections.map((x) => `${x}\n`),
+    ].join('\n'),
   );
 }
 
@@ -99,9 +119,18 @@ export async function judgesCommand(argv: string[]): Promise<void> {
       const judge = ContrastiveJudge.create(CONTRASTIVE_JUDGE, Tokenizer.fromCaptions(vocabulary, { maxLength: CONTRASTIVE_JUDGE.maxWords }), recipe.train.seed);
       await trainContrastiveJudge(judge, set, emojiConceptOfId, recipe.train, runDir);
       const validity = contrastiveValidity(judge, data);
-      const file = await saveJudge(join(out, name), judge, { trainedOn: { styles: recipe.styles, images: set.size }, train: recipe.train, command, machine, minutes: (Date.now() - started) / 60000, validity });
+      const file = await saveJudge(join(out, name), judge, {
+        trainedOn: { styles: recipe.styles, images: set.size },
+        train: recipe.train,
+        command,
+        machine,
+        minutes: (Date.now() - started) / 60000,
+        validity,
+      });
       writeFileAtomic(join(results, `${name}.json`), `${JSON.stringify({ judge: name, sha256: file.weightsManifest.sha256, validity, command, minutes: (Date.now() - started) / 60000 }, null, 1)}\n`);
-      console.log(`${name} judge: zero-shot R@1 ${(100 * validity.zeroShot.r1).toFixed(1)}%, R@5 ${(100 * validity.zeroShot.r5).toFixed(1)}% over ${validity.zeroShot.concepts} concepts; own caption beats a shuffled one for ${(100 * validity.ownBeatsShuffled.share).toFixed(1)}% of curated-val`);
+      console.log(
+        `${name} judge: zero-shot R@1 ${(100 * validity.zeroShot.r1).toFixed(1)}%, R@5 ${(100 * validity.zeroShot.r5).toFixed(1)}% over ${validity.zeroShot.concepts} concepts; own caption beats a shuffled one for ${(100 * validity.ownBeatsShuffled.share).toFixed(1)}% of curated-val`,
+      );
     } else {
       const baseDir = (args.flags['base'] as string | undefined) ?? SHIPPED_BASE_S;
       const base = loadModel(baseDir);
@@ -136,11 +165,30 @@ export async function judgesCommand(argv: string[]): Promise<void> {
       const judge = RealismJudge.create(REALISM_JUDGE, recipe.train.seed);
       await trainRealismJudge(judge, real, generated.slice(0, REALISM_SAMPLES.train), recipe.train, runDir);
       const curated = data.view('curated');
-      const pick = new Rng(deriveSeed(recipe.train.seed, 'realism-report')).sample(Array.from({ length: curated.size }, (_, i) => i), 256);
-      const validity = realismValidity(judge, heldout, pick.map((i) => curated.pixels(i)), generated.slice(REALISM_SAMPLES.train));
-      const file = await saveJudge(join(out, name), judge, { trainedOn: { real: real.size, generated: REALISM_SAMPLES.train, base: baseDir, baseSha256: base.file.weightsManifest.sha256 }, train: recipe.train, command, machine, minutes: (Date.now() - started) / 60000, validity });
+      const pick = new Rng(deriveSeed(recipe.train.seed, 'realism-report')).sample(
+        Array.from({ length: curated.size }, (_, i) => i),
+        256,
+      );
+      const validity = realismValidity(
+        judge,
+        heldout,
+        pick.map((i) => curated.pixels(i)),
+        generated.slice(REALISM_SAMPLES.train),
+      );
+      const file = await saveJudge(join(out, name), judge, {
+        trainedOn: { real: real.size, generated: REALISM_SAMPLES.train, base: baseDir, baseSha256: base.file.weightsManifest.sha256 },
+        train: recipe.train,
+        command,
+        machine,
+        minutes: (Date.now() - started) / 60000,
+        validity,
+      });
       writeFileAtomic(join(results, `${name}.json`), `${JSON.stringify({ judge: name, sha256: file.weightsManifest.sha256, validity, command, minutes: (Date.now() - started) / 60000 }, null, 1)}\n`);
-      console.log(`realism judge, mean 100·P(real): ${Object.entries(validity).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+      console.log(
+        `realism judge, mean 100·P(real): ${Object.entries(validity)
+          .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+          .join(', ')}`,
+      );
     }
     writeJudgesReadme(results, machine);
   }

@@ -37,7 +37,9 @@ export async function pairsCommand(argv: string[]): Promise<void> {
         if (d % 100 === 0 || d === n) console.error(`pairs: drew ${d}/${n} images`);
       },
     });
-    console.log(`wrote ${report.pairs} pairs (${report.ties} ties dropped) to ${out} in ${report.seconds.total.toFixed(0)} s (sampling ${report.seconds.sampling.toFixed(0)} s, scoring ${report.seconds.scoring.toFixed(0)} s)`);
+    console.log(
+      `wrote ${report.pairs} pairs (${report.ties} ties dropped) to ${out} in ${report.seconds.total.toFixed(0)} s (sampling ${report.seconds.sampling.toFixed(0)} s, scoring ${report.seconds.scoring.toFixed(0)} s)`,
+    );
   } finally {
     await pool?.stop();
     model.params.dispose();

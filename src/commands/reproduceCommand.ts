@@ -41,7 +41,10 @@ export async function reproduceCommand(argv: string[], defaults: { preset?: stri
           });
         })();
   // The short table: Table 2 on curated-val (when anything has been evaluated).
-  const table = methodTable(readUnits(out), PAPER_TABLES.table2.methods.filter((m) => preset.methods.includes(m)));
+  const table = methodTable(
+    readUnits(out),
+    PAPER_TABLES.table2.methods.filter((m) => preset.methods.includes(m)),
+  );
   if (table.numRows() > 0) {
     const curated = table.filter((d: { 'prompt set': string }) => d['prompt set'] === 'curated-val').select('method', 'seeds', 'Align', 'Align win %', 'R@1 %', 'Real', 'FID');
     console.log(`\n${PAPER_TABLES.table2.title} (curated-val)\n\n${curated.toMarkdown()}`);

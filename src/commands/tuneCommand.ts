@@ -14,7 +14,9 @@ import { trainConfigFromArgs } from './trainCommand.js';
 /** A comma-separated list of numbers from a flag. */
 function numberList(value: string | boolean | undefined, flag: string, fallback: number): number[] {
   if (value === undefined) return [fallback];
-  const parts = String(value).split(',').map((s) => s.trim());
+  const parts = String(value)
+    .split(',')
+    .map((s) => s.trim());
   const out = parts.map(Number);
   if (parts.some((p) => p === '') || out.some((x) => !Number.isFinite(x))) throw new Error(`--${flag}: expected comma-separated numbers, got "${String(value)}"`);
   return out;

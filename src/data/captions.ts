@@ -22,12 +22,7 @@ export const KEYWORDS_PER_CAPTION = 3;
  */
 export function buildCaption(fields: CaptionFields, rng: Rng, mode: CaptionMode = 'full', styleWords = ''): string {
   const keywords = rng.sample(fields.keywords, KEYWORDS_PER_CAPTION);
-  const parts =
-    mode === 'loose'
-      ? keywords.length > 0
-        ? keywords
-        : [fields.subgroup]
-      : [fields.name, fields.subgroup, fields.group, ...keywords];
+  const parts = mode === 'loose' ? (keywords.length > 0 ? keywords : [fields.subgroup]) : [fields.name, fields.subgroup, fields.group, ...keywords];
   if (styleWords) parts.push(styleWords);
   return parts.filter((p) => p.length > 0).join(', ');
 }

@@ -46,9 +46,7 @@ export class DatasetError extends Error {
 
   /** This error as a skipped item (for loaders that may skip bad items). */
   toBadItem(): BadItem {
-    return this.line !== undefined
-      ? { file: this.file, line: this.line, reason: this.reason }
-      : { file: this.file, reason: this.reason };
+    return this.line !== undefined ? { file: this.file, line: this.line, reason: this.reason } : { file: this.file, reason: this.reason };
   }
 }
 

@@ -7,15 +7,7 @@ import { deriveSeed, Rng, stableHash32 } from '../util/rng.js';
 import { artworkLicense, matchArtwork, packageVersion, type Artwork } from './emojiArtwork.js';
 import { loadEmojiCatalog, type EmojiConcept } from './emojiCatalog.js';
 import { resolveEmojiDataConfig, type EmojiDataConfig } from './emojiConfig.js';
-import type {
-  ConceptSplit,
-  EmojiManifest,
-  ManifestConcept,
-  ManifestImage,
-  ManifestStyle,
-  ManifestWebItem,
-  WebCaptionMode,
-} from './emojiManifest.js';
+import type { ConceptSplit, EmojiManifest, ManifestConcept, ManifestImage, ManifestStyle, ManifestWebItem, WebCaptionMode } from './emojiManifest.js';
 import { EMOJI_STYLES } from './emojiStyles.js';
 import { gaussianBlur, jpegRoundTrip, rasterizeOnWhite } from './rasterize.js';
 import { ShardWriter } from './shards.js';
@@ -83,7 +75,12 @@ export async function buildEmojiT2I(configOverride: unknown = {}, opts: BuildOpt
   });
   if (config.maxConcepts > 0 && kept.length > config.maxConcepts) {
     const rank = (key: string): number => stableHash32(`subset|${key}`);
-    const chosen = new Set([...kept].sort((a, b) => rank(a.key) - rank(b.key)).slice(0, config.maxConcepts).map((c) => c.key));
+    const chosen = new Set(
+      [...kept]
+        .sort((a, b) => rank(a.key) - rank(b.key))
+        .slice(0, config.maxConcepts)
+        .map((c) => c.key),
+    );
     kept = kept.filter((c) => chosen.has(c.key));
   }
   const concepts: ManifestConcept[] = kept.map((c) => toManifestConcept(c, conceptSplit(c.key, config)));
@@ -141,9 +138,7 @@ export async function buildEmojiT2I(configOverride: unknown = {}, opts: BuildOpt
         images: jobs.length - blank,
         leftOut: style.exclude?.reason ?? '',
       });
-      log(
-        `emoji-t2i: ${style.name.padEnd(12)} ${String(jobs.length - blank).padStart(5)} images${blank ? `, ${blank} blank dropped` : ''} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
-      );
+      log(`emoji-t2i: ${style.name.padEnd(12)} ${String(jobs.length - blank).padStart(5)} images${blank ? `, ${blank} blank dropped` : ''} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     }
     const shards = writer.finish();
 

@@ -74,8 +74,31 @@ export function slugName(name: string): string {
 
 // Tags that are chatter rather than description; numeric tags are dropped by rule.
 const SLANG = new Set([
-  'lol', 'lmao', 'rofl', 'omg', 'wtf', 'haha', 'hahaha', 'hehe', 'xd', 'bae', 'af', 'smh', 'tbh', 'idk',
-  'yolo', 'fml', 'ftw', 'irl', 'brb', 'bff', 'ily', 'jk', 'happytears', 'twitter', 'instagram',
+  'lol',
+  'lmao',
+  'rofl',
+  'omg',
+  'wtf',
+  'haha',
+  'hahaha',
+  'hehe',
+  'xd',
+  'bae',
+  'af',
+  'smh',
+  'tbh',
+  'idk',
+  'yolo',
+  'fml',
+  'ftw',
+  'irl',
+  'brb',
+  'bff',
+  'ily',
+  'jk',
+  'happytears',
+  'twitter',
+  'instagram',
 ]);
 
 /**
@@ -86,7 +109,12 @@ const SLANG = new Set([
  */
 export function cleanKeywords(raw: readonly string[], name: string, alsoSaid: readonly string[] = []): string[] {
   const out: string[] = [];
-  const nameWords = new Set(name.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean));
+  const nameWords = new Set(
+    name
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter(Boolean),
+  );
   const said = new Set([name, ...alsoSaid].map(slugName));
   for (const tag of raw) {
     const k = tag.toLowerCase().replace(/_/g, ' ').trim();

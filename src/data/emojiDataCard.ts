@@ -38,9 +38,7 @@ export function renderEmojiDataCard(data: EmojiT2I, command: string): string {
   const m = data.manifest;
   const s = summarizeEmojiManifest(m);
   const generatorStyles = m.styles.filter((st) => st.role === 'generator').map((st) => st.name);
-  const distanceRows = styleDistances(data, generatorStyles).map(
-    (d) => `| ${d.a} | ${d.b} | ${d.meanAbsDiff.toFixed(1)} | ${d.concepts} |`,
-  );
+  const distanceRows = styleDistances(data, generatorStyles).map((d) => `| ${d.a} | ${d.b} | ${d.meanAbsDiff.toFixed(1)} | ${d.concepts} |`);
   const w = m.config.web;
   const pct = (x: number): string => `${Math.round(x * 100)}%`;
   const leftOut = m.styles.filter((st) => st.leftOut).map((st) => `- ${st.name}: ${st.leftOut}.`);

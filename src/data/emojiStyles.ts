@@ -58,8 +58,7 @@ export const EMOJI_STYLES: readonly EmojiStyle[] = [
     artworkAuthor: 'Microsoft Corporation (Fluent Emoji 3D), packaged by LobeHub',
     exclude: {
       keys: NATIONAL_FLAG_KEYS,
-      reason:
-        'its country and subdivision flags are not Fluent art (Microsoft publishes no country flags in Fluent Emoji) and their source and licence are unknown',
+      reason: 'its country and subdivision flags are not Fluent art (Microsoft publishes no country flags in Fluent Emoji) and their source and licence are unknown',
     },
   },
   { name: 'openmoji', role: 'judge', packageName: '@iconify-json/openmoji', format: 'iconify', styleWords: '' },

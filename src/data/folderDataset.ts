@@ -61,10 +61,7 @@ interface Entry {
  * `skipBad` bad examples are collected into `skipped` instead, and the load fails only
  * when no usable example is left.
  */
-export async function loadFolderDataset(
-  dir: string,
-  opts: FolderDatasetOptions = {},
-): Promise<FolderDataset> {
+export async function loadFolderDataset(dir: string, opts: FolderDatasetOptions = {}): Promise<FolderDataset> {
   const resolution = opts.resolution ?? DEFAULT_RESOLUTION;
   if (!Number.isInteger(resolution) || resolution < 1) {
     throw new RangeError(`loadFolderDataset: resolution must be a positive integer, got ${resolution}`);
@@ -117,16 +114,11 @@ export async function loadFolderDataset(
     if (kept.length !== i) pixels.copyWithin(kept.length * bytesPer, i * bytesPer, (i + 1) * bytesPer);
     kept.push(entries[i] as Entry);
   }
-  const skipped = bad
-    .sort((a, b) => (a.line ?? 0) - (b.line ?? 0))
-    .map((e) => e.toBadItem());
+  const skipped = bad.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)).map((e) => e.toBadItem());
 
   if (kept.length === 0) {
     const first = skipped[0];
-    const why =
-      first === undefined
-        ? 'it lists no images'
-        : `${skipped.length} skipped; the first, line ${first.line}: ${first.file}: ${first.reason}`;
+    const why = first === undefined ? 'it lists no images' : `${skipped.length} skipped; the first, line ${first.line}: ${first.file}: ${first.reason}`;
     throw new DatasetError(captionsPath, `no usable examples (${why})`);
   }
   const data = kept.length === total ? pixels : pixels.subarray(0, kept.length * bytesPer);
@@ -174,19 +166,10 @@ class FolderImageTextSet implements ImageTextSet {
  * (`realRoot` is the folder's real path). Without skipBad the first problem throws; with
  * it, problems are returned in `bad`.
  */
-function readCaptions(
-  dir: string,
-  realRoot: string,
-  captionsPath: string,
-  skipBad: boolean,
-): { entries: Entry[]; bad: DatasetError[] } {
+function readCaptions(dir: string, realRoot: string, captionsPath: string, skipBad: boolean): { entries: Entry[]; bad: DatasetError[] } {
   const captionsStat = statOrUndefined(captionsPath, captionsPath);
   if (captionsStat === undefined) {
-    throw new DatasetError(
-      captionsPath,
-      'not found (a dataset folder needs a captions.jsonl with one ' +
-        '{"file": ..., "caption": ...} object per line)',
-    );
+    throw new DatasetError(captionsPath, 'not found (a dataset folder needs a captions.jsonl with one ' + '{"file": ..., "caption": ...} object per line)');
   }
   if (!captionsStat.isFile()) throw new DatasetError(captionsPath, 'is not a file');
 
@@ -213,16 +196,8 @@ function readCaptions(
  * Parse one non-blank line and check that its image is there, inside the folder; throws a
  * DatasetError if not. `root` is the folder as an absolute path, `realRoot` its real path.
  */
-function parseLine(
-  raw: string,
-  line: number,
-  dir: string,
-  root: string,
-  realRoot: string,
-  captionsPath: string,
-): Entry {
-  const err = (reason: string, key?: string) =>
-    new DatasetError(captionsPath, reason, key !== undefined ? { line, key } : { line });
+function parseLine(raw: string, line: number, dir: string, root: string, realRoot: string, captionsPath: string): Entry {
+  const err = (reason: string, key?: string) => new DatasetError(captionsPath, reason, key !== undefined ? { line, key } : { line });
 
   let value: unknown;
   try {
@@ -261,11 +236,7 @@ function parseLine(
   // The image is later read through this real path, not through the link.
   const real = realpathOrThrow(abs, shown, where);
   if (!isInside(realRoot, real)) {
-    throw new DatasetError(
-      shown,
-      `resolves through a symlink to ${JSON.stringify(real)}, outside the dataset folder ${JSON.stringify(realRoot)}`,
-      where,
-    );
+    throw new DatasetError(shown, `resolves through a symlink to ${JSON.stringify(real)}, outside the dataset folder ${JSON.stringify(realRoot)}`, where);
   }
   if (!st.isFile()) throw new DatasetError(shown, 'is not a file', where);
   return { line, file, shown, real, caption };
@@ -279,8 +250,7 @@ function isInside(root: string, p: string): boolean {
 
 /** Decode one image to `resolution^2 * 3` RGB bytes, or throw a DatasetError naming it. */
 async function decodeImage(entry: Entry, captionsPath: string, resolution: number): Promise<Uint8Array> {
-  const fail = (reason: string) =>
-    new DatasetError(entry.shown, reason, { line: entry.line, listedIn: captionsPath });
+  const fail = (reason: string) => new DatasetError(entry.shown, reason, { line: entry.line, listedIn: captionsPath });
 
   let input: Buffer;
   try {

@@ -13,12 +13,7 @@ export function combineGuidance(cond: tf.Tensor4D, uncond: tf.Tensor4D, w: numbe
  * `predict(x, condIndex)` where the second argument says which half of the doubled batch is
  * conditional. For w != 1 the conditional and unconditional inputs run as one doubled batch.
  */
-export function guidedEps(
-  predictBoth: (x2: tf.Tensor4D) => tf.Tensor4D,
-  predictCond: (x: tf.Tensor4D) => tf.Tensor4D,
-  xt: tf.Tensor4D,
-  w: number,
-): tf.Tensor4D {
+export function guidedEps(predictBoth: (x2: tf.Tensor4D) => tf.Tensor4D, predictCond: (x: tf.Tensor4D) => tf.Tensor4D, xt: tf.Tensor4D, w: number): tf.Tensor4D {
   if (w === 1) return predictCond(xt);
   return tf.tidy(() => {
     const B = xt.shape[0];

@@ -43,10 +43,14 @@ function renderEvalIndex(evals: { file: string; result: SavedEval }[]): string {
     EVAL_INDEX_MARKER,
     '# Evaluations',
     '',
-    'Each JSON in this folder is one model on every prompt of one prompt set, each prompt drawn from its fixed seed and scored by the judges named by their hashes; it holds every prompt\'s scores. Align and Real are 100x the mean judge score, R@1 and R@5 the share of images whose own concept the evaluation judge ranks first or in its top 5 among all concepts, FID is in judge features (lower is better).',
+    "Each JSON in this folder is one model on every prompt of one prompt set, each prompt drawn from its fixed seed and scored by the judges named by their hashes; it holds every prompt's scores. Align and Real are 100x the mean judge score, R@1 and R@5 the share of images whose own concept the evaluation judge ranks first or in its top 5 among all concepts, FID is in judge features (lower is better).",
     '',
-    `| file | model | weights | prompt set | prompts | sampling | ${metrics().map((m) => m.column).join(' | ')} | judges (eval, realism) | seconds |`,
-    `| --- | --- | --- | --- | ---: | --- | ${metrics().map(() => '---:').join(' | ')} | --- | ---: |`,
+    `| file | model | weights | prompt set | prompts | sampling | ${metrics()
+      .map((m) => m.column)
+      .join(' | ')} | judges (eval, realism) | seconds |`,
+    `| --- | --- | --- | --- | ---: | --- | ${metrics()
+      .map(() => '---:')
+      .join(' | ')} | --- | ---: |`,
   ];
   for (const { file, result: r } of evals) {
     const s = r.sampling;

@@ -81,7 +81,14 @@ export interface EvalResult {
  * The images of `prompts` from `model`, each from its prompt's fixed seed: read from the
  * cache when this model (by weights hash), prompt set and sampling were drawn before.
  */
-export async function promptImages(model: TextToImageModel, schedule: NoiseSchedule, modelSha256: string, setName: string, prompts: readonly Prompt[], opts: EvalOptions): Promise<{ images: Uint8Array[]; cached: boolean }> {
+export async function promptImages(
+  model: TextToImageModel,
+  schedule: NoiseSchedule,
+  modelSha256: string,
+  setName: string,
+  prompts: readonly Prompt[],
+  opts: EvalOptions,
+): Promise<{ images: Uint8Array[]; cached: boolean }> {
   const key = sha256(JSON.stringify({ set: setName, ids: prompts.map((p) => [p.id, p.prompt]), sampling: opts.sampling, seed: EVAL_SEED })).slice(0, 16);
   const dir = join(opts.cacheDir, modelSha256.slice(0, 16));
   const file = join(dir, `${setName}-${key}.rgb`);
@@ -123,7 +130,14 @@ export async function evaluate(
   const judge = context.contrastive;
   const E = judge.config.embed;
   const imageEmb = embedImages(judge, images);
-  const align = alignScores(imageEmb, embedTexts(judge, prompts.map((p) => p.prompt)), E);
+  const align = alignScores(
+    imageEmb,
+    embedTexts(
+      judge,
+      prompts.map((p) => p.prompt),
+    ),
+    E,
+  );
   const conceptIndex = new Map(context.conceptKeys.map((k, i) => [k, i]));
   const own = prompts.map((p) => {
     const i = conceptIndex.get(p.concept);

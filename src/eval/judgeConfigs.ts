@@ -26,7 +26,10 @@ export const REALISM_JUDGE: RealismJudgeConfig = { resolution: 32, image: { ...T
  */
 export const JUDGE_RECIPES: Record<JudgeName, { styles: string[] | 'all'; train: JudgeTrainConfig }> = {
   eval: { styles: 'all', train: { seed: 11, steps: 1500, batchSize: 128, lr: 1e-3, warmupSteps: 100, weightDecay: 0.05, log: { every: 25, checkpointEvery: 100 } } },
-  annotator: { styles: ['openmoji', 'emojione', 'noto-v1', 'fxemoji'], train: { seed: 22, steps: 1500, batchSize: 128, lr: 1e-3, warmupSteps: 100, weightDecay: 0.05, log: { every: 25, checkpointEvery: 100 } } },
+  annotator: {
+    styles: ['openmoji', 'emojione', 'noto-v1', 'fxemoji'],
+    train: { seed: 22, steps: 1500, batchSize: 128, lr: 1e-3, warmupSteps: 100, weightDecay: 0.05, log: { every: 25, checkpointEvery: 100 } },
+  },
   realism: { styles: 'all', train: { seed: 33, steps: 600, batchSize: 64, lr: 1e-3, warmupSteps: 50, weightDecay: 0.05, log: { every: 25, checkpointEvery: 100 } } },
 };
 

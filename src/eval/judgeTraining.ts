@@ -59,7 +59,10 @@ async function fit(name: string, params: Params, cfg: JudgeTrainConfig, runDir: 
     const { value, grads } = tf.variableGrads(() => lossAt(step), variables);
     const loss = value.dataSync()[0] as number;
     value.dispose();
-    const clipped = clipByGlobalNorm(variables.map((v) => grads[v.name] as tf.Tensor), 1);
+    const clipped = clipByGlobalNorm(
+      variables.map((v) => grads[v.name] as tf.Tensor),
+      1,
+    );
     const lr = warmupConstant(step, cfg.lr, cfg.warmupSteps);
     optimizer.apply(clipped.grads, lr);
     tf.dispose(clipped.grads);
@@ -86,7 +89,14 @@ function augmentedInto(pixels: Uint8Array, out: Float32Array, offset: number, R:
  * distinct concepts (one drawn image each), so no row of the batch is a false negative for
  * another: per epoch the concepts are shuffled and cut into batches.
  */
-export async function trainContrastiveJudge(judge: ContrastiveJudge, set: ImageTextSet, conceptOfId: (id: string) => string, cfg: JudgeTrainConfig, runDir: string, opts: JudgeFitOptions = {}): Promise<number> {
+export async function trainContrastiveJudge(
+  judge: ContrastiveJudge,
+  set: ImageTextSet,
+  conceptOfId: (id: string) => string,
+  cfg: JudgeTrainConfig,
+  runDir: string,
+  opts: JudgeFitOptions = {},
+): Promise<number> {
   const byConcept = new Map<string, number[]>();
   for (let i = 0; i < set.size; i++) {
     const c = conceptOfId(set.id(i));
@@ -97,19 +107,26 @@ export async function trainContrastiveJudge(judge: ContrastiveJudge, set: ImageT
   const perEpoch = Math.floor(concepts.length / B);
   const R = set.resolution;
   const per = R * R * 3;
-  return fit('contrastive judge', judge.params, cfg, runDir, (step) => {
-    const epoch = Math.floor(step / perEpoch);
-    const order = new Rng(deriveSeed(cfg.seed, 'concepts', epoch)).shuffle([...concepts]);
-    const batch = order.slice((step % perEpoch) * B, (step % perEpoch + 1) * B);
-    const rng = new Rng(deriveSeed(cfg.seed, 'batch', step));
-    const pixels = new Float32Array(B * per);
-    const captions = batch.map((c, b) => {
-      const i = rng.pick(byConcept.get(c) as number[]);
-      augmentedInto(set.pixels(i), pixels, b * per, R, rng);
-      return set.caption(i, rng);
-    });
-    return tf.tidy(() => infoNceLoss(judge.imageEmbedding(tf.tensor4d(pixels, [B, R, R, 3])), judge.textEmbedding(captions), judge.logitScale()));
-  }, opts);
+  return fit(
+    'contrastive judge',
+    judge.params,
+    cfg,
+    runDir,
+    (step) => {
+      const epoch = Math.floor(step / perEpoch);
+      const order = new Rng(deriveSeed(cfg.seed, 'concepts', epoch)).shuffle([...concepts]);
+      const batch = order.slice((step % perEpoch) * B, ((step % perEpoch) + 1) * B);
+      const rng = new Rng(deriveSeed(cfg.seed, 'batch', step));
+      const pixels = new Float32Array(B * per);
+      const captions = batch.map((c, b) => {
+        const i = rng.pick(byConcept.get(c) as number[]);
+        augmentedInto(set.pixels(i), pixels, b * per, R, rng);
+        return set.caption(i, rng);
+      });
+      return tf.tidy(() => infoNceLoss(judge.imageEmbedding(tf.tensor4d(pixels, [B, R, R, 3])), judge.textEmbedding(captions), judge.logitScale()));
+    },
+    opts,
+  );
 }
 
 /**
@@ -122,17 +139,24 @@ export async function trainRealismJudge(judge: RealismJudge, real: ImageTextSet,
   const R = real.resolution;
   const per = R * R * 3;
   const half = Math.max(1, Math.floor(cfg.batchSize / 2));
-  return fit('realism judge', judge.params, cfg, runDir, (step) => {
-    const rng = new Rng(deriveSeed(cfg.seed, 'batch', step));
-    const pixels = new Float32Array(2 * half * per);
-    const isReal: boolean[] = [];
-    for (let b = 0; b < 2 * half; b++) {
-      const fromReal = b < half;
-      const src = fromReal ? real.pixels(rng.int(real.size)) : (generated[rng.int(generated.length)] as Uint8Array);
-      if (src.length !== per) throw new Error(`realism judge: an image has ${src.length} bytes, expected ${per}`);
-      augmentedInto(src, pixels, b * per, R, rng);
-      isReal.push(fromReal);
-    }
-    return tf.tidy(() => realismLoss(judge.logits(tf.tensor4d(pixels, [2 * half, R, R, 3])), isReal));
-  }, opts);
+  return fit(
+    'realism judge',
+    judge.params,
+    cfg,
+    runDir,
+    (step) => {
+      const rng = new Rng(deriveSeed(cfg.seed, 'batch', step));
+      const pixels = new Float32Array(2 * half * per);
+      const isReal: boolean[] = [];
+      for (let b = 0; b < 2 * half; b++) {
+        const fromReal = b < half;
+        const src = fromReal ? real.pixels(rng.int(real.size)) : (generated[rng.int(generated.length)] as Uint8Array);
+        if (src.length !== per) throw new Error(`realism judge: an image has ${src.length} bytes, expected ${per}`);
+        augmentedInto(src, pixels, b * per, R, rng);
+        isReal.push(fromReal);
+      }
+      return tf.tidy(() => realismLoss(judge.logits(tf.tensor4d(pixels, [2 * half, R, R, 3])), isReal));
+    },
+    opts,
+  );
 }

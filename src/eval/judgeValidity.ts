@@ -56,7 +56,13 @@ export function contrastiveValidity(judge: ContrastiveJudge, data: EmojiT2I): Co
 }
 
 /** The realism judge's mean 100·P(real) on real, degraded and generated images: its bias, reported beside Real. */
-export function realismValidity(judge: RealismJudge, heldoutReal: readonly Uint8Array[], generatorStyle: readonly Uint8Array[], heldoutGenerated: readonly Uint8Array[], seed = EVAL_SEED): Record<string, number> {
+export function realismValidity(
+  judge: RealismJudge,
+  heldoutReal: readonly Uint8Array[],
+  generatorStyle: readonly Uint8Array[],
+  heldoutGenerated: readonly Uint8Array[],
+  seed = EVAL_SEED,
+): Record<string, number> {
   const R = judge.config.resolution;
   const per = R * R * 3;
   const mean = (xs: number[]): number => (100 * xs.reduce((a, b) => a + b, 0)) / xs.length;
@@ -72,8 +78,18 @@ export function realismValidity(judge: RealismJudge, heldoutReal: readonly Uint8
   return {
     heldoutJudgeStyle: mean(realScores(judge, heldoutReal)),
     generatorStyle: mean(realScores(judge, generatorStyle)),
-    generatorStyleBlurred: mean(realScores(judge, degrade((x) => blurImages(x)))),
-    generatorStyleGridShuffled: mean(realScores(judge, degrade((x) => swapCells(x, drawCellSwaps(generatorStyle.length, rng))))),
+    generatorStyleBlurred: mean(
+      realScores(
+        judge,
+        degrade((x) => blurImages(x)),
+      ),
+    ),
+    generatorStyleGridShuffled: mean(
+      realScores(
+        judge,
+        degrade((x) => swapCells(x, drawCellSwaps(generatorStyle.length, rng))),
+      ),
+    ),
     heldoutBaseSamples: mean(realScores(judge, heldoutGenerated)),
   };
 }

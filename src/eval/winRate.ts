@@ -86,7 +86,8 @@ export function bootstrapSeedsAndPrompts(values: ReadonlyArray<readonly number[]
 export function bootstrapPairedDifference(a: ReadonlyArray<readonly number[]>, b: ReadonlyArray<readonly number[]>, resamples = 2000, seed = 0): Interval {
   const n = a[0]?.length ?? 0;
   if (a.length === 0 || b.length === 0) throw new Error('bootstrapPairedDifference: a model has no seeds');
-  if (n === 0 || [...a, ...b].some((v) => v.length !== n)) throw new Error(`bootstrapPairedDifference: every seed of both models needs the same prompts (${[...a, ...b].map((v) => v.length).join(', ')})`);
+  if (n === 0 || [...a, ...b].some((v) => v.length !== n))
+    throw new Error(`bootstrapPairedDifference: every seed of both models needs the same prompts (${[...a, ...b].map((v) => v.length).join(', ')})`);
   const rng = new Rng(seed);
   const diffs = new Float64Array(resamples);
   const seedsA = new Int32Array(a.length);
@@ -129,7 +130,39 @@ export function acrossSeeds(values: readonly number[]): Interval {
 }
 
 /** Two-sided 97.5% quantiles of Student's t by degrees of freedom (index = df), df 1..30. */
-const T_975 = [Number.NaN, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+const T_975 = [
+  Number.NaN,
+  12.706,
+  4.303,
+  3.182,
+  2.776,
+  2.571,
+  2.447,
+  2.365,
+  2.306,
+  2.262,
+  2.228,
+  2.201,
+  2.179,
+  2.16,
+  2.145,
+  2.131,
+  2.12,
+  2.11,
+  2.101,
+  2.093,
+  2.086,
+  2.08,
+  2.074,
+  2.069,
+  2.064,
+  2.06,
+  2.056,
+  2.052,
+  2.048,
+  2.045,
+  2.042,
+];
 
 function mean(values: readonly number[]): number {
   return values.reduce((s, v) => s + v, 0) / values.length;

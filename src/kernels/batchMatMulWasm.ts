@@ -22,17 +22,7 @@ interface WasmExports {
   _malloc(bytes: number): number;
   _register_tensor(id: number, size: number, memoryOffset: number): void;
   _dispose_data(id: number): void;
-  _BatchMatMul(
-    aId: number,
-    aShapePtr: number,
-    aShapeLen: number,
-    bId: number,
-    bShapePtr: number,
-    bShapeLen: number,
-    transposeA: number,
-    transposeB: number,
-    outId: number,
-  ): void;
+  _BatchMatMul(aId: number, aShapePtr: number, aShapeLen: number, bId: number, bShapePtr: number, bShapeLen: number, transposeA: number, transposeB: number, outId: number): void;
   HEAP32: Int32Array;
 }
 
@@ -121,7 +111,6 @@ export function batchMatMulPerElement(args: WasmKernelArgs): TensorInfo | null {
  * built-in's C++ binding is created there.
  */
 export function makeBatchMatMulWasmConfig(builtin: KernelConfig): KernelConfig {
-  const kernelFunc = (args: WasmKernelArgs): TensorInfo | TensorInfo[] =>
-    batchMatMulPerElement(args) ?? builtin.kernelFunc(args as Parameters<KernelFunc>[0]);
+  const kernelFunc = (args: WasmKernelArgs): TensorInfo | TensorInfo[] => batchMatMulPerElement(args) ?? builtin.kernelFunc(args as Parameters<KernelFunc>[0]);
   return replacementKernelConfig(builtin, kernelFunc);
 }

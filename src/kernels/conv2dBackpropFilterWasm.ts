@@ -12,15 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import {
-  WASM_BACKEND,
-  callWasmKernel,
-  convExplicitWasm,
-  freeInfo,
-  pair,
-  zerosInfo,
-  type WasmKernelArgs,
-} from './wasmKernelUtil.js';
+import { WASM_BACKEND, callWasmKernel, convExplicitWasm, freeInfo, pair, zerosInfo, type WasmKernelArgs } from './wasmKernelUtil.js';
 
 function conv2dBackpropFilterWasm(args: WasmKernelArgs): TensorInfo {
   const { inputs, backend } = args;
@@ -35,10 +27,7 @@ function conv2dBackpropFilterWasm(args: WasmKernelArgs): TensorInfo {
     throw new Error('Conv2DBackpropFilter (wasm): inputs x and dy are required');
   }
   if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') {
-    throw new Error(
-      `Conv2DBackpropFilter (wasm): dataFormat '${attrs.dataFormat}' is not supported; ` +
-        `the wasm backend computes convolutions in NHWC only`,
-    );
+    throw new Error(`Conv2DBackpropFilter (wasm): dataFormat '${attrs.dataFormat}' is not supported; ` + `the wasm backend computes convolutions in NHWC only`);
   }
   if (x.shape.length !== 4 || dy.shape.length !== 4) {
     throw new Error(`Conv2DBackpropFilter (wasm): x ${x.shape} and dy ${dy.shape} must be rank 4`);
@@ -48,28 +37,13 @@ function conv2dBackpropFilterWasm(args: WasmKernelArgs): TensorInfo {
   const [b, h, w, xc] = x.shape as [number, number, number, number];
   const [db, oh, ow, dyc] = dy.shape as [number, number, number, number];
   if (xc !== ci || dyc !== co || db !== b) {
-    throw new Error(
-      `Conv2DBackpropFilter (wasm): x ${x.shape}, dy ${dy.shape} and filterShape ` +
-        `${filterShape} do not agree`,
-    );
+    throw new Error(`Conv2DBackpropFilter (wasm): x ${x.shape}, dy ${dy.shape} and filterShape ` + `${filterShape} do not agree`);
   }
   const [sh, sw] = pair(attrs.strides, 1);
   const [dh, dw] = pair(attrs.dilations, 1);
-  const info = tf.backend_util.computeConv2DInfo(
-    [b, h, w, ci],
-    filterShape,
-    [sh, sw],
-    [dh, dw],
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = tf.backend_util.computeConv2DInfo([b, h, w, ci], filterShape, [sh, sw], [dh, dw], attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
   if (info.outHeight !== oh || info.outWidth !== ow) {
-    throw new Error(
-      `Conv2DBackpropFilter (wasm): dy ${dy.shape} does not match the forward output ` +
-        `[${b},${info.outHeight},${info.outWidth},${co}]`,
-    );
+    throw new Error(`Conv2DBackpropFilter (wasm): dy ${dy.shape} does not match the forward output ` + `[${b},${info.outHeight},${info.outWidth},${co}]`);
   }
   const { top, left } = info.padInfo;
   // The padded input rows the sum touches run from -top to (kh-1)*dh + (oh-1)*sh - top;

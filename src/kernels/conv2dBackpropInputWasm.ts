@@ -13,21 +13,8 @@
  * than the built-in on 3x3/1x1 filters with 32-128 channels.
  */
 import * as tf from '@tensorflow/tfjs';
-import type {
-  Conv2DBackpropInputAttrs,
-  KernelBackend,
-  KernelConfig,
-  TensorInfo,
-} from '@tensorflow/tfjs';
-import {
-  callWasmKernel,
-  convExplicitWasm,
-  freeInfo,
-  pair,
-  replacementKernelConfig,
-  zerosInfo,
-  type WasmKernelArgs,
-} from './wasmKernelUtil.js';
+import type { Conv2DBackpropInputAttrs, KernelBackend, KernelConfig, TensorInfo } from '@tensorflow/tfjs';
+import { callWasmKernel, convExplicitWasm, freeInfo, pair, replacementKernelConfig, zerosInfo, type WasmKernelArgs } from './wasmKernelUtil.js';
 
 /**
  * Computes the input gradient with XNNPACK. Exported (not only registered) so that the
@@ -49,27 +36,12 @@ export function conv2dBackpropInputXnn(args: WasmKernelArgs): TensorInfo {
   const [kh, kw, fci, co] = filter.shape as [number, number, number, number];
   const [db, oh, ow, dyc] = dy.shape as [number, number, number, number];
   if (fci !== ci || dyc !== co || db !== b) {
-    throw new Error(
-      `Conv2DBackpropInput (wasm): dy ${dy.shape}, filter ${filter.shape} and inputShape ` +
-        `${inputShape} do not agree`,
-    );
+    throw new Error(`Conv2DBackpropInput (wasm): dy ${dy.shape}, filter ${filter.shape} and inputShape ` + `${inputShape} do not agree`);
   }
   const [sh, sw] = pair(attrs.strides, 1);
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape,
-    [kh, kw, ci, co],
-    [sh, sw],
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = tf.backend_util.computeConv2DInfo(inputShape, [kh, kw, ci, co], [sh, sw], 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
   if (info.outHeight !== oh || info.outWidth !== ow) {
-    throw new Error(
-      `Conv2DBackpropInput (wasm): dy ${dy.shape} does not match the forward output ` +
-        `[${b},${info.outHeight},${info.outWidth},${co}]`,
-    );
+    throw new Error(`Conv2DBackpropInput (wasm): dy ${dy.shape} does not match the forward output ` + `[${b},${info.outHeight},${info.outWidth},${co}]`);
   }
   // Height of dy after spreading: oh*sh (the sh-1 trailing zero rows are harmless, the
   // bottom pad below is computed from this height).
@@ -79,8 +51,7 @@ export function conv2dBackpropInputXnn(args: WasmKernelArgs): TensorInfo {
   const left = kw - 1 - info.padInfo.left;
   const bottom = h + kh - 1 - ohd - top;
   const right = w + kw - 1 - owd - left;
-  if (b === 0 || h === 0 || w === 0 || ohd + Math.min(0, top) + Math.min(0, bottom) <= 0 ||
-      owd + Math.min(0, left) + Math.min(0, right) <= 0) {
+  if (b === 0 || h === 0 || w === 0 || ohd + Math.min(0, top) + Math.min(0, bottom) <= 0 || owd + Math.min(0, left) + Math.min(0, right) <= 0) {
     return zerosInfo(backend, [b, h, w, ci]);
   }
 
@@ -100,7 +71,14 @@ export function conv2dBackpropInputXnn(args: WasmKernelArgs): TensorInfo {
       backend,
       { x: view },
       {
-        paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]],
+        paddings: [
+          [0, 0],
+          [0, 0],
+          [0, sh - 1],
+          [0, 0],
+          [0, sw - 1],
+          [0, 0],
+        ],
         constantValue: 0,
       },
     );
@@ -167,15 +145,7 @@ function planPhases(k: number, s: number, pad: number, outLen: number, phaseLen:
  * stride-2 filter that is 16 instead of 36 multiply-adds per output pixel and channel
  * pair, and no zero-spread copy of dy.
  */
-function subPixelInputGrad(
-  backend: KernelBackend,
-  dy: TensorInfo,
-  filter: TensorInfo,
-  padTop: number,
-  padLeft: number,
-  s: number,
-  inputShape: [number, number, number, number],
-): TensorInfo {
+function subPixelInputGrad(backend: KernelBackend, dy: TensorInfo, filter: TensorInfo, padTop: number, padLeft: number, s: number, inputShape: [number, number, number, number]): TensorInfo {
   const [b, h, w, ci] = inputShape;
   const [kh, kw, , co] = filter.shape as [number, number, number, number];
   const [, oh, ow] = dy.shape as [number, number, number, number];
@@ -212,14 +182,7 @@ function subPixelInputGrad(
     shape: [ph.taps, pw.taps, co, outC],
     dtype: 'float32',
   };
-  const phases = convExplicitWasm(
-    backend,
-    dy,
-    wc,
-    { top: ph.lead, bottom: ph.trail, left: pw.lead, right: pw.trail },
-    [1, 1],
-    [1, 1],
-  );
+  const phases = convExplicitWasm(backend, dy, wc, { top: ph.lead, bottom: ph.trail, left: pw.lead, right: pw.trail }, [1, 1], [1, 1]);
   freeInfo(backend, wc);
   if (phases.shape[1] !== qh || phases.shape[2] !== qw) {
     freeInfo(backend, phases);

@@ -11,16 +11,7 @@
  * dtypes or data formats, fused activations, broadcasts other than a batch of 1).
  */
 import * as tf from '@tensorflow/tfjs';
-import type {
-  BatchMatMulAttrs,
-  Conv2DAttrs,
-  Conv2DBackpropFilterAttrs,
-  Conv2DBackpropInputAttrs,
-  FusedConv2DAttrs,
-  KernelConfig,
-  KernelFunc,
-  TensorInfo,
-} from '@tensorflow/tfjs';
+import type { BatchMatMulAttrs, Conv2DAttrs, Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, FusedConv2DAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { NativeAddon } from './nativeAddon.js';
 import { pair, replacementKernelConfig, WASM_BACKEND, type WasmKernelArgs } from './wasmKernelUtil.js';
@@ -44,10 +35,21 @@ function heapOf(backend: BackendWasm): ArrayBuffer {
 /** Writes the 15 geometry numbers native/addon.c reads first. */
 function writeGeometry(info: tf.backend_util.Conv2DInfo): void {
   params.set([
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels,
-    info.filterHeight, info.filterWidth, info.outChannels, info.outHeight, info.outWidth,
-    info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
-    info.padInfo.top, info.padInfo.left,
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.outChannels,
+    info.outHeight,
+    info.outWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
   ]);
 }
 
@@ -68,7 +70,12 @@ function conv(addon: NativeAddon, args: WasmKernelArgs, bias: TensorInfo | undef
   const info = tf.backend_util.computeConv2DInfo(
     (x as TensorInfo).shape as [number, number, number, number],
     (filter as TensorInfo).shape as [number, number, number, number],
-    pair(attrs.strides, 1), pair(attrs.dilations, 1), attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
+    pair(attrs.strides, 1),
+    pair(attrs.dilations, 1),
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
   );
   if (bias !== undefined && bias.shape[0] !== info.outChannels) return null;
   const out = backend.makeOutput(info.outShape, 'float32');
@@ -115,8 +122,14 @@ function conv2dBackpropInput(addon: NativeAddon): Kernel {
     const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
     if (!allFloat32(dy, filter) || !channelsLast(attrs.dataFormat)) return null;
     const info = tf.backend_util.computeConv2DInfo(
-      attrs.inputShape, (filter as TensorInfo).shape as [number, number, number, number],
-      pair(attrs.strides, 1), 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
+      attrs.inputShape,
+      (filter as TensorInfo).shape as [number, number, number, number],
+      pair(attrs.strides, 1),
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      false,
+      'channelsLast',
     );
     return runGradient(backend, info, info.inShape, dy as TensorInfo, filter as TensorInfo, addon.conv2dBackpropInput);
   };
@@ -130,8 +143,14 @@ function conv2dBackpropFilter(addon: NativeAddon): Kernel {
     const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs & { dilations?: [number, number] | number };
     if (!allFloat32(x, dy) || !channelsLast(attrs.dataFormat)) return null;
     const info = tf.backend_util.computeConv2DInfo(
-      (x as TensorInfo).shape as [number, number, number, number], attrs.filterShape,
-      pair(attrs.strides, 1), pair(attrs.dilations, 1), attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
+      (x as TensorInfo).shape as [number, number, number, number],
+      attrs.filterShape,
+      pair(attrs.strides, 1),
+      pair(attrs.dilations, 1),
+      attrs.pad,
+      attrs.dimRoundingMode,
+      false,
+      'channelsLast',
     );
     return runGradient(backend, info, attrs.filterShape, x as TensorInfo, dy as TensorInfo, addon.conv2dBackpropFilter);
   };
@@ -164,9 +183,16 @@ function batchMatMul(addon: NativeAddon): Kernel {
     const out = backend.makeOutput([...outer, M, N], 'float32');
     const batch = Math.max(batchA, batchB);
     params.set([
-      batch, M, N, K, ta ? 1 : 0, tb ? 1 : 0,
-      offsetOf(backend, a as TensorInfo), batchA === 1 ? 0 : M * K,
-      offsetOf(backend, b as TensorInfo), batchB === 1 ? 0 : K * N,
+      batch,
+      M,
+      N,
+      K,
+      ta ? 1 : 0,
+      tb ? 1 : 0,
+      offsetOf(backend, a as TensorInfo),
+      batchA === 1 ? 0 : M * K,
+      offsetOf(backend, b as TensorInfo),
+      batchB === 1 ? 0 : K * N,
       offsetOf(backend, out),
     ]);
     if (K === 0) {
@@ -227,7 +253,10 @@ function groupNormGradKernel(addon: NativeAddon): (args: WasmKernelArgs) => Tens
     const dx = backend.makeOutput((x as TensorInfo).shape, 'float32');
     const dgamma = backend.makeOutput((gamma as TensorInfo).shape, 'float32');
     const dbeta = backend.makeOutput((beta as TensorInfo).shape, 'float32');
-    params.set([dy, x, gamma, beta, stats, dx, dgamma, dbeta].map((t) => offsetOf(backend, t as TensorInfo)), 6);
+    params.set(
+      [dy, x, gamma, beta, stats, dx, dgamma, dbeta].map((t) => offsetOf(backend, t as TensorInfo)),
+      6,
+    );
     addon.groupNormGrad(heapOf(backend), params);
     return [dx, dgamma, dbeta];
   };
@@ -258,8 +287,7 @@ export function registerNativeWasmKernels(addon: NativeAddon): () => void {
     const previous = tf.getKernel(name, WASM_BACKEND);
     if (previous === undefined) continue;
     const native = make(addon);
-    const kernelFunc = (args: WasmKernelArgs): TensorInfo | TensorInfo[] =>
-      native(args) ?? previous.kernelFunc(args as Parameters<KernelFunc>[0]);
+    const kernelFunc = (args: WasmKernelArgs): TensorInfo | TensorInfo[] => native(args) ?? previous.kernelFunc(args as Parameters<KernelFunc>[0]);
     tf.unregisterKernel(name, WASM_BACKEND);
     tf.registerKernel(replacementKernelConfig(previous, kernelFunc));
     replaced.push(previous);

@@ -21,8 +21,7 @@ function share(args: WasmKernelArgs, kernelName: string): TensorInfo {
 
 /** Identity for strings keeps the built-in (strings live outside the wasm heap). */
 export function makeIdentityWasmConfig(builtin: KernelConfig): KernelConfig {
-  const kernelFunc = (args: WasmKernelArgs): TensorInfo | TensorInfo[] =>
-    args.inputs['x']?.dtype === 'string' ? builtin.kernelFunc(args as Parameters<KernelFunc>[0]) : share(args, tf.Identity);
+  const kernelFunc = (args: WasmKernelArgs): TensorInfo | TensorInfo[] => (args.inputs['x']?.dtype === 'string' ? builtin.kernelFunc(args as Parameters<KernelFunc>[0]) : share(args, tf.Identity));
   return replacementKernelConfig(builtin, kernelFunc);
 }
 

@@ -7,11 +7,7 @@
  *
  * Ids outside [0, numSegments), negative ones included, are dropped, as on the cpu backend.
  */
-import type {
-  KernelConfig,
-  KernelFunc,
-  TensorInfo,
-} from '@tensorflow/tfjs';
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { WASM_BACKEND, type WasmKernelArgs } from './wasmKernelUtil.js';
 
@@ -26,9 +22,7 @@ function unsortedSegmentSumWasm(args: WasmKernelArgs): TensorInfo {
     throw new Error('UnsortedSegmentSum (wasm): inputs x and segmentIds are required');
   }
   if (typeof numSegments !== 'number' || !Number.isInteger(numSegments) || numSegments < 0) {
-    throw new Error(
-      `UnsortedSegmentSum (wasm): numSegments must be a non-negative integer, got ${String(numSegments)}`,
-    );
+    throw new Error(`UnsortedSegmentSum (wasm): numSegments must be a non-negative integer, got ${String(numSegments)}`);
   }
   if (x.dtype !== 'float32' && x.dtype !== 'int32') {
     throw new Error(`UnsortedSegmentSum (wasm): x must be float32 or int32, got ${x.dtype}`);
@@ -39,10 +33,7 @@ function unsortedSegmentSumWasm(args: WasmKernelArgs): TensorInfo {
   }
   const idRank = segmentIds.shape.length;
   if (idRank < 1 || idRank > x.shape.length || segmentIds.shape.some((d, i) => d !== x.shape[i])) {
-    throw new Error(
-      `UnsortedSegmentSum (wasm): segmentIds shape [${segmentIds.shape}] must be a non-empty ` +
-        `prefix of x shape [${x.shape}]`,
-    );
+    throw new Error(`UnsortedSegmentSum (wasm): segmentIds shape [${segmentIds.shape}] must be a non-empty ` + `prefix of x shape [${x.shape}]`);
   }
 
   const inner = x.shape.slice(idRank);

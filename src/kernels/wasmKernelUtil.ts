@@ -23,12 +23,7 @@ type ExplicitPadding = [[number, number], [number, number], [number, number], [n
  * without going through the engine: intermediates made this way are not tracked, so the
  * caller must `backend.disposeData` every result it does not return.
  */
-export function callWasmKernel(
-  kernelName: string,
-  backend: KernelBackend,
-  inputs: NamedTensorInfoMap,
-  attrs: NamedAttrMap,
-): TensorInfo {
+export function callWasmKernel(kernelName: string, backend: KernelBackend, inputs: NamedTensorInfoMap, attrs: NamedAttrMap): TensorInfo {
   const config = tf.getKernel(kernelName, WASM_BACKEND);
   if (config === undefined) {
     throw new Error(`wasm backend has no '${kernelName}' kernel, needed by our conv gradients`);
@@ -71,14 +66,7 @@ interface Pads2D {
  * 1x1 stride-2 filter gradient would otherwise do up to 4x the work. Returns an
  * untracked TensorInfo that the caller owns; `x` and `filter` are not disposed.
  */
-export function convExplicitWasm(
-  backend: KernelBackend,
-  x: TensorInfo,
-  filter: TensorInfo,
-  pads: Pads2D,
-  strides: [number, number],
-  dilations: [number, number],
-): TensorInfo {
+export function convExplicitWasm(backend: KernelBackend, x: TensorInfo, filter: TensorInfo, pads: Pads2D, strides: [number, number], dilations: [number, number]): TensorInfo {
   const [n, h, w, c] = x.shape as [number, number, number, number];
   const cropTop = Math.max(0, -pads.top);
   const cropBottom = Math.max(0, -pads.bottom);
@@ -104,12 +92,7 @@ export function convExplicitWasm(
   ];
   // dimRoundingMode stays unset: with explicit pads tfjs then truncates, and our pads are
   // chosen so that the division is exact.
-  const out = callWasmKernel(
-    'Conv2D',
-    backend,
-    { x: input, filter },
-    { strides, dilations, pad, dataFormat: 'NHWC' },
-  );
+  const out = callWasmKernel('Conv2D', backend, { x: input, filter }, { strides, dilations, pad, dataFormat: 'NHWC' });
   if (input !== x) freeInfo(backend, input);
   return out;
 }

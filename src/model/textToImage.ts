@@ -59,13 +59,7 @@ export class TextToImageModel {
   encode(captions: readonly string[], params: Params = this.params): TextContext {
     const { ids, mask } = this.tokenizer.encodeBatch(captions);
     const L = this.config.maxWords;
-    return encodeText(
-      new Scope(params, TEXT_PREFIX),
-      this.config.text,
-      this.tokenizer.vocabSize,
-      tf.tensor2d(ids, [captions.length, L], 'int32'),
-      tf.tensor2d(mask, [captions.length, L]),
-    );
+    return encodeText(new Scope(params, TEXT_PREFIX), this.config.text, this.tokenizer.vocabSize, tf.tensor2d(ids, [captions.length, L], 'int32'), tf.tensor2d(mask, [captions.length, L]));
   }
 
   /**
@@ -86,12 +80,15 @@ export class TextToImageModel {
 
   /** Matmul + conv FLOPs of one UNet forward pass on one image (text encoder excluded). */
   unetFlopsPerImage(): number {
-    return countFlops(() => {
-      const text = this.encode(['']);
-      unet(new Scope(this.params, UNET_PREFIX), this.config.unet, tf.zeros([1, this.config.resolution, this.config.resolution, 3]), [0], text);
-    }) - countFlops(() => {
-      this.encode(['']);
-    });
+    return (
+      countFlops(() => {
+        const text = this.encode(['']);
+        unet(new Scope(this.params, UNET_PREFIX), this.config.unet, tf.zeros([1, this.config.resolution, this.config.resolution, 3]), [0], text);
+      }) -
+      countFlops(() => {
+        this.encode(['']);
+      })
+    );
   }
 
   /** Parameter counts of the two parts. */

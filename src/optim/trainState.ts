@@ -53,7 +53,8 @@ function readStateFile(dir: string): { found: string; file: StateFile } | undefi
     return undefined;
   }
   const file = readJsonFile(path, 'training state') as StateFile;
-  if (typeof file.step !== 'number' || typeof file.groups !== 'object' || file.groups === null) throw new Error(`${path}: not a training state (no step or groups); pass --force to start the run over`);
+  if (typeof file.step !== 'number' || typeof file.groups !== 'object' || file.groups === null)
+    throw new Error(`${path}: not a training state (no step or groups); pass --force to start the run over`);
   return { found, file };
 }
 

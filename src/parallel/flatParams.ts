@@ -25,7 +25,10 @@ export class FlatLayout {
   }
 
   static of(names: readonly string[], variables: readonly tf.Variable[]): FlatLayout {
-    return new FlatLayout(names, variables.map((v) => v.shape));
+    return new FlatLayout(
+      names,
+      variables.map((v) => v.shape),
+    );
   }
 
   /** Copy the variables' values into `flat`. */

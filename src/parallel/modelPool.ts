@@ -88,15 +88,7 @@ export class ModelPool {
   }
 
   /** Start `threads - 1` workers holding copies of `model` (whose `variables` are trained). */
-  static async start(
-    model: TextToImageModel,
-    schedule: NoiseSchedule,
-    names: string[],
-    threads: number,
-    backend: BackendName,
-    reference?: Params,
-    optimizer?: { ema: boolean },
-  ): Promise<ModelPool> {
+  static async start(model: TextToImageModel, schedule: NoiseSchedule, names: string[], threads: number, backend: BackendName, reference?: Params, optimizer?: { ema: boolean }): Promise<ModelPool> {
     // Before the workers start, so that every isolate collects its garbage less often (see heapGrowth.ts).
     widenHeapGrowth();
     const variables = names.map((n) => model.params.variable(n));
@@ -110,8 +102,20 @@ export class ModelPool {
     let buffers: SharedOptimizerBuffers | undefined;
     let shared: SharedOptimizer | undefined;
     if (optimizer) {
-      buffers = { m: new SharedArrayBuffer(total * 4), v: new SharedArrayBuffer(total * 4), decay: new SharedArrayBuffer(total), grads: gradsBufs, ...(optimizer.ema ? { ema: new SharedArrayBuffer(total * 4) } : {}) };
-      shared = { m: new Float32Array(buffers.m), v: new Float32Array(buffers.v), decay: new Uint8Array(buffers.decay), grads: gradsBufs.map((g) => new Float32Array(g)), ...(buffers.ema ? { ema: new Float32Array(buffers.ema) } : {}) };
+      buffers = {
+        m: new SharedArrayBuffer(total * 4),
+        v: new SharedArrayBuffer(total * 4),
+        decay: new SharedArrayBuffer(total),
+        grads: gradsBufs,
+        ...(optimizer.ema ? { ema: new SharedArrayBuffer(total * 4) } : {}),
+      };
+      shared = {
+        m: new Float32Array(buffers.m),
+        v: new Float32Array(buffers.v),
+        decay: new Uint8Array(buffers.decay),
+        grads: gradsBufs.map((g) => new Float32Array(g)),
+        ...(buffers.ema ? { ema: new Float32Array(buffers.ema) } : {}),
+      };
       shared.decay.set(layout.decayMask());
     }
     // The worker is a sibling file: .ts when run through tsx (tests), .js from dist/.
@@ -177,12 +181,7 @@ export class ModelPool {
    * thread (with `reference` for pair jobs), jobs[k] on worker k; give at most `size` jobs,
    * all of one kind.
    */
-  async gradients(
-    model: TextToImageModel,
-    schedule: NoiseSchedule,
-    jobs: Array<DenoisingJob | PairJob>,
-    reference?: Params,
-  ): Promise<{ grads: tf.Tensor[]; loss: number; stats?: PairStats }> {
+  async gradients(model: TextToImageModel, schedule: NoiseSchedule, jobs: Array<DenoisingJob | PairJob>, reference?: Params): Promise<{ grads: tf.Tensor[]; loss: number; stats?: PairStats }> {
     if (jobs.length === 0 || jobs.length > this.size) throw new Error(`ModelPool: ${jobs.length} jobs for ${this.size} threads`);
     this.publishWeights();
     const remote = jobs.slice(1).map((job, k) => this.send(k, job) as Promise<Done>);
@@ -214,7 +213,15 @@ export class ModelPool {
    * Images for captions[i] from seeds[i], as RGB bytes, the prompts split over every thread.
    * The same as sampling on one thread: an image depends only on its caption and seed.
    */
-  async sample(model: TextToImageModel, schedule: NoiseSchedule, captions: string[], seeds: number[], options: SampleJob['options'], chunk = SAMPLE_CHUNK, onImages?: (done: number, total: number) => void): Promise<Uint8Array[]> {
+  async sample(
+    model: TextToImageModel,
+    schedule: NoiseSchedule,
+    captions: string[],
+    seeds: number[],
+    options: SampleJob['options'],
+    chunk = SAMPLE_CHUNK,
+    onImages?: (done: number, total: number) => void,
+  ): Promise<Uint8Array[]> {
     if (captions.length !== seeds.length) throw new Error(`sample: ${captions.length} captions but ${seeds.length} seeds`);
     this.publishWeights();
     const shares = splitEvenly(captions.length, this.size);
@@ -240,7 +247,13 @@ export class ModelPool {
    * variables are then set from the shared weights, which workers read at their next job.
    * The same arithmetic whatever the thread count, up to the order of float sums.
    */
-  async trainStep(model: TextToImageModel, schedule: NoiseSchedule, jobs: Array<DenoisingJob | PairJob>, reference: Params | undefined, h: TrainStepHyper): Promise<{ loss: number; stats?: PairStats; gradNorm: number }> {
+  async trainStep(
+    model: TextToImageModel,
+    schedule: NoiseSchedule,
+    jobs: Array<DenoisingJob | PairJob>,
+    reference: Params | undefined,
+    h: TrainStepHyper,
+  ): Promise<{ loss: number; stats?: PairStats; gradNorm: number }> {
     const shared = this.shared;
     if (!shared) throw new Error('ModelPool.trainStep: start the pool with an optimizer');
     if (jobs.length === 0 || jobs.length > this.size) throw new Error(`ModelPool: ${jobs.length} jobs for ${this.size} threads`);

@@ -73,7 +73,11 @@ async function main(): Promise<void> {
       const job = msg.job;
       if (job.kind === 'sample') {
         void sampleBytes(model, schedule, job).then(
-          (images) => port.postMessage({ type: 'images', id: msg.id, images } satisfies WorkerReply, images.map((b) => b.buffer as ArrayBuffer)),
+          (images) =>
+            port.postMessage(
+              { type: 'images', id: msg.id, images } satisfies WorkerReply,
+              images.map((b) => b.buffer as ArrayBuffer),
+            ),
           (err: unknown) => reply({ type: 'error', id: msg.id, message: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
         );
         return;

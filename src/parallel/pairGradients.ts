@@ -15,13 +15,7 @@ import type { PairJob, PairStats } from './protocol.js';
  * reference's errors come from `reference` outside the gradient. The same function runs on
  * the main thread and in every worker.
  */
-export function pairGradients(
-  model: TextToImageModel,
-  reference: Params,
-  schedule: NoiseSchedule,
-  variables: tf.Variable[],
-  job: PairJob,
-): { grads: tf.Tensor[]; loss: number; stats: PairStats } {
+export function pairGradients(model: TextToImageModel, reference: Params, schedule: NoiseSchedule, variables: tf.Variable[], job: PairJob): { grads: tf.Tensor[]; loss: number; stats: PairStats } {
   const n = job.t.length;
   const R = model.config.resolution;
   const per = R * R * 3;

@@ -113,7 +113,10 @@ export function lineChartSpec(rows: readonly ChartRow[], options: LineChartOptio
   if (!Number.isInteger(smooth) || smooth < 1) throw new Error(`lineChartSpec: smooth must be a whole number >= 1, got ${smooth}`);
   const width = options.width ?? DEFAULT_WIDTH;
   const height = options.height ?? DEFAULT_HEIGHT;
-  for (const [name, v] of [['width', width], ['height', height]] as const) {
+  for (const [name, v] of [
+    ['width', width],
+    ['height', height],
+  ] as const) {
     if (!Number.isFinite(v) || v < 50) throw new Error(`lineChartSpec: ${name} must be at least 50 pixels, got ${v}`);
   }
   if (yScale === 'log') {

@@ -15,9 +15,7 @@ export function lossChartSpec(metrics: ReadonlyArray<{ step: number; loss: numbe
 /** Held-out denoising loss per timestep quartile against step, one chart per probe set. */
 export function heldoutChartSpec(records: readonly HeldoutRecord[], set: string, T: number, title: string): ChartSpec {
   const labels = quartileLabels(T);
-  const rows: ChartRow[] = records
-    .filter((r) => r.set === set)
-    .flatMap((r) => r.quartiles.map((loss, q) => ({ step: r.step, loss, quartile: labels[q] ?? `q${q}` })));
+  const rows: ChartRow[] = records.filter((r) => r.set === set).flatMap((r) => r.quartiles.map((loss, q) => ({ step: r.step, loss, quartile: labels[q] ?? `q${q}` })));
   return lineChartSpec(rows, { x: 'step', y: 'loss', color: 'quartile', colorTitle: 'timesteps', title, yTitle: 'held-out eps MSE', yScale: 'log', points: true });
 }
 

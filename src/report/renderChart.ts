@@ -91,7 +91,9 @@ export async function renderChartSvg(spec: ChartSpec, options: RenderChartOption
 export async function renderChartPng(input: ChartSpec | string, scale = 1, options: RenderChartOptions = {}): Promise<Uint8Array> {
   if (!Number.isFinite(scale) || scale <= 0 || scale > 8) throw new Error(`renderChartPng: scale must be in (0, 8], got ${scale}`);
   const svg = typeof input === 'string' ? input : await renderChartSvg(input, options);
-  return sharp(Buffer.from(svg), { density: 72 * scale }).png().toBuffer();
+  return sharp(Buffer.from(svg), { density: 72 * scale })
+    .png()
+    .toBuffer();
 }
 
 /** Paths written by `writeChart`. */
@@ -105,11 +107,7 @@ export interface WrittenChart {
  * reader never sees a half-written file. Both are rendered before either is written. The PNG is
  * drawn at `scale` (default 2) times the chart size.
  */
-export async function writeChart(
-  spec: ChartSpec,
-  basePath: string,
-  options: RenderChartOptions & { readonly scale?: number } = {},
-): Promise<WrittenChart> {
+export async function writeChart(spec: ChartSpec, basePath: string, options: RenderChartOptions & { readonly scale?: number } = {}): Promise<WrittenChart> {
   if (/\.(svg|png)$/i.test(basePath)) {
     throw new Error(`writeChart: give the path without extension (got ${basePath}); .svg and .png are added`);
   }

@@ -54,13 +54,27 @@ export async function writeTrainReport(runs: readonly TrainRunRecord[], out: str
   const written: string[] = [];
   if (preference.length > 0) {
     const rows = preference.flatMap((r) => r.metrics.map((m) => ({ step: m.step, implicit_acc: m.implicit_acc ?? null, method: r.label })));
-    const c = await writeChart(lineChartSpec(rows, { x: 'step', y: 'implicit_acc', color: 'method', smooth, yZero: true, title: `Training implicit accuracy (moving average over ${smooth} steps)`, yTitle: 'implicit accuracy' }), join(out, 'implicit-acc'));
+    const c = await writeChart(
+      lineChartSpec(rows, {
+        x: 'step',
+        y: 'implicit_acc',
+        color: 'method',
+        smooth,
+        yZero: true,
+        title: `Training implicit accuracy (moving average over ${smooth} steps)`,
+        yTitle: 'implicit accuracy',
+      }),
+      join(out, 'implicit-acc'),
+    );
     written.push(c.svg, c.png);
   }
   const probeRows = runs.flatMap((r) => r.probe.map((p) => ({ step: p.step, implicit_acc: p.implicit_acc, method: r.label })));
   // The probe's set as its records name it: the validation set, or curated-val in runs made before it.
   const probeSet = runs.find((r) => r.probe.length > 0)?.probe[0]?.set ?? 'held-out';
-  const p = await writeChart(lineChartSpec(probeRows, { x: 'step', y: 'implicit_acc', color: 'method', points: true, yZero: true, title: `${probeSet} probe: implicit accuracy`, yTitle: 'implicit accuracy' }), join(out, 'probe-implicit-acc'));
+  const p = await writeChart(
+    lineChartSpec(probeRows, { x: 'step', y: 'implicit_acc', color: 'method', points: true, yZero: true, title: `${probeSet} probe: implicit accuracy`, yTitle: 'implicit accuracy' }),
+    join(out, 'probe-implicit-acc'),
+  );
   const lossRows = runs.flatMap((r) => r.metrics.map((m) => ({ step: m.step, loss: m.loss, method: r.label })));
   const l = await writeChart(lineChartSpec(lossRows, { x: 'step', y: 'loss', color: 'method', smooth, title: `Training loss (moving average over ${smooth} steps)` }), join(out, 'loss'));
   written.push(p.svg, p.png, l.svg, l.png);

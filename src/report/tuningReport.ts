@@ -98,12 +98,21 @@ export async function writeTuningReport(dir: string, machine: string): Promise<s
   const table = [
     header,
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.name}${r === chosen ? ' **(chosen)**' : ''} | ${r.method}${r.downgrade ? `/${r.downgrade}` : ''} | ${r.lr} | ${r.beta} | ${r.steps} | ${fmt(r.probeAcc)} | ${fmt(r.probeDpo)} | ${r.mseChange >= 0 ? '+' : ''}${fmt(r.mseChange, 2)}% | ${fmt(r.trainAcc)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.name}${r === chosen ? ' **(chosen)**' : ''} | ${r.method}${r.downgrade ? `/${r.downgrade}` : ''} | ${r.lr} | ${r.beta} | ${r.steps} | ${fmt(r.probeAcc)} | ${fmt(r.probeDpo)} | ${r.mseChange >= 0 ? '+' : ''}${fmt(r.mseChange, 2)}% | ${fmt(r.trainAcc)} |`,
+    ),
   ];
-  const csv = ['run,method,downgrade,lr,beta,steps,probe_implicit_acc,probe_dpo_loss,probe_mse_change_pct,train_implicit_acc', ...rows.map((r) => [r.name, r.method, r.downgrade, r.lr, r.beta, r.steps, r.probeAcc, r.probeDpo, r.mseChange, r.trainAcc].join(','))];
+  const csv = [
+    'run,method,downgrade,lr,beta,steps,probe_implicit_acc,probe_dpo_loss,probe_mse_change_pct,train_implicit_acc',
+    ...rows.map((r) => [r.name, r.method, r.downgrade, r.lr, r.beta, r.steps, r.probeAcc, r.probeDpo, r.mseChange, r.trainAcc].join(',')),
+  ];
   writeFileAtomic(join(dir, 'sweep.csv'), `${csv.join('\n')}\n`);
   const points = runs.flatMap((run) => run.probe.map((p) => ({ step: p.step, implicit_acc: p.implicit_acc, run: `lr ${run.config.train.lr}, beta ${run.config.loss.beta}` })));
-  const chart = await writeChart(lineChartSpec(points, { x: 'step', y: 'implicit_acc', color: 'run', title: `${set} implicit accuracy during tuning`, yTitle: 'implicit accuracy', points: true, yZero: true }), join(dir, 'probe-implicit-acc'));
+  const chart = await writeChart(
+    lineChartSpec(points, { x: 'step', y: 'implicit_acc', color: 'run', title: `${set} implicit accuracy during tuning`, yTitle: 'implicit accuracy', points: true, yZero: true }),
+    join(dir, 'probe-implicit-acc'),
+  );
   const commands = [...new Set(runs.map((r) => r.command).filter((c): c is string => c !== null))];
   const text = [
     '# Tuning beta and LR for 32x32 pixel space',
@@ -112,7 +121,7 @@ export async function writeTuningReport(dir: string, machine: string): Promise<s
     'Every number below is read from the runs kept in `runs/` beside this file (their config, metrics and probe records).',
     '',
     set === 'curated-val'
-      ? 'What is read: only **curated-val** (one curated image per curated-val concept, captioned with its curated-val prompt, losers made by the run\'s downgrade): its implicit accuracy (share of pairs where the policy prefers the winner more than the reference does) and its winner denoising error relative to the reference\'s. No evaluation judge and no test prompt set is involved.'
+      ? "What is read: only **curated-val** (one curated image per curated-val concept, captioned with its curated-val prompt, losers made by the run's downgrade): its implicit accuracy (share of pairs where the policy prefers the winner more than the reference does) and its winner denoising error relative to the reference's. No evaluation judge and no test prompt set is involved."
       : `What is read: only the **${set}** set (held-out real images of seen concepts that no trainer reads, one per concept, each with a fixed training-style caption; losers made by the run's downgrade): its implicit accuracy (share of pairs where the policy prefers the winner more than the reference does) and its winner denoising error relative to the reference's. No evaluation judge and no evaluation prompt is involved.`,
     '',
     `Rule: the highest ${set} implicit accuracy among settings whose ${set} winner error rose by at most 2% over the reference's.`,

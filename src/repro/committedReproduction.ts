@@ -32,7 +32,5 @@ export function committedReproduction(resultsRoot = 'results', presets: readonly
     if (done === names.length) return { dir, record, units: units.filter((u) => names.includes(u.unit)), expected: names.length };
     found.push(`${dir}: ${done} of ${names.length} units finished`);
   }
-  throw new Error(
-    `no finished reproduction in ${resultsRoot}/ (${found.length > 0 ? found.join('; ') : `none of ${presets.join(', ')} has a preset.json`}): run npm run reproduce -- --preset quick`,
-  );
+  throw new Error(`no finished reproduction in ${resultsRoot}/ (${found.length > 0 ? found.join('; ') : `none of ${presets.join(', ')} has a preset.json`}): run npm run reproduce -- --preset quick`);
 }

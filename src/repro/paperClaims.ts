@@ -71,7 +71,7 @@ function compareCell(set: PromptSetName, metric: Metric, a: MethodSummary, b: Me
 
 /** How a clear cell is judged in the README and notebook 03. */
 export const CLEAR_CELL_RULE =
-  'A cell is clear when the 95% interval of the paired difference excludes 0: both models drew the same prompts from the same sample seeds, and the bootstrap resamples the prompts (shared) and each model\'s training seeds. FID, one number per model, is clear when the two models\' 95% intervals across training seeds are apart.';
+  "A cell is clear when the 95% interval of the paired difference excludes 0: both models drew the same prompts from the same sample seeds, and the bootstrap resamples the prompts (shared) and each model's training seeds. FID, one number per model, is clear when the two models' 95% intervals across training seeds are apart.";
 
 /**
  * One markdown line per claim the units can test: supported (some cells clearly the paper's
@@ -93,11 +93,21 @@ export function orderingChecks(units: readonly UnitRecord[]): string[] {
       for (const m of metrics().filter((x) => x.inClaims)) cells.push(compareCell(set, m, a, b, scores));
     }
     if (cells.length === 0) continue;
-    const names = (f: (c: Cell) => boolean): string => cells.filter(f).map((c) => c.name).join(', ') || 'none';
+    const names = (f: (c: Cell) => boolean): string =>
+      cells
+        .filter(f)
+        .map((c) => c.name)
+        .join(', ') || 'none';
     const clearHolds = cells.filter((c) => c.clear && c.lean === 'holds').length;
     const clearReversed = cells.filter((c) => c.clear && c.lean === 'reversed').length;
     const verdict =
-      clearHolds > 0 && clearReversed === 0 ? 'supported here' : clearReversed > 0 && clearHolds === 0 ? 'contradicted here' : clearHolds > 0 ? 'mixed here' : 'not resolved here (no cell is clear either way)';
+      clearHolds > 0 && clearReversed === 0
+        ? 'supported here'
+        : clearReversed > 0 && clearHolds === 0
+          ? 'contradicted here'
+          : clearHolds > 0
+            ? 'mixed here'
+            : 'not resolved here (no cell is clear either way)';
     const holds = cells.filter((c) => c.lean === 'holds').length;
     const tied = names((c) => c.lean === 'tied');
     lines.push(

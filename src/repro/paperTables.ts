@@ -75,7 +75,12 @@ export function summarize(units: readonly UnitRecord[], method: string, set: Pro
  * s-th training seed (every run's prompts in the first run's order), or undefined if it has
  * not been evaluated there.
  */
-export function promptScores(units: readonly UnitRecord[], method: string, set: PromptSetName, ids?: readonly string[]): { evals: EvalResult[]; ids: readonly string[]; rows: PromptScore[][] } | undefined {
+export function promptScores(
+  units: readonly UnitRecord[],
+  method: string,
+  set: PromptSetName,
+  ids?: readonly string[],
+): { evals: EvalResult[]; ids: readonly string[]; rows: PromptScore[][] } | undefined {
   const evals = units.filter((u) => u.method === method && u.evals[set] !== undefined).map((u) => u.evals[set] as EvalResult);
   if (evals.length === 0) return undefined;
   const order = ids ?? (evals[0] as EvalResult).perPrompt.map((p) => p.id);
@@ -152,7 +157,13 @@ export function methodTable(units: readonly UnitRecord[], methods: readonly stri
 export function dataTable(methods: readonly string[], pairs: PairBuildReport | undefined): aq.ColumnTable {
   const needs: Record<string, [string, string, string]> = {
     sft: ['curated images + captions', 'no', 'none'],
-    dpo: ['captions + pairs of base-model images + a preference per pair', 'yes (the annotator judge)', pairs ? `${pairs.pairs} pairs: ${(2 * pairs.prompts).toLocaleString('en')} images drawn in ${pairs.seconds.sampling.toFixed(0)} s + ranked in ${pairs.seconds.scoring.toFixed(0)} s (${pairs.threads} thread(s))` : 'not built'],
+    dpo: [
+      'captions + pairs of base-model images + a preference per pair',
+      'yes (the annotator judge)',
+      pairs
+        ? `${pairs.pairs} pairs: ${(2 * pairs.prompts).toLocaleString('en')} images drawn in ${pairs.seconds.sampling.toFixed(0)} s + ranked in ${pairs.seconds.scoring.toFixed(0)} s (${pairs.threads} thread(s))`
+        : 'not built',
+    ],
     'sft-web': ['web images + captions', 'no', 'none'],
   };
   const selfDpo: [string, string, string] = ['curated images + captions (losers made during training)', 'no', 'none'];

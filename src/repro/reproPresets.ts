@@ -33,7 +33,8 @@ const ALL_SETS = (n: number): Record<PromptSetName, number> => Object.fromEntrie
  */
 export const QUICK: ReproPreset = {
   name: 'quick',
-  purpose: 'the whole pipeline on a small budget: every method once, 24 steps of 8 pairs, 24 prompts per prompt set. Its numbers show that every part runs end to end; they are too small to say what the methods do (the paper preset is the measurement).',
+  purpose:
+    'the whole pipeline on a small budget: every method once, 24 steps of 8 pairs, 24 prompts per prompt set. Its numbers show that every part runs end to end; they are too small to say what the methods do (the paper preset is the measurement).',
   methods: [...REPRO_METHODS],
   seeds: [1],
   train: { steps: 24, batchSize: 8, microBatch: 8 },
@@ -51,7 +52,8 @@ export const QUICK: ReproPreset = {
  */
 export const PAPER: ReproPreset = {
   name: 'paper',
-  purpose: "the paper's protocol: every method on 3 training seeds, 400 steps of 16 pairs at the lr and beta chosen in results/tuning, evaluated on 160 prompts of each prompt set with per-prompt seeds shared by every model.",
+  purpose:
+    "the paper's protocol: every method on 3 training seeds, 400 steps of 16 pairs at the lr and beta chosen in results/tuning, evaluated on 160 prompts of each prompt set with per-prompt seeds shared by every model.",
   methods: [...REPRO_METHODS],
   seeds: [1, 2, 3],
   train: { steps: 400, batchSize: 16, microBatch: 16 },

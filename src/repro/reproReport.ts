@@ -32,7 +32,14 @@ export function implicitAccuracySpec(units: readonly UnitRecord[], smooth: numbe
   const rows: ChartRow[] = [];
   const methods = [...new Set(units.filter((u) => u.metrics.some((m) => typeof m.implicit_acc === 'number')).map((u) => u.method))];
   for (const method of methods) {
-    const series = units.filter((u) => u.method === method).map((u) => movingAverage(u.metrics.map((m) => m.implicit_acc ?? 0), smooth));
+    const series = units
+      .filter((u) => u.method === method)
+      .map((u) =>
+        movingAverage(
+          u.metrics.map((m) => m.implicit_acc ?? 0),
+          smooth,
+        ),
+      );
     const steps = Math.min(...series.map((s) => s.length));
     const stepOf = units.find((u) => u.method === method)?.metrics.map((m) => m.step) ?? [];
     for (let i = 0; i < steps; i++) {
@@ -119,7 +126,11 @@ export async function writeReproReport(out: string): Promise<string[]> {
     ['fig4', [...PAPER_TABLES.table3.methods, 'self-dpo-no-mse', ...PAPER_TABLES.table5.methods], 'Figure 4'],
   ];
   for (const [name, methods, title] of grids) {
-    const png = await methodGridPng(units, methods.filter((m) => preset.methods.includes(m)), title);
+    const png = await methodGridPng(
+      units,
+      methods.filter((m) => preset.methods.includes(m)),
+      title,
+    );
     if (png) {
       writeFileAtomic(join(out, `${name}.png`), png);
       written.push(`${name}.png`);
@@ -132,7 +143,9 @@ export async function writeReproReport(out: string): Promise<string[]> {
     '',
     `This preset is ${preset.purpose}`,
     '',
-    `- Base model: \`${info.base}\` (weights sha256 ${info.baseSha256.slice(0, 16)}...). Judges (sha256): ${Object.entries(info.judges).map(([k, v]) => `${k} ${v.slice(0, 12)}`).join(', ')}.`,
+    `- Base model: \`${info.base}\` (weights sha256 ${info.baseSha256.slice(0, 16)}...). Judges (sha256): ${Object.entries(info.judges)
+      .map(([k, v]) => `${k} ${v.slice(0, 12)}`)
+      .join(', ')}.`,
     `- Methods: ${preset.methods.map(methodLabel).join(', ')}; training seeds ${preset.seeds.join(', ')}; ${preset.train.steps} steps of ${preset.train.batchSize} pairs (images for SFT) each, every other setting from \`configs/\`.`,
     `- Evaluation: the first ${PROMPT_SETS.map((s) => `${preset.eval.prompts[s]} ${s}`).join(', ')} prompts of \`data/prompts/\`, DDIM ${preset.eval.sampling.steps ?? 25} steps, guidance ${preset.eval.sampling.guidance ?? 3}, one fixed seed per prompt shared by every model.`,
     `- Scores are means over prompts and training seeds with half their 95% interval, from a bootstrap that resamples both the seeds and the prompts (FID, one number per model, gets a Student t interval across seeds). Win rates are the share of prompts where the model beats the base on the same prompt and sample seed, ties counting half, with the same bootstrap interval. "rank win" compares the rank of the prompt's concept among all ${conceptCount(units)} concepts under the evaluation judge (lower wins).`,
@@ -142,16 +155,22 @@ export async function writeReproReport(out: string): Promise<string[]> {
     'Made by:',
     '',
     '```sh',
-    ...info.invocations.map((i) => `${i.command ?? '(command not recorded)'}   # ${i.reportOnly ? `redrew the tables, figures and this README on ${i.started}` : `started ${i.started}, ${i.threads} thread(s)`}`),
+    ...info.invocations.map(
+      (i) => `${i.command ?? '(command not recorded)'}   # ${i.reportOnly ? `redrew the tables, figures and this README on ${i.started}` : `started ${i.started}, ${i.threads} thread(s)`}`,
+    ),
     '```',
     '',
     md.join('\n'),
     '## Figures',
     '',
     ...(written.includes('fig5.svg') ? ['- `fig5.svg` / `fig5.png`: Figure 5, training implicit accuracy of every preference method.'] : []),
-    ...(written.includes('fig3.png') ? [`- \`fig3.png\`: Figure 3, samples of the base and the Table 2 methods (each method's run with training seed ${preset.seeds[0]}), the first ${preset.grid.prompts} curated-val prompts (rows) x seeds ${preset.grid.seeds.join(', ')}.`] : []),
+    ...(written.includes('fig3.png')
+      ? [
+          `- \`fig3.png\`: Figure 3, samples of the base and the Table 2 methods (each method's run with training seed ${preset.seeds[0]}), the first ${preset.grid.prompts} curated-val prompts (rows) x seeds ${preset.grid.seeds.join(', ')}.`,
+        ]
+      : []),
     ...(written.includes('fig4.png') ? ['- `fig4.png`: Figure 4, samples of the ablations and the web-set runs.'] : []),
-    '- `units.csv`: every trained model\'s raw scores and win rates, one row per prompt set, method and seed; `runs/<method>-s<seed>/` keeps each run\'s config, metrics, probe and per-prompt scores.',
+    "- `units.csv`: every trained model's raw scores and win rates, one row per prompt set, method and seed; `runs/<method>-s<seed>/` keeps each run's config, metrics, probe and per-prompt scores.",
     '',
     "## Where the paper's orderings hold here",
     '',

@@ -106,6 +106,8 @@ export function readUnit(dir: string, unit: string): UnitRecord {
 export function readUnits(out: string): UnitRecord[] {
   const root = join(out, 'runs');
   if (!existsSync(root)) return [];
-  const names = readdirSync(root).filter((n) => existsSync(join(root, n, 'done.json')) || existsSync(join(root, n, 'eval-curated-val.json'))).sort((a, b) => (a === BASE_UNIT ? -1 : b === BASE_UNIT ? 1 : a.localeCompare(b)));
+  const names = readdirSync(root)
+    .filter((n) => existsSync(join(root, n, 'done.json')) || existsSync(join(root, n, 'eval-curated-val.json')))
+    .sort((a, b) => (a === BASE_UNIT ? -1 : b === BASE_UNIT ? 1 : a.localeCompare(b)));
   return names.map((n) => readUnit(join(root, n), n));
 }

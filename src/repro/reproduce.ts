@@ -50,7 +50,6 @@ export interface ReproduceOptions {
   baseGrid?: string;
 }
 
-
 /** What must match for a reproduction to resume (the preset's prose may change). */
 const IDENTITY_KEYS = ['preset', 'baseSha256', 'judges', 'configsSha256', 'dataSha256'] as const;
 
@@ -85,7 +84,9 @@ async function reproduceLocked(preset: ReproPreset, data: EmojiT2I, opts: Reprod
 
   const { context, hashes } = loadEvalContext(data, opts.judges);
   const prompts = Object.fromEntries(PROMPT_SETS.map((s) => [s, readPromptSet(s).slice(0, preset.eval.prompts[s])])) as Record<PromptSetName, ReturnType<typeof readPromptSet>>;
-  const gridPrompts = curatedValPrompts(data).slice(0, preset.grid.prompts).map((p) => p.prompt);
+  const gridPrompts = curatedValPrompts(data)
+    .slice(0, preset.grid.prompts)
+    .map((p) => p.prompt);
   const units = presetUnitNames(preset);
   const isDone = (unit: string): boolean => existsSync(join(opts.out, 'runs', unit, 'done.json'));
   if (opts.baseGrid !== undefined && !existsSync(opts.baseGrid)) await drawBaseGrid(data, opts.baseGrid, opts, log);
@@ -98,7 +99,7 @@ async function reproduceLocked(preset: ReproPreset, data: EmojiT2I, opts: Reprod
   const eta = (): string => {
     const left = units.length - done;
     if (ranHere === 0 || left === 0) return '';
-    return `, about ${Math.round(((Date.now() - started) / 1000 / ranHere) * left / 60)} min left`;
+    return `, about ${Math.round((((Date.now() - started) / 1000 / ranHere) * left) / 60)} min left`;
   };
 
   for (const unit of units) {
@@ -195,7 +196,8 @@ async function ensurePairs(preset: ReproPreset, data: EmojiT2I, opts: ReproduceO
     const built = readJsonFile(join(dir, 'build.json'), 'build.json') as PairBuildReport;
     const want = { prompts: preset.pairs.prompts, seed: preset.pairs.seed, sampling: preset.eval.sampling };
     const have = { prompts: built.prompts, seed: built.seed, sampling: built.sampling };
-    if (JSON.stringify(want) !== JSON.stringify(have)) throw new Error(`${join(dir, 'build.json')}: pairs built for ${JSON.stringify(have)}, but the preset asks for ${JSON.stringify(want)}; pass --force to start over`);
+    if (JSON.stringify(want) !== JSON.stringify(have))
+      throw new Error(`${join(dir, 'build.json')}: pairs built for ${JSON.stringify(have)}, but the preset asks for ${JSON.stringify(want)}; pass --force to start over`);
   } else {
     log(`drawing ${preset.pairs.prompts} preference pairs from the base and ranking them with the annotator judge`);
     const { model, schedule } = loadModel(opts.base);
@@ -265,7 +267,11 @@ async function evaluateUnit(
       });
       writeFileAtomic(out, `${JSON.stringify(result)}\n`);
       const cells = metricCells(result, metrics());
-      log(`  ${set}: ${metrics().map((m, k) => `${m.name} ${cells[k]}${m.column.endsWith('%') ? '%' : ''}`).join('  ')}`);
+      log(
+        `  ${set}: ${metrics()
+          .map((m, k) => `${m.name} ${cells[k]}${m.column.endsWith('%') ? '%' : ''}`)
+          .join('  ')}`,
+      );
     }
     if (withGrid && !existsSync(join(dir, 'grid.json'))) {
       const images = await sampleImages(model, schedule, gridPrompts, preset.grid.seeds, { ...preset.eval.sampling, pool });

@@ -15,7 +15,10 @@ export const UNK_ID = 1;
  * "sao tome"), plus the separators that carry meaning in emoji names (":" of "flag: x").
  */
 export function splitWords(text: string): string[] {
-  const folded = text.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase();
+  const folded = text
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase();
   return folded.match(/[\p{L}\p{N}]+(?:['’][\p{L}]+)?|[&:]/gu) ?? [];
 }
 

@@ -20,7 +20,10 @@ export interface HeldoutProbe {
 /** `n` images of `set` chosen and captioned from `seed` (the same probe for every checkpoint). */
 export function makeProbe(name: string, set: ImageTextSet, n: number, seed: number): HeldoutProbe {
   const rng = new Rng(deriveSeed(seed, 'probe', name));
-  const picks = rng.sample(Array.from({ length: set.size }, (_, i) => i), Math.min(n, set.size));
+  const picks = rng.sample(
+    Array.from({ length: set.size }, (_, i) => i),
+    Math.min(n, set.size),
+  );
   const R = set.resolution;
   const pixels = new Float32Array(picks.length * R * R * 3);
   picks.forEach((i, b) => {

@@ -126,7 +126,12 @@ export async function buildPreferencePairs(
   await writeDirAtomic(outDir, async (tmp) => {
     mkdirSync(join(tmp, 'images'));
     for (const [name, rgb] of files) {
-      writeFileAtomic(join(tmp, name), await sharp(rgb, { raw: { width: R, height: R, channels: 3 } }).png().toBuffer());
+      writeFileAtomic(
+        join(tmp, name),
+        await sharp(rgb, { raw: { width: R, height: R, channels: 3 } })
+          .png()
+          .toBuffer(),
+      );
     }
     writeFileAtomic(join(tmp, PAIRS_FILE), formatPairRecords(records));
     writeFileAtomic(join(tmp, 'build.json'), `${JSON.stringify(report, null, 1)}\n`);

@@ -37,9 +37,21 @@ export interface PairProbeScore {
 }
 
 /** `n` images of `set` (drawn from `seed`) as winners, their losers made by `downgrade`, fixed noise and timesteps. */
-export function makePairProbe(name: string, set: ImageTextSet, conceptOfId: (id: string) => string, downgrade: Downgrade, context: DowngradeContext, n: number, seed: number, steps: number): PairProbe {
+export function makePairProbe(
+  name: string,
+  set: ImageTextSet,
+  conceptOfId: (id: string) => string,
+  downgrade: Downgrade,
+  context: DowngradeContext,
+  n: number,
+  seed: number,
+  steps: number,
+): PairProbe {
   const rng = new Rng(deriveSeed(seed, 'pair-probe', name));
-  const picks = rng.sample(Array.from({ length: set.size }, (_, i) => i), Math.min(n, set.size));
+  const picks = rng.sample(
+    Array.from({ length: set.size }, (_, i) => i),
+    Math.min(n, set.size),
+  );
   const R = set.resolution;
   const per = R * R * 3;
   const winners = new Float32Array(picks.length * per);
@@ -90,7 +102,14 @@ export function scorePairProbe(model: TextToImageModel, policy: Params, referenc
 }
 
 /** The probe of a run: `n` pairs of the held-out set, its losers made by `downgrade` over that same set. */
-export function probeOf(heldout: { name: string; set: ImageTextSet; conceptOfId: (id: string) => string }, downgrade: Downgrade, model: TextToImageModel, n: number, seed: number, steps: number): PairProbe {
+export function probeOf(
+  heldout: { name: string; set: ImageTextSet; conceptOfId: (id: string) => string },
+  downgrade: Downgrade,
+  model: TextToImageModel,
+  n: number,
+  seed: number,
+  steps: number,
+): PairProbe {
   const context = downgradeContext(downgrade, heldout.set, heldout.conceptOfId, model);
   return makePairProbe(heldout.name, heldout.set, heldout.conceptOfId, downgrade, context, n, seed, steps);
 }

@@ -153,7 +153,9 @@ async function trainLocked(config: TrainConfig, data: TrainData, runDir: string,
     const warmupSteps = Math.round(t.warmupFraction * t.steps);
     const progress = new Progress(config.downgrade ? `${config.method}/${config.downgrade}` : config.method, t.steps, step);
     if (resumedFrom > 0) log(`resuming ${runDir} from step ${resumedFrom}`);
-    log(`${config.description}: ${config.method}${config.downgrade ? ` (${config.downgrade})` : ''} on ${data.winners.size} winners, ${t.steps} steps of ${t.batchSize}, base ${config.base} (${baseSha256.slice(0, 12)})`);
+    log(
+      `${config.description}: ${config.method}${config.downgrade ? ` (${config.downgrade})` : ''} on ${data.winners.size} winners, ${t.steps} steps of ${t.batchSize}, base ${config.base} (${baseSha256.slice(0, 12)})`,
+    );
 
     // The state is written last: a run killed before it resumes from the previous checkpoint and
     // redoes the model and the probe, so the model and heldout.jsonl never lag the state.
@@ -244,7 +246,9 @@ function openPostTrainRun(config: TrainConfig, runDir: string, force: boolean | 
     const saved = openRunFolder(runDir, config, { force, sameRun: (a, b) => JSON.stringify(a) === JSON.stringify(b) });
     const savedBase = saved?.record['baseSha256'];
     if (typeof savedBase === 'string' && savedBase !== baseSha256) {
-      throw new Error(`${join(runDir, 'config.json')}: the run started from base weights ${savedBase.slice(0, 12)}, but ${config.base} now holds ${baseSha256.slice(0, 12)}; pass --force to start over`);
+      throw new Error(
+        `${join(runDir, 'config.json')}: the run started from base weights ${savedBase.slice(0, 12)}, but ${config.base} now holds ${baseSha256.slice(0, 12)}; pass --force to start over`,
+      );
     }
     return { base, baseSha256, saved };
   } catch (err) {
@@ -279,7 +283,8 @@ async function update(
   lr: number,
   t: TrainConfig['train'],
 ): Promise<{ loss: number; stats?: PairStats; gradNorm: number }> {
-  if (!adafactor) return pool.trainStep(on.model, on.schedule, jobs, on.reference, { lr, clipNorm: t.clipNorm, adam: { beta1: t.beta1, beta2: t.beta2, epsilon: t.epsilon, weightDecay: t.weightDecay } });
+  if (!adafactor)
+    return pool.trainStep(on.model, on.schedule, jobs, on.reference, { lr, clipNorm: t.clipNorm, adam: { beta1: t.beta1, beta2: t.beta2, epsilon: t.epsilon, weightDecay: t.weightDecay } });
   const { grads, loss, stats } = await pool.gradients(on.model, on.schedule, jobs, on.reference);
   const clipped = clipByGlobalNorm(grads, t.clipNorm);
   adafactor.apply(clipped.grads, lr);

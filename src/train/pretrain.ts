@@ -84,10 +84,14 @@ function checkCooldown(configPath: string, step: number, t: PretrainConfig['trai
   const inCooldown = (c: { steps: number; cooldownSteps: number }): boolean => c.cooldownSteps > 0 && step > c.steps - c.cooldownSteps;
   if (same) return;
   if (inCooldown(saved)) {
-    throw new Error(`${configPath}: the run is in its cooldown at step ${step} (${saved.steps} steps, the last ${saved.cooldownSteps} with a falling LR); resume it with --steps ${saved.steps} --cooldown ${saved.cooldownSteps}, or pass --force to start over`);
+    throw new Error(
+      `${configPath}: the run is in its cooldown at step ${step} (${saved.steps} steps, the last ${saved.cooldownSteps} with a falling LR); resume it with --steps ${saved.steps} --cooldown ${saved.cooldownSteps}, or pass --force to start over`,
+    );
   }
   if (inCooldown(t)) {
-    throw new Error(`${configPath}: a cooldown of ${t.cooldownSteps} steps ending at step ${t.steps} would start at step ${t.steps - t.cooldownSteps}, before step ${step} where the run resumes; choose --steps and --cooldown with steps - cooldown >= ${step}`);
+    throw new Error(
+      `${configPath}: a cooldown of ${t.cooldownSteps} steps ending at step ${t.steps} would start at step ${t.steps - t.cooldownSteps}, before step ${step} where the run resumes; choose --steps and --cooldown with steps - cooldown >= ${step}`,
+    );
   }
 }
 
@@ -143,7 +147,15 @@ async function pretrainLocked(config: PretrainConfig, data: PretrainData, runDir
     const counts = model.parameterCounts();
     writeRunConfig(
       runDir,
-      { config, data: data.source, tokenizer: { vocabSize: tokenizer.vocabSize }, parameters: counts, unetGflopPerImage: model.unetFlopsPerImage() / 1e9, command: opts.command ?? null, backend: tf.getBackend() },
+      {
+        config,
+        data: data.source,
+        tokenizer: { vocabSize: tokenizer.vocabSize },
+        parameters: counts,
+        unetGflopPerImage: model.unetFlopsPerImage() / 1e9,
+        command: opts.command ?? null,
+        backend: tf.getBackend(),
+      },
       saved?.invocations ?? [],
       invocation(opts.command, step, opts.workers ?? 1, { steps: t.steps, cooldownSteps: t.cooldownSteps, ...(initialisedFrom ? { initialisedFrom } : {}) }),
     );

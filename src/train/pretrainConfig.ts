@@ -89,7 +89,6 @@ export const BASE_S: PretrainConfig = {
   log: { every: 10, checkpointEvery: 100, evalEvery: 500, evalImages: 64 },
 };
 
-
 /**
  * base-L (docs/PROTOCOL.md: our SDXL): 15.95M UNet parameters (3.1x base-S's 5.13M) and a
  * text encoder of width 160 with 3 layers (1.67M against 0.99M), the extra width at 8x8 and 4x4

@@ -3,11 +3,7 @@
  * sharp does its work on libuv threads, so a few jobs in flight keep both cores busy
  * while the output order (and so the bytes written) stays fixed.
  */
-export async function mapOrdered<T, R>(
-  items: readonly T[],
-  concurrency: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
+export async function mapOrdered<T, R>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {

@@ -87,7 +87,12 @@ test('guidedEps with w = 3 runs one doubled batch [xt; xt], cond first, and comb
   assert.equal(condCalls, 0);
   assert.deepEqual(out.shape, [B, 1, 1, 3]);
   // uncond + 3·(cond - uncond) = (10x + 1) + 3·(x - 10x - 1) = -17x - 2.
-  assertClose(out.dataSync(), xv.map((x) => -17 * x - 2), 1e-4, 'guided');
+  assertClose(
+    out.dataSync(),
+    xv.map((x) => -17 * x - 2),
+    1e-4,
+    'guided',
+  );
   assert.equal(tf.memory().numTensors, before + 1, 'only the result survives');
   tf.dispose([xt, out]);
 });

@@ -69,7 +69,10 @@ test('DDIM (eta 0) with the oracle eps returns the known x0', () => {
     const got = run(() => ddimSample(schedule, eps, { seeds, imageShape: IMAGE, steps, eta: 0, onStep: (i, n) => calls.push([i, n]) }));
     assert.ok(maxAbsDiff(got, x0v) < 1e-4, `steps ${steps}: max error ${maxAbsDiff(got, x0v)}`);
     assert.deepEqual(ts, ddimTimesteps(1000, steps), 'the network is asked at each DDIM timestep once');
-    assert.deepEqual(calls, Array.from({ length: steps }, (_, i) => [i + 1, steps]));
+    assert.deepEqual(
+      calls,
+      Array.from({ length: steps }, (_, i) => [i + 1, steps]),
+    );
   }
   // Without clipping too (the oracle's x0 is inside [-1, 1] anyway).
   const noClip = run(() => ddimSample(schedule, oracle(schedule, x0), { seeds, imageShape: IMAGE, steps: 4, clipX0: false }));
@@ -107,7 +110,10 @@ test('DDIM with one step and an imperfect eps gives the hand formula x0 = (xT - 
   // eps = 0 makes the predicted x0 = xT / sqrt(aBar), far outside [-1, 1]: clipped to the sign of xT.
   const zero: EpsFn = (xt) => tf.zerosLike(xt);
   const clipped = run(() => ddimSample(schedule, zero, { seeds, imageShape: IMAGE, steps: 1 }));
-  assert.deepEqual(Array.from(clipped), Array.from(xT, (v) => Math.sign(v)));
+  assert.deepEqual(
+    Array.from(clipped),
+    Array.from(xT, (v) => Math.sign(v)),
+  );
   const unclipped = run(() => ddimSample(schedule, zero, { seeds, imageShape: IMAGE, steps: 1, clipX0: false }));
   const expected = Array.from(xT, (v) => v / Math.sqrt(aBar));
   assert.ok(maxAbsDiff(unclipped, expected) < 1e-4 * Math.max(...expected.map(Math.abs)), `unclipped ${Array.from(unclipped)} vs ${expected}`);
@@ -164,7 +170,11 @@ test('one stochastic step: x_prev = K·x_t + sigma·z with K and sigma from the 
       return tf.mul(xt, a) as tf.Tensor4D;
     };
     const out = run(() => sample(eps));
-    assert.deepEqual(inputs.map(([t]) => t), [1, 0], `${name}: timesteps visited`);
+    assert.deepEqual(
+      inputs.map(([t]) => t),
+      [1, 0],
+      `${name}: timesteps visited`,
+    );
     const [, xT] = inputs[0] as [number, Float32Array];
     const [, xPrev] = inputs[1] as [number, Float32Array];
     const rms = Math.sqrt(xT.reduce((acc, x) => acc + x * x, 0) / xT.length);

@@ -59,7 +59,7 @@ test('linear: 1e-4 .. 0.02 evenly spaced', () => {
   close(s.betas[0] as number, 1e-4, 1e-17, 'beta_0');
   close(s.betas[999] as number, 0.02, 1e-15, 'beta_999');
   for (let i = 0; i < 1000; i++) close(s.betas[i] as number, 1e-4 + (i * (0.02 - 1e-4)) / 999, 1e-15, `beta_${i}`);
-  close(s.betas[1] as number - (s.betas[0] as number), 0.0199 / 999, 1e-15, 'step');
+  close((s.betas[1] as number) - (s.betas[0] as number), 0.0199 / 999, 1e-15, 'step');
   // DDPM's linear schedule ends near alphaBar = 4.04e-5.
   assert.ok((s.alphaBar[999] as number) > 4.0e-5 && (s.alphaBar[999] as number) < 4.1e-5, `alphaBar_999 ${s.alphaBar[999]}`);
   checkProducts(s);

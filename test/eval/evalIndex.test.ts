@@ -7,14 +7,26 @@ import { EVAL_INDEX_MARKER, writeEvalIndex } from '../../src/eval/evalIndex.js';
 
 function saved(promptSet: string, align: number, command: string): object {
   return {
-    model: 'data/base-s', modelSha256: 'a'.repeat(64), promptSet, prompts: 3, concepts: 10,
+    model: 'data/base-s',
+    modelSha256: 'a'.repeat(64),
+    promptSet,
+    prompts: 3,
+    concepts: 10,
     sampling: { sampler: 'ddim', steps: 25, guidance: 3, eta: 0 },
     judges: { contrastive: 'c'.repeat(64), realism: 'r'.repeat(64) },
-    align, r1: 0.0444, r5: 0.154, real: 28.21, fid: 0.0234, cached: false, perPrompt: [], seconds: 165.6, command,
+    align,
+    r1: 0.0444,
+    r5: 0.154,
+    real: 28.21,
+    fid: 0.0234,
+    cached: false,
+    perPrompt: [],
+    seconds: 165.6,
+    command,
   };
 }
 
-test('writeEvalIndex tabulates the folder\'s evaluations with their commands, and leaves a foreign README alone', () => {
+test("writeEvalIndex tabulates the folder's evaluations with their commands, and leaves a foreign README alone", () => {
   const dir = mkdtempSync(join(tmpdir(), 'eval-index-'));
   try {
     writeFileSync(join(dir, 'unseen.json'), JSON.stringify(saved('unseen-concepts', 32.614, 'npm run eval -- --prompts unseen-concepts')));

@@ -25,7 +25,10 @@ test('evaluating the same checkpoint twice gives identical numbers, from the cac
   assert.deepEqual(third, first);
   assert.ok(Number.isFinite(first.fid) && first.fid >= 0);
   assert.ok(first.r5 === 1, 'with 4 concepts every image is in the top 5');
-  assert.deepEqual(first.perPrompt.map((p) => p.seed), prompts.map((p) => promptSeed(p.id)));
+  assert.deepEqual(
+    first.perPrompt.map((p) => p.seed),
+    prompts.map((p) => promptSeed(p.id)),
+  );
   assert.ok(first.perPrompt.every((p) => p.real > 0 && p.real < 100 && p.rank >= 1 && p.rank <= 4));
   model.params.dispose();
 });

@@ -23,8 +23,14 @@ const SMOKE_TRAIN: JudgeTrainConfig = { seed: 1, steps: 40, batchSize: 4, lr: 3e
 
 test('infoNceLoss by hand: symmetric cross-entropy of scale·I·Tᵀ with the diagonal as targets', async () => {
   await initBackend({ backend: 'cpu', quiet: true });
-  const I = tf.tensor2d([[1, 0], [0, 1]]);
-  const T = tf.tensor2d([[0.6, 0.8], [0, 1]]);
+  const I = tf.tensor2d([
+    [1, 0],
+    [0, 1],
+  ]);
+  const T = tf.tensor2d([
+    [0.6, 0.8],
+    [0, 1],
+  ]);
   const loss = infoNceLoss(I, T, tf.scalar(2)).dataSync()[0] as number;
   // logits = 2·[[0.6, 0], [0.8, 1]]; rows (image->text): [1.2, 0] target 0, [1.6, 2] target 1; columns (text->image): [1.2, 1.6] target 0, [0, 2] target 1.
   const ce = (z: number[], k: number): number => Math.log(z.reduce((s, v) => s + Math.exp(v), 0)) - (z[k] as number);
@@ -38,7 +44,10 @@ test('conceptRanks counts ties against the image; recallAt by hand; alignScores 
   const concepts = Float32Array.from([1, 0, 0.6, 0.8, 1, 0]); // concept 2 ties concept 0 for image 0
   assert.deepEqual(conceptRanks(images, concepts, [0, 1], E), [2, 1]);
   assert.equal(recallAt([2, 1], 1), 0.5);
-  assert.deepEqual(alignScores(images, Float32Array.from([0.6, 0.8, 0, 1]), E).map((x) => Math.round(x * 1000) / 1000), [60, 100]);
+  assert.deepEqual(
+    alignScores(images, Float32Array.from([0.6, 0.8, 0, 1]), E).map((x) => Math.round(x * 1000) / 1000),
+    [60, 100],
+  );
 });
 
 test('augmentImage shifts with white fill and flips, keeping pixel values', () => {
@@ -60,19 +69,27 @@ test('augmentImage shifts with white fill and flips, keeping pixel values', () =
   assert.deepEqual(at(out, 0, 0), [-1, -1, -1]);
 });
 
-test('a contrastive judge learns to match the toy set\'s colours to their names, resumes exactly, and round-trips through its file', async () => {
+test("a contrastive judge learns to match the toy set's colours to their names, resumes exactly, and round-trips through its file", async () => {
   await initBackend({ backend: 'wasm', quiet: true });
   const set = fakeImageTextSet(16);
   const tokenizer = Tokenizer.fromCaptions(['red green blue yellow square, shape, colour'], { maxLength: 8 });
   const root = mkdtempSync(join(tmpdir(), 'judge-'));
   const judge = ContrastiveJudge.create(SMOKE_JUDGE, tokenizer, 5);
   await trainContrastiveJudge(judge, set, colourOfId, SMOKE_TRAIN, join(root, 'whole'), { quiet: true });
-  const losses = readFileSync(join(root, 'whole', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { loss: number }).loss);
+  const losses = readFileSync(join(root, 'whole', 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { loss: number }).loss);
   assert.ok(losses.slice(-5).reduce((a, b) => a + b) / 5 < 0.5 * (losses.slice(0, 5).reduce((a, b) => a + b) / 5), `loss ${losses[0]} -> ${losses[losses.length - 1]}`);
   const names = ['red', 'green', 'blue', 'yellow'].map((c) => `${c} square, shape, colour`);
   const images = Array.from({ length: 8 }, (_, i) => set.pixels(i));
   const imageEmb = embedImages(judge, images);
-  const ranks = conceptRanks(imageEmb, embedTexts(judge, names), images.map((_, i) => i % 4), SMOKE_JUDGE.embed);
+  const ranks = conceptRanks(
+    imageEmb,
+    embedTexts(judge, names),
+    images.map((_, i) => i % 4),
+    SMOKE_JUDGE.embed,
+  );
   assert.equal(recallAt(ranks, 1), 1, `ranks ${ranks}`);
 
   const killed = ContrastiveJudge.create(SMOKE_JUDGE, tokenizer, 5);

@@ -18,7 +18,10 @@ test('the committed prompt sets are what the default Emoji-T2I build gives, and 
   const split = new Map(data.manifest.concepts.map((c) => [c.key, c]));
   const curated = readPromptSet('curated-val');
   assert.equal(curated.length, 500);
-  assert.ok(curated.every((p) => split.get(p.concept)?.split === 'seen'), 'curated-val: training concepts');
+  assert.ok(
+    curated.every((p) => split.get(p.concept)?.split === 'seen'),
+    'curated-val: training concepts',
+  );
   const unseen = readPromptSet('unseen-concepts');
   assert.equal(unseen.length, data.manifest.concepts.filter((c) => c.split === 'unseen').length);
   assert.ok(unseen.every((p) => split.get(p.concept)?.split === 'unseen'));
@@ -27,7 +30,7 @@ test('the committed prompt sets are what the default Emoji-T2I build gives, and 
   for (const p of keywords) {
     const c = split.get(p.concept);
     assert.ok(c && c.split === 'seen');
-    assert.ok(!p.prompt.split(", ").includes(c.name), `keyword-only prompt "${p.prompt}" names ${c.name}`);
+    assert.ok(!p.prompt.split(', ').includes(c.name), `keyword-only prompt "${p.prompt}" names ${c.name}`);
     assert.ok(p.prompt.split(', ').every((w) => c.keywords.includes(w)));
   }
   for (const set of [curated, unseen, keywords]) assert.equal(new Set(set.map((p) => p.concept)).size, set.length, 'one prompt per concept');

@@ -7,7 +7,6 @@ import { relErr, size, TOL, values, type Pad, type Shape4 } from './convTestUtil
 // These test the XNNPACK kernels: keep the native OpenBLAS ones (nativeWasmKernels.test.ts) out.
 process.env['SELFDPO_NATIVE'] = '0';
 
-
 interface Case {
   family: 'same' | 'valid' | 'explicit' | 'dilated';
   x: Shape4;
@@ -18,11 +17,9 @@ interface Case {
   dilation?: number;
 }
 
-
 /** dy's shape for a case, from tfjs's own shape rules. */
 function outShape(c: Case): Shape4 {
-  const info = tf.backend_util.computeConv2DInfo(
-    c.x, [c.kernel[0], c.kernel[1], c.x[3], c.outChannels], c.strides, c.dilation ?? 1, c.pad);
+  const info = tf.backend_util.computeConv2DInfo(c.x, [c.kernel[0], c.kernel[1], c.x[3], c.outChannels], c.strides, c.dilation ?? 1, c.pad);
   return info.outShape as Shape4;
 }
 
@@ -44,7 +41,10 @@ function filterGradDirect(c: Case, xv: Float32Array, dyv: Float32Array): Float32
     const x = tf.tensor4d(xv, c.x);
     const dy = tf.tensor4d(dyv, outShape(c));
     const attrs = {
-      strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dilations: c.dilation ?? 1,
+      strides: c.strides,
+      pad: c.pad,
+      dataFormat: 'NHWC',
+      dilations: c.dilation ?? 1,
       filterShape: [c.kernel[0], c.kernel[1], c.x[3], c.outChannels],
     };
     const out = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as unknown as tf.NamedAttrMap);
@@ -69,7 +69,7 @@ function dilatedReference(c: Case, xv: Float32Array, dyv: Float32Array): Float32
   const out = new Float32Array(kh * kw * ci * co);
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
-      const src = ((i * d) * ekw + j * d) * ci * co;
+      const src = (i * d * ekw + j * d) * ci * co;
       out.set(full.subarray(src, src + ci * co), (i * kw + j) * ci * co);
     }
   }
@@ -94,12 +94,61 @@ const cases: Case[] = [
   { family: 'same', x: [3, 10, 11, 3], kernel: [3, 3], outChannels: 5, strides: 3, pad: 'same' },
   { family: 'valid', x: [1, 13, 12, 2], kernel: [5, 4], outChannels: 3, strides: 3, pad: 'valid' },
   { family: 'explicit', x: [3, 6, 7, 3], kernel: [3, 3], outChannels: 4, strides: 1, pad: 2 },
-  { family: 'explicit', x: [1, 7, 8, 2], kernel: [3, 4], outChannels: 5, strides: 1, pad: [[0, 0], [1, 2], [0, 3], [0, 0]] },
-  { family: 'explicit', x: [3, 9, 8, 4], kernel: [3, 4], outChannels: 3, strides: 2, pad: [[0, 0], [1, 2], [0, 3], [0, 0]] },
-  { family: 'explicit', x: [1, 5, 6, 2], kernel: [2, 2], outChannels: 3, strides: 1, pad: [[0, 0], [4, 0], [0, 5], [0, 0]] },
+  {
+    family: 'explicit',
+    x: [1, 7, 8, 2],
+    kernel: [3, 4],
+    outChannels: 5,
+    strides: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 3],
+      [0, 0],
+    ],
+  },
+  {
+    family: 'explicit',
+    x: [3, 9, 8, 4],
+    kernel: [3, 4],
+    outChannels: 3,
+    strides: 2,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 3],
+      [0, 0],
+    ],
+  },
+  {
+    family: 'explicit',
+    x: [1, 5, 6, 2],
+    kernel: [2, 2],
+    outChannels: 3,
+    strides: 1,
+    pad: [
+      [0, 0],
+      [4, 0],
+      [0, 5],
+      [0, 0],
+    ],
+  },
   { family: 'dilated', x: [1, 9, 11, 3], kernel: [3, 3], outChannels: 4, strides: 1, pad: 'same', dilation: 2 },
   { family: 'dilated', x: [3, 10, 8, 2], kernel: [3, 3], outChannels: 5, strides: 1, pad: 'valid', dilation: 2 },
-  { family: 'dilated', x: [1, 8, 9, 4], kernel: [2, 3], outChannels: 2, strides: 1, pad: [[0, 0], [1, 0], [2, 1], [0, 0]], dilation: 2 },
+  {
+    family: 'dilated',
+    x: [1, 8, 9, 4],
+    kernel: [2, 3],
+    outChannels: 2,
+    strides: 1,
+    pad: [
+      [0, 0],
+      [1, 0],
+      [2, 1],
+      [0, 0],
+    ],
+    dilation: 2,
+  },
 ];
 
 const worst = new Map<string, number>();
@@ -150,8 +199,7 @@ test('Conv2DBackpropFilter on wasm rejects NCHW with a clear error', async () =>
   const x = tf.zeros([1, 2, 4, 4]);
   const dy = tf.zeros([1, 3, 4, 4]);
   assert.throws(
-    () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy },
-      { strides: 1, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 2, 3] } as unknown as tf.NamedAttrMap),
+    () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 2, 3] } as unknown as tf.NamedAttrMap),
     /dataFormat 'NCHW' is not supported/,
   );
   tf.dispose([x, dy]);
@@ -165,11 +213,15 @@ test('tf.grad through a small conv net on wasm leaks no tensors or buffers', asy
   const x = tf.tensor4d(values(2 * 12 * 10 * 3, 3), [2, 12, 10, 3]);
   const opt = tf.train.sgd(0.01);
   const step = (): number => {
-    const loss = opt.minimize(() => {
-      const h = tf.relu(tf.conv2d(x, w1 as tf.Tensor4D, 1, 'same'));
-      const y = tf.conv2d(h, w2 as tf.Tensor4D, 2, 'valid');
-      return tf.mean(tf.square(y));
-    }, true, [w1, w2]);
+    const loss = opt.minimize(
+      () => {
+        const h = tf.relu(tf.conv2d(x, w1 as tf.Tensor4D, 1, 'same'));
+        const y = tf.conv2d(h, w2 as tf.Tensor4D, 2, 'valid');
+        return tf.mean(tf.square(y));
+      },
+      true,
+      [w1, w2],
+    );
     const v = (loss as tf.Scalar).dataSync()[0] as number;
     (loss as tf.Scalar).dispose();
     return v;

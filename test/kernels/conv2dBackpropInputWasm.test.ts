@@ -7,7 +7,6 @@ import { relErr, size, TOL, values, type Pad, type Shape4 } from './convTestUtil
 // These test the XNNPACK kernels: keep the native OpenBLAS ones (nativeWasmKernels.test.ts) out.
 process.env['SELFDPO_NATIVE'] = '0';
 
-
 interface Case {
   family: 'same' | 'valid' | 'explicit';
   x: Shape4;
@@ -16,7 +15,6 @@ interface Case {
   strides: number | [number, number];
   pad: Pad;
 }
-
 
 function filterShape(c: Case): Shape4 {
   return [c.kernel[0], c.kernel[1], c.x[3], c.outChannels];
@@ -56,9 +54,45 @@ const cases: Case[] = [
   { family: 'same', x: [3, 10, 11, 3], kernel: [3, 3], outChannels: 5, strides: 3, pad: 'same' },
   { family: 'valid', x: [1, 13, 12, 2], kernel: [5, 4], outChannels: 3, strides: 3, pad: 'valid' },
   { family: 'explicit', x: [3, 6, 7, 3], kernel: [3, 3], outChannels: 4, strides: 1, pad: 2 },
-  { family: 'explicit', x: [1, 7, 8, 2], kernel: [3, 4], outChannels: 5, strides: 1, pad: [[0, 0], [1, 2], [0, 3], [0, 0]] },
-  { family: 'explicit', x: [3, 9, 8, 4], kernel: [3, 4], outChannels: 3, strides: 2, pad: [[0, 0], [1, 2], [0, 3], [0, 0]] },
-  { family: 'explicit', x: [1, 5, 6, 2], kernel: [2, 2], outChannels: 3, strides: 1, pad: [[0, 0], [4, 0], [0, 5], [0, 0]] },
+  {
+    family: 'explicit',
+    x: [1, 7, 8, 2],
+    kernel: [3, 4],
+    outChannels: 5,
+    strides: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 3],
+      [0, 0],
+    ],
+  },
+  {
+    family: 'explicit',
+    x: [3, 9, 8, 4],
+    kernel: [3, 4],
+    outChannels: 3,
+    strides: 2,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 3],
+      [0, 0],
+    ],
+  },
+  {
+    family: 'explicit',
+    x: [1, 5, 6, 2],
+    kernel: [2, 2],
+    outChannels: 3,
+    strides: 1,
+    pad: [
+      [0, 0],
+      [4, 0],
+      [0, 5],
+      [0, 0],
+    ],
+  },
 ];
 
 test('Conv2DBackpropInput (XNNPACK) on wasm matches the cpu backend', async (t) => {
@@ -111,11 +145,11 @@ test('Conv2DBackpropInput on wasm is ours, and NCHW still goes to the built-in k
   const dyv = values(size(dyShape), 12);
   const fv = values(3 * 3 * 2 * 3, 13);
   const attrs = { strides: 1, pad: 'same', dataFormat: 'NCHW', inputShape: [2, 2, 4, 5] } as unknown as tf.NamedAttrMap;
-  const run = (): Float32Array => tf.tidy(() => {
-    const out = tf.engine().runKernel('Conv2DBackpropInput',
-      { dy: tf.tensor4d(dyv, dyShape), filter: tf.tensor4d(fv, [3, 3, 2, 3]) }, attrs);
-    return (out as tf.Tensor).dataSync() as Float32Array;
-  });
+  const run = (): Float32Array =>
+    tf.tidy(() => {
+      const out = tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.tensor4d(dyv, dyShape), filter: tf.tensor4d(fv, [3, 3, 2, 3]) }, attrs);
+      return (out as tf.Tensor).dataSync() as Float32Array;
+    });
   assert.ok(await tf.setBackend('cpu'));
   const want = run();
   assert.ok(await tf.setBackend('wasm'));

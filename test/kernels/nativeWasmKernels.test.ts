@@ -33,7 +33,18 @@ const cases: Case[] = [
   { x: [1, 8, 10, 5], kernel: [4, 4], outChannels: 6, strides: 1, pad: 'same' },
   { x: [3, 12, 13, 6], kernel: [5, 5], outChannels: 5, strides: 2, pad: 'same' },
   { x: [1, 7, 9, 3], kernel: [3, 2], outChannels: 4, strides: [1, 2], pad: 'same' },
-  { x: [1, 7, 8, 2], kernel: [3, 4], outChannels: 5, strides: 1, pad: [[0, 0], [1, 2], [0, 3], [0, 0]] },
+  {
+    x: [1, 7, 8, 2],
+    kernel: [3, 4],
+    outChannels: 5,
+    strides: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 3],
+      [0, 0],
+    ],
+  },
   { x: [3, 6, 7, 3], kernel: [3, 3], outChannels: 4, strides: 1, pad: 2 },
   { x: [1, 9, 11, 3], kernel: [3, 3], outChannels: 4, strides: 1, pad: 'same', dilation: 2 },
   // base-S's 32x32 level: 9 * 16 columns x 4,096 rows spans several 2^18-float chunks.
@@ -106,11 +117,13 @@ test('native Conv2DBackpropFilter with a dilation equals the dense filter gradie
   const full = await onBackend('cpu', () => convAndGrads(dense, xv, values(5 * 5 * 3 * co, 7), values(co, 8), dyv)[2] as Float32Array);
   const want = new Float32Array(3 * 3 * 3 * co);
   for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) want.set(full.subarray((2 * i * 5 + 2 * j) * 3 * co, (2 * i * 5 + 2 * j + 1) * 3 * co), (i * 3 + j) * 3 * co);
-  const got = await onBackend('wasm', () => tf.tidy(() => {
-    const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 2, filterShape: [3, 3, 3, co] };
-    const out = tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor4d(xv, x), dy: tf.tensor4d(dyv, outShape(dense)) }, attrs as unknown as tf.NamedAttrMap);
-    return (out as tf.Tensor).dataSync() as Float32Array;
-  }));
+  const got = await onBackend('wasm', () =>
+    tf.tidy(() => {
+      const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 2, filterShape: [3, 3, 3, co] };
+      const out = tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor4d(xv, x), dy: tf.tensor4d(dyv, outShape(dense)) }, attrs as unknown as tf.NamedAttrMap);
+      return (out as tf.Tensor).dataSync() as Float32Array;
+    }),
+  );
   assert.ok(relErr(got, want) < TOL, `dilated filter gradient: ${relErr(got, want)}`);
 });
 
@@ -146,10 +159,14 @@ test('native kernels allocate nothing that outlives a training step', { skip }, 
   const x = tf.tensor4d(values(2 * 10 * 10 * 4, 3), [2, 10, 10, 4]);
   const opt = tf.train.sgd(0.01);
   const step = (): number => {
-    const loss = opt.minimize(() => {
-      const h = tf.relu(tf.conv2d(x, w as tf.Tensor4D, 2, 'same')).reshape([-1, 8]);
-      return tf.mean(tf.square(tf.matMul(h, q as tf.Tensor2D)));
-    }, true, [w, q]) as tf.Scalar;
+    const loss = opt.minimize(
+      () => {
+        const h = tf.relu(tf.conv2d(x, w as tf.Tensor4D, 2, 'same')).reshape([-1, 8]);
+        return tf.mean(tf.square(tf.matMul(h, q as tf.Tensor2D)));
+      },
+      true,
+      [w, q],
+    ) as tf.Scalar;
     const v = loss.dataSync()[0] as number;
     loss.dispose();
     return v;
@@ -168,7 +185,13 @@ test('native kernels allocate nothing that outlives a training step', { skip }, 
 test('the fused group norm (with and without SiLU) and its gradients match the composed one on the cpu backend', { skip }, async (t) => {
   registerWasmKernels();
   // [shape, groups, offset]: an offset of 50 (std about 2) checks the variance does not cancel.
-  const cases: [Shape4, number, number][] = [[[2, 5, 6, 8], 4, 0], [[3, 4, 4, 12], 3, 0], [[2, 32, 32, 16], 8, 0], [[2, 4, 4, 192], 8, 0], [[2, 8, 8, 16], 4, 50]];
+  const cases: [Shape4, number, number][] = [
+    [[2, 5, 6, 8], 4, 0],
+    [[3, 4, 4, 12], 3, 0],
+    [[2, 32, 32, 16], 8, 0],
+    [[2, 4, 4, 192], 8, 0],
+    [[2, 8, 8, 16], 4, 50],
+  ];
   for (const [i, [shape, groups, offset]] of cases.entries()) {
     for (const withSilu of [false, true]) {
       const xv = values(size(shape), 71 + i).map((v, k) => offset + 3 * v + (k % 5)); // a mean and a spread per group

@@ -14,12 +14,7 @@ async function useWasm(): Promise<void> {
 }
 
 /** tf.unsortedSegmentSum on the active backend: [shape, dtype, values]. */
-function segSum(
-  x: tf.Tensor,
-  ids: number[],
-  idShape: number[],
-  numSegments: number,
-): { shape: number[]; dtype: string; values: number[] } {
+function segSum(x: tf.Tensor, ids: number[], idShape: number[], numSegments: number): { shape: number[]; dtype: string; values: number[] } {
   const segmentIds = tf.tensor(ids, idShape, 'int32');
   try {
     const out = tf.unsortedSegmentSum(x, segmentIds as tf.Tensor1D, numSegments);
@@ -39,7 +34,11 @@ test('UnsortedSegmentSum is registered for wasm', () => {
 
 test('UnsortedSegmentSum on wasm: hand-computed float32 case', async () => {
   await useWasm();
-  const x = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+  const x = tf.tensor2d([
+    [1, 2],
+    [3, 4],
+    [5, 6],
+  ]);
   const got = segSum(x, [1, 0, 1], [3], 3);
   assert.deepEqual(got, { shape: [3, 2], dtype: 'float32', values: [3, 4, 6, 8, 0, 0] });
   x.dispose();
@@ -47,7 +46,15 @@ test('UnsortedSegmentSum on wasm: hand-computed float32 case', async () => {
 
 test('UnsortedSegmentSum on wasm: int32 input keeps int32', async () => {
   await useWasm();
-  const x = tf.tensor2d([[1, -2], [30, 4], [5, 600]], [3, 2], 'int32');
+  const x = tf.tensor2d(
+    [
+      [1, -2],
+      [30, 4],
+      [5, 600],
+    ],
+    [3, 2],
+    'int32',
+  );
   const got = segSum(x, [2, 2, 0], [3], 3);
   // The cpu backend returns float32 here (it multiplies by a float mask); TensorFlow and
   // this kernel keep x's dtype.
@@ -56,7 +63,13 @@ test('UnsortedSegmentSum on wasm: int32 input keeps int32', async () => {
 });
 
 test('UnsortedSegmentSum on wasm: ids outside [0, numSegments) are dropped, as on cpu', async () => {
-  const xv = [[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]];
+  const xv = [
+    [1, 2],
+    [3, 4],
+    [5, 6],
+    [7, 8],
+    [9, 10],
+  ];
   const ids = [-1, 3, 0, 2, 0];
   assert.ok(await tf.setBackend('cpu'));
   const xc = tf.tensor2d(xv);
@@ -72,7 +85,16 @@ test('UnsortedSegmentSum on wasm: ids outside [0, numSegments) are dropped, as o
 
 test('UnsortedSegmentSum on wasm: rank-2 segmentIds sum over both id axes', async () => {
   await useWasm();
-  const x = tf.tensor3d([[[1, 2], [3, 4]], [[5, 6], [7, 8]]]);
+  const x = tf.tensor3d([
+    [
+      [1, 2],
+      [3, 4],
+    ],
+    [
+      [5, 6],
+      [7, 8],
+    ],
+  ]);
   const got = segSum(x, [0, 1, 1, 1], [2, 2], 3);
   // Output is [numSegments, ...x.shape.slice(2)] (TensorFlow's rule). The cpu backend
   // sums over the first id axis only and returns [3, 2, 2], so it is no reference here.
@@ -85,7 +107,10 @@ test('UnsortedSegmentSum on wasm: rank-2 segmentIds sum over both id axes', asyn
 
 test('UnsortedSegmentSum on wasm: numSegments 0, and ids that are not a prefix of x', async () => {
   await useWasm();
-  const x = tf.tensor2d([[1, 2], [3, 4]]);
+  const x = tf.tensor2d([
+    [1, 2],
+    [3, 4],
+  ]);
   assert.deepEqual(segSum(x, [0, 1], [2], 0), { shape: [0, 2], dtype: 'float32', values: [] });
   assert.throws(() => segSum(x, [0, 1, 1], [3], 2), /must be a non-empty prefix of x shape \[2,2\]/);
   x.dispose();
@@ -93,7 +118,10 @@ test('UnsortedSegmentSum on wasm: numSegments 0, and ids that are not a prefix o
 
 test('UnsortedSegmentSum on wasm: a NaN stays in its own segment', async () => {
   await useWasm();
-  const x = tf.tensor2d([[NaN, 1], [2, 3]]);
+  const x = tf.tensor2d([
+    [NaN, 1],
+    [2, 3],
+  ]);
   const got = segSum(x, [0, 1], [2], 2);
   // The cpu backend computes sum(mask * x), so 0 * NaN spreads the NaN into every
   // segment; TensorFlow, like this kernel, keeps it where it belongs.

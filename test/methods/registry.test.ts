@@ -25,7 +25,7 @@ const upsideDown: Method = {
   check: () => undefined,
 };
 
-test('the registry holds the paper\'s methods and names them when asked for an unknown one', () => {
+test("the registry holds the paper's methods and names them when asked for an unknown one", () => {
   assert.deepEqual(registeredMethodNames().slice(0, 3), ['sft', 'dpo', 'self-dpo']);
   assert.equal(getMethod('sft').pairLoss({ downgrade: '', loss: { beta: 1, lambda1: 0, lambda2: 1 }, pairs: '', seed: 0 }), undefined);
   assert.deepEqual(getMethod('dpo').pairLoss({ downgrade: '', loss: { beta: 7, lambda1: 0, lambda2: 1 }, pairs: 'p.jsonl', seed: 0 }), { kind: 'dpo', beta: 7 });
@@ -41,13 +41,25 @@ test('a toy method registered at run time trains for 2 steps through the same tr
   const runDir = join(mkdtempSync(join(tmpdir(), 'toy-method-')), 'run');
   const result = await train(config, smokeTrainData(), runDir, { quiet: true });
   assert.equal(result.step, 2);
-  const metrics = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
-  assert.deepEqual(metrics.map((m) => m.step), [1, 2]);
+  const metrics = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, number>);
+  assert.deepEqual(
+    metrics.map((m) => m.step),
+    [1, 2],
+  );
   // A preference step logs the loser and reference errors; the upside-down loser differs from the winner.
   for (const m of metrics) {
     assert.equal(typeof m['implicit_acc'], 'number');
     assert.ok(Math.abs((m['mse_l'] as number) - (m['mse_w'] as number)) > 0, 'loser error equals winner error');
   }
-  const probe = readFileSync(join(runDir, 'heldout.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { downgrade: string });
-  assert.ok(probe.every((p) => p.downgrade === 'blur'), 'the probe uses the method\'s probe downgrade');
+  const probe = readFileSync(join(runDir, 'heldout.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { downgrade: string });
+  assert.ok(
+    probe.every((p) => p.downgrade === 'blur'),
+    "the probe uses the method's probe downgrade",
+  );
 });

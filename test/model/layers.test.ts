@@ -45,7 +45,12 @@ function jsMatMul(a: Float32Array, b: Float32Array, N: number, m: number, k: num
   return out;
 }
 
-for (const [rank, native] of [[2, true], [3, true], [2, false], [3, false]] as const) {
+for (const [rank, native] of [
+  [2, true],
+  [3, true],
+  [2, false],
+  [3, false],
+] as const) {
   // With the native kernels off, wasm takes matMul's explicit-transpose path (its own gradient).
   test(`matMul matches tf.matMul and loops in value and gradients, rank ${rank}, native kernels ${native ? 'on where built' : 'off'}`, (t) => {
     setNativeKernels(native);
@@ -197,9 +202,7 @@ test('attention matches a loop reference with 2 heads and a key bias', () => {
   const kv = randomValues(B * Nk * C, 12).map((x) => 2 * x);
   const vv = randomValues(B * Nk * C, 13);
   const bias = [0, -0.5, 1, 0, 0.3, 0, 0, -2];
-  const out = tf.tidy(() =>
-    attention(tf.tensor3d(qv, [B, Nq, C]), tf.tensor3d(kv, [B, Nk, C]), tf.tensor3d(vv, [B, Nk, C]), heads, tf.tensor2d(bias, [B, Nk])),
-  );
+  const out = tf.tidy(() => attention(tf.tensor3d(qv, [B, Nq, C]), tf.tensor3d(kv, [B, Nk, C]), tf.tensor3d(vv, [B, Nk, C]), heads, tf.tensor2d(bias, [B, Nk])));
   assert.deepEqual(out.shape, [B, Nq, C]);
   assertClose(out.dataSync(), jsAttention(qv, kv, vv, B, Nq, Nk, C, heads, bias), 1e-5, 'with bias');
   const noBias = tf.tidy(() => attention(tf.tensor3d(qv, [B, Nq, C]), tf.tensor3d(kv, [B, Nk, C]), tf.tensor3d(vv, [B, Nk, C]), heads, null));
@@ -265,15 +268,30 @@ test('dense computes x·W + b over the last axis', () => {
 test('countFlops: 2·m·k·n for a dense, 2·outputSize·k²·Cin for a conv, 4·B·Nq·Nk·C for attention', () => {
   const params = new Params(0);
   const scope = new Scope(params);
-  assert.equal(countFlops(() => dense(scope.child('d'), tf.zeros([3, 4]), 5)), 2 * 3 * 4 * 5);
+  assert.equal(
+    countFlops(() => dense(scope.child('d'), tf.zeros([3, 4]), 5)),
+    2 * 3 * 4 * 5,
+  );
   // Leading axes are flattened: [2,3,4] is 6 rows.
-  assert.equal(countFlops(() => dense(scope.child('d'), tf.zeros([2, 3, 4]), 5)), 2 * 6 * 4 * 5);
+  assert.equal(
+    countFlops(() => dense(scope.child('d'), tf.zeros([2, 3, 4]), 5)),
+    2 * 6 * 4 * 5,
+  );
   // 'same' 3x3 conv, [1,4,4,2] -> [1,4,4,3]: output size 48.
-  assert.equal(countFlops(() => conv(scope.child('c'), tf.zeros([1, 4, 4, 2]), 3)), 2 * 48 * 9 * 2);
+  assert.equal(
+    countFlops(() => conv(scope.child('c'), tf.zeros([1, 4, 4, 2]), 3)),
+    2 * 48 * 9 * 2,
+  );
   // stride 2 -> [2,2,2,3]: output size 24 for a batch of 2.
-  assert.equal(countFlops(() => conv(scope.child('c2'), tf.zeros([2, 4, 4, 2]), 3, 3, 2)), 2 * 24 * 9 * 2);
+  assert.equal(
+    countFlops(() => conv(scope.child('c2'), tf.zeros([2, 4, 4, 2]), 3, 3, 2)),
+    2 * 24 * 9 * 2,
+  );
   // 1x1 conv: 2·outputSize·Cin.
-  assert.equal(countFlops(() => conv(scope.child('c3'), tf.zeros([1, 4, 4, 2]), 3, 1)), 2 * 48 * 2);
+  assert.equal(
+    countFlops(() => conv(scope.child('c3'), tf.zeros([1, 4, 4, 2]), 3, 1)),
+    2 * 48 * 2,
+  );
   // Two layers add up; attention is two matmuls of 2·B·Nq·Nk·C each.
   assert.equal(
     countFlops(() => {
@@ -282,10 +300,16 @@ test('countFlops: 2·m·k·n for a dense, 2·outputSize·k²·Cin for a conv, 4�
     }),
     240,
   );
-  assert.equal(countFlops(() => attention(tf.zeros([2, 3, 4]), tf.zeros([2, 5, 4]), tf.zeros([2, 5, 4]), 2, null)), 4 * 2 * 3 * 5 * 4);
+  assert.equal(
+    countFlops(() => attention(tf.zeros([2, 3, 4]), tf.zeros([2, 5, 4]), tf.zeros([2, 5, 4]), 2, null)),
+    4 * 2 * 3 * 5 * 4,
+  );
   // Work outside countFlops is not counted into the next call.
   tf.dispose(tf.tidy(() => dense(scope.child('d'), tf.zeros([3, 4]), 5)));
-  assert.equal(countFlops(() => undefined), 0);
+  assert.equal(
+    countFlops(() => undefined),
+    0,
+  );
   // No tensors survive countFlops (it runs fn in a tidy); only the parameters it created.
   const before = tf.memory().numTensors;
   countFlops(() => {

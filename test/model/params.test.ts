@@ -115,10 +115,12 @@ test('assign sets values; a missing name throws when complete, not otherwise; wr
   const p = new Params(0);
   p.get('a', [2], zeros);
   p.get('b', [3], zeros);
-  p.assign(new Map([
-    ['a', { shape: [2], data: Float32Array.of(1, 2) }],
-    ['b', { shape: [3], data: Float32Array.of(3, 4, 5) }],
-  ]));
+  p.assign(
+    new Map([
+      ['a', { shape: [2], data: Float32Array.of(1, 2) }],
+      ['b', { shape: [3], data: Float32Array.of(3, 4, 5) }],
+    ]),
+  );
   assert.deepEqual(values(p.variable('a')), [1, 2]);
   assert.deepEqual(values(p.variable('b')), [3, 4, 5]);
   const onlyA = new Map([['a', { shape: [2], data: Float32Array.of(7, 8) }]]);
@@ -137,10 +139,12 @@ test('assign sets values; a missing name throws when complete, not otherwise; wr
 test('assign into an empty store creates every parameter; dispose frees them', () => {
   const before = tf.memory().numTensors;
   const p = new Params(0);
-  p.assign(new Map([
-    ['x', { shape: [2, 2], data: Float32Array.of(1, 2, 3, 4) }],
-    ['y', { shape: [1], data: Float32Array.of(5) }],
-  ]));
+  p.assign(
+    new Map([
+      ['x', { shape: [2, 2], data: Float32Array.of(1, 2, 3, 4) }],
+      ['y', { shape: [1], data: Float32Array.of(5) }],
+    ]),
+  );
   assert.deepEqual(p.names, ['x', 'y']);
   assert.deepEqual(p.variable('x').shape, [2, 2]);
   assert.equal(p.size, 5);

@@ -45,7 +45,10 @@ after(() => {
 /** Deterministic noisy images [B,R,R,3]. */
 function noisyImages(B: number, R: number, seed: number): tf.Tensor4D {
   const rng = new Rng(seed);
-  return tf.tensor4d(Float32Array.from({ length: B * R * R * 3 }, () => rng.normal()), [B, R, R, 3]);
+  return tf.tensor4d(
+    Float32Array.from({ length: B * R * R * 3 }, () => rng.normal()),
+    [B, R, R, 3],
+  );
 }
 
 /** eps predicted for captions at timesteps t, read back. */
@@ -61,7 +64,17 @@ function perturb(m: TextToImageModel, seed: number): void {
   const rng = new Rng(seed);
   for (const name of m.params.names) {
     const v = m.params.variable(name);
-    tf.tidy(() => v.assign(tf.add(v, tf.tensor(Float32Array.from({ length: v.size }, () => 0.05 * rng.normal()), v.shape))));
+    tf.tidy(() =>
+      v.assign(
+        tf.add(
+          v,
+          tf.tensor(
+            Float32Array.from({ length: v.size }, () => 0.05 * rng.normal()),
+            v.shape,
+          ),
+        ),
+      ),
+    );
   }
 }
 
@@ -74,13 +87,19 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 test('a fresh model predicts exactly zeros of the input shape (the output conv starts at zero)', () => {
   const out = predict(model, ['a red apple', 'blue car'], [0, 999]);
   assert.deepEqual(out.shape, [2, 32, 32, 3]);
-  assert.ok(out.data.every((x) => x === 0), 'every value is exactly 0');
+  assert.ok(
+    out.data.every((x) => x === 0),
+    'every value is exactly 0',
+  );
   assert.ok(model.params.names.every((n) => n.startsWith('text/') || n.startsWith('unet/')));
   const counts = model.parameterCounts();
   assert.equal(counts.text + counts.unet, model.params.size);
   assert.ok(counts.text > 0 && counts.unet > 0);
   assert.ok(model.unetVariables().length > 0);
-  assert.equal(model.unetVariables().reduce((n, v) => n + v.size, 0), counts.unet);
+  assert.equal(
+    model.unetVariables().reduce((n, v) => n + v.size, 0),
+    counts.unet,
+  );
 });
 
 test('encode: tokens [B, maxWords+1, width], keyBias masks padding, pooled [B, width] is the start token', () => {
@@ -102,7 +121,10 @@ test('encode: tokens [B, maxWords+1, width], keyBias masks padding, pooled [B, w
   assert.deepEqual(got.pooledShape, [B, D]);
   const M = Math.fround(-1e9);
   // 'a red apple': start + 3 words; '': the start token alone; 9 words cut to 6.
-  assert.deepEqual(got.keyBias.map((x) => x + 0), [0, 0, 0, 0, M, M, M, 0, M, M, M, M, M, M, 0, 0, 0, 0, 0, 0, 0]);
+  assert.deepEqual(
+    got.keyBias.map((x) => x + 0),
+    [0, 0, 0, 0, M, M, M, 0, M, M, M, M, M, M, 0, 0, 0, 0, 0, 0, 0],
+  );
   for (let b = 0; b < B; b++) {
     assert.deepEqual(Array.from(got.pooled.subarray(b * D, (b + 1) * D)), Array.from(got.tokens.subarray(b * L * D, b * L * D + D)), `pooled ${b}`);
   }
@@ -152,7 +174,10 @@ test('with trained-looking weights the prediction depends on the caption and on 
   try {
     perturb(m, 99);
     const base = predict(m, ['a red apple'], [100]);
-    assert.ok(base.data.some((x) => Math.abs(x) > 1e-3), 'no longer zero');
+    assert.ok(
+      base.data.some((x) => Math.abs(x) > 1e-3),
+      'no longer zero',
+    );
     assert.ok(maxAbsDiff(base.data, predict(m, ['a blue car'], [100]).data) > 1e-5, 'caption matters');
     assert.ok(maxAbsDiff(base.data, predict(m, ['a red apple'], [900]).data) > 1e-5, 't matters');
     // Examples in a batch are independent: example 0 alone equals example 0 in a batch of 2.
@@ -238,7 +263,10 @@ test('a flipped byte in weights.bin makes loadModel throw an error naming weight
   bytes[Math.floor(bytes.length / 2)] = (bytes[Math.floor(bytes.length / 2)] as number) ^ 0x01;
   writeFileSync(path, bytes);
   const before = tf.memory().numTensors;
-  assert.throws(() => loadModel(dir), (err: unknown) => err instanceof Error && /weights\.bin/.test(err.message) && /sha256/.test(err.message));
+  assert.throws(
+    () => loadModel(dir),
+    (err: unknown) => err instanceof Error && /weights\.bin/.test(err.message) && /sha256/.test(err.message),
+  );
   assert.equal(tf.memory().numTensors, before, 'a refused file leaves no tensors behind');
   assert.throws(() => loadModel(join(tmp, 'no-such-model')), /model\.json not found/);
 });
@@ -274,7 +302,10 @@ test('weights that lack a parameter or give it another shape are refused, naming
   entry.shape = [entry.shape[1] as number, entry.shape[0] as number];
   writeFileSync(binPath, bytes);
   writeFileSync(jsonPath, JSON.stringify(reshaped));
-  assert.throws(() => loadModel(dir), (err: unknown) => err instanceof Error && err.message.includes('weights.bin') && err.message.includes(`parameter ${entry.name}: shape`));
+  assert.throws(
+    () => loadModel(dir),
+    (err: unknown) => err instanceof Error && err.message.includes('weights.bin') && err.message.includes(`parameter ${entry.name}: shape`),
+  );
 
   // Restored, it loads again.
   writeFileSync(jsonPath, JSON.stringify(original));
@@ -291,7 +322,11 @@ test("a 'v' model's eps is sqrt(1 - alphaBar)·xt + sqrt(alphaBar)·v: a fresh o
       const x = xt.arraySync() as number[][][][];
       t.forEach((ti, b) => {
         const k = Math.sqrt(1 - (SCHEDULE.alphaBar[ti] as number));
-        for (const [y, xx, c] of [[0, 0, 0], [5, 17, 2], [31, 31, 1]] as const) {
+        for (const [y, xx, c] of [
+          [0, 0, 0],
+          [5, 17, 2],
+          [31, 31, 1],
+        ] as const) {
           const want = k * (x[b]![y]![xx]![c] as number);
           assert.ok(Math.abs((eps[b]![y]![xx]![c] as number) - want) < 1e-5, `t=${ti}: ${eps[b]![y]![xx]![c]} vs ${want}`);
         }

@@ -43,7 +43,10 @@ test('clipByGlobalNorm scales to the bound and reports the norm before clipping'
   const { grads: clipped, norm } = clipByGlobalNorm(grads, 1);
   close(norm, 5);
   close(globalNorm(clipped), 1, 1e-5);
-  assert.deepEqual(Array.from(clipped[0]!.dataSync()).map((x) => Math.round(x * 1000) / 1000), [0.6, 0]);
+  assert.deepEqual(
+    Array.from(clipped[0]!.dataSync()).map((x) => Math.round(x * 1000) / 1000),
+    [0.6, 0],
+  );
   const small = [tf.tensor1d([0.3, 0.4])];
   const kept = clipByGlobalNorm(small, 1);
   assert.equal(kept.grads, small, 'under the bound the gradients pass through');

@@ -10,9 +10,19 @@ import { resolvePretrainConfig, SMOKE_OVERRIDE } from '../../src/train/pretrainC
 import { Tokenizer } from '../../src/text/tokenizer.js';
 
 test('splitEvenly covers 0..n in contiguous, near-equal shares', () => {
-  assert.deepEqual(splitEvenly(10, 3), [[0, 3], [3, 6], [6, 10]]);
-  assert.deepEqual(splitEvenly(2, 4), [[0, 1], [1, 2]]);
-  assert.deepEqual(splitEvenly(16, 2), [[0, 8], [8, 16]]);
+  assert.deepEqual(splitEvenly(10, 3), [
+    [0, 3],
+    [3, 6],
+    [6, 10],
+  ]);
+  assert.deepEqual(splitEvenly(2, 4), [
+    [0, 1],
+    [1, 2],
+  ]);
+  assert.deepEqual(splitEvenly(16, 2), [
+    [0, 8],
+    [8, 16],
+  ]);
 });
 
 test('a 2-thread pool samples the same images as one thread, in order', async () => {
@@ -44,7 +54,7 @@ test('a 2-thread pool samples the same images as one thread, in order', async ()
   }
 });
 
-test('Self-DPO pair gradients over 2 threads equal one thread\'s, with a frozen text encoder', async () => {
+test("Self-DPO pair gradients over 2 threads equal one thread's, with a frozen text encoder", async () => {
   await initBackend({ backend: 'wasm', quiet: true });
   const config = resolvePretrainConfig(SMOKE_OVERRIDE).model;
   const model = TextToImageModel.create(config, Tokenizer.fromCaptions(['red blue square'], { maxLength: config.maxWords }), 5);
@@ -53,7 +63,9 @@ test('Self-DPO pair gradients over 2 threads equal one thread\'s, with a frozen 
   const schedule = makeSchedule('scaled-linear', 1000);
   const unet = model.params.names.filter((n) => n.startsWith('unet/'));
   // The policy's UNet drifts from the reference, as after a few steps of training; its text encoder stays frozen.
-  tf.tidy(() => unet.forEach((name, i) => model.params.variable(name).assign(tf.add(model.params.variable(name), tf.mul(tf.randomNormal(model.params.variable(name).shape, 0, 1, 'float32', 200 + i), 0.01)))));
+  tf.tidy(() =>
+    unet.forEach((name, i) => model.params.variable(name).assign(tf.add(model.params.variable(name), tf.mul(tf.randomNormal(model.params.variable(name).shape, 0, 1, 'float32', 200 + i), 0.01)))),
+  );
   const variables = unet.map((n) => model.params.variable(n));
   const n = 6;
   const per = 32 * 32 * 3;
@@ -89,7 +101,14 @@ test('Self-DPO pair gradients over 2 threads equal one thread\'s, with a frozen 
   model.params.assign(new Map([...policyValues].map(([k, data]) => [k, { shape: model.params.variable(k).shape, data }])));
   try {
     const slice = (a: Float32Array, s: number, e: number): Float32Array => a.slice(s * per, e * per);
-    const shares = splitEvenly(n, 2).map(([s, e]) => ({ ...job, winners: slice(job.winners, s, e), losers: slice(job.losers, s, e), eps: slice(job.eps, s, e), t: job.t.slice(s, e), captions: job.captions.slice(s, e) }));
+    const shares = splitEvenly(n, 2).map(([s, e]) => ({
+      ...job,
+      winners: slice(job.winners, s, e),
+      losers: slice(job.losers, s, e),
+      eps: slice(job.eps, s, e),
+      t: job.t.slice(s, e),
+      captions: job.captions.slice(s, e),
+    }));
     const two = await pool.gradients(model, schedule, shares, reference);
     assert.ok(Math.abs(one.loss - two.loss) < 1e-5 * Math.max(1, Math.abs(one.loss)), `loss ${one.loss} vs ${two.loss}`);
     assert.deepEqual({ ...two.stats, modelW: 0, modelL: 0, refW: 0, refL: 0 }, { ...one.stats, modelW: 0, modelL: 0, refW: 0, refL: 0 });

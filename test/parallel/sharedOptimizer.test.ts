@@ -31,7 +31,7 @@ test('flat AdamW, EMA and the gradient sum by hand (the numbers of the AdamW tes
   const g = -1; // -2 · 0.5
   const m = 0.9 * 0.2 + 0.1 * g;
   const v = 0.999 * 0.004 + 0.001 * g * g;
-  close(s.w[2] as number, 2.99 - 0.01 * (m / (1 - 0.9 ** 2)) / (Math.sqrt(v / (1 - 0.999 ** 2)) + 1e-8), 1e-6);
+  close(s.w[2] as number, 2.99 - (0.01 * (m / (1 - 0.9 ** 2))) / (Math.sqrt(v / (1 - 0.999 ** 2)) + 1e-8), 1e-6);
   const ema = Float32Array.from([0, 0]);
   emaRange(ema, Float32Array.from([1, 1]), 0, 2, 0.999, 0); // d = min(0.999, 1/10)
   close(ema[0] as number, 0.9);
@@ -40,41 +40,50 @@ test('flat AdamW, EMA and the gradient sum by hand (the numbers of the AdamW tes
   assert.deepEqual(Array.from(parts[0] as Float32Array), [1, 12]);
 });
 
-test('the native optimizer loops equal the JS loops bit for bit', { skip: typeof loadNativeAddon() === 'string' && process.env['SELFDPO_REQUIRE_NATIVE'] !== '1' ? 'native addon unavailable' : false }, (t) => {
-  t.after(() => setNativeOptimizerLoops(true));
-  const n = 10007;
-  let seed = 7;
-  const rand = (scale: number): Float32Array => Float32Array.from({ length: n }, () => {
-    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-    return scale * (seed / 2 ** 31 - 1);
-  });
-  const w0 = rand(1), m0 = rand(0.1), v0 = rand(0.01).map(Math.abs), g = rand(3), ema0 = rand(1);
-  const decay = Uint8Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 0 : 1));
-  const parts0 = [rand(1), rand(1), rand(1)];
-  const run = (native: boolean): (Float32Array | Float64Array)[] => {
-    setNativeOptimizerLoops(native);
-    const s = { w: w0.slice(), m: m0.slice(), v: v0.slice(), decay };
-    const hyper = { lr: 3e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01, step: 7, gradScale: 0.37 };
-    adamWRange(s, g, 13, n - 5, hyper);
-    const ema = ema0.slice();
-    emaRange(ema, s.w, 3, n, 0.999, 40);
-    const two = [parts0[0]!.slice(), parts0[1]!.slice()];
-    const three = parts0.map((p) => p.slice());
-    const squares = Float64Array.from([sumRange(two, 1, n - 1), sumRange(three, 0, n)]);
-    return [s.w, s.m, s.v, ema, two[0]!, three[0]!, squares];
-  };
-  const js = run(false);
-  const native = run(true);
-  const names = ['w', 'm', 'v', 'ema', '2-part sum', '3-part sum', 'squares'];
-  js.forEach((a, i) => {
-    const b = native[i] as Float32Array | Float64Array;
-    const differ = a.findIndex((x: number, k: number) => !Object.is(x, b[k]));
-    assert.equal(differ, -1, `${names[i]} differs at ${differ}: JS ${a[differ]}, native ${b[differ]}`);
-  });
-  // Untouched ends stay untouched.
-  assert.equal(native[0]![0], w0[0]);
-  assert.equal(native[0]![n - 1], w0[n - 1]);
-});
+test(
+  'the native optimizer loops equal the JS loops bit for bit',
+  { skip: typeof loadNativeAddon() === 'string' && process.env['SELFDPO_REQUIRE_NATIVE'] !== '1' ? 'native addon unavailable' : false },
+  (t) => {
+    t.after(() => setNativeOptimizerLoops(true));
+    const n = 10007;
+    let seed = 7;
+    const rand = (scale: number): Float32Array =>
+      Float32Array.from({ length: n }, () => {
+        seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+        return scale * (seed / 2 ** 31 - 1);
+      });
+    const w0 = rand(1),
+      m0 = rand(0.1),
+      v0 = rand(0.01).map(Math.abs),
+      g = rand(3),
+      ema0 = rand(1);
+    const decay = Uint8Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 0 : 1));
+    const parts0 = [rand(1), rand(1), rand(1)];
+    const run = (native: boolean): (Float32Array | Float64Array)[] => {
+      setNativeOptimizerLoops(native);
+      const s = { w: w0.slice(), m: m0.slice(), v: v0.slice(), decay };
+      const hyper = { lr: 3e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01, step: 7, gradScale: 0.37 };
+      adamWRange(s, g, 13, n - 5, hyper);
+      const ema = ema0.slice();
+      emaRange(ema, s.w, 3, n, 0.999, 40);
+      const two = [parts0[0]!.slice(), parts0[1]!.slice()];
+      const three = parts0.map((p) => p.slice());
+      const squares = Float64Array.from([sumRange(two, 1, n - 1), sumRange(three, 0, n)]);
+      return [s.w, s.m, s.v, ema, two[0]!, three[0]!, squares];
+    };
+    const js = run(false);
+    const native = run(true);
+    const names = ['w', 'm', 'v', 'ema', '2-part sum', '3-part sum', 'squares'];
+    js.forEach((a, i) => {
+      const b = native[i] as Float32Array | Float64Array;
+      const differ = a.findIndex((x: number, k: number) => !Object.is(x, b[k]));
+      assert.equal(differ, -1, `${names[i]} differs at ${differ}: JS ${a[differ]}, native ${b[differ]}`);
+    });
+    // Untouched ends stay untouched.
+    assert.equal(native[0]![0], w0[0]);
+    assert.equal(native[0]![n - 1], w0[n - 1]);
+  },
+);
 
 test('trainStep over 1 and 2 threads equals tfjs gradients + clipping + AdamW + EMA, and its state round-trips', async () => {
   await initBackend({ backend: 'wasm', quiet: true });

@@ -69,9 +69,7 @@ test('linear y leaves out zero by default; smoothing adds a faint raw layer and 
   const s = json(lineChartSpec(lossRows, { x: 'step', y: 'loss', color: 'method', smooth: 3 }));
   assert.equal(s.layer.length, 2);
   assert.equal(s.layer[0].mark.opacity, 0.3);
-  assert.deepEqual(s.layer[1].transform, [
-    { window: [{ op: 'mean', field: 'loss', as: '__smoothed' }], frame: [-2, 0], sort: [{ field: 'step' }], groupby: ['method'] },
-  ]);
+  assert.deepEqual(s.layer[1].transform, [{ window: [{ op: 'mean', field: 'loss', as: '__smoothed' }], frame: [-2, 0], sort: [{ field: 'step' }], groupby: ['method'] }]);
   assert.equal(s.layer[1].encoding.y.field, '__smoothed');
 });
 
@@ -94,17 +92,26 @@ test('bad input is refused with a message that names the problem', () => {
   assert.throws(() => lineChartSpec([], { x: 'step', y: 'loss' }), /no rows/);
   assert.throws(() => lineChartSpec(lossRows, { x: 'step', y: 'lsos' }), /y field "lsos" is missing from every row \(fields: step, loss, method\)/);
   assert.throws(() => lineChartSpec(lossRows, { x: 'step', y: 'loss', color: 'run' }), /color field "run"/);
-  assert.throws(
-    () => lineChartSpec([...lossRows, { step: 30, loss: 0, method: 'mse' }], { x: 'step', y: 'loss', yScale: 'log' }),
-    /yScale 'log' needs y > 0, but row 6 has loss=0/,
-  );
+  assert.throws(() => lineChartSpec([...lossRows, { step: 30, loss: 0, method: 'mse' }], { x: 'step', y: 'loss', yScale: 'log' }), /yScale 'log' needs y > 0, but row 6 has loss=0/);
   assert.throws(() => lineChartSpec(lossRows, { x: 'step', y: 'loss', smooth: 0 }), /smooth must be a whole number/);
   assert.throws(() => lineChartSpec(lossRows, { x: 'step', y: 'loss', width: 10 }), /width must be at least 50/);
 });
 
 test('NaN and Infinity become null in the data (what JSON would make of them anyway)', () => {
-  const spec = json(lineChartSpec([{ step: 0, loss: Number.NaN }, { step: 1, loss: Infinity }, { step: 2, loss: 0.5 }], { x: 'step', y: 'loss' }));
-  assert.deepEqual(spec.data.values.map((v: Json) => v.loss), [null, null, 0.5]);
+  const spec = json(
+    lineChartSpec(
+      [
+        { step: 0, loss: Number.NaN },
+        { step: 1, loss: Infinity },
+        { step: 2, loss: 0.5 },
+      ],
+      { x: 'step', y: 'loss' },
+    ),
+  );
+  assert.deepEqual(
+    spec.data.values.map((v: Json) => v.loss),
+    [null, null, 0.5],
+  );
 });
 
 test('SVG: title, one path per series in each line layer, a log axis that spaces decades evenly, no warnings', async () => {
@@ -133,7 +140,10 @@ test('SVG: title, one path per series in each line layer, a log axis that spaces
 
   const smoothed = await renderChartSvg(lineChartSpec(lossRows, { x: 'step', y: 'loss', color: 'method', smooth: 2 }), { onWarning: (m) => warnings.push(m) });
   const smoothedLayers = linePathsByLayer(smoothed);
-  assert.deepEqual([...smoothedLayers.values()].map((p) => p.length), [2, 2]);
+  assert.deepEqual(
+    [...smoothedLayers.values()].map((p) => p.length),
+    [2, 2],
+  );
   assert.deepEqual(warnings, [] as string[]);
 });
 
@@ -143,7 +153,10 @@ test('SVG of the per-quartile chart keeps the given category order on the x axis
   assert.deepEqual(labels, ['t 750-999', 't 0-249', 't 250-499', 't 500-749']);
   assert.equal([...svg.matchAll(/<g class="mark-area role-mark/g)].length, 2, 'one CI band per series');
   // A line with points compiles to a nested layer: the line, then the point symbols.
-  assert.deepEqual([...linePathsByLayer(svg).entries()].map(([k, p]) => [k, p.length]), [['layer_1_layer_0_marks', 2]]);
+  assert.deepEqual(
+    [...linePathsByLayer(svg).entries()].map(([k, p]) => [k, p.length]),
+    [['layer_1_layer_0_marks', 2]],
+  );
   assert.equal([...svg.matchAll(/<path [^>]*aria-roledescription="point"/g)].length, 8, 'a point per row');
 });
 

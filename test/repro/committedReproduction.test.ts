@@ -26,7 +26,10 @@ test('the notebooks read the paper preset only once all its units are done, else
     const quick = committedReproduction(root);
     assert.equal(quick.dir, join(root, 'quick'));
     assert.equal(quick.expected, 2);
-    assert.deepEqual(quick.units.map((u) => u.unit), ['base', 'sft-s1']);
+    assert.deepEqual(
+      quick.units.map((u) => u.unit),
+      ['base', 'sft-s1'],
+    );
     for (const unit of ['self-dpo-s1', 'self-dpo-s2']) fakeReproduction(root, 'paper', ['sft', 'self-dpo'], [1, 2], [unit]);
     assert.equal(committedReproduction(root).dir, join(root, 'paper'));
   } finally {

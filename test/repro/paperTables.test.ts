@@ -39,7 +39,7 @@ test('one seed: win rates per prompt with ties counting half, intervals from a b
   assert.ok(s?.wins);
   assert.equal(s.seeds, 1);
   assert.equal(s.scores.Align.mean, 25.25);
-  assert.ok(s.scores.Align.low < 25.25 && s.scores.Align.high > 25.25 && s.scores.Align.low >= 10 && s.scores.Align.high <= 41, 'the bootstrap interval lies within the prompts\' range');
+  assert.ok(s.scores.Align.low < 25.25 && s.scores.Align.high > 25.25 && s.scores.Align.low >= 10 && s.scores.Align.high <= 41, "the bootstrap interval lies within the prompts' range");
   assert.ok(Number.isNaN(s.scores.FID.low), 'FID, one number per run, has no interval with one seed');
   assert.equal(s.wins['align win'].mean, 62.5);
   assert.equal(s.wins['rank win'].mean, 50);
@@ -74,13 +74,17 @@ test('several seeds: the mean and Student-t interval of the per-seed values', ()
 test('methodTable puts the base first and one row per method and prompt set', () => {
   const table = methodTable([base, unit('self-dpo', 1, evalOf([11, 20, 29, 41], [1, 1, 5, 4], [60, 40, 50, 70], 1.5))], ['sft', 'self-dpo']);
   const rows = table.objects() as Array<Record<string, string | number>>;
-  assert.deepEqual(rows.map((r) => r['method']), ['base-S', 'Self-DPO'], 'methods without runs are left out');
+  assert.deepEqual(
+    rows.map((r) => r['method']),
+    ['base-S', 'Self-DPO'],
+    'methods without runs are left out',
+  );
   assert.equal(rows[0]?.['Align win %'], '-');
   assert.match(String(rows[1]?.['Align win %']), /^62\.5 \[/);
   assert.match(table.toMarkdown(), /\|curated-val\|Self-DPO\|1\|25\.25 ± [0-9.]+\|62\.5 \[/);
 });
 
-test("orderingChecks judges each cell by the paired difference and says which claims are supported, contradicted, mixed or open", () => {
+test('orderingChecks judges each cell by the paired difference and says which claims are supported, contradicted, mixed or open', () => {
   const self = evalOf([11, 20, 29, 41], [1, 1, 5, 4], [60, 40, 50, 70], 1.5);
   const shifted = (e: EvalResult, align: number, real: number): EvalResult => ({ ...e, perPrompt: e.perPrompt.map((p) => ({ ...p, align: p.align + align, real: p.real + real })) });
   const units = [
@@ -100,10 +104,16 @@ test("orderingChecks judges each cell by the paired difference and says which cl
   ];
   const lines = orderingChecks(units);
   assert.equal(lines.length, 5, 'only the claims whose methods ran');
-  assert.match(lines[0] as string, /Self-DPO improves on the base.*\*\*not resolved here \(no cell is clear either way\)\*\*\. Clearly the paper's way in: none\. Clearly the other way in: none\. The means lean the paper's way in 4 of 4 /);
+  assert.match(
+    lines[0] as string,
+    /Self-DPO improves on the base.*\*\*not resolved here \(no cell is clear either way\)\*\*\. Clearly the paper's way in: none\. Clearly the other way in: none\. The means lean the paper's way in 4 of 4 /,
+  );
   assert.match(lines[1] as string, /Self-DPO beats SFT.*\*\*not resolved here.* lean the paper's way in 3 of 4 /);
   assert.match(lines[2] as string, /Self-DPO beats Diffusion-DPO.*\*\*contradicted here\*\*\. Clearly the paper's way in: none\. Clearly the other way in: curated-val Align\./);
-  assert.match(lines[3] as string, /blurred ones.*\*\*mixed here\*\*\. Clearly the paper's way in: curated-val Align\. Clearly the other way in: curated-val Real\. The means lean the paper's way in 1 of 4 \(prompt set, metric\) cells \(tied in curated-val R@1, curated-val FID\)/);
+  assert.match(
+    lines[3] as string,
+    /blurred ones.*\*\*mixed here\*\*\. Clearly the paper's way in: curated-val Align\. Clearly the other way in: curated-val Real\. The means lean the paper's way in 1 of 4 \(prompt set, metric\) cells \(tied in curated-val R@1, curated-val FID\)/,
+  );
   assert.match(lines[4] as string, /grid-shuffled ones.*\*\*supported here\*\*\. Clearly the paper's way in: curated-val Align\. Clearly the other way in: none\./);
 });
 
@@ -111,5 +121,8 @@ test('orderingChecks refuses to pair prompts drawn from different sample seeds',
   const self = evalOf([11, 20, 29, 41], [1, 1, 5, 4], [60, 40, 50, 70], 1.5);
   const reseeded: EvalResult = { ...self, perPrompt: self.perPrompt.map((p) => ({ ...p, seed: p.seed + 1 })) };
   // (Without the base, whose win rates check the seeds their own way.)
-  assert.throws(() => orderingChecks([unit('self-dpo', 1, reseeded), unit('sft', 1, self)]), /curated-val prompt p0: self-dpo drew it from seed 101, sft from seed 100; paired comparisons need the same seeds/);
+  assert.throws(
+    () => orderingChecks([unit('self-dpo', 1, reseeded), unit('sft', 1, self)]),
+    /curated-val prompt p0: self-dpo drew it from seed 101, sft from seed 100; paired comparisons need the same seeds/,
+  );
 });

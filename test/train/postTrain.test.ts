@@ -47,7 +47,10 @@ test('a killed and resumed Self-DPO run reproduces the uninterrupted run: metric
   assert.ok(Math.abs((whole[0]?.['mse_w'] as number) - (whole[0]?.['ref_w'] as number)) < 1e-6);
   assert.equal(whole[0]?.['implicit_acc'], 0);
   // 25% warmup of 4 steps: the LR ramps over the first step only.
-  assert.deepEqual(whole.map((r) => r['lr']), [1e-3, 1e-3, 1e-3, 1e-3]);
+  assert.deepEqual(
+    whole.map((r) => r['lr']),
+    [1e-3, 1e-3, 1e-3, 1e-3],
+  );
   await assert.rejects(train(smokeTrainConfig(base, {}, { lr: 2e-3 }), smokeTrainData(), join(root, 'whole'), { quiet: true }), /different config; pass --force/);
 });
 
@@ -94,7 +97,17 @@ test('a pair shares noise, timestep and caption: a loser identical to its winner
   // Move the policy off the reference so that model and reference errors differ.
   const variables = model.unetVariables();
   tf.tidy(() => variables.forEach((v) => v.assign(tf.add(v, tf.mul(tf.randomNormal(v.shape, 0, 1, 'float32', 3), 0.01)))));
-  const job = { kind: 'pairs' as const, winners, losers: winners.slice(), eps, t: [10, 300, 600, 900], captions: [0, 1, 2, 3].map((i) => set.caption(i, null as never)), weight: 0.25, microBatch: 2, loss: { kind: 'selfDpo' as const, beta: 5000, lambda1: 0, lambda2: 1 } };
+  const job = {
+    kind: 'pairs' as const,
+    winners,
+    losers: winners.slice(),
+    eps,
+    t: [10, 300, 600, 900],
+    captions: [0, 1, 2, 3].map((i) => set.caption(i, null as never)),
+    weight: 0.25,
+    microBatch: 2,
+    loss: { kind: 'selfDpo' as const, beta: 5000, lambda1: 0, lambda2: 1 },
+  };
   const { grads, loss, stats } = pairGradients(model, reference, schedule, variables, job);
   assert.equal(stats.modelW, stats.modelL);
   assert.equal(stats.refW, stats.refL);

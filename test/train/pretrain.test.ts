@@ -68,7 +68,10 @@ test('pretraining keeps tf.memory().numTensors flat over 20 steps and lowers the
     },
   });
   assert.equal(counts.length, 20);
-  assert.ok(counts.every((c) => c === counts[0]), `numTensors per step: ${counts.join(',')}`);
+  assert.ok(
+    counts.every((c) => c === counts[0]),
+    `numTensors per step: ${counts.join(',')}`,
+  );
   assert.equal(tf.memory().numTensors, before, 'everything is released at the end');
   const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
   assert.ok(mean(losses.slice(-5)) < mean(losses.slice(0, 5)), `loss fell: ${losses.map((l) => l.toFixed(3)).join(' ')}`);
@@ -88,7 +91,12 @@ test('a run directory made with another config is refused unless forced', async 
   const ended = await pretrain(config(6, { train: { ...SMOKE_OVERRIDE.train, steps: 6, cooldownSteps: 2 } }), data, dir, { quiet: true });
   assert.equal(ended.resumedFrom, 4);
   const base = config(6).train.lr;
-  assert.deepEqual(metrics(dir).filter((m) => m.step > 4).map((m) => m.lr), [base, base / 2]);
+  assert.deepEqual(
+    metrics(dir)
+      .filter((m) => m.step > 4)
+      .map((m) => m.lr),
+    [base, base / 2],
+  );
   // Once in its cooldown, the run refuses other settings (the bare command would restore the full LR).
   await assert.rejects(pretrain(config(8), data, dir, { quiet: true }), /in its cooldown at step 6 \(6 steps, the last 2 with a falling LR\); resume it with --steps 6 --cooldown 2/);
   const forced = await pretrain(other, data, dir, { quiet: true, force: true });
@@ -127,7 +135,10 @@ test('a run whose state is gone continues from its shipped model with --init-fro
   await pretrain(config(4), data, join(root, 'first'), { quiet: true });
   const again = await pretrain(config(6), data, join(root, 'again'), { quiet: true, initFrom: join(root, 'first', 'model') });
   assert.equal(again.resumedFrom, 4, 'the step comes from the model file');
-  assert.deepEqual(metrics(join(root, 'again')).map((m) => m.step), [5, 6]);
+  assert.deepEqual(
+    metrics(join(root, 'again')).map((m) => m.step),
+    [5, 6],
+  );
   const info = JSON.parse(readFileSync(join(root, 'again', 'config.json'), 'utf8')) as { invocations: Array<{ initialisedFrom?: string }> };
   assert.match(info.invocations[0]?.initialisedFrom ?? '', /first\/model \(step 4, AdamW moments reset\)/);
   const other = config(6, { model: { ...config(6).model, maxWords: 7 } });
@@ -138,7 +149,10 @@ test('a cooldown may not start before the step a run resumes from', async () => 
   await initBackend({ backend: 'wasm', quiet: true });
   const dir = mkdtempSync(join(tmpdir(), 'pretrain-cool-'));
   await pretrain(config(4), data, dir, { quiet: true });
-  await assert.rejects(pretrain(config(6, { train: { ...SMOKE_OVERRIDE.train, steps: 6, cooldownSteps: 4 } }), data, dir, { quiet: true }), /would start at step 2, before step 4 where the run resumes/);
+  await assert.rejects(
+    pretrain(config(6, { train: { ...SMOKE_OVERRIDE.train, steps: 6, cooldownSteps: 4 } }), data, dir, { quiet: true }),
+    /would start at step 2, before step 4 where the run resumes/,
+  );
 });
 
 test('a cooldown longer than the run is refused, naming the key', () => {

@@ -2,13 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { methodNames, readMethodConfig, resolveTrainConfig, TRAIN_DEFAULTS } from '../../src/train/trainConfig.js';
 
-test('every method config in configs/ resolves, and the paper\'s methods are all there', () => {
+test("every method config in configs/ resolves, and the paper's methods are all there", () => {
   const names = methodNames();
   for (const want of ['sft', 'dpo', 'self-dpo', 'self-dpo-blur', 'self-dpo-grid', 'self-dpo-no-mse', 'self-dpo-nearest']) assert.ok(names.includes(want), want);
-  const configs = Object.fromEntries(names.map((n) => {
-    const { override, source } = readMethodConfig(n);
-    return [n, resolveTrainConfig(override, source)];
-  }));
+  const configs = Object.fromEntries(
+    names.map((n) => {
+      const { override, source } = readMethodConfig(n);
+      return [n, resolveTrainConfig(override, source)];
+    }),
+  );
   assert.equal(configs['sft']?.method, 'sft');
   assert.equal(configs['self-dpo']?.downgrade, 'randomImage');
   assert.equal(configs['self-dpo-blur']?.downgrade, 'blur');

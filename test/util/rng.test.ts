@@ -23,7 +23,10 @@ test('Rng draws are uniform enough and reproducible', () => {
   assert.ok(Math.abs(mean - 0.5) < 0.01, `mean ${mean}`);
   assert.ok(xs.every((x) => x >= 0 && x < 1));
   const b = new Rng(7);
-  assert.deepEqual(Array.from({ length: 5 }, () => b.next()), xs.slice(0, 5));
+  assert.deepEqual(
+    Array.from({ length: 5 }, () => b.next()),
+    xs.slice(0, 5),
+  );
   const n = new Rng(3);
   const ns = Array.from({ length: 20000 }, () => n.normal());
   const nm = ns.reduce((s, x) => s + x, 0) / ns.length;
@@ -35,7 +38,10 @@ test('shuffle is a permutation, sample gives distinct items, pick refuses an emp
   const rng = new Rng(1);
   const items = Array.from({ length: 50 }, (_, i) => i);
   const s = rng.shuffle(items);
-  assert.deepEqual([...s].sort((x, y) => x - y), items);
+  assert.deepEqual(
+    [...s].sort((x, y) => x - y),
+    items,
+  );
   assert.notDeepEqual(s, items);
   const k = rng.sample(items, 10);
   assert.equal(new Set(k).size, 10);

@@ -35,7 +35,10 @@ export function conceptNeighbours(keys: readonly string[], vectors: ArrayLike<nu
       scored.push({ m, s });
     }
     scored.sort((a, b) => b.s - a.s || a.m - b.m);
-    table.set(keys[n] as string, scored.slice(0, k).map(({ m }) => keys[m] as string));
+    table.set(
+      keys[n] as string,
+      scored.slice(0, k).map(({ m }) => keys[m] as string),
+    );
   }
   return table;
 }

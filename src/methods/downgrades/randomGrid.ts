@@ -36,7 +36,10 @@ export function swapCells(x: tf.Tensor4D, swaps: readonly CellSwap[], cells = GR
     const base = b * R * R;
     for (let p = 0; p < R * R; p++) index[base + p] = base + p;
     const [c1, c2] = swaps[b] as CellSwap;
-    for (const [from, to] of [[c1, c2], [c2, c1]] as const) {
+    for (const [from, to] of [
+      [c1, c2],
+      [c2, c1],
+    ] as const) {
       if (!(Number.isInteger(from) && from >= 0 && from < cells * cells)) throw new Error(`swapCells: cell ${from} out of range`);
       // Pixel (dy, dx) of cell `to` takes pixel (dy, dx) of cell `from`.
       const fy = Math.floor(from / cells) * s;

@@ -36,7 +36,10 @@ export function selfDpoLoss(errors: PairErrors, opts: SelfDpoOptions): SelfDpoTe
   const lambda1 = opts.lambda1 ?? SELF_DPO_DEFAULT_LAMBDAS.lambda1;
   const lambda2 = opts.lambda2 ?? SELF_DPO_DEFAULT_LAMBDAS.lambda2;
   checkBeta(opts.beta);
-  for (const [name, v] of [['lambda1', lambda1], ['lambda2', lambda2]] as const) {
+  for (const [name, v] of [
+    ['lambda1', lambda1],
+    ['lambda2', lambda2],
+  ] as const) {
     if (!(Number.isFinite(v) && v >= 0)) throw new Error(`selfDpoLoss: ${name} must be a finite number >= 0, got ${v}`);
   }
   const d = dpoLoss(errors, opts.beta);

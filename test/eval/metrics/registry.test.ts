@@ -26,16 +26,28 @@ const brightness: Metric = {
 };
 
 test('the registry holds the five metrics in table order, and a toy metric added at run time is computed and tabled', async () => {
-  assert.deepEqual(metrics().map((m) => m.column), ['Align', 'R@1 %', 'R@5 %', 'Real', 'FID']);
+  assert.deepEqual(
+    metrics().map((m) => m.column),
+    ['Align', 'R@1 %', 'R@5 %', 'Real', 'FID'],
+  );
   assert.throws(() => registerMetric({ ...brightness, name: 'Align' }), /already registered/);
   registerMetric(brightness);
   await initBackend({ backend: 'wasm', quiet: true });
   const { loaded, context, prompts } = await tinyEvaluation();
   const { model, schedule, file } = loaded;
-  const result = await evaluate(model, schedule, { dir: 'smoke', sha256: file.weightsManifest.sha256 }, 'curated-val', prompts, context, { contrastive: 'c', realism: 'r' }, {
-    sampling: { steps: 2, guidance: 2 },
-    cacheDir: mkdtempSync(join(tmpdir(), 'metric-cache-')),
-  });
+  const result = await evaluate(
+    model,
+    schedule,
+    { dir: 'smoke', sha256: file.weightsManifest.sha256 },
+    'curated-val',
+    prompts,
+    context,
+    { contrastive: 'c', realism: 'r' },
+    {
+      sampling: { steps: 2, guidance: 2 },
+      cacheDir: mkdtempSync(join(tmpdir(), 'metric-cache-')),
+    },
+  );
   model.params.dispose();
   const per = result.perPrompt.map((p) => p.extra?.['Brightness'] as number);
   assert.ok(per.every((v) => v >= 0 && v <= 100));
@@ -44,5 +56,8 @@ test('the registry holds the five metrics in table order, and a toy metric added
   const table = methodTable([unit('base'), unit('self-dpo')], ['self-dpo']).objects() as Array<Record<string, string>>;
   assert.deepEqual(Object.keys(table[0] as object).slice(-1), ['Bright %']);
   const mean = (result.extra?.['Brightness'] as number).toFixed(1);
-  assert.ok(table.every((row) => (row['Bright %'] as string).startsWith(mean)), `Bright % column ${table.map((r) => r['Bright %'])} vs ${mean}`);
+  assert.ok(
+    table.every((row) => (row['Bright %'] as string).startsWith(mean)),
+    `Bright % column ${table.map((r) => r['Bright %'])} vs ${mean}`,
+  );
 });

@@ -76,7 +76,10 @@ test('blur keeps a flat image, removes detail, and is a Downgrade that neither l
   const y = blurImages(flat);
   assert.ok(Array.from(y.dataSync()).every((v) => Math.abs(v - 0.3) < 1e-6));
   // A one-pixel checkerboard averages to its mean exactly.
-  const checker = tf.tensor4d(Float32Array.from({ length: 32 * 32 * 3 }, (_, k) => ((Math.floor(k / 3) % 32) + Math.floor(k / 96)) % 2 ? 1 : -1), [1, 32, 32, 3]);
+  const checker = tf.tensor4d(
+    Float32Array.from({ length: 32 * 32 * 3 }, (_, k) => (((Math.floor(k / 3) % 32) + Math.floor(k / 96)) % 2 ? 1 : -1)),
+    [1, 32, 32, 3],
+  );
   const z = blurImages(checker);
   assert.ok(Array.from(z.dataSync()).every((v) => Math.abs(v) < 1e-6));
   const before = tf.memory().numTensors;

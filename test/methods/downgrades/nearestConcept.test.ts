@@ -48,7 +48,10 @@ test('nearestConcept: each loser is an image of the nearest other concept with i
     assert.deepEqual(sources.map(emojiConceptOfId), ['cat', 'dog', 'cat']);
     sources.forEach((s) => seen.add(s));
     if (draw === 0) {
-      const want = poolImages(pool, sources.map((s) => [...Array(pool.size).keys()].find((i) => train.id(i) === s) as number));
+      const want = poolImages(
+        pool,
+        sources.map((s) => [...Array(pool.size).keys()].find((i) => train.id(i) === s) as number),
+      );
       assert.deepEqual(Array.from(losers.dataSync()), Array.from(want.dataSync()));
       want.dispose();
     }
@@ -56,9 +59,6 @@ test('nearestConcept: each loser is an image of the nearest other concept with i
   }
   assert.ok(seen.has('twemoji/cat') && seen.has('noto/cat'), 'both designs of the neighbour are drawn');
   assert.throws(() => nearestConcept.apply({ winners, ids, concepts: ids.map(emojiConceptOfId), rng }, { pool }), /needs context.neighbours/);
-  assert.throws(
-    () => nearestConcept.apply({ winners, ids, concepts: ['grin', 'cat', 'fox'], rng }, { pool, neighbours }),
-    /'fox' is not in the neighbour table/,
-  );
+  assert.throws(() => nearestConcept.apply({ winners, ids, concepts: ['grin', 'cat', 'fox'], rng }, { pool, neighbours }), /'fox' is not in the neighbour table/);
   winners.dispose();
 });

@@ -18,10 +18,12 @@ function changedCells(x: Float32Array, y: Float32Array, b: number, R: number, ce
     const cy = Math.floor(cell / cells) * s;
     const cx = (cell % cells) * s;
     let differs = false;
-    for (let dy = 0; dy < s; dy++) for (let dx = 0; dx < s; dx++) for (let c = 0; c < 3; c++) {
-      const k = ((b * R + cy + dy) * R + cx + dx) * 3 + c;
-      if (x[k] !== y[k]) differs = true;
-    }
+    for (let dy = 0; dy < s; dy++)
+      for (let dx = 0; dx < s; dx++)
+        for (let c = 0; c < 3; c++) {
+          const k = ((b * R + cy + dy) * R + cx + dx) * 3 + c;
+          if (x[k] !== y[k]) differs = true;
+        }
     if (differs) changed.push(cell);
   }
   return changed;
@@ -41,16 +43,21 @@ test('randomGrid swaps exactly two distinct 4x4-pixel cells of a 32x32 image and
   for (let b = 0; b < B; b++) {
     const [c1, c2] = swaps[b] as [number, number];
     assert.notEqual(c1, c2);
-    assert.deepEqual(changedCells(pixels, y, b, R, GRID_CELLS), [c1, c2].sort((p, q) => p - q), `image ${b}`);
+    assert.deepEqual(
+      changedCells(pixels, y, b, R, GRID_CELLS),
+      [c1, c2].sort((p, q) => p - q),
+      `image ${b}`,
+    );
     // The two cells hold each other's pixels.
-    for (let dy = 0; dy < s; dy++) for (let dx = 0; dx < s; dx++) for (let c = 0; c < 3; c++) {
-      const at = (cell: number): number => ((b * R + Math.floor(cell / GRID_CELLS) * s + dy) * R + (cell % GRID_CELLS) * s + dx) * 3 + c;
-      assert.equal(y[at(c1)], pixels[at(c2)]);
-      assert.equal(y[at(c2)], pixels[at(c1)]);
-    }
+    for (let dy = 0; dy < s; dy++)
+      for (let dx = 0; dx < s; dx++)
+        for (let c = 0; c < 3; c++) {
+          const at = (cell: number): number => ((b * R + Math.floor(cell / GRID_CELLS) * s + dy) * R + (cell % GRID_CELLS) * s + dx) * 3 + c;
+          assert.equal(y[at(c1)], pixels[at(c2)]);
+          assert.equal(y[at(c2)], pixels[at(c1)]);
+        }
     // The multiset of RGB pixels of each image is unchanged.
-    const multiset = (a: Float32Array): string[] =>
-      Array.from({ length: R * R }, (_, p) => Array.from(a.subarray((b * R * R + p) * 3, (b * R * R + p) * 3 + 3)).join(',')).sort();
+    const multiset = (a: Float32Array): string[] => Array.from({ length: R * R }, (_, p) => Array.from(a.subarray((b * R * R + p) * 3, (b * R * R + p) * 3 + 3)).join(',')).sort();
     assert.deepEqual(multiset(y), multiset(pixels));
   }
   assert.deepEqual(sources, ['s/0', 's/1', 's/2', 's/3', 's/4', 's/5']);

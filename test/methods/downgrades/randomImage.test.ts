@@ -32,7 +32,7 @@ test('imagePool indexes by concept; emojiConceptOfId reads <style>/<concept> and
   assert.equal(pool.concept(4), '1f603');
 });
 
-test('randomImage: 10,000 losers drawn from the dataset, none of the winner\'s concept, each the exact pixels of its source', () => {
+test("randomImage: 10,000 losers drawn from the dataset, none of the winner's concept, each the exact pixels of its source", () => {
   const ids = [0, 4, 6, 7, 13].map((i) => set.id(i)); // two designs of 1f431 in one batch
   const winners = poolImages(pool, [0, 4, 6, 7, 13]);
   const batchConcepts = ids.map(pool.conceptOfId);
@@ -83,10 +83,7 @@ test('randomImageInBatch: losers are other winners of another concept, gathered 
     }
     losers.dispose();
   }
-  assert.throws(
-    () => randomImageInBatch.apply({ winners: poolImages(pool, [0, 1]), ids: [set.id(0), set.id(1)], concepts: ['1f600', '1f600'], rng }, {}),
-    /has no candidate of another concept/,
-  );
+  assert.throws(() => randomImageInBatch.apply({ winners: poolImages(pool, [0, 1]), ids: [set.id(0), set.id(1)], concepts: ['1f600', '1f600'], rng }, {}), /has no candidate of another concept/);
   winners.dispose();
 });
 

@@ -31,8 +31,14 @@ test('dpoLoss by hand: inside = -beta/2·((e_w - e_l) - (eref_w - eref_l)), loss
   close(d.loss.dataSync()[1] as number, Math.log(2), 1e-6, 'a tie costs log 2');
   assert.deepEqual(Array.from(d.win.dataSync()), [1, 0, 0, 0]);
   close(d.implicitAcc.dataSync()[0] as number, 0.25, 0, 'implicit accuracy');
-  assert.deepEqual(Array.from(d.modelDiff.dataSync()).map((x) => Math.round(x * 1e6) / 1e6), [-1, 0, 0.2, -0.1]);
-  assert.deepEqual(Array.from(d.refDiff.dataSync()).map((x) => Math.round(x * 1e6) / 1e6), [0, 0, 0, -0.4]);
+  assert.deepEqual(
+    Array.from(d.modelDiff.dataSync()).map((x) => Math.round(x * 1e6) / 1e6),
+    [-1, 0, 0.2, -0.1],
+  );
+  assert.deepEqual(
+    Array.from(d.refDiff.dataSync()).map((x) => Math.round(x * 1e6) / 1e6),
+    [0, 0, 0, -0.4],
+  );
   assert.equal(d.modelW, e.modelW, 'raw errors are passed through for logging');
   assert.equal(d.refL, e.refL);
   assert.deepEqual(d.loss.shape, [4], 'per pair, not reduced');
@@ -99,8 +105,7 @@ test('gradient check on a toy denoiser: tf.grad (wasm) equals central finite dif
   // Central differences in float32 with h = 1e-2 (error O(h²) on a smooth function).
   const h = 1e-2;
   const numeric = w0.map((_, k) => {
-    const at = (delta: number): number =>
-      tf.tidy(() => lossOf(tf.tensor1d(w0.map((v, j) => (j === k ? v + delta : v)))).dataSync()[0] as number);
+    const at = (delta: number): number => tf.tidy(() => lossOf(tf.tensor1d(w0.map((v, j) => (j === k ? v + delta : v)))).dataSync()[0] as number);
     return (at(h) - at(-h)) / (2 * h);
   });
   const scale = Math.max(...numeric.map(Math.abs));

@@ -41,7 +41,11 @@ test('selfDpoLoss with lambda1 = 0 ("w/o MSE") is lambda2 times the DPO loss; ot
   weighted.forEach((v, i) => close(v, 2 * (mw[i] as number) + 0.25 * (d[i] as number), 1e-6, `weighted [${i}]`));
   // lambda1 = 0 also removes the MSE gradient: d loss/d e_w is then the DPO part alone.
   const g = (lambda1: number): number[] =>
-    Array.from(tf.grad((mw2: tf.Tensor) => tf.sum(selfDpoLoss({ ...e, modelW: mw2 as tf.Tensor1D }, { beta: 4, lambda1, lambda2: 1 }).loss))(e.modelW).dataSync());
+    Array.from(
+      tf
+        .grad((mw2: tf.Tensor) => tf.sum(selfDpoLoss({ ...e, modelW: mw2 as tf.Tensor1D }, { beta: 4, lambda1, lambda2: 1 }).loss))(e.modelW)
+        .dataSync(),
+    );
   const g0 = g(0);
   const g1 = g(1);
   g1.forEach((v, i) => close(v - (g0[i] as number), 1, 1e-6, `MSE gradient share [${i}]`));
