@@ -19,6 +19,7 @@ const LAYERS = [
   'train',
   'eval',
   'report',
+  'pick',
   'repro',
   'commands',
   'cli',

@@ -65,6 +65,8 @@ const DEFAULT_VOCAB = 4606;
 const DPO_BETA = 2500;
 const LR = 1e-4;
 const CLIP = BASE_S.train.clipNorm;
+/** AdamW's settings in every trainer's defaults. */
+const BENCH_ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01 };
 
 interface Shapes {
   sftBatch: number;
@@ -296,7 +298,7 @@ async function measureWorkers(
   const R = model.config.resolution;
   const per = R * R * 3;
   // The trainers' step: gradients over the threads, then clipping and AdamW spread over them too (ModelPool.trainStep).
-  const hyper = { lr: LR, clipNorm: CLIP, adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01 } };
+  const hyper = { lr: LR, clipNorm: CLIP };
   const step = async (pool: ModelPool, jobs: Array<DenoisingJob | PairJob>, reference?: Params): Promise<void> => {
     await pool.trainStep(model, schedule, jobs, reference, hyper);
   };
@@ -313,7 +315,7 @@ async function measureWorkers(
 
   // SFT over text encoder + UNet.
   const all = model.params.names;
-  let pool = await ModelPool.start(model, schedule, all, threads, 'wasm', undefined, { ema: false });
+  let pool = await ModelPool.start(model, schedule, all, threads, 'wasm', undefined, { kind: 'shared-adamw', adam: BENCH_ADAM, ema: false });
   const job = sftJob(model, shapes.sftBatch, rng);
   const sftJobs = splitEvenly(shapes.sftBatch, threads).map((share): DenoisingJob => ({
     ...job,
@@ -340,7 +342,7 @@ async function measureWorkers(
   // Self-DPO over the UNet, the text encoder frozen, against a frozen reference.
   const unet = all.filter((n) => n.startsWith('unet/'));
   const reference = model.params.clone(false);
-  pool = await ModelPool.start(model, schedule, unet, threads, 'wasm', reference, { ema: false });
+  pool = await ModelPool.start(model, schedule, unet, threads, 'wasm', reference, { kind: 'shared-adamw', adam: BENCH_ADAM, ema: false });
   const P = shapes.dpoPairs;
   const winners = Float32Array.from({ length: P * per }, () => 2 * rng.next() - 1);
   // Random-image losers: the other winners, rotated by one (a derangement).

@@ -5,11 +5,12 @@ import { evalCommand } from './commands/evalCommand.js';
 import { judgesCommand } from './commands/judgesCommand.js';
 import { pairsCommand } from './commands/pairsCommand.js';
 import { pretrainCommand } from './commands/pretrainCommand.js';
+import { pickCommand } from './commands/pickCommand.js';
 import { sampleCommand } from './commands/sampleCommand.js';
 import { shipCommand } from './commands/shipCommand.js';
 import { reproduceCommand } from './commands/reproduceCommand.js';
 import { startCommand } from './commands/startCommand.js';
-import { trainCommand } from './commands/trainCommand.js';
+import { postTrainCommand } from './commands/postTrainCommand.js';
 import { tuneCommand } from './commands/tuneCommand.js';
 import { buildEmojiT2I, defaultDataRoot, ensureEmojiT2I } from './data/emojiBuilder.js';
 import { resolveEmojiDataConfig, type EmojiDataConfig } from './data/emojiConfig.js';
@@ -107,7 +108,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   },
   pretrain: {
     run: pretrainCommand,
-    help: 'pretrain a base model (--preset base-s|base-l|smoke --config FILE --out DIR --steps N --cooldown N (the LR falls linearly over the last N steps, to lr/N at the last; allowed on resume before the fall begins) --workers N (default: cores) --init-from MODEL_DIR --force --backend NAME --data-root DIR --data-config FILE)',
+    help: 'pretrain a base model (--preset base-s|base-l|weak|smoke --config FILE --out DIR --steps N --cooldown N (the LR falls linearly over the last N steps, to lr/N at the last; allowed on resume before the fall begins) --workers N (default: cores) --init-from MODEL_DIR --force --backend NAME --data-root DIR --data-config FILE)',
   },
   sample: {
     run: sampleCommand,
@@ -117,16 +118,17 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
     run: shipCommand,
     help: 'ship a pretraining run: model into data/, report into results/ (--run DIR --to data/base-s --results results/base-s --name base-S --weights ema|raw --dtype float16|float32 (default float16) --force)',
   },
-  train: {
-    run: trainCommand,
+  'post-train': {
+    run: postTrainCommand,
     help:
       'post-train a base model with a method of configs/ (--method sft|dpo|self-dpo|self-dpo-blur|self-dpo-grid|self-dpo-no-mse|self-dpo-nearest|... --seed N\n' +
       '                 --steps N --lr X --beta X --lambda1 X --lambda2 X --batch N --micro-batch N --optimizer adamw|adafactor --config FILE --base MODEL_DIR\n' +
+      '                 --pairs FILE.parquet|DIR|pairs.jsonl (dpo: train on its pairs; other methods: on its winners and their captions)\n' +
       '                 --out DIR (default runs/train/<method>/seed<N>) --workers N --force --backend NAME --data-root DIR --data-config FILE)',
   },
   compare: {
     run: compareCommand,
-    help: 'compare post-training runs: charts, table, records, and with --grid samples side by side (--runs "SFT=DIR,Self-DPO=DIR" --out DIR --grid --prompts 8 --seeds 2 --smooth 20 --workers N --force)',
+    help: 'compare post-training runs: charts, table, records, with --grid samples side by side, with --eval SET each model against the base prompt by prompt (--runs "SFT=DIR,Self-DPO=DIR" --out DIR --grid --prompts 8 --seeds 2 --smooth 20 --eval curated-val --eval-prompts N --judges DIR --workers N --force)',
   },
   pairs: {
     run: pairsCommand,
@@ -148,6 +150,10 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
     run: reproduceCommand,
     help: 'the whole protocol: pairs, every method x seed, evaluation, Tables 1-5, Figure 5 and the grids into results/<preset> (--preset quick|paper --out DIR --work runs/reproduce/<preset> --base DIR --judges DIR --workers N --force; --report-only redraws)',
   },
+  pick: {
+    run: pickCommand,
+    help: 'build Emoji-Pick, the Pick-a-Pic v2 analog, into data/emoji-pick (resumable) and its card (--config FILE --train N --validation N --generators "weak=data/weak,base-S=data/base-s,base-L=data/base-l" --out DIR --judges DIR --workers N --force --data-root DIR --data-config FILE)',
+  },
   start: {
     run: startCommand,
     help: 'the main job: the quick reproduction on the default data, shipped base-S and judges, into runs/start (--force --preset quick|paper --workers N --backend NAME --data-root DIR --data-config FILE)',
@@ -158,9 +164,10 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   const entry = command ? COMMANDS[command] : undefined;
   const usage = Object.entries(COMMANDS)
-    .map(([name, c]) => `  selfdpo ${name.padEnd(6)} ${c.help}`)
+    .map(([name, c]) => `  selfdpo ${name.padEnd(10)} ${c.help}`)
     .join('\n');
   if (!entry) {
+    if (command === 'train') throw new Error('the command "train" is now "post-train" (the name of its npm script)');
     if (command && !['help', '--help', '-h'].includes(command)) throw new Error(`unknown command "${command}"\n${usage}`);
     console.log(`usage:\n${usage}`);
     return;

@@ -95,6 +95,58 @@ test('--folder loads a user folder; a bad line stops it, --skip-bad counts it', 
   assert.ok(existsSync(join(root, 'mine.png')));
 });
 
+test('pretrain and post-train --data FOLDER train on a user folder: its own vocabulary, 1 in 20 images held out as the probe', async () => {
+  const { mkdirSync, readFileSync } = await import('node:fs');
+  const folder = join(root, 'own');
+  mkdirSync(folder);
+  const colours = ['red', 'green', 'blue', 'yellow', 'purple', 'orange'];
+  const hex = ['#ff0000', '#00ff00', '#0000ff', '#ffff00', '#800080', '#ffa500'];
+  const lines: string[] = [];
+  for (let i = 0; i < 24; i++) {
+    await sharp({ create: { width: 16, height: 16, channels: 3, background: hex[i % 6] as string } })
+      .png()
+      .toFile(join(folder, `${i}.png`));
+    lines.push(JSON.stringify({ file: `${i}.png`, caption: `${colours[i % 6]} tile number${i}` }));
+  }
+  writeFileSync(join(folder, 'captions.jsonl'), lines.join('\n'));
+  const pre = cli('pretrain', '--preset', 'smoke', '--steps', '2', '--data', folder, '--out', 'own-run');
+  assert.equal(pre.code, 0, pre.err);
+  const record = JSON.parse(readFileSync(join(root, 'own-run', 'config.json'), 'utf8')) as {
+    config: { data: unknown };
+    data: { images: number; heldoutImages: number };
+    tokenizer: { vocabSize: number };
+  };
+  assert.deepEqual(record.config.data, { view: 'folder', folder });
+  assert.equal(record.data.images + record.data.heldoutImages, 24);
+  assert.ok(record.data.heldoutImages >= 1);
+  // The vocabulary is the folder's words (6 colours, "tile", 24 numbers, less the held-out ones' numbers) plus the specials.
+  assert.ok(record.tokenizer.vocabSize >= 7 + record.data.images && record.tokenizer.vocabSize < 40, `vocabulary ${record.tokenizer.vocabSize}`);
+  const heldout = readFileSync(join(root, 'own-run', 'heldout.jsonl'), 'utf8');
+  assert.match(heldout, /"set":"heldout"/);
+  const post = cli(
+    'post-train',
+    '--method',
+    'self-dpo',
+    '--base',
+    join('own-run', 'model'),
+    '--data',
+    folder,
+    '--steps',
+    '2',
+    '--batch',
+    '4',
+    '--micro-batch',
+    '2',
+    '--workers',
+    '1',
+    '--out',
+    'own-post',
+  );
+  assert.equal(post.code, 0, post.err);
+  assert.match(post.err, /folder-heldout @2: mse_w/);
+  assert.ok(!existsSync(join(root, 'data')), 'a folder run builds no Emoji-T2I');
+});
+
 test('pretrain (smoke) writes a resumable run, survives kill -9, and sample draws a grid from it', async () => {
   const { spawn } = await import('node:child_process');
   const { readFileSync, readdirSync } = await import('node:fs');
@@ -214,7 +266,7 @@ test('train (smoke) runs Self-DPO from a base, resumes rather than repeats, and 
   const made = cli('pretrain', '--preset', 'smoke', '--steps', '2', '--data-root', 'd', '--data-config', small, '--out', 'train-base');
   assert.equal(made.code, 0, made.err);
   const common = ['--base', join('train-base', 'model'), '--steps', '2', '--batch', '4', '--micro-batch', '2', '--data-root', 'd', '--data-config', small, '--workers', '1'];
-  const run = cli('train', '--method', 'self-dpo-blur', ...common, '--out', 'tr');
+  const run = cli('post-train', '--method', 'self-dpo-blur', ...common, '--out', 'tr');
   assert.equal(run.code, 0, run.err);
   assert.match(run.err, /self-dpo\/blur step 2\/2 .*acc/);
   assert.match(run.err, /validation @2: mse_w [\d.]+ +implicit acc [\d.]+/);
@@ -224,7 +276,7 @@ test('train (smoke) runs Self-DPO from a base, resumes rather than repeats, and 
       .split('\n').length,
     2,
   );
-  const again = cli('train', '--method', 'self-dpo-blur', ...common, '--out', 'tr');
+  const again = cli('post-train', '--method', 'self-dpo-blur', ...common, '--out', 'tr');
   assert.equal(again.code, 0, again.err);
   assert.equal(
     readFileSync(join(root, 'tr', 'metrics.jsonl'), 'utf8')
@@ -233,9 +285,18 @@ test('train (smoke) runs Self-DPO from a base, resumes rather than repeats, and 
     2,
     'a finished run is not trained again',
   );
-  const other = cli('train', '--method', 'self-dpo-blur', ...common, '--lr', '1e-3', '--out', 'tr');
+  const other = cli('post-train', '--method', 'self-dpo-blur', ...common, '--lr', '1e-3', '--out', 'tr');
   assert.match(other.err, /different config; pass --force/);
-  const unknown = cli('train', '--method', 'self-dpo-smudge', ...common);
+  // Pick-a-Pic v2 Parquet written by DuckDB: Diffusion-DPO on its pairs, SFT on its winners, 2 steps each.
+  const fixture = join(__dirname, 'fixtures', 'pickapic-duckdb.parquet');
+  for (const method of ['dpo', 'sft']) {
+    const picked = cli('post-train', '--method', method, ...common, '--pairs', fixture, '--out', `pick-${method}`);
+    assert.equal(picked.code, 0, picked.err);
+    assert.match(picked.err, new RegExp(`${method} on 4 winners, 2 steps of 4`));
+    const record = JSON.parse(readFileSync(join(root, `pick-${method}`, 'config.json'), 'utf8')) as { config: { data: { view: string; pairs: string } } };
+    assert.deepEqual(record.config.data, { view: 'pairs', pairs: fixture });
+  }
+  const unknown = cli('post-train', '--method', 'self-dpo-smudge', ...common);
   assert.match(unknown.err, /unknown method "self-dpo-smudge": no \S*configs\/self-dpo-smudge\.json/);
   const report = cli('compare', '--runs', 'Blur=tr', '--out', 'cmp', '--grid', '--prompts', '2', '--seeds', '1', '--steps', '2', '--data-root', 'd', '--data-config', small, '--workers', '1');
   assert.equal(report.code, 0, report.err);

@@ -2,13 +2,19 @@ import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
 import { curatedValPrompts } from '../data/evalPrompts.js';
+import { evaluate, promptImages, type EvalResult } from '../eval/evaluate.js';
+import { loadEvalContext } from '../eval/evalContext.js';
+import { pairedChange } from '../eval/pairedChange.js';
+import { readPromptSet } from '../eval/promptSets.js';
+import type { Interval } from '../eval/winRate.js';
 import { loadModel } from '../model/modelFile.js';
 import { startPool } from '../parallel/modelPool.js';
 import { renderMethodGrid, type GridModel } from '../report/methodGrid.js';
 import { sampleImages } from '../report/sampleGrid.js';
 import { readTrainRun, trainSummaryTable, writeTrainReport } from '../report/trainReport.js';
-import { numberFlag, parseArgs } from '../util/args.js';
+import { numberFlag, parseArgs, type ParsedArgs } from '../util/args.js';
 import { machineLine } from '../util/machine.js';
+import { readJsonFile } from '../util/jsonFile.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
 import { generateOptions, workersFlag } from './sampleCommand.js';
@@ -29,7 +35,10 @@ function parseRuns(value: unknown): Array<{ label: string; dir: string }> {
  * curated-val prompts and seeds side by side; all into --out with a README naming the commands.
  */
 export async function compareCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { boolean: ['force', 'grid'], string: ['runs', 'out', 'prompts', 'seeds', 'smooth', 'workers', 'backend', 'steps', 'guidance', 'sampler', 'eta', ...EMOJI_FLAGS] });
+  const args = parseArgs(argv, {
+    boolean: ['force', 'grid'],
+    string: ['runs', 'out', 'prompts', 'seeds', 'smooth', 'workers', 'backend', 'steps', 'guidance', 'sampler', 'eta', 'eval', 'eval-prompts', 'judges', 'cache', ...EMOJI_FLAGS],
+  });
   const out = args.flags['out'];
   if (typeof out !== 'string') throw new Error('give --out DIR (e.g. results/post-training)');
   if (existsSync(join(out, 'README.md')) && args.flags['force'] !== true) throw new Error(`${out} holds a report; pass --force to replace it`);
@@ -69,6 +78,7 @@ export async function compareCommand(argv: string[]): Promise<void> {
       `\`samples.png\`: the first ${prompts.length} curated-val prompts (rows) drawn by ${sources.map((s) => s.label).join(', ')} (columns), seeds ${seeds.join(', ')} each: the same noise for every model.`,
     ];
   }
+  const evalNote = typeof args.flags['eval'] === 'string' ? await pairedEvaluation(args, argv, runs) : [];
   const machine = machineLine();
   writeFileAtomic(
     join(out, 'README.md'),
@@ -84,6 +94,7 @@ export async function compareCommand(argv: string[]): Promise<void> {
         .map((f) => `\`${basename(f)}\``)
         .join(', ')} (each also as .png).`,
       ...gridNote,
+      ...evalNote,
       '',
       `Machine: ${machine}.`,
       '',
@@ -97,4 +108,73 @@ export async function compareCommand(argv: string[]): Promise<void> {
     ].join('\n'),
   );
   console.log(`wrote ${join(out, 'README.md')}`);
+}
+
+/**
+ * --eval SET: the base and every run's model evaluated on the set's first --eval-prompts prompts
+ * (each prompt's fixed seed, shared by every model), and each run against the base prompt by
+ * prompt: how far its images moved (mean |pixel difference|) and its paired score differences
+ * with 95% intervals. Returns the README's section.
+ */
+async function pairedEvaluation(args: ParsedArgs, argv: string[], runs: ReadonlyArray<{ label: string; dir: string; config: { base: string } }>): Promise<string[]> {
+  const set = args.flags['eval'] as string;
+  const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
+  const workers = workersFlag(args, backend.tfBackend);
+  const data = await openEmojiFromFlags(args);
+  const { context, hashes } = loadEvalContext(data, (args.flags['judges'] as string | undefined) ?? join('data', 'judges'));
+  const all = readPromptSet(set);
+  const prompts = all.slice(0, numberFlag(args, 'eval-prompts', all.length));
+  const sampling = generateOptions(args);
+  const cacheDir = (args.flags['cache'] as string | undefined) ?? join('runs', 'eval-cache');
+  const base = runs[0]?.config.base as string;
+  const sources = [{ label: basename(base), dir: base }, ...runs.map((r) => ({ label: r.label, dir: join(r.dir, 'model') }))];
+  const evaluated: Array<{ label: string; result: EvalResult; images: Uint8Array[] }> = [];
+  for (const { label, dir } of sources) {
+    const { model, schedule, file } = loadModel(dir);
+    try {
+      if (evaluated.length === 0) checkSameBase(runs, base, file.weightsManifest.sha256);
+      const pool = await startPool(model, schedule, workers);
+      try {
+        const info = { dir, sha256: file.weightsManifest.sha256 };
+        const opts = { sampling, cacheDir, ...(pool ? { pool } : {}) };
+        const result = await evaluate(model, schedule, info, set, prompts, context, hashes, opts);
+        const { images } = await promptImages(model, schedule, info.sha256, set, prompts, opts);
+        evaluated.push({ label, result, images });
+      } finally {
+        await pool?.stop();
+      }
+    } finally {
+      model.params.dispose();
+    }
+  }
+  context.contrastive.params.dispose();
+  context.realism.params.dispose();
+  const first = evaluated[0] as (typeof evaluated)[number];
+  const ci = (x: Interval, digits = 2): string => `${x.mean >= 0 ? '+' : ''}${x.mean.toFixed(digits)} [${x.low.toFixed(digits)}, ${x.high.toFixed(digits)}]`;
+  const rows = evaluated.map((e, i) => {
+    const scores = `${e.result.align.toFixed(2)} | ${(100 * e.result.r5).toFixed(1)} | ${e.result.real.toFixed(1)}`;
+    if (i === 0) return `| ${e.label} (base) | ${scores} | – | – | – | – |`;
+    const c = pairedChange(first, e);
+    return `| ${e.label} | ${scores} | ${c.pixelChange.toFixed(2)} | ${ci(c.alignDiff)} | ${ci(c.r5Diff, 1)} | ${ci(c.realDiff, 1)} |`;
+  });
+  return [
+    '',
+    `## Against the base on ${set}`,
+    '',
+    `${prompts.length} prompts of \`data/prompts/${set}.jsonl\`, one image each from the prompt's fixed seed (the same noise for every model), ${(sampling.sampler ?? 'ddim').toUpperCase()} ${sampling.steps ?? 25} steps, guidance ${sampling.guidance ?? 3}; judges \`${hashes.contrastive.slice(0, 12)}\` (evaluation) and \`${hashes.realism.slice(0, 12)}\` (realism). Pixel change: the mean |difference| from the base's image of the same prompt, in byte levels of 255. Differences are model - base per prompt, with 95% bootstrap intervals over prompts.`,
+    '',
+    '| model | Align | R@5 % | Real | pixel change | Align diff | R@5 diff (pts) | Real diff |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+  ];
+}
+
+/** Every run must start from `base` as it is now (by weights hash): else "against the base" would compare with another model. */
+function checkSameBase(runs: ReadonlyArray<{ label: string; dir: string; config: { base: string } }>, base: string, sha256: string): void {
+  for (const r of runs) {
+    const record = readJsonFile(join(r.dir, 'config.json'), 'run config') as { baseSha256?: string };
+    if (r.config.base !== base) throw new Error(`--eval: run ${r.label} (${r.dir}) started from ${r.config.base}, the first from ${base}; compare runs of one base`);
+    if (record.baseSha256 !== undefined && record.baseSha256 !== sha256)
+      throw new Error(`--eval: run ${r.label} (${r.dir}) started from base weights ${record.baseSha256.slice(0, 12)}, but ${base} now holds ${sha256.slice(0, 12)}`);
+  }
 }

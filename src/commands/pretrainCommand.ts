@@ -4,23 +4,29 @@ import { mergeDeep } from '../config.js';
 import { concatSets } from '../data/concatSets.js';
 import type { EmojiT2I } from '../data/emojiDataset.js';
 import { pretrain, type PretrainData } from '../train/pretrain.js';
-import { BASE_L_OVERRIDE, resolvePretrainConfig, SMOKE_OVERRIDE, type PretrainConfig } from '../train/pretrainConfig.js';
+import { BASE_L_OVERRIDE, resolvePretrainConfig, SMOKE_OVERRIDE, WEAK_OVERRIDE, type PretrainConfig } from '../train/pretrainConfig.js';
 import { numberFlag, parseArgs } from '../util/args.js';
 import { readJsonFile } from '../util/jsonFile.js';
 import { openEmojiFromFlags } from './emojiFlags.js';
+import { loadFolderDataset } from '../data/folderDataset.js';
+import { splitHeldout } from '../data/heldoutSplit.js';
+import { Rng } from '../util/rng.js';
 import { workersFlag } from './sampleCommand.js';
 
-/** Named pretraining presets (configs/ holds the same as JSON overrides for reading). */
+/** Named pretraining presets: the overrides of pretrainConfig.ts over base-S's config. */
 const PRETRAIN_PRESETS: Record<string, unknown> = {
   'base-s': {},
   'base-l': BASE_L_OVERRIDE,
+  weak: WEAK_OVERRIDE,
   smoke: SMOKE_OVERRIDE,
 };
 
 /** Training data, vocabulary and held-out probes from an Emoji-T2I build. */
 function emojiPretrainData(data: EmojiT2I, config: PretrainConfig): PretrainData {
   const seen = data.manifest.concepts.filter((c) => c.split === 'seen');
-  const train = config.data.view === 'web+curated' ? concatSets([data.view('web'), data.view('curated')]) : data.view(config.data.view);
+  const view = config.data.view;
+  if (view === 'folder') throw new Error('a folder run reads its folder, not Emoji-T2I');
+  const train = view === 'web+curated' ? concatSets([data.view('web'), data.view('curated')]) : data.view(view);
   return {
     train,
     // Every word a training caption can hold: names, groups and all keywords of seen concepts.
@@ -31,8 +37,20 @@ function emojiPretrainData(data: EmojiT2I, config: PretrainConfig): PretrainData
   };
 }
 
+/** Training data, vocabulary (from its own captions) and a held-out probe (1 in 20 of its images) from a user's folder. */
+async function folderPretrainData(config: PretrainConfig): Promise<PretrainData> {
+  const { set } = await loadFolderDataset(config.data.folder, { resolution: config.model.resolution, onProgress: (d, n) => d === n && console.error(`${config.data.folder}: ${n} images`) });
+  const { train, heldout } = splitHeldout(set);
+  return {
+    train,
+    vocabularyTexts: Array.from({ length: train.size }, (_, i) => train.caption(i, new Rng(i))),
+    heldout: { heldout },
+    source: { folder: config.data.folder, images: train.size, heldoutImages: heldout.size },
+  };
+}
+
 export async function pretrainCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { boolean: ['force'], string: ['preset', 'config', 'out', 'steps', 'cooldown', 'workers', 'init-from', 'backend', 'data-root', 'data-config'] });
+  const args = parseArgs(argv, { boolean: ['force'], string: ['preset', 'config', 'out', 'steps', 'cooldown', 'workers', 'init-from', 'backend', 'data', 'data-root', 'data-config'] });
   const preset = (args.flags['preset'] as string | undefined) ?? 'base-s';
   if (!(preset in PRETRAIN_PRESETS)) throw new Error(`--preset: unknown preset "${preset}" (known: ${Object.keys(PRETRAIN_PRESETS).join(', ')})`);
   let config = resolvePretrainConfig(PRETRAIN_PRESETS[preset], `preset ${preset}`);
@@ -40,12 +58,13 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
   if (typeof file === 'string') config = resolvePretrainConfig(mergeDeep(PRETRAIN_PRESETS[preset], readJsonFile(file, 'config')), file);
   if (args.flags['steps'] !== undefined) config = { ...config, train: { ...config.train, steps: numberFlag(args, 'steps', config.train.steps) } };
   if (args.flags['cooldown'] !== undefined) config = { ...config, train: { ...config.train, cooldownSteps: numberFlag(args, 'cooldown', 0) } };
-  config = resolvePretrainConfig(config, '--steps/--cooldown');
+  if (typeof args.flags['data'] === 'string') config = { ...config, data: { view: 'folder', folder: args.flags['data'] } };
+  config = resolvePretrainConfig(config, '--steps/--cooldown/--data');
   const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
   const workers = workersFlag(args, backend.tfBackend);
-  const data = await openEmojiFromFlags(args, config.model.resolution);
+  const data = config.data.view === 'folder' ? await folderPretrainData(config) : emojiPretrainData(await openEmojiFromFlags(args, config.model.resolution), config);
   const out = (args.flags['out'] as string | undefined) ?? join('runs', 'pretrain', preset);
-  const result = await pretrain(config, emojiPretrainData(data, config), out, {
+  const result = await pretrain(config, data, out, {
     force: args.flags['force'] === true,
     workers,
     initFrom: args.flags['init-from'] as string | undefined,

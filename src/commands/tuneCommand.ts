@@ -2,14 +2,14 @@ import { join } from 'node:path';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
 import { readModelFile } from '../model/modelFile.js';
 import { keepTuningRun, writeTuningReport } from '../report/tuningReport.js';
-import { train } from '../train/postTrain.js';
-import { resolveTrainConfig } from '../train/trainConfig.js';
+import { postTrain } from '../train/postTrain.js';
+import { resolvePostTrainConfig } from '../train/postTrainConfig.js';
 import { parseArgs } from '../util/args.js';
 import { machineLine } from '../util/machine.js';
 import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
 import { workersFlag } from './sampleCommand.js';
 import { emojiTrainData } from '../train/emojiTrainData.js';
-import { trainConfigFromArgs } from './trainCommand.js';
+import { postTrainConfigFromArgs } from './postTrainCommand.js';
 
 /** A comma-separated list of numbers from a flag. */
 function numberList(value: string | boolean | undefined, flag: string, fallback: number): number[] {
@@ -35,7 +35,7 @@ export async function tuneCommand(argv: string[]): Promise<void> {
     console.log(`wrote ${await writeTuningReport(dir, machineLine())}`);
     return;
   }
-  const base = trainConfigFromArgs(args);
+  const base = postTrainConfigFromArgs(args);
   const lrs = numberList(args.flags['lrs'], 'lrs', base.train.lr);
   const betas = numberList(args.flags['betas'], 'betas', base.loss.beta);
   const method = (args.flags['method'] as string | undefined) ?? 'self-dpo';
@@ -47,11 +47,11 @@ export async function tuneCommand(argv: string[]): Promise<void> {
   const data = await openEmojiFromFlags(args, resolution);
   for (const lr of lrs) {
     for (const beta of betas) {
-      const config = resolveTrainConfig({ ...base, train: { ...base.train, lr }, loss: { ...base.loss, beta } }, 'sweep');
+      const config = resolvePostTrainConfig({ ...base, train: { ...base.train, lr }, loss: { ...base.loss, beta } }, 'sweep');
       const name = `${method}-lr${lr}-beta${beta}-steps${config.train.steps}-seed${config.train.seed}`;
       const runDir = join(out, name);
       console.error(`tuning: ${name}`);
-      await train(config, await emojiTrainData(data, config, resolution), runDir, {
+      await postTrain(config, await emojiTrainData(data, config, resolution), runDir, {
         force: args.flags['force'] === true,
         workers,
         command: `npm run post-train -- --method ${method} --lr ${lr} --beta ${beta} --steps ${config.train.steps} --seed ${config.train.seed} --out ${runDir}   # via npm run tune -- ${argv.join(' ')}`,

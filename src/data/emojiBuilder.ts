@@ -8,7 +8,7 @@ import { artworkLicense, matchArtwork, packageVersion, type Artwork } from './em
 import { loadEmojiCatalog, type EmojiConcept } from './emojiCatalog.js';
 import { resolveEmojiDataConfig, type EmojiDataConfig } from './emojiConfig.js';
 import type { ConceptSplit, EmojiManifest, ManifestConcept, ManifestImage, ManifestStyle, ManifestWebItem, WebCaptionMode } from './emojiManifest.js';
-import { EMOJI_STYLES } from './emojiStyles.js';
+import { EMOJI_STYLES, type EmojiStyle } from './emojiStyles.js';
 import { gaussianBlur, jpegRoundTrip, rasterizeOnWhite } from './rasterize.js';
 import { ShardWriter } from './shards.js';
 
@@ -69,20 +69,7 @@ export async function buildEmojiT2I(configOverride: unknown = {}, opts: BuildOpt
   const catalog = loadEmojiCatalog();
   const artwork = EMOJI_STYLES.map((style) => ({ style, byConcept: matchArtwork(style, catalog) }));
 
-  let kept = catalog.concepts.filter((c) => {
-    const drawnBy = (role: string): number => artwork.filter((a) => a.style.role === role && a.byConcept.has(c.key)).length;
-    return drawnBy('generator') >= config.minGeneratorStyles && drawnBy('judge') >= config.minJudgeStyles;
-  });
-  if (config.maxConcepts > 0 && kept.length > config.maxConcepts) {
-    const rank = (key: string): number => stableHash32(`subset|${key}`);
-    const chosen = new Set(
-      [...kept]
-        .sort((a, b) => rank(a.key) - rank(b.key))
-        .slice(0, config.maxConcepts)
-        .map((c) => c.key),
-    );
-    kept = kept.filter((c) => chosen.has(c.key));
-  }
+  const kept = keptConcepts(catalog.concepts, artwork, config);
   const concepts: ManifestConcept[] = kept.map((c) => toManifestConcept(c, conceptSplit(c.key, config)));
   const splitOf = new Map(concepts.map((c) => [c.key, c.split]));
   log(`emoji-t2i: ${catalog.concepts.length} CLDR concepts, ${concepts.length} drawn by >=${config.minGeneratorStyles} generator and >=${config.minJudgeStyles} judge styles`);
@@ -98,47 +85,12 @@ export async function buildEmojiT2I(configOverride: unknown = {}, opts: BuildOpt
     const pixelsOf: Uint8Array[] = [];
     const styles: ManifestStyle[] = [];
     for (const { style, byConcept } of artwork) {
-      const jobs: Array<{ concept: EmojiConcept; art: Artwork }> = [];
-      for (const concept of kept) {
-        const art = byConcept.get(concept.key);
-        if (art) jobs.push({ concept, art });
-      }
-      const rendered = await mapOrdered(jobs, 8, async ({ art }) => {
-        try {
-          return await rasterizeOnWhite(art.bytes(), config.resolution, style.format === 'iconify');
-        } catch (err) {
-          throw new Error(`${style.packageName}: ${art.source}: cannot rasterise: ${(err as Error).message}`);
-        }
-      });
-      let blank = 0;
-      jobs.forEach(({ concept, art }, i) => {
-        const pixels = rendered[i] as Uint8Array;
-        if (isBlank(pixels)) {
-          blank++;
-          return;
-        }
-        const split = splitOf.get(concept.key) ?? 'seen';
-        images.push({
-          id: `${style.name}/${concept.key}`,
-          concept: concept.key,
-          style: style.name,
-          role: style.role,
-          split,
-          fold: stableHash32(`fold|${concept.key}|${style.name}`) % 10,
-          source: art.source,
-          ...writer.add(pixels),
-        });
-        pixelsOf.push(pixels);
-      });
-      styles.push({
-        name: style.name,
-        role: style.role,
-        styleWords: style.styleWords,
-        ...artworkLicense(style),
-        images: jobs.length - blank,
-        leftOut: style.exclude?.reason ?? '',
-      });
-      log(`emoji-t2i: ${style.name.padEnd(12)} ${String(jobs.length - blank).padStart(5)} images${blank ? `, ${blank} blank dropped` : ''} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      const drawn = await rasterizeStyle(style, byConcept, kept, { config, splitOf, writer });
+      images.push(...drawn.images);
+      pixelsOf.push(...drawn.pixels);
+      styles.push(drawn.style);
+      const blank = drawn.style.images < drawn.jobs ? `, ${drawn.jobs - drawn.style.images} blank dropped` : '';
+      log(`emoji-t2i: ${style.name.padEnd(12)} ${String(drawn.style.images).padStart(5)} images${blank} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     }
     const shards = writer.finish();
 
@@ -165,6 +117,67 @@ export async function buildEmojiT2I(configOverride: unknown = {}, opts: BuildOpt
     rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * The concepts drawn by at least `minGeneratorStyles` generator and `minJudgeStyles` judge
+ * styles; with `maxConcepts` set, a subset chosen by a stable hash of the key.
+ */
+function keptConcepts(all: readonly EmojiConcept[], artwork: ReadonlyArray<{ style: EmojiStyle; byConcept: ReadonlyMap<string, Artwork> }>, config: EmojiDataConfig): EmojiConcept[] {
+  let kept = all.filter((c) => {
+    const drawnBy = (role: string): number => artwork.filter((a) => a.style.role === role && a.byConcept.has(c.key)).length;
+    return drawnBy('generator') >= config.minGeneratorStyles && drawnBy('judge') >= config.minJudgeStyles;
+  });
+  if (config.maxConcepts > 0 && kept.length > config.maxConcepts) {
+    const rank = (key: string): number => stableHash32(`subset|${key}`);
+    const chosen = new Set(
+      [...kept]
+        .sort((a, b) => rank(a.key) - rank(b.key))
+        .slice(0, config.maxConcepts)
+        .map((c) => c.key),
+    );
+    kept = kept.filter((c) => chosen.has(c.key));
+  }
+  return kept;
+}
+
+/** One style's drawings of the kept concepts, rasterised on white and added to the shards; blank ones are dropped. */
+async function rasterizeStyle(
+  style: EmojiStyle,
+  byConcept: ReadonlyMap<string, Artwork>,
+  kept: readonly EmojiConcept[],
+  on: { config: EmojiDataConfig; splitOf: ReadonlyMap<string, ManifestConcept['split']>; writer: ShardWriter },
+): Promise<{ images: ManifestImage[]; pixels: Uint8Array[]; style: ManifestStyle; jobs: number }> {
+  const jobs = kept.flatMap((concept) => {
+    const art = byConcept.get(concept.key);
+    return art ? [{ concept, art }] : [];
+  });
+  const rendered = await mapOrdered(jobs, 8, async ({ art }) => {
+    try {
+      return await rasterizeOnWhite(art.bytes(), on.config.resolution, style.format === 'iconify');
+    } catch (err) {
+      throw new Error(`${style.packageName}: ${art.source}: cannot rasterise: ${(err as Error).message}`);
+    }
+  });
+  const images: ManifestImage[] = [];
+  const pixels: Uint8Array[] = [];
+  jobs.forEach(({ concept, art }, i) => {
+    const drawn = rendered[i] as Uint8Array;
+    if (isBlank(drawn)) return;
+    images.push({
+      id: `${style.name}/${concept.key}`,
+      concept: concept.key,
+      style: style.name,
+      role: style.role,
+      split: on.splitOf.get(concept.key) ?? 'seen',
+      fold: stableHash32(`fold|${concept.key}|${style.name}`) % 10,
+      source: art.source,
+      ...on.writer.add(drawn),
+    });
+    pixels.push(drawn);
+  });
+  const manifestStyle: ManifestStyle = { name: style.name, role: style.role, styleWords: style.styleWords, ...artworkLicense(style), images: images.length, leftOut: style.exclude?.reason ?? '' };
+  return { images, pixels, style: manifestStyle, jobs: jobs.length };
 }
 
 /**

@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import sharp from 'sharp';
 import type { ImageTextSet } from './imageTextSet.js';
 import { mapOrdered } from '../util/mapOrdered.js';
+import { readPickPairs, type PickImage } from './pickapic.js';
 
 /** The file name of a pair set inside its directory. */
 export const PAIRS_FILE = 'pairs.jsonl';
@@ -77,11 +78,28 @@ export function formatPairRecords(records: readonly PreferencePairRecord[]): str
   return records.map((r) => JSON.stringify(r)).join('\n') + '\n';
 }
 
+/** Image bytes (PNG, JPEG...) as `resolution` x `resolution` RGB: flattened on white, resized to fit. */
+export async function decodeImageToRgb(bytes: Uint8Array, resolution: number): Promise<Uint8Array> {
+  const { data, info } = await sharp(bytes)
+    .flatten({ background: '#ffffff' })
+    .resize(resolution, resolution, { fit: 'contain', background: '#ffffff' })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3) throw new Error(`${info.channels} channels after flattening`);
+  return new Uint8Array(data.buffer, data.byteOffset, data.length);
+}
+
 /**
- * Load a pair set: every image decoded to `resolution` x `resolution` RGB (flattened on white,
- * resized to fit). A missing or unreadable image is an error naming the line and file.
+ * Load a pair set: pairs.jsonl (or the folder holding it) with its images, or Pick-a-Pic v2
+ * Parquet (a `.parquet` file or a folder of shards; ties and unlabelled rows left out). Every image is decoded to `resolution`
+ * x `resolution` RGB; an unreadable one is an error naming its file and line (or row and column).
  */
-export async function loadPreferencePairs(file: string, resolution: number): Promise<PreferencePairSet> {
+export async function loadPreferencePairs(path: string, resolution: number): Promise<PreferencePairSet> {
+  const isDir = existsSync(path) && statSync(path).isDirectory();
+  // A folder is Parquet shards, or a pair set's folder holding its pairs.jsonl.
+  if (path.endsWith('.parquet') || (isDir && !existsSync(join(path, PAIRS_FILE)))) return loadPickPairs(path, resolution);
+  const file = isDir ? join(path, PAIRS_FILE) : path;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -93,14 +111,7 @@ export async function loadPreferencePairs(file: string, resolution: number): Pro
   const decode = async (path: string, line: number): Promise<Uint8Array> => {
     const full = isAbsolute(path) ? path : join(base, path);
     try {
-      const { data, info } = await sharp(readFileSync(full))
-        .flatten({ background: '#ffffff' })
-        .resize(resolution, resolution, { fit: 'contain', background: '#ffffff' })
-        .removeAlpha()
-        .raw()
-        .toBuffer({ resolveWithObject: true });
-      if (info.channels !== 3) throw new Error(`${info.channels} channels after flattening`);
-      return new Uint8Array(data.buffer, data.byteOffset, data.length);
+      return await decodeImageToRgb(readFileSync(full), resolution);
     } catch (err) {
       throw new Error(`${file}:${line}: image ${full}: ${(err as Error).message}`);
     }
@@ -108,6 +119,30 @@ export async function loadPreferencePairs(file: string, resolution: number): Pro
   // Line numbers of the records (blank lines are skipped by the parser).
   const lines = text.split('\n').flatMap((l, k) => (l.trim() === '' ? [] : [k + 1]));
   const images = await mapOrdered(records, 8, async (r, i) => [await decode(r.winner, lines[i] as number), await decode(r.loser, lines[i] as number)] as const);
+  return pairSet(file, records, images, resolution);
+}
+
+/** Pick-a-Pic v2 Parquet as a pair set: a record per labelled, untied row, its images named `<file>:<row>/jpg_k`. */
+async function loadPickPairs(path: string, resolution: number): Promise<PreferencePairSet> {
+  const read = await readPickPairs(path);
+  if (read.pairs.length === 0) throw new Error(`${path}: no preference pairs (${read.rows} rows: ${read.ties} ties, ${read.unlabelled} unlabelled)`);
+  const images = await mapOrdered(read.pairs, 8, async (p) => {
+    const decode = async (image: PickImage): Promise<Uint8Array> => {
+      try {
+        return await decodeImageToRgb(image.bytes, resolution);
+      } catch (err) {
+        throw new Error(`${p.file}: row ${p.row}, column ${image.column}: not a decodable image: ${(err as Error).message}`);
+      }
+    };
+    return [await decode(p.winner), await decode(p.loser)] as const;
+  });
+  // A pair's concept is its caption: Pick-a-Pic has no concept column, and a random-image loser must come from another prompt.
+  const records: PreferencePairRecord[] = read.pairs.map((p) => ({ prompt: p.caption, winner: `${p.file}:${p.row}/${p.winner.column}`, loser: `${p.file}:${p.row}/${p.loser.column}`, concept: p.caption }));
+  return pairSet(path, records, images, resolution);
+}
+
+/** Records and their decoded images as a pair set. */
+function pairSet(file: string, records: readonly PreferencePairRecord[], images: ReadonlyArray<readonly [Uint8Array, Uint8Array]>, resolution: number): PreferencePairSet {
   const at = (i: number): readonly [Uint8Array, Uint8Array] => {
     const pair = images[i];
     if (!pair) throw new RangeError(`pair ${i} out of range [0, ${records.length})`);

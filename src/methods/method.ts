@@ -9,7 +9,7 @@ export interface MethodSettings {
   /** The registered downgrade that makes losers ('' for methods that use none). */
   readonly downgrade: string;
   readonly loss: { readonly beta: number; readonly lambda1: number; readonly lambda2: number };
-  /** The data's preference-pair file ('' when the method trains on winners alone). */
+  /** The data's preference-pair file: dpo's pairs, or the file whose winners other methods train on ('' when they train on an Emoji-T2I view or a folder). */
   readonly pairs: string;
   readonly seed: number;
 }

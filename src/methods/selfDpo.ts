@@ -25,7 +25,6 @@ export const selfDpo: Method = {
   probeDowngrade: (settings) => settings.downgrade,
   check(settings, source) {
     if (!isDowngradeName(settings.downgrade)) throw new ConfigError('downgrade', `must be one of ${DOWNGRADE_NAMES.join(', ')} for self-dpo, got "${settings.downgrade}"`, source);
-    if (settings.pairs !== '') throw new ConfigError('data.pairs', 'self-dpo makes its own losers from winners; set it to ""', source);
     if (settings.loss.lambda2 === 0) throw new ConfigError('loss.lambda2', 'self-dpo without its DPO term is sft; use the sft method', source);
   },
 };

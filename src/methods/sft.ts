@@ -11,6 +11,5 @@ export const sft: Method = {
   probeDowngrade: () => 'randomImage',
   check(settings, source) {
     if (settings.downgrade !== '') throw new ConfigError('downgrade', 'sft makes no losers; set it to ""', source);
-    if (settings.pairs !== '') throw new ConfigError('data.pairs', 'sft trains on winners, not pairs; set it to ""', source);
   },
 };

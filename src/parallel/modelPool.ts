@@ -11,6 +11,10 @@ import { pairGradients } from './pairGradients.js';
 import type { NamedWeights } from '../model/weightsFile.js';
 import type { AdamWOptions } from '../optim/adamw.js';
 import { adamWRange, emaRange, sumRange, type AdamWHyper } from '../optim/flatAdamW.js';
+import { clipByGlobalNorm } from '../optim/gradients.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { byName } from '../optim/optimizer.js';
+import type { VariableGroups } from '../optim/trainState.js';
 import { FlatLayout } from './flatParams.js';
 import { widenHeapGrowth } from './heapGrowth.js';
 import type { DenoisingJob, PairJob, PairStats, SampleJob, SharedOptimizerBuffers, WorkerJob, WorkerReply, WorkerRequest, WorkerSetup } from './protocol.js';
@@ -33,8 +37,19 @@ interface Slot {
   pending: Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>;
 }
 
-/** The flat AdamW a pool runs when started with `optimizer`: buffers shared by every thread. */
+/**
+ * The optimizer a training pool runs. `shared-adamw`: AdamW (and an optional EMA) on buffers
+ * shared by every thread, each updating its share of the parameters. `main-thread`: any
+ * optimizer on the main thread's variables, for Adafactor, whose factored moments need whole
+ * matrices. Either way `trainStep` is the one update path.
+ */
+export type PoolOptimizer = { kind: 'shared-adamw'; adam: AdamWOptions; ema: boolean } | { kind: 'main-thread'; create: (variables: readonly tf.Variable[]) => Optimizer };
+
+/** The flat AdamW of a `shared-adamw` pool: buffers shared by every thread. */
 interface SharedOptimizer {
+  adam: AdamWOptions;
+  /** Updates applied so far. */
+  step: number;
   m: Float32Array;
   v: Float32Array;
   ema?: Float32Array;
@@ -48,7 +63,6 @@ export interface TrainStepHyper {
   lr: number;
   /** Global gradient-norm clip (0 = none). */
   clipNorm: number;
-  adam: AdamWOptions;
   /** EMA decay, when the pool keeps an EMA. */
   emaDecay?: number;
 }
@@ -70,8 +84,8 @@ export class ModelPool {
    * so its jobs can skip the load. Anything that may write the shared weights clears it.
    */
   private workersCurrent = false;
-  /** AdamW updates applied by `trainStep` (restore it when resuming). */
-  optimizerStep = 0;
+  /** The optimizer of a `main-thread` pool. */
+  private mainOptimizer: Optimizer | undefined;
 
   private constructor(
     private readonly slots: Slot[],
@@ -79,8 +93,20 @@ export class ModelPool {
     private readonly variables: tf.Variable[],
     /** Where each trained variable sits in the shared weights (and moments and gradients). */
     private readonly layout: FlatLayout,
+    private readonly names: readonly string[],
     private readonly shared?: SharedOptimizer,
   ) {}
+
+  /** Updates `trainStep` has applied (restore it when resuming: bias corrections and decay rates use it). */
+  get optimizerStep(): number {
+    return this.shared?.step ?? this.mainOptimizer?.step ?? 0;
+  }
+
+  set optimizerStep(step: number) {
+    if (this.shared) this.shared.step = step;
+    else if (this.mainOptimizer) this.mainOptimizer.step = step;
+    else throw new Error('ModelPool: start the pool with an optimizer');
+  }
 
   /** Threads in all, the main thread included. */
   get size(): number {
@@ -88,7 +114,7 @@ export class ModelPool {
   }
 
   /** Start `threads - 1` workers holding copies of `model` (whose `variables` are trained). */
-  static async start(model: TextToImageModel, schedule: NoiseSchedule, names: string[], threads: number, backend: BackendName, reference?: Params, optimizer?: { ema: boolean }): Promise<ModelPool> {
+  static async start(model: TextToImageModel, schedule: NoiseSchedule, names: string[], threads: number, backend: BackendName, reference?: Params, optimizer?: PoolOptimizer): Promise<ModelPool> {
     // Before the workers start, so that every isolate collects its garbage less often (see heapGrowth.ts).
     widenHeapGrowth();
     const variables = names.map((n) => model.params.variable(n));
@@ -101,7 +127,7 @@ export class ModelPool {
     const gradsBufs = Array.from({ length: Math.max(1, threads) }, () => new SharedArrayBuffer(total * 4));
     let buffers: SharedOptimizerBuffers | undefined;
     let shared: SharedOptimizer | undefined;
-    if (optimizer) {
+    if (optimizer?.kind === 'shared-adamw') {
       buffers = {
         m: new SharedArrayBuffer(total * 4),
         v: new SharedArrayBuffer(total * 4),
@@ -110,6 +136,8 @@ export class ModelPool {
         ...(optimizer.ema ? { ema: new SharedArrayBuffer(total * 4) } : {}),
       };
       shared = {
+        adam: optimizer.adam,
+        step: 0,
         m: new Float32Array(buffers.m),
         v: new Float32Array(buffers.v),
         decay: new Uint8Array(buffers.decay),
@@ -121,7 +149,8 @@ export class ModelPool {
     // The worker is a sibling file: .ts when run through tsx (tests), .js from dist/.
     const file = join(__dirname, `modelWorker${extname(__filename)}`);
     const slots: Slot[] = [];
-    const pool = new ModelPool(slots, new Float32Array(weightsBuf), variables, layout, shared);
+    const pool = new ModelPool(slots, new Float32Array(weightsBuf), variables, layout, names, shared);
+    if (optimizer?.kind === 'main-thread') pool.mainOptimizer = optimizer.create(variables);
     layout.read(variables, pool.weights);
     if (shared?.ema) shared.ema.set(pool.weights);
     try {
@@ -185,14 +214,7 @@ export class ModelPool {
     if (jobs.length === 0 || jobs.length > this.size) throw new Error(`ModelPool: ${jobs.length} jobs for ${this.size} threads`);
     this.publishWeights();
     const remote = jobs.slice(1).map((job, k) => this.send(k, job) as Promise<Done>);
-    const first = jobs[0] as DenoisingJob | PairJob;
-    let local: { grads: tf.Tensor[]; loss: number; stats?: PairStats };
-    if (first.kind === 'pairs') {
-      if (!reference) throw new Error('ModelPool.gradients: pair jobs need the reference parameters');
-      local = pairGradients(model, reference, schedule, this.variables, first);
-    } else {
-      local = denoisingGradients(model, schedule, this.variables, first);
-    }
+    const local = this.localGradients(model, schedule, jobs[0] as DenoisingJob | PairJob, reference);
     const done = await Promise.all(remote);
     if (done.length === 0) return local;
     let start = 0;
@@ -240,12 +262,13 @@ export class ModelPool {
   }
 
   /**
-   * One data-parallel AdamW step with the optimizer spread over the threads (a pool started
-   * with `optimizer`): every thread computes its job's gradients into its shared buffer, then
-   * sums its share of the parameter range over all buffers, then, after the global norm is
-   * known, applies AdamW (clipped) and the EMA to that share in place. The main thread's
-   * variables are then set from the shared weights, which workers read at their next job.
-   * The same arithmetic whatever the thread count, up to the order of float sums.
+   * One optimizer step of a pool started with an optimizer: every thread computes its job's
+   * gradients, the global norm clips them, and the pool's optimizer applies them. A
+   * `shared-adamw` pool spreads the rest over the threads too: each sums its share of the
+   * parameter range over all gradient buffers, then, once the global norm is known, applies
+   * AdamW (clipped) and the EMA to that share in place; the main thread's variables are then
+   * set from the shared weights, which workers read at their next job. The same arithmetic
+   * whatever the thread count, up to the order of float sums.
    */
   async trainStep(
     model: TextToImageModel,
@@ -254,18 +277,18 @@ export class ModelPool {
     reference: Params | undefined,
     h: TrainStepHyper,
   ): Promise<{ loss: number; stats?: PairStats; gradNorm: number }> {
+    if (this.mainOptimizer) {
+      const { grads, loss, stats } = await this.gradients(model, schedule, jobs, reference);
+      const clipped = clipByGlobalNorm(grads, h.clipNorm);
+      this.mainOptimizer.apply(clipped.grads, h.lr);
+      tf.dispose(clipped.grads);
+      return { loss, gradNorm: clipped.norm, ...(stats ? { stats } : {}) };
+    }
     const shared = this.shared;
     if (!shared) throw new Error('ModelPool.trainStep: start the pool with an optimizer');
     if (jobs.length === 0 || jobs.length > this.size) throw new Error(`ModelPool: ${jobs.length} jobs for ${this.size} threads`);
     const remote = jobs.slice(1).map((job, k) => this.send(k, job) as Promise<Done>);
-    const first = jobs[0] as DenoisingJob | PairJob;
-    let local: { grads: tf.Tensor[]; loss: number; stats?: PairStats };
-    if (first.kind === 'pairs') {
-      if (!reference) throw new Error('ModelPool.trainStep: pair jobs need the reference parameters');
-      local = pairGradients(model, reference, schedule, this.variables, first);
-    } else {
-      local = denoisingGradients(model, schedule, this.variables, first);
-    }
+    const local = this.localGradients(model, schedule, jobs[0] as DenoisingJob | PairJob, reference);
     this.layout.read(local.grads, shared.grads[0] as Float32Array);
     tf.dispose(local.grads);
     const done = await Promise.all(remote);
@@ -276,9 +299,9 @@ export class ModelPool {
     const remoteSquares = ranges.slice(1).map((range, k) => this.request(k, { type: 'reduce', id: this.nextId++, range }) as Promise<number>);
     const squares = sumRange(shared.grads, a0, b0) + (await Promise.all(remoteSquares)).reduce((s, x) => s + x, 0);
     const gradNorm = Math.sqrt(squares);
-    this.optimizerStep += 1;
-    const hyper: AdamWHyper = { ...h.adam, lr: h.lr, step: this.optimizerStep, gradScale: h.clipNorm > 0 && gradNorm > h.clipNorm ? h.clipNorm / (gradNorm + 1e-6) : 1 };
-    const ema = shared.ema && h.emaDecay !== undefined ? { decay: h.emaDecay, updates: this.optimizerStep - 1 } : undefined;
+    shared.step += 1;
+    const hyper: AdamWHyper = { ...shared.adam, lr: h.lr, step: shared.step, gradScale: h.clipNorm > 0 && gradNorm > h.clipNorm ? h.clipNorm / (gradNorm + 1e-6) : 1 };
+    const ema = shared.ema && h.emaDecay !== undefined ? { decay: h.emaDecay, updates: shared.step - 1 } : undefined;
     const remoteUpdates = ranges.slice(1).map((range, k) => this.request(k, { type: 'update', id: this.nextId++, range, hyper, ...(ema ? { ema } : {}) }));
     adamWRange({ w: this.weights, m: shared.m, v: shared.v, decay: shared.decay }, shared.grads[0] as Float32Array, a0, b0, hyper);
     if (ema && shared.ema) emaRange(shared.ema, this.weights, a0, b0, ema.decay, ema.updates);
@@ -290,25 +313,39 @@ export class ModelPool {
     return { loss, gradNorm, stats: local.stats && addStats([local.stats, ...done.map((d) => d.stats as PairStats)]) };
   }
 
+  /** The main thread's share of a step: its job's gradients (pair jobs need the reference). */
+  private localGradients(model: TextToImageModel, schedule: NoiseSchedule, job: DenoisingJob | PairJob, reference: Params | undefined): { grads: tf.Tensor[]; loss: number; stats?: PairStats } {
+    if (job.kind === 'denoising') return denoisingGradients(model, schedule, this.variables, job);
+    if (!reference) throw new Error('ModelPool: pair jobs need the reference parameters');
+    return pairGradients(model, reference, schedule, this.variables, job);
+  }
+
   /**
-   * The shared optimizer's state as named views (no copy) in the trained parameters' order:
-   * weights, AdamW moments and the EMA. Saving writes them; loading fills them in place, after
-   * which `pullWeights` sets the main thread's variables.
+   * The optimizer's state by group, in the trained parameters' order, for checkpoints: the
+   * weights and the optimizer's moments (and the EMA). For `shared-adamw` these are views of
+   * the shared buffers (no copy): loading fills them in place, then `pullWeights` sets the main
+   * thread's variables.
    */
-  sharedState(): Record<string, NamedWeights> {
-    const shared = this.shared;
-    if (!shared) throw new Error('ModelPool.sharedState: start the pool with an optimizer');
-    const { layout } = this;
-    // The caller may fill these views (loading a state): the workers must load them again.
+  optimizerState(): VariableGroups {
+    // The caller may fill these (loading a state): the workers must load them again.
     this.workersCurrent = false;
+    if (this.mainOptimizer) return { weights: byName(this.names, this.variables), ...this.mainOptimizer.stateGroups(this.names) };
+    const shared = this.shared;
+    if (!shared) throw new Error('ModelPool.optimizerState: start the pool with an optimizer');
+    const { layout } = this;
     return { weights: layout.named(this.weights), adamM: layout.named(shared.m), adamV: layout.named(shared.v), ...(shared.ema ? { ema: layout.named(shared.ema) } : {}) };
   }
 
-  /** Set the main thread's trained variables from the shared weights (after loading a state into them). */
+  /** The EMA of a `shared-adamw` pool started with one: a view of its shared buffer. */
+  emaWeights(): NamedWeights {
+    if (!this.shared?.ema) throw new Error('ModelPool.emaWeights: start the pool with a shared AdamW and an EMA');
+    return this.layout.named(this.shared.ema);
+  }
+
+  /** After loading a state into `optimizerState()`: set the main thread's variables from it (and the workers' at their next job). */
   pullWeights(): void {
-    if (!this.shared) throw new Error('ModelPool.pullWeights: start the pool with an optimizer');
     this.workersCurrent = false;
-    this.layout.write(this.variables, this.weights);
+    if (this.shared) this.layout.write(this.variables, this.weights);
   }
 
   private request(k: number, message: WorkerRequest & { id: number }): Promise<unknown> {
@@ -341,6 +378,8 @@ export class ModelPool {
       ),
     );
     this.slots.length = 0;
+    this.mainOptimizer?.dispose();
+    this.mainOptimizer = undefined;
   }
 }
 

@@ -1,8 +1,8 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ProbeRecord, TrainStepRecord } from '../train/postTrain.js';
+import type { ProbeRecord, PostTrainStepRecord } from '../train/postTrain.js';
 import { JsonLines } from '../runs/progress.js';
-import { methodSettings, type TrainConfig } from '../train/trainConfig.js';
+import { methodSettings, type PostTrainConfig } from '../train/postTrainConfig.js';
 import { readJsonFile } from '../util/jsonFile.js';
 import { lineChartSpec } from './lineChart.js';
 import { writeChart } from './renderChart.js';
@@ -13,26 +13,26 @@ export interface TrainRunRecord {
   /** The label in charts and tables (e.g. "Self-DPO (blur)"). */
   label: string;
   dir: string;
-  config: TrainConfig;
+  config: PostTrainConfig;
   commands: string[];
-  metrics: TrainStepRecord[];
+  metrics: PostTrainStepRecord[];
   probe: ProbeRecord[];
 }
 
 export function readTrainRun(dir: string, label?: string): TrainRunRecord {
-  const info = readJsonFile(join(dir, 'config.json'), 'run config') as { config: TrainConfig; invocations?: Array<{ command: string | null; fromStep: number }> };
+  const info = readJsonFile(join(dir, 'config.json'), 'run config') as { config: PostTrainConfig; invocations?: Array<{ command: string | null; fromStep: number }> };
   return {
     label: label ?? info.config.description,
     dir,
     config: info.config,
     commands: (info.invocations ?? []).map((i) => `${i.command ?? '(not recorded)'}   # from step ${i.fromStep}`),
-    metrics: new JsonLines(join(dir, 'metrics.jsonl')).read() as unknown as TrainStepRecord[],
+    metrics: new JsonLines(join(dir, 'metrics.jsonl')).read() as unknown as PostTrainStepRecord[],
     probe: new JsonLines(join(dir, 'heldout.jsonl')).read() as unknown as ProbeRecord[],
   };
 }
 
 /** Mean of `key` over the steps in (from, to]. */
-function meanOver(metrics: readonly TrainStepRecord[], key: 'implicit_acc' | 'loss', from: number, to: number): number {
+function meanOver(metrics: readonly PostTrainStepRecord[], key: 'implicit_acc' | 'loss', from: number, to: number): number {
   const rows = metrics.filter((m) => m.step > from && m.step <= to && typeof m[key] === 'number');
   return rows.reduce((s, m) => s + (m[key] as number), 0) / Math.max(1, rows.length);
 }

@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ProbeRecord, TrainStepRecord } from '../train/postTrain.js';
-import type { TrainConfig } from '../train/trainConfig.js';
+import type { ProbeRecord, PostTrainStepRecord } from '../train/postTrain.js';
+import type { PostTrainConfig } from '../train/postTrainConfig.js';
 import { JsonLines } from '../runs/progress.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { lineChartSpec } from './lineChart.js';
@@ -10,10 +10,10 @@ import { writeChart } from './renderChart.js';
 /** One tuning run as the report reads it back. */
 export interface TuningRun {
   name: string;
-  config: TrainConfig;
+  config: PostTrainConfig;
   command: string | null;
   probe: ProbeRecord[];
-  metrics: TrainStepRecord[];
+  metrics: PostTrainStepRecord[];
 }
 
 /** A run's summary row. */
@@ -47,13 +47,13 @@ export function readTuningRuns(dir: string): TuningRun[] {
   return readdirSync(root)
     .sort()
     .map((name) => {
-      const info = JSON.parse(readFileSync(join(root, name, 'config.json'), 'utf8')) as { config: TrainConfig; command: string | null };
+      const info = JSON.parse(readFileSync(join(root, name, 'config.json'), 'utf8')) as { config: PostTrainConfig; command: string | null };
       return {
         name,
         config: info.config,
         command: info.command,
         probe: new JsonLines(join(root, name, 'heldout.jsonl')).read() as unknown as ProbeRecord[],
-        metrics: new JsonLines(join(root, name, 'metrics.jsonl')).read() as unknown as TrainStepRecord[],
+        metrics: new JsonLines(join(root, name, 'metrics.jsonl')).read() as unknown as PostTrainStepRecord[],
       };
     });
 }

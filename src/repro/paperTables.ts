@@ -3,7 +3,7 @@ import type { EvalResult, PromptScore } from '../eval/evaluate.js';
 import { PROMPT_SETS, type PromptSetName } from '../data/evalPrompts.js';
 import { acrossSeeds, bootstrapSeedsAndPrompts, outcomes, type Interval } from '../eval/winRate.js';
 import type { PairBuildReport } from '../train/pairBuilder.js';
-import { BASE_UNIT, type UnitRecord } from './reproUnits.js';
+import { BASE_UNIT, unitsOfMethod, type UnitRecord } from './reproUnits.js';
 import { metrics } from '../eval/metrics/registry.js';
 
 /** How each method is named in the tables and charts. */
@@ -63,7 +63,7 @@ export function summarize(units: readonly UnitRecord[], method: string, set: Pro
     scores: Object.fromEntries(metrics().map((m) => [m.name, m.perPrompt ? over(m.perPrompt) : acrossSeeds(evals.map((e) => m.value(e)))])),
   };
   const base = units.find((u) => u.unit === BASE_UNIT)?.evals[set];
-  if (method !== BASE_UNIT && base) {
+  if (base && method !== BASE_UNIT) {
     const rate = (score: (p: PromptScore) => number): Interval => scale(bootstrapSeedsAndPrompts(evals.map((e) => pairedOutcomes(e, base, score))), 100);
     summary.wins = Object.fromEntries(metrics().flatMap((m) => (m.win ? [[m.win.record, rate(m.win.score)]] : [])));
   }
@@ -81,7 +81,7 @@ export function promptScores(
   set: PromptSetName,
   ids?: readonly string[],
 ): { evals: EvalResult[]; ids: readonly string[]; rows: PromptScore[][] } | undefined {
-  const evals = units.filter((u) => u.method === method && u.evals[set] !== undefined).map((u) => u.evals[set] as EvalResult);
+  const evals = unitsOfMethod(units, method).flatMap((u) => u.evals[set] ?? []);
   if (evals.length === 0) return undefined;
   const order = ids ?? (evals[0] as EvalResult).perPrompt.map((p) => p.id);
   const rows = evals.map((e) => {

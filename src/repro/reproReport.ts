@@ -12,7 +12,7 @@ import { readJsonFile } from '../util/jsonFile.js';
 import { CLEAR_CELL_RULE, orderingChecks } from './paperClaims.js';
 import { clampInterval, dataTable, methodLabel, methodTable, PAPER_TABLES, unitScoreRows } from './paperTables.js';
 import { machineLine } from '../util/machine.js';
-import { BASE_UNIT, presetUnitNames, readUnits, type ReproRecord, type UnitRecord } from './reproUnits.js';
+import { BASE_UNIT, presetUnitNames, readUnits, unitsOfMethod, type ReproRecord, type UnitRecord } from './reproUnits.js';
 
 /** Trailing moving average over `w` values. */
 function movingAverage(xs: readonly number[], w: number): number[] {
@@ -32,22 +32,20 @@ export function implicitAccuracySpec(units: readonly UnitRecord[], smooth: numbe
   const rows: ChartRow[] = [];
   const methods = [...new Set(units.filter((u) => u.metrics.some((m) => typeof m.implicit_acc === 'number')).map((u) => u.method))];
   for (const method of methods) {
-    const series = units
-      .filter((u) => u.method === method)
-      .map((u) =>
-        movingAverage(
-          u.metrics.map((m) => m.implicit_acc ?? 0),
-          smooth,
-        ),
-      );
+    const series = unitsOfMethod(units, method).map((u) =>
+      movingAverage(
+        u.metrics.map((m) => m.implicit_acc ?? 0),
+        smooth,
+      ),
+    );
     const steps = Math.min(...series.map((s) => s.length));
-    const stepOf = units.find((u) => u.method === method)?.metrics.map((m) => m.step) ?? [];
+    const stepOf = unitsOfMethod(units, method)[0]?.metrics.map((m) => m.step) ?? [];
     for (let i = 0; i < steps; i++) {
       const at = clampInterval(acrossSeeds(series.map((s) => s[i] as number)), 0, 1);
       rows.push({ step: stepOf[i] as number, implicit_acc: at.mean, low: at.low, high: at.high, method: methodLabel(method) });
     }
   }
-  const seeds = Math.max(...methods.map((m) => units.filter((u) => u.method === m).length));
+  const seeds = Math.max(...methods.map((m) => unitsOfMethod(units, m).length));
   return lineChartSpec(rows, {
     x: 'step',
     y: 'implicit_acc',
@@ -61,7 +59,7 @@ export function implicitAccuracySpec(units: readonly UnitRecord[], smooth: numbe
 
 /** Figures 3/4: rows = prompts, columns = (method, seed), every model drawn from the same seeds. */
 export async function methodGridPng(units: readonly UnitRecord[], methods: readonly string[], figure: string): Promise<Buffer | undefined> {
-  const withGrid = [BASE_UNIT, ...methods].map((m) => units.find((u) => u.method === m && u.grid)).filter((u): u is UnitRecord => u !== undefined);
+  const withGrid = [BASE_UNIT, ...methods].map((m) => unitsOfMethod(units, m).find((u) => u.grid)).filter((u): u is UnitRecord => u !== undefined);
   const first = withGrid[0]?.grid;
   if (!first) return undefined;
   const { prompts, seeds, resolution } = first.record;

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import type { GenerateOptions } from '../model/generate.js';
 import type { EvalResult } from '../eval/evaluate.js';
 import { PROMPT_SETS, type PromptSetName } from '../data/evalPrompts.js';
-import type { ProbeRecord, TrainStepRecord } from '../train/postTrain.js';
+import type { ProbeRecord, PostTrainStepRecord } from '../train/postTrain.js';
 import { JsonLines } from '../runs/progress.js';
-import type { TrainConfig } from '../train/trainConfig.js';
+import type { PostTrainConfig } from '../train/postTrainConfig.js';
 import { readJsonFile } from '../util/jsonFile.js';
 import type { ReproPreset } from './reproPresets.js';
 
@@ -62,9 +62,9 @@ export interface UnitRecord {
   method: string;
   /** Training seed (0 for the base). */
   seed: number;
-  config?: TrainConfig;
+  config?: PostTrainConfig;
   evals: Partial<Record<PromptSetName, EvalResult>>;
-  metrics: TrainStepRecord[];
+  metrics: PostTrainStepRecord[];
   probe: ProbeRecord[];
   done?: UnitDone;
   /** images[p][s]: prompt p from seed s. */
@@ -86,10 +86,10 @@ export function readUnit(dir: string, unit: string): UnitRecord {
     method,
     seed,
     evals,
-    metrics: lines('metrics.jsonl') as unknown as TrainStepRecord[],
+    metrics: lines('metrics.jsonl') as unknown as PostTrainStepRecord[],
     probe: lines('heldout.jsonl') as unknown as ProbeRecord[],
   };
-  if (existsSync(join(dir, 'config.json'))) record.config = (readJsonFile(join(dir, 'config.json'), 'run config') as { config: TrainConfig }).config;
+  if (existsSync(join(dir, 'config.json'))) record.config = (readJsonFile(join(dir, 'config.json'), 'run config') as { config: PostTrainConfig }).config;
   if (existsSync(join(dir, 'done.json'))) record.done = readJsonFile(join(dir, 'done.json'), 'done.json') as UnitDone;
   if (existsSync(join(dir, 'grid.json')) && existsSync(join(dir, 'grid.rgb'))) {
     const g = readJsonFile(join(dir, 'grid.json'), 'grid.json') as GridRecord;
@@ -110,4 +110,11 @@ export function readUnits(out: string): UnitRecord[] {
     .filter((n) => existsSync(join(root, n, 'done.json')) || existsSync(join(root, n, 'eval-curated-val.json')))
     .sort((a, b) => (a === BASE_UNIT ? -1 : b === BASE_UNIT ? 1 : a.localeCompare(b)));
   return names.map((n) => readUnit(join(root, n), n));
+}
+
+/** The units of one method (its seeds, or the base), in the order given. */
+export function unitsOfMethod(units: readonly UnitRecord[], method: string): UnitRecord[] {
+  const byMethod = new Map<string, UnitRecord[]>();
+  for (const u of units) byMethod.set(u.method, [...(byMethod.get(u.method) ?? []), u]);
+  return byMethod.get(method) ?? [];
 }

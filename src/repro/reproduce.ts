@@ -14,10 +14,10 @@ import { sampleImages } from '../report/sampleGrid.js';
 import { alignScorer, annotatorPairPrompts } from '../eval/annotatorPairs.js';
 import { emojiTrainData } from '../train/emojiTrainData.js';
 import { buildPreferencePairs, type PairBuildReport } from '../train/pairBuilder.js';
-import { train } from '../train/postTrain.js';
+import { postTrain } from '../train/postTrain.js';
 import { PAIRS_FILE } from '../data/preferencePairs.js';
 import { JsonLines, Progress } from '../runs/progress.js';
-import { methodConfig, type TrainConfig } from '../train/trainConfig.js';
+import { methodConfig, type PostTrainConfig } from '../train/postTrainConfig.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { readJsonFile } from '../util/jsonFile.js';
 import { sha256 } from '../util/sha256.js';
@@ -116,7 +116,7 @@ async function reproduceLocked(preset: ReproPreset, data: EmojiT2I, opts: Reprod
       const [method, seed] = splitUnit(unit);
       const config = unitConfig(preset, method, seed, opts);
       const runDir = join(opts.work, 'train', method, `seed${seed}`);
-      await train(config, await emojiTrainData(data, config, data.resolution), runDir, { workers: opts.workers, command: opts.command });
+      await postTrain(config, await emojiTrainData(data, config, data.resolution), runDir, { workers: opts.workers, command: opts.command });
       modelDir = join(runDir, 'model');
       const trainedTo = readModelFile(modelDir).file.about['step'];
       if (trainedTo !== config.train.steps) throw new Error(`${modelDir}: the model is from step ${String(trainedTo)}, not the run's last step ${config.train.steps}; rerun to finish the run`);
@@ -184,7 +184,7 @@ function splitUnit(unit: string): [string, number] {
 }
 
 /** A method's config with the preset's budget, seed, base and (for dpo) the pairs built here. */
-export function unitConfig(preset: ReproPreset, method: string, seed: number, opts: Pick<ReproduceOptions, 'base' | 'work'>): TrainConfig {
+export function unitConfig(preset: ReproPreset, method: string, seed: number, opts: Pick<ReproduceOptions, 'base' | 'work'>): PostTrainConfig {
   const config = methodConfig(method, { base: opts.base, train: { ...preset.train, seed }, log: preset.log });
   return getMethod(config.method).data === 'pairs' ? { ...config, data: { ...config.data, pairs: join(opts.work, 'pairs', PAIRS_FILE) } } : config;
 }

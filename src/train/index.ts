@@ -4,6 +4,6 @@ export * from './pretrainConfig.js';
 export * from './pairBuilder.js';
 export * from './pairProbe.js';
 export * from './postTrain.js';
-export * from './trainConfig.js';
+export * from './postTrainConfig.js';
 export * from './emojiTrainData.js';
 export * from './lossTermNorms.js';

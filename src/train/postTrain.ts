@@ -1,33 +1,29 @@
-import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { initBackend } from '../backend.js';
 import { BatchLoader, type BatchData } from '../data/batchLoader.js';
 import type { NoiseSchedule } from '../diffusion/schedule.js';
 import type { ImageTextSet } from '../data/imageTextSet.js';
 import { loadModel, saveModel, type LoadedModel } from '../model/modelFile.js';
-import { UNET_PREFIX, type TextToImageModel } from '../model/textToImage.js';
-import type { Params } from '../model/params.js';
-import { ModelPool, splitEvenly } from '../parallel/modelPool.js';
+import { UNET_PREFIX } from '../model/textToImage.js';
+import { ModelPool, splitEvenly, type PoolOptimizer } from '../parallel/modelPool.js';
 import type { DenoisingJob, PairJob, PairLoss, PairStats } from '../parallel/protocol.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import { Adafactor, ADAFACTOR_DEFAULTS } from '../optim/adafactor.js';
 import { getDowngrade } from '../methods/downgrades/registry.js';
-import { clipByGlobalNorm } from '../optim/gradients.js';
 import { warmupConstant } from '../optim/lrSchedule.js';
-import { byName } from '../optim/optimizer.js';
 import { probeOf, scorePairProbe, type PairProbeScore } from './pairProbe.js';
 import { predictionErrorWeights } from '../objective/predictionError.js';
 import type { PreferencePairSet } from '../data/preferencePairs.js';
 import { Progress } from '../runs/progress.js';
 import { getMethod } from '../methods/registry.js';
-import { methodSettings, type TrainConfig } from './trainConfig.js';
+import { methodSettings, resolvePostTrainConfig, type PostTrainConfig } from './postTrainConfig.js';
 import { loadTrainState, saveTrainState, savedStep, type VariableGroups } from '../optim/trainState.js';
 import { withRunLock } from '../runs/runLock.js';
 import { invocation, openRunFolder, resumeLogs, writeRunConfig, type SavedRun } from '../runs/runFolder.js';
 
 /** What a post-training run reads. */
-export interface TrainData {
-  /** The winners: the curated (or web) view, or for dpo the pair set's winners. */
+export interface PostTrainData {
+  /** The winners: an Emoji-T2I view, a user's folder, or the winners of a pair set (all of it for dpo). */
   winners: ImageTextSet;
   /** Concept of a winner id (downgrades draw losers of other concepts). */
   conceptOfId: (id: string) => string;
@@ -39,7 +35,7 @@ export interface TrainData {
   source: Record<string, unknown>;
 }
 
-export interface TrainOptions {
+export interface PostTrainOptions {
   /** Start over even if `runDir` holds a run (deletes it). */
   force?: boolean;
   /** The exact command, recorded beside the run. */
@@ -50,13 +46,13 @@ export interface TrainOptions {
   /** Threads computing each step's gradients (default 1); the update equals the 1-thread one up to rounding. */
   workers?: number;
   /** Called after every step with its metrics record (notebooks plot from it). */
-  onStep?: (record: TrainStepRecord) => void;
+  onStep?: (record: PostTrainStepRecord) => void;
   /** Called after every held-out probe. */
   onProbe?: (record: ProbeRecord) => void;
 }
 
 /** One line of metrics.jsonl. Errors are means over the batch in the model's prediction space. */
-export interface TrainStepRecord {
+export interface PostTrainStepRecord {
   step: number;
   /** The minimised loss: mean over the batch. */
   loss: number;
@@ -78,7 +74,7 @@ export interface ProbeRecord extends PairProbeScore {
   downgrade: string;
 }
 
-export interface TrainResult {
+export interface PostTrainResult {
   runDir: string;
   step: number;
   resumedFrom: number;
@@ -99,12 +95,12 @@ export function defaultRunDir(method: string, seed: number): string {
  * Re-running with the same config resumes and reproduces the uninterrupted run's metrics:
  * batches, timesteps, noise and losers all derive from (seed, step).
  */
-export function train(config: TrainConfig, data: TrainData, runDir: string, opts: TrainOptions = {}): Promise<TrainResult> {
-  return withRunLock(runDir, () => trainLocked(config, data, runDir, opts));
+export function postTrain(config: PostTrainConfig, data: PostTrainData, runDir: string, opts: PostTrainOptions = {}): Promise<PostTrainResult> {
+  return withRunLock(runDir, () => postTrainLocked(config, data, runDir, opts));
 }
 
-/** `train` with the run folder's lock held. */
-async function trainLocked(config: TrainConfig, data: TrainData, runDir: string, opts: TrainOptions): Promise<TrainResult> {
+/** `postTrain` with the run folder's lock held. */
+async function postTrainLocked(config: PostTrainConfig, data: PostTrainData, runDir: string, opts: PostTrainOptions): Promise<PostTrainResult> {
   const { base, baseSha256, saved } = openPostTrainRun(config, runDir, opts.force);
   const t = config.train;
   const { model, schedule } = base;
@@ -115,13 +111,12 @@ async function trainLocked(config: TrainConfig, data: TrainData, runDir: string,
   const reference = model.params.clone(false);
   const names = model.params.names.filter((n) => n.startsWith(UNET_PREFIX));
   const variables = names.map((n) => model.params.variable(n));
-  const pool = await ModelPool.start(model, schedule, names, opts.workers ?? 1, (await initBackend({ quiet: true })).name, reference, t.optimizer === 'adamw' ? { ema: false } : undefined);
+  const pool = await ModelPool.start(model, schedule, names, opts.workers ?? 1, (await initBackend({ quiet: true })).name, reference, poolOptimizer(t));
   try {
-    const adafactor = t.optimizer === 'adafactor' ? new Adafactor(variables, { ...ADAFACTOR_DEFAULTS, weightDecay: t.weightDecay }) : undefined;
-    const groups = adafactor ? { weights: byName(names, variables), ...adafactor.stateGroups(names) } : pool.sharedState();
+    const groups = pool.optimizerState();
 
     const stateDir = join(runDir, 'state');
-    let step = resumeState(stateDir, groups, adafactor, pool);
+    let step = resumeState(stateDir, groups, pool);
     const resumedFrom = step;
     const { metrics, heldout: heldoutLog } = resumeLogs(runDir, step > 0, step, (saved?.invocations[0]?.fromStep ?? 0) + 1);
     writeRunConfig(
@@ -162,7 +157,7 @@ async function trainLocked(config: TrainConfig, data: TrainData, runDir: string,
     const checkpoint = async (): Promise<void> => {
       await saveModel(join(runDir, 'model'), model, schedule, { run: runDir, step, method: config.method, downgrade: config.downgrade, base: config.base, baseSha256, command: opts.command ?? null });
       if (step % config.log.evalEvery === 0 || step === t.steps) runProbe();
-      await saveTrainState(stateDir, step, groups, { optimizerStep: adafactor ? adafactor.step : pool.optimizerStep });
+      await saveTrainState(stateDir, step, groups, { optimizerStep: pool.optimizerStep });
     };
 
     if (step === 0) runProbe();
@@ -175,7 +170,7 @@ async function trainLocked(config: TrainConfig, data: TrainData, runDir: string,
       const batch = loader.batchData(Math.floor(step / loader.batchesPerEpoch), step % loader.batchesPerEpoch);
       const jobs = stepJobs(batch, losersOf?.(batch, step), loss, deriveSeed(t.seed, 'step', step), { t, schedule, prediction: model.config.prediction, threads: pool.size });
       const lr = warmupConstant(step, t.lr, warmupSteps);
-      const result = await update(pool, adafactor, { model, schedule, reference }, jobs, lr, t);
+      const result = await pool.trainStep(model, schedule, jobs, reference, { lr, clipNorm: t.clipNorm });
       step += 1;
       ran += 1;
       const sec = (Date.now() - started) / 1000;
@@ -192,7 +187,6 @@ async function trainLocked(config: TrainConfig, data: TrainData, runDir: string,
       opts.onStep?.(record);
     }
     progress.end();
-    adafactor?.dispose();
     return { runDir, step, resumedFrom };
   } finally {
     await pool.stop();
@@ -211,7 +205,7 @@ function stepJobs(
   losers: Float32Array | undefined,
   loss: PairLoss | undefined,
   stepSeed: number,
-  on: { t: TrainConfig['train']; schedule: NoiseSchedule; prediction: 'eps' | 'v'; threads: number },
+  on: { t: PostTrainConfig['train']; schedule: NoiseSchedule; prediction: 'eps' | 'v'; threads: number },
 ): Array<DenoisingJob | PairJob> {
   const { t, schedule } = on;
   const per = batch.shape[1] * batch.shape[2] * batch.shape[3];
@@ -228,7 +222,7 @@ function stepJobs(
 }
 
 /** A step's metrics line: batch means of the errors, and for pairs the implicit accuracy. */
-function stepRecord(step: number, result: { loss: number; stats?: PairStats; gradNorm: number }, B: number, lr: number, sec: number): TrainStepRecord {
+function stepRecord(step: number, result: { loss: number; stats?: PairStats; gradNorm: number }, B: number, lr: number, sec: number): PostTrainStepRecord {
   const s = result.stats;
   return s
     ? { step, loss: result.loss, mse_w: s.modelW / B, mse_l: s.modelL / B, ref_w: s.refW / B, ref_l: s.refL / B, implicit_acc: s.wins / B, lr, grad_norm: result.gradNorm, sec }
@@ -239,11 +233,19 @@ function stepRecord(step: number, result: { loss: number; stats?: PairStats; gra
  * The base model and the run folder of a post-training run: a resumed run must have the same
  * config and start from the same base weights (by hash). The base is disposed on refusal.
  */
-function openPostTrainRun(config: TrainConfig, runDir: string, force: boolean | undefined): { base: LoadedModel; baseSha256: string; saved: SavedRun<TrainConfig> | undefined } {
+function openPostTrainRun(config: PostTrainConfig, runDir: string, force: boolean | undefined): { base: LoadedModel; baseSha256: string; saved: SavedRun<PostTrainConfig> | undefined } {
   const base = loadModel(config.base);
   const baseSha256 = base.file.weightsManifest.sha256;
   try {
-    const saved = openRunFolder(runDir, config, { force, sameRun: (a, b) => JSON.stringify(a) === JSON.stringify(b) });
+    // The saved config is resolved again first: a run written before a config key existed resumes under its default.
+    const sameRun = (a: PostTrainConfig, b: PostTrainConfig): boolean => {
+      try {
+        return JSON.stringify(resolvePostTrainConfig(a, 'config.json')) === JSON.stringify(b);
+      } catch {
+        return false;
+      }
+    };
+    const saved = openRunFolder(runDir, config, { force, sameRun });
     const savedBase = saved?.record['baseSha256'];
     if (typeof savedBase === 'string' && savedBase !== baseSha256) {
       throw new Error(
@@ -257,37 +259,17 @@ function openPostTrainRun(config: TrainConfig, runDir: string, force: boolean | 
   }
 }
 
-/** Load the saved state into the optimizer in use (Adafactor, or AdamW on the pool's shared buffers); the step it reached, 0 for a new run. */
-function resumeState(stateDir: string, groups: VariableGroups, adafactor: Adafactor | undefined, pool: ModelPool): number {
-  if (savedStep(stateDir) === undefined) return 0;
-  const saved = loadTrainState(stateDir, groups);
-  const optimizerStep = typeof saved.extra['optimizerStep'] === 'number' ? saved.extra['optimizerStep'] : saved.step;
-  if (adafactor) adafactor.step = optimizerStep;
-  else {
-    pool.optimizerStep = optimizerStep;
-    pool.pullWeights();
-  }
-  return saved.step;
+/** The pool's optimizer: AdamW spread over the threads, or Adafactor on the main thread. */
+function poolOptimizer(t: PostTrainConfig['train']): PoolOptimizer {
+  if (t.optimizer === 'adamw') return { kind: 'shared-adamw', adam: { beta1: t.beta1, beta2: t.beta2, epsilon: t.epsilon, weightDecay: t.weightDecay }, ema: false };
+  return { kind: 'main-thread', create: (variables) => new Adafactor(variables, { ...ADAFACTOR_DEFAULTS, weightDecay: t.weightDecay }) };
 }
 
-/**
- * One optimizer step on the jobs' summed gradients, clipped: AdamW spread over the pool's
- * threads on shared buffers (ModelPool.trainStep), or Adafactor, whose factored moments need
- * whole matrices, on the main thread.
- */
-async function update(
-  pool: ModelPool,
-  adafactor: Adafactor | undefined,
-  on: { model: TextToImageModel; schedule: NoiseSchedule; reference: Params },
-  jobs: Array<DenoisingJob | PairJob>,
-  lr: number,
-  t: TrainConfig['train'],
-): Promise<{ loss: number; stats?: PairStats; gradNorm: number }> {
-  if (!adafactor)
-    return pool.trainStep(on.model, on.schedule, jobs, on.reference, { lr, clipNorm: t.clipNorm, adam: { beta1: t.beta1, beta2: t.beta2, epsilon: t.epsilon, weightDecay: t.weightDecay } });
-  const { grads, loss, stats } = await pool.gradients(on.model, on.schedule, jobs, on.reference);
-  const clipped = clipByGlobalNorm(grads, t.clipNorm);
-  adafactor.apply(clipped.grads, lr);
-  tf.dispose(clipped.grads);
-  return { loss, stats, gradNorm: clipped.norm };
+/** Load the saved state into the pool's optimizer; the step it reached, 0 for a new run. */
+function resumeState(stateDir: string, groups: VariableGroups, pool: ModelPool): number {
+  if (savedStep(stateDir) === undefined) return 0;
+  const saved = loadTrainState(stateDir, groups);
+  pool.optimizerStep = typeof saved.extra['optimizerStep'] === 'number' ? saved.extra['optimizerStep'] : saved.step;
+  pool.pullWeights();
+  return saved.step;
 }

@@ -14,7 +14,7 @@ import { deriveSeed, Rng } from '../util/rng.js';
 import { predictionErrorWeights } from '../objective/predictionError.js';
 import { heldoutLossByQuartile, makeProbe, type HeldoutProbe } from './heldoutLoss.js';
 import { warmupStableDecay } from '../optim/lrSchedule.js';
-import type { PretrainConfig } from './pretrainConfig.js';
+import { resolvePretrainConfig, type PretrainConfig } from './pretrainConfig.js';
 import { Progress } from '../runs/progress.js';
 import { loadTrainState, saveTrainState, savedStep } from '../optim/trainState.js';
 import { withRunLock } from '../runs/runLock.js';
@@ -100,7 +100,9 @@ function checkCooldown(configPath: string, step: number, t: PretrainConfig['trai
  * but may train longer or end with a cooldown.
  */
 function resumeKey(config: PretrainConfig): string {
-  return JSON.stringify({ ...config, train: { ...config.train, steps: undefined, cooldownSteps: undefined } });
+  // Resolved again: a run saved before a config key existed resumes under that key's default.
+  const c = resolvePretrainConfig(config, 'config.json');
+  return JSON.stringify({ ...c, train: { ...c.train, steps: undefined, cooldownSteps: undefined } });
 }
 
 /**
@@ -132,13 +134,19 @@ async function pretrainLocked(config: PretrainConfig, data: PretrainData, runDir
   const initialisedFrom = init?.note ?? null;
   // Every thread computes gradients for its share of a batch and updates its share of the
   // parameters (AdamW and the EMA on shared buffers, see ModelPool.trainStep).
-  const pool = await ModelPool.start(model, schedule, model.params.names, opts.workers ?? 1, (await initBackend({ quiet: true })).name, undefined, { ema: true });
+  const pool = await ModelPool.start(model, schedule, model.params.names, opts.workers ?? 1, (await initBackend({ quiet: true })).name, undefined, {
+    kind: 'shared-adamw',
+    adam: { beta1: t.beta1, beta2: t.beta2, epsilon: t.epsilon, weightDecay: t.weightDecay },
+    ema: true,
+  });
   try {
-    const groups = pool.sharedState();
+    const groups = pool.optimizerState();
     if (resuming) {
       const saved = loadTrainState(stateDir, groups);
       step = saved.step;
-      pool.optimizerStep = typeof saved.extra['adamStep'] === 'number' ? saved.extra['adamStep'] : step;
+      // Run folders written before the two trainers shared one key call it adamStep.
+      const optimizerStep = saved.extra['optimizerStep'] ?? saved.extra['adamStep'];
+      pool.optimizerStep = typeof optimizerStep === 'number' ? optimizerStep : step;
       pool.pullWeights();
     }
     const resumedFrom = step;
@@ -172,7 +180,7 @@ async function pretrainLocked(config: PretrainConfig, data: PretrainData, runDir
     // The state is written last: a run killed before it resumes from the previous checkpoint and
     // redoes the model and the held-out losses, so neither ever lags the state.
     const checkpoint = async (): Promise<void> => {
-      ema.assign(groups['ema'] as NonNullable<(typeof groups)['ema']>);
+      ema.assign(pool.emaWeights());
       await saveModel(join(runDir, 'model'), model, schedule, { run: runDir, step, weights: 'ema', command: opts.command ?? null }, ema);
       if (step % config.log.evalEvery === 0 || step === t.steps) {
         for (const probe of probes) {
@@ -181,7 +189,7 @@ async function pretrainLocked(config: PretrainConfig, data: PretrainData, runDir
           log(`held-out ${probe.name} @${step}: ${quartiles.map((q) => q.toFixed(4)).join(' ')}`);
         }
       }
-      await saveTrainState(stateDir, step, groups, { adamStep: pool.optimizerStep });
+      await saveTrainState(stateDir, step, groups, { optimizerStep: pool.optimizerStep });
     };
 
     if (pool.size > 1) log(`data-parallel over ${pool.size} threads`);
@@ -192,12 +200,7 @@ async function pretrainLocked(config: PretrainConfig, data: PretrainData, runDir
       const batch = loader.batchData(Math.floor(step / loader.batchesPerEpoch), step % loader.batchesPerEpoch);
       const jobs = pretrainJobs(batch, deriveSeed(t.seed, 'step', step), config, schedule, pool.size);
       const lr = warmupStableDecay(step, t.lr, t.warmupSteps, t.steps, t.cooldownSteps);
-      const { loss: lossSum, gradNorm } = await pool.trainStep(model, schedule, jobs, undefined, {
-        lr,
-        clipNorm: t.clipNorm,
-        adam: { beta1: t.beta1, beta2: t.beta2, epsilon: t.epsilon, weightDecay: t.weightDecay },
-        emaDecay: t.emaDecay,
-      });
+      const { loss: lossSum, gradNorm } = await pool.trainStep(model, schedule, jobs, undefined, { lr, clipNorm: t.clipNorm, emaDecay: t.emaDecay });
       step += 1;
       ran += 1;
       const sec = (Date.now() - started) / 1000;

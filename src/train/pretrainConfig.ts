@@ -2,7 +2,7 @@ import { checkIntegerRange, checkLogCadence, checkOptimizerKeys, checkRange, Con
 import { SCHEDULE_KINDS, type ScheduleKind } from '../diffusion/schedule.js';
 import type { ModelConfig } from '../model/textToImage.js';
 
-export const PRETRAIN_VIEWS = ['web', 'curated', 'web+curated'] as const;
+export const PRETRAIN_VIEWS = ['web', 'curated', 'web+curated', 'folder'] as const;
 export type PretrainView = (typeof PRETRAIN_VIEWS)[number];
 
 /** A pretraining run: the network, the noise schedule, the data and the optimisation. */
@@ -13,7 +13,8 @@ export interface PretrainConfig {
    * Which Emoji-T2I part to train on: 'web' (noisy captions and images: base-S, our SD 1.5),
    * 'curated' (clean), or 'web+curated', both each epoch (base-L: better data, as SDXL had).
    */
-  data: { view: PretrainView };
+  /** An Emoji-T2I view, or 'folder': a user's folder of images with captions.jsonl (`folder`; 1 in 20 held out as the probe). */
+  data: { view: PretrainView; folder: string };
   /** Words seen fewer times than this in the training captions become the unknown token. */
   tokenizer: { minCount: number };
   train: {
@@ -68,7 +69,7 @@ export const BASE_S: PretrainConfig = {
   },
   // SD's scaled-linear schedule (docs/DESIGN.md, same section).
   schedule: { kind: 'scaled-linear', steps: 1000 },
-  data: { view: 'web' },
+  data: { view: 'web', folder: '' },
   tokenizer: { minCount: 1 },
   train: {
     seed: 0,
@@ -121,6 +122,22 @@ export const BASE_L_OVERRIDE: DeepPartial<PretrainConfig> = {
   log: { every: 10, checkpointEvery: 200, evalEvery: 1000, evalImages: 128 },
 };
 
+/**
+ * weak: Emoji-Pick's weakest generator (docs/PROTOCOL.md, "Emoji-Pick"), an early checkpoint of a small model:
+ * base-S's design at half its width (2.2M UNet parameters against 5.1M; a 0.4M text encoder)
+ * on base-S's data, stopped after 1,000 steps of 32 images (3% of base-S's images), a short
+ * cooldown ending it. Small because every shipped checkpoint stays in git history (about 5 MB
+ * as float16). Its EMA decays faster than base-S's: at 0.999 over 1,000 steps a third of the
+ * average would still be the random initialisation.
+ */
+export const WEAK_OVERRIDE: DeepPartial<PretrainConfig> = {
+  model: {
+    text: { width: 64, layers: 2, heads: 4 },
+    unet: { channels: [16, 32, 64, 128], resBlocks: [1, 1, 1, 1], attentionLevels: [2, 3], heads: 4, groups: 8, embedWidth: 128 },
+  },
+  train: { steps: 1000, cooldownSteps: 200, emaDecay: 0.995 },
+};
+
 /** Smallest useful run, for tests and smoke checks: a tiny network, a few steps. */
 export const SMOKE_OVERRIDE: DeepPartial<PretrainConfig> = {
   model: {
@@ -156,6 +173,7 @@ export function resolvePretrainConfig(override: unknown = {}, source = 'config')
   if (!SCHEDULE_KINDS.includes(c.schedule.kind)) throw new ConfigError('schedule.kind', `must be one of ${SCHEDULE_KINDS.join(', ')}, got "${c.schedule.kind}"`, source);
   checkIntegerRange('schedule.steps', c.schedule.steps, 2, 100000, source);
   if (!PRETRAIN_VIEWS.includes(c.data.view)) throw new ConfigError('data.view', `must be one of ${PRETRAIN_VIEWS.join(', ')}, got "${c.data.view}"`, source);
+  if ((c.data.view === 'folder') !== (c.data.folder !== '')) throw new ConfigError('data.folder', 'names the folder exactly when data.view is "folder"', source);
   const t = c.train;
   checkIntegerRange('train.steps', t.steps, 1, 1e9, source);
   checkIntegerRange('train.batchSize', t.batchSize, 1, 4096, source);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { initBackend } from '../../src/backend.js';
 import { loadModel } from '../../src/model/modelFile.js';
 import { buildPreferencePairs } from '../../src/train/pairBuilder.js';
-import { train } from '../../src/train/postTrain.js';
+import { postTrain } from '../../src/train/postTrain.js';
 import { loadPreferencePairs, parsePairRecords, PAIRS_FILE } from '../../src/data/preferencePairs.js';
 import { smokeBase, smokeTrainConfig, smokeTrainData } from '../train/trainHelpers.js';
 
@@ -60,7 +60,7 @@ test('the pair builder draws two images per prompt, lets the scorer pick, skips 
   const runDir = join(mkdtempSync(join(tmpdir(), 'dpo-')), 'run');
   const config = smokeTrainConfig(base, { method: 'dpo', downgrade: '', data: { pairs: join(out, PAIRS_FILE) } }, { batchSize: 2, microBatch: 1, steps: 2 });
   const data = { ...smokeTrainData(pairs.winners), conceptOfId: (id: string) => id, pairs };
-  await train(config, data, runDir, { quiet: true });
+  await postTrain(config, data, runDir, { quiet: true });
   const rows = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
   assert.equal(rows.length, 2);
   assert.ok(rows.every((r) => Number.isFinite(r['implicit_acc']) && Number.isFinite(r['ref_l'])));
@@ -71,7 +71,7 @@ test('SFT trains the UNet alone on the winners: the text encoder stays the base\
   await initBackend({ backend: 'wasm', quiet: true });
   const base = await smokeBase();
   const runDir = join(mkdtempSync(join(tmpdir(), 'sft-')), 'run');
-  await train(smokeTrainConfig(base, { method: 'sft', downgrade: '' }, { steps: 3 }), smokeTrainData(), runDir, { quiet: true });
+  await postTrain(smokeTrainConfig(base, { method: 'sft', downgrade: '' }, { steps: 3 }), smokeTrainData(), runDir, { quiet: true });
   const rows = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
   assert.equal(rows.length, 3);
   assert.equal(rows[0]?.['loss'], rows[0]?.['mse_w']);

@@ -7,7 +7,7 @@ import { before, test } from 'node:test';
 import { initBackend } from '../../src/backend.js';
 import type { Method } from '../../src/methods/method.js';
 import { getMethod, registeredMethodNames, registerMethod } from '../../src/methods/registry.js';
-import { train } from '../../src/train/postTrain.js';
+import { postTrain } from '../../src/train/postTrain.js';
 import { smokeBase, smokeTrainConfig, smokeTrainData } from '../train/trainHelpers.js';
 
 before(async () => {
@@ -39,7 +39,7 @@ test('a toy method registered at run time trains for 2 steps through the same tr
   const base = await smokeBase();
   const config = smokeTrainConfig(base, { method: 'toy-upside-down', downgrade: '' }, { steps: 2 });
   const runDir = join(mkdtempSync(join(tmpdir(), 'toy-method-')), 'run');
-  const result = await train(config, smokeTrainData(), runDir, { quiet: true });
+  const result = await postTrain(config, smokeTrainData(), runDir, { quiet: true });
   assert.equal(result.step, 2);
   const metrics = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
     .trim()

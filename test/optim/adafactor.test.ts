@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend.js';
 import { Adafactor, ADAFACTOR_DEFAULTS } from '../../src/optim/adafactor.js';
-import { train } from '../../src/train/postTrain.js';
+import { postTrain } from '../../src/train/postTrain.js';
 import { smokeBase, smokeTrainConfig, smokeTrainData } from '../train/trainHelpers.js';
 
 const close = (a: number, b: number, tol = 1e-6): void => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
@@ -73,9 +73,9 @@ test('a Self-DPO run with Adafactor resumes from its factored state exactly', as
   const base = await smokeBase();
   const root = mkdtempSync(join(tmpdir(), 'adafactor-'));
   const config = smokeTrainConfig(base, {}, { optimizer: 'adafactor' });
-  await train(config, smokeTrainData(), join(root, 'whole'), { quiet: true });
-  await train(config, smokeTrainData(), join(root, 'killed'), { quiet: true, stopAfter: 3 });
-  await train(config, smokeTrainData(), join(root, 'killed'), { quiet: true });
+  await postTrain(config, smokeTrainData(), join(root, 'whole'), { quiet: true });
+  await postTrain(config, smokeTrainData(), join(root, 'killed'), { quiet: true, stopAfter: 3 });
+  await postTrain(config, smokeTrainData(), join(root, 'killed'), { quiet: true });
   const strip = (dir: string): string[] =>
     readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
       .trim()

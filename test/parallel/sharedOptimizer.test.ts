@@ -9,6 +9,7 @@ import { ModelPool, splitEvenly } from '../../src/parallel/modelPool.js';
 import type { DenoisingJob } from '../../src/parallel/protocol.js';
 import { Tokenizer } from '../../src/text/tokenizer.js';
 import { AdamW } from '../../src/optim/adamw.js';
+import { Adafactor, ADAFACTOR_DEFAULTS } from '../../src/optim/adafactor.js';
 import { updateEma } from '../../src/optim/ema.js';
 import { adamWRange, emaRange, setNativeOptimizerLoops, sumRange } from '../../src/optim/flatAdamW.js';
 import { loadNativeAddon } from '../../src/kernels/nativeAddon.js';
@@ -95,7 +96,7 @@ test('trainStep over 1 and 2 threads equals tfjs gradients + clipping + AdamW + 
   const rand = (seed: number): Float32Array => Float32Array.from({ length: n * per }, (_, i) => Math.sin(seed * 1000 + i * 12.9898) * 0.9);
   const job: DenoisingJob = { kind: 'denoising', x0: rand(1), eps: rand(2), t: [10, 300, 600, 900], captions: ['red square', 'blue', '', 'square'], weight: 1 / n, microBatch: 2 };
   const adam = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01 };
-  const hyper = { lr: 1e-3, clipNorm: 0.05, adam, emaDecay: 0.9 };
+  const hyper = { lr: 1e-3, clipNorm: 0.05, emaDecay: 0.9 };
 
   // The reference: tfjs gradients, clipByGlobalNorm, AdamW, updateEma, two steps.
   const ref = TextToImageModel.create(config, tokenizer, 5);
@@ -116,7 +117,7 @@ test('trainStep over 1 and 2 threads equals tfjs gradients + clipping + AdamW + 
 
   for (const threads of [1, 2]) {
     const model = TextToImageModel.create(config, tokenizer, 5);
-    const pool = await ModelPool.start(model, schedule, model.params.names, threads, 'wasm', undefined, { ema: true });
+    const pool = await ModelPool.start(model, schedule, model.params.names, threads, 'wasm', undefined, { kind: 'shared-adamw', adam, ema: true });
     try {
       const per4 = (a: Float32Array, s: number, e: number): Float32Array => a.slice(s * per, e * per);
       const jobs = splitEvenly(n, threads).map(([s, e]) => ({ ...job, x0: per4(job.x0, s, e), eps: per4(job.eps, s, e), t: job.t.slice(s, e), captions: job.captions.slice(s, e) }));
@@ -125,7 +126,7 @@ test('trainStep over 1 and 2 threads equals tfjs gradients + clipping + AdamW + 
         close(r.gradNorm, norms[step] as number, 1e-4 * (norms[step] as number));
       }
       const got = await model.params.values();
-      const state = pool.sharedState();
+      const state = pool.optimizerState();
       let worst = 0;
       for (const [name, w] of want) {
         const g = got.get(name) as Float32Array;
@@ -148,4 +149,54 @@ test('trainStep over 1 and 2 threads equals tfjs gradients + clipping + AdamW + 
   opt.dispose();
   ref.params.dispose();
   refEma.dispose();
+});
+
+test('a main-thread pool (Adafactor) steps over 1 and 2 threads as tfjs gradients + clipping + Adafactor do, and counts its steps', async () => {
+  await initBackend({ backend: 'wasm', quiet: true });
+  const config = resolvePretrainConfig(SMOKE_OVERRIDE).model;
+  const tokenizer = Tokenizer.fromCaptions(['red blue square'], { maxLength: config.maxWords });
+  const schedule = makeSchedule('scaled-linear', 1000);
+  const n = 4;
+  const per = 32 * 32 * 3;
+  const rand = (seed: number): Float32Array => Float32Array.from({ length: n * per }, (_, i) => Math.sin(seed * 1000 + i * 12.9898) * 0.9);
+  const job: DenoisingJob = { kind: 'denoising', x0: rand(3), eps: rand(4), t: [20, 200, 500, 950], captions: ['blue square', 'red', 'square', ''], weight: 1 / n, microBatch: 4 };
+  const hyper = { lr: 1e-3, clipNorm: 0.05 };
+
+  const ref = TextToImageModel.create(config, tokenizer, 6);
+  const opt = new Adafactor(ref.params.variables, ADAFACTOR_DEFAULTS);
+  for (let step = 0; step < 2; step++) {
+    const { grads } = denoisingGradients(ref, schedule, ref.params.variables, job);
+    const clipped = clipByGlobalNorm(grads, hyper.clipNorm);
+    opt.apply(clipped.grads, hyper.lr);
+    tf.dispose([...grads, ...clipped.grads]);
+  }
+  const want = await ref.params.values();
+
+  for (const threads of [1, 2]) {
+    const model = TextToImageModel.create(config, tokenizer, 6);
+    const pool = await ModelPool.start(model, schedule, model.params.names, threads, 'wasm', undefined, { kind: 'main-thread', create: (v) => new Adafactor(v, ADAFACTOR_DEFAULTS) });
+    try {
+      const part = (a: Float32Array, s: number, e: number): Float32Array => a.slice(s * per, e * per);
+      const jobs = splitEvenly(n, threads).map(([s, e]) => ({ ...job, x0: part(job.x0, s, e), eps: part(job.eps, s, e), t: job.t.slice(s, e), captions: job.captions.slice(s, e) }));
+      for (let step = 0; step < 2; step++) await pool.trainStep(model, schedule, jobs, undefined, hyper);
+      assert.equal(pool.optimizerStep, 2);
+      const got = await model.params.values();
+      let worst = 0;
+      for (const [name, w] of want) {
+        const g = got.get(name) as Float32Array;
+        for (let i = 0; i < w.length; i++) worst = Math.max(worst, Math.abs((w[i] as number) - (g[i] as number)));
+      }
+      // Two Adafactor steps move a weight by up to 2·lr (its updates are RMS-clipped to 1).
+      assert.ok(worst < 2e-5, `${threads} thread(s): weights differ by ${worst}`);
+      // Its state groups are the weights and Adafactor's factored moments, keyed by parameter name.
+      const state = pool.optimizerState();
+      assert.deepEqual(Object.keys(state).sort(), ['adafactorCol', 'adafactorRow', 'adafactorV', 'weights']);
+      assert.equal((state['weights'] as Map<string, unknown>).size, model.params.names.length);
+    } finally {
+      await pool.stop();
+      model.params.dispose();
+    }
+  }
+  opt.dispose();
+  ref.params.dispose();
 });

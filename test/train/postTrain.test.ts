@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend.js';
 import { loadModel } from '../../src/model/modelFile.js';
 import { pairGradients } from '../../src/parallel/pairGradients.js';
-import { train } from '../../src/train/postTrain.js';
+import { postTrain } from '../../src/train/postTrain.js';
 import { fakeImageTextSet } from './fakeImageTextSet.js';
 import { smokeBase, smokeTrainConfig, smokeTrainData } from './trainHelpers.js';
 
@@ -32,10 +32,10 @@ test('a killed and resumed Self-DPO run reproduces the uninterrupted run: metric
   const base = await smokeBase();
   const root = mkdtempSync(join(tmpdir(), 'train-'));
   const config = smokeTrainConfig(base);
-  await train(config, smokeTrainData(), join(root, 'whole'), { quiet: true });
-  const first = await train(config, smokeTrainData(), join(root, 'killed'), { quiet: true, stopAfter: 3 });
+  await postTrain(config, smokeTrainData(), join(root, 'whole'), { quiet: true });
+  const first = await postTrain(config, smokeTrainData(), join(root, 'killed'), { quiet: true, stopAfter: 3 });
   assert.equal(first.step, 3);
-  const second = await train(config, smokeTrainData(), join(root, 'killed'), { quiet: true });
+  const second = await postTrain(config, smokeTrainData(), join(root, 'killed'), { quiet: true });
   assert.equal(second.resumedFrom, 2, 'resumes from the checkpoint at step 2');
   const whole = rows(join(root, 'whole'));
   assert.equal(whole.length, 4);
@@ -51,7 +51,7 @@ test('a killed and resumed Self-DPO run reproduces the uninterrupted run: metric
     whole.map((r) => r['lr']),
     [1e-3, 1e-3, 1e-3, 1e-3],
   );
-  await assert.rejects(train(smokeTrainConfig(base, {}, { lr: 2e-3 }), smokeTrainData(), join(root, 'whole'), { quiet: true }), /different config; pass --force/);
+  await assert.rejects(postTrain(smokeTrainConfig(base, {}, { lr: 2e-3 }), smokeTrainData(), join(root, 'whole'), { quiet: true }), /different config; pass --force/);
 });
 
 test('4 micro-batches of 4 give the update of one batch of 16 (to float error)', async () => {
@@ -63,7 +63,7 @@ test('4 micro-batches of 4 give the update of one batch of 16 (to float error)',
   const metrics: Row[][] = [];
   for (const micro of [16, 4]) {
     const dir = join(root, `micro${micro}`);
-    await train(smokeTrainConfig(base, {}, { steps: 1, batchSize: 16, microBatch: micro, warmupFraction: 0 }), smokeTrainData(), dir, { quiet: true });
+    await postTrain(smokeTrainConfig(base, {}, { steps: 1, batchSize: 16, microBatch: micro, warmupFraction: 0 }), smokeTrainData(), dir, { quiet: true });
     const after = unetWeights(join(dir, 'model'));
     deltas.push(after.map((w, i) => w - (before[i] as number)));
     metrics.push(rows(dir));

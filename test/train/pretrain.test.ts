@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -52,6 +52,28 @@ test('a killed and resumed pretraining run reproduces the uninterrupted run exac
   assert.equal(heldout(killed), heldout(whole));
   a.model.params.dispose();
   b.model.params.dispose();
+});
+
+test('a run folder written before the trainers shared one resume key (adamStep, no data.folder) resumes exactly', async () => {
+  await initBackend({ backend: 'wasm', quiet: true });
+  const root = mkdtempSync(join(tmpdir(), 'pretrain-old-'));
+  const whole = join(root, 'whole');
+  const old = join(root, 'old');
+  await pretrain(config(6), data, whole, { quiet: true });
+  await pretrain(config(6), data, old, { quiet: true, stopAfter: 2 });
+  // Rewrite the folder as the earlier code left it: the step count under adamStep, the config without data.folder.
+  const statePath = join(old, 'state', 'state.json');
+  const state = JSON.parse(readFileSync(statePath, 'utf8')) as { extra: Record<string, unknown> };
+  assert.equal(state.extra['optimizerStep'], 2);
+  state.extra = { adamStep: 2 };
+  writeFileSync(statePath, JSON.stringify(state));
+  const configPath = join(old, 'config.json');
+  const record = JSON.parse(readFileSync(configPath, 'utf8')) as { config: { data: Record<string, unknown> } };
+  delete record.config.data['folder'];
+  writeFileSync(configPath, JSON.stringify(record));
+  const resumed = await pretrain(config(6), data, old, { quiet: true });
+  assert.equal(resumed.resumedFrom, 2);
+  assert.deepEqual(metrics(old), metrics(whole));
 });
 
 test('pretraining keeps tf.memory().numTensors flat over 20 steps and lowers the loss', async () => {

@@ -6,8 +6,8 @@ import { makeSchedule } from '../../src/diffusion/schedule.js';
 import { saveModel } from '../../src/model/modelFile.js';
 import { TextToImageModel } from '../../src/model/textToImage.js';
 import { resolvePretrainConfig, SMOKE_OVERRIDE } from '../../src/train/pretrainConfig.js';
-import type { TrainData } from '../../src/train/postTrain.js';
-import { resolveTrainConfig, type TrainConfig } from '../../src/train/trainConfig.js';
+import type { PostTrainData } from '../../src/train/postTrain.js';
+import { resolvePostTrainConfig, type PostTrainConfig } from '../../src/train/postTrainConfig.js';
 import { Tokenizer } from '../../src/text/tokenizer.js';
 import { fakeImageTextSet } from './fakeImageTextSet.js';
 
@@ -25,13 +25,13 @@ export async function smokeBase(): Promise<string> {
   return dir;
 }
 
-export function smokeTrainData(winners: ImageTextSet = fakeImageTextSet(32)): TrainData {
+export function smokeTrainData(winners: ImageTextSet = fakeImageTextSet(32)): PostTrainData {
   return { winners, conceptOfId: colourOfId, heldout: { name: 'probe', set: fakeImageTextSet(8, 32, 9), conceptOfId: colourOfId }, source: { test: true } };
 }
 
 /** A tiny run config on `base`: big LR so that a few steps move the weights measurably. */
-export function smokeTrainConfig(base: string, override: Record<string, unknown> = {}, train: Record<string, unknown> = {}): TrainConfig {
-  return resolveTrainConfig({
+export function smokeTrainConfig(base: string, override: Record<string, unknown> = {}, train: Record<string, unknown> = {}): PostTrainConfig {
+  return resolvePostTrainConfig({
     base,
     ...override,
     train: { steps: 4, batchSize: 8, microBatch: 8, lr: 1e-3, ...train },

@@ -6,13 +6,14 @@ import type { MethodSettings } from '../methods/method.js';
 import { getMethod, registeredMethodNames } from '../methods/registry.js';
 
 export const OPTIMIZERS = ['adamw', 'adafactor'] as const;
+const DATA_VIEWS: ReadonlyArray<PostTrainConfig['data']['view']> = ['curated', 'web', 'pairs', 'folder'];
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
 /**
  * One post-training run of a method on a base model: everything that decides its result.
- * The files in configs/ are overrides of TRAIN_DEFAULTS, one per method of the paper.
+ * The files in configs/ are overrides of POST_TRAIN_DEFAULTS, one per method of the paper.
  */
-export interface TrainConfig {
+export interface PostTrainConfig {
   /** One line for tables. */
   description: string;
   /** A registered method (src/methods/registry.ts): sft, dpo, self-dpo. */
@@ -29,9 +30,16 @@ export interface TrainConfig {
   /** The base model directory (the policy's start and the frozen reference). */
   base: string;
   data: {
-    /** Emoji-T2I view the winners come from: 'curated' (Tables 2-4) or 'web' (Table 5). */
-    view: 'curated' | 'web';
-    /** dpo only: the preference-pair file (pairs.jsonl) to train on. */
+    /**
+     * Where the winners come from: an Emoji-T2I view, 'curated' (the real-image regime) or 'web'
+     * (Table 5), or 'pairs': the winners of `pairs` and their captions (Emoji-Pick, as the paper's
+     * SFT and Self-DPO use Pick-a-Pic's preferred images), or 'folder': a user's folder of
+     * images with captions.jsonl (`folder`).
+     */
+    view: 'curated' | 'web' | 'pairs' | 'folder';
+    /** view 'folder': the folder (about 1 in 20 of its images is held out as the probe). */
+    folder: string;
+    /** The preference pairs: pairs.jsonl, or Pick-a-Pic v2 Parquet (a file or a folder of shards). dpo trains on them, other methods on their winners when view is 'pairs'. */
     pairs: string;
   };
   train: {
@@ -46,7 +54,7 @@ export interface TrainConfig {
     /** Share of the steps with linear LR warmup, then constant (the paper's 25%). */
     warmupFraction: number;
     weightDecay: number;
-    /** AdamW's moments; Adafactor takes beta1 as its (optional) momentum. */
+    /** AdamW's moments (Adafactor keeps no first moment: the paper's default, ADAFACTOR_DEFAULTS). */
     beta1: number;
     beta2: number;
     epsilon: number;
@@ -68,13 +76,13 @@ export interface TrainConfig {
  * among lr 3e-6..3e-5 and beta 1000..20000, 150 steps of Self-DPO from base-S, they gave the
  * highest curated-val implicit accuracy (0.805) with the winner error unchanged.
  */
-export const TRAIN_DEFAULTS: TrainConfig = {
+export const POST_TRAIN_DEFAULTS: PostTrainConfig = {
   description: 'Self-DPO with random-image losers (the paper default)',
   method: 'self-dpo',
   downgrade: 'randomImage',
   loss: { beta: 5000, lambda1: 0.5, lambda2: 0.5 },
   base: 'data/base-s',
-  data: { view: 'curated', pairs: '' },
+  data: { view: 'curated', pairs: '', folder: '' },
   train: {
     seed: 1,
     steps: 400,
@@ -105,27 +113,32 @@ export function methodNames(dir = CONFIGS_DIR): string[] {
 }
 
 /** configs/<method>.json as an override, or an error listing the known methods. */
-export function readMethodConfig(method: string, dir = CONFIGS_DIR): { override: DeepPartial<TrainConfig>; source: string } {
+export function readMethodConfig(method: string, dir = CONFIGS_DIR): { override: DeepPartial<PostTrainConfig>; source: string } {
   const source = join(dir, `${method}.json`);
   if (!existsSync(source)) throw new Error(`unknown method "${method}": no ${source} (known: ${methodNames(dir).join(', ') || 'none'})`);
-  return { override: readJsonFile(source, 'method config') as DeepPartial<TrainConfig>, source };
+  return { override: readJsonFile(source, 'method config') as DeepPartial<PostTrainConfig>, source };
 }
 
 /**
  * A method's config with changes on top (a notebook's or a preset's), checked: configs/<method>.json
  * over the defaults, then `changes`. Errors name the key and both sources.
  */
-export function methodConfig(method: string, changes: DeepPartial<TrainConfig> = {}, dir = CONFIGS_DIR): TrainConfig {
+export function methodConfig(method: string, changes: DeepPartial<PostTrainConfig> = {}, dir = CONFIGS_DIR): PostTrainConfig {
   const { override, source } = readMethodConfig(method, dir);
-  return resolveTrainConfig(mergeDeep(override, changes), `${source} with changes`);
+  return resolvePostTrainConfig(mergeDeep(override, changes), `${source} with changes`);
 }
 
 /** Defaults + override, checked (errors name the key and `source`). */
-export function resolveTrainConfig(override: unknown = {}, source = 'config'): TrainConfig {
-  const c = resolveConfig(TRAIN_DEFAULTS, override, source);
+export function resolvePostTrainConfig(override: unknown = {}, source = 'config'): PostTrainConfig {
+  const c = resolveConfig(POST_TRAIN_DEFAULTS, override, source);
   if (!registeredMethodNames().includes(c.method)) throw new ConfigError('method', `must be one of ${registeredMethodNames().join(', ')}, got "${c.method}"`, source);
   getMethod(c.method).check(methodSettings(c), source);
-  if (!['curated', 'web'].includes(c.data.view)) throw new ConfigError('data.view', `must be "curated" or "web", got "${c.data.view}"`, source);
+  if (!DATA_VIEWS.includes(c.data.view)) throw new ConfigError('data.view', `must be one of ${DATA_VIEWS.join(', ')}, got "${c.data.view}"`, source);
+  if (c.data.view === 'pairs' && c.data.pairs === '') throw new ConfigError('data.pairs', 'must name a pair file when data.view is "pairs"', source);
+  if ((c.data.view === 'folder') !== (c.data.folder !== '')) throw new ConfigError('data.folder', 'names the folder exactly when data.view is "folder"', source);
+  if (getMethod(c.method).data === 'winners' && c.data.pairs !== '' && c.data.view !== 'pairs') {
+    throw new ConfigError('data.pairs', `${c.method} trains on winners: set data.view to "pairs" to train on this file's winners, or data.pairs to ""`, source);
+  }
   if (!(c.loss.beta > 0)) throw new ConfigError('loss.beta', `must be > 0, got ${c.loss.beta}`, source);
   checkRange('loss.lambda1', c.loss.lambda1, 0, 1e6, source);
   checkRange('loss.lambda2', c.loss.lambda2, 0, 1e6, source);
@@ -143,6 +156,6 @@ export function resolveTrainConfig(override: unknown = {}, source = 'config'): T
 }
 
 /** What the config's method reads of it. */
-export function methodSettings(c: TrainConfig): MethodSettings {
+export function methodSettings(c: PostTrainConfig): MethodSettings {
   return { downgrade: c.downgrade, loss: c.loss, pairs: c.data.pairs, seed: c.train.seed };
 }

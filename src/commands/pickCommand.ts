@@ -1,0 +1,100 @@
+import { join } from 'node:path';
+import { backendFromEnvAndArgs, initBackend } from '../backend.js';
+import { mergeDeep } from '../config.js';
+import { alignScorer } from '../eval/annotatorPairs.js';
+import { evaluate } from '../eval/evaluate.js';
+import { loadContrastiveJudge } from '../eval/judgeFile.js';
+import { validationImages } from '../data/validationSet.js';
+import { annotatorNoise } from '../pick/annotatorNoise.js';
+import { loadEvalContext } from '../eval/evalContext.js';
+import { readPromptSet } from '../eval/promptSets.js';
+import { loadModel } from '../model/modelFile.js';
+import { startPool } from '../parallel/modelPool.js';
+import { buildEmojiPick } from '../pick/buildEmojiPick.js';
+import { writeEmojiPickCard, type GeneratorStrength } from '../pick/pickCard.js';
+import { resolveEmojiPickConfig, type EmojiPickConfig } from '../pick/pickConfig.js';
+import { formatDuration } from '../runs/progress.js';
+import { numberFlag, parseArgs, type ParsedArgs } from '../util/args.js';
+import { readJsonFile } from '../util/jsonFile.js';
+import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
+import { workersFlag } from './sampleCommand.js';
+
+/** The prompts and sampling each generator's strength is measured on. */
+const STRENGTH = { promptSet: 'curated-val', prompts: 200, sampling: { sampler: 'ddim' as const, steps: 25, guidance: 3 } };
+
+/** The build's config: the defaults, then --config FILE, then --train/--validation/--generators. */
+function pickConfigFromArgs(args: ParsedArgs): EmojiPickConfig {
+  const file = args.flags['config'];
+  let override: Record<string, unknown> = typeof file === 'string' ? (readJsonFile(file, 'Emoji-Pick config') as Record<string, unknown>) : {};
+  const pairs: Record<string, number> = {};
+  if (args.flags['train'] !== undefined) pairs['train'] = numberFlag(args, 'train', 0);
+  if (args.flags['validation'] !== undefined) pairs['validation'] = numberFlag(args, 'validation', 0);
+  if (Object.keys(pairs).length > 0) override = mergeDeep(override, { pairs }) as Record<string, unknown>;
+  const generators = args.flags['generators'];
+  if (typeof generators === 'string') {
+    override = {
+      ...override,
+      generators: generators.split(',').map((entry) => {
+        const eq = entry.indexOf('=');
+        if (eq <= 0 || eq === entry.length - 1) throw new Error(`--generators: expected name=model_dir[,name=model_dir...], got "${entry}"`);
+        return { name: entry.slice(0, eq), model: entry.slice(eq + 1) };
+      }),
+    };
+  }
+  return resolveEmojiPickConfig(override, typeof file === 'string' ? file : 'flags');
+}
+
+/**
+ * `npm run pick`: build Emoji-Pick (resumable), then measure each generator's strength under the
+ * evaluation judges and write the card.
+ */
+export async function pickCommand(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, { boolean: ['force'], string: ['config', 'out', 'train', 'validation', 'generators', 'judges', 'workers', 'backend', 'cache', ...EMOJI_FLAGS] });
+  const config = pickConfigFromArgs(args);
+  const out = (args.flags['out'] as string | undefined) ?? join('data', 'emoji-pick');
+  const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
+  const workers = workersFlag(args, backend.tfBackend);
+  const data = await openEmojiFromFlags(args);
+  const started = Date.now();
+  const record = await buildEmojiPick(data, config, out, { workers, backend: backend.name, force: args.flags['force'] === true, command: `npm run pick -- ${argv.join(' ')}`.trim() });
+  if (!record.complete) return;
+  const { context, hashes } = loadEvalContext(data, (args.flags['judges'] as string | undefined) ?? join('data', 'judges'));
+  const annotator = loadContrastiveJudge(config.annotator).judge;
+  try {
+    const prompts = readPromptSet(STRENGTH.promptSet).slice(0, STRENGTH.prompts);
+    const strength: GeneratorStrength[] = [];
+    for (const g of config.generators) {
+      const { model, schedule, file } = loadModel(g.model);
+      try {
+        const pool = await startPool(model, schedule, workers);
+        try {
+          const r = await evaluate(model, schedule, { dir: g.model, sha256: file.weightsManifest.sha256 }, STRENGTH.promptSet, prompts, context, hashes, {
+            sampling: STRENGTH.sampling,
+            cacheDir: (args.flags['cache'] as string | undefined) ?? join('runs', 'eval-cache'),
+            ...(pool ? { pool } : {}),
+          });
+          strength.push({
+            name: g.name,
+            r5: 100 * r.r5,
+            real: r.real,
+            align: r.align,
+            prompts: prompts.length,
+            promptSet: STRENGTH.promptSet,
+            sampling: `DDIM ${STRENGTH.sampling.steps} steps, guidance ${STRENGTH.sampling.guidance}`,
+          });
+        } finally {
+          await pool?.stop();
+        }
+      } finally {
+        model.params.dispose();
+      }
+    }
+    const noise = await annotatorNoise(alignScorer(annotator), validationImages(data), config.jpegQuality);
+    await writeEmojiPickCard(out, record, { strength, noise }, data.resolution);
+  } finally {
+    annotator.params.dispose();
+    context.contrastive.params.dispose();
+    context.realism.params.dispose();
+  }
+  console.log(`Emoji-Pick in ${out}: ${record.shards.reduce((n, s) => n + s.pairs, 0)} pairs; card in ${join(out, 'README.md')} (this run ${formatDuration((Date.now() - started) / 1000)})`);
+}
