@@ -294,7 +294,7 @@ test('train (smoke) runs Self-DPO from a base, resumes rather than repeats, and 
     assert.equal(picked.code, 0, picked.err);
     assert.match(picked.err, new RegExp(`${method} on 4 winners, 2 steps of 4`));
     const record = JSON.parse(readFileSync(join(root, `pick-${method}`, 'config.json'), 'utf8')) as { config: { data: { view: string; pairs: string } } };
-    assert.deepEqual(record.config.data, { view: 'pairs', pairs: fixture });
+    assert.deepEqual(record.config.data, { view: 'pairs', pairs: fixture, folder: '' });
   }
   const unknown = cli('post-train', '--method', 'self-dpo-smudge', ...common);
   assert.match(unknown.err, /unknown method "self-dpo-smudge": no \S*configs\/self-dpo-smudge\.json/);

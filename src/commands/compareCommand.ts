@@ -136,7 +136,10 @@ async function pairedEvaluation(args: ParsedArgs, argv: string[], runs: Readonly
       const pool = await startPool(model, schedule, workers);
       try {
         const info = { dir, sha256: file.weightsManifest.sha256 };
-        const opts = { sampling, cacheDir, ...(pool ? { pool } : {}) };
+        const onProgress = (done: number, total: number): void => {
+          if (done % 100 === 0 || done === total) console.error(`compare: ${label} on ${set}: ${done}/${total} images`);
+        };
+        const opts = { sampling, cacheDir, onProgress, ...(pool ? { pool } : {}) };
         const result = await evaluate(model, schedule, info, set, prompts, context, hashes, opts);
         const { images } = await promptImages(model, schedule, info.sha256, set, prompts, opts);
         evaluated.push({ label, result, images });

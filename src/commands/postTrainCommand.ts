@@ -38,9 +38,15 @@ export function postTrainConfigFromArgs(args: ParsedArgs): PostTrainConfig {
   if (typeof args.flags['base'] === 'string') copy.base = args.flags['base'];
   if (typeof args.flags['optimizer'] === 'string') copy.train.optimizer = args.flags['optimizer'] as PostTrainConfig['train']['optimizer'];
   // --pairs: train on a pair file: dpo on its pairs, every other method on its winners.
-  if (typeof args.flags['pairs'] === 'string') copy.data = { view: 'pairs', pairs: args.flags['pairs'], folder: '' };
+  if (typeof args.flags['pairs'] === 'string') {
+    copy.data = { view: 'pairs', pairs: args.flags['pairs'], folder: '' };
+    copy.description = `${copy.method}${copy.downgrade ? ` (${copy.downgrade})` : ''} on the pairs of ${args.flags['pairs']}`;
+  }
   // --data: train on a user's folder of images with captions.jsonl (1 in 20 held out as the probe).
-  if (typeof args.flags['data'] === 'string') copy.data = { view: 'folder', pairs: '', folder: args.flags['data'] };
+  if (typeof args.flags['data'] === 'string') {
+    copy.data = { view: 'folder', pairs: '', folder: args.flags['data'] };
+    copy.description = `${copy.method}${copy.downgrade ? ` (${copy.downgrade})` : ''} on the folder ${args.flags['data']}`;
+  }
   return resolvePostTrainConfig(copy, 'flags');
 }
 

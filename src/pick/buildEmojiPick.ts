@@ -183,8 +183,16 @@ async function drawImages(
       groups.set(key, [...(groups.get(key) ?? []), 2 * i + k]);
     }),
   );
+  let drawn = 0;
+  let told = 0;
   for (const [key, slots] of [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const [g, steps, guidance] = key.split('|').map(Number) as [number, number, number];
+    // A shard takes minutes: say how far it is, about every 200 images.
+    const tell = (done: number): void => {
+      if (opts.quiet || drawn + done < told + 200) return;
+      told = drawn + done;
+      process.stderr.write(`emoji-pick: drew ${told}/${out.length} images of this shard\n`);
+    };
     const { model, schedule } = (generators[g] as { loaded: LoadedModel }).loaded;
     pools[g] ??= await ModelPool.start(model, schedule, model.params.names, opts.workers, opts.backend);
     const draw = (slot: number): PlannedPair['draws'][0] => (pairs[Math.floor(slot / 2)] as PlannedPair).draws[slot % 2] as PlannedPair['draws'][0];
@@ -194,7 +202,10 @@ async function drawImages(
       slots.map((s) => (pairs[Math.floor(s / 2)] as PlannedPair).caption),
       slots.map((s) => draw(s).seed),
       { sampler: 'ddim', steps, guidance },
+      undefined,
+      tell,
     );
+    drawn += slots.length;
     slots.forEach((s, i) => (out[s] = images[i] as Uint8Array));
   }
   return out;

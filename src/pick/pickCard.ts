@@ -124,7 +124,7 @@ async function pairSheet(outDir: string, record: PickBuildRecord, resolution: nu
     resolution,
     scale: 3,
     labelWidth: 260,
-    title: 'Emoji-Pick validation pairs: image 0 | image 1 (annotator label)',
+    title: 'Emoji-Pick validation pairs',
     columnLabels: ['image 0', 'image 1'],
     rowLabels: rows.map((r) => `${r.caption} — 0: ${mark(r.label_0)} (${setting(r.image_0_url)}); 1: ${mark(r.label_1)} (${setting(r.image_1_url)})`),
     cells: await Promise.all(rows.map(async (r) => [await decodeImageToRgb(r.jpg_0, resolution), await decodeImageToRgb(r.jpg_1, resolution)])),

@@ -124,18 +124,18 @@ export const BASE_L_OVERRIDE: DeepPartial<PretrainConfig> = {
 
 /**
  * weak: Emoji-Pick's weakest generator (docs/PROTOCOL.md, "Emoji-Pick"), an early checkpoint of a small model:
- * base-S's design at half its width (2.2M UNet parameters against 5.1M; a 0.4M text encoder)
- * on base-S's data, stopped after 1,000 steps of 32 images (3% of base-S's images), a short
- * cooldown ending it. Small because every shipped checkpoint stays in git history (about 5 MB
- * as float16). Its EMA decays faster than base-S's: at 0.999 over 1,000 steps a third of the
- * average would still be the random initialisation.
+ * base-S's design at half its width (2.2M UNet parameters against 5.1M; a 0.4M text encoder) on
+ * base-S's data, stopped after 8,000 steps of 32 images (256k, 28% of base-S's), a cooldown
+ * ending it. Small because every shipped checkpoint stays in git history (about 5 MB as
+ * float16). A first try stopped at 1,000 steps (32k images) drew only coloured noise for every
+ * prompt: not a generator of a preference dataset.
  */
 export const WEAK_OVERRIDE: DeepPartial<PretrainConfig> = {
   model: {
     text: { width: 64, layers: 2, heads: 4 },
     unet: { channels: [16, 32, 64, 128], resBlocks: [1, 1, 1, 1], attentionLevels: [2, 3], heads: 4, groups: 8, embedWidth: 128 },
   },
-  train: { steps: 1000, cooldownSteps: 200, emaDecay: 0.995 },
+  train: { steps: 8000, cooldownSteps: 1000 },
 };
 
 /** Smallest useful run, for tests and smoke checks: a tiny network, a few steps. */
