@@ -117,7 +117,7 @@ export async function judgesCommand(argv: string[]): Promise<void> {
     if (name !== 'realism') {
       const set = judgeImages(data, recipe.styles);
       const judge = ContrastiveJudge.create(CONTRASTIVE_JUDGE, Tokenizer.fromCaptions(vocabulary, { maxLength: CONTRASTIVE_JUDGE.maxWords }), recipe.train.seed);
-      await trainContrastiveJudge(judge, set, emojiConceptOfId, recipe.train, runDir);
+      await trainContrastiveJudge(judge, set, emojiConceptOfId, recipe.train, runDir, { command });
       const validity = contrastiveValidity(judge, data);
       const file = await saveJudge(join(out, name), judge, {
         trainedOn: { styles: recipe.styles, images: set.size },
@@ -163,7 +163,7 @@ export async function judgesCommand(argv: string[]): Promise<void> {
       base.model.params.dispose();
       const { train: real, heldout } = holdOut(judgeImages(data, recipe.styles), 0.1);
       const judge = RealismJudge.create(REALISM_JUDGE, recipe.train.seed);
-      await trainRealismJudge(judge, real, generated.slice(0, REALISM_SAMPLES.train), recipe.train, runDir);
+      await trainRealismJudge(judge, real, generated.slice(0, REALISM_SAMPLES.train), recipe.train, runDir, { command });
       const curated = data.view('curated');
       const pick = new Rng(deriveSeed(recipe.train.seed, 'realism-report')).sample(
         Array.from({ length: curated.size }, (_, i) => i),

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ImageTextSet } from '../data/imageTextSet.js';
 import type { Params } from '../model/params.js';
@@ -7,7 +6,9 @@ import { AdamW } from '../optim/adamw.js';
 import { clipByGlobalNorm } from '../optim/gradients.js';
 import { warmupConstant } from '../optim/lrSchedule.js';
 import { byName } from '../optim/optimizer.js';
-import { JsonLines, Progress } from '../runs/progress.js';
+import { Progress } from '../runs/progress.js';
+import { invocation, openRunFolder, resumeLogs, writeRunConfig } from '../runs/runFolder.js';
+import { withRunLock } from '../runs/runLock.js';
 import { loadTrainState, saveTrainState, savedStep } from '../optim/trainState.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import { augmentImage } from './augment.js';
@@ -27,30 +28,38 @@ export interface JudgeTrainConfig {
 
 export interface JudgeFitOptions {
   quiet?: boolean;
+  /** The exact command, recorded in the run's config.json. */
+  command?: string;
   /** Stop after this many steps of this process (tests simulate a kill with it). */
   stopAfter?: number;
 }
 
 /**
- * The judges' training loop: AdamW, linear warmup, clipping at 1, `metrics.jsonl` and a
- * resumable state in `runDir` (a killed run resumes from its last checkpoint and reproduces
- * the uninterrupted run: every batch derives from (seed, step)).
+ * The judges' training loop: AdamW, linear warmup, clipping at 1, in a run folder like every
+ * trainer's (docs/DESIGN.md convention 7): locked while it runs, config.json compared on resume
+ * and holding every invocation, `metrics.jsonl` and a resumable state (a killed run resumes
+ * from its last checkpoint and reproduces the uninterrupted run: every batch derives from
+ * (seed, step)).
  */
-async function fit(name: string, params: Params, cfg: JudgeTrainConfig, runDir: string, lossAt: (step: number) => tf.Scalar, opts: JudgeFitOptions): Promise<number> {
-  mkdirSync(runDir, { recursive: true });
+function fit(name: string, params: Params, cfg: JudgeTrainConfig, runDir: string, lossAt: (step: number) => tf.Scalar, opts: JudgeFitOptions): Promise<number> {
+  return withRunLock(runDir, () => fitLocked(name, params, cfg, runDir, lossAt, opts));
+}
+
+async function fitLocked(name: string, params: Params, cfg: JudgeTrainConfig, runDir: string, lossAt: (step: number) => tf.Scalar, opts: JudgeFitOptions): Promise<number> {
+  const saved = openRunFolder(runDir, cfg, { sameRun: (a, b) => JSON.stringify(a) === JSON.stringify(b) });
   const names = params.names;
   const variables = params.variables;
   const optimizer = new AdamW(variables, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: cfg.weightDecay });
   const groups = { weights: byName(names, variables), ...optimizer.stateGroups(names) };
   const stateDir = join(runDir, 'state');
-  const metrics = new JsonLines(join(runDir, 'metrics.jsonl'));
   let step = 0;
   if (savedStep(stateDir) !== undefined) {
-    const saved = loadTrainState(stateDir, groups);
-    step = saved.step;
+    const state = loadTrainState(stateDir, groups);
+    step = state.step;
     optimizer.step = step;
   }
-  metrics.truncateAfter(step);
+  const { metrics } = resumeLogs(runDir, step > 0, step, (saved?.invocations[0]?.fromStep ?? 0) + 1);
+  writeRunConfig(runDir, { judge: name, config: cfg, command: opts.command ?? null }, saved?.invocations ?? [], invocation(opts.command, step, 1));
   const progress = new Progress(name, cfg.steps, step);
   let ran = 0;
   while (step < cfg.steps) {

@@ -82,7 +82,15 @@ async function buildLocked(data: EmojiT2I, config: EmojiPickConfig, outDir: stri
   const pools: Array<ModelPool | undefined> = config.generators.map(() => undefined);
   let annotator: ReturnType<typeof loadContrastiveJudge> | undefined;
   try {
-    for (const g of config.generators) generators.push({ ...g, loaded: loadModel(g.model) });
+    for (const g of config.generators) {
+      try {
+        generators.push({ ...g, loaded: loadModel(g.model) });
+      } catch (err) {
+        throw new Error(
+          `generator ${g.name}: ${(err as Error).message}. The default pool needs data/weak (npm run pretrain -- --preset weak, then npm run ship) and data/base-l; --generators names another pool`,
+        );
+      }
+    }
     annotator = loadContrastiveJudge(config.annotator);
     const inputs = {
       generators: Object.fromEntries(generators.map((g) => [g.name, g.loaded.file.weightsManifest.sha256])),

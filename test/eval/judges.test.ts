@@ -97,6 +97,18 @@ test("a contrastive judge learns to match the toy set's colours to their names, 
   const resumed = ContrastiveJudge.create(SMOKE_JUDGE, tokenizer, 5);
   await trainContrastiveJudge(resumed, set, colourOfId, SMOKE_TRAIN, join(root, 'killed'), { quiet: true });
   assert.equal(readFileSync(join(root, 'killed', 'metrics.jsonl'), 'utf8').replace(/"sec":[\d.]+/g, ''), readFileSync(join(root, 'whole', 'metrics.jsonl'), 'utf8').replace(/"sec":[\d.]+/g, ''));
+  // The run folder's lifecycle is every trainer's: both invocations recorded, another config refused.
+  const record = JSON.parse(readFileSync(join(root, 'killed', 'config.json'), 'utf8')) as { judge: string; invocations: Array<{ fromStep: number }> };
+  assert.deepEqual(
+    record.invocations.map((i) => i.fromStep),
+    [0, 20],
+  );
+  const other = ContrastiveJudge.create(SMOKE_JUDGE, tokenizer, 5);
+  await assert.rejects(
+    trainContrastiveJudge(other, set, colourOfId, { ...SMOKE_TRAIN, lr: SMOKE_TRAIN.lr * 2 }, join(root, 'killed'), { quiet: true }),
+    /config\.json: this run was made with a different config; pass --force/,
+  );
+  tf.dispose(other.params.variables);
 
   const file = await saveJudge(join(root, 'saved'), judge, { test: true });
   assert.match(file.weightsManifest.sha256, /^[0-9a-f]{64}$/);
