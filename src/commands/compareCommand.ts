@@ -7,8 +7,7 @@ import { loadEvalContext } from '../eval/evalContext.js';
 import { pairedChange } from '../eval/pairedChange.js';
 import { readPromptSet } from '../eval/promptSets.js';
 import type { Interval } from '../eval/winRate.js';
-import { loadModel } from '../model/modelFile.js';
-import { startPool } from '../parallel/modelPool.js';
+import { withModel } from '../parallel/withModel.js';
 import { renderMethodGrid, type GridModel } from '../report/methodGrid.js';
 import { sampleImages } from '../report/sampleGrid.js';
 import { readTrainRun, trainSummaryTable, writeTrainReport } from '../report/trainReport.js';
@@ -60,16 +59,7 @@ export async function compareCommand(argv: string[]): Promise<void> {
     const sources = [{ label: basename(base), dir: base }, ...runs.map((r) => ({ label: r.label, dir: join(r.dir, 'model') }))];
     const models: GridModel[] = sources.map(({ label, dir }) => ({
       label,
-      draw: async (ps, ss) => {
-        const { model, schedule } = loadModel(dir);
-        const pool = await startPool(model, schedule, workers);
-        try {
-          return await sampleImages(model, schedule, ps, ss, { ...opts, pool });
-        } finally {
-          await pool?.stop();
-          model.params.dispose();
-        }
-      },
+      draw: (ps, ss) => withModel(dir, workers, ({ model, schedule }, pool) => sampleImages(model, schedule, ps, ss, { ...opts, pool })),
     }));
     const png = await renderMethodGrid(models, prompts, seeds, data.resolution, `Same curated-val prompts and seeds; DDIM ${opts.steps} steps, guidance ${opts.guidance}`);
     writeFileAtomic(join(out, 'samples.png'), png);
@@ -130,25 +120,17 @@ async function pairedEvaluation(args: ParsedArgs, argv: string[], runs: Readonly
   const sources = [{ label: basename(base), dir: base }, ...runs.map((r) => ({ label: r.label, dir: join(r.dir, 'model') }))];
   const evaluated: Array<{ label: string; result: EvalResult; images: Uint8Array[] }> = [];
   for (const { label, dir } of sources) {
-    const { model, schedule, file } = loadModel(dir);
-    try {
+    await withModel(dir, workers, async ({ model, schedule, file }, pool) => {
       if (evaluated.length === 0) checkSameBase(runs, base, file.weightsManifest.sha256);
-      const pool = await startPool(model, schedule, workers);
-      try {
-        const info = { dir, sha256: file.weightsManifest.sha256 };
-        const onProgress = (done: number, total: number): void => {
-          if (done % 100 === 0 || done === total) console.error(`compare: ${label} on ${set}: ${done}/${total} images`);
-        };
-        const opts = { sampling, cacheDir, onProgress, ...(pool ? { pool } : {}) };
-        const result = await evaluate(model, schedule, info, set, prompts, context, hashes, opts);
-        const { images } = await promptImages(model, schedule, info.sha256, set, prompts, opts);
-        evaluated.push({ label, result, images });
-      } finally {
-        await pool?.stop();
-      }
-    } finally {
-      model.params.dispose();
-    }
+      const info = { dir, sha256: file.weightsManifest.sha256 };
+      const onProgress = (done: number, total: number): void => {
+        if (done % 100 === 0 || done === total) console.error(`compare: ${label} on ${set}: ${done}/${total} images`);
+      };
+      const opts = { sampling, cacheDir, onProgress, ...(pool ? { pool } : {}) };
+      const result = await evaluate(model, schedule, info, set, prompts, context, hashes, opts);
+      const { images } = await promptImages(model, schedule, info.sha256, set, prompts, opts);
+      evaluated.push({ label, result, images });
+    });
   }
   context.contrastive.params.dispose();
   context.realism.params.dispose();

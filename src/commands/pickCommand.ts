@@ -8,8 +8,7 @@ import { validationImages } from '../data/validationSet.js';
 import { annotatorNoise } from '../pick/annotatorNoise.js';
 import { loadEvalContext } from '../eval/evalContext.js';
 import { readPromptSet } from '../eval/promptSets.js';
-import { loadModel } from '../model/modelFile.js';
-import { startPool } from '../parallel/modelPool.js';
+import { withModel } from '../parallel/withModel.js';
 import { buildEmojiPick } from '../pick/buildEmojiPick.js';
 import { writeEmojiPickCard, type GeneratorStrength } from '../pick/pickCard.js';
 import { resolveEmojiPickConfig, type EmojiPickConfig } from '../pick/pickConfig.js';
@@ -64,30 +63,22 @@ export async function pickCommand(argv: string[]): Promise<void> {
     const prompts = readPromptSet(STRENGTH.promptSet).slice(0, STRENGTH.prompts);
     const strength: GeneratorStrength[] = [];
     for (const g of config.generators) {
-      const { model, schedule, file } = loadModel(g.model);
-      try {
-        const pool = await startPool(model, schedule, workers);
-        try {
-          const r = await evaluate(model, schedule, { dir: g.model, sha256: file.weightsManifest.sha256 }, STRENGTH.promptSet, prompts, context, hashes, {
-            sampling: STRENGTH.sampling,
-            cacheDir: (args.flags['cache'] as string | undefined) ?? join('runs', 'eval-cache'),
-            ...(pool ? { pool } : {}),
-          });
-          strength.push({
-            name: g.name,
-            r5: 100 * r.r5,
-            real: r.real,
-            align: r.align,
-            prompts: prompts.length,
-            promptSet: STRENGTH.promptSet,
-            sampling: `DDIM ${STRENGTH.sampling.steps} steps, guidance ${STRENGTH.sampling.guidance}`,
-          });
-        } finally {
-          await pool?.stop();
-        }
-      } finally {
-        model.params.dispose();
-      }
+      const r = await withModel(g.model, workers, ({ model, schedule, file }, pool) =>
+        evaluate(model, schedule, { dir: g.model, sha256: file.weightsManifest.sha256 }, STRENGTH.promptSet, prompts, context, hashes, {
+          sampling: STRENGTH.sampling,
+          cacheDir: (args.flags['cache'] as string | undefined) ?? join('runs', 'eval-cache'),
+          ...(pool ? { pool } : {}),
+        }),
+      );
+      strength.push({
+        name: g.name,
+        r5: 100 * r.r5,
+        real: r.real,
+        align: r.align,
+        prompts: prompts.length,
+        promptSet: STRENGTH.promptSet,
+        sampling: `DDIM ${STRENGTH.sampling.steps} steps, guidance ${STRENGTH.sampling.guidance}`,
+      });
     }
     const noise = await annotatorNoise(alignScorer(annotator), validationImages(data), config.jpegQuality);
     await writeEmojiPickCard(out, record, { strength, noise }, data.resolution);

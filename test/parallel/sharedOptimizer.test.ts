@@ -86,14 +86,31 @@ test(
   },
 );
 
-test('trainStep over 1 and 2 threads equals tfjs gradients + clipping + AdamW + EMA, and its state round-trips', async () => {
+/** A smoke-sized model config and tokenizer, the schedule, and deterministic 4-image batches of 32x32. */
+async function toyWorld(): Promise<{
+  config: ReturnType<typeof resolvePretrainConfig>['model'];
+  tokenizer: Tokenizer;
+  schedule: ReturnType<typeof makeSchedule>;
+  n: number;
+  per: number;
+  rand: (seed: number) => Float32Array;
+}> {
   await initBackend({ backend: 'wasm', quiet: true });
   const config = resolvePretrainConfig(SMOKE_OVERRIDE).model;
-  const tokenizer = Tokenizer.fromCaptions(['red blue square'], { maxLength: config.maxWords });
-  const schedule = makeSchedule('scaled-linear', 1000);
   const n = 4;
   const per = 32 * 32 * 3;
-  const rand = (seed: number): Float32Array => Float32Array.from({ length: n * per }, (_, i) => Math.sin(seed * 1000 + i * 12.9898) * 0.9);
+  return {
+    config,
+    tokenizer: Tokenizer.fromCaptions(['red blue square'], { maxLength: config.maxWords }),
+    schedule: makeSchedule('scaled-linear', 1000),
+    n,
+    per,
+    rand: (seed) => Float32Array.from({ length: n * per }, (_, i) => Math.sin(seed * 1000 + i * 12.9898) * 0.9),
+  };
+}
+
+test('trainStep over 1 and 2 threads equals tfjs gradients + clipping + AdamW + EMA, and its state round-trips', async () => {
+  const { config, tokenizer, schedule, n, per, rand } = await toyWorld();
   const job: DenoisingJob = { kind: 'denoising', x0: rand(1), eps: rand(2), t: [10, 300, 600, 900], captions: ['red square', 'blue', '', 'square'], weight: 1 / n, microBatch: 2 };
   const adam = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01 };
   const hyper = { lr: 1e-3, clipNorm: 0.05, emaDecay: 0.9 };
@@ -152,13 +169,7 @@ test('trainStep over 1 and 2 threads equals tfjs gradients + clipping + AdamW + 
 });
 
 test('a main-thread pool (Adafactor) steps over 1 and 2 threads as tfjs gradients + clipping + Adafactor do, and counts its steps', async () => {
-  await initBackend({ backend: 'wasm', quiet: true });
-  const config = resolvePretrainConfig(SMOKE_OVERRIDE).model;
-  const tokenizer = Tokenizer.fromCaptions(['red blue square'], { maxLength: config.maxWords });
-  const schedule = makeSchedule('scaled-linear', 1000);
-  const n = 4;
-  const per = 32 * 32 * 3;
-  const rand = (seed: number): Float32Array => Float32Array.from({ length: n * per }, (_, i) => Math.sin(seed * 1000 + i * 12.9898) * 0.9);
+  const { config, tokenizer, schedule, n, per, rand } = await toyWorld();
   const job: DenoisingJob = { kind: 'denoising', x0: rand(3), eps: rand(4), t: [20, 200, 500, 950], captions: ['blue square', 'red', 'square', ''], weight: 1 / n, microBatch: 4 };
   const hyper = { lr: 1e-3, clipNorm: 0.05 };
 
