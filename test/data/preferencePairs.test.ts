@@ -46,6 +46,8 @@ test('the pair builder draws two images per prompt, lets the scorer pick, skips 
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'build.json'), 'utf8')).pairs, 3);
   const pairs = await loadPreferencePairs(join(out, PAIRS_FILE), 32);
   assert.deepEqual(pairs.records.map((r) => r.concept), ['0', '1', '3']);
+  // The pair set's folder reads as its pairs.jsonl, not as Parquet shards.
+  assert.deepEqual((await loadPreferencePairs(out, 32)).records, pairs.records);
   pairs.records.forEach((r, i) => {
     assert.ok((r.winnerScore as number) > (r.loserScore as number));
     assert.notEqual(r.winnerSeed, r.loserSeed);
