@@ -10,10 +10,9 @@ import type { Interval } from '../eval/winRate.js';
 import { withModel } from '../parallel/withModel.js';
 import { renderMethodGrid, type GridModel } from '../report/methodGrid.js';
 import { sampleImages } from '../report/sampleGrid.js';
-import { readTrainRun, trainSummaryTable, writeTrainReport } from '../report/trainReport.js';
+import { readTrainRun, trainSummaryTable, writeTrainReport, type TrainRunRecord } from '../report/trainReport.js';
 import { numberFlag, parseArgs, type ParsedArgs } from '../util/args.js';
 import { machineLine } from '../util/machine.js';
-import { readJsonFile } from '../util/jsonFile.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
 import { generateOptions, workersFlag } from './sampleCommand.js';
@@ -106,7 +105,7 @@ export async function compareCommand(argv: string[]): Promise<void> {
  * prompt: how far its images moved (mean |pixel difference|) and its paired score differences
  * with 95% intervals. Returns the README's section.
  */
-async function pairedEvaluation(args: ParsedArgs, argv: string[], runs: ReadonlyArray<{ label: string; dir: string; config: { base: string } }>): Promise<string[]> {
+async function pairedEvaluation(args: ParsedArgs, argv: string[], runs: readonly TrainRunRecord[]): Promise<string[]> {
   const set = args.flags['eval'] as string;
   const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
   const workers = workersFlag(args, backend.tfBackend);
@@ -155,11 +154,10 @@ async function pairedEvaluation(args: ParsedArgs, argv: string[], runs: Readonly
 }
 
 /** Every run must start from `base` as it is now (by weights hash): else "against the base" would compare with another model. */
-function checkSameBase(runs: ReadonlyArray<{ label: string; dir: string; config: { base: string } }>, base: string, sha256: string): void {
+function checkSameBase(runs: readonly TrainRunRecord[], base: string, sha256: string): void {
   for (const r of runs) {
-    const record = readJsonFile(join(r.dir, 'config.json'), 'run config') as { baseSha256?: string };
     if (r.config.base !== base) throw new Error(`--eval: run ${r.label} (${r.dir}) started from ${r.config.base}, the first from ${base}; compare runs of one base`);
-    if (record.baseSha256 !== undefined && record.baseSha256 !== sha256)
-      throw new Error(`--eval: run ${r.label} (${r.dir}) started from base weights ${record.baseSha256.slice(0, 12)}, but ${base} now holds ${sha256.slice(0, 12)}`);
+    if (r.baseSha256 !== undefined && r.baseSha256 !== sha256)
+      throw new Error(`--eval: run ${r.label} (${r.dir}) started from base weights ${r.baseSha256.slice(0, 12)}, but ${base} now holds ${sha256.slice(0, 12)}`);
   }
 }

@@ -2,10 +2,9 @@ import { join } from 'node:path';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
 import { mergeDeep } from '../config.js';
 import { readModelFile } from '../model/modelFile.js';
-import { getMethod } from '../methods/registry.js';
 import { emojiTrainData } from '../train/emojiTrainData.js';
 import { defaultRunDir, postTrain } from '../train/postTrain.js';
-import { readMethodConfig, resolvePostTrainConfig, type PostTrainConfig } from '../train/postTrainConfig.js';
+import { methodAndDowngrade, readMethodConfig, resolvePostTrainConfig, type PostTrainConfig } from '../train/postTrainConfig.js';
 import { numberFlag, parseArgs, type ParsedArgs } from '../util/args.js';
 import { readJsonFile } from '../util/jsonFile.js';
 import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
@@ -40,12 +39,12 @@ export function postTrainConfigFromArgs(args: ParsedArgs): PostTrainConfig {
   // --pairs: train on a pair file: dpo on its pairs, every other method on its winners.
   if (typeof args.flags['pairs'] === 'string') {
     copy.data = { view: 'pairs', pairs: args.flags['pairs'], folder: '' };
-    copy.description = `${copy.method}${copy.downgrade ? ` (${copy.downgrade})` : ''} on the pairs of ${args.flags['pairs']}`;
+    copy.description = `${methodAndDowngrade(copy)} on the pairs of ${args.flags['pairs']}`;
   }
   // --data: train on a user's folder of images with captions.jsonl (1 in 20 held out as the probe).
   if (typeof args.flags['data'] === 'string') {
     copy.data = { view: 'folder', pairs: '', folder: args.flags['data'] };
-    copy.description = `${copy.method}${copy.downgrade ? ` (${copy.downgrade})` : ''} on the folder ${args.flags['data']}`;
+    copy.description = `${methodAndDowngrade(copy)} on the folder ${args.flags['data']}`;
   }
   return resolvePostTrainConfig(copy, 'flags');
 }
@@ -57,7 +56,7 @@ export async function postTrainCommand(argv: string[]): Promise<void> {
   const workers = workersFlag(args, backend.tfBackend);
   const resolution = readModelFile(config.base).file.model.resolution;
   // A user's folder needs no Emoji-T2I (its probe is its own held-out share).
-  const data = config.data.view === 'folder' && getMethod(config.method).data !== 'pairs' ? undefined : await openEmojiFromFlags(args, resolution);
+  const data = config.data.view === 'folder' ? undefined : await openEmojiFromFlags(args, resolution);
   const method = (args.flags['method'] as string | undefined) ?? 'self-dpo';
   const out = (args.flags['out'] as string | undefined) ?? defaultRunDir(method, config.train.seed);
   const result = await postTrain(config, await emojiTrainData(data, config, resolution), out, {

@@ -22,10 +22,8 @@ const PRETRAIN_PRESETS: Record<string, unknown> = {
 };
 
 /** Training data, vocabulary and held-out probes from an Emoji-T2I build. */
-function emojiPretrainData(data: EmojiT2I, config: PretrainConfig): PretrainData {
+function emojiPretrainData(data: EmojiT2I, view: Exclude<PretrainConfig['data']['view'], 'folder'>): PretrainData {
   const seen = data.manifest.concepts.filter((c) => c.split === 'seen');
-  const view = config.data.view;
-  if (view === 'folder') throw new Error('a folder run reads its folder, not Emoji-T2I');
   const train = view === 'web+curated' ? concatSets([data.view('web'), data.view('curated')]) : data.view(view);
   return {
     train,
@@ -33,7 +31,7 @@ function emojiPretrainData(data: EmojiT2I, config: PretrainConfig): PretrainData
     vocabularyTexts: seen.map((c) => [c.name, c.subgroup, c.group, ...c.keywords].join(', ')),
     // Unseen concepts, and seen concepts in their held-out designs (real images no trainer reads).
     heldout: { unseen: data.view('unseen'), seen: data.view('heldout') },
-    source: { emojiT2I: data.dir, view: config.data.view, images: train.size, heldoutImages: data.heldoutImages.size },
+    source: { emojiT2I: data.dir, view, images: train.size, heldoutImages: data.heldoutImages.size },
   };
 }
 
@@ -62,7 +60,8 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
   config = resolvePretrainConfig(config, '--steps/--cooldown/--data');
   const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
   const workers = workersFlag(args, backend.tfBackend);
-  const data = config.data.view === 'folder' ? await folderPretrainData(config) : emojiPretrainData(await openEmojiFromFlags(args, config.model.resolution), config);
+  const view = config.data.view;
+  const data = view === 'folder' ? await folderPretrainData(config) : emojiPretrainData(await openEmojiFromFlags(args, config.model.resolution), view);
   const out = (args.flags['out'] as string | undefined) ?? join('runs', 'pretrain', preset);
   const result = await pretrain(config, data, out, {
     force: args.flags['force'] === true,

@@ -8,11 +8,10 @@ import type { ImageTextSet } from './imageTextSet.js';
  * folder always splits the same way.
  */
 export function splitHeldout(set: ImageTextSet, every = 20): { train: ImageTextSet; heldout: ImageTextSet } {
-  const hash = (i: number): number => stableHash32(`heldout|${set.id(i)}`);
   const all = Array.from({ length: set.size }, (_, i) => i);
-  const byHash = [...all].sort((a, b) => hash(a) - hash(b));
-  const share = all.filter((i) => hash(i) % every === 0);
-  const held = new Set(share.length >= 2 ? share : byHash.slice(0, 2));
+  const hash = all.map((i) => stableHash32(`heldout|${set.id(i)}`));
+  const share = all.filter((i) => (hash[i] as number) % every === 0);
+  const held = new Set(share.length >= 2 ? share : [...all].sort((a, b) => (hash[a] as number) - (hash[b] as number)).slice(0, 2));
   const heldout = all.filter((i) => held.has(i));
   const train = all.filter((i) => !held.has(i));
   if (train.length === 0) throw new Error(`a set of ${set.size} image(s) leaves nothing to train on after holding two out`);

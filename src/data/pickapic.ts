@@ -86,9 +86,7 @@ type PickRowRead = Omit<PickRow, 'created_at'> & { created_at: Date };
 
 /** The first `limit` rows of a shard (for sheets and checks). */
 export async function readPickShardRows(file: string, limit: number): Promise<PickRowRead[]> {
-  const bytes = readFileSync(file);
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  return (await parquetReadObjects({ file: buffer, rowEnd: limit, utf8: false })) as unknown as PickRowRead[];
+  return (await parquetReadObjects({ file: fileBuffer(file), rowEnd: limit, utf8: false })) as unknown as PickRowRead[];
 }
 
 /** One labelled pair read from a Pick-a-Pic v2 file: where it is and what the reader needs. */
@@ -121,7 +119,15 @@ interface PickReadSummary {
 
 /** The columns a pair file must have; the rest of the schema is optional. */
 const REQUIRED: ReadonlyArray<keyof PickRow> = ['caption', 'jpg_0', 'jpg_1', 'label_0', 'label_1'];
+/** What the reader takes from a file: the required columns, and these when present. */
+const READ: ReadonlyArray<keyof PickRow> = [...REQUIRED, 'has_label', 'model_0', 'model_1'];
 const NUMERIC = new Set(['DOUBLE', 'FLOAT', 'INT32', 'INT64']);
+
+/** A file's bytes as the ArrayBuffer hyparquet reads (a copy of just this file's range). */
+function fileBuffer(file: string): ArrayBuffer {
+  const bytes = readFileSync(file);
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
 
 /** The Parquet files of `path`: the file itself, or a folder's `*.parquet` in name order. */
 function pickFiles(path: string): string[] {
@@ -149,8 +155,7 @@ function pickFiles(path: string): string[] {
 export async function readPickPairs(path: string): Promise<PickReadSummary> {
   const summary: PickReadSummary = { files: pickFiles(path), rows: 0, ties: 0, unlabelled: 0, pairs: [] };
   for (const file of summary.files) {
-    const bytes = readFileSync(file);
-    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    const buffer = fileBuffer(file);
     let schema: SchemaElement[];
     try {
       schema = parquetMetadata(buffer).schema;
@@ -158,7 +163,7 @@ export async function readPickPairs(path: string): Promise<PickReadSummary> {
       throw new Error(`${file}: not a Parquet file: ${(err as Error).message}`);
     }
     const present = new Set(checkColumns(file, schema));
-    const columns = PICKAPIC_COLUMNS.filter((c) => present.has(c) && (REQUIRED.includes(c) || c === 'has_label' || c === 'model_0' || c === 'model_1'));
+    const columns = READ.filter((c) => present.has(c));
     const rows = (await parquetReadObjects({ file: buffer, columns, utf8: false })) as Array<Record<string, unknown>>;
     rows.forEach((row, r) => {
       summary.rows += 1;

@@ -12,6 +12,7 @@ import { Progress } from '../runs/progress.js';
 import { RUN_LOCK, withRunLock } from '../runs/runLock.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { readJsonFile } from '../util/jsonFile.js';
+import { groupBy } from '../util/groupBy.js';
 import { sha256 } from '../util/sha256.js';
 import type { EmojiPickConfig, PickGenerator } from './pickConfig.js';
 import { planPairs, type PickSplit, type PlannedPair } from './pickPlan.js';
@@ -184,12 +185,10 @@ async function drawImages(
   opts: PickBuildOptions,
 ): Promise<Uint8Array[]> {
   const out: Uint8Array[] = new Array<Uint8Array>(pairs.length * 2);
-  const groups = new Map<string, number[]>();
-  pairs.forEach((p, i) =>
-    p.draws.forEach((d, k) => {
-      const key = `${d.generator}|${d.steps}|${d.guidance}`;
-      groups.set(key, [...(groups.get(key) ?? []), 2 * i + k]);
-    }),
+  const draw = (slot: number): PlannedPair['draws'][0] => (pairs[Math.floor(slot / 2)] as PlannedPair).draws[slot % 2] as PlannedPair['draws'][0];
+  const groups = groupBy(
+    Array.from({ length: pairs.length * 2 }, (_, slot) => slot),
+    (slot) => `${draw(slot).generator}|${draw(slot).steps}|${draw(slot).guidance}`,
   );
   let drawn = 0;
   let told = 0;
@@ -203,7 +202,6 @@ async function drawImages(
     };
     const { model, schedule } = (generators[g] as { loaded: LoadedModel }).loaded;
     pools[g] ??= await ModelPool.start(model, schedule, model.params.names, opts.workers, opts.backend);
-    const draw = (slot: number): PlannedPair['draws'][0] => (pairs[Math.floor(slot / 2)] as PlannedPair).draws[slot % 2] as PlannedPair['draws'][0];
     const images = await (pools[g] as ModelPool).sample(
       model,
       schedule,

@@ -1,5 +1,6 @@
 import type { EmojiT2I } from '../data/emojiDataset.js';
 import { emojiConceptOfId } from '../data/imagePool.js';
+import { groupBy } from '../util/groupBy.js';
 import { sha256 } from '../util/sha256.js';
 import { deriveSeed, Rng, stableHash32 } from '../util/rng.js';
 import type { EmojiPickConfig } from './pickConfig.js';
@@ -31,11 +32,10 @@ export interface PlannedPair {
  */
 export function planPairs(data: EmojiT2I, config: EmojiPickConfig): Record<PickSplit, PlannedPair[]> {
   const curated = data.view('curated');
-  const imagesOf = new Map<string, number[]>();
-  for (let i = 0; i < curated.size; i++) {
-    const c = emojiConceptOfId(curated.id(i));
-    imagesOf.set(c, [...(imagesOf.get(c) ?? []), i]);
-  }
+  const imagesOf = groupBy(
+    Array.from({ length: curated.size }, (_, i) => i),
+    (i) => emojiConceptOfId(curated.id(i)),
+  );
   const concepts = [...imagesOf.keys()].sort();
   const out: Record<PickSplit, PlannedPair[]> = { train: [], validation: [] };
   const seen = new Set<string>();

@@ -14,17 +14,20 @@ export interface TrainRunRecord {
   label: string;
   dir: string;
   config: PostTrainConfig;
+  /** The hash of the base weights the run started from (runs before it was recorded lack it). */
+  baseSha256?: string;
   commands: string[];
   metrics: PostTrainStepRecord[];
   probe: ProbeRecord[];
 }
 
 export function readTrainRun(dir: string, label?: string): TrainRunRecord {
-  const info = readJsonFile(join(dir, 'config.json'), 'run config') as { config: PostTrainConfig; invocations?: Array<{ command: string | null; fromStep: number }> };
+  const info = readJsonFile(join(dir, 'config.json'), 'run config') as { config: PostTrainConfig; baseSha256?: string; invocations?: Array<{ command: string | null; fromStep: number }> };
   return {
     label: label ?? info.config.description,
     dir,
     config: info.config,
+    ...(info.baseSha256 !== undefined ? { baseSha256: info.baseSha256 } : {}),
     commands: (info.invocations ?? []).map((i) => `${i.command ?? '(not recorded)'}   # from step ${i.fromStep}`),
     metrics: new JsonLines(join(dir, 'metrics.jsonl')).read() as unknown as PostTrainStepRecord[],
     probe: new JsonLines(join(dir, 'heldout.jsonl')).read() as unknown as ProbeRecord[],

@@ -8,6 +8,7 @@ import { JsonLines } from '../runs/progress.js';
 import type { PostTrainConfig } from '../train/postTrainConfig.js';
 import { readJsonFile } from '../util/jsonFile.js';
 import type { ReproPreset } from './reproPresets.js';
+import { groupBy } from '../util/groupBy.js';
 
 /** The unit that evaluates the base model itself (every win rate is against it). */
 export const BASE_UNIT = 'base';
@@ -114,7 +115,5 @@ export function readUnits(out: string): UnitRecord[] {
 
 /** The units of one method (its seeds, or the base), in the order given. */
 export function unitsOfMethod(units: readonly UnitRecord[], method: string): UnitRecord[] {
-  const byMethod = new Map<string, UnitRecord[]>();
-  for (const u of units) byMethod.set(u.method, [...(byMethod.get(u.method) ?? []), u]);
-  return byMethod.get(method) ?? [];
+  return groupBy(units, (u) => u.method).get(method) ?? [];
 }

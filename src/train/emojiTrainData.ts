@@ -14,8 +14,8 @@ import { getMethod } from '../methods/registry.js';
  * images: Emoji-T2I's validation set (what tuning reads), or the folder's held-out share.
  */
 export async function emojiTrainData(data: EmojiT2I | undefined, config: PostTrainConfig, resolution: number): Promise<PostTrainData> {
-  const readsPairs = getMethod(config.method).data === 'pairs';
-  if (config.data.view === 'folder' && !readsPairs) {
+  const view = config.data.view;
+  if (view === 'folder') {
     const { set } = await loadFolderDataset(config.data.folder, { resolution });
     const { train, heldout: probe } = splitHeldout(set);
     // A folder has no concepts: each image is its own, so a random-image loser is any other image.
@@ -27,17 +27,16 @@ export async function emojiTrainData(data: EmojiT2I | undefined, config: PostTra
       source: { folder: config.data.folder, images: train.size, heldoutImages: probe.size },
     };
   }
-  if (!data) throw new Error(`data.view "${config.data.view}" reads Emoji-T2I; open it first`);
+  if (!data) throw new Error(`data.view "${view}" reads Emoji-T2I; open it first`);
   const heldout = { name: 'validation', set: validationImages(data), conceptOfId: emojiConceptOfId };
-  if (readsPairs || config.data.view === 'pairs') {
+  const readsPairs = getMethod(config.method).data === 'pairs';
+  if (readsPairs || view === 'pairs') {
     const pairs = await loadPreferencePairs(config.data.pairs, resolution);
     // A pair's concept is its record's, else each pair is its own concept.
     const conceptOfId = (id: string): string => pairs.records[pairIndexOfId(id)]?.concept ?? id;
     const source = { emojiT2I: data.dir, pairs: config.data.pairs, size: pairs.records.length };
     return { winners: pairs.winners, conceptOfId, ...(readsPairs ? { pairs } : {}), heldout, source };
   }
-  const view = config.data.view;
-  if (view === 'folder') throw new Error('dpo reads its pairs (data.pairs), not a folder');
   const winners = data.view(view);
-  return { winners, conceptOfId: emojiConceptOfId, heldout, source: { emojiT2I: data.dir, view: config.data.view, images: winners.size } };
+  return { winners, conceptOfId: emojiConceptOfId, heldout, source: { emojiT2I: data.dir, view, images: winners.size } };
 }

@@ -16,7 +16,7 @@ import { predictionErrorWeights } from '../objective/predictionError.js';
 import type { PreferencePairSet } from '../data/preferencePairs.js';
 import { Progress } from '../runs/progress.js';
 import { getMethod } from '../methods/registry.js';
-import { methodSettings, resolvePostTrainConfig, type PostTrainConfig } from './postTrainConfig.js';
+import { methodAndDowngrade, methodSettings, resolvePostTrainConfig, type PostTrainConfig } from './postTrainConfig.js';
 import { loadTrainState, saveTrainState, savedStep, type VariableGroups } from '../optim/trainState.js';
 import { withRunLock } from '../runs/runLock.js';
 import { invocation, openRunFolder, resumeLogs, writeRunConfig, type SavedRun } from '../runs/runFolder.js';
@@ -148,9 +148,7 @@ async function postTrainLocked(config: PostTrainConfig, data: PostTrainData, run
     const warmupSteps = Math.round(t.warmupFraction * t.steps);
     const progress = new Progress(config.downgrade ? `${config.method}/${config.downgrade}` : config.method, t.steps, step);
     if (resumedFrom > 0) log(`resuming ${runDir} from step ${resumedFrom}`);
-    log(
-      `${config.description}: ${config.method}${config.downgrade ? ` (${config.downgrade})` : ''} on ${data.winners.size} winners, ${t.steps} steps of ${t.batchSize}, base ${config.base} (${baseSha256.slice(0, 12)})`,
-    );
+    log(`${config.description}: ${methodAndDowngrade(config)} on ${data.winners.size} winners, ${t.steps} steps of ${t.batchSize}, base ${config.base} (${baseSha256.slice(0, 12)})`);
 
     // The state is written last: a run killed before it resumes from the previous checkpoint and
     // redoes the model and the probe, so the model and heldout.jsonl never lag the state.

@@ -136,6 +136,7 @@ export function resolvePostTrainConfig(override: unknown = {}, source = 'config'
   if (!DATA_VIEWS.includes(c.data.view)) throw new ConfigError('data.view', `must be one of ${DATA_VIEWS.join(', ')}, got "${c.data.view}"`, source);
   if (c.data.view === 'pairs' && c.data.pairs === '') throw new ConfigError('data.pairs', 'must name a pair file when data.view is "pairs"', source);
   if ((c.data.view === 'folder') !== (c.data.folder !== '')) throw new ConfigError('data.folder', 'names the folder exactly when data.view is "folder"', source);
+  if (c.data.view === 'folder' && getMethod(c.method).data === 'pairs') throw new ConfigError('data.view', `${c.method} trains on preference pairs (data.pairs), not a folder of images`, source);
   if (getMethod(c.method).data === 'winners' && c.data.pairs !== '' && c.data.view !== 'pairs') {
     throw new ConfigError('data.pairs', `${c.method} trains on winners: set data.view to "pairs" to train on this file's winners, or data.pairs to ""`, source);
   }
@@ -153,6 +154,11 @@ export function resolvePostTrainConfig(override: unknown = {}, source = 'config'
   checkLogCadence(c.log, source);
   checkIntegerRange('log.evalPairs', c.log.evalPairs, 1, 100000, source);
   return c;
+}
+
+/** The method and its downgrade, as run logs and descriptions name them: "self-dpo (blur)". */
+export function methodAndDowngrade(c: Pick<PostTrainConfig, 'method' | 'downgrade'>): string {
+  return c.downgrade ? `${c.method} (${c.downgrade})` : c.method;
 }
 
 /** What the config's method reads of it. */
