@@ -1,7 +1,7 @@
 /*
  * The N-API addon (src/kernels/nativeAddon.ts loads it): each function takes the wasm heap (or
  * shared buffers) and a Float64Array of parameters, checks every range against its buffer,
- * and calls the kernel in convolution.c, groupNorm.c or optimizer.c. The wasm backend keeps
+ * and calls the kernel in convolution.c, groupNorm.c, reduce.c or optimizer.c. The wasm backend keeps
  * every tensor in one ArrayBuffer, so kernels read and write tensors in place: no copies.
  * Context-aware: every worker thread loads its own instance, with its own scratch buffer.
  */
@@ -15,7 +15,7 @@
 #include "kernels.h"
 
 /* Raised whenever a function's parameters change: nativeAddon.ts refuses an addon built from older source. */
-#define ADDON_VERSION 3
+#define ADDON_VERSION 4
 
 static void freeScratch(napi_env env, void *data, void *hint) {
   (void)env;
@@ -150,6 +150,18 @@ static napi_value BatchMatMul(napi_env env, napi_callback_info info) {
   float *out = b ? heapFloats(env, &c, c.p[10], (double)batch * M * N, "output") : NULL;
   if (!out) return NULL;
   batchMatMul(batch, M, N, K, ta, tb, a, aStride, b, bStride, out);
+  return NULL;
+}
+
+/* sumMiddleAxes(heap, [outer, reduce, inner, xOff, outOff]) */
+static napi_value SumMiddleAxes(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!readCall(env, info, 5, &c)) return NULL;
+  const long outer = (long)c.p[0], reduce = (long)c.p[1], inner = (long)c.p[2];
+  const float *x = heapFloats(env, &c, c.p[3], (double)outer * reduce * inner, "x");
+  float *out = x ? heapFloats(env, &c, c.p[4], (double)outer * inner, "output") : NULL;
+  if (!out) return NULL;
+  sumMiddleAxes(scratchOf(env), x, out, outer, reduce, inner);
   return NULL;
 }
 
@@ -328,6 +340,7 @@ NAPI_MODULE_INIT() {
       {"conv2dBackpropInput", NULL, Conv2dBackpropInput, NULL, NULL, NULL, napi_default, NULL},
       {"conv2dBackpropFilter", NULL, Conv2dBackpropFilter, NULL, NULL, NULL, napi_default, NULL},
       {"batchMatMul", NULL, BatchMatMul, NULL, NULL, NULL, napi_default, NULL},
+      {"sumMiddleAxes", NULL, SumMiddleAxes, NULL, NULL, NULL, napi_default, NULL},
       {"groupNorm", NULL, GroupNorm, NULL, NULL, NULL, napi_default, NULL},
       {"groupNormGrad", NULL, GroupNormGrad, NULL, NULL, NULL, napi_default, NULL},
       {"adamW", NULL, AdamW, NULL, NULL, NULL, napi_default, NULL},

@@ -48,6 +48,11 @@ void groupNormForward(const float *x, const float *gamma, const float *beta, flo
 void groupNormBackward(const float *dy, const float *x, const float *gamma, const float *beta, const float *stats,
                        float *dx, float *dgamma, float *dbeta, const GroupNormShape *s);
 
+/* ---- reduce.c: sums over a block of axes ---- */
+
+/* x viewed as [outer, reduce, inner]: out[o, i] = sum over r of x[o, r, i]. */
+void sumMiddleAxes(Scratch *s, const float *x, float *out, long outer, long reduce, long inner);
+
 /* ---- optimizer.c: src/train/flatAdamW.ts's loops, bit for bit ---- */
 
 /* c1 = 1 - beta1^step, c2 = 1 - beta2^step, keep = 1 - lr * weightDecay: computed by the caller. */

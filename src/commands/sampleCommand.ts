@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
-import type { GenerateOptions } from '../model/generate.js';
+import { isSamplerName, SAMPLERS, type GenerateOptions } from '../model/generate.js';
 import { loadModel } from '../model/modelFile.js';
 import { defaultWorkerCount, startPool } from '../parallel/modelPool.js';
 import { renderSampleGrid } from '../report/sampleGrid.js';
@@ -35,7 +35,7 @@ export function workersFlag(args: ReturnType<typeof parseArgs>, tfBackend: strin
 /** Sampling flags shared by `sample` and `start`. */
 export function generateOptions(args: ReturnType<typeof parseArgs>): GenerateOptions {
   const sampler = (args.flags['sampler'] as string | undefined) ?? 'ddim';
-  if (sampler !== 'ddim' && sampler !== 'ddpm') throw new Error(`--sampler: expected ddim or ddpm, got "${sampler}"`);
+  if (!isSamplerName(sampler)) throw new Error(`--sampler: expected ${SAMPLERS.join(', ')}, got "${sampler}"`);
   const steps = numberFlag(args, 'steps', 25);
   if (!(Number.isInteger(steps) && steps >= 1 && steps <= 1000)) throw new Error(`--steps: expected an integer in [1, 1000], got ${steps}`);
   const guidance = numberFlag(args, 'guidance', 3);

@@ -17,6 +17,8 @@ export interface NativeAddon {
   conv2dBackpropInput(heap: ArrayBuffer, params: Float64Array): void;
   conv2dBackpropFilter(heap: ArrayBuffer, params: Float64Array): void;
   batchMatMul(heap: ArrayBuffer, params: Float64Array): void;
+  /** params: outer, reduce, inner, xOffset, outOffset (bytes): out[o, i] = sum over r of x[o, r, i]. */
+  sumMiddleAxes(heap: ArrayBuffer, params: Float64Array): void;
   groupNorm(heap: ArrayBuffer, params: Float64Array): void;
   groupNormGrad(heap: ArrayBuffer, params: Float64Array): void;
   /** params: a, b, lr, beta1, beta2, epsilon, gradScale, c1, c2, keep. */
@@ -33,7 +35,7 @@ export interface NativeAddon {
 const NATIVE_ENV_VAR = 'SELFDPO_NATIVE';
 
 /** The ADDON_VERSION of native/*.c that this code calls. */
-const EXPECTED_VERSION = 3;
+const EXPECTED_VERSION = 4;
 
 /** Where scripts/buildNative.mjs puts the addon (this file sits in src/kernels or dist/kernels). */
 const NATIVE_ADDON_PATH = path.join(__dirname, '..', '..', 'native', 'build', 'selfdpoNative.node');

@@ -1,7 +1,7 @@
 /**
  * wasm kernels that hand the heavy products to the native addon (nativeAddon.ts): Conv2D,
  * FusedConv2D (bias, no activation), Conv2DBackpropInput, Conv2DBackpropFilter and
- * BatchMatMul through OpenBLAS; and two kernels of our own, a group norm (optionally with
+ * BatchMatMul through OpenBLAS; Sum over neighbouring axes in one ordered pass; and two kernels of our own, a group norm (optionally with
  * SiLU) and its gradient, which src/model/fusedGroupNorm.ts runs where they are registered.
  * The wasm backend keeps every tensor in its heap, so each kernel allocates its output there
  * as usual and the addon reads and writes the heap in place: no copies. XNNPACK runs 128-bit
@@ -11,7 +11,7 @@
  * dtypes or data formats, fused activations, broadcasts other than a batch of 1).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BatchMatMulAttrs, Conv2DAttrs, Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, FusedConv2DAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import type { BatchMatMulAttrs, Conv2DAttrs, Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, FusedConv2DAttrs, KernelConfig, KernelFunc, SumAttrs, TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { NativeAddon } from './nativeAddon.js';
 import { pair, replacementKernelConfig, WASM_BACKEND, type WasmKernelArgs } from './wasmKernelUtil.js';
@@ -204,6 +204,32 @@ function batchMatMul(addon: NativeAddon): Kernel {
   };
 }
 
+/**
+ * Sum over axes that sit side by side ([N,H,W,C] over N,H,W for a bias's gradient, over H,W
+ * for a broadcast add's): the tensor read once in order, where the built-in transposes it
+ * first. Other axis sets and dtypes go to the built-in.
+ */
+function sum(addon: NativeAddon): Kernel {
+  return (args) => {
+    const backend = args.backend as BackendWasm;
+    const x = args.inputs['x'] as TensorInfo;
+    const attrs = args.attrs as unknown as SumAttrs;
+    if (x.dtype !== 'float32') return null;
+    const rank = x.shape.length;
+    const axes = tf.util.parseAxisParam(attrs.axis, x.shape).sort((p, q) => p - q);
+    if (axes.length === 0 || new Set(axes).size !== axes.length) return null;
+    const first = axes[0] as number;
+    const last = axes.at(-1) as number;
+    if (last - first + 1 !== axes.length) return null;
+    const size = (from: number, to: number): number => x.shape.slice(from, to).reduce((p, d) => p * d, 1);
+    const outShape = attrs.keepDims ? x.shape.map((d, i) => (i >= first && i <= last ? 1 : d)) : x.shape.filter((_, i) => i < first || i > last);
+    const out = backend.makeOutput(outShape, 'float32');
+    params.set([size(0, first), size(first, last + 1), size(last + 1, rank), offsetOf(backend, x), offsetOf(backend, out)]);
+    addon.sumMiddleAxes(heapOf(backend), params);
+    return out;
+  };
+}
+
 function heapFloats(backend: BackendWasm, t: TensorInfo): Float32Array {
   const n = t.shape.reduce((p, d) => p * d, 1);
   return new Float32Array(heapOf(backend), offsetOf(backend, t), n);
@@ -269,6 +295,7 @@ const NATIVE_KERNELS: [string, (addon: NativeAddon) => Kernel][] = [
   ['Conv2DBackpropInput', conv2dBackpropInput],
   ['Conv2DBackpropFilter', conv2dBackpropFilter],
   ['BatchMatMul', batchMatMul],
+  ['Sum', sum],
 ];
 
 /** The kernels this file adds, under names of our own. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TextContext } from './textEncoder.js';
 import { guidedEps } from '../diffusion/guidance.js';
-import { ddimSample, ddpmSample } from '../diffusion/samplers.js';
+import { ddimSample, ddpmSample, dpmSolverSample } from '../diffusion/samplers.js';
 import type { NoiseSchedule } from '../diffusion/schedule.js';
 import { unitToByteValues } from '../data/pixels.js';
 
@@ -12,9 +12,17 @@ export interface Denoiser {
   predictEps(xt: tf.Tensor4D, t: ArrayLike<number>, text: TextContext, schedule: NoiseSchedule): tf.Tensor4D;
 }
 
+/** The samplers: DDIM (Song et al. 2021), ancestral DDPM over every timestep, DPM-Solver++(2M) (Lu et al. 2022). */
+export const SAMPLERS = ['ddim', 'ddpm', 'dpm++2m'] as const;
+export type SamplerName = (typeof SAMPLERS)[number];
+
+export function isSamplerName(name: string): name is SamplerName {
+  return (SAMPLERS as readonly string[]).includes(name);
+}
+
 export interface GenerateOptions {
-  sampler?: 'ddim' | 'ddpm';
-  /** DDIM steps (ignored by DDPM, which visits every timestep). Default 25. */
+  sampler?: SamplerName;
+  /** Model evaluations of DDIM and DPM-Solver++ (ignored by DDPM, which visits every timestep). Default 25. */
   steps?: number;
   /** Classifier-free guidance weight; 1 = no guidance. Default 3. */
   guidance?: number;
@@ -53,7 +61,10 @@ export function generate(model: Denoiser, schedule: NoiseSchedule, captions: rea
     );
   try {
     const base = { seeds, imageShape: [R, R, 3] as [number, number, number], onStep: opts.onStep };
-    return opts.sampler === 'ddpm' ? ddpmSample(schedule, epsFn, base) : ddimSample(schedule, epsFn, { ...base, steps: opts.steps ?? 25, eta: opts.eta ?? 0 });
+    const steps = opts.steps ?? 25;
+    if (opts.sampler === 'ddpm') return ddpmSample(schedule, epsFn, base);
+    if (opts.sampler === 'dpm++2m') return dpmSolverSample(schedule, epsFn, { ...base, steps });
+    return ddimSample(schedule, epsFn, { ...base, steps, eta: opts.eta ?? 0 });
   } finally {
     tf.dispose([text.tokens, text.keyBias, text.pooled]);
     if (condText !== text) tf.dispose([condText.tokens, condText.keyBias, condText.pooled]);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { initBackend } from '../../src/backend.js';
 import { seededNormal } from '../../src/diffusion/gaussian.js';
-import { ddimSample, ddimTimesteps, ddpmSample, type EpsFn } from '../../src/diffusion/samplers.js';
+import { ddimSample, ddimTimesteps, ddpmSample, dpmSolverSample, type EpsFn } from '../../src/diffusion/samplers.js';
 import { makeSchedule, type NoiseSchedule } from '../../src/diffusion/schedule.js';
 
 before(async () => {
@@ -189,6 +189,83 @@ test('one stochastic step: x_prev = K·x_t + sigma·z with K and sigma from the 
   }
 });
 
+test('DPM-Solver++(2M) with the oracle eps returns the known x0, asking the network once per DDIM timestep', () => {
+  const schedule = makeSchedule('scaled-linear', 1000);
+  const seeds = [11, 12];
+  const x0v = knownX0(seeds.length);
+  const x0 = tf.tensor4d(x0v, [seeds.length, ...IMAGE]);
+  for (const steps of [1, 2, 5, 25]) {
+    const ts: number[] = [];
+    const calls: number[] = [];
+    const eps: EpsFn = (xt, t) => {
+      ts.push(t);
+      return oracle(schedule, x0)(xt, t);
+    };
+    const got = run(() => dpmSolverSample(schedule, eps, { seeds, imageShape: IMAGE, steps, onStep: (i) => calls.push(i) }));
+    assert.ok(maxAbsDiff(got, x0v) < 1e-4, `steps ${steps}: max error ${maxAbsDiff(got, x0v)}`);
+    assert.deepEqual(ts, ddimTimesteps(1000, steps));
+    assert.deepEqual(
+      calls,
+      Array.from({ length: steps }, (_, i) => i + 1),
+    );
+  }
+  x0.dispose();
+});
+
+test('DPM-Solver++(2M): three steps of eps = 0.4·x worked by hand', () => {
+  // T = 10, linear betas 1e-4..0.02 (makeSchedule's linear): timesteps 9, 6, 2 (ddimTimesteps(10, 3)).
+  const schedule = makeSchedule('linear', 10);
+  const k = 0.4;
+  const eps: EpsFn = (xt) => tf.mul(xt, k) as tf.Tensor4D;
+  const seeds = [3];
+  const xT = seededNormal(seeds, PER, 'start');
+  // Per pixel the update is linear in x: x0 = x·(1 - sigma·k)/alpha. Written out step by step.
+  const a = (t: number): number => Math.sqrt(schedule.alphaBar[t] as number);
+  const sg = (t: number): number => Math.sqrt(1 - (schedule.alphaBar[t] as number));
+  const lam = (t: number): number => Math.log(a(t) / sg(t));
+  const want = Array.from(xT, (x9) => {
+    const d9 = (x9 * (1 - sg(9) * k)) / a(9); // first step: D = x0(9)
+    const h1 = lam(6) - lam(9);
+    const x6 = (sg(6) / sg(9)) * x9 - a(6) * (Math.exp(-h1) - 1) * d9;
+    const d6 = (x6 * (1 - sg(6) * k)) / a(6);
+    const h2 = lam(2) - lam(6);
+    const r = h1 / h2;
+    const D = (1 + 1 / (2 * r)) * d6 - (1 / (2 * r)) * d9; // second order from the two x0s
+    const x2 = (sg(2) / sg(6)) * x6 - a(2) * (Math.exp(-h2) - 1) * D;
+    return (x2 * (1 - sg(2) * k)) / a(2); // last step: the x0 of the last evaluation
+  });
+  const got = run(() => dpmSolverSample(schedule, eps, { seeds, imageShape: IMAGE, steps: 3, clipX0: false }));
+  assert.ok(maxAbsDiff(got, want) < 1e-5, `max error ${maxAbsDiff(got, want)}`);
+});
+
+test('DPM-Solver++(2M) solves the ODE of Gaussian data at second order or better, and 8 of its steps beat 16 of DDIM', (t) => {
+  // Data N(0, s²) per pixel: the ideal eps is x·sigma/(alpha²s² + sigma²), and the
+  // probability-flow ODE keeps x/sqrt(alpha²s² + sigma²) constant along a path. Both samplers
+  // end with the x0 prediction at their last timestep L, so the exact answer is the ODE's x at
+  // L pushed through that prediction, x0 = x_L·alpha_L·s²/(alpha_L²s² + sigma_L²).
+  const schedule = makeSchedule('scaled-linear', 1000);
+  const s2 = 0.25;
+  const a2 = (t: number): number => schedule.alphaBar[t] as number;
+  const spread = (t: number): number => Math.sqrt(a2(t) * s2 + 1 - a2(t));
+  const ideal: EpsFn = (xt, t) => tf.mul(xt, Math.sqrt(1 - a2(t)) / (a2(t) * s2 + 1 - a2(t))) as tf.Tensor4D;
+  const seeds = [1, 2, 3, 4];
+  const xT = seededNormal(seeds, PER, 'start');
+  const error = (steps: number, sample: typeof ddimSample): number => {
+    const L = ddimTimesteps(1000, steps).at(-1) as number;
+    const exact = Array.from(xT, (x) => ((x * spread(L)) / spread(999)) * ((Math.sqrt(a2(L)) * s2) / spread(L) ** 2));
+    return maxAbsDiff(
+      run(() => sample(schedule, ideal, { seeds, imageShape: IMAGE, steps, clipX0: false })),
+      exact,
+    );
+  };
+  const dpm = [error(8, dpmSolverSample), error(16, dpmSolverSample)] as [number, number];
+  const ddim = [error(8, ddimSample), error(16, ddimSample)] as [number, number];
+  t.diagnostic(`max error at 8 and 16 steps: DPM-Solver++ ${dpm.map((e) => e.toExponential(2)).join(', ')}; DDIM ${ddim.map((e) => e.toExponential(2)).join(', ')}`);
+  assert.ok(dpm[0] < ddim[0] / 3, `8 steps: DPM-Solver++ error ${dpm[0]} vs DDIM ${ddim[0]}`);
+  assert.ok(dpm[0] / dpm[1] > 3, `DPM-Solver++ error 8 -> 16 steps: ${dpm[0]} -> ${dpm[1]} (second order: at least about 4x)`);
+  assert.ok(dpm[0] < ddim[1], `DPM-Solver++ at 8 steps ${dpm[0]} vs DDIM at 16 ${ddim[1]}`);
+});
+
 test('the same seeds give identical outputs; different seeds differ', () => {
   const schedule = makeSchedule('scaled-linear', 1000);
   const ddpmSchedule = makeSchedule('linear', 50);
@@ -196,6 +273,7 @@ test('the same seeds give identical outputs; different seeds differ', () => {
     ['ddim eta 0', (seeds) => run(() => ddimSample(schedule, shrinking, { seeds, imageShape: IMAGE, steps: 5 }))],
     ['ddim eta 1', (seeds) => run(() => ddimSample(schedule, shrinking, { seeds, imageShape: IMAGE, steps: 5, eta: 1 }))],
     ['ddpm', (seeds) => run(() => ddpmSample(ddpmSchedule, shrinking, { seeds, imageShape: IMAGE }))],
+    ['dpm++2m', (seeds) => run(() => dpmSolverSample(schedule, shrinking, { seeds, imageShape: IMAGE, steps: 5 }))],
   ];
   for (const [name, sample] of samplers) {
     const a = sample([1, 2]);
@@ -214,6 +292,7 @@ test('an image depends only on its own seed, not on the batch it is drawn in', (
     ['ddim eta 0', (seeds) => run(() => ddimSample(schedule, shrinking, { seeds, imageShape: IMAGE, steps: 5 }))],
     ['ddim eta 0.7', (seeds) => run(() => ddimSample(schedule, shrinking, { seeds, imageShape: IMAGE, steps: 5, eta: 0.7 }))],
     ['ddpm', (seeds) => run(() => ddpmSample(ddpmSchedule, shrinking, { seeds, imageShape: IMAGE }))],
+    ['dpm++2m', (seeds) => run(() => dpmSolverSample(schedule, shrinking, { seeds, imageShape: IMAGE, steps: 5 }))],
   ];
   for (const [name, sample] of samplers) {
     const alone = sample([5]);
@@ -229,6 +308,7 @@ test('samplers leak no tensors', () => {
   const before = tf.memory().numTensors;
   tf.dispose(ddimSample(schedule, shrinking, { seeds: [1, 2], imageShape: IMAGE, steps: 4, eta: 0.5 }));
   tf.dispose(ddpmSample(schedule, shrinking, { seeds: [1, 2], imageShape: IMAGE }));
+  tf.dispose(dpmSolverSample(schedule, shrinking, { seeds: [1, 2], imageShape: IMAGE, steps: 4 }));
   assert.equal(tf.memory().numTensors, before);
 });
 

@@ -151,6 +151,41 @@ test('native BatchMatMul matches the cpu backend: transposes, batch dims, a broa
   }
 });
 
+test('native Sum over neighbouring axes matches the cpu backend; other axis sets fall back to the built-in', { skip }, async (t) => {
+  registerWasmKernels();
+  const cases: [number[], number | number[], boolean][] = [
+    [[4, 6, 5, 7], [0, 1, 2], false], // a bias's gradient: all but the channels
+    [[4, 6, 5, 7], [1, 2], true], // a broadcast add's: the middle axes, kept as 1s
+    [[4, 6, 5, 7], [-1], false], // the last axis alone: row sums
+    [[4, 6, 5, 7], [2, 1], false], // unsorted
+    [[4, 6, 5, 7], [1, 1], false], // repeated: the built-in (whose answer for it is its own)
+    [[300, 3], 0, false], // a long column
+    [[4, 6, 5, 7], [0, 2], false], // not neighbours: the built-in
+    [[4, 6, 5, 7], [0, 1, 2, 3], true], // everything
+  ];
+  for (const [i, [shape, axis, keepDims]] of cases.entries()) {
+    const xv = values(size(shape), 71 + i);
+    const run = (): { shape: number[]; data: Float32Array } =>
+      tf.tidy(() => {
+        const y = tf.sum(tf.tensor(xv, shape), axis, keepDims);
+        return { shape: y.shape, data: y.dataSync() as Float32Array };
+      });
+    const want = await onBackend('cpu', run);
+    const got = await onBackend('wasm', run);
+    assert.deepEqual(got.shape, want.shape, `x ${shape} axis ${String(axis)}`);
+    const err = relErr(got.data, want.data);
+    assert.ok(err < 1e-6, `x ${shape} axis ${String(axis)} keepDims ${keepDims}: relative error ${err}`);
+    t.diagnostic(`x ${shape} axis ${String(axis)}: ${err.toExponential(1)}`);
+  }
+  // By hand: [[1, 2], [3, 4], [5, 6]] summed down its column and along its rows.
+  await onBackend('wasm', () => {
+    const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]);
+    assert.deepEqual(Array.from(tf.sum(x, 0).dataSync()), [9, 12]);
+    assert.deepEqual(Array.from(tf.sum(x, 1).dataSync()), [3, 7, 11]);
+    x.dispose();
+  });
+});
+
 test('native kernels allocate nothing that outlives a training step', { skip }, async () => {
   registerWasmKernels();
   assert.ok(await tf.setBackend('wasm'));
