@@ -1,0 +1,136 @@
+/**
+ * The kit's training and sampling against the machine's own limit, in one run: the sgemm
+ * ceiling (sgemmCeiling.ts) on 1 and 2 threads, then base-S's and base-L's SFT step, Self-DPO
+ * step and DDIM sampling through the data-parallel paths on 2 threads (workloads.ts), each
+ * as GFLOP/s and as a share of the same run's 2-thread ceiling, with the process's peak memory.
+ *
+ *   node --no-liftoff --import tsx bench/ceiling.ts [--quick] [--out DIR] [--force]
+ *
+ * Writes `DIR/ceiling.md` and `ceiling.json` (default DIR results/bench). base-S is the shipped
+ * checkpoint; base-L a fresh model of the base-l preset (the same shapes and FLOPs as a trained one).
+ */
+import { cpus } from 'node:os';
+import { join, relative } from 'node:path';
+import { initBackend } from '../src/backend.js';
+import { makeSchedule } from '../src/diffusion/schedule.js';
+import { loadModel } from '../src/model/modelFile.js';
+import { TextToImageModel } from '../src/model/textToImage.js';
+import { BASE_L_OVERRIDE, BASE_S, resolvePretrainConfig } from '../src/train/pretrainConfig.js';
+import { parseArgs } from '../src/util/args.js';
+import { writeFileAtomic } from '../src/util/atomicWrite.js';
+import { BENCH_FLAGS, checkOutDir, median, workloadFlops, type StepTimings } from './benchReport.js';
+import { cpuModel, cpuSample, otherCores } from './machineLoad.js';
+import { measureSgemmCeiling, type SgemmCeiling } from './sgemmCeiling.js';
+import { FULL, log, measureWorkers, type Reps } from './workloads.js';
+
+interface BaseRun {
+  base: string;
+  source: string;
+  unetFlopsPerImage: number;
+  threads: number;
+  timings: StepTimings;
+  /** The process's resident-set high-water mark after this base's workloads, MiB (monotone: it includes what ran before). */
+  peakRssMiB: number;
+  otherCores: number | null;
+}
+
+function shareRow(name: string, ms: number[], flop: number, ceiling: number, extra = ''): string {
+  const m = median(ms);
+  const gflops = flop / m / 1e6;
+  return `| ${name} | ${m.toFixed(0)} ms${extra} | ${gflops.toFixed(1)} | ${((100 * gflops) / ceiling).toFixed(1)}% |`;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  // `npm run bench` passes the same flags to every bench: those of trainStep.ts alone are accepted and ignored.
+  const args = parseArgs(argv, BENCH_FLAGS);
+  const quick = args.flags['quick'] === true;
+  const out = (args.flags['out'] as string | undefined) ?? join('results', 'bench');
+  const file = join(out, 'ceiling');
+  checkOutDir(out, args.flags['force'] === true, ['ceiling.md', 'ceiling.json']);
+  const threads = Math.min(2, cpus().length);
+  const reps: Reps = quick ? { warm: 1, sft: 2, dpo: 2, sample: 1 } : { warm: 3, sft: 10, dpo: 15, sample: 3 };
+  const shapes = quick ? { ...FULL, sampleStepsTimed: 3 } : FULL;
+
+  log('sgemm ceiling:');
+  const ceiling: SgemmCeiling = await measureSgemmCeiling([1, threads], quick ? 1024 : 2048);
+  for (const [t, g] of Object.entries(ceiling.gflops)) log(`  ${t} thread(s): ${g.toFixed(1)} GFLOP/s`);
+  const top = ceiling.gflops[threads] as number;
+
+  const backend = await initBackend({ backend: 'wasm', quiet: true });
+  const bases: Array<{ base: string; source: string; build: () => TextToImageModel }> = [
+    { base: 'base-S', source: 'checkpoint data/base-s', build: () => loadModel('data/base-s').model },
+    {
+      base: 'base-L',
+      source: 'fresh model of the base-l preset',
+      build: () => TextToImageModel.create(resolvePretrainConfig(BASE_L_OVERRIDE).model, loadModel('data/base-s').model.tokenizer, 0),
+    },
+  ];
+  const runs: BaseRun[] = [];
+  for (const b of bases) {
+    log(`${b.base}, ${threads} threads:`);
+    const model = b.build();
+    const schedule = makeSchedule(BASE_S.schedule.kind, BASE_S.schedule.steps);
+    const probe = cpuSample();
+    const { timings } = await measureWorkers(model, schedule, shapes, reps, threads, 3);
+    runs.push({
+      base: b.base,
+      source: b.source,
+      unetFlopsPerImage: model.unetFlopsPerImage(),
+      threads,
+      timings,
+      peakRssMiB: process.resourceUsage().maxRSS / 1024,
+      otherCores: otherCores(probe, cpuSample()),
+    });
+    model.params.dispose();
+  }
+
+  const command = `node --no-liftoff --import tsx ${relative(process.cwd(), __filename)} ${argv.join(' ')}`.trim();
+  const lines = [
+    '# Training and sampling against the machine’s sgemm ceiling',
+    '',
+    `Made by \`${command}\` on ${new Date().toISOString()}${quick ? ' (QUICK: few repetitions, for checking the bench, not for quoting)' : ''}.`,
+    '',
+    `Machine: ${cpuModel()}, ${cpus().length} cores; Node ${process.version}; ${backend.detail}; OPENBLAS_CORETYPE=${process.env['OPENBLAS_CORETYPE'] ?? '(unset)'}, OPENBLAS_L2_SIZE=${process.env['OPENBLAS_L2_SIZE'] ?? '(unset)'}.`,
+    '',
+    `Ceiling: sgemm ${ceiling.size}x${ceiling.size} through the kit's own OpenBLAS (${ceiling.blas}), every thread multiplying its own matrices at once: ${Object.entries(ceiling.gflops)
+      .map(([t, g]) => `${g.toFixed(1)} GFLOP/s on ${t} thread${t === '1' ? '' : 's'}`)
+      .join(', ')}.`,
+    '',
+  ];
+  for (const r of runs) {
+    const f = workloadFlops(r.timings, r.unetFlopsPerImage);
+    const t = r.timings;
+    lines.push(
+      `## ${r.base} (${r.source}; ${(r.unetFlopsPerImage / 1e9).toFixed(3)} GFLOP per UNet forward per image), ${r.threads} threads`,
+      '',
+      `| workload | median time | GFLOP/s | share of the ${r.threads}-thread ceiling |`,
+      '| --- | ---: | ---: | ---: |',
+      shareRow(`SFT step, ${t.sft.batch} images`, t.sft.ms, f.sft, top),
+      shareRow(`Self-DPO step, ${t.dpo.pairs} pairs`, t.dpo.ms, f.dpo, top),
+      shareRow(
+        `DDIM ${t.sample.steps} steps, guidance ${t.sample.guidance}, ${t.sample.batch} images`,
+        t.sample.ms,
+        f.sample,
+        top,
+        ` (${((t.sample.batch * 1000) / median(t.sample.ms)).toFixed(2)} img/s)`,
+      ),
+      '',
+      `Peak resident memory of the process after these: ${r.peakRssMiB.toFixed(0)} MiB. Other processes' CPU use meanwhile: ${r.otherCores === null ? '?' : r.otherCores.toFixed(2)} cores${r.otherCores !== null && r.otherCores > 0.2 ? ' (DISTURBED: not representative)' : ''}.`,
+      '',
+    );
+  }
+  lines.push(
+    "How: each workload as the trainers and samplers run it (bench/workloads.ts, ModelPool over the threads; the optimizer's AdamW on shared buffers), medians after warm-up steps. FLOPs are the UNet's (matmuls and convolutions, 2 per multiply-add): a training pass counts 3 forwards, a Self-DPO step 3 for the policy and 1 for the reference per image, sampling 2 passes per image per step.",
+    '',
+  );
+  const md = lines.join('\n');
+  writeFileAtomic(`${file}.md`, md);
+  writeFileAtomic(`${file}.json`, `${JSON.stringify({ command, date: new Date().toISOString(), quick, ceiling, runs }, null, 1)}\n`);
+  console.log(md);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exit(1);
+});
