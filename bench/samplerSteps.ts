@@ -37,6 +37,8 @@ interface SettingResult {
   sampling: Omit<GenerateOptions, 'onStep'>;
   seconds: number;
   imagesPerSecond: number;
+  /** Mean |difference| from DDIM-25's image of the same prompt and seed, in byte levels of 255. */
+  pixelChange: number;
   align: Interval;
   r5: Interval;
   real: Interval;
@@ -59,8 +61,21 @@ function fidInterval(generated: Float32Array, reference: Float32Array, embed: nu
     values.push(frechetDistance(reference, sample, embed));
   }
   values.sort((a, b) => a - b);
-  const q = (p: number): number => values[Math.min(values.length - 1, Math.floor(p * values.length))] as number;
-  return { mean: frechetDistance(reference, generated, embed), low: q(0.025), high: q(0.975) };
+  const estimate = frechetDistance(reference, generated, embed);
+  const bias = values.reduce((a, b) => a + b, 0) / values.length - estimate;
+  const q = (p: number): number => (values[Math.min(values.length - 1, Math.floor(p * values.length))] as number) - bias;
+  return { mean: estimate, low: q(0.025), high: q(0.975) };
+}
+
+function meanAbsDifference(a: readonly Uint8Array[], b: readonly Uint8Array[]): number {
+  let sum = 0;
+  let n = 0;
+  a.forEach((img, k) => {
+    const other = b[k] as Uint8Array;
+    for (let i = 0; i < img.length; i++) sum += Math.abs((img[i] as number) - (other[i] as number));
+    n += img.length;
+  });
+  return sum / n;
 }
 
 const inside = (x: number, i: Interval): boolean => x >= i.low && x <= i.high;
@@ -105,18 +120,21 @@ async function main(): Promise<void> {
   const probe = cpuSample();
   const results: SettingResult[] = [];
   let ddim25: SettingResult | undefined;
+  let ddim25Images: Uint8Array[] | undefined;
   try {
     for (const sampling of settings) {
       const t0 = performance.now();
       const { images } = await promptImages(model, schedule, info.sha256, setName, prompts, { sampling, cacheDir, pool });
       const seconds = (performance.now() - t0) / 1000;
       const r: EvalResult = await evaluate(model, schedule, info, setName, prompts, context, hashes, { sampling, cacheDir, pool });
+      ddim25Images ??= images;
       const row: Omit<SettingResult, 'matches'> = {
         sampling,
         seconds,
+        pixelChange: meanAbsDifference(images, ddim25Images),
         imagesPerSecond: prompts.length / seconds,
         align: bootstrapMean(
-          r.perPrompt.map((p) => 100 * p.align),
+          r.perPrompt.map((p) => p.align),
           RESAMPLES,
           1,
         ),
@@ -136,7 +154,9 @@ async function main(): Promise<void> {
       const result: SettingResult = { ...row, matches: { fid: inside(row.fid.mean, ref.fid), align: inside(row.align.mean, ref.align), r5: inside(row.r5.mean, ref.r5) } };
       ddim25 ??= result;
       results.push(result);
-      console.error(`${sampling.sampler} ${sampling.steps}: ${result.imagesPerSecond.toFixed(2)} images/s, Align ${cell(result.align, 2)}, R@5 ${cell(result.r5, 1)}, FID ${cell(result.fid, 4)}`);
+      console.error(
+        `${sampling.sampler} ${sampling.steps}: ${result.imagesPerSecond.toFixed(2)} images/s, pixel change ${result.pixelChange.toFixed(2)}, Align ${cell(result.align, 2)}, R@5 ${cell(result.r5, 1)}, FID ${cell(result.fid, 4)}`,
+      );
     }
   } finally {
     await pool?.stop();
@@ -152,13 +172,13 @@ async function main(): Promise<void> {
     '',
     `Made by \`${command}\` on ${new Date().toISOString()} (${cpuModel()}, ${threads} thread(s); other processes used ${others === null ? '?' : others.toFixed(1)} cores meanwhile, so images/s are comparable within this table only).`,
     '',
-    `${prompts.length} prompts, one image each from its prompt's fixed seed (the same starting noise for every sampler), guidance ${GUIDANCE}; judges \`${hashes.contrastive.slice(0, 12)}\` and \`${hashes.realism.slice(0, 12)}\`. Intervals: 95% percentile bootstrap over prompts (${RESAMPLES} resamples; FID ${RESAMPLES / 5}, resampling the generated images against the fixed real reference). "within" marks FID, Align and R@5 inside DDIM-25's interval.`,
+    `${prompts.length} prompts, one image each from its prompt's fixed seed (the same starting noise for every sampler), guidance ${GUIDANCE}; judges \`${hashes.contrastive.slice(0, 12)}\` and \`${hashes.realism.slice(0, 12)}\`. Intervals: 95% percentile bootstrap over prompts (${RESAMPLES} resamples; FID ${RESAMPLES / 5}, resampling the generated images against the fixed real reference, shifted by the resampling's bias). Pixel change: the mean |difference| from DDIM-25's image of the same prompt and seed, in byte levels of 255: how far a setting lands from the reference's images, which the judges' scores alone do not show. "within" marks FID, Align and R@5 inside DDIM-25's interval.`,
     '',
-    '| sampler | steps | images/s | speed-up | Align | R@5 % | Real | FID | within DDIM-25 (FID, Align, R@5) |',
-    '| --- | ---: | ---: | ---: | --- | --- | --- | --- | --- |',
+    '| sampler | steps | images/s | speed-up | pixel change from DDIM-25 | Align | R@5 % | Real | FID | within DDIM-25 (FID, Align, R@5) |',
+    '| --- | ---: | ---: | ---: | ---: | --- | --- | --- | --- | --- |',
     ...results.map(
       (r) =>
-        `| ${r.sampling.sampler} | ${r.sampling.steps} | ${r.imagesPerSecond.toFixed(2)} | ${(r.imagesPerSecond / base.imagesPerSecond).toFixed(2)}x | ${cell(r.align, 2)} | ${cell(r.r5, 1)} | ${cell(r.real, 1)} | ${cell(r.fid, 4)} | ${[r.matches.fid, r.matches.align, r.matches.r5].map((m) => (m ? 'yes' : 'no')).join(', ')} |`,
+        `| ${r.sampling.sampler} | ${r.sampling.steps} | ${r.imagesPerSecond.toFixed(2)} | ${(r.imagesPerSecond / base.imagesPerSecond).toFixed(2)}x | ${r.pixelChange.toFixed(2)} | ${cell(r.align, 2)} | ${cell(r.r5, 1)} | ${cell(r.real, 1)} | ${cell(r.fid, 4)} | ${[r.matches.fid, r.matches.align, r.matches.r5].map((m) => (m ? 'yes' : 'no')).join(', ')} |`,
     ),
     '',
     fewest

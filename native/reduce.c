@@ -7,7 +7,7 @@
  */
 #include "kernels.h"
 
-void sumMiddleAxes(Scratch *s, const float *x, float *out, long outer, long reduce, long inner) {
+VECTOR_CLONES void sumMiddleAxes(Scratch *s, const float *x, float *out, long outer, long reduce, long inner) {
   double *acc = (double *)scratchFloats(s, 2 * (size_t)inner);
   for (long o = 0; o < outer; o++) {
     const float *block = x + o * reduce * inner;

@@ -112,7 +112,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   },
   sample: {
     run: sampleCommand,
-    help: 'draw a grid from a model (--prompt TEXT | --prompts FILE, --seed N --seeds COUNT --model DIR (or --base DIR; default data/base-s) --steps 25 --guidance 3 --sampler ddim|ddpm|dpm++2m --eta 0 --out PNG --workers N --force)',
+    help: 'draw a grid from a model (--prompt TEXT | --prompts FILE, --seed N --seeds COUNT --model DIR (or --base DIR; default data/base-s) --sampler dpm++2m|ddim|ddpm (default dpm++2m) --steps 10 --guidance 3 --eta 0 (DDIM only) --out PNG --workers N --force)',
   },
   ship: {
     run: shipCommand,

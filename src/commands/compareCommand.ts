@@ -16,6 +16,7 @@ import { machineLine } from '../util/machine.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
 import { generateOptions, workersFlag } from './sampleCommand.js';
+import { samplingLabel } from '../model/generate.js';
 
 /** --runs "Label=dir,Label=dir": post-training runs under the labels their charts show. */
 function parseRuns(value: unknown): Array<{ label: string; dir: string }> {
@@ -145,7 +146,7 @@ async function pairedEvaluation(args: ParsedArgs, argv: string[], runs: readonly
     '',
     `## Against the base on ${set}`,
     '',
-    `${prompts.length} prompts of \`data/prompts/${set}.jsonl\`, one image each from the prompt's fixed seed (the same noise for every model), ${(sampling.sampler ?? 'ddim').toUpperCase()} ${sampling.steps ?? 25} steps, guidance ${sampling.guidance ?? 3}; judges \`${hashes.contrastive.slice(0, 12)}\` (evaluation) and \`${hashes.realism.slice(0, 12)}\` (realism). Pixel change: the mean |difference| from the base's image of the same prompt, in byte levels of 255. Differences are model - base per prompt, with 95% bootstrap intervals over prompts.`,
+    `${prompts.length} prompts of \`data/prompts/${set}.jsonl\`, one image each from the prompt's fixed seed (the same noise for every model), ${samplingLabel(sampling)}; judges \`${hashes.contrastive.slice(0, 12)}\` (evaluation) and \`${hashes.realism.slice(0, 12)}\` (realism). Pixel change: the mean |difference| from the base's image of the same prompt, in byte levels of 255. Differences are model - base per prompt, with 95% bootstrap intervals over prompts.`,
     '',
     '| model | Align | R@5 % | Real | pixel change | Align diff | R@5 diff (pts) | Real diff |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -8,6 +8,7 @@ import { validationImages } from '../data/validationSet.js';
 import { annotatorNoise } from '../pick/annotatorNoise.js';
 import { loadEvalContext } from '../eval/evalContext.js';
 import { readPromptSet } from '../eval/promptSets.js';
+import { DEFAULT_SAMPLING, samplingLabel } from '../model/generate.js';
 import { withModel } from '../parallel/withModel.js';
 import { buildEmojiPick } from '../pick/buildEmojiPick.js';
 import { writeEmojiPickCard, type GeneratorStrength } from '../pick/pickCard.js';
@@ -19,7 +20,7 @@ import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
 import { workersFlag } from './sampleCommand.js';
 
 /** The prompts and sampling each generator's strength is measured on. */
-const STRENGTH = { promptSet: 'curated-val', prompts: 200, sampling: { sampler: 'ddim' as const, steps: 25, guidance: 3 } };
+const STRENGTH = { promptSet: 'curated-val', prompts: 200, sampling: DEFAULT_SAMPLING };
 
 /** The build's config: the defaults, then --config FILE, then --train/--validation/--generators. */
 function pickConfigFromArgs(args: ParsedArgs): EmojiPickConfig {
@@ -77,7 +78,7 @@ export async function pickCommand(argv: string[]): Promise<void> {
         align: r.align,
         prompts: prompts.length,
         promptSet: STRENGTH.promptSet,
-        sampling: `DDIM ${STRENGTH.sampling.steps} steps, guidance ${STRENGTH.sampling.guidance}`,
+        sampling: samplingLabel(STRENGTH.sampling),
       });
     }
     const noise = await annotatorNoise(alignScorer(annotator), validationImages(data), config.jpegQuality);

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
-import { isSamplerName, SAMPLERS, type GenerateOptions } from '../model/generate.js';
+import { DEFAULT_SAMPLING, isSamplerName, SAMPLERS, samplingLabel, type GenerateOptions } from '../model/generate.js';
 import { loadModel } from '../model/modelFile.js';
 import { defaultWorkerCount, startPool } from '../parallel/modelPool.js';
 import { renderSampleGrid } from '../report/sampleGrid.js';
@@ -32,13 +32,13 @@ export function workersFlag(args: ReturnType<typeof parseArgs>, tfBackend: strin
   return workers;
 }
 
-/** Sampling flags shared by `sample` and `start`. */
+/** Sampling flags of every command that draws images; unset ones take DEFAULT_SAMPLING's. */
 export function generateOptions(args: ReturnType<typeof parseArgs>): GenerateOptions {
-  const sampler = (args.flags['sampler'] as string | undefined) ?? 'ddim';
+  const sampler = (args.flags['sampler'] as string | undefined) ?? DEFAULT_SAMPLING.sampler;
   if (!isSamplerName(sampler)) throw new Error(`--sampler: expected ${SAMPLERS.join(', ')}, got "${sampler}"`);
-  const steps = numberFlag(args, 'steps', 25);
+  const steps = numberFlag(args, 'steps', DEFAULT_SAMPLING.steps);
   if (!(Number.isInteger(steps) && steps >= 1 && steps <= 1000)) throw new Error(`--steps: expected an integer in [1, 1000], got ${steps}`);
-  const guidance = numberFlag(args, 'guidance', 3);
+  const guidance = numberFlag(args, 'guidance', DEFAULT_SAMPLING.guidance);
   if (guidance < 0) throw new Error(`--guidance: expected >= 0, got ${guidance}`);
   return { sampler, steps, guidance, eta: numberFlag(args, 'eta', 0) };
 }
@@ -64,7 +64,7 @@ export async function sampleCommand(argv: string[]): Promise<void> {
   const started = Date.now();
   const png = await renderSampleGrid(model, schedule, prompts, seeds, {
     ...opts,
-    title: `${dir}: ${opts.sampler?.toUpperCase()} ${opts.sampler === 'ddpm' ? 1000 : opts.steps} steps, guidance ${opts.guidance}`,
+    title: `${dir}: ${samplingLabel(opts)}`,
     pool,
     onImages: (done, total) => process.stderr.write(`sampled ${done}/${total} images\n`),
   });

@@ -9,6 +9,7 @@ import { writeFileAtomic } from '../util/atomicWrite.js';
 import type { EvalResult } from './evaluate.js';
 import { metricCells } from './metrics/metric.js';
 import { metrics } from './metrics/registry.js';
+import { samplingLabel } from '../model/generate.js';
 
 /** The first line of every index this module writes: how it recognises its own README. */
 export const EVAL_INDEX_MARKER = '<!-- evaluation index: rewritten by npm run eval whenever it writes a result here -->';
@@ -53,8 +54,7 @@ function renderEvalIndex(evals: { file: string; result: SavedEval }[]): string {
       .join(' | ')} | --- | ---: |`,
   ];
   for (const { file, result: r } of evals) {
-    const s = r.sampling;
-    const sampling = `${s.sampler ?? 'ddim'} ${s.steps}, guidance ${s.guidance}`;
+    const sampling = samplingLabel(r.sampling);
     const seconds = r.seconds === undefined ? '' : r.seconds.toFixed(0);
     lines.push(
       `| ${file} | ${r.model} | ${short(r.modelSha256)} | ${r.promptSet} | ${r.prompts} | ${sampling} | ${metricCells(r, metrics()).join(' | ')} | ${short(r.judges.contrastive)}, ${short(r.judges.realism)} | ${seconds} |`,

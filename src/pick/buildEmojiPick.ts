@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import type { EmojiT2I } from '../data/emojiDataset.js';
 import { writePickShard, type PickRow } from '../data/pickapic.js';
 import { loadModel, type LoadedModel } from '../model/modelFile.js';
+import type { SamplerName } from '../model/generate.js';
 import { ModelPool } from '../parallel/modelPool.js';
 import type { BackendName } from '../backend.js';
 import { alignScorer } from '../eval/annotatorPairs.js';
@@ -120,7 +121,7 @@ async function buildLocked(data: EmojiT2I, config: EmojiPickConfig, outDir: stri
       const pairs = plan[split].slice(k * config.shardPairs, (k + 1) * config.shardPairs);
       const firstIndex = k * config.shardPairs;
       const t0 = Date.now();
-      const images = await drawImages(pairs, generators, pools, opts);
+      const images = await drawImages(pairs, config.settings.sampler, generators, pools, opts);
       const t1 = Date.now();
       const captions = pairs.flatMap((p) => [p.caption, p.caption]);
       const scores = await score(images, captions, resolution);
@@ -180,6 +181,7 @@ function writeBuildRecord(outDir: string, record: PickBuildRecord): void {
  */
 async function drawImages(
   pairs: readonly PlannedPair[],
+  sampler: SamplerName,
   generators: ReadonlyArray<{ name: string; loaded: LoadedModel }>,
   pools: Array<ModelPool | undefined>,
   opts: PickBuildOptions,
@@ -207,7 +209,7 @@ async function drawImages(
       schedule,
       slots.map((s) => (pairs[Math.floor(s / 2)] as PlannedPair).caption),
       slots.map((s) => draw(s).seed),
-      { sampler: 'ddim', steps, guidance },
+      { sampler, steps, guidance },
       undefined,
       tell,
     );

@@ -1,6 +1,7 @@
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { readPickShardRows } from '../data/pickapic.js';
+import { samplerLabel } from '../model/generate.js';
 import { decodeImageToRgb } from '../data/preferencePairs.js';
 import { renderImageSheet } from '../report/imageSheet.js';
 import { formatDuration } from '../runs/progress.js';
@@ -84,7 +85,7 @@ export async function writeEmojiPickCard(
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...generatorRows,
     '',
-    `Each image's generator is drawn uniformly; DDIM steps from {${c.settings.steps.join(', ')}} and guidance from {${c.settings.guidance.join(', ')}}, each uniformly.`,
+    `Each image's generator is drawn uniformly; ${samplerLabel(c.settings.sampler)} steps from {${c.settings.steps.join(', ')}} and guidance from {${c.settings.guidance.join(', ')}}, each uniformly.`,
     '',
     '## Labels',
     '',

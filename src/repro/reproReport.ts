@@ -13,6 +13,7 @@ import { CLEAR_CELL_RULE, orderingChecks } from './paperClaims.js';
 import { clampInterval, dataTable, methodLabel, methodTable, PAPER_TABLES, unitScoreRows } from './paperTables.js';
 import { machineLine } from '../util/machine.js';
 import { BASE_UNIT, presetUnitNames, readUnits, unitsOfMethod, type ReproRecord, type UnitRecord } from './reproUnits.js';
+import { samplingLabel } from '../model/generate.js';
 
 /** Trailing moving average over `w` values. */
 function movingAverage(xs: readonly number[], w: number): number[] {
@@ -145,7 +146,7 @@ export async function writeReproReport(out: string): Promise<string[]> {
       .map(([k, v]) => `${k} ${v.slice(0, 12)}`)
       .join(', ')}.`,
     `- Methods: ${preset.methods.map(methodLabel).join(', ')}; training seeds ${preset.seeds.join(', ')}; ${preset.train.steps} steps of ${preset.train.batchSize} pairs (images for SFT) each, every other setting from \`configs/\`.`,
-    `- Evaluation: the first ${PROMPT_SETS.map((s) => `${preset.eval.prompts[s]} ${s}`).join(', ')} prompts of \`data/prompts/\`, DDIM ${preset.eval.sampling.steps ?? 25} steps, guidance ${preset.eval.sampling.guidance ?? 3}, one fixed seed per prompt shared by every model.`,
+    `- Evaluation: the first ${PROMPT_SETS.map((s) => `${preset.eval.prompts[s]} ${s}`).join(', ')} prompts of \`data/prompts/\`, ${samplingLabel(preset.eval.sampling)}, one fixed seed per prompt shared by every model.`,
     `- Scores are means over prompts and training seeds with half their 95% interval, from a bootstrap that resamples both the seeds and the prompts (FID, one number per model, gets a Student t interval across seeds). Win rates are the share of prompts where the model beats the base on the same prompt and sample seed, ties counting half, with the same bootstrap interval. "rank win" compares the rank of the prompt's concept among all ${conceptCount(units)} concepts under the evaluation judge (lower wins).`,
     `- Units finished: ${units.filter((u) => u.done).length} of ${presetUnitNames(preset).length} (${trained.length} trained models${units.some((u) => u.unit === BASE_UNIT && u.done) ? ' and the base' : ''}); time spent training ${hours((u) => u.done?.trainSeconds ?? 0)} h (every attempt's steps), evaluating ${hours((u) => u.done?.evalSeconds ?? 0)} h (each unit's last attempt).`,
     `- Machine: ${machineLine()}.`,

@@ -121,3 +121,11 @@ test('a build stopped after two shards resumes to the bytes of an uninterrupted 
   assert.ok(existsSync(join(resumed, 'pairs.png')));
   assert.deepEqual(readdirSync(join(resumed, 'validation')), ['validation-00000-of-00001.parquet']);
 });
+
+test('the config names the key it refuses: an unknown sampler, an empty step list, a lone generator', () => {
+  assert.equal(resolveEmojiPickConfig({}).settings.sampler, 'dpm++2m');
+  assert.throws(() => resolveEmojiPickConfig({ settings: { sampler: 'euler' } }, 'pick.json'), /pick\.json: settings\.sampler: must be one of ddim, ddpm, dpm\+\+2m, not "euler"$/);
+  assert.throws(() => resolveEmojiPickConfig({ settings: { steps: [] } }, 'pick.json'), /settings\.steps/);
+  assert.throws(() => resolveEmojiPickConfig({ generators: [{ name: 'a', model: 'x' }] }, 'pick.json'), /generators/);
+  assert.equal(resolveEmojiPickConfig({ settings: { sampler: 'ddim', steps: [10, 15, 25] } }).settings.sampler, 'ddim');
+});
