@@ -42,9 +42,13 @@ const compiler = process.env.CC ?? 'cc';
 const tmp = `${out}.tmp-${process.pid}`;
 fs.mkdirSync(path.dirname(out), { recursive: true });
 try {
-  execFileSync(compiler, ['-O3', '-fno-math-errno', '-fno-trapping-math', '-fPIC', '-shared', '-Wall', '-Wextra', '-Werror', `-I${nodeInclude}`, `-I${blasInclude}`, ...sources, '-lopenblas', '-lm', '-o', tmp], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  execFileSync(
+    compiler,
+    ['-O3', '-fno-math-errno', '-fno-trapping-math', '-fPIC', '-shared', '-Wall', '-Wextra', '-Werror', `-I${nodeInclude}`, `-I${blasInclude}`, ...sources, '-lopenblas', '-lm', '-o', tmp],
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
 } catch (err) {
   fs.rmSync(tmp, { force: true });
   giveUp(`${compiler} failed: ${err.message.split('\n')[0]}`);
