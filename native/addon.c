@@ -1,7 +1,7 @@
 /*
  * The N-API addon (src/kernels/nativeAddon.ts loads it): each function takes the wasm heap (or
  * shared buffers) and a Float64Array of parameters, checks every range against its buffer,
- * and calls the kernel in convolution.c, groupNorm.c, reduce.c or optimizer.c. The wasm backend keeps
+ * and calls the kernel in convolution.c, groupNorm.c, reduce.c, concat.c or optimizer.c. The wasm backend keeps
  * every tensor in one ArrayBuffer, so kernels read and write tensors in place: no copies.
  * Context-aware: every worker thread loads its own instance, with its own scratch buffer.
  */
@@ -15,7 +15,7 @@
 #include "kernels.h"
 
 /* Raised whenever a function's parameters change: nativeAddon.ts refuses an addon built from older source. */
-#define ADDON_VERSION 4
+#define ADDON_VERSION 5
 
 static void freeScratch(napi_env env, void *data, void *hint) {
   (void)env;
@@ -162,6 +162,33 @@ static napi_value SumMiddleAxes(napi_env env, napi_callback_info info) {
   float *out = x ? heapFloats(env, &c, c.p[4], (double)outer * inner, "output") : NULL;
   if (!out) return NULL;
   sumMiddleAxes(scratchOf(env), x, out, outer, reduce, inner);
+  return NULL;
+}
+
+/* At most this many inputs per concat call (the caller falls back to the wasm kernel beyond). */
+#define MAX_CONCAT_INPUTS 16
+
+/* concatRows(heap, [outer, count, (offset_i, inner_i) for each input, outOff]) */
+static napi_value ConcatRows(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!readCall(env, info, 3, &c)) return NULL;
+  const long outer = (long)c.p[0], count = (long)c.p[1];
+  if (count < 1 || count > MAX_CONCAT_INPUTS || c.count < (size_t)(3 + 2 * count)) {
+    napi_throw_range_error(env, NULL, "native kernels: concatRows takes 1-16 inputs, each an offset and a row width");
+    return NULL;
+  }
+  const float *inputs[MAX_CONCAT_INPUTS];
+  long inner[MAX_CONCAT_INPUTS];
+  double width = 0;
+  for (long i = 0; i < count; i++) {
+    inner[i] = (long)c.p[3 + 2 * i];
+    width += (double)inner[i];
+    inputs[i] = heapFloats(env, &c, c.p[2 + 2 * i], (double)outer * inner[i], "an input");
+    if (!inputs[i]) return NULL;
+  }
+  float *out = heapFloats(env, &c, c.p[2 + 2 * count], (double)outer * width, "output");
+  if (!out) return NULL;
+  concatRows(outer, count, inputs, inner, out);
   return NULL;
 }
 
@@ -340,6 +367,7 @@ NAPI_MODULE_INIT() {
       {"conv2dBackpropInput", NULL, Conv2dBackpropInput, NULL, NULL, NULL, napi_default, NULL},
       {"conv2dBackpropFilter", NULL, Conv2dBackpropFilter, NULL, NULL, NULL, napi_default, NULL},
       {"batchMatMul", NULL, BatchMatMul, NULL, NULL, NULL, napi_default, NULL},
+      {"concatRows", NULL, ConcatRows, NULL, NULL, NULL, napi_default, NULL},
       {"sumMiddleAxes", NULL, SumMiddleAxes, NULL, NULL, NULL, napi_default, NULL},
       {"groupNorm", NULL, GroupNorm, NULL, NULL, NULL, napi_default, NULL},
       {"groupNormGrad", NULL, GroupNormGrad, NULL, NULL, NULL, napi_default, NULL},

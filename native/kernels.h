@@ -65,6 +65,11 @@ void groupNormBackward(const float *dy, const float *x, const float *gamma, cons
 /* x viewed as [outer, reduce, inner]: out[o, i] = sum over r of x[o, r, i]. */
 void sumMiddleAxes(Scratch *s, const float *x, float *out, long outer, long reduce, long inner);
 
+/* ---- concat.c: concatenation along an axis ---- */
+
+/* Input i viewed as [outer, inner[i]]; out is [outer, sum of inner]. */
+void concatRows(long outer, long count, const float *const *inputs, const long *inner, float *out);
+
 /* ---- optimizer.c: src/train/flatAdamW.ts's loops, bit for bit ---- */
 
 /* c1 = 1 - beta1^step, c2 = 1 - beta2^step, keep = 1 - lr * weightDecay: computed by the caller. */

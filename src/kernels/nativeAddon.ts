@@ -17,6 +17,8 @@ export interface NativeAddon {
   conv2dBackpropInput(heap: ArrayBuffer, params: Float64Array): void;
   conv2dBackpropFilter(heap: ArrayBuffer, params: Float64Array): void;
   batchMatMul(heap: ArrayBuffer, params: Float64Array): void;
+  /** params: outer, count, (offset, inner) per input, outOffset (bytes): input i is [outer, inner_i], the output [outer, sum of inner_i]; at most 16 inputs. */
+  concatRows(heap: ArrayBuffer, params: Float64Array): void;
   /** params: outer, reduce, inner, xOffset, outOffset (bytes): out[o, i] = sum over r of x[o, r, i]. */
   sumMiddleAxes(heap: ArrayBuffer, params: Float64Array): void;
   groupNorm(heap: ArrayBuffer, params: Float64Array): void;
@@ -35,7 +37,7 @@ export interface NativeAddon {
 const NATIVE_ENV_VAR = 'SELFDPO_NATIVE';
 
 /** The ADDON_VERSION of native/*.c that this code calls. */
-const EXPECTED_VERSION = 4;
+const EXPECTED_VERSION = 5;
 
 /** Where scripts/buildNative.mjs puts the addon (this file sits in src/kernels or dist/kernels). */
 const NATIVE_ADDON_PATH = path.join(__dirname, '..', '..', 'native', 'build', 'selfdpoNative.node');

@@ -1,7 +1,8 @@
 /**
  * wasm kernels that hand the heavy products to the native addon (nativeAddon.ts): Conv2D,
  * FusedConv2D (bias, no activation), Conv2DBackpropInput, Conv2DBackpropFilter and
- * BatchMatMul through OpenBLAS; Sum over neighbouring axes in one ordered pass; and two kernels of our own, a group norm (optionally with
+ * BatchMatMul through OpenBLAS; Sum over neighbouring axes in one ordered pass, Concat in
+ * one loop; and two kernels of our own, a group norm (optionally with
  * SiLU) and its gradient, which src/model/fusedGroupNorm.ts runs where they are registered.
  * The wasm backend keeps every tensor in its heap, so each kernel allocates its output there
  * as usual and the addon reads and writes the heap in place: no copies. XNNPACK runs 128-bit
@@ -11,7 +12,18 @@
  * dtypes or data formats, fused activations, broadcasts other than a batch of 1).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BatchMatMulAttrs, Conv2DAttrs, Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, FusedConv2DAttrs, KernelConfig, KernelFunc, SumAttrs, TensorInfo } from '@tensorflow/tfjs';
+import type {
+  BatchMatMulAttrs,
+  Conv2DAttrs,
+  Conv2DBackpropFilterAttrs,
+  Conv2DBackpropInputAttrs,
+  ConcatAttrs,
+  FusedConv2DAttrs,
+  KernelConfig,
+  KernelFunc,
+  SumAttrs,
+  TensorInfo,
+} from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { NativeAddon } from './nativeAddon.js';
 import { pair, replacementKernelConfig, WASM_BACKEND, type WasmKernelArgs } from './wasmKernelUtil.js';
@@ -230,6 +242,44 @@ function sum(addon: NativeAddon): Kernel {
   };
 }
 
+/** Inputs of one native concat: as many as the 24-number parameter block holds (addon.c takes up to 16); more go to the built-in. */
+const MAX_CONCAT_INPUTS = 10;
+
+/**
+ * Concat of float32 tensors along any axis as rows ([outer, inner_i] each): one native loop
+ * where the built-in copies every row with a JavaScript call (the UNet's skip connections:
+ * one row per pixel). Empty inputs are dropped, as the built-in does.
+ */
+function concat(addon: NativeAddon): Kernel {
+  return (args) => {
+    const backend = args.backend as BackendWasm;
+    const all = args.inputs as unknown as TensorInfo[];
+    const inputs = all.filter((t) => t.shape.reduce((p, d) => p * d, 1) > 0);
+    if (inputs.length < 2 || inputs.length > MAX_CONCAT_INPUTS || !inputs.every((t) => t.dtype === 'float32')) return null;
+    const first = all[0] as TensorInfo;
+    const axis = tf.util.parseAxisParam((args.attrs as unknown as ConcatAttrs).axis, first.shape)[0] as number;
+    tf.backend_util.assertParamsConsistent(
+      all.map((t) => t.shape),
+      axis,
+    );
+    const outShape = tf.backend_util.computeOutShape(
+      all.map((t) => t.shape),
+      axis,
+    );
+    const out = backend.makeOutput(outShape, 'float32');
+    const outer = first.shape.slice(0, axis).reduce((p, d) => p * d, 1);
+    params[0] = outer;
+    params[1] = inputs.length;
+    inputs.forEach((t, i) => {
+      params[2 + 2 * i] = offsetOf(backend, t);
+      params[3 + 2 * i] = t.shape.slice(axis).reduce((p, d) => p * d, 1);
+    });
+    params[2 + 2 * inputs.length] = offsetOf(backend, out);
+    addon.concatRows(heapOf(backend), params);
+    return out;
+  };
+}
+
 function heapFloats(backend: BackendWasm, t: TensorInfo): Float32Array {
   const n = t.shape.reduce((p, d) => p * d, 1);
   return new Float32Array(heapOf(backend), offsetOf(backend, t), n);
@@ -296,6 +346,7 @@ const NATIVE_KERNELS: [string, (addon: NativeAddon) => Kernel][] = [
   ['Conv2DBackpropFilter', conv2dBackpropFilter],
   ['BatchMatMul', batchMatMul],
   ['Sum', sum],
+  ['Concat', concat],
 ];
 
 /** The kernels this file adds, under names of our own. */

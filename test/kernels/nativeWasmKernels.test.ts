@@ -186,6 +186,67 @@ test('native Sum over neighbouring axes matches the cpu backend; other axis sets
   });
 });
 
+test('native Concat matches the cpu backend on every axis; empty inputs, many inputs and other dtypes as the built-in', { skip }, async () => {
+  registerWasmKernels();
+  const cases: [number[][], number][] = [
+    [
+      [
+        [2, 3, 4, 5],
+        [2, 3, 4, 7],
+      ],
+      3,
+    ], // a skip connection: channels
+    [
+      [
+        [2, 3, 4, 5],
+        [1, 3, 4, 5],
+        [3, 3, 4, 5],
+      ],
+      0,
+    ], // winners then losers: the batch
+    [
+      [
+        [2, 3, 4, 5],
+        [2, 6, 4, 5],
+      ],
+      -3,
+    ],
+    [
+      [
+        [2, 3, 0, 5],
+        [2, 3, 4, 5],
+        [2, 3, 1, 5],
+      ],
+      2,
+    ], // an empty input
+    [Array.from({ length: 12 }, (_, i) => [2, 1 + (i % 3)]), 1], // more inputs than one call takes
+  ];
+  for (const [k, [shapes, axis]] of cases.entries()) {
+    const vals = shapes.map((sh, i) => values(size(sh), 111 + 10 * k + i));
+    const run = (): { shape: number[]; data: number[] } =>
+      tf.tidy(() => {
+        const y = tf.concat(
+          shapes.map((sh, i) => tf.tensor(vals[i] as Float32Array, sh)),
+          axis,
+        );
+        return { shape: y.shape, data: Array.from(y.dataSync()) };
+      });
+    const want = await onBackend('cpu', run);
+    const got = await onBackend('wasm', run);
+    assert.deepEqual(got, want, `shapes ${JSON.stringify(shapes)} axis ${axis}`);
+  }
+  // By hand, and int32 (the built-in): [[1, 2], [3, 4]] joined with [[5], [6]] along the rows.
+  await onBackend('wasm', () => {
+    for (const dtype of ['float32', 'int32'] as const) {
+      tf.tidy(() => {
+        const y = tf.concat([tf.tensor2d([1, 2, 3, 4], [2, 2], dtype), tf.tensor2d([5, 6], [2, 1], dtype)], 1);
+        assert.deepEqual(Array.from(y.dataSync()), [1, 2, 5, 3, 4, 6], dtype);
+        assert.equal(y.dtype, dtype);
+      });
+    }
+  });
+});
+
 test('native kernels allocate nothing that outlives a training step', { skip }, async () => {
   registerWasmKernels();
   assert.ok(await tf.setBackend('wasm'));
