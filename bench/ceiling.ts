@@ -25,6 +25,8 @@ import { FULL, log, measureWorkers, type Reps } from './workloads.js';
 
 interface BaseRun {
   base: string;
+  /** The 2-thread sgemm ceiling measured just before and just after this base's workloads (GFLOP/s): the machine's speed drifts by 10-20% over minutes here, so each base is compared with its own. */
+  ceiling: [number, number];
   source: string;
   unetFlopsPerImage: number;
   threads: number;
@@ -55,7 +57,7 @@ async function main(): Promise<void> {
   log('sgemm ceiling:');
   const ceiling: SgemmCeiling = await measureSgemmCeiling([1, threads], quick ? 1024 : 2048);
   for (const [t, g] of Object.entries(ceiling.gflops)) log(`  ${t} thread(s): ${g.toFixed(1)} GFLOP/s`);
-  const top = ceiling.gflops[threads] as number;
+  let before = ceiling.gflops[threads] as number;
 
   const backend = await initBackend({ backend: 'wasm', quiet: true });
   const bases: Array<{ base: string; source: string; build: () => TextToImageModel }> = [
@@ -73,8 +75,11 @@ async function main(): Promise<void> {
     const schedule = makeSchedule(BASE_S.schedule.kind, BASE_S.schedule.steps);
     const probe = cpuSample();
     const { timings } = await measureWorkers(model, schedule, shapes, reps, threads, 3);
+    const after = (await measureSgemmCeiling([threads], ceiling.size)).gflops[threads] as number;
+    log(`  ceiling before ${before.toFixed(1)}, after ${after.toFixed(1)} GFLOP/s`);
     runs.push({
       base: b.base,
+      ceiling: [before, after],
       source: b.source,
       unetFlopsPerImage: model.unetFlopsPerImage(),
       threads,
@@ -83,6 +88,7 @@ async function main(): Promise<void> {
       otherCores: otherCores(probe, cpuSample()),
     });
     model.params.dispose();
+    before = after;
   }
 
   const command = `node --no-liftoff --import tsx ${relative(process.cwd(), __filename)} ${argv.join(' ')}`.trim();
@@ -95,14 +101,17 @@ async function main(): Promise<void> {
     '',
     `Ceiling: sgemm ${ceiling.size}x${ceiling.size} through the kit's own OpenBLAS (${ceiling.blas}), every thread multiplying its own matrices at once: ${Object.entries(ceiling.gflops)
       .map(([t, g]) => `${g.toFixed(1)} GFLOP/s on ${t} thread${t === '1' ? '' : 's'}`)
-      .join(', ')}.`,
+      .join(', ')} at the start; measured again after each base, because this machine's speed drifts (the same 2-thread Self-DPO step of base-S took 396 ms and, minutes later, 459 ms).`,
     '',
   ];
   for (const r of runs) {
     const f = workloadFlops(r.timings, r.unetFlopsPerImage);
     const t = r.timings;
+    const top = (r.ceiling[0] + r.ceiling[1]) / 2;
     lines.push(
       `## ${r.base} (${r.source}; ${(r.unetFlopsPerImage / 1e9).toFixed(3)} GFLOP per UNet forward per image), ${r.threads} threads`,
+      '',
+      `The ${r.threads}-thread ceiling around these workloads: ${r.ceiling[0].toFixed(1)} GFLOP/s before, ${r.ceiling[1].toFixed(1)} after; shares are of their mean, ${top.toFixed(1)}.`,
       '',
       `| workload | median time | GFLOP/s | share of the ${r.threads}-thread ceiling |`,
       '| --- | ---: | ---: | ---: |',
