@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { nativeKernelsStatus } from '../kernels/index.js';
 import { savedStep } from '../optim/trainState.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { readJsonFile } from '../util/jsonFile.js';
@@ -13,6 +14,8 @@ export interface Invocation {
   fromStep: number;
   workers: number;
   backend: string;
+  /** The kernels under the backend ("native kernels: OpenBLAS 0.3.21, core Haswell"): OPENBLAS_CORETYPE changes the numbers' last bits. */
+  kernels: string;
   started: string;
   [more: string]: unknown;
 }
@@ -49,7 +52,7 @@ export function openRunFolder<C>(runDir: string, config: C, opts: { force?: bool
 
 /** This process's invocation record, from `fromStep` (the backend is the one active now). */
 export function invocation(command: string | undefined, fromStep: number, workers: number, more: Record<string, unknown> = {}): Invocation {
-  return { command: command ?? null, fromStep, ...more, workers, backend: tf.getBackend(), started: new Date().toISOString() };
+  return { command: command ?? null, fromStep, ...more, workers, backend: tf.getBackend(), kernels: nativeKernelsStatus(), started: new Date().toISOString() };
 }
 
 /** Write config.json (atomically): `record` plus every earlier invocation and this one. */
