@@ -1,22 +1,25 @@
 /**
  * How long one model's evaluation takes (the evaluation issue's goal: one model on curated-val,
  * 500 prompts, in at most 10 minutes here): `evaluate()` from scratch, with a fresh image cache,
- * timed as its two parts: drawing the images (DDIM 25 steps, guidance 3, split over the
- * threads) and scoring them with the judges (Align, R@k over all concepts, Real, FID).
+ * timed as its two parts: drawing the images (the kit's default sampling unless --sampler,
+ * --steps, --guidance say otherwise, split over the threads) and scoring them with the judges
+ * (Align, R@k over all concepts, Real, FID).
  *
  *   node --no-liftoff --import tsx bench/evaluate.ts [--model data/base-s] [--prompts curated-val]
  *        [--judges data/judges] [--workers N] [--out results/bench] [--force]
  *
- * Writes <out>/evaluate.md and evaluate.json (earlier results are kept unless --force).
+ * Writes <out>/evaluate-<model folder name>.md and .json (earlier results are kept unless --force).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { initBackend } from '../src/backend.js';
 import { openEmojiFromFlags } from '../src/commands/emojiFlags.js';
 import { loadEvalContext } from '../src/eval/evalContext.js';
 import { evaluate, promptImages } from '../src/eval/evaluate.js';
 import { readPromptSet } from '../src/eval/promptSets.js';
+import { generateOptions } from '../src/commands/sampleCommand.js';
+import { samplingLabel } from '../src/model/generate.js';
 import { loadModel } from '../src/model/modelFile.js';
 import { defaultWorkerCount, startPool } from '../src/parallel/modelPool.js';
 import { numberFlag, parseArgs } from '../src/util/args.js';
@@ -28,19 +31,20 @@ const GOAL_SECONDS = 600;
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const args = parseArgs(argv, { boolean: ['force'], string: ['model', 'prompts', 'judges', 'workers', 'out'] });
+  const args = parseArgs(argv, { boolean: ['force'], string: ['model', 'prompts', 'judges', 'workers', 'out', 'sampler', 'steps', 'guidance', 'eta'] });
   const out = (args.flags['out'] as string | undefined) ?? join('results', 'bench');
-  for (const f of ['evaluate.md', 'evaluate.json']) {
+  const modelDir = (args.flags['model'] as string | undefined) ?? join('data', 'base-s');
+  const name = `evaluate-${basename(modelDir)}`;
+  for (const f of [`${name}.md`, `${name}.json`]) {
     if (existsSync(join(out, f)) && args.flags['force'] !== true) throw new Error(`${join(out, f)} exists; pass --force to overwrite it, or --out another directory`);
   }
-  const modelDir = (args.flags['model'] as string | undefined) ?? join('data', 'base-s');
   const setName = (args.flags['prompts'] as string | undefined) ?? 'curated-val';
   const backend = await initBackend({ backend: 'wasm', quiet: true });
   const threads = numberFlag(args, 'workers', defaultWorkerCount(backend.tfBackend));
   const { model, schedule, file } = loadModel(modelDir);
   const data = await openEmojiFromFlags(args, model.config.resolution);
   const prompts = readPromptSet(setName);
-  const sampling = { steps: 25, guidance: 3 };
+  const sampling = generateOptions(args);
   const cacheDir = mkdtempSync(join(tmpdir(), 'selfdpo-eval-bench-'));
   const loadStart = loadavg();
   const before = cpuSample();
@@ -80,27 +84,28 @@ async function main(): Promise<void> {
     threads,
     seconds,
     imagesPerSecond: prompts.length / seconds.sampling,
+    wholeImagesPerSecond: prompts.length / total,
     scores: { align: result.align, r1: result.r1, r5: result.r5, real: result.real, fid: result.fid },
   };
-  writeFileAtomic(join(out, 'evaluate.json'), `${JSON.stringify(record, null, 1)}\n`);
+  writeFileAtomic(join(out, `${name}.json`), `${JSON.stringify(record, null, 1)}\n`);
   const md = [
     '# Evaluation time',
     '',
     `Made by \`${command}\` on ${record.date}. Machine: ${record.machine.cpus} x ${record.machine.model}; Node ${record.machine.node}; ${record.backend} in each of ${threads} worker thread(s). Load average at the start: ${loadStart}; other processes used ${others === null ? 'an unknown share of' : others.toFixed(2)} cores meanwhile${others !== null && others > 0.2 ? ' (DISTURBED: the times are too long)' : ''}.`,
     '',
-    `\`evaluate()\` of \`${modelDir}\` (sha256 ${info.sha256.slice(0, 12)}) on ${setName} (${prompts.length} prompts), from scratch with a fresh image cache: DDIM ${sampling.steps} steps, guidance ${sampling.guidance}, one fixed seed per prompt.`,
+    `\`evaluate()\` of \`${modelDir}\` (sha256 ${info.sha256.slice(0, 12)}) on ${setName} (${prompts.length} prompts), from scratch with a fresh image cache: ${samplingLabel(sampling)}, one fixed seed per prompt.`,
     '',
     '| part | seconds |',
     '| --- | ---: |',
     `| drawing ${prompts.length} images (${record.imagesPerSecond.toFixed(2)} images/s) | ${seconds.sampling.toFixed(1)} |`,
     `| scoring them: Align, R@1/R@5 over all concepts, Real, FID | ${seconds.scoring.toFixed(1)} |`,
-    `| **one model, in all** | **${total.toFixed(1)}** (${(total / 60).toFixed(1)} min; goal at most ${GOAL_SECONDS / 60} min: ${total <= GOAL_SECONDS ? 'met' : 'NOT met'}) |`,
+    `| **one model, in all** | **${total.toFixed(1)}** (${record.wholeImagesPerSecond.toFixed(2)} images/s from prompt to scores; ${(total / 60).toFixed(1)} min, goal at most ${GOAL_SECONDS / 60} min: ${total <= GOAL_SECONDS ? 'met' : 'NOT met'}) |`,
     `| loading the judges and the real reference images (once per session, shared by every model) | ${seconds.judges.toFixed(1)} |`,
     '',
     `Scores of this run (the same as \`npm run eval\` gives): Align ${result.align.toFixed(2)}, R@1 ${(100 * result.r1).toFixed(1)}%, R@5 ${(100 * result.r5).toFixed(1)}%, Real ${result.real.toFixed(1)}, FID ${result.fid.toFixed(3)}.`,
     '',
   ].join('\n');
-  writeFileAtomic(join(out, 'evaluate.md'), md);
+  writeFileAtomic(join(out, `${name}.md`), md);
   console.log(md);
   model.params.dispose();
 }

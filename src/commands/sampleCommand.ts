@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
 import { DEFAULT_SAMPLING, isSamplerName, SAMPLERS, samplingLabel, type GenerateOptions } from '../model/generate.js';
-import { loadModel } from '../model/modelFile.js';
-import { defaultWorkerCount, startPool } from '../parallel/modelPool.js';
+import { defaultWorkerCount } from '../parallel/modelPool.js';
+import { withModel } from '../parallel/withModel.js';
 import { renderSampleGrid } from '../report/sampleGrid.js';
 import { numberFlag, parseArgs } from '../util/args.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
@@ -58,18 +58,17 @@ export async function sampleCommand(argv: string[]): Promise<void> {
   if (existsSync(out) && args.flags['force'] !== true) throw new Error(`${out} exists; pass --force to replace it, or --out another file`);
   const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
   const workers = workersFlag(args, backend.tfBackend);
-  const { model, schedule, dir } = loadModel(modelDirFlag(args, SHIPPED_BASE_S) as string);
-  const pool = await startPool(model, schedule, workers);
   const seeds = Array.from({ length: count }, (_, i) => first + i);
   const started = Date.now();
-  const png = await renderSampleGrid(model, schedule, prompts, seeds, {
-    ...opts,
-    title: `${dir}: ${samplingLabel(opts)}`,
-    pool,
-    onImages: (done, total) => process.stderr.write(`sampled ${done}/${total} images\n`),
-  });
-  await pool?.stop();
+  // withModel stops the pool and frees the weights even when drawing fails.
+  const png = await withModel(modelDirFlag(args, SHIPPED_BASE_S) as string, workers, ({ model, schedule, dir }, pool) =>
+    renderSampleGrid(model, schedule, prompts, seeds, {
+      ...opts,
+      title: `${dir}: ${samplingLabel(opts)}`,
+      pool,
+      onImages: (done, total) => process.stderr.write(`sampled ${done}/${total} images\n`),
+    }),
+  );
   writeFileAtomic(out, png);
   console.log(`wrote ${out} (${prompts.length} prompt(s) x ${count} seed(s), ${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  model.params.dispose();
 }

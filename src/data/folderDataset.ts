@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { DatasetError, type BadItem, type DatasetErrorWhere } from './datasetError.js';
 import type { ImageTextSet } from './imageTextSet.js';
 import { mapOrdered } from '../util/mapOrdered.js';
+import { unsafeSvgReason } from './svgSafety.js';
 
 /** Options of `loadFolderDataset`. */
 export interface FolderDatasetOptions {
@@ -261,6 +262,8 @@ async function decodeImage(entry: Entry, captionsPath: string, resolution: numbe
   } catch (e) {
     throw fail(`cannot read image: ${messageOf(e)}`);
   }
+  const unsafe = unsafeSvgReason(input);
+  if (unsafe !== undefined) throw fail(`refused SVG: ${unsafe}`);
   try {
     // No density is needed for SVG: when resizing, sharp re-rasterises vector input at the
     // target scale, so a 16-unit icon gives sharp edges at 32 px, not a blurred upscale.

@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import type { ImageTextSet } from './imageTextSet.js';
 import { mapOrdered } from '../util/mapOrdered.js';
 import { readPickPairs, type PickImage } from './pickapic.js';
+import { unsafeSvgReason } from './svgSafety.js';
 
 /** The file name of a pair set inside its directory. */
 export const PAIRS_FILE = 'pairs.jsonl';
@@ -80,6 +81,8 @@ export function formatPairRecords(records: readonly PreferencePairRecord[]): str
 
 /** Image bytes (PNG, JPEG...) as `resolution` x `resolution` RGB: flattened on white, resized to fit. */
 export async function decodeImageToRgb(bytes: Uint8Array, resolution: number): Promise<Uint8Array> {
+  const unsafe = unsafeSvgReason(bytes);
+  if (unsafe !== undefined) throw new Error(`refused SVG: ${unsafe}`);
   const { data, info } = await sharp(bytes)
     .flatten({ background: '#ffffff' })
     .resize(resolution, resolution, { fit: 'contain', background: '#ffffff' })

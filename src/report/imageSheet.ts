@@ -37,6 +37,14 @@ function wrap(text: string, width: number): string[] {
   return lines;
 }
 
+/** `text` cut to `max` characters, the last one an ellipsis when cut. */
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, Math.max(0, max - 1))}…` : text;
+}
+
+/** The widest a sheet grows for its title and footer lines (longer lines are cut): an SVG above 32767 px is refused by sharp. */
+const MAX_TEXT_WIDTH = 1600;
+
 /** Render a sheet to PNG bytes (text through SVG, so fonts come from fontconfig). */
 export async function renderImageSheet(sheet: ImageSheet): Promise<Buffer> {
   const scale = sheet.scale ?? 3;
@@ -50,12 +58,14 @@ export async function renderImageSheet(sheet: ImageSheet): Promise<Buffer> {
   const nCols = sheet.columnLabels.length;
   const nRows = sheet.rowLabels.length;
   const gridWidth = labelWidth + nCols * (cell + gap);
-  const footer = sheet.footer ?? [];
+  const maxChars = Math.floor((Math.max(gridWidth, MAX_TEXT_WIDTH) - 2 * gap) / (font * 0.6));
+  const footer = (sheet.footer ?? []).map((l) => clip(l, maxChars));
+  const title = sheet.title === undefined ? undefined : clip(sheet.title, maxChars);
   const width = Math.max(gridWidth, ...footer.map((l) => Math.ceil(l.length * font * 0.6) + 2 * gap));
   const height = headerHeight + nRows * (cell + gap) + gap + footer.length * (font + 4) + gap;
 
   const text: string[] = [];
-  if (sheet.title) text.push(`<text x="${gap}" y="${font + 4}" font-size="${font + 2}" font-weight="bold">${escapeXml(sheet.title)}</text>`);
+  if (title) text.push(`<text x="${gap}" y="${font + 4}" font-size="${font + 2}" font-weight="bold">${escapeXml(title)}</text>`);
   headerLines.forEach((lines, c) => {
     lines.forEach((l, k) => {
       const x = labelWidth + c * (cell + gap) + cell / 2;

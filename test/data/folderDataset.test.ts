@@ -410,6 +410,12 @@ describe('loadFolderDataset: bad data', async () => {
     });
   });
 
+  test('an SVG that refers to a file outside itself is refused, naming the file, the line and the reference', async () => {
+    const evil = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="16" height="16"><image xlink:href="file:///etc/passwd" width="16" height="16"/></svg>';
+    const dir = makeDir([...twoGood, line('evil.svg', 'x')], { ...goodFiles, 'evil.svg': evil });
+    await assert.rejects(loadFolderDataset(dir), datasetError(path.join(dir, 'evil.svg'), 3, undefined, /refused SVG: it refers to an outside resource \(file:\/\/\/etc\/passwd\)/));
+  });
+
   test('corrupt image: not an image at all', async () => {
     const dir = makeDir([...twoGood, line('notes.png', 'x')], { ...goodFiles, 'notes.png': 'just some text\n' });
     const image = path.join(dir, 'notes.png');
