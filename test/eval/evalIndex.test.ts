@@ -38,8 +38,8 @@ test("writeEvalIndex tabulates the folder's evaluations with their commands, and
     const rows = md.split('\n').filter((l) => l.startsWith('| ') && l.includes('.json'));
     // By file name; the numbers as the eval command prints them.
     assert.deepEqual(rows, [
-      '| curated.json | data/base-s | `aaaaaaaaaaaa` | curated-val | 3 | ddim 25, guidance 3 | 46.05 | 4.4 | 15.4 | 28.2 | 0.023 | `cccccccccccc`, `rrrrrrrrrrrr` | 166 |',
-      '| unseen.json | data/base-s | `aaaaaaaaaaaa` | unseen-concepts | 3 | ddim 25, guidance 3 | 32.61 | 4.4 | 15.4 | 28.2 | 0.023 | `cccccccccccc`, `rrrrrrrrrrrr` | 166 |',
+      '| curated.json | data/base-s | `aaaaaaaaaaaa` | curated-val | 3 | DDIM 25 steps, guidance 3 | 46.05 | 4.4 | 15.4 | 28.2 | 0.023 | `cccccccccccc`, `rrrrrrrrrrrr` | 166 |',
+      '| unseen.json | data/base-s | `aaaaaaaaaaaa` | unseen-concepts | 3 | DDIM 25 steps, guidance 3 | 32.61 | 4.4 | 15.4 | 28.2 | 0.023 | `cccccccccccc`, `rrrrrrrrrrrr` | 166 |',
     ]);
     assert.ok(md.includes('```sh\nnpm run eval -- --prompts curated-val\nnpm run eval -- --prompts unseen-concepts\n```'));
     // Its own README is rewritten; anyone else's is not.
