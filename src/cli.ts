@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { compareCommand } from './commands/compareCommand.js';
 import { evalCommand } from './commands/evalCommand.js';
 import { judgesCommand } from './commands/judgesCommand.js';
@@ -21,7 +22,7 @@ import { loadFolderDataset } from './data/folderDataset.js';
 import { PROMPTS_DIR, writePromptSets } from './eval/promptSets.js';
 import { renderImageSheet } from './report/imageSheet.js';
 import { Rng } from './util/rng.js';
-import { numberFlag, parseArgs, type ParsedArgs } from './util/args.js';
+import { numberFlag, parseArgs, UsageError, type ParsedArgs } from './util/args.js';
 import { writeFileAtomic } from './util/atomicWrite.js';
 import { readJsonFile } from './util/jsonFile.js';
 
@@ -166,9 +167,13 @@ async function main(argv: string[]): Promise<void> {
   const usage = Object.entries(COMMANDS)
     .map(([name, c]) => `  selfdpo ${name.padEnd(10)} ${c.help}`)
     .join('\n');
+  if (command === '--version' || command === '-V') {
+    console.log(packageVersion());
+    return;
+  }
   if (!entry) {
-    if (command === 'train') throw new Error('the command "train" is now "post-train" (the name of its npm script)');
-    if (command && !['help', '--help', '-h'].includes(command)) throw new Error(`unknown command "${command}"\n${usage}`);
+    if (command === 'train') throw new UsageError('the command "train" is now "post-train" (the name of its npm script)');
+    if (command && !['help', '--help', '-h'].includes(command)) throw new UsageError(`unknown command "${command}"\n${usage}`);
     console.log(`usage:\n${usage}`);
     return;
   }
@@ -179,7 +184,14 @@ async function main(argv: string[]): Promise<void> {
   await entry.run(rest);
 }
 
+/** "selfdpo-lab 0.1.0", from the package.json beside src/ and dist/. */
+function packageVersion(): string {
+  const pkg = readJsonFile(join(__dirname, '..', 'package.json'), 'package.json') as { name: string; version: string };
+  return `${pkg.name} ${pkg.version}`;
+}
+
 main(process.argv.slice(2)).catch((err: unknown) => {
   console.error(`selfdpo: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 1;
+  // 2 for a command line the program cannot read, 1 for everything that failed after.
+  process.exitCode = err instanceof UsageError ? 2 : 1;
 });

@@ -55,8 +55,17 @@ test('a bad config file or flag is an error naming the file, key or flag', () =>
   assert.match(r.err, /bad\.json: web\.blurr: unknown key/);
   writeFileSync(bad, '{ "maxConcepts": ');
   assert.match(cli('data', '--config', bad).err, /bad\.json: not valid JSON/);
-  assert.match(cli('data', '--frobnicate').err, /unknown flag --frobnicate/);
-  assert.match(cli('frobnicate').err, /unknown command "frobnicate"/);
+  // A command line it cannot read exits 2 (the usage-error convention); a failure after that, 1.
+  const unknownFlag = cli('data', '--frobnicate');
+  assert.match(unknownFlag.err, /unknown flag --frobnicate/);
+  assert.equal(unknownFlag.code, 2);
+  const unknownCommand = cli('frobnicate');
+  assert.match(unknownCommand.err, /unknown command "frobnicate"/);
+  assert.equal(unknownCommand.code, 2);
+  assert.equal(cli('data', '--resolution').code, 2, 'a flag without its value');
+  const version = cli('--version');
+  assert.equal(version.code, 0, version.err);
+  assert.match(version.out, /^selfdpo-lab \d+\.\d+\.\d+\n$/);
   assert.match(cli('data', 'extra').err, /unexpected argument "extra"/);
   assert.match(cli('data', '--folder', 'x', '--config', bad).err, /--folder does not take --config/);
   const help = cli('data', '--help');
@@ -189,6 +198,7 @@ test('pretrain (smoke) writes a resumable run, survives kill -9, and sample draw
   assert.match(again.err, /grid\.png exists; pass --force/);
   const bad = cli('sample', '--model', join('run', 'model'), '--prompt', 'x', '--steps', '0', '--out', 'g2.png');
   assert.match(bad.err, /--steps: expected an integer in \[1, 1000\], got 0/);
+  assert.equal(bad.code, 2);
   const missing = cli('sample', '--model', 'nowhere', '--prompt', 'x', '--out', 'g3.png');
   assert.match(missing.err, /nowhere\/model\.json not found/);
 });

@@ -4,7 +4,7 @@ import { DEFAULT_SAMPLING, isSamplerName, SAMPLERS, samplingLabel, type Generate
 import { defaultWorkerCount } from '../parallel/modelPool.js';
 import { withModel } from '../parallel/withModel.js';
 import { renderSampleGrid } from '../report/sampleGrid.js';
-import { numberFlag, parseArgs } from '../util/args.js';
+import { numberFlag, parseArgs, UsageError } from '../util/args.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { modelDirFlag } from './modelFlag.js';
 
@@ -28,18 +28,18 @@ function readPrompts(prompt: string | undefined, file: string | undefined): stri
 /** --workers: threads to split work over (default: one per core on the CPU backends). */
 export function workersFlag(args: ReturnType<typeof parseArgs>, tfBackend: string): number {
   const workers = numberFlag(args, 'workers', defaultWorkerCount(tfBackend));
-  if (!(Number.isInteger(workers) && workers >= 1 && workers <= 64)) throw new Error(`--workers: expected an integer in [1, 64], got ${workers}`);
+  if (!(Number.isInteger(workers) && workers >= 1 && workers <= 64)) throw new UsageError(`--workers: expected an integer in [1, 64], got ${workers}`);
   return workers;
 }
 
 /** Sampling flags of every command that draws images; unset ones take DEFAULT_SAMPLING's. */
 export function generateOptions(args: ReturnType<typeof parseArgs>): GenerateOptions {
   const sampler = (args.flags['sampler'] as string | undefined) ?? DEFAULT_SAMPLING.sampler;
-  if (!isSamplerName(sampler)) throw new Error(`--sampler: expected ${SAMPLERS.join(', ')}, got "${sampler}"`);
+  if (!isSamplerName(sampler)) throw new UsageError(`--sampler: expected ${SAMPLERS.join(', ')}, got "${sampler}"`);
   const steps = numberFlag(args, 'steps', DEFAULT_SAMPLING.steps);
-  if (!(Number.isInteger(steps) && steps >= 1 && steps <= 1000)) throw new Error(`--steps: expected an integer in [1, 1000], got ${steps}`);
+  if (!(Number.isInteger(steps) && steps >= 1 && steps <= 1000)) throw new UsageError(`--steps: expected an integer in [1, 1000], got ${steps}`);
   const guidance = numberFlag(args, 'guidance', DEFAULT_SAMPLING.guidance);
-  if (guidance < 0) throw new Error(`--guidance: expected >= 0, got ${guidance}`);
+  if (guidance < 0) throw new UsageError(`--guidance: expected >= 0, got ${guidance}`);
   return { sampler, steps, guidance, eta: numberFlag(args, 'eta', 0) };
 }
 
@@ -51,8 +51,8 @@ export async function sampleCommand(argv: string[]): Promise<void> {
   const prompts = readPrompts(args.flags['prompt'] as string | undefined, args.flags['prompts'] as string | undefined);
   const first = numberFlag(args, 'seed', 0);
   const count = numberFlag(args, 'seeds', 1);
-  if (!(Number.isInteger(first) && first >= 0)) throw new Error(`--seed: expected a non-negative integer, got ${first}`);
-  if (!(Number.isInteger(count) && count >= 1 && count <= 64)) throw new Error(`--seeds: expected an integer in [1, 64], got ${count}`);
+  if (!(Number.isInteger(first) && first >= 0)) throw new UsageError(`--seed: expected a non-negative integer, got ${first}`);
+  if (!(Number.isInteger(count) && count >= 1 && count <= 64)) throw new UsageError(`--seeds: expected an integer in [1, 64], got ${count}`);
   const opts = generateOptions(args);
   const out = (args.flags['out'] as string | undefined) ?? 'samples.png';
   if (existsSync(out) && args.flags['force'] !== true) throw new Error(`${out} exists; pass --force to replace it, or --out another file`);
