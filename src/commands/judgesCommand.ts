@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
 import type { EmojiT2I } from '../data/emojiDataset.js';
@@ -112,12 +112,11 @@ export async function judgesCommand(argv: string[]): Promise<void> {
   for (const name of which as JudgeName[]) {
     const recipe = JUDGE_RECIPES[name];
     const runDir = join('runs', 'judges', name);
-    if (force) rmSync(runDir, { recursive: true, force: true });
     const started = Date.now();
     if (name !== 'realism') {
       const set = judgeImages(data, recipe.styles);
       const judge = ContrastiveJudge.create(CONTRASTIVE_JUDGE, Tokenizer.fromCaptions(vocabulary, { maxLength: CONTRASTIVE_JUDGE.maxWords }), recipe.train.seed);
-      await trainContrastiveJudge(judge, set, emojiConceptOfId, recipe.train, runDir, { command });
+      await trainContrastiveJudge(judge, set, emojiConceptOfId, recipe.train, runDir, { command, force });
       const validity = contrastiveValidity(judge, data);
       const file = await saveJudge(join(out, name), judge, {
         trainedOn: { styles: recipe.styles, images: set.size },
@@ -163,7 +162,7 @@ export async function judgesCommand(argv: string[]): Promise<void> {
       base.model.params.dispose();
       const { train: real, heldout } = holdOut(judgeImages(data, recipe.styles), 0.1);
       const judge = RealismJudge.create(REALISM_JUDGE, recipe.train.seed);
-      await trainRealismJudge(judge, real, generated.slice(0, REALISM_SAMPLES.train), recipe.train, runDir, { command });
+      await trainRealismJudge(judge, real, generated.slice(0, REALISM_SAMPLES.train), recipe.train, runDir, { command, force });
       const curated = data.view('curated');
       const pick = new Rng(deriveSeed(recipe.train.seed, 'realism-report')).sample(
         Array.from({ length: curated.size }, (_, i) => i),

@@ -32,6 +32,8 @@ export interface JudgeFitOptions {
   command?: string;
   /** Stop after this many steps of this process (tests simulate a kill with it). */
   stopAfter?: number;
+  /** Start over: the run folder is emptied under its lock (never while another process trains in it). */
+  force?: boolean;
 }
 
 /**
@@ -46,7 +48,7 @@ function fit(name: string, params: Params, cfg: JudgeTrainConfig, runDir: string
 }
 
 async function fitLocked(name: string, params: Params, cfg: JudgeTrainConfig, runDir: string, lossAt: (step: number) => tf.Scalar, opts: JudgeFitOptions): Promise<number> {
-  const saved = openRunFolder(runDir, cfg, { sameRun: (a, b) => JSON.stringify(a) === JSON.stringify(b) });
+  const saved = openRunFolder(runDir, cfg, { force: opts.force === true, sameRun: (a, b) => JSON.stringify(a) === JSON.stringify(b) });
   const names = params.names;
   const variables = params.variables;
   const optimizer = new AdamW(variables, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: cfg.weightDecay });

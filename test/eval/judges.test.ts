@@ -108,6 +108,21 @@ test("a contrastive judge learns to match the toy set's colours to their names, 
     trainContrastiveJudge(other, set, colourOfId, { ...SMOKE_TRAIN, lr: SMOKE_TRAIN.lr * 2 }, join(root, 'killed'), { quiet: true }),
     /config\.json: this run was made with a different config; pass --force/,
   );
+  // --force starts the run over, but under its lock: never while another live process trains in it.
+  const { writeFileSync, existsSync } = await import('node:fs');
+  const { hostname } = await import('node:os');
+  writeFileSync(join(root, 'killed', '.lock'), `${JSON.stringify({ pid: process.ppid, host: hostname() })}\n`);
+  await assert.rejects(trainContrastiveJudge(other, set, colourOfId, { ...SMOKE_TRAIN, lr: SMOKE_TRAIN.lr * 2 }, join(root, 'killed'), { quiet: true, force: true }), /is in use by process \d+/);
+  assert.ok(existsSync(join(root, 'killed', 'metrics.jsonl')), "the other process's run is left alone");
+  const { rmSync } = await import('node:fs');
+  rmSync(join(root, 'killed', '.lock'));
+  await trainContrastiveJudge(other, set, colourOfId, { ...SMOKE_TRAIN, steps: 2, lr: SMOKE_TRAIN.lr * 2 }, join(root, 'killed'), { quiet: true, force: true });
+  const restarted = JSON.parse(readFileSync(join(root, 'killed', 'config.json'), 'utf8')) as { invocations: Array<{ fromStep: number }> };
+  assert.deepEqual(
+    restarted.invocations.map((i) => i.fromStep),
+    [0],
+    'forced: a new run from step 0',
+  );
   tf.dispose(other.params.variables);
 
   const file = await saveJudge(join(root, 'saved'), judge, { test: true });
