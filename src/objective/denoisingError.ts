@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { addNoise } from '../diffusion/forwardNoise.js';
 import type { NoiseSchedule } from '../diffusion/schedule.js';
 import type { Params } from '../model/params.js';
+import type { TextContext } from '../model/textEncoder.js';
 import type { TextToImageModel } from '../model/textToImage.js';
 
 /** One noised batch: clean images, the noise added, the timesteps and the captions. */
@@ -16,12 +17,14 @@ export interface NoisedBatch {
 
 /**
  * The per-image denoising error ||eps - eps_theta(xt, t, c)||² averaged over pixels, [B]:
- * the quantity every loss of the kit is made of (MSE, Diffusion-DPO, Self-DPO).
+ * the quantity every loss of the kit is made of (MSE, Diffusion-DPO, Self-DPO). `text`, when
+ * given, is the captions' encoding already made (a frozen text encoder's, shared by several
+ * passes); otherwise the captions are encoded with `params`.
  */
-export function denoisingError(model: TextToImageModel, schedule: NoiseSchedule, batch: NoisedBatch, params: Params = model.params): tf.Tensor1D {
+export function denoisingError(model: TextToImageModel, schedule: NoiseSchedule, batch: NoisedBatch, params: Params = model.params, text?: TextContext): tf.Tensor1D {
   return tf.tidy(() => {
     const xt = addNoise(schedule, batch.x0, batch.eps, batch.t);
-    const predicted = model.predictEps(xt, batch.t, model.encode(batch.captions, params), schedule, params);
+    const predicted = model.predictEps(xt, batch.t, text ?? model.encode(batch.captions, params), schedule, params);
     return tf.mean(tf.square(tf.sub(predicted, batch.eps)), [1, 2, 3]) as tf.Tensor1D;
   });
 }

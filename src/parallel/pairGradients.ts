@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NoiseSchedule } from '../diffusion/schedule.js';
 import type { Params } from '../model/params.js';
-import type { TextToImageModel } from '../model/textToImage.js';
+import type { TextContext } from '../model/textEncoder.js';
+import { TEXT_PREFIX, type TextToImageModel } from '../model/textToImage.js';
 import { pairErrors, type PairBatch } from '../objective/pairErrors.js';
 import { addMicroBatch, type MicroBatchSums } from '../optim/gradients.js';
 import { dpoLoss } from '../objective/losses/dpo.js';
@@ -17,6 +18,7 @@ import type { PairJob, PairStats } from './protocol.js';
  */
 export function pairGradients(model: TextToImageModel, reference: Params, schedule: NoiseSchedule, variables: tf.Variable[], job: PairJob): { grads: tf.Tensor[]; loss: number; stats: PairStats } {
   const n = job.t.length;
+  const shareText = frozenSharedTextEncoder(model, reference, variables);
   const R = model.config.resolution;
   const per = R * R * 3;
   const stats: PairStats = { pairs: n, modelW: 0, modelL: 0, refW: 0, refL: 0, wins: 0 };
@@ -28,12 +30,20 @@ export function pairGradients(model: TextToImageModel, reference: Params, schedu
     const pairs = (): PairBatch => ({ winners: part(job.winners), losers: part(job.losers), eps: part(job.eps), t: job.t.slice(start, end), captions: job.captions.slice(start, end) });
     // The pairs' error weights, applied to the policy's and the reference's errors alike.
     const weights = job.imageWeights?.slice(start, end);
-    const [refW, refL] = tf.tidy(() => pairErrors(model, schedule, pairs(), weights, reference));
+    // With the text encoder frozen and the same in policy and reference, the captions are encoded
+    // once, outside the gradient, for the reference's pass and the policy's (4x fewer encodings).
+    const text: TextContext | undefined = shareText
+      ? tf.tidy(() => {
+          const c = model.encode(job.captions.slice(start, end));
+          return { tokens: c.tokens, keyBias: c.keyBias, pooled: c.pooled };
+        })
+      : undefined;
+    const [refW, refL] = tf.tidy(() => pairErrors(model, schedule, pairs(), weights, reference, text));
     let logged: tf.Tensor[] = [];
     const result = tf.variableGrads(
       () =>
         tf.tidy(() => {
-          const [modelW, modelL] = pairErrors(model, schedule, pairs(), weights);
+          const [modelW, modelL] = pairErrors(model, schedule, pairs(), weights, model.params, text);
           const errors = { modelW, modelL, refW, refL };
           const terms = job.loss.kind === 'dpo' ? dpoLoss(errors, job.loss.beta) : selfDpoLoss(errors, job.loss);
           logged = [tf.keep(tf.sum(modelW)), tf.keep(tf.sum(modelL)), tf.keep(tf.sum(terms.win))];
@@ -48,9 +58,35 @@ export function pairGradients(model: TextToImageModel, reference: Params, schedu
     stats.refW += refW.sum().dataSync()[0] as number;
     stats.refL += refL.sum().dataSync()[0] as number;
     tf.dispose([...logged, refW, refL]);
+    if (text) tf.dispose([text.tokens, text.keyBias, text.pooled]);
     addMicroBatch(sums, result, variables);
   }
   const { grads, loss } = sums;
   if (grads === null) throw new Error('pairGradients: empty job');
   return { grads, loss, stats };
+}
+
+/** Per reference: whether its text encoder holds the same weights as the policy's (checked once). */
+const sameTextWeights = new WeakMap<Params, boolean>();
+
+/**
+ * Whether the policy's text encoder is frozen (none of its weights among the trained
+ * `variables`) and the reference's is the same, value for value: then one encoding of the
+ * captions serves both passes. Post-training always freezes it; the check keeps this exact for
+ * any other use.
+ */
+function frozenSharedTextEncoder(model: TextToImageModel, reference: Params, variables: readonly tf.Variable[]): boolean {
+  const textNames = model.params.names.filter((n) => n.startsWith(TEXT_PREFIX));
+  const trained = new Set(variables);
+  if (textNames.some((n) => trained.has(model.params.variable(n)))) return false;
+  let same = sameTextWeights.get(reference);
+  if (same === undefined) {
+    same = textNames.every((n) => {
+      const a = model.params.variable(n).dataSync();
+      const b = reference.variable(n).dataSync();
+      return a.length === b.length && a.every((v, i) => v === b[i]);
+    });
+    sameTextWeights.set(reference, same);
+  }
+  return same;
 }
