@@ -19,12 +19,12 @@ import { loadNativeAddon, shortDescription } from '../src/kernels/nativeAddon.js
 import { makeSchedule } from '../src/diffusion/schedule.js';
 import { loadModel } from '../src/model/modelFile.js';
 import { pairGradients } from '../src/parallel/pairGradients.js';
-import type { PairJob } from '../src/parallel/protocol.js';
 import { parseArgs } from '../src/util/args.js';
 import { writeFileAtomic } from '../src/util/atomicWrite.js';
 import { Rng } from '../src/util/rng.js';
 import { checkOutDir } from './benchReport.js';
 import { measureSgemmCeiling } from './sgemmCeiling.js';
+import { selfDpoPairJob } from './workloads.js';
 
 /** Relative error: max |a - b| / max |b| over the output, against the cpu backend. */
 const TOLERANCE = 1e-4;
@@ -152,19 +152,7 @@ async function child(): Promise<CoreResult> {
   // One thread's share of a base-S Self-DPO step (8 pairs), median of 5 after 1 warm-up.
   const model = loadModel('data/base-s').model;
   const schedule = makeSchedule('scaled-linear', 1000);
-  const per = 32 * 32 * 3;
-  const P = 8;
-  const job: PairJob = {
-    kind: 'pairs',
-    winners: filled([P * per], rng),
-    losers: filled([P * per], rng),
-    eps: filled([P * per], rng),
-    t: Array.from({ length: P }, () => rng.int(1000)),
-    captions: Array.from({ length: P }, (_, i) => model.tokenizer.spec.vocab[2 + i] as string),
-    weight: 1 / P,
-    microBatch: P,
-    loss: { kind: 'selfDpo', beta: 5000, lambda1: 0.5, lambda2: 0.5 },
-  };
+  const job = selfDpoPairJob(model, 8, rng);
   const reference = model.params.clone(false);
   const unet = model.params.names.filter((n) => n.startsWith('unet/')).map((n) => model.params.variable(n));
   const times: number[] = [];

@@ -20,10 +20,10 @@ import { loadModel } from '../src/model/modelFile.js';
 import { TextToImageModel } from '../src/model/textToImage.js';
 import { denoisingGradients } from '../src/parallel/denoisingGradients.js';
 import { pairGradients } from '../src/parallel/pairGradients.js';
-import type { DenoisingJob, PairJob } from '../src/parallel/protocol.js';
 import { BASE_L_OVERRIDE, BASE_S, resolvePretrainConfig } from '../src/train/pretrainConfig.js';
 import { numberFlag, parseArgs } from '../src/util/args.js';
 import { Rng } from '../src/util/rng.js';
+import { selfDpoPairJob, sftJob } from './workloads.js';
 
 interface KernelTotals {
   ms: number;
@@ -85,11 +85,6 @@ function profileOf(workload: string, clock: KernelClock, stepMs: number, reps: n
   return { workload, stepMs, kernels, outsideMs: stepMs - inKernels };
 }
 
-function captions(model: TextToImageModel, n: number, rng: Rng): string[] {
-  const vocab = model.tokenizer.spec.vocab;
-  return Array.from({ length: n }, () => Array.from({ length: 3 + rng.int(6) }, () => vocab[2 + rng.int(vocab.length - 2)] as string).join(' '));
-}
-
 function table(p: StepProfile): string {
   const rows = p.kernels.filter((k) => k.share >= 0.005);
   const rest = p.kernels.filter((k) => k.share < 0.005);
@@ -120,36 +115,15 @@ async function main(): Promise<void> {
   const shipped = `data/${base}`;
   const model = existsSync(join(shipped, 'model.json')) ? loadModel(shipped).model : TextToImageModel.create(config.model, loadModel('data/base-s').model.tokenizer, 0);
   const schedule = makeSchedule(config.schedule.kind, config.schedule.steps);
-  const R = model.config.resolution;
-  const per = R * R * 3;
   const rng = new Rng(1);
   const clock = new KernelClock();
   clock.install('wasm', args.flags['by-shape'] === true);
 
   const P = 8;
-  const winners = Float32Array.from({ length: P * per }, () => 2 * rng.next() - 1);
-  const losers = Float32Array.from({ length: P * per }, () => 2 * rng.next() - 1);
-  const pairJob: PairJob = {
-    kind: 'pairs',
-    winners,
-    losers,
-    eps: Float32Array.from({ length: P * per }, () => rng.normal()),
-    t: Array.from({ length: P }, () => rng.int(1000)),
-    captions: captions(model, P, rng),
-    weight: 1 / P,
-    microBatch: P,
-    loss: { kind: 'selfDpo', beta: 5000, lambda1: 0.5, lambda2: 0.5 },
-  };
+  const pairJob = selfDpoPairJob(model, P, rng);
+  // One micro-batch of a thread's share: base-L pretrains 64 images as 2 threads x 32.
   const B = base === 'base-s' ? 8 : 32;
-  const sftJob: DenoisingJob = {
-    kind: 'denoising',
-    x0: Float32Array.from({ length: B * per }, () => 2 * rng.next() - 1),
-    eps: Float32Array.from({ length: B * per }, () => rng.normal()),
-    t: Array.from({ length: B }, () => rng.int(1000)),
-    captions: captions(model, B, rng),
-    weight: 1 / B,
-    microBatch: B,
-  };
+  const sft = { ...sftJob(model, B, rng), microBatch: B };
   const reference = model.params.clone(false);
   const unet = model.params.names.filter((n) => n.startsWith('unet/')).map((n) => model.params.variable(n));
   const all = model.params.names.map((n) => model.params.variable(n));
@@ -165,7 +139,7 @@ async function main(): Promise<void> {
   };
   const profiles = [
     run(`Self-DPO gradients, ${P} pairs (one thread's share of a 16-pair step)`, () => tf.dispose(pairGradients(model, reference, schedule, unet, pairJob).grads)),
-    run(`SFT gradients, ${B} images (one thread's share of a pretraining step)`, () => tf.dispose(denoisingGradients(model, schedule, all, sftJob).grads)),
+    run(`SFT gradients, ${B} images (one thread's share of a pretraining step)`, () => tf.dispose(denoisingGradients(model, schedule, all, sft).grads)),
   ];
   mkdirSync(out, { recursive: true });
   const header = [

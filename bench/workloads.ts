@@ -55,6 +55,30 @@ export function captions(model: TextToImageModel, n: number, rng: Rng): string[]
   return Array.from({ length: n }, () => Array.from({ length: 3 + rng.int(6) }, () => vocab[2 + rng.int(vocab.length - 2)] as string).join(' '));
 }
 
+/**
+ * A Self-DPO job of P pairs as the trainers send it (the Eq. 9 loss, one micro-batch): random
+ * winners, random-image losers (the other winners, rotated by one: a derangement), noise,
+ * timesteps and captions, weighted 1/P.
+ */
+export function selfDpoPairJob(model: TextToImageModel, P: number, rng: Rng): PairJob {
+  const per = model.config.resolution ** 2 * 3;
+  const winners = Float32Array.from({ length: P * per }, () => 2 * rng.next() - 1);
+  const losers = new Float32Array(winners.length);
+  losers.set(winners.subarray(per), 0);
+  losers.set(winners.subarray(0, per), (P - 1) * per);
+  return {
+    kind: 'pairs',
+    winners,
+    losers,
+    eps: Float32Array.from({ length: P * per }, () => rng.normal()),
+    t: Array.from({ length: P }, () => rng.int(1000)),
+    captions: captions(model, P, rng),
+    weight: 1 / P,
+    microBatch: P,
+    loss: { kind: 'selfDpo', beta: 2 * DPO_BETA, lambda1: 0.5, lambda2: 0.5 },
+  };
+}
+
 /** A pretraining-style job: B images, their noise, timesteps and captions, weighted 1/B (the batch mean). */
 export function sftJob(model: TextToImageModel, B: number, rng: Rng): DenoisingJob {
   const n = B * model.config.resolution ** 2 * 3;
@@ -140,22 +164,8 @@ export async function measureWorkers(
   const reference = model.params.clone(false);
   pool = await ModelPool.start(model, schedule, unet, threads, 'wasm', reference, { kind: 'shared-adamw', adam: BENCH_ADAM, ema: false });
   const P = shapes.dpoPairs;
-  const winners = Float32Array.from({ length: P * per }, () => 2 * rng.next() - 1);
-  // Random-image losers: the other winners, rotated by one (a derangement).
-  const losers = new Float32Array(winners.length);
-  losers.set(winners.subarray(per), 0);
-  losers.set(winners.subarray(0, per), (P - 1) * per);
-  const pair: PairJob = {
-    kind: 'pairs',
-    winners,
-    losers,
-    eps: Float32Array.from({ length: P * per }, () => rng.normal()),
-    t: Array.from({ length: P }, () => rng.int(1000)),
-    captions: captions(model, P, rng),
-    weight: 1 / P,
-    microBatch: P,
-    loss: { kind: 'selfDpo', beta: 2 * DPO_BETA, lambda1: 0.5, lambda2: 0.5 },
-  };
+  const pair = selfDpoPairJob(model, P, rng);
+  const { winners, losers } = pair;
   const pairJobs = splitEvenly(P, threads).map((share): PairJob => ({
     ...pair,
     winners: shareOf(winners, share, per),
