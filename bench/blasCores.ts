@@ -225,13 +225,13 @@ if (process.argv.includes('--child')) {
   child().then(
     (r) => console.log(JSON.stringify(r)),
     (err: unknown) => {
-      console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+      console.error(err instanceof Error ? err.message : err);
       process.exit(1);
     },
   );
 } else {
   main().catch((err: unknown) => {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    console.error(err instanceof Error ? err.message : err);
     process.exit(1);
   });
 }

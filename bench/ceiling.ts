@@ -6,22 +6,20 @@
  *
  *   node --no-liftoff --import tsx bench/ceiling.ts [--quick] [--out DIR] [--force]
  *
- * Writes `DIR/ceiling.md` and `ceiling.json` (default DIR results/bench). base-S is the shipped
- * checkpoint; base-L a fresh model of the base-l preset (the same shapes and FLOPs as a trained one).
+ * Writes `DIR/ceiling.md` and `ceiling.json` (default DIR results/bench). Each base is its shipped
+ * checkpoint, or a fresh model of its preset while there is none (`benchModel`).
  */
 import { cpus } from 'node:os';
 import { join, relative } from 'node:path';
 import { initBackend } from '../src/backend.js';
 import { makeSchedule } from '../src/diffusion/schedule.js';
-import { loadModel } from '../src/model/modelFile.js';
-import { TextToImageModel } from '../src/model/textToImage.js';
-import { BASE_L_OVERRIDE, BASE_S, resolvePretrainConfig } from '../src/train/pretrainConfig.js';
+import { BASE_S } from '../src/train/pretrainConfig.js';
 import { parseArgs } from '../src/util/args.js';
 import { writeFileAtomic } from '../src/util/atomicWrite.js';
 import { BENCH_FLAGS, checkOutDir, median, workloadFlops, type StepTimings } from './benchReport.js';
 import { cpuModel, cpuSample, otherCores } from './machineLoad.js';
 import { measureSgemmCeiling, type SgemmCeiling } from './sgemmCeiling.js';
-import { FULL, log, measureWorkers, type Reps } from './workloads.js';
+import { benchModel, FULL, log, measureWorkers, type Reps } from './workloads.js';
 
 interface BaseRun {
   base: string;
@@ -60,18 +58,14 @@ async function main(): Promise<void> {
   let before = ceiling.gflops[threads] as number;
 
   const backend = await initBackend({ backend: 'wasm', quiet: true });
-  const bases: Array<{ base: string; source: string; build: () => TextToImageModel }> = [
-    { base: 'base-S', source: 'checkpoint data/base-s', build: () => loadModel('data/base-s').model },
-    {
-      base: 'base-L',
-      source: 'fresh model of the base-l preset',
-      build: () => TextToImageModel.create(resolvePretrainConfig(BASE_L_OVERRIDE).model, loadModel('data/base-s').model.tokenizer, 0),
-    },
+  const bases = [
+    { base: 'base-S', key: 'base-s' as const },
+    { base: 'base-L', key: 'base-l' as const },
   ];
   const runs: BaseRun[] = [];
   for (const b of bases) {
     log(`${b.base}, ${threads} threads:`);
-    const model = b.build();
+    const { model, source } = benchModel(b.key);
     const schedule = makeSchedule(BASE_S.schedule.kind, BASE_S.schedule.steps);
     const probe = cpuSample();
     const { timings } = await measureWorkers(model, schedule, shapes, reps, threads, 3);
@@ -80,7 +74,7 @@ async function main(): Promise<void> {
     runs.push({
       base: b.base,
       ceiling: [before, after],
-      source: b.source,
+      source,
       unetFlopsPerImage: model.unetFlopsPerImage(),
       threads,
       timings,
@@ -140,6 +134,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });

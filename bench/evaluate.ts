@@ -10,7 +10,7 @@
  *
  * Writes <out>/evaluate-<model folder name>.md and .json (earlier results are kept unless --force).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { initBackend } from '../src/backend.js';
@@ -24,6 +24,7 @@ import { loadModel } from '../src/model/modelFile.js';
 import { defaultWorkerCount, startPool } from '../src/parallel/modelPool.js';
 import { numberFlag, parseArgs } from '../src/util/args.js';
 import { writeFileAtomic } from '../src/util/atomicWrite.js';
+import { checkOutDir } from './benchReport.js';
 import { cpuModel, cpuSample, loadavg, otherCores } from './machineLoad.js';
 
 /** The evaluation issue's budget for one model on curated-val. */
@@ -35,9 +36,7 @@ async function main(): Promise<void> {
   const out = (args.flags['out'] as string | undefined) ?? join('results', 'bench');
   const modelDir = (args.flags['model'] as string | undefined) ?? join('data', 'base-s');
   const name = `evaluate-${basename(modelDir)}`;
-  for (const f of [`${name}.md`, `${name}.json`]) {
-    if (existsSync(join(out, f)) && args.flags['force'] !== true) throw new Error(`${join(out, f)} exists; pass --force to overwrite it, or --out another directory`);
-  }
+  checkOutDir(out, args.flags['force'] === true, [`${name}.md`, `${name}.json`]);
   const setName = (args.flags['prompts'] as string | undefined) ?? 'curated-val';
   const backend = await initBackend({ backend: 'wasm', quiet: true });
   const threads = numberFlag(args, 'workers', defaultWorkerCount(backend.tfBackend));

@@ -11,19 +11,18 @@
  * Writes `DIR/kernel-profile-<base>.md` and `.json` (default DIR results/bench).
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../src/backend.js';
 import { nativeKernelsStatus } from '../src/kernels/index.js';
 import { makeSchedule } from '../src/diffusion/schedule.js';
-import { loadModel } from '../src/model/modelFile.js';
-import { TextToImageModel } from '../src/model/textToImage.js';
 import { denoisingGradients } from '../src/parallel/denoisingGradients.js';
 import { pairGradients } from '../src/parallel/pairGradients.js';
-import { BASE_L_OVERRIDE, BASE_S, resolvePretrainConfig } from '../src/train/pretrainConfig.js';
+import { BASE_S } from '../src/train/pretrainConfig.js';
 import { numberFlag, parseArgs } from '../src/util/args.js';
+import { writeFileAtomic } from '../src/util/atomicWrite.js';
 import { Rng } from '../src/util/rng.js';
-import { selfDpoPairJob, sftJob } from './workloads.js';
+import { checkOutDir } from './benchReport.js';
+import { benchModel, selfDpoPairJob, sftJob } from './workloads.js';
 
 interface KernelTotals {
   ms: number;
@@ -108,13 +107,11 @@ async function main(): Promise<void> {
   const force = args.flags['force'] === true;
   if (base !== 'base-s' && base !== 'base-l') throw new Error(`--base: base-s or base-l, not ${base}`);
   const file = join(out, `kernel-profile-${base}`);
-  if (existsSync(`${file}.md`) && !force) throw new Error(`${file}.md exists: --force to overwrite`);
+  checkOutDir(out, force, [`kernel-profile-${base}.md`, `kernel-profile-${base}.json`]);
 
   await initBackend({ backend: 'wasm' });
-  const config = base === 'base-s' ? BASE_S : resolvePretrainConfig(BASE_L_OVERRIDE);
-  const shipped = `data/${base}`;
-  const model = existsSync(join(shipped, 'model.json')) ? loadModel(shipped).model : TextToImageModel.create(config.model, loadModel('data/base-s').model.tokenizer, 0);
-  const schedule = makeSchedule(config.schedule.kind, config.schedule.steps);
+  const { model, source } = benchModel(base);
+  const schedule = makeSchedule(BASE_S.schedule.kind, BASE_S.schedule.steps);
   const rng = new Rng(1);
   const clock = new KernelClock();
   clock.install('wasm', args.flags['by-shape'] === true);
@@ -141,21 +138,20 @@ async function main(): Promise<void> {
     run(`Self-DPO gradients, ${P} pairs (one thread's share of a 16-pair step)`, () => tf.dispose(pairGradients(model, reference, schedule, unet, pairJob).grads)),
     run(`SFT gradients, ${B} images (one thread's share of a pretraining step)`, () => tf.dispose(denoisingGradients(model, schedule, all, sft).grads)),
   ];
-  mkdirSync(out, { recursive: true });
   const header = [
     `# Kernel profile, ${base}`,
     '',
-    `Made by \`node --no-liftoff --import tsx bench/kernelProfile.ts --base ${base} --reps ${reps}${out === 'results/bench' ? '' : ` --out ${out}`} --force\` on ${new Date().toISOString()}.`,
+    `Made by \`node --no-liftoff --import tsx bench/kernelProfile.ts ${process.argv.slice(2).join(' ')}\` on ${new Date().toISOString()}; model: ${source}.`,
     '',
     `Backend: tfjs wasm, 1 thread (the main thread; a 2-thread step runs two of these side by side); ${nativeKernelsStatus()}. Means over ${reps} steps after one warm-up step. Every kernel is timed where tfjs dispatches it; a kernel that dispatches others counts once.`,
     '',
   ];
-  writeFileSync(`${file}.md`, [...header, ...profiles.map(table).flatMap((t) => [t, ''])].join('\n'));
-  writeFileSync(`${file}.json`, `${JSON.stringify({ base, reps, profiles }, null, 1)}\n`);
+  writeFileAtomic(`${file}.md`, [...header, ...profiles.map(table).flatMap((t) => [t, ''])].join('\n'));
+  writeFileAtomic(`${file}.json`, `${JSON.stringify({ base, source, reps, profiles }, null, 1)}\n`);
   console.log(`wrote ${file}.md`);
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });

@@ -11,7 +11,7 @@
  *
  * Writes <out>/sampler-steps-<model name>.md and .json (earlier results kept unless --force).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { initBackend } from '../src/backend.js';
@@ -28,6 +28,7 @@ import { defaultWorkerCount, startPool } from '../src/parallel/modelPool.js';
 import { numberFlag, parseArgs } from '../src/util/args.js';
 import { writeFileAtomic } from '../src/util/atomicWrite.js';
 import { Rng } from '../src/util/rng.js';
+import { checkOutDir } from './benchReport.js';
 import { cpuModel, cpuSample, otherCores } from './machineLoad.js';
 
 const GUIDANCE = 3;
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
   const setName = (args.flags['prompts'] as string | undefined) ?? 'curated-val';
   const out = (args.flags['out'] as string | undefined) ?? join('results', 'bench');
   const file = join(out, `sampler-steps-${basename(modelDir)}`);
-  if (existsSync(`${file}.md`) && args.flags['force'] !== true) throw new Error(`${file}.md exists; pass --force to overwrite it, or --out another directory`);
+  checkOutDir(out, args.flags['force'] === true, [`${basename(file)}.md`, `${basename(file)}.json`]);
   const steps = ((args.flags['steps'] as string | undefined) ?? '5,8,10,15,20').split(',').map((s) => {
     const n = Number(s);
     if (!(Number.isInteger(n) && n >= 1 && n <= 1000)) throw new Error(`--steps: expected integers in [1, 1000] separated by commas, got "${s}"`);
@@ -192,6 +193,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });

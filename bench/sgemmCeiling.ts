@@ -8,6 +8,7 @@
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { loadNativeAddon, shortDescription } from '../src/kernels/nativeAddon.js';
+import { numberFlag, parseArgs } from '../src/util/args.js';
 
 export interface SgemmCeiling {
   /** "OpenBLAS 0.3.21, core Haswell". */
@@ -86,13 +87,9 @@ if (!isMainThread && parentPort) {
   const job = workerData as WorkerJob;
   parentPort.postMessage(productSeconds(job.size, job.reps, new Int32Array(job.start)));
 } else if (require.main === module) {
-  const argv = process.argv.slice(2);
-  const flag = (name: string): string | undefined => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const threads = (flag('threads') ?? '1,2').split(',').map(Number);
-  void measureSgemmCeiling(threads, Number(flag('size') ?? 2048)).then((c) => {
+  const args = parseArgs(process.argv.slice(2), { string: ['size', 'threads'] });
+  const threads = ((args.flags['threads'] as string | undefined) ?? '1,2').split(',').map(Number);
+  void measureSgemmCeiling(threads, numberFlag(args, 'size', 2048)).then((c) => {
     for (const [t, g] of Object.entries(c.gflops)) console.log(`sgemm ${c.size}x${c.size}, ${c.blas}, ${t} thread(s): ${g.toFixed(1)} GFLOP/s`);
   });
 }

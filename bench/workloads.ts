@@ -3,10 +3,13 @@
  * Self-DPO steps and DDIM sampling through the kit's own data-parallel paths (src/parallel),
  * and the random inputs they run on.
  */
-import { BASE_S } from '../src/train/pretrainConfig.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadModel } from '../src/model/modelFile.js';
+import { BASE_L_OVERRIDE, BASE_S, resolvePretrainConfig } from '../src/train/pretrainConfig.js';
 import type { NoiseSchedule } from '../src/diffusion/schedule.js';
 import type { Params } from '../src/model/params.js';
-import type { TextToImageModel } from '../src/model/textToImage.js';
+import { TextToImageModel } from '../src/model/textToImage.js';
 import { ModelPool, splitEvenly } from '../src/parallel/modelPool.js';
 import { SAMPLE_CHUNK, sampleBytes } from '../src/parallel/sampleBytes.js';
 import type { DenoisingJob, PairJob } from '../src/parallel/protocol.js';
@@ -47,6 +50,17 @@ export const FULL: Shapes = { sftBatch: 16, dpoPairs: 16, sampleBatch: 2 * SAMPL
 
 export function log(msg: string): void {
   process.stderr.write(`${msg}\n`);
+}
+
+/**
+ * The model a bench times for `base`: its shipped checkpoint when there is one, else a fresh
+ * model of its preset with base-S's tokenizer (the same shapes and FLOPs as a trained one).
+ */
+export function benchModel(base: 'base-s' | 'base-l'): { model: TextToImageModel; source: string } {
+  const shipped = join('data', base);
+  if (existsSync(join(shipped, 'model.json'))) return { model: loadModel(shipped).model, source: `checkpoint ${shipped}` };
+  const config = base === 'base-s' ? BASE_S : resolvePretrainConfig(BASE_L_OVERRIDE);
+  return { model: TextToImageModel.create(config.model, loadModel(join('data', 'base-s')).model.tokenizer, 0), source: `fresh model of the ${base} preset` };
 }
 
 /** n captions of 3..8 words of the model's vocabulary. */
