@@ -153,7 +153,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   },
   pick: {
     run: pickCommand,
-    help: 'build Emoji-Pick, the Pick-a-Pic v2 analog, into data/emoji-pick (resumable) and its card (--config FILE --train N --validation N --generators "weak=data/weak,base-S=data/base-s,base-L=data/base-l" --out DIR --judges DIR --workers N --force --data-root DIR --data-config FILE)',
+    help: 'build Emoji-Pick, the Pick-a-Pic v2 analog, into data/emoji-pick (resumable) and its card (--config FILE --train N --validation N --generators "weak=data/weak,base-S=data/base-s,base-L=data/base-l" --out DIR --judges DIR --workers N --force --data-root DIR --data-config FILE; --sampler --steps --guidance: how the generators\' strength is measured, default dpm++2m 10 steps)',
   },
   start: {
     run: startCommand,

@@ -8,7 +8,7 @@ import { validationImages } from '../data/validationSet.js';
 import { annotatorNoise } from '../pick/annotatorNoise.js';
 import { loadEvalContext } from '../eval/evalContext.js';
 import { readPromptSet } from '../eval/promptSets.js';
-import { DEFAULT_SAMPLING, samplingLabel } from '../model/generate.js';
+import { samplingLabel } from '../model/generate.js';
 import { withModel } from '../parallel/withModel.js';
 import { buildEmojiPick } from '../pick/buildEmojiPick.js';
 import { writeEmojiPickCard, type GeneratorStrength } from '../pick/pickCard.js';
@@ -17,10 +17,10 @@ import { formatDuration } from '../runs/progress.js';
 import { numberFlag, parseArgs, type ParsedArgs } from '../util/args.js';
 import { readJsonFile } from '../util/jsonFile.js';
 import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
-import { workersFlag } from './sampleCommand.js';
+import { generateOptions, workersFlag } from './sampleCommand.js';
 
-/** The prompts and sampling each generator's strength is measured on. */
-const STRENGTH = { promptSet: 'curated-val', prompts: 200, sampling: DEFAULT_SAMPLING };
+/** The prompts each generator's strength is measured on (drawn with the sampling flags, DEFAULT_SAMPLING unless told). */
+const STRENGTH = { promptSet: 'curated-val', prompts: 200 };
 
 /** The build's config: the defaults, then --config FILE, then --train/--validation/--generators. */
 function pickConfigFromArgs(args: ParsedArgs): EmojiPickConfig {
@@ -49,8 +49,12 @@ function pickConfigFromArgs(args: ParsedArgs): EmojiPickConfig {
  * evaluation judges and write the card.
  */
 export async function pickCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { boolean: ['force'], string: ['config', 'out', 'train', 'validation', 'generators', 'judges', 'workers', 'backend', 'cache', ...EMOJI_FLAGS] });
+  const args = parseArgs(argv, {
+    boolean: ['force'],
+    string: ['config', 'out', 'train', 'validation', 'generators', 'judges', 'workers', 'backend', 'cache', 'sampler', 'steps', 'guidance', 'eta', ...EMOJI_FLAGS],
+  });
   const config = pickConfigFromArgs(args);
+  const sampling = generateOptions(args);
   const out = (args.flags['out'] as string | undefined) ?? join('data', 'emoji-pick');
   const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
   const workers = workersFlag(args, backend.tfBackend);
@@ -66,7 +70,7 @@ export async function pickCommand(argv: string[]): Promise<void> {
     for (const g of config.generators) {
       const r = await withModel(g.model, workers, ({ model, schedule, file }, pool) =>
         evaluate(model, schedule, { dir: g.model, sha256: file.weightsManifest.sha256 }, STRENGTH.promptSet, prompts, context, hashes, {
-          sampling: STRENGTH.sampling,
+          sampling,
           cacheDir: (args.flags['cache'] as string | undefined) ?? join('runs', 'eval-cache'),
           ...(pool ? { pool } : {}),
         }),
@@ -78,7 +82,7 @@ export async function pickCommand(argv: string[]): Promise<void> {
         align: r.align,
         prompts: prompts.length,
         promptSet: STRENGTH.promptSet,
-        sampling: samplingLabel(STRENGTH.sampling),
+        sampling: samplingLabel(sampling),
       });
     }
     const noise = await annotatorNoise(alignScorer(annotator), validationImages(data), config.jpegQuality);
