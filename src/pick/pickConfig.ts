@@ -44,9 +44,10 @@ const EMOJI_PICK_DEFAULTS: EmojiPickConfig = {
     { name: 'base-S', model: 'data/base-s' },
     { name: 'base-L', model: 'data/base-l' },
   ],
-  // DPM-Solver++(2M) at 5, 10 and 15 steps spans what DDIM at 10, 15 and 25 spanned, at 1.7x its
-  // speed: from images 6.9 byte levels off DDIM-25's (Real 4.7 points lower) to 2.2
-  // (results/bench/sampler-steps-base-s.md).
+  // DPM-Solver++(2M) at 5, 10 and 15 steps: images from 6.9 byte levels off DDIM-25's (Real 4.7
+  // points lower) to 2.2, where DDIM at 10 and 25 steps gave 3.7 and 0 (results/bench/
+  // sampler-steps-base-s.md); 10 network evaluations per image on average, against the earlier
+  // DDIM 10/15/25's 16.7.
   settings: { sampler: 'dpm++2m', steps: [5, 10, 15], guidance: [1.5, 3, 5] },
   annotator: 'data/judges/annotator',
   tieMargin: 1.2,
