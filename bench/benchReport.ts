@@ -1,3 +1,4 @@
+import type { Flag } from '../src/util/args.js';
 /**
  * Tables and files of bench/trainStep.ts: the measurements as a markdown table (printed, and
  * written to <out>/README.md) and as JSON (<out>/bench.json), with the machine and the command.
@@ -249,7 +250,16 @@ export function renderTables(r: BenchRecord): string {
 }
 
 /** The flags of `npm run bench`, which hands the same ones to both of its parts. */
-export const BENCH_FLAGS = { boolean: ['quick', 'force', 'no-cpu', 'no-torch'], string: ['out', 'model', 'vocab', 'python'] };
+export const BENCH_FLAGS = [
+  { name: 'quick', help: 'fewer repetitions: a smoke run, not a measurement' },
+  { name: 'force', help: 'replace earlier results in --out' },
+  { name: 'no-cpu', help: "skip the cpu backend's reference check" },
+  { name: 'no-torch', help: 'skip the PyTorch comparison' },
+  { name: 'out', value: 'DIR', help: 'where the report goes (default: results/bench)' },
+  { name: 'model', value: 'NAME', help: 'the model shapes to measure' },
+  { name: 'vocab', value: 'N', help: "the text encoder's vocabulary size" },
+  { name: 'python', value: 'PATH', help: 'the python with PyTorch (default: /usr/bin/python3)' },
+] as const satisfies readonly Flag[];
 
 /** Refuses to replace earlier results in `dir` without --force (checked before the long run). */
 export function checkOutDir(dir: string, force: boolean, files: readonly string[] = ['README.md', 'bench.json']): void {

@@ -175,7 +175,11 @@ async function child(): Promise<CoreResult> {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const args = parseArgs(argv, { boolean: ['force'], string: ['cores', 'out'] });
+  const args = parseArgs(argv, [
+    { name: 'force', help: 'replace earlier results' },
+    { name: 'cores', value: 'A,B', help: 'OpenBLAS core types to test (default: Haswell,SkylakeX,Cooperlake)' },
+    { name: 'out', value: 'DIR', help: 'default: results/bench' },
+  ]);
   const out = (args.flags['out'] as string | undefined) ?? join('results', 'bench');
   checkOutDir(out, args.flags['force'] === true, ['blas-cores.md', 'blas-cores.json']);
   const cores = ((args.flags['cores'] as string | undefined) ?? 'Haswell,SkylakeX,Cooperlake').split(',');

@@ -2,7 +2,7 @@
  * How long one model's evaluation takes (the evaluation issue's goal: one model on curated-val,
  * 500 prompts, in at most 10 minutes here): `evaluate()` from scratch, with a fresh image cache,
  * timed as its two parts: drawing the images (the kit's default sampling unless --sampler,
- * --steps, --guidance say otherwise, split over the threads) and scoring them with the judges
+ * --sample-steps, --guidance say otherwise, split over the threads) and scoring them with the judges
  * (Align, R@k over all concepts, Real, FID).
  *
  *   node --no-liftoff --import tsx bench/evaluate.ts [--model data/base-s] [--prompts curated-val]
@@ -18,7 +18,7 @@ import { openEmojiFromFlags } from '../src/commands/emojiFlags.js';
 import { loadEvalContext } from '../src/eval/evalContext.js';
 import { evaluate, promptImages } from '../src/eval/evaluate.js';
 import { readPromptSet } from '../src/eval/promptSets.js';
-import { generateOptions } from '../src/commands/sampleCommand.js';
+import { EMOJI_FLAGS, generateOptions, JUDGES, SAMPLING_FLAGS, WORKERS } from '../src/commands/commonFlags.js';
 import { samplingLabel } from '../src/model/generate.js';
 import { loadModel } from '../src/model/modelFile.js';
 import { defaultWorkerCount, startPool } from '../src/parallel/modelPool.js';
@@ -32,7 +32,16 @@ const GOAL_SECONDS = 600;
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const args = parseArgs(argv, { boolean: ['force'], string: ['model', 'prompts', 'judges', 'workers', 'out', 'sampler', 'steps', 'guidance', 'eta'] });
+  const args = parseArgs(argv, [
+    { name: 'force', help: 'replace earlier results' },
+    { name: 'model', value: 'DIR', help: 'default: data/base-s' },
+    { name: 'prompts', value: 'SET', help: 'a prompt set (default: curated-val)' },
+    JUDGES,
+    WORKERS,
+    { name: 'out', value: 'DIR', help: 'default: results/bench' },
+    ...SAMPLING_FLAGS,
+    ...EMOJI_FLAGS,
+  ]);
   const out = (args.flags['out'] as string | undefined) ?? join('results', 'bench');
   const modelDir = (args.flags['model'] as string | undefined) ?? join('data', 'base-s');
   const name = `evaluate-${basename(modelDir)}`;
@@ -49,7 +58,7 @@ async function main(): Promise<void> {
   const before = cpuSample();
   const t0 = performance.now();
   // Judges and references load once per session in real use; timed apart from the model's share.
-  const { context, hashes } = loadEvalContext(data, (args.flags['judges'] as string | undefined) ?? join('data', 'judges'));
+  const { context, hashes } = loadEvalContext(data, args.flags['judges'] as string);
   const t1 = performance.now();
   const pool = await startPool(model, schedule, threads);
   const info = { dir: modelDir, sha256: file.weightsManifest.sha256 };

@@ -100,7 +100,13 @@ function table(p: StepProfile): string {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), { string: ['base', 'reps', 'out'], boolean: ['force', 'by-shape'] });
+  const args = parseArgs(process.argv.slice(2), [
+    { name: 'base', value: 'NAME', help: 'base-s or base-l shapes (default: base-s)' },
+    { name: 'reps', value: 'N', help: 'measured repetitions (default: 3)' },
+    { name: 'out', value: 'DIR', help: 'default: results/bench' },
+    { name: 'force', help: 'replace earlier results' },
+    { name: 'by-shape', help: 'also break each kernel down by its shapes' },
+  ]);
   const base = (args.flags['base'] as string | undefined) ?? 'base-s';
   const reps = numberFlag(args, 'reps', 3);
   const out = (args.flags['out'] as string | undefined) ?? 'results/bench';

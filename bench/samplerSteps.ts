@@ -7,7 +7,7 @@
  * held fixed). A setting matches when its FID, Align and R@5 fall inside DDIM-25's intervals.
  *
  *   node --no-liftoff --import tsx bench/samplerSteps.ts [--model data/base-s] [--prompts curated-val]
- *        [--steps 5,8,10,15,20] [--workers N] [--out results/bench] [--force]
+ *        [--sample-steps 5,8,10,15,20] [--workers N] [--out results/bench] [--force]
  *
  * Writes <out>/sampler-steps-<model name>.md and .json (earlier results kept unless --force).
  */
@@ -26,6 +26,7 @@ import type { GenerateOptions } from '../src/model/generate.js';
 import { loadModel } from '../src/model/modelFile.js';
 import { defaultWorkerCount, startPool } from '../src/parallel/modelPool.js';
 import { numberFlag, parseArgs } from '../src/util/args.js';
+import { EMOJI_FLAGS, JUDGES, WORKERS } from '../src/commands/commonFlags.js';
 import { writeFileAtomic } from '../src/util/atomicWrite.js';
 import { Rng } from '../src/util/rng.js';
 import { checkOutDir } from './benchReport.js';
@@ -87,15 +88,24 @@ function cell(i: Interval, digits: number): string {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const args = parseArgs(argv, { boolean: ['force'], string: ['model', 'prompts', 'steps', 'workers', 'out', 'judges'] });
+  const args = parseArgs(argv, [
+    { name: 'force', help: 'replace earlier results' },
+    { name: 'model', value: 'DIR', help: 'default: data/base-s' },
+    { name: 'prompts', value: 'SET', help: 'a prompt set (default: curated-val)' },
+    { name: 'sample-steps', value: 'N,M', default: '5,8,10,15,20', help: "DPM-Solver++'s step counts to measure against DDIM-25" },
+    WORKERS,
+    { name: 'out', value: 'DIR', help: 'default: results/bench' },
+    JUDGES,
+    ...EMOJI_FLAGS,
+  ]);
   const modelDir = (args.flags['model'] as string | undefined) ?? join('data', 'base-s');
   const setName = (args.flags['prompts'] as string | undefined) ?? 'curated-val';
   const out = (args.flags['out'] as string | undefined) ?? join('results', 'bench');
   const file = join(out, `sampler-steps-${basename(modelDir)}`);
   checkOutDir(out, args.flags['force'] === true, [`${basename(file)}.md`, `${basename(file)}.json`]);
-  const steps = ((args.flags['steps'] as string | undefined) ?? '5,8,10,15,20').split(',').map((s) => {
+  const steps = (args.flags['sample-steps'] as string).split(',').map((s) => {
     const n = Number(s);
-    if (!(Number.isInteger(n) && n >= 1 && n <= 1000)) throw new Error(`--steps: expected integers in [1, 1000] separated by commas, got "${s}"`);
+    if (!(Number.isInteger(n) && n >= 1 && n <= 1000)) throw new Error(`--sample-steps: expected integers in [1, 1000] separated by commas, got "${s}"`);
     return n;
   });
   const settings: Array<Omit<GenerateOptions, 'onStep'>> = [
@@ -109,7 +119,7 @@ async function main(): Promise<void> {
   const { model, schedule, file: modelFile } = loadModel(modelDir);
   const data = await openEmojiFromFlags(args, model.config.resolution);
   const prompts = readPromptSet(setName);
-  const { context, hashes } = loadEvalContext(data, (args.flags['judges'] as string | undefined) ?? join('data', 'judges'));
+  const { context, hashes } = loadEvalContext(data, args.flags['judges'] as string);
   const embed = context.contrastive.config.embed;
   const reference = embedImages(
     context.contrastive,

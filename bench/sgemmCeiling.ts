@@ -87,7 +87,10 @@ if (!isMainThread && parentPort) {
   const job = workerData as WorkerJob;
   parentPort.postMessage(productSeconds(job.size, job.reps, new Int32Array(job.start)));
 } else if (require.main === module) {
-  const args = parseArgs(process.argv.slice(2), { string: ['size', 'threads'] });
+  const args = parseArgs(process.argv.slice(2), [
+    { name: 'size', value: 'N', help: 'the square matrices (default: 2048)' },
+    { name: 'threads', value: 'N', help: 'threads, each on its own matrices' },
+  ]);
   const threads = ((args.flags['threads'] as string | undefined) ?? '1,2').split(',').map(Number);
   void measureSgemmCeiling(threads, numberFlag(args, 'size', 2048)).then((c) => {
     for (const [t, g] of Object.entries(c.gflops)) console.log(`sgemm ${c.size}x${c.size}, ${c.blas}, ${t} thread(s): ${g.toFixed(1)} GFLOP/s`);

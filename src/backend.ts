@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as path from 'node:path';
-import { nativeKernelsStatus, registerWasmKernels } from './kernels/index.js';
+import { nativeKernelsLoaded, nativeKernelsStatus, registerWasmKernels } from './kernels/index.js';
 
 /** Backend names as the user types them, fastest first. */
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -210,6 +210,12 @@ async function select(opts: InitBackendOptions): Promise<BackendChoice> {
     const passed = choice.skipped.map((r) => r.split(':')[0]).join(', ');
     const note = passed ? `; not available: ${passed} (--backend NAME shows why)` : '';
     process.stderr.write(`backend: ${choice.name} (${choice.detail})${note}\n`);
+    if (choice.name === 'wasm' && !nativeKernelsLoaded()) {
+      // The slow path must not pass unnoticed: it costs more than half of every run (results/bench/README.md: native speed-up 2.5-2.7x).
+      process.stderr.write(
+        'note: running without the native OpenBLAS kernels: training and sampling take about 2.5x as long as with them. Build them: sh scripts/setup.sh (gcc and OpenBLAS, then npm ci), or see README.md, Compute backends.\n',
+      );
+    }
   }
   return choice;
 }

@@ -22,11 +22,11 @@ const small = join(root, 'small.json');
 writeFileSync(small, JSON.stringify({ maxConcepts: 12, shardSize: 32 }));
 
 test('data builds on first use, reuses the build after, and refuses other settings', () => {
-  const first = cli('data', '--data-root', 'd', '--config', small);
+  const first = cli('data', '--data-root', 'd', '--data-config', small);
   assert.equal(first.code, 0, first.err);
   assert.match(first.out, /concepts\s+12\n/);
   assert.match(first.err, /emoji-t2i: twemoji/);
-  const again = cli('data', '--data-root', 'd', '--config', small);
+  const again = cli('data', '--data-root', 'd', '--data-config', small);
   assert.equal(again.code, 0, again.err);
   assert.doesNotMatch(again.err, /emoji-t2i: twemoji/);
 });
@@ -35,7 +35,7 @@ test("two builds of the same data at once both succeed, and one uses the other's
   const { spawn } = await import('node:child_process');
   const run = (): Promise<{ code: number | null; err: string }> =>
     new Promise((done) => {
-      const p = spawn(process.execPath, ['--import', tsx, join(repo, 'src/cli.ts'), 'data', '--data-root', 'race', '--config', small], { cwd: root });
+      const p = spawn(process.execPath, ['--import', tsx, join(repo, 'src/cli.ts'), 'data', '--data-root', 'race', '--data-config', small], { cwd: root });
       let err = '';
       p.stderr.on('data', (b: Buffer) => (err += b.toString()));
       p.on('close', (code) => done({ code, err }));
@@ -50,11 +50,11 @@ test("two builds of the same data at once both succeed, and one uses the other's
 test('a bad config file or flag is an error naming the file, key or flag', () => {
   const bad = join(root, 'bad.json');
   writeFileSync(bad, JSON.stringify({ web: { blurr: 0.1 } }));
-  const r = cli('data', '--data-root', 'd2', '--config', bad);
+  const r = cli('data', '--data-root', 'd2', '--data-config', bad);
   assert.equal(r.code, 1);
   assert.match(r.err, /bad\.json: web\.blurr: unknown key/);
   writeFileSync(bad, '{ "maxConcepts": ');
-  assert.match(cli('data', '--config', bad).err, /bad\.json: not valid JSON/);
+  assert.match(cli('data', '--data-config', bad).err, /bad\.json: not valid JSON/);
   // A command line it cannot read exits 2 (the usage-error convention); a failure after that, 1.
   const unknownFlag = cli('data', '--frobnicate');
   assert.match(unknownFlag.err, /unknown flag --frobnicate/);
@@ -67,19 +67,20 @@ test('a bad config file or flag is an error naming the file, key or flag', () =>
   assert.equal(version.code, 0, version.err);
   assert.match(version.out, /^selfdpo-lab \d+\.\d+\.\d+\n$/);
   assert.match(cli('data', 'extra').err, /unexpected argument "extra"/);
-  assert.match(cli('data', '--folder', 'x', '--config', bad).err, /--folder does not take --config/);
+  assert.match(cli('data', '--folder', 'x', '--data-config', bad).err, /--folder does not take --data-config/);
   const help = cli('data', '--help');
   assert.equal(help.code, 0);
-  assert.match(help.out, /usage:\n  selfdpo data build Emoji-T2I/);
-  assert.match(cli('--help').out, /selfdpo start/);
+  assert.match(help.out, /^usage: selfdpo data \[flags\]\n\nbuild Emoji-T2I/);
+  assert.match(help.out, /\n {2}--data-config FILE +a data config/);
+  assert.match(cli('--help').out, /\n {2}start +the main job/);
   assert.ok(!existsSync(join(root, 'd2')), 'nothing written for a rejected config');
 });
 
 test('sample sheet and data card are written, and not overwritten without --force', () => {
-  const ok = cli('data', '--data-root', 'd', '--config', small, '--sample-sheet', 'sheet.png', '--card', 'card.md');
+  const ok = cli('data', '--data-root', 'd', '--data-config', small, '--sample-sheet', 'sheet.png', '--card', 'card.md');
   assert.equal(ok.code, 0, ok.err);
   assert.ok(existsSync(join(root, 'sheet.png')) && existsSync(join(root, 'card.md')));
-  const again = cli('data', '--data-root', 'd', '--config', small, '--sample-sheet', 'sheet.png');
+  const again = cli('data', '--data-root', 'd', '--data-config', small, '--sample-sheet', 'sheet.png');
   assert.equal(again.code, 1);
   assert.match(again.err, /sheet\.png exists; pass --force/);
 });
@@ -189,15 +190,15 @@ test('pretrain (smoke) writes a resumable run, survives kill -9, and sample draw
   );
   assert.ok(!readdirSync(join(root, 'run')).some((f) => f.includes('.tmp')), 'no temp folders left');
 
-  const sample = cli('sample', '--model', join('run', 'model'), '--prompt', 'grinning face', '--seeds', '2', '--steps', '2', '--out', 'grid.png');
+  const sample = cli('sample', '--model', join('run', 'model'), '--prompt', 'grinning face', '--seeds', '2', '--sample-steps', '2', '--out', 'grid.png');
   assert.equal(sample.code, 0, sample.err);
   const meta = await sharp(join(root, 'grid.png')).metadata();
   assert.ok((meta.width ?? 0) > 2 * 96 && (meta.height ?? 0) > 96, `grid size ${meta.width}x${meta.height}`);
   const again = cli('sample', '--model', join('run', 'model'), '--prompt', 'x', '--out', 'grid.png');
   assert.notEqual(again.code, 0);
   assert.match(again.err, /grid\.png exists; pass --force/);
-  const bad = cli('sample', '--model', join('run', 'model'), '--prompt', 'x', '--steps', '0', '--out', 'g2.png');
-  assert.match(bad.err, /--steps: expected an integer in \[1, 1000\], got 0/);
+  const bad = cli('sample', '--model', join('run', 'model'), '--prompt', 'x', '--sample-steps', '0', '--out', 'g2.png');
+  assert.match(bad.err, /--sample-steps: expected an integer in \[1, 1000\], got 0/);
   assert.equal(bad.code, 2);
   const missing = cli('sample', '--model', 'nowhere', '--prompt', 'x', '--out', 'g3.png');
   assert.match(missing.err, /nowhere\/model\.json not found/);
@@ -308,7 +309,26 @@ test('train (smoke) runs Self-DPO from a base, resumes rather than repeats, and 
   }
   const unknown = cli('post-train', '--method', 'self-dpo-smudge', ...common);
   assert.match(unknown.err, /unknown method "self-dpo-smudge": no \S*configs\/self-dpo-smudge\.json/);
-  const report = cli('compare', '--runs', 'Blur=tr', '--out', 'cmp', '--grid', '--prompts', '2', '--seeds', '1', '--steps', '2', '--data-root', 'd', '--data-config', small, '--workers', '1');
+  const report = cli(
+    'compare',
+    '--runs',
+    'Blur=tr',
+    '--out',
+    'cmp',
+    '--grid',
+    '--grid-prompts',
+    '2',
+    '--seeds',
+    '1',
+    '--sample-steps',
+    '2',
+    '--data-root',
+    'd',
+    '--data-config',
+    small,
+    '--workers',
+    '1',
+  );
   assert.equal(report.code, 0, report.err);
   for (const f of ['README.md', 'implicit-acc.svg', 'implicit-acc.png', 'probe-implicit-acc.svg', 'loss.png', 'samples.png']) assert.ok(existsSync(join(root, 'cmp', f)), f);
   assert.match(readFileSync(join(root, 'cmp', 'README.md'), 'utf8'), /npm run post-train -- --method self-dpo-blur/);

@@ -11,11 +11,12 @@ import { withModel } from '../parallel/withModel.js';
 import { renderMethodGrid, type GridModel } from '../report/methodGrid.js';
 import { sampleImages } from '../report/sampleGrid.js';
 import { readTrainRun, trainSummaryTable, writeTrainReport, type TrainRunRecord } from '../report/trainReport.js';
-import { numberFlag, parseArgs, type ParsedArgs } from '../util/args.js';
+import { numberFlag, stringFlag, UsageError, type Flag, type ParsedArgs } from '../util/args.js';
 import { machineLine } from '../util/machine.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
-import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
-import { generateOptions, workersFlag } from './sampleCommand.js';
+import { defineCommand } from './command.js';
+import { BACKEND, CACHE, EMOJI_FLAGS, FORCE, generateOptions, JUDGES, SAMPLING_FLAGS, WORKERS, workersFlag } from './commonFlags.js';
+import { openEmojiFromFlags } from './emojiFlags.js';
 import { samplingLabel } from '../model/generate.js';
 
 /** --runs "Label=dir,Label=dir": post-training runs under the labels their charts show. */
@@ -33,72 +34,91 @@ function parseRuns(value: unknown): Array<{ label: string; dir: string }> {
  * the runs' records, and (with --grid) samples of the base and every run's model for the same
  * curated-val prompts and seeds side by side; all into --out with a README naming the commands.
  */
-export async function compareCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, {
-    boolean: ['force', 'grid'],
-    string: ['runs', 'out', 'prompts', 'seeds', 'smooth', 'workers', 'backend', 'steps', 'guidance', 'sampler', 'eta', 'eval', 'eval-prompts', 'judges', 'cache', ...EMOJI_FLAGS],
-  });
-  const out = args.flags['out'];
-  if (typeof out !== 'string') throw new Error('give --out DIR (e.g. results/post-training)');
-  if (existsSync(join(out, 'README.md')) && args.flags['force'] !== true) throw new Error(`${out} holds a report; pass --force to replace it`);
-  const runs = parseRuns(args.flags['runs']).map(({ label, dir }) => readTrainRun(dir, label));
-  const names = runs.map((r) => `${basename(join(r.dir, '..'))}-${basename(r.dir)}`);
-  const files = await writeTrainReport(runs, out, { smooth: numberFlag(args, 'smooth', 20), names });
-  const command = `npm run compare -- ${argv.map((a) => (/[ ,=]/.test(a) ? `"${a}"` : a)).join(' ')}`;
-  let gridNote: string[] = [];
-  if (args.flags['grid'] === true) {
-    const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
-    const workers = workersFlag(args, backend.tfBackend);
-    const opts = generateOptions(args);
-    const seeds = Array.from({ length: numberFlag(args, 'seeds', 2) }, (_, i) => i);
-    const data = await openEmojiFromFlags(args);
-    const prompts = curatedValPrompts(data)
-      .slice(0, numberFlag(args, 'prompts', 8))
-      .map((p) => p.prompt);
-    const base = runs[0]?.config.base as string;
-    const sources = [{ label: basename(base), dir: base }, ...runs.map((r) => ({ label: r.label, dir: join(r.dir, 'model') }))];
-    const models: GridModel[] = sources.map(({ label, dir }) => ({
-      label,
-      draw: (ps, ss) => withModel(dir, workers, ({ model, schedule }, pool) => sampleImages(model, schedule, ps, ss, { ...opts, pool })),
-    }));
-    const png = await renderMethodGrid(models, prompts, seeds, data.resolution, `Same curated-val prompts and seeds; DDIM ${opts.steps} steps, guidance ${opts.guidance}`);
-    writeFileAtomic(join(out, 'samples.png'), png);
-    gridNote = [
-      '',
-      `\`samples.png\`: the first ${prompts.length} curated-val prompts (rows) drawn by ${sources.map((s) => s.label).join(', ')} (columns), seeds ${seeds.join(', ')} each: the same noise for every model.`,
-    ];
-  }
-  const evalNote = typeof args.flags['eval'] === 'string' ? await pairedEvaluation(args, argv, runs) : [];
-  const machine = machineLine();
-  writeFileAtomic(
-    join(out, 'README.md'),
-    [
-      '# Post-training runs compared',
-      '',
-      `Real runs from the base model \`${runs[0]?.config.base}\`, read from the records kept in \`runs/\` beside this file. Implicit accuracy is the share of pairs where the policy lowered its winner error relative to its loser error more than the frozen reference (ties are not wins); the probe scores fixed held-out pairs (the validation set; curated-val in runs made before it; losers made by each run's own downgrade, random-image for SFT and DPO).`,
-      '',
-      trainSummaryTable(runs),
-      '',
-      `Charts: ${files
-        .filter((f) => f.endsWith('.svg'))
-        .map((f) => `\`${basename(f)}\``)
-        .join(', ')} (each also as .png).`,
-      ...gridNote,
-      ...evalNote,
-      '',
-      `Machine: ${machine}.`,
-      '',
-      'Commands (each run, then this report):',
-      '',
-      '```sh',
-      ...runs.flatMap((r) => r.commands),
-      command,
-      '```',
-      '',
-    ].join('\n'),
-  );
-  console.log(`wrote ${join(out, 'README.md')}`);
-}
+const COMPARE_FLAGS = [
+  { name: 'runs', value: 'L=DIR,..', help: 'the runs under the labels their charts show: "SFT=runs/train/sft/seed1,Self-DPO=runs/train/self-dpo/seed1" (required)' },
+  { name: 'out', value: 'DIR', help: 'the report folder (required)' },
+  { name: 'smooth', value: 'N', default: '20', help: "the charts' moving-average window, in logged steps" },
+  { name: 'grid', help: 'also draw curated-val samples of the base and every run side by side' },
+  { name: 'grid-prompts', value: 'N', default: '8', help: "the grid's prompts (rows)" },
+  { name: 'seeds', value: 'COUNT', default: '2', help: "the grid's seeds per prompt" },
+  { name: 'eval', value: 'SET', help: 'also evaluate the base and every run on this prompt set, each run against the base prompt by prompt' },
+  { name: 'eval-prompts', value: 'N', help: "the set's first N prompts (default: all)" },
+  JUDGES,
+  CACHE,
+  ...SAMPLING_FLAGS,
+  FORCE,
+  WORKERS,
+  BACKEND,
+  ...EMOJI_FLAGS,
+] as const satisfies readonly Flag[];
+
+export const compareCommand = defineCommand({
+  name: 'compare',
+  summary: 'compare post-training runs: charts, a table and records; with --grid samples side by side; with --eval SET each model against the base',
+  flags: COMPARE_FLAGS,
+  async run(args, argv) {
+    const out = stringFlag(args, 'out');
+    if (out === undefined) throw new UsageError('give --out DIR (e.g. results/post-training)');
+    if (existsSync(join(out, 'README.md')) && args.flags['force'] !== true) throw new Error(`${out} holds a report; pass --force to replace it`);
+    const runs = parseRuns(args.flags['runs']).map(({ label, dir }) => readTrainRun(dir, label));
+    const names = runs.map((r) => `${basename(join(r.dir, '..'))}-${basename(r.dir)}`);
+    const files = await writeTrainReport(runs, out, { smooth: numberFlag(args, 'smooth', 20), names });
+    const command = `npm run compare -- ${argv.map((a) => (/[ ,=]/.test(a) ? `"${a}"` : a)).join(' ')}`;
+    let gridNote: string[] = [];
+    if (args.flags['grid'] === true) {
+      const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
+      const workers = workersFlag(args, backend.tfBackend);
+      const opts = generateOptions(args);
+      const seeds = Array.from({ length: numberFlag(args, 'seeds', 2) }, (_, i) => i);
+      const data = await openEmojiFromFlags(args);
+      const prompts = curatedValPrompts(data)
+        .slice(0, numberFlag(args, 'grid-prompts', 8))
+        .map((p) => p.prompt);
+      const base = runs[0]?.config.base as string;
+      const sources = [{ label: basename(base), dir: base }, ...runs.map((r) => ({ label: r.label, dir: join(r.dir, 'model') }))];
+      const models: GridModel[] = sources.map(({ label, dir }) => ({
+        label,
+        draw: (ps, ss) => withModel(dir, workers, ({ model, schedule }, pool) => sampleImages(model, schedule, ps, ss, { ...opts, pool })),
+      }));
+      const png = await renderMethodGrid(models, prompts, seeds, data.resolution, `Same curated-val prompts and seeds; ${samplingLabel(opts)}`);
+      writeFileAtomic(join(out, 'samples.png'), png);
+      gridNote = [
+        '',
+        `\`samples.png\`: the first ${prompts.length} curated-val prompts (rows) drawn by ${sources.map((s) => s.label).join(', ')} (columns), seeds ${seeds.join(', ')} each: the same noise for every model.`,
+      ];
+    }
+    const evalNote = typeof args.flags['eval'] === 'string' ? await pairedEvaluation(args, argv, runs) : [];
+    const machine = machineLine();
+    writeFileAtomic(
+      join(out, 'README.md'),
+      [
+        '# Post-training runs compared',
+        '',
+        `Real runs from the base model \`${runs[0]?.config.base}\`, read from the records kept in \`runs/\` beside this file. Implicit accuracy is the share of pairs where the policy lowered its winner error relative to its loser error more than the frozen reference (ties are not wins); the probe scores fixed held-out pairs (the validation set; curated-val in runs made before it; losers made by each run's own downgrade, random-image for SFT and DPO).`,
+        '',
+        trainSummaryTable(runs),
+        '',
+        `Charts: ${files
+          .filter((f) => f.endsWith('.svg'))
+          .map((f) => `\`${basename(f)}\``)
+          .join(', ')} (each also as .png).`,
+        ...gridNote,
+        ...evalNote,
+        '',
+        `Machine: ${machine}.`,
+        '',
+        'Commands (each run, then this report):',
+        '',
+        '```sh',
+        ...runs.flatMap((r) => r.commands),
+        command,
+        '```',
+        '',
+      ].join('\n'),
+    );
+    console.log(`wrote ${join(out, 'README.md')}`);
+  },
+});
 
 /**
  * --eval SET: the base and every run's model evaluated on the set's first --eval-prompts prompts
@@ -106,16 +126,16 @@ export async function compareCommand(argv: string[]): Promise<void> {
  * prompt: how far its images moved (mean |pixel difference|) and its paired score differences
  * with 95% intervals. Returns the README's section.
  */
-async function pairedEvaluation(args: ParsedArgs, argv: string[], runs: readonly TrainRunRecord[]): Promise<string[]> {
+async function pairedEvaluation(args: ParsedArgs<(typeof COMPARE_FLAGS)[number]['name']>, argv: string[], runs: readonly TrainRunRecord[]): Promise<string[]> {
   const set = args.flags['eval'] as string;
   const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
   const workers = workersFlag(args, backend.tfBackend);
   const data = await openEmojiFromFlags(args);
-  const { context, hashes } = loadEvalContext(data, (args.flags['judges'] as string | undefined) ?? join('data', 'judges'));
+  const { context, hashes } = loadEvalContext(data, stringFlag(args, 'judges') as string);
   const all = readPromptSet(set);
   const prompts = all.slice(0, numberFlag(args, 'eval-prompts', all.length));
   const sampling = generateOptions(args);
-  const cacheDir = (args.flags['cache'] as string | undefined) ?? join('runs', 'eval-cache');
+  const cacheDir = stringFlag(args, 'cache') as string;
   const base = runs[0]?.config.base as string;
   const sources = [{ label: basename(base), dir: base }, ...runs.map((r) => ({ label: r.label, dir: join(r.dir, 'model') }))];
   const evaluated: Array<{ label: string; result: EvalResult; images: Uint8Array[] }> = [];

@@ -4,14 +4,11 @@ import { EmojiT2I } from '../data/emojiDataset.js';
 import type { ParsedArgs } from '../util/args.js';
 import { readJsonFile } from '../util/jsonFile.js';
 
-/** The flags every command that reads Emoji-T2I takes. */
-export const EMOJI_FLAGS = ['data-root', 'data-config'] as const;
-
 /**
  * Emoji-T2I as --data-config FILE and --data-root DIR say, built first when missing; a
  * `resolution` (the model's) overrides the file's.
  */
-export async function openEmojiFromFlags(args: ParsedArgs, resolution?: number): Promise<EmojiT2I> {
+export async function openEmojiFromFlags(args: ParsedArgs<'data-root' | 'data-config'>, resolution?: number): Promise<EmojiT2I> {
   const file = args.flags['data-config'] as string | undefined;
   const override = { ...((file !== undefined ? readJsonFile(file, 'data config') : {}) as Record<string, unknown>), ...(resolution !== undefined ? { resolution } : {}) };
   const { dir } = await ensureEmojiT2I(resolveEmojiDataConfig(override, file ?? 'config'), {

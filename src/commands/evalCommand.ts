@@ -8,10 +8,11 @@ import { readPromptSet } from '../eval/promptSets.js';
 import { PROMPT_SETS } from '../data/evalPrompts.js';
 import { loadModel } from '../model/modelFile.js';
 import { startPool } from '../parallel/modelPool.js';
-import { parseArgs } from '../util/args.js';
+import { stringFlag, UsageError } from '../util/args.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
-import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
-import { generateOptions, workersFlag } from './sampleCommand.js';
+import { defineCommand } from './command.js';
+import { BACKEND, BASE, CACHE, EMOJI_FLAGS, FORCE, generateOptions, JUDGES, MODEL, SAMPLING_FLAGS, WORKERS, workersFlag } from './commonFlags.js';
+import { openEmojiFromFlags } from './emojiFlags.js';
 import { modelDirFlag } from './modelFlag.js';
 import { metricCells } from '../eval/metrics/metric.js';
 import { metrics } from '../eval/metrics/registry.js';
@@ -21,50 +22,65 @@ function resultRow(r: EvalResult): string {
   return `| ${[r.model, r.promptSet, ...metricCells(r, metrics())].join(' | ')} |`;
 }
 
-export async function evalCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, {
-    boolean: ['force'],
-    string: ['model', 'base', 'run', 'prompts', 'judges', 'out', 'cache', 'workers', 'backend', 'steps', 'guidance', 'sampler', 'eta', ...EMOJI_FLAGS],
-  });
-  const run = args.flags['run'] as string | undefined;
-  const modelDir = modelDirFlag(args, run ? join(run, 'model') : undefined);
-  if (!modelDir) throw new Error('give --run RUN_DIR, or --model (or --base) MODEL_DIR');
-  const setName = (args.flags['prompts'] as string | undefined) ?? 'curated-val';
-  if (!(PROMPT_SETS as readonly string[]).includes(setName)) throw new Error(`--prompts: unknown prompt set "${setName}" (known: ${PROMPT_SETS.join(', ')})`);
-  const out = (args.flags['out'] as string | undefined) ?? join(run ?? modelDir, `eval-${setName}.json`);
-  if (existsSync(out) && args.flags['force'] !== true) throw new Error(`${out} exists; pass --force to replace it`);
-  const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
-  const { model, schedule, file } = loadModel(modelDir);
-  const data = await openEmojiFromFlags(args, model.config.resolution);
-  const { context, hashes } = loadEvalContext(data, (args.flags['judges'] as string | undefined) ?? join('data', 'judges'));
-  const pool = await startPool(model, schedule, workersFlag(args, backend.tfBackend));
-  const started = Date.now();
-  try {
-    const result = await evaluate(model, schedule, { dir: modelDir, sha256: file.weightsManifest.sha256 }, setName, readPromptSet(setName), context, hashes, {
-      sampling: generateOptions(args),
-      cacheDir: (args.flags['cache'] as string | undefined) ?? join('runs', 'eval-cache'),
-      pool,
-      onProgress: (d, n) => {
-        if (d % 50 === 0 || d === n) console.error(`${basename(modelDir)} on ${setName}: ${d}/${n} images`);
-      },
-    });
-    writeFileAtomic(out, `${JSON.stringify({ ...result, seconds: (Date.now() - started) / 1000, command: `npm run eval -- ${argv.join(' ')}` }, null, 1)}\n`);
-    console.log(
-      `| model | prompts | ${metrics()
-        .map((m) => m.column)
-        .join(' | ')} |\n| --- | --- | ${metrics()
-        .map(() => '---:')
-        .join(' | ')} |`,
-    );
-    console.log(resultRow(result));
-    console.log(`wrote ${out} (${((Date.now() - started) / 1000).toFixed(0)} s${result.cached ? ', images from the cache' : ''})`);
-    // A results folder named by --out gets a README indexing its evaluations (never a model card).
-    if (args.flags['out'] !== undefined) {
-      const dir = dirname(out);
-      console.log(writeEvalIndex(dir) ? `updated ${join(dir, 'README.md')}` : `left ${join(dir, 'README.md')} alone: not an evaluation index`);
+export const evalCommand = defineCommand({
+  name: 'eval',
+  summary: 'evaluate a model on a prompt set with the judges: Align, R@1, R@5, Real, FID',
+  details: 'give one of --run, --model or --base. Writes the scores as JSON and prints one table row.',
+  flags: [
+    { name: 'run', value: 'DIR', help: 'a post-training or pretraining run folder (its model/)' },
+    MODEL,
+    { ...BASE, help: 'the same as --model' },
+    { name: 'prompts', value: 'SET', default: 'curated-val', help: PROMPT_SETS.join('|') },
+    JUDGES,
+    { name: 'out', value: 'JSON', help: 'the scores (default: eval-<set>.json in the run or model folder)' },
+    CACHE,
+    ...SAMPLING_FLAGS,
+    FORCE,
+    WORKERS,
+    BACKEND,
+    ...EMOJI_FLAGS,
+  ],
+  async run(args, argv) {
+    const run = stringFlag(args, 'run');
+    const modelDir = modelDirFlag(args, run ? join(run, 'model') : undefined);
+    if (!modelDir) throw new Error('give --run RUN_DIR, or --model (or --base) MODEL_DIR');
+    const setName = stringFlag(args, 'prompts') as string;
+    if (!(PROMPT_SETS as readonly string[]).includes(setName)) throw new UsageError(`--prompts: unknown prompt set "${setName}" (known: ${PROMPT_SETS.join(', ')})`);
+    const out = stringFlag(args, 'out') ?? join(run ?? modelDir, `eval-${setName}.json`);
+    if (existsSync(out) && args.flags['force'] !== true) throw new Error(`${out} exists; pass --force to replace it`);
+    const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
+    const { model, schedule, file } = loadModel(modelDir);
+    const data = await openEmojiFromFlags(args, model.config.resolution);
+    const { context, hashes } = loadEvalContext(data, stringFlag(args, 'judges') as string);
+    const pool = await startPool(model, schedule, workersFlag(args, backend.tfBackend));
+    const started = Date.now();
+    try {
+      const result = await evaluate(model, schedule, { dir: modelDir, sha256: file.weightsManifest.sha256 }, setName, readPromptSet(setName), context, hashes, {
+        sampling: generateOptions(args),
+        cacheDir: stringFlag(args, 'cache') as string,
+        pool,
+        onProgress: (d, n) => {
+          if (d % 50 === 0 || d === n) console.error(`${basename(modelDir)} on ${setName}: ${d}/${n} images`);
+        },
+      });
+      writeFileAtomic(out, `${JSON.stringify({ ...result, seconds: (Date.now() - started) / 1000, command: `npm run eval -- ${argv.join(' ')}` }, null, 1)}\n`);
+      console.log(
+        `| model | prompts | ${metrics()
+          .map((m) => m.column)
+          .join(' | ')} |\n| --- | --- | ${metrics()
+          .map(() => '---:')
+          .join(' | ')} |`,
+      );
+      console.log(resultRow(result));
+      console.log(`wrote ${out} (${((Date.now() - started) / 1000).toFixed(0)} s${result.cached ? ', images from the cache' : ''})`);
+      // A results folder named by --out gets a README indexing its evaluations (never a model card).
+      if (args.flags['out'] !== undefined) {
+        const dir = dirname(out);
+        console.log(writeEvalIndex(dir) ? `updated ${join(dir, 'README.md')}` : `left ${join(dir, 'README.md')} alone: not an evaluation index`);
+      }
+    } finally {
+      await pool?.stop();
+      model.params.dispose();
     }
-  } finally {
-    await pool?.stop();
-    model.params.dispose();
-  }
-}
+  },
+});

@@ -14,12 +14,14 @@ import { startPool } from '../parallel/modelPool.js';
 import { SAMPLE_CHUNK, sampleBytes } from '../parallel/sampleBytes.js';
 import { Tokenizer } from '../text/tokenizer.js';
 import { emojiConceptOfId } from '../data/imagePool.js';
-import { parseArgs } from '../util/args.js';
+import { stringFlag, UsageError } from '../util/args.js';
 import { machineLine } from '../util/machine.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { deriveSeed, Rng, stableHash32 } from '../util/rng.js';
-import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
-import { SHIPPED_BASE_S, workersFlag } from './sampleCommand.js';
+import { defineCommand } from './command.js';
+import { BACKEND, BASE, EMOJI_FLAGS, FORCE, WORKERS, workersFlag } from './commonFlags.js';
+import { openEmojiFromFlags } from './emojiFlags.js';
+import { SHIPPED_BASE_S } from './sampleCommand.js';
 
 /** The judge-style images of `styles` (all judge styles for 'all'). */
 function judgeImages(data: EmojiT2I, styles: string[] | 'all'): ImageTextSet {
@@ -96,99 +98,118 @@ function writeJudgesReadme(results: string, machine: string): void {
  * Train the judges (docs/PROTOCOL.md) into data/judges/<name>/ with their validity reports in
  * results/judges/: resumable runs under runs/judges/<name>/.
  */
-export async function judgesCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { boolean: ['force'], string: ['which', 'base', 'out', 'results', 'workers', 'backend', ...EMOJI_FLAGS] });
-  const which = ((args.flags['which'] as string | undefined) ?? JUDGE_NAMES.join(',')).split(',').map((s) => s.trim());
-  for (const w of which) if (!(JUDGE_NAMES as readonly string[]).includes(w)) throw new Error(`--which: unknown judge "${w}" (known: ${JUDGE_NAMES.join(', ')})`);
-  const out = (args.flags['out'] as string | undefined) ?? join('data', 'judges');
-  const results = (args.flags['results'] as string | undefined) ?? join('results', 'judges');
-  const force = args.flags['force'] === true;
-  for (const w of which) if (existsSync(join(out, w)) && !force) throw new Error(`${join(out, w)} exists; pass --force to retrain it`);
-  const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
-  const data = await openEmojiFromFlags(args, CONTRASTIVE_JUDGE.resolution);
-  const command = `npm run judges -- ${argv.join(' ')}`.trim();
-  const machine = `${machineLine()}, tfjs ${backend.tfBackend}`;
-  const vocabulary = data.manifest.concepts.map((c) => [c.name, c.subgroup, c.group, ...c.keywords].join(', '));
-  for (const name of which as JudgeName[]) {
-    const recipe = JUDGE_RECIPES[name];
-    const runDir = join('runs', 'judges', name);
-    const started = Date.now();
-    if (name !== 'realism') {
-      const set = judgeImages(data, recipe.styles);
-      const judge = ContrastiveJudge.create(CONTRASTIVE_JUDGE, Tokenizer.fromCaptions(vocabulary, { maxLength: CONTRASTIVE_JUDGE.maxWords }), recipe.train.seed);
-      await trainContrastiveJudge(judge, set, emojiConceptOfId, recipe.train, runDir, { command, force });
-      const validity = contrastiveValidity(judge, data);
-      const file = await saveJudge(join(out, name), judge, {
-        trainedOn: { styles: recipe.styles, images: set.size },
-        train: recipe.train,
-        command,
-        machine,
-        minutes: (Date.now() - started) / 60000,
-        validity,
-      });
-      writeFileAtomic(join(results, `${name}.json`), `${JSON.stringify({ judge: name, sha256: file.weightsManifest.sha256, validity, command, minutes: (Date.now() - started) / 60000 }, null, 1)}\n`);
-      console.log(
-        `${name} judge: zero-shot R@1 ${(100 * validity.zeroShot.r1).toFixed(1)}%, R@5 ${(100 * validity.zeroShot.r5).toFixed(1)}% over ${validity.zeroShot.concepts} concepts; own caption beats a shuffled one for ${(100 * validity.ownBeatsShuffled.share).toFixed(1)}% of curated-val`,
-      );
-    } else {
-      const baseDir = (args.flags['base'] as string | undefined) ?? SHIPPED_BASE_S;
-      const base = loadModel(baseDir);
-      const sampleFile = join(runDir, `samples-${base.file.weightsManifest.sha256.slice(0, 16)}.rgb`);
-      const R = base.model.config.resolution;
-      const per = R * R * 3;
-      const total = REALISM_SAMPLES.train + REALISM_SAMPLES.heldout;
-      let generated: Uint8Array[];
-      if (existsSync(sampleFile) && readFileSync(sampleFile).length === total * per) {
-        const bytes = readFileSync(sampleFile);
-        generated = Array.from({ length: total }, (_, i) => new Uint8Array(bytes.buffer, bytes.byteOffset + i * per, per));
+export const judgesCommand = defineCommand({
+  name: 'judges',
+  summary: 'train the evaluation, annotator and realism judges into data/judges/, their validity reports into results/judges/',
+  flags: [
+    { name: 'which', value: 'A,B', default: JUDGE_NAMES.join(','), help: 'the judges to train' },
+    { ...BASE, help: 'the base model whose samples the realism judge learns to tell from real images (default: data/base-s)' },
+    { name: 'out', value: 'DIR', default: 'data/judges', help: 'the judges' },
+    { name: 'results', value: 'DIR', default: 'results/judges', help: 'the validity reports' },
+    FORCE,
+    WORKERS,
+    BACKEND,
+    ...EMOJI_FLAGS,
+  ],
+  async run(args, argv) {
+    const which = (stringFlag(args, 'which') as string).split(',').map((s) => s.trim());
+    for (const w of which) if (!(JUDGE_NAMES as readonly string[]).includes(w)) throw new UsageError(`--which: unknown judge "${w}" (known: ${JUDGE_NAMES.join(', ')})`);
+    const out = stringFlag(args, 'out') as string;
+    const results = stringFlag(args, 'results') as string;
+    const force = args.flags['force'] === true;
+    for (const w of which) if (existsSync(join(out, w)) && !force) throw new Error(`${join(out, w)} exists; pass --force to retrain it`);
+    const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
+    const data = await openEmojiFromFlags(args, CONTRASTIVE_JUDGE.resolution);
+    const command = `npm run judges -- ${argv.join(' ')}`.trim();
+    const machine = `${machineLine()}, tfjs ${backend.tfBackend}`;
+    const vocabulary = data.manifest.concepts.map((c) => [c.name, c.subgroup, c.group, ...c.keywords].join(', '));
+    for (const name of which as JudgeName[]) {
+      const recipe = JUDGE_RECIPES[name];
+      const runDir = join('runs', 'judges', name);
+      const started = Date.now();
+      if (name !== 'realism') {
+        const set = judgeImages(data, recipe.styles);
+        const judge = ContrastiveJudge.create(CONTRASTIVE_JUDGE, Tokenizer.fromCaptions(vocabulary, { maxLength: CONTRASTIVE_JUDGE.maxWords }), recipe.train.seed);
+        await trainContrastiveJudge(judge, set, emojiConceptOfId, recipe.train, runDir, { command, force });
+        const validity = contrastiveValidity(judge, data);
+        const file = await saveJudge(join(out, name), judge, {
+          trainedOn: { styles: recipe.styles, images: set.size },
+          train: recipe.train,
+          command,
+          machine,
+          minutes: (Date.now() - started) / 60000,
+          validity,
+        });
+        writeFileAtomic(
+          join(results, `${name}.json`),
+          `${JSON.stringify({ judge: name, sha256: file.weightsManifest.sha256, validity, command, minutes: (Date.now() - started) / 60000 }, null, 1)}\n`,
+        );
+        console.log(
+          `${name} judge: zero-shot R@1 ${(100 * validity.zeroShot.r1).toFixed(1)}%, R@5 ${(100 * validity.zeroShot.r5).toFixed(1)}% over ${validity.zeroShot.concepts} concepts; own caption beats a shuffled one for ${(100 * validity.ownBeatsShuffled.share).toFixed(1)}% of curated-val`,
+        );
       } else {
-        // Captions of training images (never a test prompt set), each from its own seed.
+        const baseDir = stringFlag(args, 'base') ?? SHIPPED_BASE_S;
+        const base = loadModel(baseDir);
+        const sampleFile = join(runDir, `samples-${base.file.weightsManifest.sha256.slice(0, 16)}.rgb`);
+        const R = base.model.config.resolution;
+        const per = R * R * 3;
+        const total = REALISM_SAMPLES.train + REALISM_SAMPLES.heldout;
+        let generated: Uint8Array[];
+        if (existsSync(sampleFile) && readFileSync(sampleFile).length === total * per) {
+          const bytes = readFileSync(sampleFile);
+          generated = Array.from({ length: total }, (_, i) => new Uint8Array(bytes.buffer, bytes.byteOffset + i * per, per));
+        } else {
+          // Captions of training images (never a test prompt set), each from its own seed.
+          const curated = data.view('curated');
+          const rng = new Rng(deriveSeed(recipe.train.seed, 'realism-captions'));
+          const captions = Array.from({ length: total }, () => curated.caption(rng.int(curated.size), rng));
+          const seeds = captions.map((_, i) => deriveSeed(recipe.train.seed, 'realism-sample', i));
+          const pool = await startPool(base.model, base.schedule, workersFlag(args, backend.tfBackend));
+          const progress = (d: number, n: number): void => {
+            if (d % 64 === 0 || d === n) console.error(`realism judge: sampled ${d}/${n} base-model images`);
+          };
+          generated = pool
+            ? await pool.sample(base.model, base.schedule, captions, seeds, {}, SAMPLE_CHUNK, progress)
+            : await sampleBytes(base.model, base.schedule, { kind: 'sample', captions, seeds, options: {}, chunk: SAMPLE_CHUNK }, (d) => progress(d, total));
+          await pool?.stop();
+          const all = new Uint8Array(total * per);
+          generated.forEach((g, i) => all.set(g, i * per));
+          writeFileAtomic(sampleFile, all);
+        }
+        base.model.params.dispose();
+        const { train: real, heldout } = holdOut(judgeImages(data, recipe.styles), 0.1);
+        const judge = RealismJudge.create(REALISM_JUDGE, recipe.train.seed);
+        await trainRealismJudge(judge, real, generated.slice(0, REALISM_SAMPLES.train), recipe.train, runDir, { command, force });
         const curated = data.view('curated');
-        const rng = new Rng(deriveSeed(recipe.train.seed, 'realism-captions'));
-        const captions = Array.from({ length: total }, () => curated.caption(rng.int(curated.size), rng));
-        const seeds = captions.map((_, i) => deriveSeed(recipe.train.seed, 'realism-sample', i));
-        const pool = await startPool(base.model, base.schedule, workersFlag(args, backend.tfBackend));
-        const progress = (d: number, n: number): void => {
-          if (d % 64 === 0 || d === n) console.error(`realism judge: sampled ${d}/${n} base-model images`);
-        };
-        generated = pool
-          ? await pool.sample(base.model, base.schedule, captions, seeds, {}, SAMPLE_CHUNK, progress)
-          : await sampleBytes(base.model, base.schedule, { kind: 'sample', captions, seeds, options: {}, chunk: SAMPLE_CHUNK }, (d) => progress(d, total));
-        await pool?.stop();
-        const all = new Uint8Array(total * per);
-        generated.forEach((g, i) => all.set(g, i * per));
-        writeFileAtomic(sampleFile, all);
+        const pick = new Rng(deriveSeed(recipe.train.seed, 'realism-report')).sample(
+          Array.from({ length: curated.size }, (_, i) => i),
+          256,
+        );
+        const validity = realismValidity(
+          judge,
+          heldout,
+          pick.map((i) => curated.pixels(i)),
+          generated.slice(REALISM_SAMPLES.train),
+        );
+        const file = await saveJudge(join(out, name), judge, {
+          trainedOn: { real: real.size, generated: REALISM_SAMPLES.train, base: baseDir, baseSha256: base.file.weightsManifest.sha256 },
+          train: recipe.train,
+          command,
+          machine,
+          minutes: (Date.now() - started) / 60000,
+          validity,
+        });
+        writeFileAtomic(
+          join(results, `${name}.json`),
+          `${JSON.stringify({ judge: name, sha256: file.weightsManifest.sha256, validity, command, minutes: (Date.now() - started) / 60000 }, null, 1)}\n`,
+        );
+        console.log(
+          `realism judge, mean 100·P(real): ${Object.entries(validity)
+            .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+            .join(', ')}`,
+        );
       }
-      base.model.params.dispose();
-      const { train: real, heldout } = holdOut(judgeImages(data, recipe.styles), 0.1);
-      const judge = RealismJudge.create(REALISM_JUDGE, recipe.train.seed);
-      await trainRealismJudge(judge, real, generated.slice(0, REALISM_SAMPLES.train), recipe.train, runDir, { command, force });
-      const curated = data.view('curated');
-      const pick = new Rng(deriveSeed(recipe.train.seed, 'realism-report')).sample(
-        Array.from({ length: curated.size }, (_, i) => i),
-        256,
-      );
-      const validity = realismValidity(
-        judge,
-        heldout,
-        pick.map((i) => curated.pixels(i)),
-        generated.slice(REALISM_SAMPLES.train),
-      );
-      const file = await saveJudge(join(out, name), judge, {
-        trainedOn: { real: real.size, generated: REALISM_SAMPLES.train, base: baseDir, baseSha256: base.file.weightsManifest.sha256 },
-        train: recipe.train,
-        command,
-        machine,
-        minutes: (Date.now() - started) / 60000,
-        validity,
-      });
-      writeFileAtomic(join(results, `${name}.json`), `${JSON.stringify({ judge: name, sha256: file.weightsManifest.sha256, validity, command, minutes: (Date.now() - started) / 60000 }, null, 1)}\n`);
-      console.log(
-        `realism judge, mean 100·P(real): ${Object.entries(validity)
-          .map(([k, v]) => `${k} ${v.toFixed(1)}`)
-          .join(', ')}`,
-      );
+      writeJudgesReadme(results, machine);
     }
-    writeJudgesReadme(results, machine);
-  }
-}
+  },
+});

@@ -14,16 +14,32 @@ import { buildEmojiPick } from '../pick/buildEmojiPick.js';
 import { writeEmojiPickCard, type GeneratorStrength } from '../pick/pickCard.js';
 import { resolveEmojiPickConfig, type EmojiPickConfig } from '../pick/pickConfig.js';
 import { formatDuration } from '../runs/progress.js';
-import { numberFlag, parseArgs, type ParsedArgs } from '../util/args.js';
+import { numberFlag, stringFlag, type Flag, type ParsedArgs } from '../util/args.js';
 import { readJsonFile } from '../util/jsonFile.js';
-import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
-import { generateOptions, workersFlag } from './sampleCommand.js';
+import { defineCommand } from './command.js';
+import { BACKEND, CACHE, EMOJI_FLAGS, FORCE, generateOptions, JUDGES, SAMPLING_FLAGS, WORKERS, workersFlag } from './commonFlags.js';
+import { openEmojiFromFlags } from './emojiFlags.js';
 
 /** The prompts each generator's strength is measured on (drawn with the sampling flags, DEFAULT_SAMPLING unless told). */
 const STRENGTH = { promptSet: 'curated-val', prompts: 200 };
 
+const PICK_FLAGS = [
+  { name: 'config', value: 'FILE', help: 'an Emoji-Pick config (JSON) over the defaults' },
+  { name: 'train', value: 'N', help: 'training pairs (config pairs.train)' },
+  { name: 'validation', value: 'N', help: 'validation pairs (config pairs.validation)' },
+  { name: 'generators', value: 'N=DIR,..', help: 'the pool: "weak=data/weak,base-S=data/base-s,base-L=data/base-l" (config generators)' },
+  { name: 'out', value: 'DIR', default: 'data/emoji-pick', help: 'the build' },
+  JUDGES,
+  CACHE,
+  ...SAMPLING_FLAGS,
+  FORCE,
+  WORKERS,
+  BACKEND,
+  ...EMOJI_FLAGS,
+] as const satisfies readonly Flag[];
+
 /** The build's config: the defaults, then --config FILE, then --train/--validation/--generators. */
-function pickConfigFromArgs(args: ParsedArgs): EmojiPickConfig {
+function pickConfigFromArgs(args: ParsedArgs<(typeof PICK_FLAGS)[number]['name']>): EmojiPickConfig {
   const file = args.flags['config'];
   let override: Record<string, unknown> = typeof file === 'string' ? (readJsonFile(file, 'Emoji-Pick config') as Record<string, unknown>) : {};
   const pairs: Record<string, number> = {};
@@ -48,49 +64,51 @@ function pickConfigFromArgs(args: ParsedArgs): EmojiPickConfig {
  * `npm run pick`: build Emoji-Pick (resumable), then measure each generator's strength under the
  * evaluation judges and write the card.
  */
-export async function pickCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, {
-    boolean: ['force'],
-    string: ['config', 'out', 'train', 'validation', 'generators', 'judges', 'workers', 'backend', 'cache', 'sampler', 'steps', 'guidance', 'eta', ...EMOJI_FLAGS],
-  });
-  const config = pickConfigFromArgs(args);
-  const sampling = generateOptions(args);
-  const out = (args.flags['out'] as string | undefined) ?? join('data', 'emoji-pick');
-  const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
-  const workers = workersFlag(args, backend.tfBackend);
-  const data = await openEmojiFromFlags(args);
-  const started = Date.now();
-  const record = await buildEmojiPick(data, config, out, { workers, backend: backend.name, force: args.flags['force'] === true, command: `npm run pick -- ${argv.join(' ')}`.trim() });
-  if (!record.complete) return;
-  const { context, hashes } = loadEvalContext(data, (args.flags['judges'] as string | undefined) ?? join('data', 'judges'));
-  const annotator = loadContrastiveJudge(config.annotator).judge;
-  try {
-    const prompts = readPromptSet(STRENGTH.promptSet).slice(0, STRENGTH.prompts);
-    const strength: GeneratorStrength[] = [];
-    for (const g of config.generators) {
-      const r = await withModel(g.model, workers, ({ model, schedule, file }, pool) =>
-        evaluate(model, schedule, { dir: g.model, sha256: file.weightsManifest.sha256 }, STRENGTH.promptSet, prompts, context, hashes, {
-          sampling,
-          cacheDir: (args.flags['cache'] as string | undefined) ?? join('runs', 'eval-cache'),
-          ...(pool ? { pool } : {}),
-        }),
-      );
-      strength.push({
-        name: g.name,
-        r5: 100 * r.r5,
-        real: r.real,
-        align: r.align,
-        prompts: prompts.length,
-        promptSet: STRENGTH.promptSet,
-        sampling: samplingLabel(sampling),
-      });
+export const pickCommand = defineCommand({
+  name: 'pick',
+  summary: 'build Emoji-Pick, the Pick-a-Pic v2 analog, into data/emoji-pick (resumable), and its card',
+  details: "the sampling flags set how each generator's strength is measured on curated-val for the card; the pool's own sampler is the config's settings.sampler.",
+  flags: PICK_FLAGS,
+  async run(args, argv) {
+    const config = pickConfigFromArgs(args);
+    const sampling = generateOptions(args);
+    const out = stringFlag(args, 'out') as string;
+    const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
+    const workers = workersFlag(args, backend.tfBackend);
+    const data = await openEmojiFromFlags(args);
+    const started = Date.now();
+    const record = await buildEmojiPick(data, config, out, { workers, backend: backend.name, force: args.flags['force'] === true, command: `npm run pick -- ${argv.join(' ')}`.trim() });
+    if (!record.complete) return;
+    const { context, hashes } = loadEvalContext(data, stringFlag(args, 'judges') as string);
+    const annotator = loadContrastiveJudge(config.annotator).judge;
+    try {
+      const prompts = readPromptSet(STRENGTH.promptSet).slice(0, STRENGTH.prompts);
+      const strength: GeneratorStrength[] = [];
+      for (const g of config.generators) {
+        const r = await withModel(g.model, workers, ({ model, schedule, file }, pool) =>
+          evaluate(model, schedule, { dir: g.model, sha256: file.weightsManifest.sha256 }, STRENGTH.promptSet, prompts, context, hashes, {
+            sampling,
+            cacheDir: stringFlag(args, 'cache') as string,
+            ...(pool ? { pool } : {}),
+          }),
+        );
+        strength.push({
+          name: g.name,
+          r5: 100 * r.r5,
+          real: r.real,
+          align: r.align,
+          prompts: prompts.length,
+          promptSet: STRENGTH.promptSet,
+          sampling: samplingLabel(sampling),
+        });
+      }
+      const noise = await annotatorNoise(alignScorer(annotator), validationImages(data), config.jpegQuality);
+      await writeEmojiPickCard(out, record, { strength, noise }, data.resolution);
+    } finally {
+      annotator.params.dispose();
+      context.contrastive.params.dispose();
+      context.realism.params.dispose();
     }
-    const noise = await annotatorNoise(alignScorer(annotator), validationImages(data), config.jpegQuality);
-    await writeEmojiPickCard(out, record, { strength, noise }, data.resolution);
-  } finally {
-    annotator.params.dispose();
-    context.contrastive.params.dispose();
-    context.realism.params.dispose();
-  }
-  console.log(`Emoji-Pick in ${out}: ${record.shards.reduce((n, s) => n + s.pairs, 0)} pairs; card in ${join(out, 'README.md')} (this run ${formatDuration((Date.now() - started) / 1000)})`);
-}
+    console.log(`Emoji-Pick in ${out}: ${record.shards.reduce((n, s) => n + s.pairs, 0)} pairs; card in ${join(out, 'README.md')} (this run ${formatDuration((Date.now() - started) / 1000)})`);
+  },
+});

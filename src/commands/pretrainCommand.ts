@@ -5,13 +5,14 @@ import { concatSets } from '../data/concatSets.js';
 import type { EmojiT2I } from '../data/emojiDataset.js';
 import { pretrain, type PretrainData } from '../train/pretrain.js';
 import { BASE_L_OVERRIDE, resolvePretrainConfig, SMOKE_OVERRIDE, WEAK_OVERRIDE, type PretrainConfig } from '../train/pretrainConfig.js';
-import { numberFlag, parseArgs } from '../util/args.js';
+import { numberFlag, stringFlag, UsageError } from '../util/args.js';
+import { defineCommand } from './command.js';
+import { BACKEND, EMOJI_FLAGS, FORCE, WORKERS, workersFlag } from './commonFlags.js';
 import { readJsonFile } from '../util/jsonFile.js';
 import { openEmojiFromFlags } from './emojiFlags.js';
 import { loadFolderDataset } from '../data/folderDataset.js';
 import { splitHeldout } from '../data/heldoutSplit.js';
 import { Rng } from '../util/rng.js';
-import { workersFlag } from './sampleCommand.js';
 
 /** Named pretraining presets: the overrides of pretrainConfig.ts over base-S's config. */
 const PRETRAIN_PRESETS: Record<string, unknown> = {
@@ -47,27 +48,44 @@ async function folderPretrainData(config: PretrainConfig): Promise<PretrainData>
   };
 }
 
-export async function pretrainCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { boolean: ['force'], string: ['preset', 'config', 'out', 'steps', 'cooldown', 'workers', 'init-from', 'backend', 'data', 'data-root', 'data-config'] });
-  const preset = (args.flags['preset'] as string | undefined) ?? 'base-s';
-  if (!(preset in PRETRAIN_PRESETS)) throw new Error(`--preset: unknown preset "${preset}" (known: ${Object.keys(PRETRAIN_PRESETS).join(', ')})`);
-  let config = resolvePretrainConfig(PRETRAIN_PRESETS[preset], `preset ${preset}`);
-  const file = args.flags['config'];
-  if (typeof file === 'string') config = resolvePretrainConfig(mergeDeep(PRETRAIN_PRESETS[preset], readJsonFile(file, 'config')), file);
-  if (args.flags['steps'] !== undefined) config = { ...config, train: { ...config.train, steps: numberFlag(args, 'steps', config.train.steps) } };
-  if (args.flags['cooldown'] !== undefined) config = { ...config, train: { ...config.train, cooldownSteps: numberFlag(args, 'cooldown', 0) } };
-  if (typeof args.flags['data'] === 'string') config = { ...config, data: { view: 'folder', folder: args.flags['data'] } };
-  config = resolvePretrainConfig(config, '--steps/--cooldown/--data');
-  const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
-  const workers = workersFlag(args, backend.tfBackend);
-  const view = config.data.view;
-  const data = view === 'folder' ? await folderPretrainData(config) : emojiPretrainData(await openEmojiFromFlags(args, config.model.resolution), view);
-  const out = (args.flags['out'] as string | undefined) ?? join('runs', 'pretrain', preset);
-  const result = await pretrain(config, data, out, {
-    force: args.flags['force'] === true,
-    workers,
-    initFrom: args.flags['init-from'] as string | undefined,
-    command: `npm run pretrain -- ${argv.join(' ')}`.trim(),
-  });
-  console.log(`pretrained to step ${result.step} in ${result.runDir} (EMA model in ${join(result.runDir, 'model')})`);
-}
+export const pretrainCommand = defineCommand({
+  name: 'pretrain',
+  summary: 'pretrain a base model (resumable: rerun the same command after a kill)',
+  details: 'example: npx selfdpo pretrain --preset base-l (runs/pretrain/base-l); --steps N continues a finished run longer.',
+  flags: [
+    { name: 'preset', value: 'NAME', default: 'base-s', help: Object.keys(PRETRAIN_PRESETS).join('|') },
+    { name: 'config', value: 'FILE', help: "a config (JSON) over the preset's" },
+    { name: 'out', value: 'DIR', help: 'the run folder (default: runs/pretrain/<preset>)' },
+    { name: 'steps', value: 'N', help: "training steps (the preset's unless given)" },
+    { name: 'cooldown', value: 'N', help: 'the LR falls linearly over the last N steps, to lr/N at the last; allowed on resume before the fall begins' },
+    { name: 'init-from', value: 'DIR', help: "start from this model folder's weights (a shipped base) instead of random ones" },
+    { name: 'data', value: 'DIR', help: 'pretrain on your own folder of images with captions.jsonl' },
+    FORCE,
+    WORKERS,
+    BACKEND,
+    ...EMOJI_FLAGS,
+  ],
+  async run(args, argv) {
+    const preset = stringFlag(args, 'preset') as string;
+    if (!(preset in PRETRAIN_PRESETS)) throw new UsageError(`--preset: unknown preset "${preset}" (known: ${Object.keys(PRETRAIN_PRESETS).join(', ')})`);
+    let config = resolvePretrainConfig(PRETRAIN_PRESETS[preset], `preset ${preset}`);
+    const file = args.flags['config'];
+    if (typeof file === 'string') config = resolvePretrainConfig(mergeDeep(PRETRAIN_PRESETS[preset], readJsonFile(file, 'config')), file);
+    if (args.flags['steps'] !== undefined) config = { ...config, train: { ...config.train, steps: numberFlag(args, 'steps', config.train.steps) } };
+    if (args.flags['cooldown'] !== undefined) config = { ...config, train: { ...config.train, cooldownSteps: numberFlag(args, 'cooldown', 0) } };
+    if (typeof args.flags['data'] === 'string') config = { ...config, data: { view: 'folder', folder: args.flags['data'] } };
+    config = resolvePretrainConfig(config, '--steps/--cooldown/--data');
+    const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
+    const workers = workersFlag(args, backend.tfBackend);
+    const view = config.data.view;
+    const data = view === 'folder' ? await folderPretrainData(config) : emojiPretrainData(await openEmojiFromFlags(args, config.model.resolution), view);
+    const out = stringFlag(args, 'out') ?? join('runs', 'pretrain', preset);
+    const result = await pretrain(config, data, out, {
+      force: args.flags['force'] === true,
+      workers,
+      initFrom: stringFlag(args, 'init-from'),
+      command: `npm run pretrain -- ${argv.join(' ')}`.trim(),
+    });
+    console.log(`pretrained to step ${result.step} in ${result.runDir} (EMA model in ${join(result.runDir, 'model')})`);
+  },
+});

@@ -3,37 +3,57 @@ import { backendFromEnvAndArgs, initBackend } from '../backend.js';
 import { readModelFile } from '../model/modelFile.js';
 import { methodTable, PAPER_TABLES } from '../repro/paperTables.js';
 import { reproduce } from '../repro/reproduce.js';
-import { reproPreset } from '../repro/reproPresets.js';
+import { REPRO_PRESETS, reproPreset } from '../repro/reproPresets.js';
 import { recordReportRedraw, writeReproReport } from '../repro/reproReport.js';
 import { readUnits } from '../repro/reproUnits.js';
-import { parseArgs } from '../util/args.js';
-import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
-import { SHIPPED_BASE_S, workersFlag } from './sampleCommand.js';
+import { stringFlag, type Flag, type ParsedArgs } from '../util/args.js';
+import { defineCommand } from './command.js';
+import { BACKEND, BASE, EMOJI_FLAGS, FORCE, JUDGES, WORKERS, workersFlag } from './commonFlags.js';
+import { openEmojiFromFlags } from './emojiFlags.js';
+import { SHIPPED_BASE_S } from './sampleCommand.js';
 
-const REPRODUCE_FLAGS = ['preset', 'out', 'work', 'base', 'judges', 'workers', 'backend', ...EMOJI_FLAGS];
+export const REPRODUCE_FLAGS = [
+  { name: 'preset', value: 'NAME', help: `${Object.keys(REPRO_PRESETS).join('|')} (default: quick)` },
+  { name: 'out', value: 'DIR', help: 'the tables, figures and unit records (default: results/<preset>)' },
+  { name: 'work', value: 'DIR', help: "the units' run folders (default: runs/reproduce/<preset>)" },
+  BASE,
+  JUDGES,
+  { name: 'report-only', help: 'redraw the tables and figures from the units already there' },
+  FORCE,
+  WORKERS,
+  BACKEND,
+  ...EMOJI_FLAGS,
+] as const satisfies readonly Flag[];
+
+/** What `start` sets where `reproduce` takes flags. */
+interface ReproduceDefaults {
+  preset?: string;
+  out?: string;
+  work?: string;
+  command?: string;
+  baseGrid?: string;
+}
 
 /**
- * `npm run reproduce -- --preset quick|paper`: the whole protocol into results/<preset>/
- * (resumable: rerun the same command after a kill), or with --report-only the tables and
- * figures redrawn from the units already there.
+ * The whole protocol into results/<preset>/ (resumable: rerun the same command after a kill), or
+ * with --report-only the tables and figures redrawn from the units already there.
  */
-export async function reproduceCommand(argv: string[], defaults: { preset?: string; out?: string; work?: string; command?: string; baseGrid?: string } = {}): Promise<void> {
-  const args = parseArgs(argv, { boolean: ['force', 'report-only'], string: REPRODUCE_FLAGS });
-  const preset = reproPreset((args.flags['preset'] as string | undefined) ?? defaults.preset ?? 'quick');
-  const out = (args.flags['out'] as string | undefined) ?? defaults.out ?? join('results', preset.name);
+export async function runReproduction(args: ParsedArgs<(typeof REPRODUCE_FLAGS)[number]['name']>, argv: string[], defaults: ReproduceDefaults = {}): Promise<void> {
+  const preset = reproPreset(stringFlag(args, 'preset') ?? defaults.preset ?? 'quick');
+  const out = stringFlag(args, 'out') ?? defaults.out ?? join('results', preset.name);
   const started = Date.now();
   const written =
     args.flags['report-only'] === true
       ? (recordReportRedraw(out, `${defaults.command ?? 'npm run reproduce --'} ${argv.join(' ')}`.trim()), await writeReproReport(out))
       : await (async () => {
           const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
-          const base = (args.flags['base'] as string | undefined) ?? SHIPPED_BASE_S;
+          const base = stringFlag(args, 'base') ?? SHIPPED_BASE_S;
           const data = await openEmojiFromFlags(args, readModelFile(base).file.model.resolution);
           return reproduce(preset, data, {
             out,
-            work: (args.flags['work'] as string | undefined) ?? defaults.work ?? join('runs', 'reproduce', preset.name),
+            work: stringFlag(args, 'work') ?? defaults.work ?? join('runs', 'reproduce', preset.name),
             base,
-            judges: (args.flags['judges'] as string | undefined) ?? join('data', 'judges'),
+            judges: stringFlag(args, 'judges') as string,
             workers: workersFlag(args, backend.tfBackend),
             force: args.flags['force'] === true,
             command: `${defaults.command ?? 'npm run reproduce --'} ${argv.join(' ')}`.trim(),
@@ -51,3 +71,11 @@ export async function reproduceCommand(argv: string[], defaults: { preset?: stri
   }
   console.log(`\nwrote, in ${((Date.now() - started) / 60000).toFixed(1)} min:\n${written.map((f) => `  ${f}`).join('\n')}`);
 }
+
+export const reproduceCommand = defineCommand({
+  name: 'reproduce',
+  summary: 'the whole protocol: pairs, every method x seed, evaluation, Tables 1-5, Figure 5 and the grids into results/<preset>',
+  details: 'resumable: rerun the same command after a kill; a finished unit is never rerun.',
+  flags: REPRODUCE_FLAGS,
+  run: (args, argv) => runReproduction(args, argv),
+});

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { reproduceCommand } from './reproduceCommand.js';
+import { defineCommand } from './command.js';
+import { REPRODUCE_FLAGS, runReproduction } from './reproduceCommand.js';
 
 /**
  * The main job on the embedded default: the shipped base-S's curated-val sample grid first
@@ -10,7 +11,13 @@ import { reproduceCommand } from './reproduceCommand.js';
  * Rerunning resumes, and a finished run only redraws its report; --force starts over. The
  * committed quick results (results/quick/) come from `npm run reproduce -- --preset quick`.
  */
-export async function startCommand(argv: string[]): Promise<void> {
-  const out = join('runs', 'start');
-  await reproduceCommand(argv, { preset: 'quick', out, work: join(out, 'work'), command: 'npm start --', baseGrid: join(out, 'base-samples.png') });
-}
+export const startCommand = defineCommand({
+  name: 'start',
+  summary: 'the main job: the quick reproduction on the default data, shipped base-S and judges, into runs/start',
+  details: 'rerunning resumes; a finished run only redraws its report; --force starts over.',
+  flags: REPRODUCE_FLAGS,
+  run(args, argv) {
+    const out = join('runs', 'start');
+    return runReproduction(args, argv, { preset: 'quick', out, work: join(out, 'work'), command: 'npm start --', baseGrid: join(out, 'base-samples.png') });
+  },
+});

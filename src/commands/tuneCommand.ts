@@ -4,12 +4,13 @@ import { readModelFile } from '../model/modelFile.js';
 import { keepTuningRun, writeTuningReport } from '../report/tuningReport.js';
 import { postTrain } from '../train/postTrain.js';
 import { resolvePostTrainConfig } from '../train/postTrainConfig.js';
-import { parseArgs } from '../util/args.js';
+import { stringFlag } from '../util/args.js';
 import { machineLine } from '../util/machine.js';
-import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
-import { workersFlag } from './sampleCommand.js';
+import { defineCommand } from './command.js';
+import { BACKEND, EMOJI_FLAGS, FORCE, WORKERS, workersFlag } from './commonFlags.js';
+import { openEmojiFromFlags } from './emojiFlags.js';
 import { emojiTrainData } from '../train/emojiTrainData.js';
-import { postTrainConfigFromArgs } from './postTrainCommand.js';
+import { POST_TRAIN_CONFIG_FLAGS, postTrainConfigFromArgs } from './postTrainCommand.js';
 
 /** A comma-separated list of numbers from a flag. */
 function numberList(value: string | boolean | undefined, flag: string, fallback: number): number[] {
@@ -27,38 +28,55 @@ function numberList(value: string | boolean | undefined, flag: string, fallback:
  * --out, then the report in --results from every run kept there: runs of earlier sweeps stay
  * in the table.
  */
-export async function tuneCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { boolean: ['force', 'report-only'], string: ['method', 'lrs', 'betas', 'steps', 'seed', 'base', 'out', 'results', 'workers', 'backend', ...EMOJI_FLAGS] });
-  if (args.flags['report-only'] === true) {
-    // Redraw the report from the runs kept in --results, training nothing.
-    const dir = (args.flags['results'] as string | undefined) ?? join('results', 'tuning');
-    console.log(`wrote ${await writeTuningReport(dir, machineLine())}`);
-    return;
-  }
-  const base = postTrainConfigFromArgs(args);
-  const lrs = numberList(args.flags['lrs'], 'lrs', base.train.lr);
-  const betas = numberList(args.flags['betas'], 'betas', base.loss.beta);
-  const method = (args.flags['method'] as string | undefined) ?? 'self-dpo';
-  const out = (args.flags['out'] as string | undefined) ?? join('runs', 'tuning');
-  const results = (args.flags['results'] as string | undefined) ?? join('results', 'tuning');
-  const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
-  const workers = workersFlag(args, backend.tfBackend);
-  const resolution = readModelFile(base.base).file.model.resolution;
-  const data = await openEmojiFromFlags(args, resolution);
-  for (const lr of lrs) {
-    for (const beta of betas) {
-      const config = resolvePostTrainConfig({ ...base, train: { ...base.train, lr }, loss: { ...base.loss, beta } }, 'sweep');
-      const name = `${method}-lr${lr}-beta${beta}-steps${config.train.steps}-seed${config.train.seed}`;
-      const runDir = join(out, name);
-      console.error(`tuning: ${name}`);
-      await postTrain(config, await emojiTrainData(data, config, resolution), runDir, {
-        force: args.flags['force'] === true,
-        workers,
-        command: `npm run post-train -- --method ${method} --lr ${lr} --beta ${beta} --steps ${config.train.steps} --seed ${config.train.seed} --out ${runDir}   # via npm run tune -- ${argv.join(' ')}`,
-      });
-      keepTuningRun(runDir, results, name);
+export const tuneCommand = defineCommand({
+  name: 'tune',
+  summary: 'sweep LR x beta for a method on curated-val only; the report in results/tuning',
+  details: 'every setting is a normal resumable post-training run; runs of earlier sweeps stay in the table.',
+  flags: [
+    // Only the settings each run's recorded post-train command repeats (the method, steps, seed; lr and beta are swept).
+    ...POST_TRAIN_CONFIG_FLAGS.filter((f) => ['method', 'steps', 'seed', 'base'].includes(f.name)),
+    { name: 'lrs', value: 'X,Y,..', help: "learning rates to try (default: the config's)" },
+    { name: 'betas', value: 'X,Y,..', help: "DPO betas to try (default: the config's)" },
+    { name: 'out', value: 'DIR', default: 'runs/tuning', help: 'the run folders' },
+    { name: 'results', value: 'DIR', default: 'results/tuning', help: 'the report and the runs kept' },
+    { name: 'report-only', help: 'redraw the report from the runs kept in --results, training nothing' },
+    FORCE,
+    WORKERS,
+    BACKEND,
+    ...EMOJI_FLAGS,
+  ],
+  async run(args, argv) {
+    if (args.flags['report-only'] === true) {
+      // Redraw the report from the runs kept in --results, training nothing.
+      const dir = stringFlag(args, 'results') as string;
+      console.log(`wrote ${await writeTuningReport(dir, machineLine())}`);
+      return;
     }
-  }
-  const readme = await writeTuningReport(results, `${machineLine()}, tfjs ${backend.tfBackend}, ${workers} thread(s)`);
-  console.log(`wrote ${readme}`);
-}
+    const base = postTrainConfigFromArgs(args);
+    const lrs = numberList(args.flags['lrs'], 'lrs', base.train.lr);
+    const betas = numberList(args.flags['betas'], 'betas', base.loss.beta);
+    const method = stringFlag(args, 'method') as string;
+    const out = stringFlag(args, 'out') as string;
+    const results = stringFlag(args, 'results') as string;
+    const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
+    const workers = workersFlag(args, backend.tfBackend);
+    const resolution = readModelFile(base.base).file.model.resolution;
+    const data = await openEmojiFromFlags(args, resolution);
+    for (const lr of lrs) {
+      for (const beta of betas) {
+        const config = resolvePostTrainConfig({ ...base, train: { ...base.train, lr }, loss: { ...base.loss, beta } }, 'sweep');
+        const name = `${method}-lr${lr}-beta${beta}-steps${config.train.steps}-seed${config.train.seed}`;
+        const runDir = join(out, name);
+        console.error(`tuning: ${name}`);
+        await postTrain(config, await emojiTrainData(data, config, resolution), runDir, {
+          force: args.flags['force'] === true,
+          workers,
+          command: `npm run post-train -- --method ${method} --lr ${lr} --beta ${beta} --steps ${config.train.steps} --seed ${config.train.seed} --base ${config.base} --out ${runDir}   # via npm run tune -- ${argv.join(' ')}`,
+        });
+        keepTuningRun(runDir, results, name);
+      }
+    }
+    const readme = await writeTuningReport(results, `${machineLine()}, tfjs ${backend.tfBackend}, ${workers} thread(s)`);
+    console.log(`wrote ${readme}`);
+  },
+});

@@ -26,7 +26,7 @@ export function writePromptSets(data: EmojiT2I, dir = PROMPTS_DIR, force = false
 /** Read a committed prompt set; errors name the file and line. */
 export function readPromptSet(name: string, dir = PROMPTS_DIR): Prompt[] {
   const path = join(dir, `${name}.jsonl`);
-  if (!existsSync(path)) throw new Error(`${path} not found (prompt sets: ${PROMPT_SETS.join(', ')}; \`npm run data -- --prompts\` writes them)`);
+  if (!existsSync(path)) throw new Error(`${path} not found (prompt sets: ${PROMPT_SETS.join(', ')}; \`npm run data -- --write-prompts\` writes them)`);
   return readFileSync(path, 'utf8')
     .split('\n')
     .map((l, k) => [l.trim(), k + 1] as const)

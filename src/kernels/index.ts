@@ -100,6 +100,11 @@ export function nativeKernelsOn(): boolean {
 }
 
 /** Whether the heavy wasm kernels run natively (and with what), or why not: for the backend line. */
+/** Whether the native addon loaded (it may still be turned off by setNativeKernels). */
+export function nativeKernelsLoaded(): boolean {
+  return typeof loadNativeAddon() !== 'string';
+}
+
 export function nativeKernelsStatus(): string {
   const addon = loadNativeAddon();
   if (typeof addon === 'string') return `wasm kernels only: ${addon}`;

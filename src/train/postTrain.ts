@@ -12,6 +12,7 @@ import { Adafactor, ADAFACTOR_DEFAULTS } from '../optim/adafactor.js';
 import { getDowngrade } from '../methods/downgrades/registry.js';
 import { warmupConstant } from '../optim/lrSchedule.js';
 import { probeOf, scorePairProbe, type PairProbeScore } from './pairProbe.js';
+import { validationPrompts, writeValidationSamples } from './validationSamples.js';
 import { predictionErrorWeights } from '../objective/predictionError.js';
 import type { PreferencePairSet } from '../data/preferencePairs.js';
 import { Progress } from '../runs/progress.js';
@@ -150,15 +151,25 @@ async function postTrainLocked(config: PostTrainConfig, data: PostTrainData, run
     if (resumedFrom > 0) log(`resuming ${runDir} from step ${resumedFrom}`);
     log(`${config.description}: ${methodAndDowngrade(config)} on ${data.winners.size} winners, ${t.steps} steps of ${t.batchSize}, base ${config.base} (${baseSha256.slice(0, 12)})`);
 
+    const samplePrompts = config.log.sampleEvery > 0 ? validationPrompts(data.heldout.set) : [];
+    const drawSamples = async (): Promise<void> => {
+      if (samplePrompts.length === 0) return;
+      log(`validation samples @${step}: ${await writeValidationSamples(model, schedule, samplePrompts, runDir, step)}`);
+    };
+
     // The state is written last: a run killed before it resumes from the previous checkpoint and
-    // redoes the model and the probe, so the model and heldout.jsonl never lag the state.
+    // redoes the model, the probe and the samples, so none of them lags the state.
     const checkpoint = async (): Promise<void> => {
       await saveModel(join(runDir, 'model'), model, schedule, { run: runDir, step, method: config.method, downgrade: config.downgrade, base: config.base, baseSha256, command: opts.command ?? null });
       if (step % config.log.evalEvery === 0 || step === t.steps) runProbe();
+      if (step % config.log.sampleEvery === 0 || step === t.steps) await drawSamples();
       await saveTrainState(stateDir, step, groups, { optimizerStep: pool.optimizerStep });
     };
 
-    if (step === 0) runProbe();
+    if (step === 0) {
+      runProbe();
+      await drawSamples();
+    }
     if (pool.size > 1) log(`data-parallel over ${pool.size} threads`);
     let ran = 0;
     const recentAcc: number[] = [];

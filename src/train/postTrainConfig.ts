@@ -68,6 +68,11 @@ export interface PostTrainConfig {
     evalEvery: number;
     /** Pairs in the held-out probe. */
     evalPairs: number;
+    /**
+     * Validation samples (src/train/validationSamples.ts) at step 0, at the checkpoints on multiples
+     * of N and at the last step, into samples/ of the run folder; 0: none.
+     */
+    sampleEvery: number;
   };
 }
 
@@ -97,7 +102,7 @@ export const POST_TRAIN_DEFAULTS: PostTrainConfig = {
     epsilon: 1e-8,
     clipNorm: 1,
   },
-  log: { every: 10, checkpointEvery: 50, evalEvery: 50, evalPairs: 128 },
+  log: { every: 10, checkpointEvery: 50, evalEvery: 50, evalPairs: 128, sampleEvery: 200 },
 };
 
 /** Where the method configs live: the kit's own configs/, wherever the command runs from (src/train or dist/train is two levels down). */
@@ -152,6 +157,7 @@ export function resolvePostTrainConfig(override: unknown = {}, source = 'config'
   checkRange('train.warmupFraction', t.warmupFraction, 0, 1, source);
   checkOptimizerKeys(t, source);
   checkLogCadence(c.log, source);
+  checkIntegerRange('log.sampleEvery', c.log.sampleEvery, 0, 1e9, source);
   checkIntegerRange('log.evalPairs', c.log.evalPairs, 1, 100000, source);
   return c;
 }
