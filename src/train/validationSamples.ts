@@ -22,7 +22,7 @@ export const VALIDATION_SEEDS = [0, 1] as const;
 const SCALE = 3;
 
 /** The folder of a run's samples, and the file of one step's. */
-export const SAMPLES_DIR = 'samples';
+const SAMPLES_DIR = 'samples';
 export const samplesFile = (runDir: string, step: number): string => join(runDir, SAMPLES_DIR, `step-${String(step).padStart(6, '0')}.png`);
 
 /** The first `count` distinct captions of the held-out set (image i's caption drawn with Rng(i)): fixed for a run. */
