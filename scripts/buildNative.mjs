@@ -18,7 +18,9 @@ const out = path.join(root, 'native', 'build', 'selfdpoNative.node');
 const required = process.argv.includes('--require');
 
 function giveUp(why) {
-  const msg = `native kernels not built (${why}); the kit runs on the wasm backend's own kernels. ` + 'To build them: sh scripts/setup.sh (Debian/Ubuntu: gcc and libopenblas-dev; conda: environment.yml), then npm run build:native';
+  const msg =
+    `native kernels not built (${why}); the kit runs on the wasm backend's own kernels. ` +
+    'To build them: sh scripts/setup.sh (Debian/Ubuntu: gcc and libopenblas-dev; conda: environment.yml), then npm run build:native';
   if (required) {
     console.error(`error: ${msg}`);
     process.exit(1);
@@ -64,7 +66,25 @@ fs.mkdirSync(path.dirname(out), { recursive: true });
 try {
   execFileSync(
     compiler,
-    ['-O3', '-fno-math-errno', '-fno-trapping-math', '-fPIC', '-shared', '-Wall', '-Wextra', '-Werror', `-I${nodeInclude}`, `-I${blas.include}`, ...sources, ...libFlags, '-lopenblas', '-lm', ...platformFlags, '-o', tmp],
+    [
+      '-O3',
+      '-fno-math-errno',
+      '-fno-trapping-math',
+      '-fPIC',
+      '-shared',
+      '-Wall',
+      '-Wextra',
+      '-Werror',
+      `-I${nodeInclude}`,
+      `-I${blas.include}`,
+      ...sources,
+      ...libFlags,
+      '-lopenblas',
+      '-lm',
+      ...platformFlags,
+      '-o',
+      tmp,
+    ],
     {
       stdio: ['ignore', 'inherit', 'inherit'],
     },
