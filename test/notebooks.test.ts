@@ -41,11 +41,42 @@ interface Output {
 const SHOWS: Record<string, string[]> = {
   '00-emoji-t2i.ipynb': ['image/png'],
   '01-quickstart.ipynb': ['image/png', 'image/svg+xml', 'application/vnd.vegalite.v5+json'],
-  '02-ablations.ipynb': ['text/markdown', 'image/svg+xml', 'application/vnd.vegalite.v5+json'],
-  '03-paper-tables.ipynb': ['text/markdown'],
+  '02-ablations.ipynb': ['text/html', 'image/png', 'image/svg+xml', 'application/vnd.vegalite.v5+json'],
+  '03-paper-tables.ipynb': ['text/markdown', 'text/html'],
   '04-implicit-accuracy.ipynb': ['image/svg+xml', 'application/vnd.vegalite.v5+json'],
   '05-samples.ipynb': ['image/png'],
 };
+
+const VEGA_LITE = 'application/vnd.vegalite.v5+json';
+
+/** Notebooks that only read committed files (results/, data/): their committed outputs must equal a fresh run's. */
+const READS_COMMITTED = ['03-paper-tables.ipynb', '04-implicit-accuracy.ipynb', '05-samples.ipynb'];
+
+/** A cell's outputs as compared: what it displayed and returned, without run counters or stream timing. */
+function shownData(cells: ReadonlyArray<{ outputs?: Output[] }>): Array<Array<Record<string, unknown>>> {
+  return cells.map((c) => (c.outputs ?? []).filter((o) => o.data !== undefined).map((o) => o.data as Record<string, unknown>));
+}
+
+/**
+ * The committed notebook reads as a report: every cell that shows something when run shows it in
+ * the committed file too; notebooks that train (01, 02) were committed from a real budget, not
+ * CI's smoke one; and notebooks that only read committed results show exactly what a fresh run
+ * shows, so a changed result without rerun notebooks fails here.
+ */
+function checkCommittedOutputs(nb: string, executedCells: ReadonlyArray<{ outputs?: Output[] }>): void {
+  const committed = JSON.parse(readFileSync(join(repo, 'notebooks', nb), 'utf8')) as { cells: Array<{ outputs?: Output[] }> };
+  const fresh = shownData(executedCells);
+  const kept = shownData(committed.cells);
+  fresh.forEach((outputs, i) =>
+    assert.ok(
+      outputs.length === 0 || (kept[i] ?? []).length > 0,
+      `${nb}: cell ${i} shows something when run but its committed outputs are empty (run it and commit: npm run notebook, or jupyter nbconvert --execute --inplace)`,
+    ),
+  );
+  const budget = JSON.stringify(kept).match(/budget: (\w+)/)?.[1];
+  if (budget !== undefined) assert.equal(budget, 'real', `${nb}: committed from a smoke run`);
+  if (READS_COMMITTED.includes(nb)) assert.deepEqual(kept, fresh, `${nb}: its committed outputs are stale against results/ (rerun it and commit)`);
+}
 
 const missing = jupyterMissing();
 const required = process.env['SELFDPO_REQUIRE_NOTEBOOKS'] === '1';
@@ -74,6 +105,13 @@ for (const nb of notebooks) {
     // Every notebook shows what it is for: its images, charts and tables are in the saved outputs.
     const shown = new Set(executed.cells.flatMap((c) => c.outputs ?? []).flatMap((o) => Object.keys(o.data ?? {})));
     for (const mime of SHOWS[nb] ?? []) assert.ok(shown.has(mime), `${nb}: no ${mime} output (outputs: ${[...shown].join(', ')})`);
+    // A chart is one output with every representation (a front end draws the richest it knows, once).
+    for (const o of executed.cells.flatMap((c) => c.outputs ?? [])) {
+      const kinds = Object.keys(o.data ?? {});
+      if (kinds.includes(VEGA_LITE)) assert.deepEqual(kinds.sort(), [VEGA_LITE, 'image/svg+xml', 'text/plain'].sort(), `${nb}: a chart output holds ${kinds.join(', ')}`);
+      else assert.ok(!(kinds.length === 1 && kinds[0] === 'image/svg+xml'), `${nb}: an SVG output without its chart bundle`);
+    }
+    checkCommittedOutputs(nb, executed.cells);
     assert.equal(r.status, 0, `${nb}: nbconvert exited ${r.status}: ${r.stderr.slice(-2000)}`);
   });
 }

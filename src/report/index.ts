@@ -8,3 +8,4 @@ export * from './trainReport.js';
 export * from './methodGrid.js';
 export * from './tuningReport.js';
 export * from './emojiSampleSheet.js';
+export * from './intervalChart.js';

@@ -1,21 +1,41 @@
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import * as aq from 'arquero';
 import type { ChartSpec } from './lineChart.js';
 import { VEGA_LITE_MIME, writeChart, type WrittenChart } from './renderChart.js';
 
-/** What the notebooks' charts need of tslab's `display` (passed in, so the core does not depend on tslab). */
-export interface ChartDisplay {
-  raw(contentType: string, data: unknown): void;
-  svg(svg: string): void;
+/**
+ * The notebook kernel's writer of display messages: tslab's `require('tslab/dist/jupyter')`,
+ * passed in so that the core does not depend on tslab. tslab's public `display` sends one MIME
+ * type per message, so a chart sent as Vega-Lite and then as SVG is two outputs, and JupyterLab
+ * draws both; one message with every representation is one output, drawn once in the richest
+ * form the front end knows (docs/DESIGN.md, notebooks).
+ */
+export interface NotebookKernel {
+  readonly lastWriteDisplayData: ((message: { data: Record<string, unknown>; metadata: Record<string, unknown>; transient: Record<string, unknown> }, update: boolean) => void) | null;
+}
+
+/** Send one output holding every representation in `bundle` (MIME type -> content). */
+export function displayBundle(kernel: NotebookKernel, bundle: Record<string, unknown>): void {
+  if (kernel.lastWriteDisplayData === null) throw new Error('displayBundle: not running in a notebook kernel (tslab has no display writer yet)');
+  kernel.lastWriteDisplayData({ data: bundle, metadata: {}, transient: {} }, false);
 }
 
 /**
- * Show a Vega-Lite chart in a notebook and save it as `<basePath>.svg` and `.png`: the spec
- * under its MIME type (JupyterLab draws it) and the SVG rendered here (classic Notebook
- * cannot draw Vega-Lite; docs/DESIGN.md).
+ * Show a Vega-Lite chart as one output, and save it as `<basePath>.svg` and `.png`: the spec
+ * (JupyterLab draws it), the SVG rendered here (classic Notebook and GitHub cannot draw Vega-Lite)
+ * and a text line naming the files.
  */
-export async function showChart(display: ChartDisplay, spec: ChartSpec, basePath: string): Promise<WrittenChart> {
+export async function showChart(kernel: NotebookKernel, spec: ChartSpec, basePath: string): Promise<WrittenChart> {
   const written = await writeChart(spec, basePath);
-  display.raw(VEGA_LITE_MIME, spec);
-  display.svg(readFileSync(written.svg, 'utf8'));
+  const title = typeof spec.title === 'string' ? spec.title : 'chart';
+  // The text names the files, not their folder: a notebook's outputs must not depend on where it ran.
+  displayBundle(kernel, { [VEGA_LITE_MIME]: spec, 'image/svg+xml': readFileSync(written.svg, 'utf8'), 'text/plain': `${title} (saved as ${basename(written.svg)} and ${basename(written.png)})` });
   return written;
+}
+
+/** Show rows as one output: an HTML table, with the same table as markdown text for plain front ends. */
+export function showTable(kernel: NotebookKernel, rows: ReadonlyArray<Record<string, unknown>>): void {
+  const table = aq.from(rows as Array<Record<string, unknown>>);
+  displayBundle(kernel, { 'text/html': table.toHTML({ limit: Infinity }), 'text/plain': table.toMarkdown({ limit: Infinity }) });
 }

@@ -5,3 +5,4 @@ export * from './reproPresets.js';
 export * from './reproReport.js';
 export * from './reproUnits.js';
 export * from './reproduce.js';
+export * from './ablationGrid.js';

@@ -7,3 +7,4 @@ export * from './postTrain.js';
 export * from './postTrainConfig.js';
 export * from './emojiTrainData.js';
 export * from './lossTermNorms.js';
+export * from './validationSamples.js';
