@@ -4,6 +4,7 @@ import { readModelFile } from '../model/modelFile.js';
 import { keepTuningRun, writeTuningReport } from '../report/tuningReport.js';
 import { postTrain } from '../train/postTrain.js';
 import { resolvePostTrainConfig } from '../train/postTrainConfig.js';
+import { withRunLocks } from '../runs/runLock.js';
 import { parseArgs } from '../util/args.js';
 import { machineLine } from '../util/machine.js';
 import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
@@ -32,7 +33,7 @@ export async function tuneCommand(argv: string[]): Promise<void> {
   if (args.flags['report-only'] === true) {
     // Redraw the report from the runs kept in --results, training nothing.
     const dir = (args.flags['results'] as string | undefined) ?? join('results', 'tuning');
-    console.log(`wrote ${await writeTuningReport(dir, machineLine())}`);
+    console.log(`wrote ${await withRunLocks([dir], () => writeTuningReport(dir, machineLine()))}`);
     return;
   }
   const base = postTrainConfigFromArgs(args);
@@ -41,24 +42,29 @@ export async function tuneCommand(argv: string[]): Promise<void> {
   const method = (args.flags['method'] as string | undefined) ?? 'self-dpo';
   const out = (args.flags['out'] as string | undefined) ?? join('runs', 'tuning');
   const results = (args.flags['results'] as string | undefined) ?? join('results', 'tuning');
-  const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
-  const workers = workersFlag(args, backend.tfBackend);
   const resolution = readModelFile(base.base).file.model.resolution;
-  const data = await openEmojiFromFlags(args, resolution);
-  for (const lr of lrs) {
-    for (const beta of betas) {
-      const config = resolvePostTrainConfig({ ...base, train: { ...base.train, lr }, loss: { ...base.loss, beta } }, 'sweep');
-      const name = `${method}-lr${lr}-beta${beta}-steps${config.train.steps}-seed${config.train.seed}`;
-      const runDir = join(out, name);
-      console.error(`tuning: ${name}`);
-      await postTrain(config, await emojiTrainData(data, config, resolution), runDir, {
-        force: args.flags['force'] === true,
-        workers,
-        command: `npm run post-train -- --method ${method} --lr ${lr} --beta ${beta} --steps ${config.train.steps} --seed ${config.train.seed} --out ${runDir}   # via npm run tune -- ${argv.join(' ')}`,
-      });
-      keepTuningRun(runDir, results, name);
+  // One sweep at a time in its runs folder and its report folder, as a reproduction holds its work folder.
+  await withRunLocks([out, results], () => sweep());
+
+  async function sweep(): Promise<void> {
+    const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
+    const workers = workersFlag(args, backend.tfBackend);
+    const data = await openEmojiFromFlags(args, resolution);
+    for (const lr of lrs) {
+      for (const beta of betas) {
+        const config = resolvePostTrainConfig({ ...base, train: { ...base.train, lr }, loss: { ...base.loss, beta } }, 'sweep');
+        const name = `${method}-lr${lr}-beta${beta}-steps${config.train.steps}-seed${config.train.seed}`;
+        const runDir = join(out, name);
+        console.error(`tuning: ${name}`);
+        await postTrain(config, await emojiTrainData(data, config, resolution), runDir, {
+          force: args.flags['force'] === true,
+          workers,
+          command: `npm run post-train -- --method ${method} --lr ${lr} --beta ${beta} --steps ${config.train.steps} --seed ${config.train.seed} --out ${runDir}   # via npm run tune -- ${argv.join(' ')}`,
+        });
+        keepTuningRun(runDir, results, name);
+      }
     }
+    const readme = await writeTuningReport(results, `${machineLine()}, tfjs ${backend.tfBackend}, ${workers} thread(s)`);
+    console.log(`wrote ${readme}`);
   }
-  const readme = await writeTuningReport(results, `${machineLine()}, tfjs ${backend.tfBackend}, ${workers} thread(s)`);
-  console.log(`wrote ${readme}`);
 }

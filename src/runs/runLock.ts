@@ -1,6 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { processAlive } from '../util/processAlive.js';
 
 /** The lock file inside a run folder: the pid and host of the process working in it. */
@@ -51,5 +51,21 @@ export async function withRunLock<T>(dir: string, work: () => Promise<T>): Promi
     return await work();
   } finally {
     release();
+  }
+}
+
+/**
+ * Run `work` holding the locks of every folder in `dirs` (a tuning sweep's runs and its report),
+ * taken in order and released however it ends; a folder named twice is locked once. A refusal
+ * releases the locks already taken, so nothing is left behind.
+ */
+export async function withRunLocks<T>(dirs: readonly string[], work: () => Promise<T>): Promise<T> {
+  const unique = [...new Map(dirs.map((d) => [resolve(d), d])).values()];
+  const releases: Array<() => void> = [];
+  try {
+    for (const dir of unique) releases.push(lockRunFolder(dir));
+    return await work();
+  } finally {
+    for (const release of releases.reverse()) release();
   }
 }

@@ -12,6 +12,8 @@ import { fakeImageTextSet } from '../train/fakeImageTextSet.js';
 import type { EmojiT2I } from '../../src/data/emojiDataset.js';
 import { reproduce, type ReproduceOptions } from '../../src/repro/reproduce.js';
 import { QUICK } from '../../src/repro/reproPresets.js';
+import { tuneCommand } from '../../src/commands/tuneCommand.js';
+import { smokeBase } from '../train/trainHelpers.js';
 
 /** The pid of a process that has exited. */
 function deadPid(): number {
@@ -65,5 +67,26 @@ test('a reproduction refuses a work folder that another process holds, before to
     assert.equal(existsSync(join(root, 'out')), false);
   } finally {
     release();
+  }
+});
+
+test('a tuning sweep refuses a runs or report folder that another process holds, before touching anything', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'lock-tune-'));
+  const base = await smokeBase();
+  const out = join(root, 'runs');
+  const results = join(root, 'results');
+  const argv = ['--base', base, '--out', out, '--results', results, '--steps', '2'];
+  for (const [held, untouched] of [
+    [out, results],
+    [results, out],
+  ] as const) {
+    const release = lockRunFolder(held);
+    try {
+      await assert.rejects(tuneCommand(argv), new RegExp(`${held.replaceAll('/', '\\/')} is in use by process ${process.pid}`));
+      assert.equal(existsSync(untouched), false, `${untouched} is neither created nor left behind`);
+      await assert.rejects(tuneCommand([...argv, '--report-only']), held === results ? /in use/ : /no tuning runs/, '--report-only writes only the report folder, under its lock');
+    } finally {
+      release();
+    }
   }
 });
