@@ -20,6 +20,7 @@ import { writeFileAtomic } from '../util/atomicWrite.js';
 import { deriveSeed, Rng, stableHash32 } from '../util/rng.js';
 import { EMOJI_FLAGS, openEmojiFromFlags } from './emojiFlags.js';
 import { SHIPPED_BASE_S, workersFlag } from './sampleCommand.js';
+import { readJsonFile } from '../util/jsonFile.js';
 
 /** The judge-style images of `styles` (all judge styles for 'all'). */
 function judgeImages(data: EmojiT2I, styles: string[] | 'all'): ImageTextSet {
@@ -63,7 +64,7 @@ function writeJudgesReadme(results: string, machine: string): void {
       sections.push(`## ${name}\n\nNot trained yet.`);
       continue;
     }
-    const r = JSON.parse(readFileSync(path, 'utf8')) as { sha256: string; validity: Record<string, unknown>; command: string; minutes?: number };
+    const r = readJsonFile(path, 'judge report') as { sha256: string; validity: Record<string, unknown>; command: string; minutes?: number };
     const lines = [`## ${name}`, '', `Weights sha256 \`${r.sha256}\`; made by \`${r.command}\`${r.minutes !== undefined ? ` in ${r.minutes.toFixed(1)} min` : ''}.`, ''];
     const v = r.validity as Partial<ContrastiveValidity> & Record<string, number>;
     if (v.zeroShot && v.ownBeatsShuffled) {

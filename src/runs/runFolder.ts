@@ -40,7 +40,14 @@ export function openRunFolder<C>(runDir: string, config: C, opts: { force?: bool
   if (existsSync(runDir) && opts.force) for (const entry of readdirSync(runDir)) if (entry !== RUN_LOCK) rmSync(join(runDir, entry), { recursive: true, force: true });
   let saved: SavedRun<C> | undefined;
   if (existsSync(configPath)) {
-    const record = readJsonFile(configPath, 'run config') as Record<string, unknown> & { config: C; invocations?: Invocation[] };
+    let record: Record<string, unknown> & { config: C; invocations?: Invocation[] };
+    try {
+      record = readJsonFile(configPath, 'run config') as typeof record;
+    } catch (err) {
+      // Without it the run cannot be checked against this config: resuming blind could mix two runs.
+      throw new Error(`${(err as Error).message}; the run's config cannot be read, so it cannot be resumed: pass --force to start it over, or choose another --out`);
+    }
+    if (typeof record !== 'object' || record === null || typeof record.config !== 'object') throw new Error(`${configPath}: not a run's config (no "config" key); pass --force to start the run over, or choose another --out`);
     if (!opts.sameRun(record.config, config)) throw new Error(`${configPath}: this run was made with a different config; pass --force to start it over, or choose another --out`);
     saved = { config: record.config, invocations: record.invocations ?? [], record };
   } else if (existsSync(runDir) && savedStep(join(runDir, 'state')) !== undefined) {

@@ -2,6 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { processAlive } from '../util/processAlive.js';
+import { parseJsonIfWhole } from '../util/jsonFile.js';
 
 /** The lock file inside a run folder: the pid and host of the process working in it. */
 export const RUN_LOCK = '.lock';
@@ -30,12 +31,8 @@ export function lockRunFolder(dir: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    let holder: { pid?: unknown; host?: unknown } = {};
-    try {
-      holder = JSON.parse(readFileSync(path, 'utf8')) as typeof holder;
-    } catch {
-      // An empty or cut lock file: its writer died while writing it.
-    }
+    // An empty or cut lock file (its writer died while writing it) holds no one.
+    const holder = (parseJsonIfWhole(readFileSync(path, 'utf8')) ?? {}) as { pid?: unknown; host?: unknown };
     const pid = typeof holder.pid === 'number' ? holder.pid : undefined;
     if (pid !== undefined && holder.host !== me.host) throw new Error(`${dir} is locked by process ${pid} on ${String(holder.host)} (${path}); if that run is gone, delete the lock file`);
     if (pid !== undefined && processAlive(pid)) throw new Error(`${dir} is in use by process ${pid} (${path}); wait for it to finish or stop it, or choose another --out`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
@@ -84,4 +84,77 @@ test('pretraining from a missing --init-from fails clearly and leaves no run fol
   const dir = fresh('init');
   await assert.rejects(pretrain(config(2), data, dir, { quiet: true, initFrom: join(dir, '..', 'no-such-model') }), /model\.json not found/);
   assert.equal(existsSync(dir), false);
+});
+
+/** A finished 2-step pretraining run (checkpoint at step 2), copied fresh for each corruption. */
+async function finishedRun(): Promise<string> {
+  const dir = fresh('whole');
+  await pretrain(config(2), data, dir, { quiet: true });
+  return dir;
+}
+
+const cut = (text: string | Buffer): string | Buffer => text.subarray(0, Math.floor(text.length / 2));
+
+test('every corruption of state.json, config.json, metrics.jsonl and a weights file stops the resume with an error naming the file and what to do', async () => {
+  const whole = await finishedRun();
+  const metricLines = readFileSync(join(whole, 'metrics.jsonl'), 'utf8').trim().split('\n');
+  type Damage = [file: string, change: ((text: Buffer) => string | Buffer) | 'delete', error: RegExp];
+  const cases: Damage[] = [
+    ['state/state.json', () => 'garbage{{{', /state\.json: not valid JSON: .*this checkpoint cannot be resumed: pass --force/],
+    ['state/state.json', cut, /state\.json: not valid JSON: .*this checkpoint cannot be resumed: pass --force/],
+    ['state/state.json', () => '', /state\.json: not valid JSON: it is empty; this checkpoint cannot be resumed: pass --force/],
+    ['state/state.json', 'delete', /state\.json is missing but .*weights\.bin.*the state is damaged; pass --force/],
+    ['config.json', () => 'garbage{{{', /config\.json: not valid JSON: .*cannot be resumed: pass --force/],
+    ['config.json', cut, /config\.json: not valid JSON: .*cannot be resumed: pass --force/],
+    ['config.json', () => '', /config\.json: not valid JSON: it is empty; .*pass --force/],
+    ['config.json', () => '[1, 2]', /config\.json: not a run's config .*pass --force/],
+    ['config.json', 'delete', /holds a training state but no config\.json; pass --force/],
+    ['metrics.jsonl', () => `${metricLines[0]}\ngarbage{{{\n${metricLines[1]}\n`, /metrics\.jsonl:2: not a record of this log .*Pass --force/],
+    // Cut in the middle of step 2's line: the torn line is dropped, and step 2 is then missing.
+    ['metrics.jsonl', (t) => t.subarray(0, t.length - 10), /metrics\.jsonl: steps 2-2 \(1 in all\) are missing, though the state is at step 2; .*--force/],
+    ['metrics.jsonl', () => '', /metrics\.jsonl: steps 1-2 \(2 in all\) are missing/],
+    ['metrics.jsonl', 'delete', /metrics\.jsonl: steps 1-2 \(2 in all\) are missing/],
+    ['state/weights.bin', (t) => Buffer.concat([t.subarray(0, 10), Buffer.from([(t[10] as number) ^ 1]), t.subarray(11)]), /weights\.bin: sha256 .* does not match .*; this checkpoint cannot be resumed: pass --force/],
+    ['state/weights.bin', cut, /weights\.bin: sha256 .* does not match .*pass --force/],
+    ['state/weights.bin', () => '', /weights\.bin: sha256 .* does not match .*pass --force/],
+    ['state/weights.bin', 'delete', /weights\.bin: cannot read the weights: .*; this checkpoint cannot be resumed: pass --force/],
+    ['state/adamM.bin', 'delete', /adamM\.bin: cannot read the weights: .*pass --force/],
+  ];
+  for (const [file, change, error] of cases) {
+    const dir = fresh('damaged');
+    cpSync(whole, dir, { recursive: true });
+    const path = join(dir, file);
+    if (change === 'delete') rmSync(path);
+    else writeFileSync(path, change(readFileSync(path)));
+    await assert.rejects(pretrain(config(4), data, dir, { quiet: true }), error, `${file}, ${change === 'delete' ? 'deleted' : change.toString()}`);
+    assert.equal(existsSync(join(dir, '.lock')), false, 'the refusal releases the lock');
+  }
+  // The undamaged copy resumes.
+  assert.equal((await pretrain(config(4), data, whole, { quiet: true })).resumedFrom, 2);
+});
+
+test('what a kill can leave resumes exactly: a torn last log line, logs past the checkpoint, a state left only as state.old', async () => {
+  const uninterrupted = fresh('exact-ref');
+  await pretrain(config(6), data, uninterrupted, { quiet: true });
+  const records = (dir: string, file: string): unknown[] =>
+    readFileSync(join(dir, file), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const { sec: _s, imagesPerSec: _i, ...rest } = JSON.parse(l) as Record<string, unknown>;
+        return rest;
+      });
+  for (const kill of ['torn line', 'state.old'] as const) {
+    const dir = fresh('exact');
+    // Killed after step 3: the checkpoint is at step 2, step 3's line was written.
+    await pretrain(config(6), data, dir, { quiet: true, stopAfter: 3 });
+    if (kill === 'torn line') appendFileSync(join(dir, 'metrics.jsonl'), '{"step":4,"loss":0.9');
+    // Killed between writeDirAtomic's two renames: only the previous state is left, as state.old.
+    else renameSync(join(dir, 'state'), join(dir, 'state.old'));
+    assert.equal((await pretrain(config(6), data, dir, { quiet: true })).resumedFrom, 2, kill);
+    for (const file of ['metrics.jsonl', 'heldout.jsonl']) assert.deepEqual(records(dir, file), records(uninterrupted, file), `${kill}: ${file}`);
+    for (const file of ['model/weights.bin', 'state/weights.bin', 'state/adamM.bin', 'state/adamV.bin', 'state/ema.bin']) {
+      assert.ok(readFileSync(join(dir, file)).equals(readFileSync(join(uninterrupted, file))), `${kill}: ${file} bit for bit`);
+    }
+  }
 });
