@@ -93,7 +93,7 @@ async function finishedRun(): Promise<string> {
   return dir;
 }
 
-const cut = (text: string | Buffer): string | Buffer => text.subarray(0, Math.floor(text.length / 2));
+const cut = (text: Buffer): Buffer => text.subarray(0, Math.floor(text.length / 2));
 
 test('every corruption of state.json, config.json, metrics.jsonl and a weights file stops the resume with an error naming the file and what to do', async () => {
   const whole = await finishedRun();
