@@ -158,3 +158,13 @@ test('what a kill can leave resumes exactly: a torn last log line, logs past the
     }
   }
 });
+
+test('post-training from a missing or damaged base fails naming it and leaves no run folder', async () => {
+  const base = await smokeBase();
+  const dir = fresh('nobase');
+  await assert.rejects(postTrain(smokeTrainConfig(join(base, '..', 'no-such-model')), smokeTrainData(), dir, { quiet: true }), /no-such-model.*model\.json not found/);
+  assert.equal(existsSync(dir), false);
+  writeFileSync(join(base, 'weights.bin'), 'cut');
+  await assert.rejects(postTrain(smokeTrainConfig(base), smokeTrainData(), dir, { quiet: true }), /weights\.bin: sha256 .* does not match/);
+  assert.equal(existsSync(dir), false);
+});
