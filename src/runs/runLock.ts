@@ -36,6 +36,8 @@ export function lockRunFolder(dir: string): () => void {
     const pid = typeof holder.pid === 'number' ? holder.pid : undefined;
     if (pid !== undefined && holder.host !== me.host) throw new Error(`${dir} is locked by process ${pid} on ${String(holder.host)} (${path}); if that run is gone, delete the lock file`);
     if (pid !== undefined && processAlive(pid)) throw new Error(`${dir} is in use by process ${pid} (${path}); wait for it to finish or stop it, or choose another --out`);
+    // Said aloud: a takeover means the last run there was killed, which its owner may want to know.
+    console.error(pid !== undefined ? `${path}: process ${pid}, which held this lock, is gone (killed?); taking it over` : `${path}: a lock cut while being written; taking it over`);
     rmSync(path, { force: true });
   }
   throw new Error(`${path}: could not take the lock`);

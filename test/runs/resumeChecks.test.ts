@@ -65,14 +65,20 @@ test('a garbled, cut or missing state.json is named, never taken for a fresh sta
   await assert.rejects(pretrain(config(4), data, dir, { quiet: true }), /config\.json: not valid JSON/);
 });
 
-test('temp files of killed writers are removed by the next write; a live writer\'s stay', async () => {
+test('temp files of killed writers are removed by the next write, saying so; a live writer\'s stay', async (t) => {
   const parent = mkdtempSync(join(tmpdir(), 'orphans-'));
   const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
   const orphan = join(parent, `.state.${dead}.tmp`);
   const live = join(parent, `.state.${process.ppid}.tmp`);
   for (const d of [orphan, live]) mkdirSync(d);
   writeFileSync(join(parent, `config.json.${dead}.tmp`), 'half');
+  const said = t.mock.method(console, 'error', () => {});
   await writeDirAtomic(join(parent, 'state'), (tmp) => writeFileSync(join(tmp, 'x'), 'x'));
+  assert.deepEqual(
+    said.mock.calls.map((c) => c.arguments[0]),
+    [`removing ${orphan}: left by process ${dead}, which is gone (killed while writing)`],
+  );
+  said.mock.restore();
   assert.equal(existsSync(orphan), false, 'the dead writer\'s temp folder is gone');
   assert.equal(existsSync(live), true, 'a live process\'s temp folder stays');
   const { writeFileAtomic } = await import('../../src/util/atomicWrite.js');

@@ -21,7 +21,7 @@ function deadPid(): number {
   return Number(r.stdout);
 }
 
-test('a run folder is locked by one process at a time; a dead holder\'s lock is taken over; release frees it', () => {
+test('a run folder is locked by one process at a time; a dead holder\'s lock is taken over, saying so; release frees it', (t) => {
   const dir = join(mkdtempSync(join(tmpdir(), 'lock-')), 'run');
   const release = lockRunFolder(dir);
   assert.deepEqual(JSON.parse(readFileSync(join(dir, RUN_LOCK), 'utf8')), { pid: process.pid, host: hostname() });
@@ -29,9 +29,13 @@ test('a run folder is locked by one process at a time; a dead holder\'s lock is 
   release();
   assert.equal(existsSync(dir), false, 'a folder the lock created and nothing filled is removed with it');
   mkdirSync(dir);
-  // Killed mid-run: its lock names a process that is gone.
-  writeFileSync(join(dir, RUN_LOCK), JSON.stringify({ pid: deadPid(), host: hostname() }));
+  // Killed mid-run: its lock names a process that is gone; the takeover is said.
+  const dead = deadPid();
+  writeFileSync(join(dir, RUN_LOCK), JSON.stringify({ pid: dead, host: hostname() }));
+  const said = t.mock.method(console, 'error', () => {});
   const again = lockRunFolder(dir);
+  assert.match(String(said.mock.calls[0]?.arguments[0]), new RegExp(`\\.lock: process ${dead}, which held this lock, is gone \\(killed\\?\\); taking it over`));
+  said.mock.restore();
   assert.equal(JSON.parse(readFileSync(join(dir, RUN_LOCK), 'utf8')).pid, process.pid);
   again();
   // Cut while being written: taken over too.
