@@ -94,3 +94,22 @@ export function resumeLogs(runDir: string, fromState: boolean, step: number, fir
   }
   return { metrics, heldout };
 }
+
+/**
+ * Check that a resumed run's log holds one record at each step of `expected` (the steps at which
+ * the run wrote it, up to its state's step) and nothing else: a cut or edited held-out log would
+ * otherwise keep a hole, or a record twice, for good. The error names the file and the steps.
+ */
+export function checkLoggedSteps(log: JsonLines, expected: readonly number[], stateStep: number): void {
+  const steps = log.read().map((r) => r['step']);
+  if (JSON.stringify(steps) === JSON.stringify(expected)) return;
+  const missing = expected.filter((s) => !steps.includes(s));
+  const twice = steps.filter((s, i) => steps.indexOf(s) !== i);
+  const extra = steps.filter((s) => !expected.includes(s as number));
+  const what = [
+    missing.length > 0 ? `no record at step${missing.length > 1 ? 's' : ''} ${missing.join(', ')}` : '',
+    twice.length > 0 ? `step${twice.length > 1 ? 's' : ''} ${twice.join(', ')} recorded twice` : '',
+    extra.length > 0 ? `records at unexpected step${extra.length > 1 ? 's' : ''} ${extra.join(', ')}` : '',
+  ].filter((x) => x !== '');
+  throw new Error(`${log.path}: ${what.length > 0 ? what.join('; ') : 'its records are out of order'}, though the state is at step ${stateStep}; the log was cut or edited. Pass --force to start the run over`);
+}

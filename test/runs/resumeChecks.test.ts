@@ -174,3 +174,23 @@ test('post-training from a missing or damaged base fails naming it and leaves no
   await assert.rejects(postTrain(smokeTrainConfig(base), smokeTrainData(), dir, { quiet: true }), /weights\.bin: sha256 .* does not match/);
   assert.equal(existsSync(dir), false);
 });
+
+test('a post-training held-out log with a probe missing or written twice stops the resume, naming the file and the steps', async () => {
+  const base = await smokeBase();
+  const cfg = smokeTrainConfig(base, {}, { steps: 4 });
+  const whole = fresh('probes');
+  await postTrain(cfg, smokeTrainData(), whole, { quiet: true });
+  const lines = readFileSync(join(whole, 'heldout.jsonl'), 'utf8').trim().split('\n');
+  assert.deepEqual(steps(join(whole, 'heldout.jsonl')), [0, 2, 4]);
+  for (const [kept, error] of [
+    [[lines[0], lines[2]], /heldout\.jsonl: no record at step 2, though the state is at step 4; .*Pass --force/],
+    [[lines[0], lines[1], lines[1], lines[2]], /heldout\.jsonl: step 2 recorded twice, though the state is at step 4/],
+  ] as const) {
+    const dir = fresh('probes-damaged');
+    cpSync(whole, dir, { recursive: true });
+    writeFileSync(join(dir, 'heldout.jsonl'), `${kept.join('\n')}\n`);
+    await assert.rejects(postTrain(cfg, smokeTrainData(), dir, { quiet: true }), error);
+  }
+  // The whole log resumes (the run is finished: nothing to do).
+  assert.equal((await postTrain(cfg, smokeTrainData(), whole, { quiet: true })).resumedFrom, 4);
+});
