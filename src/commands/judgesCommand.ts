@@ -18,6 +18,7 @@ import { stringFlag, UsageError } from '../util/args.js';
 import { machineLine } from '../util/machine.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { deriveSeed, Rng, stableHash32 } from '../util/rng.js';
+import { readJsonFile } from '../util/jsonFile.js';
 import { defineCommand } from './command.js';
 import { BACKEND, BASE, EMOJI_FLAGS, FORCE, WORKERS, workersFlag } from './commonFlags.js';
 import { openEmojiFromFlags } from './emojiFlags.js';
@@ -65,7 +66,7 @@ function writeJudgesReadme(results: string, machine: string): void {
       sections.push(`## ${name}\n\nNot trained yet.`);
       continue;
     }
-    const r = JSON.parse(readFileSync(path, 'utf8')) as { sha256: string; validity: Record<string, unknown>; command: string; minutes?: number };
+    const r = readJsonFile(path, 'judge report') as { sha256: string; validity: Record<string, unknown>; command: string; minutes?: number };
     const lines = [`## ${name}`, '', `Weights sha256 \`${r.sha256}\`; made by \`${r.command}\`${r.minutes !== undefined ? ` in ${r.minutes.toFixed(1)} min` : ''}.`, ''];
     const v = r.validity as Partial<ContrastiveValidity> & Record<string, number>;
     if (v.zeroShot && v.ownBeatsShuffled) {

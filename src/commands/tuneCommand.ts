@@ -4,6 +4,7 @@ import { readModelFile } from '../model/modelFile.js';
 import { keepTuningRun, writeTuningReport } from '../report/tuningReport.js';
 import { postTrain } from '../train/postTrain.js';
 import { resolvePostTrainConfig } from '../train/postTrainConfig.js';
+import { withRunLocks } from '../runs/runLock.js';
 import { stringFlag } from '../util/args.js';
 import { machineLine } from '../util/machine.js';
 import { defineCommand } from './command.js';
@@ -49,7 +50,7 @@ export const tuneCommand = defineCommand({
     if (args.flags['report-only'] === true) {
       // Redraw the report from the runs kept in --results, training nothing.
       const dir = stringFlag(args, 'results') as string;
-      console.log(`wrote ${await writeTuningReport(dir, machineLine())}`);
+      console.log(`wrote ${await withRunLocks([dir], () => writeTuningReport(dir, machineLine()))}`);
       return;
     }
     const base = postTrainConfigFromArgs(args);
@@ -58,25 +59,30 @@ export const tuneCommand = defineCommand({
     const method = stringFlag(args, 'method') as string;
     const out = stringFlag(args, 'out') as string;
     const results = stringFlag(args, 'results') as string;
-    const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
-    const workers = workersFlag(args, backend.tfBackend);
     const resolution = readModelFile(base.base).file.model.resolution;
-    const data = await openEmojiFromFlags(args, resolution);
-    for (const lr of lrs) {
-      for (const beta of betas) {
-        const config = resolvePostTrainConfig({ ...base, train: { ...base.train, lr }, loss: { ...base.loss, beta } }, 'sweep');
-        const name = `${method}-lr${lr}-beta${beta}-steps${config.train.steps}-seed${config.train.seed}`;
-        const runDir = join(out, name);
-        console.error(`tuning: ${name}`);
-        await postTrain(config, await emojiTrainData(data, config, resolution), runDir, {
-          force: args.flags['force'] === true,
-          workers,
-          command: `npm run post-train -- --method ${method} --lr ${lr} --beta ${beta} --steps ${config.train.steps} --seed ${config.train.seed} --base ${config.base} --out ${runDir}   # via npm run tune -- ${argv.join(' ')}`,
-        });
-        keepTuningRun(runDir, results, name);
+    // One sweep at a time in its runs folder and its report folder, as a reproduction holds its work folder.
+    await withRunLocks([out, results], () => sweep());
+
+    async function sweep(): Promise<void> {
+      const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
+      const workers = workersFlag(args, backend.tfBackend);
+      const data = await openEmojiFromFlags(args, resolution);
+      for (const lr of lrs) {
+        for (const beta of betas) {
+          const config = resolvePostTrainConfig({ ...base, train: { ...base.train, lr }, loss: { ...base.loss, beta } }, 'sweep');
+          const name = `${method}-lr${lr}-beta${beta}-steps${config.train.steps}-seed${config.train.seed}`;
+          const runDir = join(out, name);
+          console.error(`tuning: ${name}`);
+          await postTrain(config, await emojiTrainData(data, config, resolution), runDir, {
+            force: args.flags['force'] === true,
+            workers,
+            command: `npm run post-train -- --method ${method} --lr ${lr} --beta ${beta} --steps ${config.train.steps} --seed ${config.train.seed} --base ${config.base} --out ${runDir}   # via npm run tune -- ${argv.join(' ')}`,
+          });
+          keepTuningRun(runDir, results, name);
+        }
       }
+      const readme = await writeTuningReport(results, `${machineLine()}, tfjs ${backend.tfBackend}, ${workers} thread(s)`);
+      console.log(`wrote ${readme}`);
     }
-    const readme = await writeTuningReport(results, `${machineLine()}, tfjs ${backend.tfBackend}, ${workers} thread(s)`);
-    console.log(`wrote ${readme}`);
   },
 });

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { hasSkinTone, normalizeCodepoints, slugName, type EmojiCatalog } from './emojiCatalog.js';
 import type { EmojiStyle } from './emojiStyles.js';
+import { readJsonFile } from '../util/jsonFile.js';
 
 const requirePkg = createRequire(__filename);
 
@@ -57,20 +58,20 @@ function packageDir(packageName: string): string {
 
 /** The installed version of a package. */
 export function packageVersion(packageName: string): string {
-  return (JSON.parse(readFileSync(join(packageDir(packageName), 'package.json'), 'utf8')) as { version: string }).version;
+  return (readJsonFile(join(packageDir(packageName), 'package.json'), 'package.json') as { version: string }).version;
 }
 
 /** The licence, author and version a style's package declares. */
 export function artworkLicense(style: EmojiStyle): ArtworkLicense {
   const dir = packageDir(style.packageName);
-  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+  const pkg = readJsonFile(join(dir, 'package.json'), 'package.json') as {
     version: string;
     license?: string;
     author?: string | { name?: string };
     homepage?: string;
   };
   if (style.format === 'iconify') {
-    const info = JSON.parse(readFileSync(join(dir, 'info.json'), 'utf8')) as IconifyInfo;
+    const info = readJsonFile(join(dir, 'info.json'), 'icon set info') as IconifyInfo;
     return {
       packageName: style.packageName,
       version: pkg.version,
@@ -124,10 +125,10 @@ export function matchArtwork(style: EmojiStyle, catalog: EmojiCatalog): Map<stri
     return found;
   }
 
-  const set = JSON.parse(readFileSync(join(dir, 'icons.json'), 'utf8')) as IconifySet;
+  const set = readJsonFile(join(dir, 'icons.json'), 'icon set') as IconifySet;
   let chars: Record<string, string> = {};
   try {
-    chars = JSON.parse(readFileSync(join(dir, 'chars.json'), 'utf8')) as Record<string, string>;
+    chars = readJsonFile(join(dir, 'chars.json'), 'icon set characters') as Record<string, string>;
   } catch {
     // Sets without chars.json are matched by name only.
   }

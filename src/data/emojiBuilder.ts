@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { sha256 } from '../util/sha256.js';
@@ -11,6 +11,7 @@ import type { ConceptSplit, EmojiManifest, ManifestConcept, ManifestImage, Manif
 import { EMOJI_STYLES, type EmojiStyle } from './emojiStyles.js';
 import { gaussianBlur, jpegRoundTrip, rasterizeOnWhite } from './rasterize.js';
 import { ShardWriter } from './shards.js';
+import { readJsonFile } from '../util/jsonFile.js';
 
 /**
  * Where the build of a config lives under the data root: `r32` for the default settings at
@@ -306,7 +307,7 @@ async function buildWebSet(
 export function readEmojiManifest(dir: string): EmojiManifest {
   const path = join(dir, 'manifest.json');
   if (!existsSync(path)) throw new Error(`${path} not found; build the dataset with \`npm run data\``);
-  const manifest = JSON.parse(readFileSync(path, 'utf8')) as EmojiManifest;
+  const manifest = readJsonFile(path, 'dataset manifest') as EmojiManifest;
   if (manifest.format !== 'emoji-t2i/1') throw new Error(`${path}: unknown format "${String(manifest.format)}"`);
   return manifest;
 }

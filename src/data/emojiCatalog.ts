@@ -1,6 +1,10 @@
 import { createRequire } from 'node:module';
+import { readJsonFile } from '../util/jsonFile.js';
 
-const requireJson = createRequire(__filename);
+const resolvePackage = createRequire(__filename);
+
+/** A JSON file of an installed package, found by module id and read through the one JSON reader (errors name the file). */
+const requireJson = (id: string): unknown => readJsonFile(resolvePackage.resolve(id), 'package data');
 
 /** One emoji concept: what every style draws for one codepoint sequence. */
 export interface EmojiConcept {

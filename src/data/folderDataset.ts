@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { DatasetError, type BadItem, type DatasetErrorWhere } from './datasetError.js';
 import type { ImageTextSet } from './imageTextSet.js';
+import { parseJsonIfWhole } from '../util/jsonFile.js';
 import { mapOrdered } from '../util/mapOrdered.js';
 import { unsafeSvgReason } from './svgSafety.js';
 
@@ -200,12 +201,8 @@ function readCaptions(dir: string, realRoot: string, captionsPath: string, skipB
 function parseLine(raw: string, line: number, dir: string, root: string, realRoot: string, captionsPath: string): Entry {
   const err = (reason: string, key?: string) => new DatasetError(captionsPath, reason, key !== undefined ? { line, key } : { line });
 
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch (e) {
-    throw err(`is not valid JSON (${messageOf(e)})`);
-  }
+  const value = parseJsonIfWhole(raw);
+  if (value === undefined) throw err('is not valid JSON');
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw err(`must be a JSON object like {"file": ..., "caption": ...}, got ${typeName(value)}`);
   }

@@ -5,6 +5,7 @@ import type { ImageTextSet } from './imageTextSet.js';
 import { mapOrdered } from '../util/mapOrdered.js';
 import { readPickPairs, type PickImage } from './pickapic.js';
 import { unsafeSvgReason } from './svgSafety.js';
+import { parseJson } from '../util/jsonFile.js';
 
 /** The file name of a pair set inside its directory. */
 export const PAIRS_FILE = 'pairs.jsonl';
@@ -52,12 +53,7 @@ export function parsePairRecords(text: string, file: string): PreferencePairReco
     const line = raw.trim();
     if (line === '') return;
     const where = `${file}:${k + 1}`;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (err) {
-      throw new Error(`${where}: not valid JSON: ${(err as Error).message}`);
-    }
+    const value = parseJson(line, where);
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${where}: expected an object {prompt, winner, loser}`);
     const o = value as Record<string, unknown>;
     for (const key of ['prompt', 'winner', 'loser'] as const) {

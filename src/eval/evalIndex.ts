@@ -10,6 +10,7 @@ import type { EvalResult } from './evaluate.js';
 import { metricCells } from './metrics/metric.js';
 import { metrics } from './metrics/registry.js';
 import { samplingLabel } from '../model/generate.js';
+import { readJsonFile } from '../util/jsonFile.js';
 
 /** The first line of every index this module writes: how it recognises its own README. */
 export const EVAL_INDEX_MARKER = '<!-- evaluation index: rewritten by npm run eval whenever it writes a result here -->';
@@ -28,12 +29,9 @@ function readEvaluations(dir: string): { file: string; result: SavedEval }[] {
     .filter((f) => f.endsWith('.json'))
     .sort()
     .flatMap((file) => {
-      try {
-        const result: unknown = JSON.parse(readFileSync(join(dir, file), 'utf8'));
-        return isSavedEval(result) ? [{ file, result }] : [];
-      } catch {
-        return [];
-      }
+      // A garbled file is an error naming it, not a row silently missing from the index.
+      const result = readJsonFile(join(dir, file), 'evaluation');
+      return isSavedEval(result) ? [{ file, result }] : [];
     });
 }
 

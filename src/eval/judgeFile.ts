@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Params } from '../model/params.js';
 import { readWeights, writeWeights, type NamedWeights, type WeightsManifest } from '../model/weightsFile.js';
@@ -7,6 +7,7 @@ import { resolveAtomicDir, writeDirAtomic } from '../util/atomicDir.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { ContrastiveJudge, type ContrastiveJudgeConfig } from './contrastiveJudge.js';
 import { RealismJudge, type RealismJudgeConfig } from './realismJudge.js';
+import { readJsonFile } from '../util/jsonFile.js';
 
 export const JUDGE_FORMAT = 'selfdpo-judge/1';
 
@@ -43,12 +44,7 @@ export function readJudgeFile(dir: string): { file: JudgeFile; found: string } {
   const found = resolveAtomicDir(dir);
   const path = join(found ?? dir, 'judge.json');
   if (!found || !existsSync(path)) throw new Error(`${path} not found (a judge directory holds judge.json and weights.bin)`);
-  let file: JudgeFile;
-  try {
-    file = JSON.parse(readFileSync(path, 'utf8')) as JudgeFile;
-  } catch (err) {
-    throw new Error(`${path}: not valid JSON (${(err as Error).message})`);
-  }
+  const file = readJsonFile(path, 'judge file') as JudgeFile;
   if (file.format !== JUDGE_FORMAT) throw new Error(`${path}: format "${String(file.format)}", expected "${JUDGE_FORMAT}"`);
   return { file, found };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { EmojiT2I } from '../data/emojiDataset.js';
 import { buildPromptSet, PROMPT_SETS, type Prompt } from '../data/evalPrompts.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
+import { parseJson } from '../util/jsonFile.js';
 
 /** Where the committed prompt sets live (built by `buildPromptSet`). */
 export const PROMPTS_DIR = join('data', 'prompts');
@@ -32,12 +33,7 @@ export function readPromptSet(name: string, dir = PROMPTS_DIR): Prompt[] {
     .map((l, k) => [l.trim(), k + 1] as const)
     .filter(([l]) => l !== '')
     .map(([l, line]) => {
-      let o: Record<string, unknown>;
-      try {
-        o = JSON.parse(l) as Record<string, unknown>;
-      } catch (err) {
-        throw new Error(`${path}:${line}: not valid JSON: ${(err as Error).message}`);
-      }
+      const o = parseJson(l, `${path}:${line}`) as Record<string, unknown>;
       for (const key of ['id', 'concept', 'prompt']) if (typeof o[key] !== 'string' || o[key] === '') throw new Error(`${path}:${line}: "${key}" must be a non-empty string`);
       return { id: o['id'] as string, concept: o['concept'] as string, prompt: o['prompt'] as string };
     });

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NoiseSchedule, ScheduleKind } from '../diffusion/schedule.js';
 import { makeSchedule } from '../diffusion/schedule.js';
@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../util/atomicWrite.js';
 import type { Params } from './params.js';
 import { TextToImageModel, type ModelConfig } from './textToImage.js';
 import { readWeights, writeWeights, type NamedWeights, type WeightDtype, type WeightsManifest } from './weightsFile.js';
+import { readJsonFile } from '../util/jsonFile.js';
 
 export const MODEL_FORMAT = 'selfdpo-model/1';
 
@@ -57,12 +58,7 @@ export function readModelFile(dir: string): { file: ModelFile; found: string } {
   const found = resolveAtomicDir(dir);
   const path = join(found ?? dir, 'model.json');
   if (!found || !existsSync(path)) throw new Error(`${path} not found (a model directory holds model.json and weights.bin)`);
-  let file: ModelFile;
-  try {
-    file = JSON.parse(readFileSync(path, 'utf8')) as ModelFile;
-  } catch (err) {
-    throw new Error(`${path}: not valid JSON (${(err as Error).message})`);
-  }
+  const file = readJsonFile(path, 'model file') as ModelFile;
   if (file.format !== MODEL_FORMAT) throw new Error(`${path}: format "${String(file.format)}", expected "${MODEL_FORMAT}"`);
   for (const key of ['model', 'schedule', 'tokenizer', 'weightsManifest'] as const) {
     if (typeof file[key] !== 'object' || file[key] === null) throw new Error(`${path}: missing key "${key}"`);

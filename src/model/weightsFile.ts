@@ -49,7 +49,12 @@ export function writeWeights(dir: string, file: string, weights: NamedWeights, d
 /** Read the weights a manifest describes, checking size and hash; errors name the file. */
 export function readWeights(dir: string, manifest: WeightsManifest): NamedWeights {
   const path = join(dir, manifest.file);
-  const bytes = readFileSync(path);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    throw new Error(`${path}: cannot read the weights: ${(err as Error).message}`);
+  }
   const hash = sha256(bytes);
   if (hash !== manifest.sha256) throw new Error(`${path}: sha256 ${hash.slice(0, 12)}… does not match the manifest's ${manifest.sha256.slice(0, 12)}… (corrupt or replaced)`);
   const dtypes = new Set(manifest.weights.map((w) => w.dtype ?? 'float32'));

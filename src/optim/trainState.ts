@@ -52,7 +52,13 @@ function readStateFile(dir: string): { found: string; file: StateFile } | undefi
     if (readdirSync(found).length > 0) throw new Error(`${path} is missing but ${found} holds ${readdirSync(found).join(', ')}: the state is damaged; pass --force to start the run over`);
     return undefined;
   }
-  const file = readJsonFile(path, 'training state') as StateFile;
+  let file: StateFile;
+  try {
+    file = readJsonFile(path, 'training state') as StateFile;
+  } catch (err) {
+    // Garbled, cut or empty: the weights beside it cannot be placed at a step.
+    throw new Error(`${(err as Error).message}; this checkpoint cannot be resumed: pass --force to start the run over`);
+  }
   if (typeof file.step !== 'number' || typeof file.groups !== 'object' || file.groups === null)
     throw new Error(`${path}: not a training state (no step or groups); pass --force to start the run over`);
   return { found, file };

@@ -51,13 +51,15 @@ export function pairGradients(model: TextToImageModel, reference: Params, schedu
         }),
       variables,
     );
-    const [sumW, sumL, wins] = logged.map((x) => x.dataSync()[0] as number) as [number, number, number];
+    // The reference's sums are tensors too: read and disposed with the rest (two were left per micro-batch, bench/tensorLeaks.ts).
+    const refSums = [tf.sum(refW), tf.sum(refL)];
+    const [sumW, sumL, wins, sumRefW, sumRefL] = [...logged, ...refSums].map((x) => x.dataSync()[0] as number) as [number, number, number, number, number];
     stats.modelW += sumW;
     stats.modelL += sumL;
     stats.wins += wins;
-    stats.refW += refW.sum().dataSync()[0] as number;
-    stats.refL += refL.sum().dataSync()[0] as number;
-    tf.dispose([...logged, refW, refL]);
+    stats.refW += sumRefW;
+    stats.refL += sumRefL;
+    tf.dispose([...logged, ...refSums, refW, refL]);
     if (text) tf.dispose([text.tokens, text.keyBias, text.pooled]);
     addMicroBatch(sums, result, variables);
   }

@@ -1,9 +1,10 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProbeRecord, PostTrainStepRecord } from '../train/postTrain.js';
 import type { PostTrainConfig } from '../train/postTrainConfig.js';
 import { JsonLines } from '../runs/progress.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
+import { readJsonFile } from '../util/jsonFile.js';
 import { lineChartSpec } from './lineChart.js';
 import { writeChart } from './renderChart.js';
 
@@ -37,8 +38,8 @@ export interface TuningRow {
 /** Copy a finished run's record (config, metrics, probe) into `dir/runs/<name>`: the evidence the report is built from. */
 export function keepTuningRun(runDir: string, dir: string, name: string): void {
   const to = join(dir, 'runs', name);
-  mkdirSync(to, { recursive: true });
-  for (const f of ['config.json', 'metrics.jsonl', 'heldout.jsonl']) copyFileSync(join(runDir, f), join(to, f));
+  // Atomic copies: a sweep killed mid-copy leaves no cut record for the report to read.
+  for (const f of ['config.json', 'metrics.jsonl', 'heldout.jsonl']) writeFileAtomic(join(to, f), readFileSync(join(runDir, f)));
 }
 
 export function readTuningRuns(dir: string): TuningRun[] {
@@ -47,7 +48,7 @@ export function readTuningRuns(dir: string): TuningRun[] {
   return readdirSync(root)
     .sort()
     .map((name) => {
-      const info = JSON.parse(readFileSync(join(root, name, 'config.json'), 'utf8')) as { config: PostTrainConfig; command: string | null };
+      const info = readJsonFile(join(root, name, 'config.json'), 'tuning run config') as { config: PostTrainConfig; command: string | null };
       return {
         name,
         config: info.config,

@@ -259,7 +259,7 @@ async function evaluateUnit(
     for (const set of PROMPT_SETS) {
       const out = join(dir, `eval-${set}.json`);
       // A set scored before a crash counts only if it scored these very weights.
-      if (existsSync(out) && (readJsonFile(out, 'evaluation') as EvalResult).modelSha256 === file.weightsManifest.sha256) continue;
+      if (existsSync(out) && scoredSha256(out) === file.weightsManifest.sha256) continue;
       const result: EvalResult = await evaluate(model, schedule, { dir: modelDir, sha256: file.weightsManifest.sha256 }, set, prompts[set], judges.context, judges.hashes, {
         sampling: preset.eval.sampling,
         cacheDir: join(opts.work, 'eval-cache'),
@@ -282,5 +282,14 @@ async function evaluateUnit(
   } finally {
     await pool?.stop();
     model.params.dispose();
+  }
+}
+
+/** The weights an evaluation file scored; a damaged one is named with the way out (it is only a cache of work). */
+function scoredSha256(file: string): unknown {
+  try {
+    return (readJsonFile(file, 'evaluation') as EvalResult).modelSha256;
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; delete it and run again to score that prompt set again`);
   }
 }

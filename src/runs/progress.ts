@@ -1,5 +1,6 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomicWrite.js';
+import { parseJson, parseJsonIfWhole } from '../util/jsonFile.js';
 
 /** "1h02m", "3m05s", "12s". */
 export function formatDuration(seconds: number): string {
@@ -52,32 +53,28 @@ export class JsonLines {
     if (!existsSync(this.path)) return [];
     return readFileSync(this.path, 'utf8')
       .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l, i) => {
-        try {
-          return JSON.parse(l) as Record<string, unknown>;
-        } catch {
-          throw new Error(`${this.path}:${i + 1}: not valid JSON`);
-        }
-      });
+      .flatMap((l, i) => (l.trim() === '' ? [] : [parseJson(l, `${this.path}:${i + 1}`) as Record<string, unknown>]));
   }
 
   /**
    * Drop records after `step` (written after the checkpoint a resumed run restarts from, so
-   * they will be written again) and any torn last line a kill left.
+   * they will be written again) and a torn last line a kill left. Any other line that is not a
+   * record is an error naming it: dropping it would leave a hole in the log for good.
    */
   truncateAfter(step: number): void {
     if (!existsSync(this.path)) return;
-    const keep = readFileSync(this.path, 'utf8')
-      .split('\n')
-      .filter((l) => {
-        try {
-          const r = JSON.parse(l) as { step?: number };
-          return typeof r.step === 'number' && r.step <= step;
-        } catch {
-          return false;
-        }
-      });
+    const lines = readFileSync(this.path, 'utf8').split('\n');
+    let last = lines.length - 1;
+    while (last >= 0 && (lines[last] as string).trim() === '') last -= 1;
+    const keep = lines.filter((l, i) => {
+      if (l.trim() === '') return false;
+      const r = parseJsonIfWhole(l) as { step?: unknown } | undefined;
+      const isRecord = typeof r === 'object' && r !== null && typeof r.step === 'number';
+      if (!isRecord && i !== last && step !== -Infinity) {
+        throw new Error(`${this.path}:${i + 1}: not a record of this log (a garbled or edited line); only a last line cut by a kill is dropped. Pass --force to start the run over`);
+      }
+      return isRecord && (r.step as number) <= step;
+    });
     writeFileAtomic(this.path, keep.length > 0 ? `${keep.join('\n')}\n` : '');
   }
 }

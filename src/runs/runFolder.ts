@@ -40,7 +40,14 @@ export function openRunFolder<C>(runDir: string, config: C, opts: { force?: bool
   if (existsSync(runDir) && opts.force) for (const entry of readdirSync(runDir)) if (entry !== RUN_LOCK) rmSync(join(runDir, entry), { recursive: true, force: true });
   let saved: SavedRun<C> | undefined;
   if (existsSync(configPath)) {
-    const record = readJsonFile(configPath, 'run config') as Record<string, unknown> & { config: C; invocations?: Invocation[] };
+    let record: Record<string, unknown> & { config: C; invocations?: Invocation[] };
+    try {
+      record = readJsonFile(configPath, 'run config') as typeof record;
+    } catch (err) {
+      // Without it the run cannot be checked against this config: resuming blind could mix two runs.
+      throw new Error(`${(err as Error).message}; the run's config cannot be read, so it cannot be resumed: pass --force to start it over, or choose another --out`);
+    }
+    if (typeof record !== 'object' || record === null || typeof record.config !== 'object') throw new Error(`${configPath}: not a run's config (no "config" key); pass --force to start the run over, or choose another --out`);
     if (!opts.sameRun(record.config, config)) throw new Error(`${configPath}: this run was made with a different config; pass --force to start it over, or choose another --out`);
     saved = { config: record.config, invocations: record.invocations ?? [], record };
   } else if (existsSync(runDir) && savedStep(join(runDir, 'state')) !== undefined) {
@@ -86,4 +93,23 @@ export function resumeLogs(runDir: string, fromState: boolean, step: number, fir
     }
   }
   return { metrics, heldout };
+}
+
+/**
+ * Check that a resumed run's log holds one record at each step of `expected` (the steps at which
+ * the run wrote it, up to its state's step) and nothing else: a cut or edited held-out log would
+ * otherwise keep a hole, or a record twice, for good. The error names the file and the steps.
+ */
+export function checkLoggedSteps(log: JsonLines, expected: readonly number[], stateStep: number): void {
+  const steps = log.read().map((r) => r['step']);
+  if (JSON.stringify(steps) === JSON.stringify(expected)) return;
+  const missing = expected.filter((s) => !steps.includes(s));
+  const twice = steps.filter((s, i) => steps.indexOf(s) !== i);
+  const extra = steps.filter((s) => !expected.includes(s as number));
+  const what = [
+    missing.length > 0 ? `no record at step${missing.length > 1 ? 's' : ''} ${missing.join(', ')}` : '',
+    twice.length > 0 ? `step${twice.length > 1 ? 's' : ''} ${twice.join(', ')} recorded twice` : '',
+    extra.length > 0 ? `records at unexpected step${extra.length > 1 ? 's' : ''} ${extra.join(', ')}` : '',
+  ].filter((x) => x !== '');
+  throw new Error(`${log.path}: ${what.length > 0 ? what.join('; ') : 'its records are out of order'}, though the state is at step ${stateStep}; the log was cut or edited. Pass --force to start the run over`);
 }

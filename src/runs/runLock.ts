@@ -1,7 +1,8 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { processAlive } from '../util/processAlive.js';
+import { parseJsonIfWhole } from '../util/jsonFile.js';
 
 /** The lock file inside a run folder: the pid and host of the process working in it. */
 export const RUN_LOCK = '.lock';
@@ -30,15 +31,13 @@ export function lockRunFolder(dir: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    let holder: { pid?: unknown; host?: unknown } = {};
-    try {
-      holder = JSON.parse(readFileSync(path, 'utf8')) as typeof holder;
-    } catch {
-      // An empty or cut lock file: its writer died while writing it.
-    }
+    // An empty or cut lock file (its writer died while writing it) holds no one.
+    const holder = (parseJsonIfWhole(readFileSync(path, 'utf8')) ?? {}) as { pid?: unknown; host?: unknown };
     const pid = typeof holder.pid === 'number' ? holder.pid : undefined;
     if (pid !== undefined && holder.host !== me.host) throw new Error(`${dir} is locked by process ${pid} on ${String(holder.host)} (${path}); if that run is gone, delete the lock file`);
     if (pid !== undefined && processAlive(pid)) throw new Error(`${dir} is in use by process ${pid} (${path}); wait for it to finish or stop it, or choose another --out`);
+    // Said aloud: a takeover means the last run there was killed, which its owner may want to know.
+    console.error(pid !== undefined ? `${path}: process ${pid}, which held this lock, is gone (killed?); taking it over` : `${path}: a lock cut while being written; taking it over`);
     rmSync(path, { force: true });
   }
   throw new Error(`${path}: could not take the lock`);
@@ -51,5 +50,21 @@ export async function withRunLock<T>(dir: string, work: () => Promise<T>): Promi
     return await work();
   } finally {
     release();
+  }
+}
+
+/**
+ * Run `work` holding the locks of every folder in `dirs` (a tuning sweep's runs and its report),
+ * taken in order and released however it ends; a folder named twice is locked once. A refusal
+ * releases the locks already taken, so nothing is left behind.
+ */
+export async function withRunLocks<T>(dirs: readonly string[], work: () => Promise<T>): Promise<T> {
+  const unique = [...new Map(dirs.map((d) => [resolve(d), d])).values()];
+  const releases: Array<() => void> = [];
+  try {
+    for (const dir of unique) releases.push(lockRunFolder(dir));
+    return await work();
+  } finally {
+    for (const release of releases.reverse()) release();
   }
 }

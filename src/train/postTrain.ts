@@ -20,7 +20,7 @@ import { getMethod } from '../methods/registry.js';
 import { methodAndDowngrade, methodSettings, resolvePostTrainConfig, type PostTrainConfig } from './postTrainConfig.js';
 import { loadTrainState, saveTrainState, savedStep, type VariableGroups } from '../optim/trainState.js';
 import { withRunLock } from '../runs/runLock.js';
-import { invocation, openRunFolder, resumeLogs, writeRunConfig, type SavedRun } from '../runs/runFolder.js';
+import { checkLoggedSteps, invocation, openRunFolder, resumeLogs, writeRunConfig, type SavedRun } from '../runs/runFolder.js';
 
 /** What a post-training run reads. */
 export interface PostTrainData {
@@ -120,6 +120,7 @@ async function postTrainLocked(config: PostTrainConfig, data: PostTrainData, run
     let step = resumeState(stateDir, groups, pool);
     const resumedFrom = step;
     const { metrics, heldout: heldoutLog } = resumeLogs(runDir, step > 0, step, (saved?.invocations[0]?.fromStep ?? 0) + 1);
+    if (step > 0) checkLoggedSteps(heldoutLog, probeSteps(step, t.steps, config.log), step);
     writeRunConfig(
       runDir,
       { config, baseSha256, data: data.source, trainedParameters: variables.reduce((n, v) => n + v.size, 0), command: opts.command ?? null },
@@ -266,6 +267,13 @@ function openPostTrainRun(config: PostTrainConfig, runDir: string, force: boolea
     base.model.params.dispose();
     throw err;
   }
+}
+
+/** The steps up to `upTo` at which a run of `steps` steps probes (step 0, then at checkpoints that are evaluation steps, and the last). */
+function probeSteps(upTo: number, steps: number, log: PostTrainConfig['log']): number[] {
+  const out = [0];
+  for (let s = 1; s <= upTo; s++) if ((s % log.checkpointEvery === 0 || s === steps) && (s % log.evalEvery === 0 || s === steps)) out.push(s);
+  return out;
 }
 
 /** The pool's optimizer: AdamW spread over the threads, or Adafactor on the main thread. */

@@ -12,6 +12,9 @@ export function removeOrphanTemps(dir: string, prefix: string): void {
   for (const entry of readdirSync(dir)) {
     if (!entry.startsWith(prefix) || !entry.endsWith('.tmp')) continue;
     const pid = Number(entry.slice(prefix.length, -'.tmp'.length));
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid)) rmSync(join(dir, entry), { recursive: true, force: true });
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid)) {
+      console.error(`removing ${join(dir, entry)}: left by process ${pid}, which is gone (killed while writing)`);
+      rmSync(join(dir, entry), { recursive: true, force: true });
+    }
   }
 }

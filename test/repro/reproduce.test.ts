@@ -77,6 +77,13 @@ test('a smoke reproduction runs every phase, resumes a unit, and refuses another
   await reproduce(SMOKE, data, opts);
   assert.equal(readFileSync(join(out, 'table2.md'), 'utf8'), table2);
   assert.equal(statSync(baseGrid).mtimeMs, gridDrawn, 'a resumed run keeps its base grid');
+  // A damaged evaluation file is named with the way out, never taken as scored or silently redone.
+  rmSync(join(out, 'runs', 'self-dpo-s2', 'done.json'));
+  writeFileSync(join(out, 'runs', 'self-dpo-s2', 'eval-keyword-only.json'), 'garbage{{{');
+  await assert.rejects(reproduce(SMOKE, data, opts), /eval-keyword-only\.json: not valid JSON: .*; delete it and run again to score that prompt set again/);
+  rmSync(join(out, 'runs', 'self-dpo-s2', 'eval-keyword-only.json'));
+  await reproduce(SMOKE, data, opts);
+  assert.equal(readFileSync(join(out, 'table2.md'), 'utf8'), table2);
   // Redrawing the report from the units: the same tables, and the README names the command.
   recordReportRedraw(out, 'npm run reproduce -- --report-only');
   await writeReproReport(out);

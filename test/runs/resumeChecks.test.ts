@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
@@ -65,14 +65,20 @@ test('a garbled, cut or missing state.json is named, never taken for a fresh sta
   await assert.rejects(pretrain(config(4), data, dir, { quiet: true }), /config\.json: not valid JSON/);
 });
 
-test('temp files of killed writers are removed by the next write; a live writer\'s stay', async () => {
+test('temp files of killed writers are removed by the next write, saying so; a live writer\'s stay', async (t) => {
   const parent = mkdtempSync(join(tmpdir(), 'orphans-'));
   const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
   const orphan = join(parent, `.state.${dead}.tmp`);
   const live = join(parent, `.state.${process.ppid}.tmp`);
   for (const d of [orphan, live]) mkdirSync(d);
   writeFileSync(join(parent, `config.json.${dead}.tmp`), 'half');
+  const said = t.mock.method(console, 'error', () => {});
   await writeDirAtomic(join(parent, 'state'), (tmp) => writeFileSync(join(tmp, 'x'), 'x'));
+  assert.deepEqual(
+    said.mock.calls.map((c) => c.arguments[0]),
+    [`removing ${orphan}: left by process ${dead}, which is gone (killed while writing)`],
+  );
+  said.mock.restore();
   assert.equal(existsSync(orphan), false, 'the dead writer\'s temp folder is gone');
   assert.equal(existsSync(live), true, 'a live process\'s temp folder stays');
   const { writeFileAtomic } = await import('../../src/util/atomicWrite.js');
@@ -84,4 +90,107 @@ test('pretraining from a missing --init-from fails clearly and leaves no run fol
   const dir = fresh('init');
   await assert.rejects(pretrain(config(2), data, dir, { quiet: true, initFrom: join(dir, '..', 'no-such-model') }), /model\.json not found/);
   assert.equal(existsSync(dir), false);
+});
+
+/** A finished 2-step pretraining run (checkpoint at step 2), copied fresh for each corruption. */
+async function finishedRun(): Promise<string> {
+  const dir = fresh('whole');
+  await pretrain(config(2), data, dir, { quiet: true });
+  return dir;
+}
+
+const cut = (text: Buffer): Buffer => text.subarray(0, Math.floor(text.length / 2));
+
+test('every corruption of state.json, config.json, metrics.jsonl and a weights file stops the resume with an error naming the file and what to do', async () => {
+  const whole = await finishedRun();
+  const metricLines = readFileSync(join(whole, 'metrics.jsonl'), 'utf8').trim().split('\n');
+  type Damage = [file: string, change: ((text: Buffer) => string | Buffer) | 'delete', error: RegExp];
+  const cases: Damage[] = [
+    ['state/state.json', () => 'garbage{{{', /state\.json: not valid JSON: .*this checkpoint cannot be resumed: pass --force/],
+    ['state/state.json', cut, /state\.json: not valid JSON: .*this checkpoint cannot be resumed: pass --force/],
+    ['state/state.json', () => '', /state\.json: not valid JSON: it is empty; this checkpoint cannot be resumed: pass --force/],
+    ['state/state.json', 'delete', /state\.json is missing but .*weights\.bin.*the state is damaged; pass --force/],
+    ['config.json', () => 'garbage{{{', /config\.json: not valid JSON: .*cannot be resumed: pass --force/],
+    ['config.json', cut, /config\.json: not valid JSON: .*cannot be resumed: pass --force/],
+    ['config.json', () => '', /config\.json: not valid JSON: it is empty; .*pass --force/],
+    ['config.json', () => '[1, 2]', /config\.json: not a run's config .*pass --force/],
+    ['config.json', 'delete', /holds a training state but no config\.json; pass --force/],
+    ['metrics.jsonl', () => `${metricLines[0]}\ngarbage{{{\n${metricLines[1]}\n`, /metrics\.jsonl:2: not a record of this log .*Pass --force/],
+    // Cut in the middle of step 2's line: the torn line is dropped, and step 2 is then missing.
+    ['metrics.jsonl', (t) => t.subarray(0, t.length - 10), /metrics\.jsonl: steps 2-2 \(1 in all\) are missing, though the state is at step 2; .*--force/],
+    ['metrics.jsonl', () => '', /metrics\.jsonl: steps 1-2 \(2 in all\) are missing/],
+    ['metrics.jsonl', 'delete', /metrics\.jsonl: steps 1-2 \(2 in all\) are missing/],
+    ['state/weights.bin', (t) => Buffer.concat([t.subarray(0, 10), Buffer.from([(t[10] as number) ^ 1]), t.subarray(11)]), /weights\.bin: sha256 .* does not match .*; this checkpoint cannot be resumed: pass --force/],
+    ['state/weights.bin', cut, /weights\.bin: sha256 .* does not match .*pass --force/],
+    ['state/weights.bin', () => '', /weights\.bin: sha256 .* does not match .*pass --force/],
+    ['state/weights.bin', 'delete', /weights\.bin: cannot read the weights: .*; this checkpoint cannot be resumed: pass --force/],
+    ['state/adamM.bin', 'delete', /adamM\.bin: cannot read the weights: .*pass --force/],
+  ];
+  for (const [file, change, error] of cases) {
+    const dir = fresh('damaged');
+    cpSync(whole, dir, { recursive: true });
+    const path = join(dir, file);
+    if (change === 'delete') rmSync(path);
+    else writeFileSync(path, change(readFileSync(path)));
+    await assert.rejects(pretrain(config(4), data, dir, { quiet: true }), error, `${file}, ${change === 'delete' ? 'deleted' : change.toString()}`);
+    assert.equal(existsSync(join(dir, '.lock')), false, 'the refusal releases the lock');
+  }
+  // The undamaged copy resumes.
+  assert.equal((await pretrain(config(4), data, whole, { quiet: true })).resumedFrom, 2);
+});
+
+test('what a kill can leave resumes exactly: a torn last log line, logs past the checkpoint, a state left only as state.old', async () => {
+  const uninterrupted = fresh('exact-ref');
+  await pretrain(config(6), data, uninterrupted, { quiet: true });
+  const records = (dir: string, file: string): unknown[] =>
+    readFileSync(join(dir, file), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const { sec: _s, imagesPerSec: _i, ...rest } = JSON.parse(l) as Record<string, unknown>;
+        return rest;
+      });
+  for (const kill of ['torn line', 'state.old'] as const) {
+    const dir = fresh('exact');
+    // Killed after step 3: the checkpoint is at step 2, step 3's line was written.
+    await pretrain(config(6), data, dir, { quiet: true, stopAfter: 3 });
+    if (kill === 'torn line') appendFileSync(join(dir, 'metrics.jsonl'), '{"step":4,"loss":0.9');
+    // Killed between writeDirAtomic's two renames: only the previous state is left, as state.old.
+    else renameSync(join(dir, 'state'), join(dir, 'state.old'));
+    assert.equal((await pretrain(config(6), data, dir, { quiet: true })).resumedFrom, 2, kill);
+    for (const file of ['metrics.jsonl', 'heldout.jsonl']) assert.deepEqual(records(dir, file), records(uninterrupted, file), `${kill}: ${file}`);
+    for (const file of ['model/weights.bin', 'state/weights.bin', 'state/adamM.bin', 'state/adamV.bin', 'state/ema.bin']) {
+      assert.ok(readFileSync(join(dir, file)).equals(readFileSync(join(uninterrupted, file))), `${kill}: ${file} bit for bit`);
+    }
+  }
+});
+
+test('post-training from a missing or damaged base fails naming it and leaves no run folder', async () => {
+  const base = await smokeBase();
+  const dir = fresh('nobase');
+  await assert.rejects(postTrain(smokeTrainConfig(join(base, '..', 'no-such-model')), smokeTrainData(), dir, { quiet: true }), /no-such-model.*model\.json not found/);
+  assert.equal(existsSync(dir), false);
+  writeFileSync(join(base, 'weights.bin'), 'cut');
+  await assert.rejects(postTrain(smokeTrainConfig(base), smokeTrainData(), dir, { quiet: true }), /weights\.bin: sha256 .* does not match/);
+  assert.equal(existsSync(dir), false);
+});
+
+test('a post-training held-out log with a probe missing or written twice stops the resume, naming the file and the steps', async () => {
+  const base = await smokeBase();
+  const cfg = smokeTrainConfig(base, {}, { steps: 4 });
+  const whole = fresh('probes');
+  await postTrain(cfg, smokeTrainData(), whole, { quiet: true });
+  const lines = readFileSync(join(whole, 'heldout.jsonl'), 'utf8').trim().split('\n');
+  assert.deepEqual(steps(join(whole, 'heldout.jsonl')), [0, 2, 4]);
+  for (const [kept, error] of [
+    [[lines[0], lines[2]], /heldout\.jsonl: no record at step 2, though the state is at step 4; .*Pass --force/],
+    [[lines[0], lines[1], lines[1], lines[2]], /heldout\.jsonl: step 2 recorded twice, though the state is at step 4/],
+  ] as const) {
+    const dir = fresh('probes-damaged');
+    cpSync(whole, dir, { recursive: true });
+    writeFileSync(join(dir, 'heldout.jsonl'), `${kept.join('\n')}\n`);
+    await assert.rejects(postTrain(cfg, smokeTrainData(), dir, { quiet: true }), error);
+  }
+  // The whole log resumes (the run is finished: nothing to do).
+  assert.equal((await postTrain(cfg, smokeTrainData(), whole, { quiet: true })).resumedFrom, 4);
 });

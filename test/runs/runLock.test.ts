@@ -12,6 +12,9 @@ import { fakeImageTextSet } from '../train/fakeImageTextSet.js';
 import type { EmojiT2I } from '../../src/data/emojiDataset.js';
 import { reproduce, type ReproduceOptions } from '../../src/repro/reproduce.js';
 import { QUICK } from '../../src/repro/reproPresets.js';
+import { runCommand } from '../../src/commands/command.js';
+import { tuneCommand } from '../../src/commands/tuneCommand.js';
+import { smokeBase } from '../train/trainHelpers.js';
 
 /** The pid of a process that has exited. */
 function deadPid(): number {
@@ -19,7 +22,7 @@ function deadPid(): number {
   return Number(r.stdout);
 }
 
-test('a run folder is locked by one process at a time; a dead holder\'s lock is taken over; release frees it', () => {
+test('a run folder is locked by one process at a time; a dead holder\'s lock is taken over, saying so; release frees it', (t) => {
   const dir = join(mkdtempSync(join(tmpdir(), 'lock-')), 'run');
   const release = lockRunFolder(dir);
   assert.deepEqual(JSON.parse(readFileSync(join(dir, RUN_LOCK), 'utf8')), { pid: process.pid, host: hostname() });
@@ -27,9 +30,13 @@ test('a run folder is locked by one process at a time; a dead holder\'s lock is 
   release();
   assert.equal(existsSync(dir), false, 'a folder the lock created and nothing filled is removed with it');
   mkdirSync(dir);
-  // Killed mid-run: its lock names a process that is gone.
-  writeFileSync(join(dir, RUN_LOCK), JSON.stringify({ pid: deadPid(), host: hostname() }));
+  // Killed mid-run: its lock names a process that is gone; the takeover is said.
+  const dead = deadPid();
+  writeFileSync(join(dir, RUN_LOCK), JSON.stringify({ pid: dead, host: hostname() }));
+  const said = t.mock.method(console, 'error', () => {});
   const again = lockRunFolder(dir);
+  assert.match(String(said.mock.calls[0]?.arguments[0]), new RegExp(`\\.lock: process ${dead}, which held this lock, is gone \\(killed\\?\\); taking it over`));
+  said.mock.restore();
   assert.equal(JSON.parse(readFileSync(join(dir, RUN_LOCK), 'utf8')).pid, process.pid);
   again();
   // Cut while being written: taken over too.
@@ -65,5 +72,26 @@ test('a reproduction refuses a work folder that another process holds, before to
     assert.equal(existsSync(join(root, 'out')), false);
   } finally {
     release();
+  }
+});
+
+test('a tuning sweep refuses a runs or report folder that another process holds, before touching anything', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'lock-tune-'));
+  const base = await smokeBase();
+  const out = join(root, 'runs');
+  const results = join(root, 'results');
+  const argv = ['--base', base, '--out', out, '--results', results, '--steps', '2'];
+  for (const [held, untouched] of [
+    [out, results],
+    [results, out],
+  ] as const) {
+    const release = lockRunFolder(held);
+    try {
+      await assert.rejects(runCommand(tuneCommand, argv), new RegExp(`${held.replaceAll('/', '\\/')} is in use by process ${process.pid}`));
+      assert.equal(existsSync(untouched), false, `${untouched} is neither created nor left behind`);
+      await assert.rejects(runCommand(tuneCommand, [...argv, '--report-only']), held === results ? /in use/ : /no tuning runs/, '--report-only writes only the report folder, under its lock');
+    } finally {
+      release();
+    }
   }
 });
