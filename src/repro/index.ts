@@ -5,3 +5,5 @@ export * from './reproPresets.js';
 export * from './reproReport.js';
 export * from './reproUnits.js';
 export * from './reproduce.js';
+export * from './reproIdentity.js';
+export * from './reproUnit.js';
