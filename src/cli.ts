@@ -13,6 +13,8 @@ import { reproduceCommand } from './commands/reproduceCommand.js';
 import { startCommand } from './commands/startCommand.js';
 import { postTrainCommand } from './commands/postTrainCommand.js';
 import { tuneCommand } from './commands/tuneCommand.js';
+import { workerCommand } from './commands/workerCommand.js';
+import { queueCommand } from './commands/queueCommand.js';
 import { buildEmojiT2I, defaultDataRoot, ensureEmojiT2I } from './data/emojiBuilder.js';
 import { resolveEmojiDataConfig, type EmojiDataConfig } from './data/emojiConfig.js';
 import { renderEmojiDataCard, summarizeEmojiManifest } from './data/emojiDataCard.js';
@@ -145,11 +147,21 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   },
   tune: {
     run: tuneCommand,
-    help: 'sweep LR x beta for a method on curated-val only, report in results/tuning (--method NAME --lrs 1e-5,3e-5 --betas 2500,5000 --steps N --seed N --base DIR --out runs/tuning --results results/tuning --workers N --force; --report-only redraws the report)',
+    help: 'sweep LR x beta for a method on curated-val only, report in results/tuning (--method NAME --lrs 1e-5,3e-5 --betas 2500,5000 --steps N --seed N --base DIR --out runs/tuning --results results/tuning --workers N --force; --report-only redraws the report; --queue redis://HOST:PORT makes each setting a job for queue workers, --attempts 3)',
   },
   reproduce: {
     run: reproduceCommand,
-    help: 'the whole protocol: pairs, every method x seed, evaluation, Tables 1-5, Figure 5 and the grids into results/<preset> (--preset quick|paper --out DIR --work runs/reproduce/<preset> --base DIR --judges DIR --workers N --force; --report-only redraws)',
+    help:
+      'the whole protocol: pairs, every method x seed, evaluation, Tables 1-5, Figure 5 and the grids into results/<preset> (--preset quick|paper --out DIR --work runs/reproduce/<preset> --base DIR --judges DIR --workers N --force; --report-only redraws;\n' +
+      '                 --queue redis://HOST:PORT: enqueue the units for queue workers and write their records as they land, --attempts 3 per unit)',
+  },
+  worker: {
+    run: workerCommand,
+    help: 'take reproduction units and tuning runs from a queue one at a time until Ctrl-C (--queue redis://[user:password@]HOST:PORT[/DB] (rediss:// for TLS; or SELFDPO_REDIS_PASSWORD, SELFDPO_REDIS_TLS=1, SELFDPO_REDIS_CA=FILE) --work runs/worker --workers N --base DIR --judges DIR --stalled-seconds 30 --backend NAME --data-root DIR --data-config FILE)',
+  },
+  queue: {
+    run: queueCommand,
+    help: 'what a queue holds: `queue status` (done, running, waiting, failed, time left) or `queue retry` (requeue the failed jobs) (--queue redis://HOST:PORT)',
   },
   pick: {
     run: pickCommand,
