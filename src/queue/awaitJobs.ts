@@ -28,9 +28,10 @@ export async function awaitJobs(
   while (pending.size > 0) {
     for (const name of [...pending]) {
       const id = ids.get(name) as string;
+      // The state first, then the job: a job read first may complete before its state is asked, and lack its records.
+      const state = await queue.getJobState(id);
       const job = (await queue.getJob(id)) as Job<QueueJob, JobRecords> | undefined;
-      if (!job) throw new Error(`job ${id} (${name}) is gone from the queue; rerun this command to enqueue it again`);
-      const state = await job.getState();
+      if (!job || state === 'unknown') throw new Error(`job ${id} (${name}) is gone from the queue; rerun this command to enqueue it again`);
       if (state === 'completed') {
         land(name, { job, records: job.returnvalue });
         pending.delete(name);
