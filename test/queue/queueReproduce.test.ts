@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -16,6 +16,10 @@ import { RealismJudge } from '../../src/eval/realismJudge.js';
 import { queueConnection } from '../../src/queue/queueConnection.js';
 import { QUEUE_NAME } from '../../src/queue/queueJobs.js';
 import { reproduceOnQueue } from '../../src/queue/queueReproduce.js';
+import { queueStatus, retryFailed } from '../../src/queue/queueStatus.js';
+import { tuneOnQueue } from '../../src/queue/queueTune.js';
+import { readTuningRuns } from '../../src/report/tuningReport.js';
+import { resolvePostTrainConfig } from '../../src/train/postTrainConfig.js';
 import { reproduce } from '../../src/repro/reproduce.js';
 import type { ReproPreset } from '../../src/repro/reproPresets.js';
 import { presetUnitNames } from '../../src/repro/reproUnits.js';
@@ -205,4 +209,61 @@ test('a worker whose base weights differ refuses the units, naming why, and the 
   assert.doesNotMatch(other.log(), /took /, 'the other worker took nothing');
   await killWorker(other);
   await killWorker(good);
+});
+
+test('a unit that fails every attempt is marked failed with its error, shown by status, and retry requeues it', { skip }, async () => {
+  const preset: ReproPreset = { ...SMOKE, name: 'smoke-fail', methods: [], seeds: [1] };
+  const url = `${(redis as RedisServer).url}/2`;
+  const connection = queueConnection(url);
+  // The evaluation judge's weights no longer match their manifest: the unit fails where it loads them.
+  const broken = join(root, 'judges-broken');
+  cpSync(judges, broken, { recursive: true });
+  writeFileSync(join(broken, 'eval', 'weights.bin'), 'not the weights');
+  const opts = { out: join(root, 'fail'), work: join(root, 'fail-work'), base, judges: broken, connection, attempts: 2, pollMs: 300, log: () => {} };
+  const coordinator = reproduceOnQueue(preset, data, opts);
+  const worker = startWorker(url, join(root, 'w-fail'));
+  await assert.rejects(coordinator, /1 job\(s\) failed on the queue \(base: .*eval.*weights\.bin: sha256 .* does not match the manifest's/);
+  assert.match(
+    await queueStatus(connection),
+    /smoke-fail \(reproduction\): 0 done, 0 running, 0 waiting, 1 failed; nothing left\n {2}failed {3}base after 2 attempt\(s\): .*does not match the manifest's/,
+  );
+  assert.ok(!existsSync(join(opts.out, 'runs', 'base', 'done.json')));
+
+  // Mended, requeued, collected by the same command.
+  copyFileSync(join(judges, 'eval', 'weights.bin'), join(broken, 'eval', 'weights.bin'));
+  const retried = await retryFailed(connection);
+  assert.equal(retried.length, 1);
+  assert.match(retried[0] as string, /^smoke-fail \(reproduction\): base \(smoke-fail\.base\.[0-9a-f]{16}\)$/);
+  await reproduceOnQueue(preset, data, opts);
+  assert.ok(existsSync(join(opts.out, 'runs', 'base', 'done.json')));
+  assert.match(await queueStatus(connection), /smoke-fail \(reproduction\): 1 done, 0 running, 0 waiting, 0 failed; nothing left/);
+  await killWorker(worker);
+});
+
+test('a tuning sweep on the queue: each setting a job, its records where a local sweep keeps them', { skip }, async () => {
+  const url = `${(redis as RedisServer).url}/3`;
+  const results = join(root, 'tuning');
+  const settings = (
+    [
+      ['1e-5', 1e-5],
+      ['3e-5', 3e-5],
+    ] as const
+  ).map(([text, lr]) => {
+    const config = resolvePostTrainConfig({ base, train: { steps: 2, batchSize: 4, microBatch: 4, lr }, log: { every: 1, checkpointEvery: 2, evalEvery: 2, evalPairs: 4 } }, 'sweep');
+    return { name: `self-dpo-lr${text}`, config, command: `npm run post-train -- --lr ${text}` };
+  });
+  const worker = startWorker(url, join(root, 'w-tune'));
+  await tuneOnQueue(settings, data, { results, connection: queueConnection(url), attempts: 2, log: () => {}, pollMs: 300 });
+  const runs = readTuningRuns(results);
+  assert.deepEqual(
+    runs.map((r) => [r.name, r.config.train.lr, r.metrics.length, r.probe.length > 0]),
+    [
+      ['self-dpo-lr1e-5', 1e-5, 2, true],
+      ['self-dpo-lr3e-5', 3e-5, 2, true],
+    ],
+  );
+  // The same sweep again: nothing new to train.
+  await tuneOnQueue(settings, data, { results, connection: queueConnection(url), attempts: 2, log: () => {}, pollMs: 300 });
+  assert.equal((worker.log().match(/took tune\./g) ?? []).length, 2);
+  await killWorker(worker);
 });
