@@ -7,6 +7,8 @@
  *
  *   npm run build && node --no-liftoff --import tsx bench/scaleOut.ts --preset quick --workers 2 --threads 1 --out .scratch/scale-out/w2
  *
+ * With --local, the same preset without a queue (`dist/cli.js reproduce --workers T`), each
+ * unit's wall time from the finish stamps of its done.json: what a unit costs without the queue.
  * Prints a markdown table; everything it makes lives under --out (never results/<preset>).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -28,7 +30,7 @@ interface Landed {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), { string: ['preset', 'workers', 'threads', 'out'] });
+  const args = parseArgs(process.argv.slice(2), { boolean: ['local'], string: ['preset', 'workers', 'threads', 'out'] });
   const preset = (args.flags['preset'] as string | undefined) ?? 'quick';
   const workers = numberFlag(args, 'workers', 2);
   const threads = numberFlag(args, 'threads', 1);
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
   if (existsSync(out)) throw new Error(`${out} exists: choose a new --out (a measurement starts from nothing)`);
   mkdirSync(out, { recursive: true });
   const cli = join(__dirname, '..', 'dist', 'cli.js');
+  if (args.flags['local'] === true) return local(cli, preset, threads, out);
   const redis = await startRedis();
   const url = `${redis.url}/0`;
   // The kit's own command lines, as a user runs them (npm run X is a build and then these).
@@ -65,6 +68,35 @@ async function main(): Promise<void> {
       '| --- | --- | --- | --- | --- | --- | --- |',
       ...rows,
       `| all | | ${sum((u) => u.trainSeconds + u.evalSeconds).toFixed(1)} | ${sum((u) => u.workerSeconds).toFixed(1)} | ${sum((u) => u.workerSeconds - u.trainSeconds - u.evalSeconds).toFixed(1)} | | |`,
+    ].join('\n'),
+  );
+}
+
+/** The preset run locally, one process: its wall time and each unit's, from one finish stamp to the next. */
+async function local(cli: string, preset: string, threads: number, out: string): Promise<void> {
+  const load = loadavg();
+  const started = Date.now();
+  const run = spawn(process.execPath, ['--no-liftoff', cli, 'reproduce', '--preset', preset, '--workers', String(threads), '--out', join(out, 'results'), '--work', join(out, 'work')], {
+    stdio: ['ignore', 'ignore', openSync(join(out, 'reproduce.log'), 'w')],
+  });
+  const code = await new Promise<number | null>((done) => run.once('exit', done));
+  const wall = (Date.now() - started) / 1000;
+  if (code !== 0) throw new Error(`the local reproduction failed (exit ${code}):\n${readFileSync(join(out, 'reproduce.log'), 'utf8').slice(-3000)}`);
+  const units = new JsonLines(join(out, 'work', 'reproduce.jsonl')).read() as unknown as Array<{ unit: string; trainSeconds: number; evalSeconds: number; finished: string }>;
+  let previous = started;
+  const rows = units.map((u) => {
+    const at = Date.parse(u.finished);
+    const row = `| ${u.unit} | ${(u.trainSeconds + u.evalSeconds).toFixed(1)} | ${((at - previous) / 1000).toFixed(1)} |`;
+    previous = at;
+    return row;
+  });
+  console.log(
+    [
+      `preset ${preset} locally, ${threads} thread(s): ${units.length} units in ${(wall / 60).toFixed(2)} min wall (load average before: ${load}); the first unit's time includes loading the judges and data`,
+      '',
+      '| unit | train + eval s | unit wall s |',
+      '| --- | --- | --- |',
+      ...rows,
     ].join('\n'),
   );
 }
