@@ -96,31 +96,31 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<void> {
       child.send(task);
     });
 
-  const processRepro = async (job: Job<QueueJob, JobRecords>, token: string | undefined, job0: ReproUnitJob): Promise<JobRecords> => {
-    const base = opts.base ?? job0.base;
-    const judges = opts.judges ?? job0.judges;
-    const key = JSON.stringify([job0.preset, base, judges]);
+  const processRepro = async (job: Job<QueueJob, JobRecords>, token: string | undefined, unitJob: ReproUnitJob): Promise<JobRecords> => {
+    const base = opts.base ?? unitJob.base;
+    const judges = opts.judges ?? unitJob.judges;
+    const key = JSON.stringify([unitJob.preset, base, judges]);
     let mine = identities.get(key);
     if (!mine) {
       try {
-        mine = reproIdentity(job0.preset, await data(readModelFile(base).file.model.resolution), { base, judges });
+        mine = reproIdentity(unitJob.preset, await data(readModelFile(base).file.model.resolution), { base, judges });
       } catch (err) {
         return refuse(job, token, `this checkout cannot read what the job needs: ${(err as Error).message}`);
       }
       identities.set(key, mine);
     }
-    const differs = identityDifferences(job0.identity, mine).map((d) => detail(d, job0.identity, mine as ReproIdentity, base));
-    if (job0.codeSha256 !== code) differs.push(`code version (${code.slice(0, 12)} here, ${job0.codeSha256.slice(0, 12)} in the job: check out the same commit and configs, then npm ci)`);
+    const differs = identityDifferences(unitJob.identity, mine).map((d) => detail(d, unitJob.identity, mine as ReproIdentity, base));
+    if (unitJob.codeSha256 !== code) differs.push(`code version (${code.slice(0, 12)} here, ${unitJob.codeSha256.slice(0, 12)} in the job: check out the same commit and configs, then npm ci)`);
     if (differs.length > 0) return refuse(job, token, `this checkout's ${differs.join('; ')} differ from the job's`);
     // One folder per reproduction on this worker: its pairs and image cache serve every unit of it.
-    const work = join(opts.work, 'reproduce', `${job0.preset.name}-${reproIdentityKey(job0.identity)}`);
+    const work = join(opts.work, 'reproduce', `${unitJob.preset.name}-${reproIdentityKey(unitJob.identity)}`);
     const out = join(work, 'results');
     const started = Date.now();
-    log(`took ${job.id} (${what(job0)})`);
-    await runChild({ kind: 'repro-unit', preset: job0.preset, unit: job0.unit, base, judges, out, work, command: job0.command, ...taskFlags(opts) }, job);
+    log(`took ${job.id} (${what(unitJob)})`);
+    await runChild({ kind: 'repro-unit', preset: unitJob.preset, unit: unitJob.unit, base, judges, out, work, command: unitJob.command, ...taskFlags(opts) }, job);
     const pairs = join(out, 'pairs-build.json');
     const records: JobRecords = {
-      files: readRecordFiles(join(out, 'runs', job0.unit)),
+      files: readRecordFiles(join(out, 'runs', unitJob.unit)),
       ...(existsSync(pairs) ? { pairsBuild: readFileSync(pairs, 'utf8') } : {}),
       worker: me,
       seconds: (Date.now() - started) / 1000,
@@ -129,24 +129,24 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<void> {
     return records;
   };
 
-  const processTune = async (job: Job<QueueJob, JobRecords>, token: string | undefined, job0: TuneRunJob): Promise<JobRecords> => {
-    const base = opts.base ?? job0.config.base;
+  const processTune = async (job: Job<QueueJob, JobRecords>, token: string | undefined, tuneJob: TuneRunJob): Promise<JobRecords> => {
+    const base = opts.base ?? tuneJob.config.base;
     const differs: string[] = [];
     try {
       const model = readModelFile(base).file;
       const baseSha256 = model.weightsManifest.sha256;
-      if (baseSha256 !== job0.baseSha256) differs.push(`base weights (${base}: ${baseSha256.slice(0, 12)} here, ${job0.baseSha256.slice(0, 12)} in the job)`);
+      if (baseSha256 !== tuneJob.baseSha256) differs.push(`base weights (${base}: ${baseSha256.slice(0, 12)} here, ${tuneJob.baseSha256.slice(0, 12)} in the job)`);
       const dataSha256 = sha256(JSON.stringify((await data(model.model.resolution)).manifest));
-      if (dataSha256 !== job0.dataSha256) differs.push(`data build (${dataSha256.slice(0, 12)} here, ${job0.dataSha256.slice(0, 12)} in the job)`);
+      if (dataSha256 !== tuneJob.dataSha256) differs.push(`data build (${dataSha256.slice(0, 12)} here, ${tuneJob.dataSha256.slice(0, 12)} in the job)`);
     } catch (err) {
       return refuse(job, token, `this checkout cannot read what the job needs: ${(err as Error).message}`);
     }
-    if (job0.codeSha256 !== code) differs.push(`code version (${code.slice(0, 12)} here, ${job0.codeSha256.slice(0, 12)} in the job)`);
+    if (tuneJob.codeSha256 !== code) differs.push(`code version (${code.slice(0, 12)} here, ${tuneJob.codeSha256.slice(0, 12)} in the job)`);
     if (differs.length > 0) return refuse(job, token, `this checkout's ${differs.join('; ')} differ from the job's`);
     const runDir = join(opts.work, 'tune', job.id as string);
     const started = Date.now();
-    log(`took ${job.id} (${what(job0)})`);
-    await runChild({ kind: 'tune-run', name: job0.name, config: { ...job0.config, base }, runDir, command: job0.command, ...taskFlags(opts) }, job);
+    log(`took ${job.id} (${what(tuneJob)})`);
+    await runChild({ kind: 'tune-run', name: tuneJob.name, config: { ...tuneJob.config, base }, runDir, command: tuneJob.command, ...taskFlags(opts) }, job);
     return { files: readRecordFiles(runDir, ['config.json', 'metrics.jsonl', 'heldout.jsonl']), worker: me, seconds: (Date.now() - started) / 1000 };
   };
 
