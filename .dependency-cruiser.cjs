@@ -21,6 +21,7 @@ const LAYERS = [
   'report',
   'pick',
   'repro',
+  'queue',
   'commands',
   'cli',
   'index',

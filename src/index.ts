@@ -13,6 +13,7 @@ export * from './model/index.js';
 export * from './objective/index.js';
 export * from './optim/index.js';
 export * from './parallel/index.js';
+export * from './queue/index.js';
 export * from './report/index.js';
 export * from './repro/index.js';
 export * from './runs/index.js';

@@ -8,6 +8,8 @@ export interface Command<F extends readonly Flag[] = readonly Flag[]> {
   /** More help: what it writes, examples. */
   readonly details?: string;
   readonly flags: F;
+  /** The bare words the command takes, as its help shows them (`status|retry`); none when absent. */
+  readonly positional?: string;
   /** `argv` as given, for the command line a run records beside its results. */
   run(args: ParsedArgs<F[number]['name']>, argv: string[]): Promise<void>;
 }
@@ -18,12 +20,17 @@ export function defineCommand<const F extends readonly Flag[]>(command: Command<
 }
 
 export function commandHelp(command: Command): string {
-  return [`usage: selfdpo ${command.name} [flags]`, '', command.summary, ...(command.details ? ['', command.details] : []), '', flagHelp([...command.flags, { name: 'help', help: 'this help' }])].join(
-    '\n',
-  );
+  return [
+    `usage: selfdpo ${command.name}${command.positional ? ` ${command.positional}` : ''} [flags]`,
+    '',
+    command.summary,
+    ...(command.details ? ['', command.details] : []),
+    '',
+    flagHelp([...command.flags, { name: 'help', help: 'this help' }]),
+  ].join('\n');
 }
 
 /** Parse `argv` against the command's flags and run it. */
 export async function runCommand(command: Command, argv: string[]): Promise<void> {
-  await command.run(parseArgs(argv, command.flags), argv);
+  await command.run(parseArgs(argv, command.flags, { positional: command.positional !== undefined }), argv);
 }

@@ -16,6 +16,7 @@ export const SEED = { name: 'seed', value: 'N', help: 'the seed every random dra
 export const JUDGES = { name: 'judges', value: 'DIR', default: 'data/judges', help: 'the judges folder' } as const satisfies Flag;
 export const MODEL = { name: 'model', value: 'DIR', help: 'a model folder (model.json + weights)' } as const satisfies Flag;
 export const BASE = { name: 'base', value: 'DIR', help: 'the base model folder (default: data/base-s); data/base-l for base-L' } as const satisfies Flag;
+export const QUEUE = { name: 'queue', value: 'URL', help: 'redis://[:PASSWORD@]HOST:PORT[/DB] (rediss:// for TLS; or $SELFDPO_REDIS_* settings)' } as const satisfies Flag;
 export const CACHE = { name: 'cache', value: 'DIR', default: 'runs/eval-cache', help: 'where drawn images are kept for reuse' } as const satisfies Flag;
 
 /** The flags of every command that reads Emoji-T2I. */

@@ -12,6 +12,8 @@ import { sampleCommand } from './sampleCommand.js';
 import { shipCommand } from './shipCommand.js';
 import { startCommand } from './startCommand.js';
 import { tuneCommand } from './tuneCommand.js';
+import { queueCommand } from './queueCommand.js';
+import { workerCommand } from './workerCommand.js';
 
 /** Every command, in the order the help lists them: the main job first, then a researcher's path through the kit. */
 export const COMMANDS: readonly Command[] = [
@@ -28,4 +30,6 @@ export const COMMANDS: readonly Command[] = [
   evalCommand,
   tuneCommand,
   reproduceCommand,
+  workerCommand,
+  queueCommand,
 ];

@@ -6,7 +6,9 @@ import { reproduce } from '../repro/reproduce.js';
 import { REPRO_PRESETS, reproPreset } from '../repro/reproPresets.js';
 import { recordReportRedraw, writeReproReport } from '../repro/reproReport.js';
 import { readUnits } from '../repro/reproUnits.js';
-import { stringFlag, type Flag, type ParsedArgs } from '../util/args.js';
+import { numberFlag, stringFlag, UsageError, type Flag, type ParsedArgs } from '../util/args.js';
+import { queueConnection } from '../queue/queueConnection.js';
+import { reproduceOnQueue } from '../queue/queueReproduce.js';
 import { defineCommand } from './command.js';
 import { BACKEND, BASE, EMOJI_FLAGS, FORCE, JUDGES, WORKERS, workersFlag } from './commonFlags.js';
 import { openEmojiFromFlags } from './emojiFlags.js';
@@ -19,6 +21,8 @@ export const REPRODUCE_FLAGS = [
   BASE,
   JUDGES,
   { name: 'report-only', help: 'redraw the tables and figures from the units already there' },
+  { name: 'queue', value: 'URL', help: 'redis://[:PASSWORD@]HOST:PORT[/DB] (rediss:// for TLS): send the units to queue workers (npm run worker) and collect their records here' },
+  { name: 'attempts', value: 'N', help: '--queue: tries per unit before it is marked failed (default: 3)' },
   FORCE,
   WORKERS,
   BACKEND,
@@ -36,7 +40,9 @@ interface ReproduceDefaults {
 
 /**
  * The whole protocol into results/<preset>/ (resumable: rerun the same command after a kill), or
- * with --report-only the tables and figures redrawn from the units already there.
+ * with --report-only the tables and figures redrawn from the units already there. With --queue
+ * redis://HOST:PORT its units go to queue workers (`npm run worker`) and their records land here
+ * as they finish.
  */
 export async function runReproduction(args: ParsedArgs<(typeof REPRODUCE_FLAGS)[number]['name']>, argv: string[], defaults: ReproduceDefaults = {}): Promise<void> {
   const preset = reproPreset(stringFlag(args, 'preset') ?? defaults.preset ?? 'quick');
@@ -49,14 +55,24 @@ export async function runReproduction(args: ParsedArgs<(typeof REPRODUCE_FLAGS)[
           const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
           const base = stringFlag(args, 'base') ?? SHIPPED_BASE_S;
           const data = await openEmojiFromFlags(args, readModelFile(base).file.model.resolution);
+          const work = stringFlag(args, 'work') ?? defaults.work ?? join('runs', 'reproduce', preset.name);
+          const judges = stringFlag(args, 'judges') as string;
+          const command = `${defaults.command ?? 'npm run reproduce --'} ${argv.join(' ')}`.trim();
+          if (typeof args.flags['queue'] === 'string') {
+            // Finished units stay on the queue under their identity: starting over is not the coordinator's to do.
+            if (args.flags['force'] === true) throw new UsageError('--force and --queue do not go together: start over locally, or with a new Redis database (redis://HOST:PORT/N)');
+            const attempts = numberFlag(args, 'attempts', 3);
+            if (!(Number.isInteger(attempts) && attempts >= 1)) throw new UsageError(`--attempts: expected a whole number of at least 1, got ${attempts}`);
+            return reproduceOnQueue(preset, data, { out, work, base, judges, command, connection: queueConnection(args.flags['queue']), attempts });
+          }
           return reproduce(preset, data, {
             out,
-            work: stringFlag(args, 'work') ?? defaults.work ?? join('runs', 'reproduce', preset.name),
+            work,
             base,
-            judges: stringFlag(args, 'judges') as string,
+            judges,
             workers: workersFlag(args, backend.tfBackend),
             force: args.flags['force'] === true,
-            command: `${defaults.command ?? 'npm run reproduce --'} ${argv.join(' ')}`.trim(),
+            command,
             baseGrid: defaults.baseGrid,
           });
         })();

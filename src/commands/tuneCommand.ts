@@ -5,7 +5,9 @@ import { keepTuningRun, writeTuningReport } from '../report/tuningReport.js';
 import { postTrain } from '../train/postTrain.js';
 import { resolvePostTrainConfig } from '../train/postTrainConfig.js';
 import { withRunLocks } from '../runs/runLock.js';
-import { stringFlag } from '../util/args.js';
+import { numberFlag, stringFlag, UsageError } from '../util/args.js';
+import { queueConnection } from '../queue/queueConnection.js';
+import { tuneOnQueue, type TuneSetting } from '../queue/queueTune.js';
 import { machineLine } from '../util/machine.js';
 import { defineCommand } from './command.js';
 import { BACKEND, EMOJI_FLAGS, FORCE, WORKERS, workersFlag } from './commonFlags.js';
@@ -27,12 +29,12 @@ function numberList(value: string | boolean | undefined, flag: string, fallback:
 /**
  * A grid sweep of LR x beta for one method, each a normal (resumable) training run under
  * --out, then the report in --results from every run kept there: runs of earlier sweeps stay
- * in the table.
+ * in the table. With --queue redis://HOST:PORT each setting is a job for the queue's workers.
  */
 export const tuneCommand = defineCommand({
   name: 'tune',
   summary: 'sweep LR x beta for a method on curated-val only; the report in results/tuning',
-  details: 'every setting is a normal resumable post-training run; runs of earlier sweeps stay in the table.',
+  details: 'every setting is a normal resumable post-training run; runs of earlier sweeps stay in the table. With --queue each setting is a job for queue workers.',
   flags: [
     // Only the settings each run's recorded post-train command repeats (the method, steps, seed; lr and beta are swept).
     ...POST_TRAIN_CONFIG_FLAGS.filter((f) => ['method', 'steps', 'seed', 'base'].includes(f.name)),
@@ -41,6 +43,8 @@ export const tuneCommand = defineCommand({
     { name: 'out', value: 'DIR', default: 'runs/tuning', help: 'the run folders' },
     { name: 'results', value: 'DIR', default: 'results/tuning', help: 'the report and the runs kept' },
     { name: 'report-only', help: 'redraw the report from the runs kept in --results, training nothing' },
+    { name: 'queue', value: 'URL', help: 'redis://[:PASSWORD@]HOST:PORT[/DB]: each setting a job for queue workers (npm run worker)' },
+    { name: 'attempts', value: 'N', help: '--queue: tries per setting before it is marked failed (default: 3)' },
     FORCE,
     WORKERS,
     BACKEND,
@@ -60,6 +64,30 @@ export const tuneCommand = defineCommand({
     const out = stringFlag(args, 'out') as string;
     const results = stringFlag(args, 'results') as string;
     const resolution = readModelFile(base.base).file.model.resolution;
+    const settings: TuneSetting[] = [];
+    for (const lr of lrs) {
+      for (const beta of betas) {
+        const config = resolvePostTrainConfig({ ...base, train: { ...base.train, lr }, loss: { ...base.loss, beta } }, 'sweep');
+        const name = `${method}-lr${lr}-beta${beta}-steps${config.train.steps}-seed${config.train.seed}`;
+        settings.push({
+          name,
+          config,
+          command: `npm run post-train -- --method ${method} --lr ${lr} --beta ${beta} --steps ${config.train.steps} --seed ${config.train.seed} --base ${config.base} --out ${join(out, name)}   # via npm run tune -- ${argv.join(' ')}`,
+        });
+      }
+    }
+    const queue = stringFlag(args, 'queue');
+    if (queue !== undefined) {
+      // Each setting is a job; queue workers train them and their records land in --results.
+      if (args.flags['force'] === true) throw new UsageError('--force and --queue do not go together: a finished setting stays on the queue under its identity');
+      const attempts = numberFlag(args, 'attempts', 3);
+      if (!(Number.isInteger(attempts) && attempts >= 1)) throw new UsageError(`--attempts: expected a whole number of at least 1, got ${attempts}`);
+      const connection = queueConnection(queue);
+      const data = await openEmojiFromFlags(args, resolution);
+      await withRunLocks([results], () => tuneOnQueue(settings, data, { results, connection, attempts, log: (line) => console.error(line) }));
+      console.log(`wrote ${await writeTuningReport(results, `runs trained by the workers of the queue ${connection.shown}`)}`);
+      return;
+    }
     // One sweep at a time in its runs folder and its report folder, as a reproduction holds its work folder.
     await withRunLocks([out, results], () => sweep());
 
@@ -67,19 +95,11 @@ export const tuneCommand = defineCommand({
       const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
       const workers = workersFlag(args, backend.tfBackend);
       const data = await openEmojiFromFlags(args, resolution);
-      for (const lr of lrs) {
-        for (const beta of betas) {
-          const config = resolvePostTrainConfig({ ...base, train: { ...base.train, lr }, loss: { ...base.loss, beta } }, 'sweep');
-          const name = `${method}-lr${lr}-beta${beta}-steps${config.train.steps}-seed${config.train.seed}`;
-          const runDir = join(out, name);
-          console.error(`tuning: ${name}`);
-          await postTrain(config, await emojiTrainData(data, config, resolution), runDir, {
-            force: args.flags['force'] === true,
-            workers,
-            command: `npm run post-train -- --method ${method} --lr ${lr} --beta ${beta} --steps ${config.train.steps} --seed ${config.train.seed} --base ${config.base} --out ${runDir}   # via npm run tune -- ${argv.join(' ')}`,
-          });
-          keepTuningRun(runDir, results, name);
-        }
+      for (const { name, config, command } of settings) {
+        const runDir = join(out, name);
+        console.error(`tuning: ${name}`);
+        await postTrain(config, await emojiTrainData(data, config, resolution), runDir, { force: args.flags['force'] === true, workers, command });
+        keepTuningRun(runDir, results, name);
       }
       const readme = await writeTuningReport(results, `${machineLine()}, tfjs ${backend.tfBackend}, ${workers} thread(s)`);
       console.log(`wrote ${readme}`);

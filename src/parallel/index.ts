@@ -5,3 +5,4 @@ export * from './protocol.js';
 export * from './sampleBytes.js';
 export * from './flatParams.js';
 export * from './heapGrowth.js';
+export * from './withModel.js';

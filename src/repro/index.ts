@@ -6,3 +6,5 @@ export * from './reproReport.js';
 export * from './reproUnits.js';
 export * from './reproduce.js';
 export * from './ablationGrid.js';
+export * from './reproIdentity.js';
+export * from './reproUnit.js';

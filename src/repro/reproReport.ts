@@ -155,7 +155,8 @@ export async function writeReproReport(out: string): Promise<string[]> {
     '',
     '```sh',
     ...info.invocations.map(
-      (i) => `${i.command ?? '(command not recorded)'}   # ${i.reportOnly ? `redrew the tables, figures and this README on ${i.started}` : `started ${i.started}, ${i.threads} thread(s)`}`,
+      (i) =>
+        `${i.command ?? '(command not recorded)'}   # ${i.reportOnly ? `redrew the tables, figures and this README on ${i.started}` : i.queue !== undefined ? `started ${i.started}, units run by workers of the queue ${i.queue}` : `started ${i.started}, ${i.threads} thread(s)`}`,
     ),
     '```',
     '',

@@ -36,8 +36,8 @@ export interface ReproIdentity {
 
 /** preset.json: the identity and every command that worked on the reproduction. */
 export interface ReproRecord extends ReproIdentity {
-  /** `reportOnly`: the command only redrew the tables, figures and README from the units. */
-  invocations: Array<{ command: string | null; started: string; threads: number; reportOnly?: boolean }>;
+  /** `reportOnly`: the command only redrew the tables, figures and README from the units; `queue`: its units went to workers through this Redis queue (no password). */
+  invocations: Array<{ command: string | null; started: string; threads: number; reportOnly?: boolean; queue?: string }>;
 }
 
 /** done.json: a finished unit and what it cost. */

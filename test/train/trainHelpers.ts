@@ -14,11 +14,11 @@ import { fakeImageTextSet } from './fakeImageTextSet.js';
 /** The fake set's concept: its colour (ids are fake/<i>, colours cycle every 4 images). */
 export const colourOfId = (id: string): string => String(Number(id.split('/')[1]) % 4);
 
-/** A smoke-sized v-predicting base model saved in a temp directory (random weights). */
-export async function smokeBase(): Promise<string> {
+/** A smoke-sized v-predicting base model saved in a temp directory (random weights from `seed`). */
+export async function smokeBase(seed = 7): Promise<string> {
   const config = resolvePretrainConfig(SMOKE_OVERRIDE);
   const tokenizer = Tokenizer.fromCaptions(['red green blue yellow square, shape, colour'], { maxLength: config.model.maxWords });
-  const model = TextToImageModel.create(config.model, tokenizer, 7);
+  const model = TextToImageModel.create(config.model, tokenizer, seed);
   const dir = join(mkdtempSync(join(tmpdir(), 'base-')), 'base');
   await saveModel(dir, model, makeSchedule(config.schedule.kind, config.schedule.steps), { test: true });
   model.params.dispose();
