@@ -12,7 +12,7 @@ import { Rng } from '../util/rng.js';
 /**
  * Validation samples during training, as diffusers' training scripts draw them: the same few
  * held-out captions and seeds at every sampled checkpoint, so that a run's pictures can be
- * watched changing (docs/DESIGN.md, run folders). Drawn on the main thread from the weights
+ * watched changing (docs/DESIGN.md, convention 7). Drawn on the main thread from the weights
  * being checkpointed, with their own seeds: they never touch the training's random draws.
  */
 
