@@ -17,7 +17,8 @@ export interface IntervalRow {
  */
 export function intervalChartSpec(rows: readonly IntervalRow[], options: { title: string; xTitle: string; reference: number; width?: number }): ChartSpec {
   const color = rows.some((r) => r.group !== undefined) ? { color: { field: 'group', type: 'nominal' as const, title: null } } : {};
-  const y = { field: 'label', type: 'nominal' as const, sort: null, title: null };
+  // Setting labels are long ("blur, λ1 0.5, β 5000"): let them take the room they need.
+  const y = { field: 'label', type: 'nominal' as const, sort: null, title: null, axis: { labelLimit: 400 } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: options.title,

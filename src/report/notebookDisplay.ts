@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as aq from 'arquero';
+import sharp from 'sharp';
 import type { ChartSpec } from './lineChart.js';
 import { VEGA_LITE_MIME, writeChart, type WrittenChart } from './renderChart.js';
 
@@ -30,8 +31,35 @@ export async function showChart(kernel: NotebookKernel, spec: ChartSpec, basePat
   const written = await writeChart(spec, basePath);
   const title = typeof spec.title === 'string' ? spec.title : 'chart';
   // The text names the files, not their folder: a notebook's outputs must not depend on where it ran.
-  displayBundle(kernel, { [VEGA_LITE_MIME]: spec, 'image/svg+xml': readFileSync(written.svg, 'utf8'), 'text/plain': `${title} (saved as ${basename(written.svg)} and ${basename(written.png)})` });
+  displayBundle(kernel, {
+    [VEGA_LITE_MIME]: roundedData(spec),
+    'image/svg+xml': readFileSync(written.svg, 'utf8'),
+    'text/plain': `${title} (saved as ${basename(written.svg)} and ${basename(written.png)})`,
+  });
   return written;
+}
+
+/**
+ * The spec with its inline data's numbers cut to 4 decimals: a notebook keeps every output in
+ * its file (and git keeps every version of it), and 0.8166666666666667 draws as 0.8167 does.
+ */
+function roundedData(spec: ChartSpec): ChartSpec {
+  const round = (value: unknown): unknown => {
+    if (typeof value === 'number') return Number.isInteger(value) ? value : Number(value.toFixed(4));
+    if (Array.isArray(value)) return value.map(round);
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, round(v)]));
+    return value;
+  };
+  return round(spec) as ChartSpec;
+}
+
+/**
+ * Show a picture (a sample sheet) as one output: its PNG reduced to a 256-colour palette, which
+ * is 2-4x smaller for sample grids with no difference the eye finds at their size, and a text line.
+ */
+export async function showImage(kernel: NotebookKernel, png: Uint8Array, caption: string): Promise<void> {
+  const small = await sharp(png).png({ palette: true, colours: 256, dither: 0 }).toBuffer();
+  displayBundle(kernel, { 'image/png': small.toString('base64'), 'text/plain': caption });
 }
 
 /** Show rows as one output: an HTML table, with the same table as markdown text for plain front ends. */

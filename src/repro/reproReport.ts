@@ -41,7 +41,11 @@ export function implicitAccuracySpec(units: readonly UnitRecord[], smooth: numbe
     );
     const steps = Math.min(...series.map((s) => s.length));
     const stepOf = unitsOfMethod(units, method)[0]?.metrics.map((m) => m.step) ?? [];
+    // The curve is a moving average over `smooth` steps: a point every smooth/2 steps (and the
+    // last) draws it as well, at a fraction of the chart's size.
+    const stride = Math.max(1, Math.floor(smooth / 2));
     for (let i = 0; i < steps; i++) {
+      if (i % stride !== 0 && i !== steps - 1) continue;
       const at = clampInterval(acrossSeeds(series.map((s) => s[i] as number)), 0, 1);
       rows.push({ step: stepOf[i] as number, implicit_acc: at.mean, low: at.low, high: at.high, method: methodLabel(method) });
     }

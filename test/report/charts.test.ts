@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { lineChartSpec, renderChartPng, renderChartSvg, writeChart, type ChartRow, type ChartSpec } from '../../src/report/index.js';
+import { intervalChartSpec, lineChartSpec, renderChartPng, renderChartSvg, writeChart, type ChartRow, type ChartSpec } from '../../src/report/index.js';
 
 /** The spec as plain JSON, which is what a notebook display and vega actually receive. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- probing JSON in tests; the core itself has none
@@ -198,4 +198,24 @@ test('writeChart writes <base>.svg and <base>.png and leaves no temp files', asy
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('an interval chart draws each estimate as a point on its interval, in the given order, with the reference line', async () => {
+  const rows = [
+    { label: 'blur, λ1 0.5, β 5000 and a long tail of words', mean: 48, low: 38, high: 57, group: 'blur' },
+    { label: 'randomImage, λ1 0, β 1000', mean: 58, low: 48, high: 67, group: 'randomImage' },
+  ];
+  const spec = intervalChartSpec(rows, { title: 'Align win rate', xTitle: 'Align win %', reference: 50 });
+  const svg = await renderChartSvg(spec);
+  // Whole labels (no ellipsis), in the rows' order from the top.
+  const first = svg.indexOf('blur, λ1 0.5, β 5000 and a long tail of words');
+  const second = svg.indexOf('randomImage, λ1 0, β 1000');
+  assert.ok(first >= 0 && second >= 0, 'both labels drawn whole');
+  assert.ok(!svg.includes('…'), 'no label cut short');
+  const layers = json(spec)['layer'] as Json[];
+  assert.deepEqual(layers[0]?.['data']?.['values'], [{ reference: 50 }]);
+  assert.deepEqual(
+    (json(spec)['data']['values'] as Json[]).map((r) => [r['label'], r['low'], r['high']]),
+    rows.map((r) => [r.label, r.low, r.high]),
+  );
 });
