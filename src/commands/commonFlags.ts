@@ -17,7 +17,7 @@ export const JUDGES = { name: 'judges', value: 'DIR', default: 'data/judges', he
 export const MODEL = { name: 'model', value: 'DIR', help: 'a model folder (model.json + weights)' } as const satisfies Flag;
 export const BASE = { name: 'base', value: 'DIR', help: 'the base model folder (default: data/base-s); data/base-l for base-L' } as const satisfies Flag;
 export const QUEUE = { name: 'queue', value: 'URL', help: 'redis://[:PASSWORD@]HOST:PORT[/DB] (rediss:// for TLS; or $SELFDPO_REDIS_* settings)' } as const satisfies Flag;
-export const CACHE = { name: 'cache', value: 'DIR', default: 'runs/eval-cache', help: 'where drawn images are kept for reuse' } as const satisfies Flag;
+const CACHE = { name: 'cache', value: 'DIR', default: 'runs/eval-cache', help: 'where drawn images are kept for reuse' } as const satisfies Flag;
 
 /** The flags of every command that reads Emoji-T2I. */
 export const EMOJI_FLAGS = [
@@ -32,6 +32,9 @@ export const SAMPLING_FLAGS = [
   { name: 'guidance', value: 'X', default: String(DEFAULT_SAMPLING.guidance), help: 'classifier-free guidance scale' },
   { name: 'eta', value: 'X', default: '0', help: "DDIM's noise (0: deterministic; DDIM only)" },
 ] as const satisfies readonly Flag[];
+
+/** The flags of every command that draws images and scores them with the judges (eval, compare, pick). */
+export const EVALUATION_FLAGS = [JUDGES, CACHE, ...SAMPLING_FLAGS, FORCE, WORKERS, BACKEND, ...EMOJI_FLAGS] as const satisfies readonly Flag[];
 
 /** The sampling flags' values, checked. */
 export function generateOptions(args: ParsedArgs<(typeof SAMPLING_FLAGS)[number]['name']>): GenerateOptions {

@@ -15,7 +15,7 @@ import { numberFlag, stringFlag, UsageError, type Flag, type ParsedArgs } from '
 import { machineLine } from '../util/machine.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { defineCommand } from './command.js';
-import { BACKEND, CACHE, EMOJI_FLAGS, FORCE, generateOptions, JUDGES, SAMPLING_FLAGS, WORKERS, workersFlag } from './commonFlags.js';
+import { EVALUATION_FLAGS, generateOptions, workersFlag } from './commonFlags.js';
 import { openEmojiFromFlags } from './emojiFlags.js';
 import { samplingLabel } from '../model/generate.js';
 
@@ -43,13 +43,7 @@ const COMPARE_FLAGS = [
   { name: 'seeds', value: 'COUNT', default: '2', help: "the grid's seeds per prompt" },
   { name: 'eval', value: 'SET', help: 'also evaluate the base and every run on this prompt set, each run against the base prompt by prompt' },
   { name: 'eval-prompts', value: 'N', help: "the set's first N prompts (default: all)" },
-  JUDGES,
-  CACHE,
-  ...SAMPLING_FLAGS,
-  FORCE,
-  WORKERS,
-  BACKEND,
-  ...EMOJI_FLAGS,
+  ...EVALUATION_FLAGS,
 ] as const satisfies readonly Flag[];
 
 export const compareCommand = defineCommand({

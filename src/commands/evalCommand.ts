@@ -11,7 +11,7 @@ import { startPool } from '../parallel/modelPool.js';
 import { stringFlag, UsageError } from '../util/args.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { defineCommand } from './command.js';
-import { BACKEND, BASE, CACHE, EMOJI_FLAGS, FORCE, generateOptions, JUDGES, MODEL, SAMPLING_FLAGS, WORKERS, workersFlag } from './commonFlags.js';
+import { BASE, EVALUATION_FLAGS, generateOptions, MODEL, workersFlag } from './commonFlags.js';
 import { openEmojiFromFlags } from './emojiFlags.js';
 import { modelDirFlag } from './modelFlag.js';
 import { metricCells } from '../eval/metrics/metric.js';
@@ -31,14 +31,8 @@ export const evalCommand = defineCommand({
     MODEL,
     { ...BASE, help: 'the same as --model' },
     { name: 'prompts', value: 'SET', default: 'curated-val', help: PROMPT_SETS.join('|') },
-    JUDGES,
     { name: 'out', value: 'JSON', help: 'the scores (default: eval-<set>.json in the run or model folder)' },
-    CACHE,
-    ...SAMPLING_FLAGS,
-    FORCE,
-    WORKERS,
-    BACKEND,
-    ...EMOJI_FLAGS,
+    ...EVALUATION_FLAGS,
   ],
   async run(args, argv) {
     const run = stringFlag(args, 'run');

@@ -128,23 +128,18 @@ export const judgesCommand = defineCommand({
       const recipe = JUDGE_RECIPES[name];
       const runDir = join('runs', 'judges', name);
       const started = Date.now();
+      // The judge into --out with what made it, and its validity report into --results.
+      const publish = async (judge: ContrastiveJudge | RealismJudge, trainedOn: Record<string, unknown>, validity: unknown): Promise<void> => {
+        const minutes = (Date.now() - started) / 60000;
+        const file = await saveJudge(join(out, name), judge, { trainedOn, train: recipe.train, command, machine, minutes, validity });
+        writeFileAtomic(join(results, `${name}.json`), `${JSON.stringify({ judge: name, sha256: file.weightsManifest.sha256, validity, command, minutes }, null, 1)}\n`);
+      };
       if (name !== 'realism') {
         const set = judgeImages(data, recipe.styles);
         const judge = ContrastiveJudge.create(CONTRASTIVE_JUDGE, Tokenizer.fromCaptions(vocabulary, { maxLength: CONTRASTIVE_JUDGE.maxWords }), recipe.train.seed);
         await trainContrastiveJudge(judge, set, emojiConceptOfId, recipe.train, runDir, { command, force });
         const validity = contrastiveValidity(judge, data);
-        const file = await saveJudge(join(out, name), judge, {
-          trainedOn: { styles: recipe.styles, images: set.size },
-          train: recipe.train,
-          command,
-          machine,
-          minutes: (Date.now() - started) / 60000,
-          validity,
-        });
-        writeFileAtomic(
-          join(results, `${name}.json`),
-          `${JSON.stringify({ judge: name, sha256: file.weightsManifest.sha256, validity, command, minutes: (Date.now() - started) / 60000 }, null, 1)}\n`,
-        );
+        await publish(judge, { styles: recipe.styles, images: set.size }, validity);
         console.log(
           `${name} judge: zero-shot R@1 ${(100 * validity.zeroShot.r1).toFixed(1)}%, R@5 ${(100 * validity.zeroShot.r5).toFixed(1)}% over ${validity.zeroShot.concepts} concepts; own caption beats a shuffled one for ${(100 * validity.ownBeatsShuffled.share).toFixed(1)}% of curated-val`,
         );
@@ -192,18 +187,7 @@ export const judgesCommand = defineCommand({
           pick.map((i) => curated.pixels(i)),
           generated.slice(REALISM_SAMPLES.train),
         );
-        const file = await saveJudge(join(out, name), judge, {
-          trainedOn: { real: real.size, generated: REALISM_SAMPLES.train, base: baseDir, baseSha256: base.file.weightsManifest.sha256 },
-          train: recipe.train,
-          command,
-          machine,
-          minutes: (Date.now() - started) / 60000,
-          validity,
-        });
-        writeFileAtomic(
-          join(results, `${name}.json`),
-          `${JSON.stringify({ judge: name, sha256: file.weightsManifest.sha256, validity, command, minutes: (Date.now() - started) / 60000 }, null, 1)}\n`,
-        );
+        await publish(judge, { real: real.size, generated: REALISM_SAMPLES.train, base: baseDir, baseSha256: base.file.weightsManifest.sha256 }, validity);
         console.log(
           `realism judge, mean 100·P(real): ${Object.entries(validity)
             .map(([k, v]) => `${k} ${v.toFixed(1)}`)

@@ -17,7 +17,7 @@ import { formatDuration } from '../runs/progress.js';
 import { numberFlag, stringFlag, type Flag, type ParsedArgs } from '../util/args.js';
 import { readJsonFile } from '../util/jsonFile.js';
 import { defineCommand } from './command.js';
-import { BACKEND, CACHE, EMOJI_FLAGS, FORCE, generateOptions, JUDGES, SAMPLING_FLAGS, WORKERS, workersFlag } from './commonFlags.js';
+import { EVALUATION_FLAGS, generateOptions, workersFlag } from './commonFlags.js';
 import { openEmojiFromFlags } from './emojiFlags.js';
 
 /** The prompts each generator's strength is measured on (drawn with the sampling flags, DEFAULT_SAMPLING unless told). */
@@ -29,13 +29,7 @@ const PICK_FLAGS = [
   { name: 'validation', value: 'N', help: 'validation pairs (config pairs.validation)' },
   { name: 'generators', value: 'N=DIR,..', help: 'the pool: "weak=data/weak,base-S=data/base-s,base-L=data/base-l" (config generators)' },
   { name: 'out', value: 'DIR', default: 'data/emoji-pick', help: 'the build' },
-  JUDGES,
-  CACHE,
-  ...SAMPLING_FLAGS,
-  FORCE,
-  WORKERS,
-  BACKEND,
-  ...EMOJI_FLAGS,
+  ...EVALUATION_FLAGS,
 ] as const satisfies readonly Flag[];
 
 /** The build's config: the defaults, then --config FILE, then --train/--validation/--generators. */
