@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
 import { curatedValPrompts } from '../data/evalPrompts.js';
-import { evaluate, promptImages, type EvalResult } from '../eval/evaluate.js';
+import { evaluateWithImages, type EvalResult } from '../eval/evaluate.js';
 import { loadEvalContext } from '../eval/evalContext.js';
 import { pairedChange } from '../eval/pairedChange.js';
 import { readPromptSet } from '../eval/promptSets.js';
@@ -141,9 +141,7 @@ async function pairedEvaluation(args: ParsedArgs<(typeof COMPARE_FLAGS)[number][
         if (done % 100 === 0 || done === total) console.error(`compare: ${label} on ${set}: ${done}/${total} images`);
       };
       const opts = { sampling, cacheDir, onProgress, ...(pool ? { pool } : {}) };
-      const result = await evaluate(model, schedule, info, set, prompts, context, hashes, opts);
-      const { images } = await promptImages(model, schedule, info.sha256, set, prompts, opts);
-      evaluated.push({ label, result, images });
+      evaluated.push({ label, ...(await evaluateWithImages(model, schedule, info, set, prompts, context, hashes, opts)) });
     });
   }
   context.contrastive.params.dispose();

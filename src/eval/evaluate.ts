@@ -115,7 +115,12 @@ export async function promptImages(
  * from fixed per-prompt seeds, then Align, R@1 and R@5 among all concepts, Real, and FID in
  * the evaluation judge's embedding against real images of the prompts' concepts.
  */
-export async function evaluate(
+export async function evaluate(...args: Parameters<typeof evaluateWithImages>): Promise<EvalResult> {
+  return (await evaluateWithImages(...args)).result;
+}
+
+/** `evaluate`, also giving the images it scored (paired comparisons with the base need them). */
+export async function evaluateWithImages(
   model: TextToImageModel,
   schedule: NoiseSchedule,
   modelInfo: { dir: string; sha256: string },
@@ -124,7 +129,7 @@ export async function evaluate(
   context: EvalContext,
   judgeHashes: { contrastive: string; realism: string },
   opts: EvalOptions,
-): Promise<EvalResult> {
+): Promise<{ result: EvalResult; images: Uint8Array[] }> {
   if (prompts.length === 0) throw new Error(`evaluate: prompt set ${setName} is empty`);
   const { images, cached } = await promptImages(model, schedule, modelInfo.sha256, setName, prompts, opts);
   const judge = context.contrastive;
@@ -157,7 +162,7 @@ export async function evaluate(
     return scores;
   });
   const extras = (i: number): { extra?: Record<string, number> } => (ownScorers.length > 0 ? { extra: Object.fromEntries(ownScorers.map((m, k) => [m.name, extra[k]?.[i] as number])) } : {});
-  return {
+  const result: EvalResult = {
     model: modelInfo.dir,
     modelSha256: modelInfo.sha256,
     promptSet: setName,
@@ -174,4 +179,5 @@ export async function evaluate(
     cached,
     perPrompt: prompts.map((p, i) => ({ id: p.id, concept: p.concept, seed: promptSeed(p.id), align: align[i] as number, rank: ranks[i] as number, real: real[i] as number, ...extras(i) })),
   };
+  return { result, images };
 }

@@ -1,7 +1,7 @@
 import { basename, join } from 'node:path';
 import type { EmojiT2I } from '../data/emojiDataset.js';
 import type { Prompt } from '../data/evalPrompts.js';
-import { evaluate, promptImages, type EvalContext, type EvalResult } from '../eval/evaluate.js';
+import { evaluateWithImages, type EvalContext, type EvalResult } from '../eval/evaluate.js';
 import { pairedChange } from '../eval/pairedChange.js';
 import { winRateInterval, type Interval } from '../eval/winRate.js';
 import { DEFAULT_SAMPLING, type GenerateOptions } from '../model/generate.js';
@@ -81,9 +81,7 @@ export async function runAblationGrid(grid: AblationGrid, data: EmojiT2I, opts: 
     withModel(dir, opts.workers, async ({ model, schedule, file }, pool) => {
       const info = { dir, sha256: file.weightsManifest.sha256 };
       const withPool = { ...evalOpts, ...(pool ? { pool } : {}) };
-      const result = await evaluate(model, schedule, info, opts.promptSet, opts.prompts, opts.context, opts.judgeHashes, withPool);
-      const { images } = await promptImages(model, schedule, info.sha256, opts.promptSet, opts.prompts, withPool);
-      return { result, images };
+      return evaluateWithImages(model, schedule, info, opts.promptSet, opts.prompts, opts.context, opts.judgeHashes, withPool);
     });
   const baseEvals = new Map<string, { result: EvalResult; images: Uint8Array[] }>();
   for (const base of grid.bases) {
