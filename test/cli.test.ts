@@ -224,14 +224,19 @@ test("ship copies a run's EMA model with its provenance and writes the report", 
   for (const f of ['model.json', 'weights.bin', 'config.json', 'metrics.jsonl', 'heldout.jsonl', 'README.md']) assert.ok(existsSync(join(root, 'ship-model', f)), f);
   for (const f of ['samples.png', 'loss.svg', 'loss.png', 'heldout-unseen.svg', 'heldout-seen.png', 'README.md']) assert.ok(existsSync(join(root, 'ship-results', f)), f);
   const readme = readFileSync(join(root, 'ship-results', 'README.md'), 'utf8');
+  // float16 by default, so the sheet's rounding against the float32 weights is measured.
+  assert.match(readme, /The float16 weights draw it within a mean of \d+\.\d{3}\/255 per channel \(largest \d+\/255\)/);
   assert.match(readme, /npm run pretrain -- --preset smoke --steps 4/);
   assert.match(readme, /npm run ship -- --run ship-run/);
   assert.match(readme, /\| 4 \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/, 'held-out table row for step 4');
   const again = cli('ship', '--run', 'ship-run', '--to', 'ship-model', '--results', 'ship-results');
   assert.match(again.err, /ship-model exists; pass --force/);
   // The raw weights of the last checkpoint instead of the EMA: a different model file.
-  const raw = cli('ship', '--run', 'ship-run', '--to', 'ship-raw', '--results', 'ship-raw-results', '--weights', 'raw');
+  assert.equal(cli('ship', '--run', 'ship-run', '--to', 'ship-raw', '--results', 'ship-raw-results', '--beside', 'ship-model').code, 2, '--beside without a label');
+  const raw = cli('ship', '--run', 'ship-run', '--to', 'ship-raw', '--results', 'ship-raw-results', '--weights', 'raw', '--beside', 'ema=ship-model');
   assert.equal(raw.code, 0, raw.err);
+  assert.ok(existsSync(join(root, 'ship-raw-results', 'side-by-side.png')));
+  assert.match(readFileSync(join(root, 'ship-raw-results', 'README.md'), 'utf8'), /`side-by-side.png`: ema \(`ship-model`\) and base-S on the same prompts and seeds/);
   assert.match(readFileSync(join(root, 'ship-raw', 'README.md'), 'utf8'), /Raw \(not averaged\) weights of a real pretraining run at step 4/);
   // The README quotes the hash of the weights it ships, not of the run's EMA file.
   const { sha256 } = await import('../src/util/sha256.js');

@@ -9,7 +9,8 @@ import { loadTrainState } from '../optim/trainState.js';
 import { writeChart } from '../report/renderChart.js';
 import { heldoutChartSpec, heldoutTable, lossChartSpec } from '../report/pretrainReport.js';
 import type { HeldoutRecord } from '../train/heldoutLoss.js';
-import { CURATED_VAL_GRID_TEXT, renderCuratedValGrid } from '../report/curatedValGrid.js';
+import { CURATED_VAL_GRID_TEXT, curatedValSheet, drawCuratedValGrid } from '../report/curatedValGrid.js';
+import { pixelDifference, type PixelDifference } from '../eval/pixelDifference.js';
 import { readLineage } from '../train/lineage.js';
 import { JsonLines } from '../runs/progress.js';
 import { stringFlag, UsageError } from '../util/args.js';
@@ -34,6 +35,7 @@ export const shipCommand = defineCommand({
     { name: 'name', value: 'NAME', default: 'base-S', help: "the model's name in its README and report" },
     { name: 'weights', value: 'ema|raw', default: 'ema', help: "the EMA weights, or the last checkpoint's raw ones (short runs)" },
     { name: 'dtype', value: 'float16|float32', default: 'float16', help: 'the shipped weights (every ship stays in git history)' },
+    { name: 'beside', value: 'LABEL=DIR', help: 'also draw this model beside the shipped one, same prompts and seeds, into side-by-side.png (e.g. base-S=data/base-s)' },
     FORCE,
     BACKEND,
     EMOJI_FLAGS[0],
@@ -46,6 +48,7 @@ export const shipCommand = defineCommand({
     const name = stringFlag(args, 'name') as string;
     const force = args.flags['force'] === true;
     for (const target of [to, results]) if (existsSync(target) && !force) throw new Error(`${target} exists; pass --force to replace it`);
+    const beside = besideFlag(stringFlag(args, 'beside'));
     const runInfo = readJsonFile(join(run, 'config.json'), 'run config') as {
       command?: string;
       invocations?: Array<{ command: string | null; fromStep: number; workers: number }>;
@@ -107,11 +110,36 @@ export const shipCommand = defineCommand({
                 log: (m) => console.error(m),
               })
             ).dir;
-      const png = await renderCuratedValGrid(loaded.model, loaded.schedule, EmojiT2I.open(dir), {
-        title: `${name} (step ${step}, ${which} weights): ${CURATED_VAL_GRID_TEXT}`,
-        onImages: (d, n) => console.error(`sampled ${d}/${n}`),
-      });
-      writeFileAtomic(join(tmp, 'samples.png'), png);
+      const data = EmojiT2I.open(dir);
+      const onImages = (d: number, n: number): void => console.error(`sampled ${d}/${n}`);
+      const resolution = loaded.model.config.resolution;
+      // The sheet shows what a user loads: the shipped weights. Rounding to float16 is checked
+      // by drawing the same prompts and seeds from the weights before rounding.
+      const shipped = loadModel(to);
+      const grid = await drawCuratedValGrid(shipped.model, shipped.schedule, data, { onImages });
+      let rounding: PixelDifference | undefined;
+      if (dtype === 'float16') rounding = pixelDifference(grid.images.flat(), (await drawCuratedValGrid(loaded.model, loaded.schedule, data, { onImages })).images.flat());
+      writeFileAtomic(join(tmp, 'samples.png'), await curatedValSheet([{ label: name, grid }], resolution, `${name} (step ${step}, ${which} weights): ${CURATED_VAL_GRID_TEXT}`));
+      if (beside) {
+        const other = loadModel(beside.dir);
+        if (other.model.config.resolution !== resolution)
+          throw new Error(`--beside ${beside.dir}: draws ${other.model.config.resolution}x${other.model.config.resolution}, ${name} ${resolution}x${resolution}`);
+        const otherGrid = await drawCuratedValGrid(other.model, other.schedule, data, { onImages });
+        other.model.params.dispose();
+        const title = `${beside.label} (${beside.dir}) and ${name} (step ${step}): ${CURATED_VAL_GRID_TEXT}`;
+        writeFileAtomic(
+          join(tmp, 'side-by-side.png'),
+          await curatedValSheet(
+            [
+              { label: beside.label, grid: otherGrid },
+              { label: name, grid },
+            ],
+            resolution,
+            title,
+          ),
+        );
+      }
+      shipped.model.params.dispose();
       writeFileAtomic(
         join(tmp, 'README.md'),
         [
@@ -121,7 +149,8 @@ export const shipCommand = defineCommand({
           '',
           ...madeBy,
           '',
-          '- `samples.png`: 8 curated-val prompts (captions of training concepts with keywords drawn from a seed training never uses) x seeds 0-3, DDIM 25 steps, guidance 3.',
+          `- \`samples.png\`: the shipped weights on 8 curated-val prompts (captions of training concepts with keywords drawn from a seed training never uses) x seeds 0-3, DDIM 25 steps, guidance 3.${rounding ? ` The float16 weights draw it within a mean of ${rounding.mean.toFixed(3)}/255 per channel (largest ${rounding.max}/255) of what the float32 weights draw from the same prompts and seeds.` : ''}`,
+          ...(beside ? [`- \`side-by-side.png\`: ${beside.label} (\`${beside.dir}\`) and ${name} on the same prompts and seeds as \`samples.png\`.`] : []),
           "- `loss.svg`/`.png`: training loss per step (faint) and its moving average: the MSE in the model's prediction space (v for a v-predicting model, eps otherwise); the held-out tables below are eps MSE.",
           ...sets.map((s) => `- \`heldout-${s}.svg\`/\`.png\`: held-out denoising loss on the fixed \`${s}\` probe, per timestep quartile, at each evaluation.`),
           '',
@@ -133,6 +162,14 @@ export const shipCommand = defineCommand({
     console.log(`wrote ${results}`);
   },
 });
+
+/** `--beside LABEL=DIR`, read. */
+function besideFlag(value: string | undefined): { label: string; dir: string } | undefined {
+  if (value === undefined) return undefined;
+  const eq = value.indexOf('=');
+  if (eq <= 0 || eq === value.length - 1) throw new UsageError(`--beside: expected LABEL=DIR, got "${value}"`);
+  return { label: value.slice(0, eq), dir: value.slice(eq + 1) };
+}
 
 /** The shipped model folder's README: what the files are and the commands that made them. */
 function modelReadme(m: { name: string; which: string; step: number; steps: number; hours: number; sha256: string; dtype: string; madeBy: string[]; results: string }): string {

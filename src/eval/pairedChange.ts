@@ -1,4 +1,5 @@
 import type { EvalResult } from './evaluate.js';
+import { pixelDifference } from './pixelDifference.js';
 import { bootstrapMean, type Interval } from './winRate.js';
 
 /** What post-training changed against the base on the same prompts and seeds. */
@@ -23,16 +24,9 @@ export function pairedChange(base: { result: EvalResult; images: readonly Uint8A
   if (b.length !== m.length || b.some((p, i) => p.id !== m[i]?.id || p.seed !== m[i]?.seed)) {
     throw new Error(`pairedChange: ${model.result.model} and ${base.result.model} were not evaluated on the same prompts and seeds`);
   }
-  let sum = 0;
-  let count = 0;
-  base.images.forEach((img, i) => {
-    const other = model.images[i] as Uint8Array;
-    for (let k = 0; k < img.length; k++) sum += Math.abs((img[k] as number) - (other[k] as number));
-    count += img.length;
-  });
   const diff = (f: (p: (typeof b)[number]) => number): Interval => bootstrapMean(m.map((p, i) => f(p) - f(b[i] as (typeof b)[number])));
   return {
-    pixelChange: sum / count,
+    pixelChange: pixelDifference(base.images, model.images).mean,
     alignDiff: diff((p) => p.align),
     r5Diff: diff((p) => (p.rank <= 5 ? 100 : 0)),
     realDiff: diff((p) => p.real),
