@@ -4,13 +4,15 @@ import { backendFromEnvAndArgs, initBackend } from '../backend.js';
 import type { EmojiT2I } from '../data/emojiDataset.js';
 import type { ImageTextSet } from '../data/imageTextSet.js';
 import { ContrastiveJudge } from '../eval/contrastiveJudge.js';
-import { CONTRASTIVE_JUDGE, JUDGE_NAMES, JUDGE_RECIPES, REALISM_JUDGE, REALISM_SAMPLES, type JudgeName } from '../eval/judgeConfigs.js';
+import { CONTRASTIVE_JUDGE, JUDGE_NAMES, JUDGE_RECIPES, REALISM_JUDGE, REALISM_POOL, REALISM_SAMPLES, type JudgeName } from '../eval/judgeConfigs.js';
 import { saveJudge } from '../eval/judgeFile.js';
 import { trainContrastiveJudge, trainRealismJudge } from '../eval/judgeTraining.js';
-import { contrastiveValidity, realismValidity, type ContrastiveValidity } from '../eval/judgeValidity.js';
+import { contrastiveValidity, realismValidity, type ContrastiveValidity, type RealScore } from '../eval/judgeValidity.js';
 import { RealismJudge } from '../eval/realismJudge.js';
 import { loadModel } from '../model/modelFile.js';
 import { startPool } from '../parallel/modelPool.js';
+import { openPickPool, type PickPool } from '../pick/pickPool.js';
+import { trainPoolRealismJudge, type PoolRealismValidity } from '../pick/poolRealism.js';
 import { SAMPLE_CHUNK, sampleBytes } from '../parallel/sampleBytes.js';
 import { Tokenizer } from '../text/tokenizer.js';
 import { emojiConceptOfId } from '../data/imagePool.js';
@@ -57,6 +59,20 @@ function holdOut(set: ImageTextSet, share: number): { train: ImageTextSet; heldo
   };
 }
 
+/**
+ * The realism judge's real images, whatever it trains against: judge-style images with about 10%
+ * held out for its report, and 256 real generator-style images (styles it never sees) for its bias.
+ */
+function realismRealImages(data: EmojiT2I, styles: string[] | 'all', seed: number): { real: ImageTextSet; heldout: Uint8Array[]; generatorStyle: Uint8Array[] } {
+  const { train: real, heldout } = holdOut(judgeImages(data, styles), 0.1);
+  const curated = data.view('curated');
+  const pick = new Rng(deriveSeed(seed, 'realism-report')).sample(
+    Array.from({ length: curated.size }, (_, i) => i),
+    256,
+  );
+  return { real, heldout, generatorStyle: pick.map((i) => curated.pixels(i)) };
+}
+
 /** results/judges/README.md from every judge report present there (a judge trained later adds its section). */
 function writeJudgesReadme(results: string, machine: string): void {
   const sections: string[] = [];
@@ -68,8 +84,24 @@ function writeJudgesReadme(results: string, machine: string): void {
     }
     const r = readJsonFile(path, 'judge report') as { sha256: string; validity: Record<string, unknown>; command: string; minutes?: number };
     const lines = [`## ${name}`, '', `Weights sha256 \`${r.sha256}\`; made by \`${r.command}\`${r.minutes !== undefined ? ` in ${r.minutes.toFixed(1)} min` : ''}.`, ''];
-    const v = r.validity as Partial<ContrastiveValidity> & Record<string, number>;
-    if (v.zeroShot && v.ownBeatsShuffled) {
+    const v = r.validity as Partial<ContrastiveValidity> & Partial<PoolRealismValidity> & Record<string, unknown>;
+    if (v.pool && v.byGenerator && v.heldoutReal && v.generatorStyle && v.generatorStyleBlurred && v.generatorStyleGridShuffled) {
+      const row = (what: string, x: RealScore): string => `| ${what} | ${x.images} | ${x.mean.toFixed(1)} | [${x.low.toFixed(1)}, ${x.high.toFixed(1)}] |`;
+      const generators = Object.keys(v.byGenerator);
+      lines.push(
+        `Trained against the Emoji-Pick pool \`${v.pool.dir}\`: ${v.pool.trainImagesPerGenerator} training-split images from each of its ${generators.length} generators (${generators.join(', ')}), against real judge-style images. The pool's images are JPEG at quality ${v.pool.jpegQuality}; every other image the judge is shown, here and in evaluation, goes through the same JPEG first.`,
+        '',
+        'Mean 100·P(real) on images it never trained on, with a 95% bootstrap interval over the images:',
+        '',
+        '| images | n | mean | 95% interval |',
+        '| --- | --- | --- | --- |',
+        row('held-out real, judge styles', v.heldoutReal),
+        ...generators.map((g) => row(`${g}, validation split`, v.byGenerator?.[g] as RealScore)),
+        row('real, generator styles (never seen)', v.generatorStyle),
+        row('the same, blurred', v.generatorStyleBlurred),
+        row('the same, grid-shuffled', v.generatorStyleGridShuffled),
+      );
+    } else if (v.zeroShot && v.ownBeatsShuffled) {
       const z = v.zeroShot;
       const o = v.ownBeatsShuffled;
       lines.push(
@@ -104,7 +136,15 @@ export const judgesCommand = defineCommand({
   summary: 'train the evaluation, annotator and realism judges into data/judges/, their validity reports into results/judges/',
   flags: [
     { name: 'which', value: 'A,B', default: JUDGE_NAMES.join(','), help: 'the judges to train' },
-    { ...BASE, help: 'the base model whose samples the realism judge learns to tell from real images (default: data/base-s)' },
+    {
+      ...BASE,
+      help: 'the realism judge learns to tell real images from samples it draws from this one base model (the default when --pool is not given: data/base-s); not with --pool',
+    },
+    {
+      name: 'pool',
+      value: 'DIR',
+      help: `an Emoji-Pick build (npm run pick): the realism judge learns to tell real images from both images of its training pairs, the same number from each generator (at most ${REALISM_POOL.perGenerator}), all through the build's JPEG, and is reported on each generator's validation images; not with --base`,
+    },
     { name: 'out', value: 'DIR', default: 'data/judges', help: 'the judges' },
     { name: 'results', value: 'DIR', default: 'results/judges', help: 'the validity reports' },
     FORCE,
@@ -118,7 +158,12 @@ export const judgesCommand = defineCommand({
     const out = stringFlag(args, 'out') as string;
     const results = stringFlag(args, 'results') as string;
     const force = args.flags['force'] === true;
+    const poolDir = stringFlag(args, 'pool');
+    if (poolDir !== undefined && stringFlag(args, 'base') !== undefined)
+      throw new UsageError('--pool and --base: give one (the realism judge learns against the samples of one base, or against the images of a pool)');
     for (const w of which) if (existsSync(join(out, w)) && !force) throw new Error(`${join(out, w)} exists; pass --force to retrain it`);
+    // Checked before any judge trains: a bad pool should not cost the contrastive judges' hour first.
+    const pool: PickPool | undefined = poolDir !== undefined && which.includes('realism') ? openPickPool(poolDir) : undefined;
     const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
     const data = await openEmojiFromFlags(args, CONTRASTIVE_JUDGE.resolution);
     const command = `npm run judges -- ${argv.join(' ')}`.trim();
@@ -142,6 +187,27 @@ export const judgesCommand = defineCommand({
         await publish(judge, { styles: recipe.styles, images: set.size }, validity);
         console.log(
           `${name} judge: zero-shot R@1 ${(100 * validity.zeroShot.r1).toFixed(1)}%, R@5 ${(100 * validity.zeroShot.r5).toFixed(1)}% over ${validity.zeroShot.concepts} concepts; own caption beats a shuffled one for ${(100 * validity.ownBeatsShuffled.share).toFixed(1)}% of curated-val`,
+        );
+      } else if (pool) {
+        const { real, heldout, generatorStyle } = realismRealImages(data, recipe.styles, recipe.train.seed);
+        // A run folder per pool: resuming never mixes two pools' images in one judge.
+        const { judge, trainedOn, validity } = await trainPoolRealismJudge(
+          pool,
+          { train: real, heldout, generatorStyle },
+          REALISM_JUDGE,
+          recipe.train,
+          REALISM_POOL.perGenerator,
+          join('runs', 'judges', `realism-pool-${pool.identity.slice(0, 12)}`),
+          { command, force },
+        );
+        await publish(judge, trainedOn, validity);
+        const at = (x: RealScore): string => `${x.mean.toFixed(1)} [${x.low.toFixed(1)}, ${x.high.toFixed(1)}]`;
+        console.log(
+          `realism judge (pool ${pool.dir}, ${validity.pool.trainImagesPerGenerator} images per generator), mean 100·P(real): held-out real ${at(validity.heldoutReal)}; ${Object.entries(
+            validity.byGenerator,
+          )
+            .map(([g, x]) => `${g} ${at(x)}`)
+            .join(', ')}`,
         );
       } else {
         const baseDir = stringFlag(args, 'base') ?? SHIPPED_BASE_S;
@@ -173,20 +239,10 @@ export const judgesCommand = defineCommand({
           writeFileAtomic(sampleFile, all);
         }
         base.model.params.dispose();
-        const { train: real, heldout } = holdOut(judgeImages(data, recipe.styles), 0.1);
+        const { real, heldout, generatorStyle } = realismRealImages(data, recipe.styles, recipe.train.seed);
         const judge = RealismJudge.create(REALISM_JUDGE, recipe.train.seed);
         await trainRealismJudge(judge, real, generated.slice(0, REALISM_SAMPLES.train), recipe.train, runDir, { command, force });
-        const curated = data.view('curated');
-        const pick = new Rng(deriveSeed(recipe.train.seed, 'realism-report')).sample(
-          Array.from({ length: curated.size }, (_, i) => i),
-          256,
-        );
-        const validity = realismValidity(
-          judge,
-          heldout,
-          pick.map((i) => curated.pixels(i)),
-          generated.slice(REALISM_SAMPLES.train),
-        );
+        const validity = realismValidity(judge, heldout, generatorStyle, generated.slice(REALISM_SAMPLES.train));
         await publish(judge, { real: real.size, generated: REALISM_SAMPLES.train, base: baseDir, baseSha256: base.file.weightsManifest.sha256 }, validity);
         console.log(
           `realism judge, mean 100·P(real): ${Object.entries(validity)

@@ -197,6 +197,52 @@ export async function readPickPairs(path: string): Promise<PickReadSummary> {
   return summary;
 }
 
+/** One stored image of a Pick-a-Pic v2 file: where it is, the model that drew it and its bytes (JPEG or PNG, undecoded). */
+export interface PickStoredImage {
+  file: string;
+  /** Counted from 0 within its file. */
+  row: number;
+  column: 'jpg_0' | 'jpg_1';
+  model: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * Every image of a Pick-a-Pic v2 file with the model that drew it, whatever the row's label (ties
+ * and unlabelled rows too): image 0 then image 1 of each row, in row order. The file must have
+ * `jpg_0`, `jpg_1`, `model_0` and `model_1`; an error names the file, and for a bad value its row
+ * and column.
+ */
+export async function readPickImages(file: string): Promise<PickStoredImage[]> {
+  const buffer = fileBuffer(file);
+  let schema: SchemaElement[];
+  try {
+    schema = parquetMetadata(buffer).schema;
+  } catch (err) {
+    throw new Error(`${file}: not a Parquet file: ${(err as Error).message}`);
+  }
+  const byName = new Map(schema.slice(1).map((s) => [s.name, s]));
+  const columns = ['jpg_0', 'jpg_1', 'model_0', 'model_1'] as const;
+  for (const name of columns) {
+    const s = byName.get(name);
+    if (!s) throw new Error(`${file}: column ${name} is missing (every image needs the model that drew it: ${columns.join(', ')})`);
+    if (s.type !== 'BYTE_ARRAY') throw new Error(`${file}: column ${name} has type ${s.type ?? 'group'}; expected ${name.startsWith('jpg') ? 'binary' : 'a string'} (BYTE_ARRAY)`);
+  }
+  const rows = (await parquetReadObjects({ file: buffer, columns: [...columns], utf8: false })) as Array<Record<string, unknown>>;
+  return rows.flatMap((row, r) =>
+    ([0, 1] as const).map((k): PickStoredImage => {
+      const column = k === 0 ? 'jpg_0' : 'jpg_1';
+      const bytes = row[column];
+      if (!(bytes instanceof Uint8Array) || bytes.length === 0) throw new Error(`${file}: row ${r}, column ${column}: expected image bytes (JPEG or PNG), found none`);
+      // utf8: false leaves strings without a UTF8 annotation as bytes.
+      const raw = row[`model_${k}`];
+      const model = raw instanceof Uint8Array ? new TextDecoder().decode(raw) : raw;
+      if (typeof model !== 'string' || model === '') throw new Error(`${file}: row ${r}, column model_${k}: expected the name of the model that drew ${column}`);
+      return { file, row: r, column, model, bytes };
+    }),
+  );
+}
+
 /** The names of a file's columns, after checking that the required ones exist with usable types. */
 function checkColumns(file: string, schema: readonly SchemaElement[]): string[] {
   const byName = new Map(schema.slice(1).map((s) => [s.name, s]));

@@ -11,7 +11,7 @@ import { sha256 } from '../util/sha256.js';
 import type { ContrastiveJudge } from './contrastiveJudge.js';
 import type { Prompt } from '../data/evalPrompts.js';
 import { frechetDistance } from './frechetDistance.js';
-import { alignScores, conceptRanks, embedImages, embedTexts, realScores, recallAt } from './judgeMetrics.js';
+import { alignScores, conceptRanks, embedImages, embedTexts, realismInputs, realScores, recallAt } from './judgeMetrics.js';
 import type { RealismJudge } from './realismJudge.js';
 import type { Metric } from './metrics/metric.js';
 import { metrics } from './metrics/registry.js';
@@ -150,7 +150,7 @@ export async function evaluateWithImages(
     return i;
   });
   const ranks = conceptRanks(imageEmb, embedTexts(judge, context.conceptCaptions), own, E);
-  const real = realScores(context.realism, images).map((p) => 100 * p);
+  const real = realScores(context.realism, await realismInputs(context.realism, images)).map((p) => 100 * p);
   const reference = [...new Set(prompts.map((p) => p.concept))].flatMap((c) => [...context.realImages(c)]);
   const fid = frechetDistance(embedImages(judge, reference), imageEmb, E);
   const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { bytesToUnit } from '../data/pixels.js';
+import { throughPickJpeg } from '../data/pickJpeg.js';
+import { mapOrdered } from '../util/mapOrdered.js';
 import type { ContrastiveJudge } from './contrastiveJudge.js';
 import type { RealismJudge } from './realismJudge.js';
 
@@ -75,7 +77,18 @@ export function recallAt(ranks: readonly number[], k: number): number {
   return ranks.filter((r) => r <= k).length / ranks.length;
 }
 
-/** P(real) of each image under the realism judge. */
+/**
+ * Images as drawn (raw RGB), as the realism judge must be shown them: through Emoji-Pick's JPEG
+ * round trip when the judge was trained on a pool's JPEG images (`inputJpegQuality`), else as they
+ * are. Images read from a pool's shards have made that trip already and are shown as read.
+ */
+export async function realismInputs(judge: RealismJudge, images: readonly Uint8Array[]): Promise<Uint8Array[]> {
+  const quality = judge.config.inputJpegQuality;
+  if (quality === undefined) return [...images];
+  return mapOrdered(images, 8, (img) => throughPickJpeg(img, judge.config.resolution, quality));
+}
+
+/** P(real) of each image under the realism judge (images as it is shown them: see `realismInputs`). */
 export function realScores(judge: RealismJudge, images: readonly Uint8Array[]): number[] {
   const out: number[] = [];
   for (let s = 0; s < images.length; s += CHUNK) {

@@ -8,7 +8,8 @@ import { deriveSeed, Rng } from '../util/rng.js';
 import type { ContrastiveJudge } from './contrastiveJudge.js';
 import { curatedValImages } from './curatedVal.js';
 import { EVAL_SEED } from './evaluate.js';
-import { alignScores, conceptRanks, embedImages, embedTexts, realScores, recallAt } from './judgeMetrics.js';
+import { alignScores, conceptRanks, embedImages, embedTexts, realismInputs, realScores, recallAt } from './judgeMetrics.js';
+import { bootstrapMean } from './winRate.js';
 import type { RealismJudge } from './realismJudge.js';
 import { bytesToUnit, unitToByteValues } from '../data/pixels.js';
 
@@ -55,17 +56,9 @@ export function contrastiveValidity(judge: ContrastiveJudge, data: EmojiT2I): Co
   };
 }
 
-/** The realism judge's mean 100·P(real) on real, degraded and generated images: its bias, reported beside Real. */
-export function realismValidity(
-  judge: RealismJudge,
-  heldoutReal: readonly Uint8Array[],
-  generatorStyle: readonly Uint8Array[],
-  heldoutGenerated: readonly Uint8Array[],
-  seed = EVAL_SEED,
-): Record<string, number> {
-  const R = judge.config.resolution;
+/** Real generator-style images blurred (x4 down and up) and grid-shuffled (two cells swapped): what the realism judge should and should not mind. */
+function degradedGeneratorStyle(generatorStyle: readonly Uint8Array[], R: number, seed: number): { blurred: Uint8Array[]; gridShuffled: Uint8Array[] } {
   const per = R * R * 3;
-  const mean = (xs: number[]): number => (100 * xs.reduce((a, b) => a + b, 0)) / xs.length;
   const degrade = (f: (x: tf.Tensor4D) => tf.Tensor4D): Uint8Array[] => {
     const flat = new Float32Array(generatorStyle.length * per);
     generatorStyle.forEach((img, b) => bytesToUnit(img, flat, b * per));
@@ -75,21 +68,76 @@ export function realismValidity(
     return generatorStyle.map((_, b) => bytes.subarray(b * per, (b + 1) * per));
   };
   const rng = new Rng(deriveSeed(seed, 'realism-grid'));
+  return { blurred: degrade((x) => blurImages(x)), gridShuffled: degrade((x) => swapCells(x, drawCellSwaps(generatorStyle.length, rng))) };
+}
+
+/** The realism judge's mean 100·P(real) on real, degraded and generated images: its bias, reported beside Real. */
+export function realismValidity(
+  judge: RealismJudge,
+  heldoutReal: readonly Uint8Array[],
+  generatorStyle: readonly Uint8Array[],
+  heldoutGenerated: readonly Uint8Array[],
+  seed = EVAL_SEED,
+): Record<string, number> {
+  const mean = (xs: number[]): number => (100 * xs.reduce((a, b) => a + b, 0)) / xs.length;
+  const { blurred, gridShuffled } = degradedGeneratorStyle(generatorStyle, judge.config.resolution, seed);
   return {
     heldoutJudgeStyle: mean(realScores(judge, heldoutReal)),
     generatorStyle: mean(realScores(judge, generatorStyle)),
-    generatorStyleBlurred: mean(
-      realScores(
-        judge,
-        degrade((x) => blurImages(x)),
-      ),
-    ),
-    generatorStyleGridShuffled: mean(
-      realScores(
-        judge,
-        degrade((x) => swapCells(x, drawCellSwaps(generatorStyle.length, rng))),
-      ),
-    ),
+    generatorStyleBlurred: mean(realScores(judge, blurred)),
+    generatorStyleGridShuffled: mean(realScores(judge, gridShuffled)),
     heldoutBaseSamples: mean(realScores(judge, heldoutGenerated)),
+  };
+}
+
+/** Mean 100·P(real) over a set of images, with its 95% percentile-bootstrap interval over the images. */
+export interface RealScore {
+  images: number;
+  mean: number;
+  low: number;
+  high: number;
+}
+
+/** A pool-trained realism judge's scores on images it never trained on (docs/PROTOCOL.md "The judges"). */
+export interface PoolRealismScores {
+  /** Held-out real judge-style images. */
+  heldoutReal: RealScore;
+  /** Each generator's images from the pool's validation split, in the pool's order of generators. */
+  byGenerator: Record<string, RealScore>;
+  /** Real generator-style images (styles it never saw), and the same blurred and grid-shuffled: its bias. */
+  generatorStyle: RealScore;
+  generatorStyleBlurred: RealScore;
+  generatorStyleGridShuffled: RealScore;
+}
+
+/**
+ * The held-out report of a realism judge trained against an Emoji-Pick pool. `heldoutReal` and
+ * `generatorStyle` are images as drawn and go through the judge's input path (`realismInputs`)
+ * after any degradation; `byGenerator` holds images as read from the pool's validation shards,
+ * which have been through it already.
+ */
+export async function poolRealismValidity(
+  judge: RealismJudge,
+  heldoutReal: readonly Uint8Array[],
+  generatorStyle: readonly Uint8Array[],
+  byGenerator: ReadonlyMap<string, readonly Uint8Array[]>,
+  seed = EVAL_SEED,
+): Promise<PoolRealismScores> {
+  const score = (name: string, images: readonly Uint8Array[]): RealScore => {
+    if (images.length === 0) throw new Error(`poolRealismValidity: no images for ${name}`);
+    const { mean, low, high } = bootstrapMean(
+      realScores(judge, images).map((p) => 100 * p),
+      2000,
+      deriveSeed(seed, 'realism-interval', name),
+    );
+    return { images: images.length, mean, low, high };
+  };
+  const { blurred, gridShuffled } = degradedGeneratorStyle(generatorStyle, judge.config.resolution, seed);
+  return {
+    heldoutReal: score('heldoutReal', await realismInputs(judge, heldoutReal)),
+    byGenerator: Object.fromEntries([...byGenerator].map(([name, images]) => [name, score(`generator ${name}`, images)])),
+    generatorStyle: score('generatorStyle', await realismInputs(judge, generatorStyle)),
+    generatorStyleBlurred: score('generatorStyleBlurred', await realismInputs(judge, blurred)),
+    generatorStyleGridShuffled: score('generatorStyleGridShuffled', await realismInputs(judge, gridShuffled)),
   };
 }

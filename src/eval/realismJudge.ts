@@ -6,11 +6,19 @@ import { imageTower, type ImageTowerConfig } from './imageTower.js';
 export interface RealismJudgeConfig {
   resolution: number;
   image: ImageTowerConfig;
+  /**
+   * Set for a judge trained against an Emoji-Pick pool, whose images are stored as JPEG: the
+   * quality of that JPEG. Every image the judge is shown, real or drawn, in training, in its report
+   * and in evaluation (`realismInputs`), has then been through the same JPEG at this quality, so
+   * JPEG artifacts tell it nothing (docs/PROTOCOL.md "The judges"). Absent: images as drawn.
+   */
+  inputJpegQuality?: number;
 }
 
 /**
  * The realism judge: P(real) of an image, trained to tell real emoji (judge styles, which the
- * generator never sees) from base-model samples. Real = 100·P(real).
+ * generator never sees) from generated ones: the samples of one base, or the images of an
+ * Emoji-Pick pool's generators. Real = 100·P(real).
  */
 export class RealismJudge {
   constructor(

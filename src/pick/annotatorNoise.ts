@@ -1,6 +1,5 @@
-import sharp from 'sharp';
 import type { ImageTextSet } from '../data/imageTextSet.js';
-import { decodeImageToRgb } from '../data/preferencePairs.js';
+import { throughPickJpeg } from '../data/pickJpeg.js';
 import type { ImageScorer } from '../train/pairBuilder.js';
 import { Rng } from '../util/rng.js';
 
@@ -26,16 +25,7 @@ export async function annotatorNoise(score: ImageScorer, set: ImageTextSet, jpeg
     for (let y = 0; y < R; y++) out.set(rgb.subarray(y * R * 3, (y * R + R - 1) * 3), (y * R + 1) * 3);
     return out;
   });
-  const jpegged = await Promise.all(
-    images.map(async (rgb) =>
-      decodeImageToRgb(
-        await sharp(rgb, { raw: { width: R, height: R, channels: 3 } })
-          .jpeg({ quality: jpegQuality, chromaSubsampling: '4:4:4' })
-          .toBuffer(),
-        R,
-      ),
-    ),
-  );
+  const jpegged = await Promise.all(images.map((rgb) => throughPickJpeg(rgb, R, jpegQuality)));
   const base = await score(images, captions, R);
   const spread = async (changed: Uint8Array[]): Promise<Spread> => {
     const after = await score(changed, captions, R);

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import type { EmojiT2I } from '../data/emojiDataset.js';
 import { writePickShard, type PickRow } from '../data/pickapic.js';
+import { encodePickJpeg } from '../data/pickJpeg.js';
 import { loadModel, type LoadedModel } from '../model/modelFile.js';
 import type { SamplerName } from '../model/generate.js';
 import { ModelPool } from '../parallel/modelPool.js';
@@ -224,12 +224,7 @@ const CREATED_AT_EPOCH_NS = 1_767_225_600n * 1_000_000_000n;
 
 /** The shard's rows: labels from the annotator's scores (a tie within the margin), images as JPEG. */
 async function pickRows(pairs: readonly PlannedPair[], images: readonly Uint8Array[], scores: readonly number[], firstIndex: number, config: EmojiPickConfig, R: number): Promise<PickRow[]> {
-  const jpeg = async (rgb: Uint8Array): Promise<Uint8Array> =>
-    new Uint8Array(
-      await sharp(rgb, { raw: { width: R, height: R, channels: 3 } })
-        .jpeg({ quality: config.jpegQuality, chromaSubsampling: '4:4:4' })
-        .toBuffer(),
-    );
+  const jpeg = (rgb: Uint8Array): Promise<Uint8Array> => encodePickJpeg(rgb, R, config.jpegQuality);
   const rows: PickRow[] = [];
   for (let i = 0; i < pairs.length; i++) {
     const p = pairs[i] as PlannedPair;
