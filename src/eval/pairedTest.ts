@@ -47,8 +47,9 @@ export function pairedTest(a: ReadonlyArray<readonly number[]>, b: ReadonlyArray
  * bootstrap the tables' intervals use (resampling prompts and each model's seeds) rejected in 1%
  * when runs do not differ (it counts each run's noise twice) and 7% (3 runs) to 10% (2 runs)
  * when they do (k resampled runs show (k - 1)/k of their spread, on the normal where t with
- * k - 1 df belongs). Against the base with 3 runs whose whole-run spread dominates, any
- * estimate of that spread from 3 runs is rough: this rejects in 6.5-8% (5.0% with 10 runs).
+ * k - 1 df belongs). Against the base (one fixed row), an estimate of the runs' spread from 3
+ * runs is rough: this rejects in 5.5% (runs that do not differ as wholes) to 8% (runs that do),
+ * and in 5.0% with 5 or 10 runs.
  *
  * The interval, p-value and minimal detectable difference all follow from this one standard
  * error and df (`estimateTest`), so the interval excludes 0 exactly when p < 0.05.
