@@ -1,5 +1,7 @@
 export * from './committedReproduction.js';
 export * from './paperClaims.js';
+export * from './claimsCheck.js';
+export * from './claimsReport.js';
 export * from './paperTables.js';
 export * from './reproPresets.js';
 export * from './reproReport.js';

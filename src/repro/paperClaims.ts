@@ -1,119 +1,148 @@
-import type { Metric } from '../eval/metrics/metric.js';
-import { metrics } from '../eval/metrics/registry.js';
-import { PROMPT_SETS, type PromptSetName } from '../data/evalPrompts.js';
-import { bootstrapPairedDifference, type Interval } from '../eval/winRate.js';
-import { methodLabel, promptScores, summarize, type MethodSummary } from './paperTables.js';
-import { BASE_UNIT, type UnitRecord } from './reproUnits.js';
+import type { PromptSetName } from '../data/evalPrompts.js';
+import { BASE_L_NAME, BASE_S_NAME, BASE_UNIT } from './reproUnits.js';
 
-/** An ordering the paper reports: `better` scores above `worse`. */
-interface Claim {
-  table: string;
-  better: string;
-  worse: string;
-  /** The paper's words for it. */
-  paper: string;
+/** A model a claim compares: a method (a configs/ name, or `BASE_UNIT` for the base itself) post-trained from a base. */
+export interface ModelRef {
+  method: string;
+  /** `BASE_S_NAME` or `BASE_L_NAME`. */
+  base: string;
 }
-
-/** The orderings of the paper's Tables 2-5 (SD 1.5), checked against our numbers. */
-export const PAPER_CLAIMS: readonly Claim[] = [
-  { table: 'Table 2', better: 'self-dpo', worse: BASE_UNIT, paper: 'Self-DPO improves on the base' },
-  { table: 'Table 2', better: 'self-dpo', worse: 'sft', paper: 'Self-DPO beats SFT' },
-  { table: 'Table 2', better: 'self-dpo', worse: 'dpo', paper: 'Self-DPO beats Diffusion-DPO' },
-  { table: 'Table 3', better: 'self-dpo', worse: 'self-dpo-blur', paper: 'random-image losers beat blurred ones' },
-  { table: 'Table 3', better: 'self-dpo', worse: 'self-dpo-grid', paper: 'random-image losers beat grid-shuffled ones' },
-  { table: 'Table 4', better: 'self-dpo-no-mse', worse: 'dpo', paper: 'Self-DPO without the MSE term still beats Diffusion-DPO' },
-  { table: 'Table 5', better: 'self-dpo-web', worse: BASE_UNIT, paper: 'Self-DPO on web data improves on the base' },
-  { table: 'Table 5', better: BASE_UNIT, worse: 'sft-web', paper: 'SFT on web data falls below the base' },
-];
-
-/** Whether a's interval lies wholly on the better side of b's (a point has an empty interval). */
-function separated(a: Interval, b: Interval, higherIsBetter: boolean): boolean {
-  const lo = (i: Interval): number => (Number.isFinite(i.low) ? i.low : i.mean);
-  const hi = (i: Interval): number => (Number.isFinite(i.high) ? i.high : i.mean);
-  if (!Number.isFinite(a.low) && !Number.isFinite(b.low)) return false;
-  return higherIsBetter ? lo(a) > hi(b) : hi(a) < lo(b);
-}
-
-/** How a cell reads: which way the means lean, and whether the evidence is clear. */
-type Cell = { name: string; lean: 'holds' | 'reversed' | 'tied'; clear: boolean };
-
-type Scored = NonNullable<ReturnType<typeof promptScores>>;
-
-/** Both methods' per-prompt scores on a set, in the same prompt order, checked to share their sample seeds. */
-function pairedScores(units: readonly UnitRecord[], claim: Claim, set: PromptSetName): [Scored, Scored] {
-  const better = promptScores(units, claim.better, set) as Scored;
-  const worse = promptScores(units, claim.worse, set, better.ids) as Scored;
-  better.ids.forEach((id, p) => {
-    const [s1, s2] = [better.rows[0]?.[p]?.seed, worse.rows[0]?.[p]?.seed];
-    if (s1 !== s2) throw new Error(`${set} prompt ${id}: ${claim.better} drew it from seed ${s1}, ${claim.worse} from seed ${s2}; paired comparisons need the same seeds`);
-  });
-  return [better, worse];
-}
-
-function compareCell(set: PromptSetName, metric: Metric, a: MethodSummary, b: MethodSummary, [better, worse]: [Scored, Scored]): Cell {
-  const [x, y] = [a.scores[metric.name] as Interval, b.scores[metric.name] as Interval];
-  const lean = x.mean === y.mean ? 'tied' : (metric.higherIsBetter ? x.mean > y.mean : x.mean < y.mean) ? 'holds' : 'reversed';
-  const name = `${set} ${metric.name}`;
-  if (!metric.perPrompt) {
-    // FID: the two models' intervals across training seeds apart.
-    const clear = lean === 'holds' ? separated(x, y, metric.higherIsBetter) : lean === 'reversed' ? separated(y, x, metric.higherIsBetter) : false;
-    return { name, lean, clear };
-  }
-  // The same prompts drawn from the same sample seeds: the paired difference.
-  const f = metric.perPrompt;
-  const diff = bootstrapPairedDifference(
-    better.rows.map((r) => r.map(f)),
-    worse.rows.map((r) => r.map(f)),
-  );
-  const clear = lean === 'holds' ? diff.low > 0 : lean === 'reversed' ? diff.high < 0 : false;
-  return { name, lean, clear };
-}
-
-/** How a clear cell is judged in the README and notebook 03. */
-export const CLEAR_CELL_RULE =
-  "A cell is clear when the 95% interval of the paired difference excludes 0: both models drew the same prompts from the same sample seeds, and the bootstrap resamples the prompts (shared) and each model's training seeds. FID, one number per model, is clear when the two models' 95% intervals across training seeds are apart.";
 
 /**
- * One markdown line per claim the units can test: supported (some cells clearly the paper's
- * way, none clearly the other), contradicted, mixed, or not resolved (no cell clear either
- * way), with the cells named, and in how many cells the means lean the paper's way. Claims
- * whose methods did not run are left out.
+ * One link of a claim: what it asserts on the claim's primary cell. A claim holds when every
+ * link holds (docs/PROTOCOL.md, "Statistics"). The margin links measure "close", "no worse"
+ * and "no gain" against a fraction (`MARGIN_FRACTION`) of a reference method's gain over its
+ * base, in the same run.
  */
-export function orderingChecks(units: readonly UnitRecord[]): string[] {
-  const lines: string[] = [];
-  for (const claim of PAPER_CLAIMS) {
-    const cells: Cell[] = [];
-    let oneSeed = false;
-    for (const set of PROMPT_SETS) {
-      const a = summarize(units, claim.better, set);
-      const b = summarize(units, claim.worse, set);
-      if (!a || !b) continue;
-      if ((claim.better !== BASE_UNIT && a.seeds === 1) || (claim.worse !== BASE_UNIT && b.seeds === 1)) oneSeed = true;
-      const scores = pairedScores(units, claim, set);
-      for (const m of metrics().filter((x) => x.inClaims)) cells.push(compareCell(set, m, a, b, scores));
-    }
-    if (cells.length === 0) continue;
-    const names = (f: (c: Cell) => boolean): string =>
-      cells
-        .filter(f)
-        .map((c) => c.name)
-        .join(', ') || 'none';
-    const clearHolds = cells.filter((c) => c.clear && c.lean === 'holds').length;
-    const clearReversed = cells.filter((c) => c.clear && c.lean === 'reversed').length;
-    const verdict =
-      clearHolds > 0 && clearReversed === 0
-        ? 'supported here'
-        : clearReversed > 0 && clearHolds === 0
-          ? 'contradicted here'
-          : clearHolds > 0
-            ? 'mixed here'
-            : 'not resolved here (no cell is clear either way)';
-    const holds = cells.filter((c) => c.lean === 'holds').length;
-    const tied = names((c) => c.lean === 'tied');
-    lines.push(
-      `- ${claim.table}, "${claim.paper}" (${methodLabel(claim.better)} over ${methodLabel(claim.worse)}): **${verdict}**. Clearly the paper's way in: ${names((c) => c.clear && c.lean === 'holds')}. Clearly the other way in: ${names((c) => c.clear && c.lean === 'reversed')}. The means lean the paper's way in ${holds} of ${cells.length} (prompt set, metric) cells${tied !== 'none' ? ` (tied in ${tied})` : ''}${oneSeed ? '; FID has no interval with one training seed' : ''}.`,
-    );
-  }
-  if (lines.length === 0) lines.push('- No claim can be checked yet: the methods it compares have not been evaluated.');
-  return lines;
+export type ClaimLink =
+  /** `better` scores above `worse`. */
+  | { kind: 'better'; better: ModelRef; worse: ModelRef }
+  /** Non-inferiority: `model` keeps at least (1 - f) of `reference`'s gain over the base: model - reference > -f·(reference - base). */
+  | { kind: 'noWorse'; model: ModelRef; reference: ModelRef }
+  /** Equivalence: |model - reference| < f·(reference - base). */
+  | { kind: 'close'; model: ModelRef; reference: ModelRef }
+  /** No gain worth the name: model - base < f·(reference - base). */
+  | { kind: 'noGain'; model: ModelRef; reference: ModelRef }
+  /** The model's implicit accuracy on its held-out probe pairs, at its last probe, lies above `level`. */
+  | { kind: 'probeAbove'; model: ModelRef; level: number }
+  /** `better`'s implicit accuracy at its last probe lies above `worse`'s, each on its own probe pairs. */
+  | { kind: 'probeBetter'; better: ModelRef; worse: ModelRef };
+
+/** One of the paper's claims, with the comparison that decides it named before any run. */
+export interface PaperClaim {
+  /** (a) to (g), as issue 19 lists them. */
+  id: string;
+  /** The claim in words. */
+  claim: string;
+  /** Where the paper makes it. */
+  paper: string;
+  /**
+   * The primary cell: the prompt set and metric on which every link is judged. The other
+   * (prompt set, metric) cells of each link's two models are secondary: reported with
+   * Holm-adjusted p-values, never voted. A claim of probe links alone (d) has none: it reads
+   * the held-out probes.
+   */
+  primary?: { set: PromptSetName; metric: string };
+  links: ClaimLink[];
 }
+
+/**
+ * The fraction of a reference method's gain over its base that bounds "close", "no worse" and
+ * "no gain". A margin relative to what post-training does means the same on every metric and
+ * base, where a fixed number of Align points would be large on one base and small on another;
+ * half is the convention of non-inferiority trials ("preserve half of the active control's
+ * effect"): a method that keeps less than half of the reference's gain has lost most of what it
+ * was for. Because the margin is estimated from the same prompts, each margin link is tested as a
+ * contrast of the three models' paired scores, which carries the margin's own uncertainty, and
+ * a reference with no clear gain leaves no room for "close" (only a clear gain can be matched).
+ */
+export const MARGIN_FRACTION = 0.5;
+
+/**
+ * What "rises high" means for implicit accuracy on held-out pairs: 0.75, halfway between
+ * chance (0.5: a policy that learned nothing ranks a pair either way) and every pair ranked
+ * right. Step 0 scores 0 by construction (policy = reference, every pair ties), so the level is
+ * measured against chance, not against the start.
+ */
+export const HIGH_IMPLICIT_ACCURACY = 0.75;
+
+/**
+ * The primary cell of every claim: Align on curated-val. One cell for all claims, chosen before
+ * any v2 run, so no claim's cell was picked for its result. Align is the per-prompt score with
+ * the most resolution (R@1 is 0 or 100 per prompt, FID one number per model), the paper's CLIP
+ * score; curated-val is the PartiPrompts analog, the set whose concepts post-training saw.
+ */
+const PRIMARY = { set: 'curated-val', metric: 'Align' } as const;
+
+const onBase =
+  (base: string) =>
+  (method: string): ModelRef => ({ method, base });
+const S = onBase(BASE_S_NAME);
+const L = onBase(BASE_L_NAME);
+
+/** The paper's seven claims (issue 19), each with its primary comparison, named before the run. */
+export const PAPER_CLAIMS: readonly PaperClaim[] = [
+  {
+    id: 'a',
+    claim: 'Self-DPO > SFT > base on base-S',
+    paper: 'Table 2',
+    primary: PRIMARY,
+    links: [
+      { kind: 'better', better: S('self-dpo'), worse: S('sft') },
+      { kind: 'better', better: S('sft'), worse: S(BASE_UNIT) },
+    ],
+  },
+  {
+    id: 'b',
+    claim: "Self-DPO's losers: random image > random grid > blur",
+    paper: 'Table 3',
+    primary: PRIMARY,
+    links: [
+      { kind: 'better', better: S('self-dpo'), worse: S('self-dpo-grid') },
+      { kind: 'better', better: S('self-dpo-grid'), worse: S('self-dpo-blur') },
+    ],
+  },
+  {
+    id: 'c',
+    claim: 'Self-DPO w/o MSE is close to Self-DPO',
+    paper: 'Table 4',
+    primary: PRIMARY,
+    links: [{ kind: 'close', model: S('self-dpo-no-mse'), reference: S('self-dpo') }],
+  },
+  {
+    id: 'd',
+    claim: "Self-DPO's implicit accuracy rises high and Diffusion-DPO's stays lower",
+    paper: 'Figure 5',
+    links: [
+      { kind: 'probeAbove', model: S('self-dpo'), level: HIGH_IMPLICIT_ACCURACY },
+      { kind: 'probeBetter', better: S('self-dpo'), worse: S('dpo') },
+    ],
+  },
+  {
+    id: 'e',
+    claim: 'Self-DPO >= Diffusion-DPO',
+    paper: 'Table 2',
+    primary: PRIMARY,
+    links: [{ kind: 'noWorse', model: S('self-dpo'), reference: S('dpo') }],
+  },
+  {
+    id: 'f',
+    claim: 'on base-L, SFT does not help while Self-DPO does',
+    paper: 'Table 2, SDXL',
+    primary: PRIMARY,
+    links: [
+      { kind: 'better', better: L('self-dpo'), worse: L(BASE_UNIT) },
+      { kind: 'noGain', model: L('sft'), reference: L('self-dpo') },
+    ],
+  },
+  {
+    id: 'g',
+    claim: 'on web data, SFT hurts and Self-DPO helps',
+    paper: 'Table 5',
+    primary: PRIMARY,
+    links: [
+      { kind: 'better', better: S(BASE_UNIT), worse: S('sft-web') },
+      { kind: 'better', better: S('self-dpo-web'), worse: S(BASE_UNIT) },
+    ],
+  },
+];

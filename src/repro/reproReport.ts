@@ -9,7 +9,7 @@ import { writeChart } from '../report/renderChart.js';
 import type { PairBuildReport } from '../train/pairBuilder.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { readJsonFile } from '../util/jsonFile.js';
-import { CLEAR_CELL_RULE, orderingChecks } from './paperClaims.js';
+import { claimsMarkdown } from './claimsReport.js';
 import { clampInterval, dataTable, methodLabel, methodTable, PAPER_TABLES, unitScoreRows } from './paperTables.js';
 import { machineLine } from '../util/machine.js';
 import { BASE_UNIT, presetUnitNames, readUnits, unitsOfMethod, type ReproRecord, type UnitRecord } from './reproUnits.js';
@@ -176,11 +176,9 @@ export async function writeReproReport(out: string): Promise<string[]> {
     ...(written.includes('fig4.png') ? ['- `fig4.png`: Figure 4, samples of the ablations and the web-set runs.'] : []),
     "- `units.csv`: every trained model's raw scores and win rates, one row per prompt set, method and seed; `runs/<method>-s<seed>/` keeps each run's config, metrics, probe and per-prompt scores.",
     '',
-    "## Where the paper's orderings hold here",
+    "## The paper's claims",
     '',
-    CLEAR_CELL_RULE,
-    '',
-    ...orderingChecks(units),
+    ...claimsMarkdown(units),
     '',
   ].join('\n');
   writeFileAtomic(join(out, 'README.md'), readme);

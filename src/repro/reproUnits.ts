@@ -13,6 +13,10 @@ import { groupBy } from '../util/groupBy.js';
 /** The unit that evaluates the base model itself (every win rate is against it). */
 export const BASE_UNIT = 'base';
 
+/** The two base models of docs/PROTOCOL.md by name, as a unit records which one it post-trained. */
+export const BASE_S_NAME = 'base-S';
+export const BASE_L_NAME = 'base-L';
+
 /** A method's unit for one training seed: `self-dpo-s2`. */
 export function unitName(method: string, seed: number): string {
   return `${method}-s${seed}`;
@@ -63,6 +67,12 @@ export interface UnitRecord {
   method: string;
   /** Training seed (0 for the base). */
   seed: number;
+  /**
+   * The base model the unit post-trained, or the base a base unit evaluates: `BASE_S_NAME` or
+   * `BASE_L_NAME`. Units that do not record it are base-S's (`unitBase`): every reproduction before
+   * base-L ran on base-S alone. The claims check compares models on the same base by it.
+   */
+  base?: string;
   config?: PostTrainConfig;
   evals: Partial<Record<PromptSetName, EvalResult>>;
   metrics: PostTrainStepRecord[];
@@ -111,6 +121,11 @@ export function readUnits(out: string): UnitRecord[] {
     .filter((n) => existsSync(join(root, n, 'done.json')) || existsSync(join(root, n, 'eval-curated-val.json')))
     .sort((a, b) => (a === BASE_UNIT ? -1 : b === BASE_UNIT ? 1 : a.localeCompare(b)));
   return names.map((n) => readUnit(join(root, n), n));
+}
+
+/** The base a unit post-trained (or evaluates): its record's, else base-S. */
+export function unitBase(unit: UnitRecord): string {
+  return unit.base ?? BASE_S_NAME;
 }
 
 /** The units of one method (its seeds, or the base), in the order given. */

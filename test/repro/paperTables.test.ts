@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EvalResult } from '../../src/eval/evaluate.js';
-import { orderingChecks } from '../../src/repro/paperClaims.js';
 import { formatScore, formatWin, methodTable, summarize } from '../../src/repro/paperTables.js';
 import type { UnitRecord } from '../../src/repro/reproUnits.js';
 
@@ -82,47 +81,4 @@ test('methodTable puts the base first and one row per method and prompt set', ()
   assert.equal(rows[0]?.['Align win %'], '-');
   assert.match(String(rows[1]?.['Align win %']), /^62\.5 \[/);
   assert.match(table.toMarkdown(), /\|curated-val\|Self-DPO\|1\|25\.25 ± [0-9.]+\|62\.5 \[/);
-});
-
-test('orderingChecks judges each cell by the paired difference and says which claims are supported, contradicted, mixed or open', () => {
-  const self = evalOf([11, 20, 29, 41], [1, 1, 5, 4], [60, 40, 50, 70], 1.5);
-  const shifted = (e: EvalResult, align: number, real: number): EvalResult => ({ ...e, perPrompt: e.perPrompt.map((p) => ({ ...p, align: p.align + align, real: p.real + real })) });
-  const units = [
-    base,
-    // Against the base, per prompt: Align +1, 0, -1, +1; R@1 0, +100, 0, 0; Real +10, -10, 0, +20. Every
-    // mean leans the paper's way, but a resample of 4 prompts can land on 0 or below: nothing is clear.
-    unit('self-dpo', 1, self),
-    // SFT: Align 26 beats Self-DPO's 25.25 (per prompt 0, -1, -2, 0), the rest lose to it; none clearly.
-    unit('sft', 1, evalOf([11, 21, 31, 41], [2, 2, 3, 4], [50, 50, 50, 50], 3)),
-    // Blur: Align 5 below Self-DPO on every prompt (clearly the paper's way), Real 10 above on every
-    // prompt (clearly the other way), the same ranks and FID (tied).
-    unit('self-dpo-blur', 1, shifted(self, -5, 10)),
-    // Grid: Align 5 below on every prompt, the rest tied: supported.
-    unit('self-dpo-grid', 1, shifted(self, -5, 0)),
-    // Diffusion-DPO: Align 5 above Self-DPO on every prompt: contradicted.
-    unit('dpo', 1, shifted(self, 5, 0)),
-  ];
-  const lines = orderingChecks(units);
-  assert.equal(lines.length, 5, 'only the claims whose methods ran');
-  assert.match(
-    lines[0] as string,
-    /Self-DPO improves on the base.*\*\*not resolved here \(no cell is clear either way\)\*\*\. Clearly the paper's way in: none\. Clearly the other way in: none\. The means lean the paper's way in 4 of 4 /,
-  );
-  assert.match(lines[1] as string, /Self-DPO beats SFT.*\*\*not resolved here.* lean the paper's way in 3 of 4 /);
-  assert.match(lines[2] as string, /Self-DPO beats Diffusion-DPO.*\*\*contradicted here\*\*\. Clearly the paper's way in: none\. Clearly the other way in: curated-val Align\./);
-  assert.match(
-    lines[3] as string,
-    /blurred ones.*\*\*mixed here\*\*\. Clearly the paper's way in: curated-val Align\. Clearly the other way in: curated-val Real\. The means lean the paper's way in 1 of 4 \(prompt set, metric\) cells \(tied in curated-val R@1, curated-val FID\)/,
-  );
-  assert.match(lines[4] as string, /grid-shuffled ones.*\*\*supported here\*\*\. Clearly the paper's way in: curated-val Align\. Clearly the other way in: none\./);
-});
-
-test('orderingChecks refuses to pair prompts drawn from different sample seeds', () => {
-  const self = evalOf([11, 20, 29, 41], [1, 1, 5, 4], [60, 40, 50, 70], 1.5);
-  const reseeded: EvalResult = { ...self, perPrompt: self.perPrompt.map((p) => ({ ...p, seed: p.seed + 1 })) };
-  // (Without the base, whose win rates check the seeds their own way.)
-  assert.throws(
-    () => orderingChecks([unit('self-dpo', 1, reseeded), unit('sft', 1, self)]),
-    /curated-val prompt p0: self-dpo drew it from seed 101, sft from seed 100; paired comparisons need the same seeds/,
-  );
 });

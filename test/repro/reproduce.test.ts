@@ -66,8 +66,11 @@ test('a smoke reproduction runs every phase, resumes a unit, and refuses another
   assert.equal(table2.split('\n').filter((l) => l.startsWith('|curated-val|')).length, 3);
   assert.match(table2, /\|keyword-only\|Self-DPO\|2\|/);
   const readme = readFileSync(join(out, 'README.md'), 'utf8');
-  assert.match(readme, /Where the paper's orderings hold here/);
-  assert.match(readme, /Self-DPO beats Diffusion-DPO/);
+  assert.match(readme, /## The paper's claims/);
+  // Self-DPO and Diffusion-DPO ran: (e) and (d) are judged; (a) needs SFT, which did not run.
+  assert.match(readme, /\|\(e\) Self-DPO >= Diffusion-DPO \(Table 2\)\|\*\*(supported|contradicted|not resolved)\*\*\|Self-DPO − Diffusion-DPO: /);
+  assert.match(readme, /\|\(d\) Self-DPO's implicit accuracy rises high and Diffusion-DPO's stays lower \(Figure 5\)\|\*\*(supported|contradicted|not resolved)\*\*\|/);
+  assert.match(readme, /\|\(a\) Self-DPO > SFT > base on base-S \(Table 2\)\|not run\|no records: curated-val of SFT\|/);
   const units = readFileSync(join(out, 'units.csv'), 'utf8').trim().split('\n');
   assert.equal(units.length, 1 + 3 * 4, 'a header and one row per set and trained model');
 
