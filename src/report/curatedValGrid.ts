@@ -13,7 +13,7 @@ const CURATED_VAL_GRID = { prompts: 8, seeds: [0, 1, 2, 3], steps: 25, guidance:
 export const CURATED_VAL_GRID_TEXT = `${CURATED_VAL_GRID.prompts} curated-val prompts x ${CURATED_VAL_GRID.seeds.length} seeds, DDIM ${CURATED_VAL_GRID.steps} steps, guidance ${CURATED_VAL_GRID.guidance}`;
 
 /** The grid's images: images[p][s] is prompts[p] drawn from seed s. */
-export interface CuratedValGridImages {
+interface CuratedValGridImages {
   prompts: string[];
   images: Uint8Array[][];
 }
