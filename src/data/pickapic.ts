@@ -124,6 +124,16 @@ const READ: ReadonlyArray<keyof PickRow> = [...REQUIRED, 'has_label', 'model_0',
 const NUMERIC = new Set(['DOUBLE', 'FLOAT', 'INT32', 'INT64']);
 
 /** A file's bytes as the ArrayBuffer hyparquet reads (a copy of just this file's range). */
+/** A Parquet file's bytes and schema; an error names the file when it is not Parquet. */
+function openParquet(file: string): { buffer: ArrayBuffer; schema: SchemaElement[] } {
+  const buffer = fileBuffer(file);
+  try {
+    return { buffer, schema: parquetMetadata(buffer).schema };
+  } catch (err) {
+    throw new Error(`${file}: not a Parquet file: ${(err as Error).message}`);
+  }
+}
+
 function fileBuffer(file: string): ArrayBuffer {
   const bytes = readFileSync(file);
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
@@ -155,13 +165,7 @@ function pickFiles(path: string): string[] {
 export async function readPickPairs(path: string): Promise<PickReadSummary> {
   const summary: PickReadSummary = { files: pickFiles(path), rows: 0, ties: 0, unlabelled: 0, pairs: [] };
   for (const file of summary.files) {
-    const buffer = fileBuffer(file);
-    let schema: SchemaElement[];
-    try {
-      schema = parquetMetadata(buffer).schema;
-    } catch (err) {
-      throw new Error(`${file}: not a Parquet file: ${(err as Error).message}`);
-    }
+    const { buffer, schema } = openParquet(file);
     const present = new Set(checkColumns(file, schema));
     const columns = READ.filter((c) => present.has(c));
     const rows = (await parquetReadObjects({ file: buffer, columns, utf8: false })) as Array<Record<string, unknown>>;
@@ -214,13 +218,7 @@ export interface PickStoredImage {
  * and column.
  */
 export async function readPickImages(file: string): Promise<PickStoredImage[]> {
-  const buffer = fileBuffer(file);
-  let schema: SchemaElement[];
-  try {
-    schema = parquetMetadata(buffer).schema;
-  } catch (err) {
-    throw new Error(`${file}: not a Parquet file: ${(err as Error).message}`);
-  }
+  const { buffer, schema } = openParquet(file);
   const byName = new Map(schema.slice(1).map((s) => [s.name, s]));
   const columns = ['jpg_0', 'jpg_1', 'model_0', 'model_1'] as const;
   for (const name of columns) {
