@@ -110,7 +110,7 @@ export const BASE_S: PretrainConfig = {
  * as 22,000 steps of 64 images (about 12 hours at 32.5 images/s); shipped at 14,000 (896k
  * images, 0.97x base-S's 928k, 11.0 h of training), the last 2,000 with a falling LR: the run
  * could not carry its state (280 MB) across sessions, so its end was moved to finish within
- * one, while the held-out loss fell by only 1-2% per 1,000 steps (results/base-l/README.md).
+ * one, while the held-out loss fell by only 0.9-1.5% per 1,000 steps (results/base-l/README.md).
  * These are the shipped run's settings, so this preset alone remakes it. Data: the web set and the curated set together each epoch (better data, as SDXL had: half
  * the captions exact and every image clean, the other half web-like, so loose prompts still
  * work). A cooldown ends it.
