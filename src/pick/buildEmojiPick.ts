@@ -8,7 +8,7 @@ import { loadModel, type LoadedModel } from '../model/modelFile.js';
 import type { SamplerName } from '../model/generate.js';
 import { ModelPool } from '../parallel/modelPool.js';
 import type { BackendName } from '../backend.js';
-import { alignScorer } from '../eval/annotatorPairs.js';
+import { alignScorer } from '../eval/alignScorer.js';
 import { loadContrastiveJudge } from '../eval/judgeFile.js';
 import { Progress } from '../runs/progress.js';
 import { RUN_LOCK, withRunLock } from '../runs/runLock.js';
