@@ -4,21 +4,8 @@ import type { EmojiT2I } from '../../src/data/emojiDataset.js';
 import { writePickShard, type PickRow } from '../../src/data/pickapic.js';
 import type { PickBuildFile, PickSplit } from '../../src/data/pickBuild.js';
 import { encodePickJpeg } from '../../src/data/pickJpeg.js';
-import { ContrastiveJudge } from '../../src/eval/contrastiveJudge.js';
-import { saveJudge } from '../../src/eval/judgeFile.js';
-import { conceptCaptions } from '../../src/eval/judgeValidity.js';
 import { buildEmojiPick, type PickBuildRecord } from '../../src/pick/buildEmojiPick.js';
 import { resolveEmojiPickConfig } from '../../src/pick/pickConfig.js';
-import { Tokenizer } from '../../src/text/tokenizer.js';
-
-/** An untrained toy annotator judge in `dir`: a build's pipeline, not its preferences, is under test. */
-export async function toyAnnotator(data: EmojiT2I, dir: string): Promise<string> {
-  const tokenizer = Tokenizer.fromCaptions(conceptCaptions(data).captions, { maxLength: 8 });
-  await saveJudge(dir, ContrastiveJudge.create({ resolution: 32, maxWords: 8, image: { channels: [8], groups: 4, width: 8 }, text: { width: 8, layers: 1, heads: 2 }, embed: 8 }, tokenizer, 2), {
-    test: true,
-  });
-  return dir;
-}
 
 /**
  * A small Emoji-Pick build in `out`, as `npm run pick` writes it: two generators (both `base`: the
