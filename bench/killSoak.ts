@@ -12,9 +12,9 @@
  * The work is the real CLI (`node dist/cli.js pretrain|post-train|eval`) on the real Emoji-T2I
  * data and judges, at the smallest sizes that run every path: the smoke pretraining preset, a
  * 24-step Self-DPO run from the smoke model with a checkpoint every 4 steps, the smoke model's
- * evaluation on unseen-concepts (179 prompts, 4 sampling steps), and a reproduction of two methods (Diffusion-DPO, so its pairs are
- * built, and Self-DPO) on one seed with 16 prompts per set, run by this file itself
- * (`--reproduction DIR --base MODEL`), as `reproduce()` has no preset that small.
+ * evaluation on unseen-concepts (179 prompts, 4 sampling steps), and a reproduction of two methods (Diffusion-DPO and Self-DPO,
+ * on a 16-pair Emoji-Pick build drawn once from the smoke model) on one seed with 16 prompts per set, run by this file itself
+ * (`--reproduction DIR --base MODEL --pick BUILD`), as `reproduce()` has no preset that small.
  * Writes <out>/kill-soak.md and kill-soak.json.
  */
 import { spawn } from 'node:child_process';
@@ -25,6 +25,8 @@ import { initBackend } from '../src/backend.js';
 import { defaultDataRoot, ensureEmojiT2I } from '../src/data/emojiBuilder.js';
 import { resolveEmojiDataConfig } from '../src/data/emojiConfig.js';
 import { EmojiT2I } from '../src/data/emojiDataset.js';
+import { buildEmojiPick } from '../src/pick/buildEmojiPick.js';
+import { resolveEmojiPickConfig } from '../src/pick/pickConfig.js';
 import { reproduce } from '../src/repro/reproduce.js';
 import type { ReproPreset } from '../src/repro/reproPresets.js';
 import { numberFlag, parseArgs } from '../src/util/args.js';
@@ -32,27 +34,30 @@ import { writeFileAtomic } from '../src/util/atomicWrite.js';
 import { Rng } from '../src/util/rng.js';
 import { checkOutDir } from './benchReport.js';
 
-/** Two methods on one seed, 8 steps each, 16 prompts per set: every phase of a reproduction in about a minute. */
-const SOAK_PRESET: ReproPreset = {
+/** Two methods on one seed, 8 steps each, 16 prompts per set: every phase of a reproduction in about a minute (`pick`: the soak's own build). */
+const SOAK_PRESET: Omit<ReproPreset, 'pick'> = {
   name: 'soak',
   purpose: 'the kill soak: every phase of a reproduction at the smallest size.',
   methods: ['dpo', 'self-dpo'],
   seeds: [1],
   train: { steps: 8, batchSize: 4, microBatch: 4 },
   log: { every: 2, checkpointEvery: 2, evalEvery: 4, evalPairs: 8 },
-  pairs: { prompts: 8, seed: 0 },
   eval: { prompts: { 'curated-val': 16, 'unseen-concepts': 16, 'keyword-only': 16 }, sampling: { steps: 4, guidance: 3 } },
   grid: { prompts: 2, seeds: [0] },
 };
 
-/** The post-training run's config on top of configs/self-dpo.json. */
-const POST_TRAIN_CONFIG = { train: { steps: 24, batchSize: 8, microBatch: 8 }, log: { every: 4, checkpointEvery: 4, evalEvery: 8, evalPairs: 16 } };
+/** The post-training run's config on top of configs/self-dpo.json: on the curated set, as the soak's earlier reports ran it. */
+const POST_TRAIN_CONFIG = {
+  data: { view: 'curated', pairs: '' },
+  train: { steps: 24, batchSize: 8, microBatch: 8 },
+  log: { every: 4, checkpointEvery: 4, evalEvery: 8, evalPairs: 16 },
+};
 
 /** Record fields that are timings, not results. */
 const TIMINGS = new Set(['sec', 'imagesPerSec', 'seconds', 'cached', 'command']);
 
-/** Files whose content records when or how often a run was started (invocations, times; Table 1 quotes how long the pairs took): only their presence is checked. */
-const PRESENCE_ONLY = /(^|\/)(config\.json|preset\.json|done\.json|reproduce\.jsonl|units\.csv|README\.md|pairs-build\.json|build\.json|lineage\.json|table1\.(md|csv))$|\.(png|svg)$/;
+/** Files whose content records when or how often a run was started (invocations, times; Table 1 quotes how long the Emoji-Pick build took): only their presence is checked. */
+const PRESENCE_ONLY = /(^|\/)(config\.json|preset\.json|done\.json|reproduce\.jsonl|units\.csv|README\.md|emoji-pick-build\.json|build\.json|lineage\.json|table1\.(md|csv))$|\.(png|svg)$/;
 
 interface Kind {
   name: string;
@@ -137,11 +142,28 @@ function compare(ref: string, dir: string): { problems: string[]; compared: numb
   return { problems, compared };
 }
 
-/** The reproduction child: `--reproduction DIR --base MODEL`. */
-async function reproductionChild(dir: string, base: string): Promise<void> {
+/** The reproduction child: `--reproduction DIR --base MODEL --pick BUILD`. */
+async function reproductionChild(dir: string, base: string, pick: string): Promise<void> {
   await initBackend({ backend: 'wasm', quiet: true });
   const { dir: dataDir } = await ensureEmojiT2I(resolveEmojiDataConfig({}), { dataRoot: defaultDataRoot() });
-  await reproduce(SOAK_PRESET, EmojiT2I.open(dataDir), { out: join(dir, 'results'), work: join(dir, 'work'), base, judges: join('data', 'judges'), workers: 1, log: () => {} });
+  await reproduce({ ...SOAK_PRESET, pick }, EmojiT2I.open(dataDir), { out: join(dir, 'results'), work: join(dir, 'work'), base, judges: join('data', 'judges'), workers: 1, log: () => {} });
+}
+
+/** The reproduction's Emoji-Pick build (made once, not killed): the smoke model twice as the pool, the shipped annotator. */
+async function soakPick(out: string, base: string): Promise<void> {
+  await initBackend({ backend: 'wasm', quiet: true });
+  const { dir: dataDir } = await ensureEmojiT2I(resolveEmojiDataConfig({}), { dataRoot: defaultDataRoot() });
+  const config = resolveEmojiPickConfig({
+    pairs: { train: 16, validation: 4 },
+    generators: [
+      { name: 'smoke-a', model: base },
+      { name: 'smoke-b', model: base },
+    ],
+    settings: { steps: [4], guidance: [3] },
+    annotator: join('data', 'judges', 'annotator'),
+    shardPairs: 8,
+  });
+  await buildEmojiPick(EmojiT2I.open(dataDir), config, out, { workers: 1, backend: 'wasm', quiet: true });
 }
 
 async function main(): Promise<void> {
@@ -154,9 +176,10 @@ async function main(): Promise<void> {
     { name: 'kinds', value: 'A,B', help: 'only these kinds of work' },
     { name: 'reproduction', value: 'DIR', help: '(internal) run one reproduction unit into DIR' },
     { name: 'base', value: 'DIR', help: '(internal) the base of --reproduction' },
+    { name: 'pick', value: 'DIR', help: '(internal) the Emoji-Pick build of --reproduction' },
     { name: 'force', help: 'replace an earlier report' },
   ]);
-  if (typeof args.flags['reproduction'] === 'string') return reproductionChild(args.flags['reproduction'], args.flags['base'] as string);
+  if (typeof args.flags['reproduction'] === 'string') return reproductionChild(args.flags['reproduction'], args.flags['base'] as string, args.flags['pick'] as string);
   const out = (args.flags['out'] as string | undefined) ?? join('results', 'reliability');
   checkOutDir(out, args.flags['force'] === true, ['kill-soak.md', 'kill-soak.json']);
   const killTarget = numberFlag(args, 'kills', 24);
@@ -173,6 +196,8 @@ async function main(): Promise<void> {
   const made = await runNode(cli('pretrain', '--preset', 'smoke', '--steps', '12', '--workers', '1', '--out', baseRun));
   if (made.code !== 0) throw new Error(`the smoke base failed:\n${made.stderr}`);
   const base = join(baseRun, 'model');
+  const pick = join(work, 'emoji-pick');
+  await soakPick(pick, base);
   const postConfig = join(work, 'post-train.json');
   writeFileSync(postConfig, `${JSON.stringify(POST_TRAIN_CONFIG)}\n`);
   const kinds: Kind[] = [
@@ -201,7 +226,7 @@ async function main(): Promise<void> {
       // The command refuses to replace its result: once written, the evaluation is done.
       done: (d) => existsSync(join(d, 'eval.json')),
     },
-    { name: 'reproduction', argv: (d) => ['--no-liftoff', '--import', 'tsx', join('bench', 'killSoak.ts'), '--reproduction', d, '--base', base] },
+    { name: 'reproduction', argv: (d) => ['--no-liftoff', '--import', 'tsx', join('bench', 'killSoak.ts'), '--reproduction', d, '--base', base, '--pick', pick] },
   ];
 
   // --kinds pretraining,evaluation: a part of the soak (for trying the script; the report's soak runs all four).
@@ -274,7 +299,7 @@ async function main(): Promise<void> {
     ...summary,
     '',
     "Each trial starts the command in a fresh folder, kills it (SIGKILL) once or twice at moments drawn uniformly over the uninterrupted run's length (the seed above; each moment is listed below, in seconds after that start), then runs the same command until it finishes.",
-    "Compared with the uninterrupted run: every file it wrote must be there; metrics.jsonl, heldout.jsonl and the evaluations' JSON equal without their timing fields (sec, imagesPerSec, seconds, cached, command); weights, states, pairs, cached images and grids equal byte for byte; config.json, preset.json, done.json, units.csv, pairs-build.json, Table 1, README.md and charts only present (they record each start, or times). No `.lock` or `.tmp` may be left behind.",
+    "Compared with the uninterrupted run: every file it wrote must be there; metrics.jsonl, heldout.jsonl and the evaluations' JSON equal without their timing fields (sec, imagesPerSec, seconds, cached, command); weights, states, cached images and grids equal byte for byte; config.json, preset.json, done.json, units.csv, emoji-pick-build.json, Table 1, README.md and charts only present (they record each start, or times). No `.lock` or `.tmp` may be left behind.",
     '',
     '| work | trial | killed at (s) | starts | outcome | files compared |',
     '| --- | ---: | --- | ---: | --- | ---: |',

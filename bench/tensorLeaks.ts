@@ -94,7 +94,13 @@ async function main(): Promise<void> {
     created.params.dispose();
 
     // Self-DPO with its frozen reference, a checkpoint and a probe every 100 steps: every path a long run repeats.
-    const config = methodConfig('self-dpo', { base, train: { steps, batchSize: 8, microBatch: 8, seed: 1 }, log: { every: 100, checkpointEvery: 100, evalEvery: 100, evalPairs: 16 } });
+    const config = methodConfig('self-dpo', {
+      base,
+      // The curated set, as the leak measurements have always run (configs/self-dpo.json trains on Emoji-Pick).
+      data: { view: 'curated', pairs: '' },
+      train: { steps, batchSize: 8, microBatch: 8, seed: 1 },
+      log: { every: 100, checkpointEvery: 100, evalEvery: 100, evalPairs: 16 },
+    });
     const runDir = join(tmp, 'run');
     readings.push(read('train', 0));
     await postTrain(config, await emojiTrainData(data, config, pre.model.resolution), runDir, {

@@ -282,7 +282,13 @@ test('train (smoke) runs Self-DPO from a base, resumes rather than repeats, and 
   const made = cli('pretrain', '--preset', 'smoke', '--steps', '2', '--data-root', 'd', '--data-config', small, '--out', 'train-base');
   assert.equal(made.code, 0, made.err);
   const common = ['--base', join('train-base', 'model'), '--steps', '2', '--batch', '4', '--micro-batch', '2', '--data-root', 'd', '--data-config', small, '--workers', '1'];
-  const run = cli('post-train', '--method', 'self-dpo-blur', ...common, '--out', 'tr');
+  // configs/self-dpo-blur.json trains on the Emoji-Pick build in data/emoji-pick, which is not here: a clear error; this run takes the curated set.
+  const noBuild = cli('post-train', '--method', 'self-dpo-blur', ...common, '--out', 'no-build');
+  assert.equal(noBuild.code, 1);
+  assert.match(noBuild.err, /data\/emoji-pick: not found: no preference pairs there \(npm run pick -- --out data\/emoji-pick builds Emoji-Pick there/);
+  const curated = join(root, 'curated.json');
+  writeFileSync(curated, JSON.stringify({ data: { view: 'curated', pairs: '' } }));
+  const run = cli('post-train', '--method', 'self-dpo-blur', ...common, '--config', curated, '--out', 'tr');
   assert.equal(run.code, 0, run.err);
   assert.match(run.err, /self-dpo\/blur step 2\/2 .*acc/);
   assert.match(run.err, /validation @2: mse_w [\d.]+ +implicit acc [\d.]+/);
@@ -292,7 +298,7 @@ test('train (smoke) runs Self-DPO from a base, resumes rather than repeats, and 
       .split('\n').length,
     2,
   );
-  const again = cli('post-train', '--method', 'self-dpo-blur', ...common, '--out', 'tr');
+  const again = cli('post-train', '--method', 'self-dpo-blur', ...common, '--config', curated, '--out', 'tr');
   assert.equal(again.code, 0, again.err);
   assert.equal(
     readFileSync(join(root, 'tr', 'metrics.jsonl'), 'utf8')
@@ -301,7 +307,7 @@ test('train (smoke) runs Self-DPO from a base, resumes rather than repeats, and 
     2,
     'a finished run is not trained again',
   );
-  const other = cli('post-train', '--method', 'self-dpo-blur', ...common, '--lr', '1e-3', '--out', 'tr');
+  const other = cli('post-train', '--method', 'self-dpo-blur', ...common, '--config', curated, '--lr', '1e-3', '--out', 'tr');
   assert.match(other.err, /different config; pass --force/);
   // Pick-a-Pic v2 Parquet written by DuckDB: Diffusion-DPO on its pairs, SFT on its winners, 2 steps each.
   const fixture = join(__dirname, 'fixtures', 'pickapic-duckdb.parquet');

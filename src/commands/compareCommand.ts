@@ -88,7 +88,7 @@ export const compareCommand = defineCommand({
       [
         '# Post-training runs compared',
         '',
-        `Real runs from the base model \`${runs[0]?.config.base}\`, read from the records kept in \`runs/\` beside this file. Implicit accuracy is the share of pairs where the policy lowered its winner error relative to its loser error more than the frozen reference (ties are not wins); the probe scores fixed held-out pairs (the validation set; curated-val in runs made before it; losers made by each run's own downgrade, random-image for SFT and DPO).`,
+        `Real runs from the base model \`${runs[0]?.config.base}\`, read from the records kept in \`runs/\` beside this file. Implicit accuracy is the share of pairs where the policy lowered its winner error relative to its loser error more than the frozen reference (ties are not wins); the probe scores fixed held-out pairs (an Emoji-Pick build's validation split for runs on its train split: Diffusion-DPO on its labelled pairs, the others on its winners; else the validation set, or curated-val in runs made before it; losers made by each run's own downgrade, random-image for SFT, and for DPO without labelled held-out pairs).`,
         '',
         trainSummaryTable(runs),
         '',

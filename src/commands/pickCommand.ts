@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
 import { mergeDeep } from '../config.js';
-import { alignScorer } from '../eval/annotatorPairs.js';
+import { alignScorer } from '../eval/alignScorer.js';
 import { evaluate } from '../eval/evaluate.js';
 import { loadContrastiveJudge } from '../eval/judgeFile.js';
 import { validationImages } from '../data/validationSet.js';

@@ -25,7 +25,7 @@ export const POST_TRAIN_CONFIG_FLAGS = [
   { name: 'micro-batch', value: 'N', help: 'pairs per gradient pass (train.microBatch)' },
   { name: 'optimizer', value: 'NAME', help: `${OPTIMIZERS.join('|')} (train.optimizer)` },
   { ...BASE, help: 'the base model (default: data/base-s; config base)' },
-  { name: 'pairs', value: 'PATH', help: 'train on a pair file (FILE.parquet, a folder, or pairs.jsonl): dpo on its pairs, other methods on its winners' },
+  { name: 'pairs', value: 'PATH', help: 'train on preference pairs (an Emoji-Pick build, FILE.parquet, a folder of shards, or pairs.jsonl): dpo on its pairs, other methods on its winners' },
   { name: 'data', value: 'DIR', help: 'train on your own folder of images with captions.jsonl' },
 ] as const satisfies readonly Flag[];
 

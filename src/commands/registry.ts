@@ -3,7 +3,6 @@ import { compareCommand } from './compareCommand.js';
 import { dataCommand } from './dataCommand.js';
 import { evalCommand } from './evalCommand.js';
 import { judgesCommand } from './judgesCommand.js';
-import { pairsCommand } from './pairsCommand.js';
 import { pickCommand } from './pickCommand.js';
 import { postTrainCommand } from './postTrainCommand.js';
 import { pretrainCommand } from './pretrainCommand.js';
@@ -23,7 +22,6 @@ export const COMMANDS: readonly Command[] = [
   shipCommand,
   sampleCommand,
   judgesCommand,
-  pairsCommand,
   pickCommand,
   postTrainCommand,
   compareCommand,

@@ -33,7 +33,7 @@ function numberList(value: string | boolean | undefined, flag: string, fallback:
  */
 export const tuneCommand = defineCommand({
   name: 'tune',
-  summary: 'sweep LR x beta for a method on curated-val only; the report in results/tuning',
+  summary: 'sweep LR x beta for a method, judged on its held-out probe only (never an evaluation prompt); the report in results/tuning',
   details: 'every setting is a normal resumable post-training run; runs of earlier sweeps stay in the table. With --queue each setting is a job for queue workers.',
   flags: [
     // Only the settings each run's recorded post-train command repeats (the method, steps, seed; lr and beta are swept).

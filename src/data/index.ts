@@ -22,3 +22,4 @@ export * from './styleDistance.js';
 export * from './imagePool.js';
 export * from './pixels.js';
 export * from './preferencePairs.js';
+export * from './pickBuild.js';

@@ -157,13 +157,13 @@ function pickFiles(path: string): string[] {
 }
 
 /**
- * Read preference pairs from Pick-a-Pic v2 Parquet (a file, or a folder of shards). Every error
- * names the file and, for a bad value, the row and column: a missing column, a column of the
- * wrong type, an empty image, a label outside {0, 0.5, 1} or labels that do not sum to 1.
- * Ties and unlabelled rows are counted and left out.
+ * Read preference pairs from Pick-a-Pic v2 Parquet (a file, a folder of shards, or a list of
+ * files). Every error names the file and, for a bad value, the row and column: a missing column,
+ * a column of the wrong type, an empty image, a label outside {0, 0.5, 1} or labels that do not
+ * sum to 1. Ties and unlabelled rows are counted and left out.
  */
-export async function readPickPairs(path: string): Promise<PickReadSummary> {
-  const summary: PickReadSummary = { files: pickFiles(path), rows: 0, ties: 0, unlabelled: 0, pairs: [] };
+export async function readPickPairs(path: string | readonly string[]): Promise<PickReadSummary> {
+  const summary: PickReadSummary = { files: typeof path === 'string' ? pickFiles(path) : [...path], rows: 0, ties: 0, unlabelled: 0, pairs: [] };
   for (const file of summary.files) {
     const { buffer, schema } = openParquet(file);
     const present = new Set(checkColumns(file, schema));

@@ -34,6 +34,8 @@ export interface PreferencePairSet {
   readonly winners: ImageTextSet;
   /** Loser of pair i, RGB bytes at the set's resolution. */
   loser(i: number): Uint8Array;
+  /** Pick-a-Pic v2 Parquet: the rows read, and the ties and unlabelled rows left out of `records`. */
+  readonly rows?: { rows: number; ties: number; unlabelled: number };
 }
 
 /** The pair index of a winner id (`pair/<i>`). */
@@ -95,7 +97,10 @@ export async function decodeImageToRgb(bytes: Uint8Array, resolution: number): P
  * x `resolution` RGB; an unreadable one is an error naming its file and line (or row and column).
  */
 export async function loadPreferencePairs(path: string, resolution: number): Promise<PreferencePairSet> {
-  const isDir = existsSync(path) && statSync(path).isDirectory();
+  if (!existsSync(path)) {
+    throw new Error(`${path}: not found: no preference pairs there (npm run pick -- --out ${path} builds Emoji-Pick there; any Pick-a-Pic v2 Parquet file or folder, or a pairs.jsonl, trains too)`);
+  }
+  const isDir = statSync(path).isDirectory();
   // A folder is Parquet shards, or a pair set's folder holding its pairs.jsonl.
   if (path.endsWith('.parquet') || (isDir && !existsSync(join(path, PAIRS_FILE)))) return loadPickPairs(path, resolution);
   const file = isDir ? join(path, PAIRS_FILE) : path;
@@ -121,10 +126,15 @@ export async function loadPreferencePairs(path: string, resolution: number): Pro
   return pairSet(file, records, images, resolution);
 }
 
-/** Pick-a-Pic v2 Parquet as a pair set: a record per labelled, untied row, its images named `<file>:<row>/jpg_k`. */
-async function loadPickPairs(path: string, resolution: number): Promise<PreferencePairSet> {
+/**
+ * Pick-a-Pic v2 Parquet (a file, a folder of shards, or the shard files of one split of an
+ * Emoji-Pick build) as a pair set named `name`: a record per labelled, untied row, its images
+ * named `<file>:<row>/jpg_k`. A tie has no winner and no loser: Diffusion-DPO's code drops it,
+ * and SFT and Self-DPO, which train on winners, have none to take (docs/PROTOCOL.md, "Emoji-Pick").
+ */
+export async function loadPickPairs(path: string | readonly string[], resolution: number, name = typeof path === 'string' ? path : path.join(', ')): Promise<PreferencePairSet> {
   const read = await readPickPairs(path);
-  if (read.pairs.length === 0) throw new Error(`${path}: no preference pairs (${read.rows} rows: ${read.ties} ties, ${read.unlabelled} unlabelled)`);
+  if (read.pairs.length === 0) throw new Error(`${name}: no preference pairs (${read.rows} rows: ${read.ties} ties, ${read.unlabelled} unlabelled)`);
   const images = await mapOrdered(read.pairs, 8, async (p) => {
     const decode = async (image: PickImage): Promise<Uint8Array> => {
       try {
@@ -137,7 +147,7 @@ async function loadPickPairs(path: string, resolution: number): Promise<Preferen
   });
   // A pair's concept is its caption: Pick-a-Pic has no concept column, and a random-image loser must come from another prompt.
   const records: PreferencePairRecord[] = read.pairs.map((p) => ({ prompt: p.caption, winner: `${p.file}:${p.row}/${p.winner.column}`, loser: `${p.file}:${p.row}/${p.loser.column}`, concept: p.caption }));
-  return pairSet(path, records, images, resolution);
+  return { ...pairSet(name, records, images, resolution), rows: { rows: read.rows, ties: read.ties, unlabelled: read.unlabelled } };
 }
 
 /** Records and their decoded images as a pair set. */

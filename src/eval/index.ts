@@ -16,5 +16,5 @@ export * from './judgeTraining.js';
 export * from './realismJudge.js';
 export * from './evaluate.js';
 export * from './evalContext.js';
-export * from './annotatorPairs.js';
+export * from './alignScorer.js';
 export * from './metrics/index.js';

@@ -19,9 +19,10 @@ export const dpo: Method = {
       return out;
     };
   },
+  // Only where the held-out set has no labelled pairs (Emoji-T2I's validation set beside a pairs.jsonl).
   probeDowngrade: () => 'randomImage',
   check(settings, source) {
     if (settings.downgrade !== '') throw new ConfigError('downgrade', 'dpo takes its losers from the pairs; set it to ""', source);
-    if (settings.pairs === '') throw new ConfigError('data.pairs', 'dpo needs a preference-pair file (pairs.jsonl)', source);
+    if (settings.pairs === '') throw new ConfigError('data.pairs', 'dpo needs preference pairs (an Emoji-Pick build, Pick-a-Pic v2 Parquet or pairs.jsonl)', source);
   },
 };

@@ -42,7 +42,11 @@ export interface Method {
   pairLoss(settings: MethodSettings): PairLoss | undefined;
   /** How its losers are made, or undefined when it needs none. */
   losers(settings: MethodSettings, inputs: LoserInputs): LoserMaker | undefined;
-  /** The downgrade whose losers the held-out probe pairs with the validation images. */
+  /**
+   * The downgrade whose losers the held-out probe pairs with the held-out winners; a method whose
+   * data is 'pairs' is probed on the held-out set's own labelled pairs when it has them (an
+   * Emoji-Pick build's validation split), and on this downgrade's losers otherwise.
+   */
   probeDowngrade(settings: MethodSettings): string;
   /** Throws a ConfigError naming the key when `settings` do not suit the method. */
   check(settings: MethodSettings, source: string): void;

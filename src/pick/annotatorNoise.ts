@@ -1,6 +1,6 @@
 import type { ImageTextSet } from '../data/imageTextSet.js';
 import { throughPickJpeg } from '../data/pickJpeg.js';
-import type { ImageScorer } from '../train/pairBuilder.js';
+import type { ImageScorer } from '../eval/alignScorer.js';
 import { Rng } from '../util/rng.js';
 
 /** Median and 95th percentile of |score change|. */

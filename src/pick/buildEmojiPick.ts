@@ -2,12 +2,13 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EmojiT2I } from '../data/emojiDataset.js';
 import { writePickShard, type PickRow } from '../data/pickapic.js';
+import type { PickBuildFile, PickBuildShard, PickSplit } from '../data/pickBuild.js';
 import { encodePickJpeg } from '../data/pickJpeg.js';
 import { loadModel, type LoadedModel } from '../model/modelFile.js';
 import type { SamplerName } from '../model/generate.js';
 import { ModelPool } from '../parallel/modelPool.js';
 import type { BackendName } from '../backend.js';
-import { alignScorer } from '../eval/annotatorPairs.js';
+import { alignScorer } from '../eval/alignScorer.js';
 import { loadContrastiveJudge } from '../eval/judgeFile.js';
 import { Progress } from '../runs/progress.js';
 import { RUN_LOCK, withRunLock } from '../runs/runLock.js';
@@ -16,29 +17,21 @@ import { readJsonFile } from '../util/jsonFile.js';
 import { groupBy } from '../util/groupBy.js';
 import { sha256 } from '../util/sha256.js';
 import type { EmojiPickConfig, PickGenerator } from './pickConfig.js';
-import { planPairs, type PickSplit, type PlannedPair } from './pickPlan.js';
+import { planPairs, type PlannedPair } from './pickPlan.js';
 
-/** build.json: the config, what it was built from, and every finished shard with its cost. */
-export interface PickBuildRecord {
-  format: 'emoji-pick/1';
+/** build.json: the config, what it was built from, and every finished shard with its cost (readers see it as `PickBuildFile`). */
+export interface PickBuildRecord extends PickBuildFile {
   config: EmojiPickConfig;
   /** Weight hashes of the generators and the annotator: a rebuild from other weights is another dataset. */
   inputs: { generators: Record<string, string>; annotator: string; emojiT2I: string };
   shards: PickShardRecord[];
-  complete: boolean;
-  commands: string[];
 }
 
-export interface PickShardRecord {
-  split: PickSplit;
-  file: string;
-  pairs: number;
-  ties: number;
+export interface PickShardRecord extends PickBuildShard {
   /** Pairs whose image 0 won (the rest of the untied ones: image 1). */
   zeroWins: number;
   /** Images drawn by each generator, and how many of its images won, lost or tied. */
   byGenerator: Record<string, { images: number; won: number; lost: number; tied: number }>;
-  seconds: { sampling: number; scoring: number; writing: number };
 }
 
 interface PickBuildOptions {

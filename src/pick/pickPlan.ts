@@ -3,9 +3,8 @@ import { emojiConceptOfId } from '../data/imagePool.js';
 import { groupBy } from '../util/groupBy.js';
 import { sha256 } from '../util/sha256.js';
 import { deriveSeed, Rng, stableHash32 } from '../util/rng.js';
+import type { PickSplit } from '../data/pickBuild.js';
 import type { EmojiPickConfig } from './pickConfig.js';
-
-export type PickSplit = 'train' | 'validation';
 
 /** How one image of a pair is drawn: by which generator (index into the pool), from which seed, with which setting. */
 export interface PickDraw {

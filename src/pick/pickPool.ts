@@ -1,12 +1,9 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readPickImages, type PickStoredImage } from '../data/pickapic.js';
 import { decodeImageToRgb } from '../data/preferencePairs.js';
+import { openPickBuild, type PickSplit } from '../data/pickBuild.js';
 import { mapOrdered } from '../util/mapOrdered.js';
-import { readJsonFile } from '../util/jsonFile.js';
-import { sha256 } from '../util/sha256.js';
 import type { PickBuildRecord } from './buildEmojiPick.js';
-import type { PickSplit } from './pickPlan.js';
 
 /** An Emoji-Pick build folder as its images' readers see it: checked, with its shards listed by split. */
 export interface PickPool {
@@ -25,16 +22,13 @@ export interface PickPool {
 
 /**
  * Open an Emoji-Pick build (the folder `npm run pick` writes) for reading its images. Every error
- * names the file: a folder without build.json or with another record, fewer than two generators,
- * no validation split, an unfinished build, a listed shard that is missing.
+ * names the file: what `openPickBuild` refuses (no build.json, another record, a split without
+ * shards, an unfinished build, a missing shard), and fewer than two generators.
  */
 export function openPickPool(dir: string): PickPool {
+  const build = openPickBuild(dir);
   const file = join(dir, 'build.json');
-  if (!existsSync(file)) throw new Error(`${file} not found: not an Emoji-Pick build (the folder npm run pick writes holds build.json, train/ and validation/)`);
-  const record = readJsonFile(file, 'Emoji-Pick build record') as Partial<PickBuildRecord> | null;
-  if (typeof record !== 'object' || record === null || record.format !== 'emoji-pick/1') {
-    throw new Error(`${file}: not an Emoji-Pick build record (format ${JSON.stringify(record?.format)}, expected "emoji-pick/1")`);
-  }
+  const record = build.record as Partial<PickBuildRecord>;
   const generators = record.config?.generators;
   if (!Array.isArray(generators) || generators.some((g) => typeof g?.name !== 'string' || g.name === '')) throw new Error(`${file}: config.generators is not a list of named generators`);
   const names = generators.map((g) => g.name);
@@ -42,19 +36,7 @@ export function openPickPool(dir: string): PickPool {
   const jpegQuality = record.config?.jpegQuality;
   if (!(typeof jpegQuality === 'number' && Number.isInteger(jpegQuality) && jpegQuality >= 1 && jpegQuality <= 100))
     throw new Error(`${file}: config.jpegQuality ${JSON.stringify(jpegQuality)} is not a JPEG quality (1-100)`);
-  if (!Array.isArray(record.shards) || typeof record.inputs !== 'object') throw new Error(`${file}: no shards or inputs recorded`);
-  const unfinished = record.complete === true ? '' : '; the build is not complete either: finish it with npm run pick';
-  const shards = { train: [] as string[], validation: [] as string[] };
-  for (const s of record.shards) {
-    if (s.split !== 'train' && s.split !== 'validation') throw new Error(`${file}: a shard of split ${JSON.stringify(s.split)}`);
-    shards[s.split].push(join(dir, s.file));
-  }
-  if (shards.validation.length === 0) throw new Error(`${file}: the build has no validation split (no validation shard is recorded)${unfinished}`);
-  if (shards.train.length === 0) throw new Error(`${file}: the build has no training split (no train shard is recorded)${unfinished}`);
-  if (record.complete !== true) throw new Error(`${file}: the build is not complete (${record.shards.length} shards made); finish it with npm run pick`);
-  for (const shard of [...shards.train, ...shards.validation]) if (!existsSync(shard)) throw new Error(`${shard}: listed in ${file} but missing; npm run pick redraws it`);
-  for (const split of ['train', 'validation'] as const) shards[split].sort();
-  return { dir, generators: names, inputs: record.inputs as PickBuildRecord['inputs'], jpegQuality, shards, identity: sha256(JSON.stringify([record.config, record.inputs])) };
+  return { dir, generators: names, inputs: record.inputs as PickBuildRecord['inputs'], jpegQuality, shards: build.shards, identity: build.identity };
 }
 
 /**

@@ -44,8 +44,6 @@ export type RecordFile = { text: string } | { base64: string };
 /** What a worker returns for a job: the records' files by name, and who made them. */
 export interface JobRecords {
   files: Record<string, RecordFile>;
-  /** repro units that drew Diffusion-DPO's pairs: the pairs' build.json (Table 1's cost). */
-  pairsBuild?: string;
   /** host:pid of the worker. */
   worker: string;
   /** Wall time of the job on its worker, seconds. */

@@ -8,7 +8,6 @@ import { writeReproReport } from '../repro/reproReport.js';
 import { presetUnitNames, type UnitDone } from '../repro/reproUnits.js';
 import { JsonLines } from '../runs/progress.js';
 import { withRunLock } from '../runs/runLock.js';
-import { writeFileAtomic } from '../util/atomicWrite.js';
 import { awaitJobs } from './awaitJobs.js';
 import { codeVersion } from './codeVersion.js';
 import type { QueueConnection } from './queueConnection.js';
@@ -72,7 +71,6 @@ async function coordinate(preset: ReproPreset, data: EmojiT2I, opts: QueueReprod
         const doneFile = records.files['done.json'];
         if (!doneFile || !('text' in doneFile) || (JSON.parse(doneFile.text) as UnitDone).unit !== unit) throw new Error(`job ${job.id}: its records hold no done.json for unit ${unit}`);
         writeRecordFiles(dir, records.files, 'done.json');
-        if (records.pairsBuild !== undefined && !existsSync(join(opts.out, 'pairs-build.json'))) writeFileAtomic(join(opts.out, 'pairs-build.json'), records.pairsBuild);
         const done = JSON.parse(doneFile.text) as UnitDone;
         const landedAt = Date.now();
         events.append({

@@ -1,5 +1,4 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { extname, join } from 'node:path';
 import { DelayedError, Worker, type Job } from 'bullmq';
@@ -18,7 +17,7 @@ import { openData, type DataPlace, type UnitMessage, type UnitTask } from './uni
 
 export interface QueueWorkerOptions extends DataPlace {
   connection: QueueConnection;
-  /** This worker's own folder: each job's bulky state (pairs, models, image cache), kept so that a restarted worker resumes a unit. Locked while the worker runs. */
+  /** This worker's own folder: each job's bulky state (models, image cache), kept so that a restarted worker resumes a unit. Locked while the worker runs. */
   work: string;
   /** The base and judges to use instead of the job's paths (read in this checkout). */
   base?: string;
@@ -112,16 +111,14 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<void> {
     const differs = identityDifferences(unitJob.identity, mine).map((d) => detail(d, unitJob.identity, mine as ReproIdentity, base));
     if (unitJob.codeSha256 !== code) differs.push(`code version (${code.slice(0, 12)} here, ${unitJob.codeSha256.slice(0, 12)} in the job: check out the same commit and configs, then npm ci)`);
     if (differs.length > 0) return refuse(job, token, `this checkout's ${differs.join('; ')} differ from the job's`);
-    // One folder per reproduction on this worker: its pairs and image cache serve every unit of it.
+    // One folder per reproduction on this worker: its image cache serves every unit of it.
     const work = join(opts.work, 'reproduce', `${unitJob.preset.name}-${reproIdentityKey(unitJob.identity)}`);
     const out = join(work, 'results');
     const started = Date.now();
     log(`took ${job.id} (${what(unitJob)})`);
     await runChild({ kind: 'repro-unit', preset: unitJob.preset, unit: unitJob.unit, base, judges, out, work, command: unitJob.command, ...taskFlags(opts) }, job);
-    const pairs = join(out, 'pairs-build.json');
     const records: JobRecords = {
       files: readRecordFiles(join(out, 'runs', unitJob.unit)),
-      ...(existsSync(pairs) ? { pairsBuild: readFileSync(pairs, 'utf8') } : {}),
       worker: me,
       seconds: (Date.now() - started) / 1000,
     };
@@ -197,6 +194,7 @@ function what(job: QueueJob): string {
 function detail(word: string, job: ReproIdentity, mine: ReproIdentity, base: string): string {
   if (word === 'base weights') return `base weights (${base}: ${mine.baseSha256.slice(0, 12)} here, ${job.baseSha256.slice(0, 12)} in the job)`;
   if (word === 'data build') return `data build (${mine.dataSha256.slice(0, 12)} here, ${job.dataSha256.slice(0, 12)} in the job)`;
+  if (word === 'Emoji-Pick build') return `Emoji-Pick build (${mine.pick}: ${mine.pickSha256.slice(0, 12)} here, ${String(job.pickSha256).slice(0, 12)} in the job)`;
   if (word === 'judges') {
     const names = Object.keys(job.judges).filter((n) => job.judges[n] !== mine.judges[n]);
     return `judges (${names.join(', ')})`;
@@ -208,7 +206,7 @@ function detail(word: string, job: ReproIdentity, mine: ReproIdentity, base: str
 export function describeProgress(p: UnitProgress): string {
   if (p.phase === 'eval') return `${p.unit}: eval ${p.set ?? ''} (${(p.done ?? 0) + 1}/${p.of ?? '?'})`;
   if (p.phase === 'grid') return `${p.unit}: grid`;
-  return `${p.unit}: ${p.phase === 'train' ? 'train step' : 'pairs: image'} ${p.done ?? '?'}/${p.of ?? '?'}`;
+  return `${p.unit}: train step ${p.done ?? '?'}/${p.of ?? '?'}`;
 }
 
 /** About ten lines per phase: the first step, every tenth and the last. */

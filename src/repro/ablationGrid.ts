@@ -92,7 +92,15 @@ export async function runAblationGrid(grid: AblationGrid, data: EmojiT2I, opts: 
   for (const s of gridSettings(grid)) {
     const name = `${s.downgrade}-lambda${s.lambda1}-beta${s.beta}-steps${opts.train.steps ?? 'default'}`;
     const runDir = join(opts.out, basename(s.base), name);
-    const config = methodConfig('self-dpo', { downgrade: s.downgrade, base: s.base, loss: { beta: s.beta, lambda1: s.lambda1 }, train: opts.train, ...(opts.cadence ? { log: opts.cadence } : {}) });
+    // On the curated set, as the grid has always run (configs/self-dpo.json trains on Emoji-Pick, which the grid does not need).
+    const config = methodConfig('self-dpo', {
+      downgrade: s.downgrade,
+      base: s.base,
+      loss: { beta: s.beta, lambda1: s.lambda1 },
+      data: { view: 'curated', pairs: '' },
+      train: opts.train,
+      ...(opts.cadence ? { log: opts.cadence } : {}),
+    });
     log(`ablations: ${runDir}`);
     await postTrain(config, await emojiTrainData(data, config, data.resolution), runDir, { workers: opts.workers, quiet: true });
     const evaluated = await evaluateDir(join(runDir, 'model'));

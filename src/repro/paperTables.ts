@@ -2,7 +2,9 @@ import * as aq from 'arquero';
 import type { EvalResult, PromptScore } from '../eval/evaluate.js';
 import { PROMPT_SETS, type PromptSetName } from '../data/evalPrompts.js';
 import { acrossSeeds, bootstrapSeedsAndPrompts, outcomes, type Interval } from '../eval/winRate.js';
-import type { PairBuildReport } from '../train/pairBuilder.js';
+import type { PickBuildFile, PickSplit } from '../data/pickBuild.js';
+import { getMethod } from '../methods/registry.js';
+import { methodSettings, type PostTrainConfig } from '../train/postTrainConfig.js';
 import { BASE_UNIT, unitsOfMethod, type UnitRecord } from './reproUnits.js';
 import { metrics } from '../eval/metrics/registry.js';
 
@@ -18,18 +20,25 @@ export const METHOD_LABELS: Record<string, string> = {
   'self-dpo-no-mse': 'Self-DPO w/o MSE',
   'sft-web': 'SFT (web set)',
   'self-dpo-web': 'Self-DPO (web set)',
+  'sft-curated': 'SFT (curated set)',
+  'self-dpo-curated': 'Self-DPO (curated set)',
 };
 
 export function methodLabel(method: string): string {
   return METHOD_LABELS[method] ?? method;
 }
 
-/** The paper's Tables 2-5: which methods each compares (the base is always the first row). */
-export const PAPER_TABLES: Record<'table2' | 'table3' | 'table4' | 'table5', { title: string; methods: string[] }> = {
+/**
+ * The paper's Tables 2-5, and one beyond it: which methods each compares (the base is always the
+ * first row). Tables 2-4 train on Emoji-Pick, Table 5 on the web set; the curated-set table is the
+ * extra regime: the clean copy of the images base-S pretrained on.
+ */
+export const PAPER_TABLES: Record<'table2' | 'table3' | 'table4' | 'table5' | 'table-curated', { title: string; methods: string[] }> = {
   table2: { title: 'Table 2: SFT, Diffusion-DPO and Self-DPO against the base', methods: ['sft', 'dpo', 'self-dpo'] },
   table3: { title: 'Table 3: the downgrade that makes the loser (Self-DPO: a random other image)', methods: ['self-dpo', 'self-dpo-blur', 'self-dpo-grid', 'self-dpo-nearest'] },
   table4: { title: 'Table 4: with and without the MSE term', methods: ['dpo', 'self-dpo', 'self-dpo-no-mse'] },
   table5: { title: 'Table 5: post-training on the web set', methods: ['sft-web', 'self-dpo-web'] },
+  'table-curated': { title: 'Extra table (not in the paper): SFT and Self-DPO on the curated set, the clean images base-S pretrained on', methods: ['sft-curated', 'self-dpo-curated'] },
 };
 
 /** A method's scores on one prompt set over its training seeds, with win rates against the base. */
@@ -153,23 +162,76 @@ export function methodTable(units: readonly UnitRecord[], methods: readonly stri
   return aq.from(rows);
 }
 
-/** Table 1: what each method needs, and what building Diffusion-DPO's pairs cost here. */
-export function dataTable(methods: readonly string[], pairs: PairBuildReport | undefined): aq.ColumnTable {
-  const needs: Record<string, [string, string, string]> = {
-    sft: ['curated images + captions', 'no', 'none'],
-    dpo: [
-      'captions + pairs of base-model images + a preference per pair',
-      'yes (the annotator judge)',
-      pairs
-        ? `${pairs.pairs} pairs: ${(2 * pairs.prompts).toLocaleString('en')} images drawn in ${pairs.seconds.sampling.toFixed(0)} s + ranked in ${pairs.seconds.scoring.toFixed(0)} s (${pairs.threads} thread(s))`
-        : 'not built',
-    ],
-    'sft-web': ['web images + captions', 'no', 'none'],
+/** A pair build of a reproduction made before Emoji-Pick (its pairs-build.json): Diffusion-DPO's pairs drawn from the base and ranked. */
+export interface LegacyPairBuild {
+  prompts: number;
+  pairs: number;
+  seconds: { sampling: number; scoring: number };
+  threads: number;
+}
+
+/** What Table 1 knows of the preference data: the Emoji-Pick build's record, or a reproduction's own pair build from before Emoji-Pick. */
+export interface PreferenceDataRecord {
+  pick?: PickBuildFile;
+  legacyPairs?: LegacyPairBuild;
+}
+
+/** Pairs and ties of a split of an Emoji-Pick build, from its record. */
+function splitCounts(pick: PickBuildFile, split: PickSplit): { pairs: number; ties: number } {
+  const shards = pick.shards.filter((s) => s.split === split);
+  return { pairs: shards.reduce((n, s) => n + s.pairs, 0), ties: shards.reduce((n, s) => n + s.ties, 0) };
+}
+
+/** The Emoji-Pick build's cost, from its own record: both splits' images, drawn and ranked (docs/PROTOCOL.md, "Emoji-Pick": Table 1's price of preference data). */
+function pickCost(pick: PickBuildFile): string {
+  const train = splitCounts(pick, 'train');
+  const validation = splitCounts(pick, 'validation');
+  const sum = (f: (s: PickBuildFile['shards'][number]) => number): number => pick.shards.reduce((a, s) => a + f(s), 0);
+  const generators = (pick.config as { generators?: unknown[] }).generators?.length;
+  const total = train.pairs + validation.pairs;
+  return `the Emoji-Pick build: ${total.toLocaleString('en')} pairs (${train.pairs.toLocaleString('en')} train, ${validation.pairs.toLocaleString('en')} validation), ${(2 * total).toLocaleString('en')} images drawn${generators ? ` by ${generators} generators` : ''} in ${sum((s) => s.seconds.sampling).toFixed(0)} s + ranked in ${sum((s) => s.seconds.scoring).toFixed(0)} s + written in ${sum((s) => s.seconds.writing).toFixed(0)} s`;
+}
+
+/**
+ * Table 1: what each method trains on, from its config (`configs[method]`; a method without one
+ * says so), and what its preference data cost: the Emoji-Pick build's sampling and annotation
+ * time from the build's own record, or in a reproduction made before Emoji-Pick, its pair build.
+ */
+export function dataTable(methods: readonly string[], configs: Readonly<Record<string, PostTrainConfig | undefined>>, data: PreferenceDataRecord): aq.ColumnTable {
+  const { pick, legacyPairs } = data;
+  const row = (c: PostTrainConfig | undefined): [string, string, string] => {
+    if (!c) return ['unknown: no config', '-', '-'];
+    const method = getMethod(c.method);
+    const losers = method.data === 'winners' && method.pairLoss(methodSettings(c)) !== undefined ? ' (losers made during training)' : '';
+    if (method.data === 'pairs') {
+      if (pick) {
+        const t = splitCounts(pick, 'train');
+        return [
+          `Emoji-Pick train pairs + a preference per pair: ${(t.pairs - t.ties).toLocaleString('en')} of ${t.pairs.toLocaleString('en')} (${t.ties} ties dropped)`,
+          'yes (the annotator judge)',
+          pickCost(pick),
+        ];
+      }
+      const extra = legacyPairs
+        ? `${legacyPairs.pairs} pairs: ${(2 * legacyPairs.prompts).toLocaleString('en')} images drawn in ${legacyPairs.seconds.sampling.toFixed(0)} s + ranked in ${legacyPairs.seconds.scoring.toFixed(0)} s (${legacyPairs.threads} thread(s))`
+        : 'not built';
+      return ['captions + pairs of base-model images + a preference per pair', 'yes (the annotator judge)', extra];
+    }
+    if (c.data.view === 'pairs') {
+      if (!pick) return [`the winners of ${c.data.pairs} + captions${losers}`, 'no', 'none'];
+      const t = splitCounts(pick, 'train');
+      return [
+        `Emoji-Pick train winners + captions: ${(t.pairs - t.ties).toLocaleString('en')} (a tie has none)${losers}`,
+        "no: any captioned images would do (these are the build's winners, as the paper's are Pick-a-Pic's)",
+        "none beyond the build's winners",
+      ];
+    }
+    const images = { curated: 'curated images', web: 'web images', folder: `the images of ${c.data.folder}` }[c.data.view];
+    return [`${images} + captions${losers}`, 'no', 'none'];
   };
-  const selfDpo: [string, string, string] = ['curated images + captions (losers made during training)', 'no', 'none'];
   return aq.from(
     methods.map((m) => {
-      const [data, annotator, extra] = needs[m] ?? (m === 'self-dpo-web' ? ['web images + captions (losers made during training)', 'no', 'none'] : selfDpo);
+      const [data, annotator, extra] = row(configs[m]);
       return { method: methodLabel(m), 'training data': data, 'preference annotator': annotator, 'extra data built before training': extra };
     }),
   );

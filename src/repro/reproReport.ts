@@ -6,13 +6,14 @@ import { acrossSeeds } from '../eval/winRate.js';
 import { renderImageSheet } from '../report/imageSheet.js';
 import { lineChartSpec, type ChartRow, type ChartSpec } from '../report/lineChart.js';
 import { writeChart } from '../report/renderChart.js';
-import type { PairBuildReport } from '../train/pairBuilder.js';
+import type { PickBuildFile } from '../data/pickBuild.js';
+import { methodConfig, type PostTrainConfig } from '../train/postTrainConfig.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { readJsonFile } from '../util/jsonFile.js';
 import { claimsMarkdown } from './claimsReport.js';
-import { clampInterval, dataTable, methodLabel, methodTable, PAPER_TABLES, unitScoreRows } from './paperTables.js';
+import { clampInterval, dataTable, methodLabel, methodTable, PAPER_TABLES, unitScoreRows, type LegacyPairBuild } from './paperTables.js';
 import { machineLine } from '../util/machine.js';
-import { BASE_UNIT, presetUnitNames, readUnits, unitsOfMethod, type ReproRecord, type UnitRecord } from './reproUnits.js';
+import { BASE_UNIT, PICK_BUILD_RECORD, presetUnitNames, readUnits, unitsOfMethod, type ReproRecord, type UnitRecord } from './reproUnits.js';
 import { samplingLabel } from '../model/generate.js';
 
 /** Trailing moving average over `w` values. */
@@ -98,15 +99,37 @@ export function recordReportRedraw(out: string, command: string): void {
   writeFileAtomic(file, `${JSON.stringify(info, null, 1)}\n`);
 }
 
-/** Tables 1-5 (md + csv), units.csv, Figure 5 (svg + png), Figures 3/4 (png) and the README, from the units' records in `out`. */
+/** A reproduction made before Emoji-Pick kept its own pair build's record here. */
+const LEGACY_PAIRS_RECORD = 'pairs-build.json';
+
+/**
+ * Table 1 of the reproduction in `out`: each method's data from its units' config (configs/ for a
+ * method not yet run), the preference data's cost from the Emoji-Pick build's record kept there
+ * (or, for a reproduction made before Emoji-Pick, its pair build's).
+ */
+export function reproDataTable(out: string, methods: readonly string[], units: readonly UnitRecord[]): aq.ColumnTable {
+  const pick = existsSync(join(out, PICK_BUILD_RECORD)) ? (readJsonFile(join(out, PICK_BUILD_RECORD), 'Emoji-Pick build record') as PickBuildFile) : undefined;
+  const legacyPairs = !pick && existsSync(join(out, LEGACY_PAIRS_RECORD)) ? (readJsonFile(join(out, LEGACY_PAIRS_RECORD), LEGACY_PAIRS_RECORD) as LegacyPairBuild) : undefined;
+  const configOf = (method: string): PostTrainConfig | undefined => {
+    const ran = unitsOfMethod(units, method).find((u) => u.config)?.config;
+    if (ran) return ran;
+    try {
+      return methodConfig(method);
+    } catch {
+      return undefined;
+    }
+  };
+  return dataTable(methods, Object.fromEntries(methods.map((m) => [m, configOf(m)])), { ...(pick ? { pick } : {}), ...(legacyPairs ? { legacyPairs } : {}) });
+}
+
+/** Tables 1-5 and the curated-set table (md + csv), units.csv, Figure 5 (svg + png), Figures 3/4 (png) and the README, from the units' records in `out`. */
 export async function writeReproReport(out: string): Promise<string[]> {
   const info = readJsonFile(join(out, 'preset.json'), 'preset.json') as ReproRecord;
   const preset = info.preset;
   const units = readUnits(out);
-  const pairs = existsSync(join(out, 'pairs-build.json')) ? (readJsonFile(join(out, 'pairs-build.json'), 'pairs-build.json') as PairBuildReport) : undefined;
   const written: string[] = [];
   const md: string[] = [];
-  md.push('## Table 1: what each method needs', '', writeTable(out, 'table1', dataTable(preset.methods, pairs)), '');
+  md.push('## Table 1: what each method needs', '', writeTable(out, 'table1', reproDataTable(out, preset.methods, units)), '');
   written.push('table1.md', 'table1.csv');
   for (const [name, t] of Object.entries(PAPER_TABLES)) {
     const methods = t.methods.filter((m) => preset.methods.includes(m));
@@ -149,6 +172,11 @@ export async function writeReproReport(out: string): Promise<string[]> {
     `- Base model: \`${info.base}\` (weights sha256 ${info.baseSha256.slice(0, 16)}...). Judges (sha256): ${Object.entries(info.judges)
       .map(([k, v]) => `${k} ${v.slice(0, 12)}`)
       .join(', ')}.`,
+    ...(info.pickSha256 !== undefined
+      ? [
+          `- Preference data: the Emoji-Pick build \`${info.pick}\` (sha256 of its identity and shards ${info.pickSha256.slice(0, 16)}...; its build.json is kept as \`${PICK_BUILD_RECORD}\`). Diffusion-DPO trains on its train split's untied pairs, SFT and Self-DPO on their winners and captions (Table 5 on the web set, the extra table on the curated set); each run's probe reads its validation split, which no training reads: Diffusion-DPO on its labelled pairs, the others on its winners with their own losers.`,
+        ]
+      : []),
     `- Methods: ${preset.methods.map(methodLabel).join(', ')}; training seeds ${preset.seeds.join(', ')}; ${preset.train.steps} steps of ${preset.train.batchSize} pairs (images for SFT) each, every other setting from \`configs/\`.`,
     `- Evaluation: the first ${PROMPT_SETS.map((s) => `${preset.eval.prompts[s]} ${s}`).join(', ')} prompts of \`data/prompts/\`, ${samplingLabel(preset.eval.sampling)}, one fixed seed per prompt shared by every model.`,
     `- Scores are means over prompts and training seeds with half their 95% interval, from a bootstrap that resamples both the seeds and the prompts (FID, one number per model, gets a Student t interval across seeds). Win rates are the share of prompts where the model beats the base on the same prompt and sample seed, ties counting half, with the same bootstrap interval. "rank win" compares the rank of the prompt's concept among all ${conceptCount(units)} concepts under the evaluation judge (lower wins).`,

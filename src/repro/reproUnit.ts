@@ -2,11 +2,8 @@ import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { EmojiT2I } from '../data/emojiDataset.js';
 import { curatedValPrompts, PROMPT_SETS, type PromptSetName } from '../data/evalPrompts.js';
-import { PAIRS_FILE } from '../data/preferencePairs.js';
-import { alignScorer, annotatorPairPrompts } from '../eval/annotatorPairs.js';
 import { loadEvalContext } from '../eval/evalContext.js';
 import { evaluate, type EvalContext, type EvalResult } from '../eval/evaluate.js';
-import { loadContrastiveJudge } from '../eval/judgeFile.js';
 import { metricCells } from '../eval/metrics/metric.js';
 import { metrics } from '../eval/metrics/registry.js';
 import { readPromptSet } from '../eval/promptSets.js';
@@ -14,9 +11,8 @@ import { getMethod } from '../methods/registry.js';
 import { loadModel, readModelFile } from '../model/modelFile.js';
 import { startPool } from '../parallel/modelPool.js';
 import { sampleImages } from '../report/sampleGrid.js';
-import { JsonLines, Progress } from '../runs/progress.js';
+import { JsonLines } from '../runs/progress.js';
 import { emojiTrainData } from '../train/emojiTrainData.js';
-import { buildPreferencePairs, type PairBuildReport } from '../train/pairBuilder.js';
 import { postTrain } from '../train/postTrain.js';
 import { methodConfig, type PostTrainConfig } from '../train/postTrainConfig.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
@@ -26,9 +22,9 @@ import { BASE_UNIT, type GridRecord, type UnitDone } from './reproUnits.js';
 
 /** Where a unit runs and with what: the folders and models of a reproduction (ReproduceOptions' part a unit needs). */
 export interface UnitOptions {
-  /** The unit's small records go to `out/runs/<unit>/`, the pairs' build record to `out/pairs-build.json`. */
+  /** The unit's small records go to `out/runs/<unit>/`. */
   out: string;
-  /** The bulky state: pairs, trained models, the eval image cache. */
+  /** The bulky state: trained models, the eval image cache. */
   work: string;
   base: string;
   judges: string;
@@ -39,7 +35,7 @@ export interface UnitOptions {
 /** Where a unit is: a phase and, when the phase counts, how far (a queue worker reports it to its job). */
 export interface UnitProgress {
   unit: string;
-  phase: 'pairs' | 'train' | 'eval' | 'grid';
+  phase: 'train' | 'eval' | 'grid';
   done?: number;
   of?: number;
   /** eval: the prompt set. */
@@ -75,15 +71,15 @@ export function splitUnit(unit: string): [string, number] {
   return [m[1] as string, Number(m[2])];
 }
 
-/** A method's config with the preset's budget, seed, base and (for dpo) the pairs built here. */
-export function unitConfig(preset: ReproPreset, method: string, seed: number, opts: Pick<UnitOptions, 'base' | 'work'>): PostTrainConfig {
+/**
+ * A method's config with the preset's budget, seed and base. A config that reads preference
+ * pairs (Diffusion-DPO's, or SFT's and Self-DPO's winners) reads the preset's Emoji-Pick build,
+ * whatever pair file configs/ names: the reproduction's preference data is that build.
+ */
+export function unitConfig(preset: ReproPreset, method: string, seed: number, opts: Pick<UnitOptions, 'base'>): PostTrainConfig {
   const config = methodConfig(method, { base: opts.base, train: { ...preset.train, seed }, log: preset.log });
-  return getMethod(config.method).data === 'pairs' ? { ...config, data: { ...config.data, pairs: join(opts.work, 'pairs', PAIRS_FILE) } } : config;
-}
-
-/** Whether a unit trains on Diffusion-DPO's pairs (which must be drawn first). */
-export function unitNeedsPairs(preset: ReproPreset, unit: string, opts: Pick<UnitOptions, 'base' | 'work'>): boolean {
-  return unit !== BASE_UNIT && getMethod(unitConfig(preset, ...splitUnit(unit), opts).method).data === 'pairs';
+  const readsPairs = getMethod(config.method).data === 'pairs' || config.data.view === 'pairs';
+  return readsPairs ? { ...config, data: { ...config.data, pairs: preset.pick } } : config;
 }
 
 /**
@@ -96,7 +92,6 @@ export async function runReproUnit(ctx: UnitContext, unit: string): Promise<Unit
   const dir = join(opts.out, 'runs', unit);
   if (existsSync(join(dir, 'done.json'))) return readJsonFile(join(dir, 'done.json'), 'done.json') as UnitDone;
   mkdirSync(dir, { recursive: true });
-  if (unitNeedsPairs(preset, unit, opts)) await ensurePairs(ctx);
   let modelDir = opts.base;
   let trainSeconds = 0;
   if (unit !== BASE_UNIT) {
@@ -123,45 +118,6 @@ export async function runReproUnit(ctx: UnitContext, unit: string): Promise<Unit
   // the model stays, for notebooks and new grids.
   if (unit !== BASE_UNIT) for (const d of ['state', 'state.old']) rmSync(join(dirname(modelDir), d), { recursive: true, force: true });
   return record;
-}
-
-/** Diffusion-DPO's pairs from the base, ranked by the annotator judge (once; build.json records the cost). */
-async function ensurePairs(ctx: UnitContext): Promise<void> {
-  const { preset, data, opts, log } = ctx;
-  const dir = join(opts.work, 'pairs');
-  if (existsSync(join(dir, 'build.json'))) {
-    const built = readJsonFile(join(dir, 'build.json'), 'build.json') as PairBuildReport;
-    const want = { prompts: preset.pairs.prompts, seed: preset.pairs.seed, sampling: preset.eval.sampling };
-    const have = { prompts: built.prompts, seed: built.seed, sampling: built.sampling };
-    if (JSON.stringify(want) !== JSON.stringify(have))
-      throw new Error(`${join(dir, 'build.json')}: pairs built for ${JSON.stringify(have)}, but the preset asks for ${JSON.stringify(want)}; pass --force to start over`);
-  } else {
-    log(`drawing ${preset.pairs.prompts} preference pairs from the base and ranking them with the annotator judge`);
-    const { model, schedule } = loadModel(opts.base);
-    const { judge, file } = loadContrastiveJudge(join(opts.judges, 'annotator'));
-    const pool = await startPool(model, schedule, opts.workers ?? 1);
-    const progress = new Progress('  pairs: images', 2 * preset.pairs.prompts, 0);
-    let shown = 0;
-    try {
-      await buildPreferencePairs(model, schedule, annotatorPairPrompts(data, preset.pairs.prompts, preset.pairs.seed), alignScorer(judge), dir, {
-        seed: preset.pairs.seed,
-        sampling: preset.eval.sampling,
-        scorerName: `annotator judge (${file.weightsManifest.sha256.slice(0, 12)}): Align`,
-        pool,
-        command: opts.command,
-        // About ten lines, each with the time left.
-        onProgress: (done, total) => {
-          ctx.onProgress?.({ unit: 'pairs', phase: 'pairs', done, of: total });
-          if (done === total || done - shown >= total / 10) progress.report((shown = done), {});
-        },
-      });
-      progress.end();
-    } finally {
-      await pool?.stop();
-      model.params.dispose();
-    }
-  }
-  copyFileSync(join(dir, 'build.json'), join(opts.out, 'pairs-build.json'));
 }
 
 /** Score a model on each prompt set (skipping sets already scored) and, when asked, draw its grid. */

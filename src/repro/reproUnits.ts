@@ -10,6 +10,9 @@ import { readJsonFile } from '../util/jsonFile.js';
 import type { ReproPreset } from './reproPresets.js';
 import { groupBy } from '../util/groupBy.js';
 
+/** The copy of the Emoji-Pick build's build.json a reproduction keeps beside preset.json: Table 1's cost of preference data. */
+export const PICK_BUILD_RECORD = 'emoji-pick-build.json';
+
 /** The unit that evaluates the base model itself (every win rate is against it). */
 export const BASE_UNIT = 'base';
 
@@ -36,6 +39,9 @@ export interface ReproIdentity {
   /** sha256 of every method's resolved config (configs/ may change between sessions) and of the data's manifest. */
   configsSha256: string;
   dataSha256: string;
+  /** The Emoji-Pick build the preference-data methods train on: its folder, and sha256 of its identity and shards' bytes (`pickBuildSha256`). */
+  pick: string;
+  pickSha256: string;
 }
 
 /** preset.json: the identity and every command that worked on the reproduction. */

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { EmojiT2I } from '../data/emojiDataset.js';
 import { loadModel } from '../model/modelFile.js';
@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../util/atomicWrite.js';
 import { readJsonFile } from '../util/jsonFile.js';
 import type { ReproPreset } from './reproPresets.js';
 import { writeReproReport } from './reproReport.js';
-import { presetUnitNames, type ReproIdentity, type ReproRecord } from './reproUnits.js';
+import { PICK_BUILD_RECORD, presetUnitNames, type ReproIdentity, type ReproRecord } from './reproUnits.js';
 import { RUN_LOCK, withRunLock } from '../runs/runLock.js';
 import { checkIdentity, reproIdentity } from './reproIdentity.js';
 import { runReproUnit, unitContext } from './reproUnit.js';
@@ -17,7 +17,7 @@ import { runReproUnit, unitContext } from './reproUnit.js';
 export interface ReproduceOptions {
   /** Where the committed results go (results/<preset>): tables, charts, grids, and each unit's small records. */
   out: string;
-  /** Where the bulky state goes (runs/reproduce/<preset>): pairs, trained models, the eval image cache. */
+  /** Where the bulky state goes (runs/reproduce/<preset>): trained models, the eval image cache. */
   work: string;
   /** The base model every method starts from (data/base-s). */
   base: string;
@@ -36,15 +36,17 @@ export interface ReproduceOptions {
 }
 
 /**
- * The whole protocol (docs/PROTOCOL.md): Diffusion-DPO's annotator pairs, every method on every
- * seed from the same base, every model (the base included) evaluated on the three prompt sets
- * with shared per-prompt seeds, then Tables 1-5, Figure 5 and the sample grids.
+ * The whole protocol (docs/PROTOCOL.md): every method on every seed from the same base (the
+ * paper's on the preset's Emoji-Pick build, Table 5's on the web set, the extra regime on the
+ * curated set), every model (the base included) evaluated on the three prompt sets with shared
+ * per-prompt seeds, then Tables 1-5, the curated-set table, Figure 5 and the sample grids.
  *
  * Work is done in units (the base's evaluation, then one unit per method and seed: train,
  * evaluate, draw its grid); a finished unit leaves its small records in `out/runs/<unit>/`
  * with done.json, and a rerun skips it. An unfinished unit resumes its training from the last
- * checkpoint and skips the prompt sets already scored. A run made from other base weights,
- * judges or preset is refused unless `force`.
+ * checkpoint and skips the prompt sets already scored. A missing or unfinished Emoji-Pick build
+ * is an error before anything runs. A run made from other base weights, judges, preset or
+ * Emoji-Pick build is refused unless `force`.
  */
 export function reproduce(preset: ReproPreset, data: EmojiT2I, opts: ReproduceOptions): Promise<string[]> {
   // One process per reproduction: the lock lives in the work folder, which is never committed.
@@ -60,7 +62,7 @@ async function reproduceLocked(preset: ReproPreset, data: EmojiT2I, opts: Reprod
   const units = presetUnitNames(preset);
   const isDone = (unit: string): boolean => existsSync(join(opts.out, 'runs', unit, 'done.json'));
   if (opts.baseGrid !== undefined && !existsSync(opts.baseGrid)) await drawBaseGrid(data, opts.baseGrid, opts, log);
-  // The time left is paced by the units run here alone (the pairs and the base grid come once).
+  // The time left is paced by the units run here alone (the base grid comes once).
   const started = Date.now();
   let done = 0;
   let ranHere = 0;
@@ -87,7 +89,8 @@ async function reproduceLocked(preset: ReproPreset, data: EmojiT2I, opts: Reprod
 
 /**
  * Open a reproduction's folders for one more command: start over on --force, refuse another
- * identity, and add the command to preset.json's invocations. The caller holds the work folder's lock.
+ * identity, add the command to preset.json's invocations, and keep the Emoji-Pick build's record
+ * beside it (its cost is Table 1's price of preference data). The caller holds the work folder's lock.
  */
 export function openReproduction(preset: ReproPreset, data: EmojiT2I, opts: ReproduceOptions, invocation: ReproRecord['invocations'][number]): ReproIdentity {
   const identity = reproIdentity(preset, data, opts);
@@ -97,6 +100,7 @@ export function openReproduction(preset: ReproPreset, data: EmojiT2I, opts: Repr
   mkdirSync(opts.work, { recursive: true });
   const saved = existsSync(join(opts.out, 'preset.json')) ? (readJsonFile(join(opts.out, 'preset.json'), 'preset.json') as { invocations?: unknown[] }) : {};
   writeFileAtomic(join(opts.out, 'preset.json'), `${JSON.stringify({ ...identity, invocations: [...(saved.invocations ?? []), invocation] }, null, 1)}\n`);
+  writeFileAtomic(join(opts.out, PICK_BUILD_RECORD), readFileSync(join(preset.pick, 'build.json')));
   return identity;
 }
 

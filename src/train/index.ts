@@ -1,7 +1,6 @@
 export * from './heldoutLoss.js';
 export * from './pretrain.js';
 export * from './pretrainConfig.js';
-export * from './pairBuilder.js';
 export * from './pairProbe.js';
 export * from './postTrain.js';
 export * from './postTrainConfig.js';

@@ -11,6 +11,7 @@ import { downgradeContext } from '../methods/downgrades/downgradeContext.js';
 import { dpoLoss } from '../objective/losses/dpo.js';
 import { predictionErrorWeights } from '../objective/predictionError.js';
 import { bytesToUnit } from '../data/pixels.js';
+import type { PreferencePairSet } from '../data/preferencePairs.js';
 
 /** Fixed held-out pairs: the same winners, losers, captions, noise and timesteps at every checkpoint. */
 export interface PairProbe {
@@ -47,6 +48,36 @@ export function makePairProbe(
   seed: number,
   steps: number,
 ): PairProbe {
+  return fixedProbe(name, downgrade.name, set, n, seed, steps, (picks, winners) => {
+    const R = set.resolution;
+    const ids = picks.map((i) => set.id(i));
+    const w = tf.tensor4d(winners, [picks.length, R, R, 3]);
+    const out = downgrade.apply({ winners: w, ids, concepts: ids.map(conceptOfId), rng: new Rng(deriveSeed(seed, 'pair-probe-losers', name)) }, context);
+    const losers = Float32Array.from(out.losers.dataSync() as Float32Array);
+    tf.dispose([w, out.losers]);
+    return losers;
+  });
+}
+
+/** What a probe on labelled pairs records as its downgrade: the losers are the annotator's own. */
+export const LABELLED_LOSERS = 'labelled';
+
+/**
+ * `n` labelled held-out pairs (drawn from `seed`): each winner with its own labelled loser, as
+ * Diffusion-DPO trains (docs/PROTOCOL.md, "Emoji-Pick": its probe reads the validation split's
+ * pairs), with fixed noise and timesteps.
+ */
+export function makeLabelledPairProbe(name: string, pairs: PreferencePairSet, n: number, seed: number, steps: number): PairProbe {
+  const per = pairs.winners.resolution * pairs.winners.resolution * 3;
+  return fixedProbe(name, LABELLED_LOSERS, pairs.winners, n, seed, steps, (picks) => {
+    const losers = new Float32Array(picks.length * per);
+    picks.forEach((i, b) => bytesToUnit(pairs.loser(i).subarray(0, per), losers, b * per));
+    return losers;
+  });
+}
+
+/** A probe of `n` images of `set` drawn from `seed`, with the losers `losersOf` makes for them, and fixed captions, noise and timesteps. */
+function fixedProbe(name: string, downgrade: string, set: ImageTextSet, n: number, seed: number, steps: number, losersOf: (picks: number[], winners: Float32Array) => Float32Array): PairProbe {
   const rng = new Rng(deriveSeed(seed, 'pair-probe', name));
   const picks = rng.sample(
     Array.from({ length: set.size }, (_, i) => i),
@@ -59,16 +90,12 @@ export function makePairProbe(
     const src = set.pixels(i);
     bytesToUnit(src.subarray(0, per), winners, b * per);
   });
-  const ids = picks.map((i) => set.id(i));
-  const w = tf.tensor4d(winners, [picks.length, R, R, 3]);
-  const out = downgrade.apply({ winners: w, ids, concepts: ids.map(conceptOfId), rng: new Rng(deriveSeed(seed, 'pair-probe-losers', name)) }, context);
-  const losers = Float32Array.from(out.losers.dataSync() as Float32Array);
-  tf.dispose([w, out.losers]);
+  const losers = losersOf(picks, winners);
   const captions = picks.map((i) => set.caption(i, new Rng(deriveSeed(seed, 'pair-probe-caption', name, i))));
   const t = picks.map(() => rng.int(steps));
   const eps = new Float32Array(picks.length * per);
   for (let k = 0; k < eps.length; k++) eps[k] = rng.normal();
-  return { name, downgrade: downgrade.name, size: picks.length, resolution: R, winners, losers, captions, t, eps };
+  return { name, downgrade, size: picks.length, resolution: R, winners, losers, captions, t, eps };
 }
 
 /** Score `policy` against `reference` on the probe (no gradients), in chunks of `chunk` pairs. */
@@ -101,15 +128,21 @@ export function scorePairProbe(model: TextToImageModel, policy: Params, referenc
   return { mse_w: mean(sums.mse_w), mse_l: mean(sums.mse_l), ref_w: mean(sums.ref_w), ref_l: mean(sums.ref_l), dpo: mean(sums.dpo), implicit_acc: mean(sums.implicit_acc) };
 }
 
-/** The probe of a run: `n` pairs of the held-out set, its losers made by `downgrade` over that same set. */
+/**
+ * The probe of a run: `n` pairs of the held-out set. Its losers are the held-out set's own labelled
+ * losers when `labelled` and the set has them (a method that trains on ranked pairs), else made by
+ * `downgrade` over that same set.
+ */
 export function probeOf(
-  heldout: { name: string; set: ImageTextSet; conceptOfId: (id: string) => string },
+  heldout: { name: string; set: ImageTextSet; conceptOfId: (id: string) => string; pairs?: PreferencePairSet },
   downgrade: Downgrade,
   model: TextToImageModel,
   n: number,
   seed: number,
   steps: number,
+  labelled = false,
 ): PairProbe {
+  if (labelled && heldout.pairs) return makeLabelledPairProbe(heldout.name, heldout.pairs, n, seed, steps);
   const context = downgradeContext(downgrade, heldout.set, heldout.conceptOfId, model);
   return makePairProbe(heldout.name, heldout.set, heldout.conceptOfId, downgrade, context, n, seed, steps);
 }

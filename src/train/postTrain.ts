@@ -30,8 +30,12 @@ export interface PostTrainData {
   conceptOfId: (id: string) => string;
   /** dpo: the preference pairs whose winners `winners` is. */
   pairs?: PreferencePairSet;
-  /** The probe's images (curated-val for Emoji-T2I), named in heldout.jsonl, with their concept rule. */
-  heldout: { name: string; set: ImageTextSet; conceptOfId: (id: string) => string };
+  /**
+   * The probe's images, named in heldout.jsonl, with their concept rule: Emoji-T2I's validation set,
+   * or an Emoji-Pick build's validation winners with their labelled `pairs` (a method that trains
+   * on ranked pairs is probed on them; the others make their own losers from the winners).
+   */
+  heldout: { name: string; set: ImageTextSet; conceptOfId: (id: string) => string; pairs?: PreferencePairSet };
   /** Where the data came from, recorded in config.json. */
   source: Record<string, unknown>;
 }
@@ -136,7 +140,8 @@ async function postTrainLocked(config: PostTrainConfig, data: PostTrainData, run
     const loss = method.pairLoss(settings);
     const losersOf = method.losers(settings, { winners: data.winners, conceptOfId: data.conceptOfId, pairs: data.pairs, model });
     if (loss !== undefined && losersOf === undefined) throw new Error(`method ${method.name}: a preference loss needs losers`);
-    const probe = probeOf(data.heldout, getDowngrade(method.probeDowngrade(settings)), model, config.log.evalPairs, t.seed, schedule.steps);
+    // Each method on its own kind of held-out pairs: ranked pairs for one that trains on them (docs/PROTOCOL.md, "Emoji-Pick").
+    const probe = probeOf(data.heldout, getDowngrade(method.probeDowngrade(settings)), model, config.log.evalPairs, t.seed, schedule.steps, method.data === 'pairs');
     const probeLoss: PairLoss = { kind: 'dpo', beta: config.loss.beta };
     const runProbe = (): void => {
       const score = scorePairProbe(model, model.params, reference, schedule, probe, probeLoss);

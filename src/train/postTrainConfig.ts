@@ -31,15 +31,19 @@ export interface PostTrainConfig {
   base: string;
   data: {
     /**
-     * Where the winners come from: an Emoji-T2I view, 'curated' (the real-image regime) or 'web'
-     * (Table 5), or 'pairs': the winners of `pairs` and their captions (Emoji-Pick, as the paper's
-     * SFT and Self-DPO use Pick-a-Pic's preferred images), or 'folder': a user's folder of
-     * images with captions.jsonl (`folder`).
+     * Where the winners come from: 'pairs', the winners of `pairs` and their captions (Emoji-Pick,
+     * as the paper's SFT and Self-DPO use Pick-a-Pic's preferred images: configs/ for the paper's
+     * methods), an Emoji-T2I view, 'curated' (the extra real-image regime) or 'web' (Table 5), or
+     * 'folder': a user's folder of images with captions.jsonl (`folder`).
      */
     view: 'curated' | 'web' | 'pairs' | 'folder';
     /** view 'folder': the folder (about 1 in 20 of its images is held out as the probe). */
     folder: string;
-    /** The preference pairs: pairs.jsonl, or Pick-a-Pic v2 Parquet (a file or a folder of shards). dpo trains on them, other methods on their winners when view is 'pairs'. */
+    /**
+     * The preference pairs: an Emoji-Pick build (its train split trains, its validation split is the
+     * probe), Pick-a-Pic v2 Parquet (a file or a folder of shards) or pairs.jsonl. dpo trains on
+     * them, other methods on their winners when view is 'pairs'.
+     */
     pairs: string;
   };
   train: {

@@ -5,9 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src/backend.js';
 import { loadModel } from '../../src/model/modelFile.js';
-import { buildPreferencePairs } from '../../src/train/pairBuilder.js';
 import { postTrain } from '../../src/train/postTrain.js';
-import { loadPreferencePairs, parsePairRecords, PAIRS_FILE } from '../../src/data/preferencePairs.js';
+import sharp from 'sharp';
+import { formatPairRecords, loadPreferencePairs, parsePairRecords, PAIRS_FILE } from '../../src/data/preferencePairs.js';
+import { Rng } from '../../src/util/rng.js';
+import { fakeImageTextSet } from '../train/fakeImageTextSet.js';
 import { smokeBase, smokeTrainConfig, smokeTrainData } from '../train/trainHelpers.js';
 
 test('parsePairRecords names the file and line of every kind of bad record', () => {
@@ -28,35 +30,29 @@ test('loadPreferencePairs names the line of a missing image', async () => {
   await assert.rejects(loadPreferencePairs(join(dir, PAIRS_FILE), 32), /pairs\.jsonl:1: image .*w\.png/);
 });
 
-test('the pair builder draws two images per prompt, lets the scorer pick, skips ties, records its cost, and DPO trains on the result', async () => {
+test('a pairs.jsonl set reads back losslessly from its file or its folder, and DPO trains on it with the file\'s losers', async () => {
   await initBackend({ backend: 'wasm', quiet: true });
   const base = await smokeBase();
-  const { model, schedule } = loadModel(base);
-  const out = join(mkdtempSync(join(tmpdir(), 'pairs-')), 'pairs');
-  const prompts = ['red square, shape, colour', 'blue square, shape, colour', 'green square, shape, colour', 'yellow square, shape, colour'].map((prompt, i) => ({ prompt, concept: String(i) }));
-  // A toy scorer: brighter is better, except that prompt 2's two images tie.
-  const brightness = (rgb: Uint8Array): number => rgb.reduce((s, v) => s + v, 0) / rgb.length;
-  const scorer = (images: readonly Uint8Array[]): number[] => images.map((im, k) => (Math.floor(k / 2) === 2 ? 1 : brightness(im)));
-  const sampling = { sampler: 'ddim' as const, steps: 2, guidance: 1 };
-  const report = await buildPreferencePairs(model, schedule, prompts, scorer, out, { seed: 3, sampling, scorerName: 'brightness' });
-  assert.equal(report.prompts, 4);
-  assert.equal(report.ties, 1);
-  assert.equal(report.pairs, 3);
-  assert.ok(report.seconds.sampling > 0 && report.seconds.total >= report.seconds.sampling + report.seconds.scoring - 1e-9);
-  assert.deepEqual(JSON.parse(readFileSync(join(out, 'build.json'), 'utf8')).pairs, 3);
+  const out = mkdtempSync(join(tmpdir(), 'pairs-'));
+  // Winners and losers: flat squares of two colours, written as PNG beside the file, as any user's set.
+  const images = fakeImageTextSet(6);
+  const png = (rgb: Uint8Array): Promise<Buffer> => sharp(rgb, { raw: { width: 32, height: 32, channels: 3 } }).png().toBuffer();
+  const records = [0, 1, 2].map((i) => ({ prompt: images.caption(2 * i, new Rng(0)), winner: `w${i}.png`, loser: `l${i}.png`, concept: String(i) }));
+  for (const [i, r] of records.entries()) {
+    writeFileSync(join(out, r.winner), await png(images.pixels(2 * i)));
+    writeFileSync(join(out, r.loser), await png(images.pixels(2 * i + 1)));
+  }
+  writeFileSync(join(out, PAIRS_FILE), formatPairRecords(records));
   const pairs = await loadPreferencePairs(join(out, PAIRS_FILE), 32);
-  assert.deepEqual(pairs.records.map((r) => r.concept), ['0', '1', '3']);
+  assert.deepEqual(pairs.records, records);
   // The pair set's folder reads as its pairs.jsonl, not as Parquet shards.
   assert.deepEqual((await loadPreferencePairs(out, 32)).records, pairs.records);
-  pairs.records.forEach((r, i) => {
-    assert.ok((r.winnerScore as number) > (r.loserScore as number));
-    assert.notEqual(r.winnerSeed, r.loserSeed);
-    // PNG round trip is lossless: the stored winner is the brighter image.
-    assert.ok(Math.abs(brightness(pairs.winners.pixels(i)) - (r.winnerScore as number)) < 1e-9);
-    assert.ok(Math.abs(brightness(pairs.loser(i)) - (r.loserScore as number)) < 1e-9);
+  records.forEach((_, i) => {
+    assert.deepEqual(pairs.winners.pixels(i), images.pixels(2 * i), 'PNG round trip is lossless');
+    assert.deepEqual(pairs.loser(i), images.pixels(2 * i + 1));
   });
-  await assert.rejects(buildPreferencePairs(model, schedule, prompts, scorer, out, { seed: 3, sampling, scorerName: 'brightness' }), /exists; pass --force/);
-  model.params.dispose();
+  // A path that is not there names itself and what makes preference data.
+  await assert.rejects(loadPreferencePairs(join(out, 'nowhere'), 32), /nowhere: not found: no preference pairs there \(npm run pick -- --out \S+nowhere builds Emoji-Pick there/);
 
   // Diffusion-DPO on those pairs: the losers come from the file, not from a downgrade.
   const runDir = join(mkdtempSync(join(tmpdir(), 'dpo-')), 'run');

@@ -16,23 +16,35 @@ import { CURATED_VAL_GRID_TEXT, renderCuratedValGrid } from '../../src/report/cu
 import { reproduce } from '../../src/repro/reproduce.js';
 import { recordReportRedraw, writeReproReport } from '../../src/repro/reproReport.js';
 import type { ReproPreset } from '../../src/repro/reproPresets.js';
+import { unitConfig } from '../../src/repro/reproUnit.js';
+import { readPickPairs } from '../../src/data/pickapic.js';
+import { JsonLines } from '../../src/runs/progress.js';
+import { emojiTrainData, PICK_VALIDATION } from '../../src/train/emojiTrainData.js';
+import { LABELLED_LOSERS } from '../../src/train/pairProbe.js';
+import { Rng } from '../../src/util/rng.js';
+import { smallEmojiPick } from '../pick/pickHelpers.js';
 import { Tokenizer } from '../../src/text/tokenizer.js';
 import { smokeBase } from '../train/trainHelpers.js';
 
-/** Two methods on two seeds, two steps each, three prompts per set: every phase, in seconds. */
-const SMOKE: ReproPreset = {
+/** Two methods on two seeds, two steps each, three prompts per set: every phase, in seconds (`pick`: the test's own small build). */
+const SMOKE: Omit<ReproPreset, 'pick'> = {
   name: 'smoke',
   purpose: 'a test of the pipeline.',
   methods: ['dpo', 'self-dpo'],
   seeds: [1, 2],
   train: { steps: 2, batchSize: 4, microBatch: 4 },
   log: { every: 1, checkpointEvery: 2, evalEvery: 2, evalPairs: 4 },
-  pairs: { prompts: 4, seed: 0 },
   eval: { prompts: { 'curated-val': 3, 'unseen-concepts': 3, 'keyword-only': 3 }, sampling: { steps: 2, guidance: 2 } },
   grid: { prompts: 2, seeds: [0] },
 };
 
-test('a smoke reproduction runs every phase, resumes a unit, and refuses another preset', async () => {
+/** One line of a unit's heldout.jsonl, as far as this test reads it. */
+interface Probe {
+  set: string;
+  downgrade: string;
+}
+
+test('a smoke reproduction trains on its Emoji-Pick build, runs every phase, resumes a unit, and refuses another preset or build', async () => {
   await initBackend({ backend: 'wasm', quiet: true });
   const { dir } = await ensureEmojiT2I(resolveEmojiDataConfig({}), { dataRoot: defaultDataRoot() });
   const data = EmojiT2I.open(dir);
@@ -48,7 +60,28 @@ test('a smoke reproduction runs every phase, resumes a unit, and refuses another
   const baseGrid = join(root, 'start', 'base-samples.png');
   const opts = { out, work: join(root, 'work'), base: await smokeBase(), judges, log: (): void => {}, baseGrid };
 
-  const written = await reproduce(SMOKE, data, opts);
+  // A missing or unfinished Emoji-Pick build is named, with the command that makes it, before anything runs.
+  const early = { ...opts, out: join(root, 'early'), work: join(root, 'early-work') };
+  await assert.rejects(
+    reproduce({ ...SMOKE, pick: join(root, 'nowhere') }, data, early),
+    /the smoke preset trains on the Emoji-Pick build in \S*nowhere \(npm run pick makes it\): \S*nowhere[/\\]build\.json not found: not an Emoji-Pick build \(npm run pick -- --out/,
+  );
+  const partial = join(root, 'partial-pick');
+  await smallEmojiPick(data, partial, { annotator: join(judges, 'annotator'), base: opts.base, stopAfterShards: 1 });
+  await assert.rejects(
+    reproduce({ ...SMOKE, pick: partial }, data, early),
+    /partial-pick[/\\]build\.json: the build has no validation split \(no validation shard is recorded\); the build is not complete either: run npm run pick -- --out \S*partial-pick with its config/,
+  );
+  assert.ok(!existsSync(join(early.out, 'preset.json')) && !existsSync(join(early.out, 'runs')), 'nothing ran');
+
+  const pick = join(root, 'emoji-pick');
+  // A tie margin of 1 Align point leaves a tie or two among the 8 training pairs here (the hand-made build of test/train/emojiTrainData.test.ts always has one).
+  const build = await smallEmojiPick(data, pick, { annotator: join(judges, 'annotator'), base: opts.base, tieMargin: 1 });
+  const preset: ReproPreset = { ...SMOKE, pick };
+  const count = (split: 'train' | 'validation', key: 'pairs' | 'ties'): number => build.shards.filter((s) => s.split === split).reduce((n, s) => n + s[key], 0);
+  const untied = count('train', 'pairs') - count('train', 'ties');
+
+  const written = await reproduce(preset, data, opts);
   // The base's grid comes first: the base model's curated-val grid, as `npm run ship` draws it.
   assert.equal(written[0], baseGrid);
   const { model, schedule } = loadModel(opts.base);
@@ -56,7 +89,7 @@ test('a smoke reproduction runs every phase, resumes a unit, and refuses another
   model.params.dispose();
   assert.ok(readFileSync(baseGrid).equals(alone), 'base grid = the base model drawn directly');
   const gridDrawn = statSync(baseGrid).mtimeMs;
-  for (const f of ['table1.md', 'table1.csv', 'table2.md', 'table3.md', 'table4.csv', 'units.csv', 'fig5.svg', 'fig5.png', 'fig3.png', 'fig4.png', 'README.md', 'pairs-build.json']) {
+  for (const f of ['table1.md', 'table1.csv', 'table2.md', 'table3.md', 'table4.csv', 'units.csv', 'fig5.svg', 'fig5.png', 'fig3.png', 'fig4.png', 'README.md', 'emoji-pick-build.json']) {
     assert.ok(existsSync(join(out, f)), `${f} is written`);
   }
   assert.ok(!existsSync(join(out, 'table5.md')), 'Table 5 needs the web-set methods, which did not run');
@@ -74,18 +107,48 @@ test('a smoke reproduction runs every phase, resumes a unit, and refuses another
   const units = readFileSync(join(out, 'units.csv'), 'utf8').trim().split('\n');
   assert.equal(units.length, 1 + 3 * 4, 'a header and one row per set and trained model');
 
+  // Diffusion-DPO trained on the build's untied train pairs, and its probe read the validation split's labelled pairs.
+  const runRecord = (unit: string): { config: { data: { pairs: string } }; data: { size: number; rows: { rows: number; ties: number } } } =>
+    JSON.parse(readFileSync(join(out, 'runs', unit, 'config.json'), 'utf8')) as { config: { data: { pairs: string } }; data: { size: number; rows: { rows: number; ties: number } } };
+  const probes = (unit: string): Probe[] => new JsonLines(join(out, 'runs', unit, 'heldout.jsonl')).read() as unknown as Probe[];
+  for (const unit of ['dpo-s1', 'self-dpo-s2']) {
+    const r = runRecord(unit);
+    assert.equal(r.config.data.pairs, pick, `${unit} reads the preset's build`);
+    assert.deepEqual([r.data.size, r.data.rows.rows, r.data.rows.ties], [untied, count('train', 'pairs'), count('train', 'ties')], `${unit}: the untied train pairs (or their winners)`);
+  }
+  assert.ok(probes('dpo-s1').length > 0 && probes('dpo-s1').every((p) => p.set === PICK_VALIDATION && p.downgrade === LABELLED_LOSERS));
+  assert.ok(probes('self-dpo-s1').length > 0 && probes('self-dpo-s1').every((p) => p.set === PICK_VALIDATION && p.downgrade === 'randomImage'));
+  // SFT would train on those winners and captions, and nothing else.
+  const sft = await emojiTrainData(data, unitConfig(preset, 'sft', 1, opts), data.resolution);
+  const winners = await readPickPairs(join(pick, 'train'));
+  assert.deepEqual(
+    Array.from({ length: sft.winners.size }, (_, i) => sft.winners.caption(i, new Rng(0))),
+    winners.pairs.map((p) => p.caption),
+  );
+  assert.equal(sft.pairs, undefined);
+  // Table 1's cost of preference data is the build's own record.
+  const table1 = readFileSync(join(out, 'table1.md'), 'utf8');
+  assert.match(
+    table1,
+    new RegExp(
+      `\\|Diffusion-DPO\\|Emoji-Pick train pairs \\+ a preference per pair: ${untied} of ${count('train', 'pairs')} \\(${count('train', 'ties')} ties dropped\\)\\|yes \\(the annotator judge\\)\\|the Emoji-Pick build: ${count('train', 'pairs') + count('validation', 'pairs')} pairs`,
+    ),
+  );
+  assert.match(table1, new RegExp(`\\|Self-DPO\\|Emoji-Pick train winners \\+ captions: ${untied} \\(a tie has none\\) \\(losers made during training\\)\\|`));
+  assert.match(readme, /- Preference data: the Emoji-Pick build `[^`]*emoji-pick` \(sha256 of its identity and shards [0-9a-f]{16}\.\.\.;/);
+
   // A unit that died after one of its prompt sets resumes there and gives the same tables.
   rmSync(join(out, 'runs', 'self-dpo-s2', 'done.json'));
   rmSync(join(out, 'runs', 'self-dpo-s2', 'eval-keyword-only.json'));
-  await reproduce(SMOKE, data, opts);
+  await reproduce(preset, data, opts);
   assert.equal(readFileSync(join(out, 'table2.md'), 'utf8'), table2);
   assert.equal(statSync(baseGrid).mtimeMs, gridDrawn, 'a resumed run keeps its base grid');
   // A damaged evaluation file is named with the way out, never taken as scored or silently redone.
   rmSync(join(out, 'runs', 'self-dpo-s2', 'done.json'));
   writeFileSync(join(out, 'runs', 'self-dpo-s2', 'eval-keyword-only.json'), 'garbage{{{');
-  await assert.rejects(reproduce(SMOKE, data, opts), /eval-keyword-only\.json: not valid JSON: .*; delete it and run again to score that prompt set again/);
+  await assert.rejects(reproduce(preset, data, opts), /eval-keyword-only\.json: not valid JSON: .*; delete it and run again to score that prompt set again/);
   rmSync(join(out, 'runs', 'self-dpo-s2', 'eval-keyword-only.json'));
-  await reproduce(SMOKE, data, opts);
+  await reproduce(preset, data, opts);
   assert.equal(readFileSync(join(out, 'table2.md'), 'utf8'), table2);
   // Redrawing the report from the units: the same tables, and the README names the command.
   recordReportRedraw(out, 'npm run reproduce -- --report-only');
@@ -93,14 +156,24 @@ test('a smoke reproduction runs every phase, resumes a unit, and refuses another
   assert.equal(readFileSync(join(out, 'table2.md'), 'utf8'), table2);
   assert.match(readFileSync(join(out, 'README.md'), 'utf8'), /npm run reproduce -- --report-only {3}# redrew the tables, figures and this README on 20/);
 
-  await assert.rejects(reproduce({ ...SMOKE, seeds: [1] }, data, opts), /preset\.json: this reproduction was started with a different preset; pass --force/);
+  await assert.rejects(reproduce({ ...preset, seeds: [1] }, data, opts), /preset\.json: this reproduction was started with a different preset; pass --force/);
   // The prose of a preset is not part of what must match.
-  await reproduce({ ...SMOKE, purpose: 'reworded.' }, data, opts);
+  await reproduce({ ...preset, purpose: 'reworded.' }, data, opts);
+  // Another build in the same folder is refused, named by its hash.
+  const buildJson = readFileSync(join(pick, 'build.json'), 'utf8');
+  const rebuilt = buildJson.replace('"tieMargin": 1,', '"tieMargin": 1.5,');
+  assert.notEqual(rebuilt, buildJson);
+  writeFileSync(join(pick, 'build.json'), rebuilt);
+  await assert.rejects(
+    reproduce(preset, data, opts),
+    /preset\.json: this reproduction was started with a different Emoji-Pick build \(\S*emoji-pick holds [0-9a-f]{12} now, [0-9a-f]{12} then\); pass --force/,
+  );
+  writeFileSync(join(pick, 'build.json'), buildJson);
   // --force deletes only a reproduction's folder.
   const stray = join(root, 'stray');
   mkdirSync(stray);
   writeFileSync(join(stray, 'keep.txt'), 'x');
-  await assert.rejects(reproduce(SMOKE, data, { ...opts, out: stray, force: true }), /--force: .*stray is not a reproduction's folder/);
+  await assert.rejects(reproduce(preset, data, { ...opts, out: stray, force: true }), /--force: .*stray is not a reproduction's folder/);
   assert.ok(existsSync(join(stray, 'keep.txt')));
   rmSync(root, { recursive: true, force: true });
 });

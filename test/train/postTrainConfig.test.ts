@@ -4,7 +4,8 @@ import { methodNames, readMethodConfig, resolvePostTrainConfig, POST_TRAIN_DEFAU
 
 test("every method config in configs/ resolves, and the paper's methods are all there", () => {
   const names = methodNames();
-  for (const want of ['sft', 'dpo', 'self-dpo', 'self-dpo-blur', 'self-dpo-grid', 'self-dpo-no-mse', 'self-dpo-nearest']) assert.ok(names.includes(want), want);
+  for (const want of ['sft', 'dpo', 'self-dpo', 'self-dpo-blur', 'self-dpo-grid', 'self-dpo-no-mse', 'self-dpo-nearest', 'sft-web', 'self-dpo-web', 'sft-curated', 'self-dpo-curated'])
+    assert.ok(names.includes(want), want);
   const configs = Object.fromEntries(
     names.map((n) => {
       const { override, source } = readMethodConfig(n);
@@ -17,7 +18,12 @@ test("every method config in configs/ resolves, and the paper's methods are all 
   assert.equal(configs['self-dpo-grid']?.downgrade, 'randomGrid');
   assert.equal(configs['self-dpo-nearest']?.downgrade, 'nearestConcept');
   assert.equal(configs['self-dpo-no-mse']?.loss.lambda1, 0);
-  assert.equal(configs['dpo']?.data.pairs, 'data/pairs/annotator/pairs.jsonl');
+  // The paper's methods train on Emoji-Pick (docs/PROTOCOL.md): Diffusion-DPO on its pairs, the others on its winners.
+  for (const m of ['sft', 'dpo', 'self-dpo', 'self-dpo-blur', 'self-dpo-grid', 'self-dpo-no-mse', 'self-dpo-nearest'])
+    assert.deepEqual(configs[m]?.data, { view: 'pairs', pairs: 'data/emoji-pick', folder: '' }, m);
+  // Table 5 on the web set; the extra regime on the curated set.
+  for (const m of ['sft-web', 'self-dpo-web']) assert.equal(configs[m]?.data.view, 'web', m);
+  for (const m of ['sft-curated', 'self-dpo-curated']) assert.deepEqual(configs[m]?.data, { view: 'curated', pairs: '', folder: '' }, m);
   // One budget for all (docs/PROTOCOL.md): the methods differ only in their loss and losers.
   for (const c of Object.values(configs)) {
     assert.deepEqual(c.train, POST_TRAIN_DEFAULTS.train);
@@ -30,7 +36,7 @@ test('bad method configs are rejected with the key and source named', () => {
   assert.throws(() => resolvePostTrainConfig({ downgrade: 'smudge' }, 'x.json'), /x\.json: downgrade: must be one of randomImage/);
   assert.throws(() => resolvePostTrainConfig({ method: 'sft' }, 'x.json'), /x\.json: downgrade: sft makes no losers/);
   assert.throws(() => resolvePostTrainConfig({ method: 'ppo' }, 'x.json'), /x\.json: method: must be one of sft, dpo, self-dpo/);
-  assert.throws(() => resolvePostTrainConfig({ method: 'dpo', downgrade: '' }, 'x.json'), /data\.pairs: dpo needs a preference-pair file/);
+  assert.throws(() => resolvePostTrainConfig({ method: 'dpo', downgrade: '' }, 'x.json'), /data\.pairs: dpo needs preference pairs/);
   assert.throws(() => resolvePostTrainConfig({ loss: { lambda2: 0 } }, 'x.json'), /loss\.lambda2: self-dpo without its DPO term is sft/);
   assert.throws(() => resolvePostTrainConfig({ train: { microBatch: 32 } }, 'x.json'), /train\.microBatch: must be in \[1, 16\]/);
   assert.throws(() => resolvePostTrainConfig({ train: { optimizer: 'sgd' } }, 'x.json'), /train\.optimizer: must be one of adamw, adafactor/);
