@@ -1,7 +1,7 @@
 /*
  * The N-API addon (src/kernels/nativeAddon.ts loads it): each function takes the wasm heap (or
  * shared buffers) and a Float64Array of parameters, checks every range against its buffer,
- * and calls the kernel in convolution.c, groupNorm.c, reduce.c, concat.c or optimizer.c. The wasm backend keeps
+ * and calls the kernel in convolution.c, groupNorm.c, reduce.c, concat.c, split.c, gather.c, resize.c or optimizer.c. The wasm backend keeps
  * every tensor in one ArrayBuffer, so kernels read and write tensors in place: no copies.
  * Context-aware: every worker thread loads its own instance, with its own scratch buffer.
  */
@@ -15,7 +15,7 @@
 #include "kernels.h"
 
 /* Raised whenever a function's parameters change: nativeAddon.ts refuses an addon built from older source. */
-#define ADDON_VERSION 5
+#define ADDON_VERSION 6
 
 static void freeScratch(napi_env env, void *data, void *hint) {
   (void)env;
@@ -189,6 +189,89 @@ static napi_value ConcatRows(napi_env env, napi_callback_info info) {
   float *out = heapFloats(env, &c, c.p[2 + 2 * count], (double)outer * width, "output");
   if (!out) return NULL;
   concatRows(outer, count, inputs, inner, out);
+  return NULL;
+}
+
+/* At most this many outputs per split call (the caller falls back to the wasm kernel beyond). */
+#define MAX_SPLIT_OUTPUTS 16
+
+/* splitRows(heap, [outer, count, xOff, (offset_i (-1: skip it), inner_i) for each output]) */
+static napi_value SplitRows(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!readCall(env, info, 3, &c)) return NULL;
+  const long outer = (long)c.p[0], count = (long)c.p[1];
+  if (count < 1 || count > MAX_SPLIT_OUTPUTS || c.count < (size_t)(3 + 2 * count)) {
+    napi_throw_range_error(env, NULL, "native kernels: splitRows takes 1-16 outputs, each an offset and a row width");
+    return NULL;
+  }
+  float *outputs[MAX_SPLIT_OUTPUTS];
+  long inner[MAX_SPLIT_OUTPUTS];
+  double width = 0;
+  for (long i = 0; i < count; i++) {
+    inner[i] = (long)c.p[4 + 2 * i];
+    if (inner[i] < 0) {
+      napi_throw_range_error(env, NULL, "native kernels: splitRows: a negative row width");
+      return NULL;
+    }
+    width += (double)inner[i];
+    outputs[i] = NULL;
+    if (c.p[3 + 2 * i] >= 0) {
+      outputs[i] = heapFloats(env, &c, c.p[3 + 2 * i], (double)outer * inner[i], "an output");
+      if (!outputs[i]) return NULL;
+    }
+  }
+  const float *x = heapFloats(env, &c, c.p[2], (double)outer * width, "x");
+  if (!x) return NULL;
+  splitRows(outer, count, x, inner, outputs);
+  return NULL;
+}
+
+/* gatherSlices(heap, [batch, outer, dim, slice, n, xOff, indicesOff, outOff]); an index outside [0, dim) throws. */
+static napi_value GatherSlices(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!readCall(env, info, 8, &c)) return NULL;
+  const long batch = (long)c.p[0], outer = (long)c.p[1], dim = (long)c.p[2], slice = (long)c.p[3], n = (long)c.p[4];
+  const float *x = heapFloats(env, &c, c.p[5], (double)batch * outer * dim * slice, "x");
+  const float *indices = x ? heapFloats(env, &c, c.p[6], (double)batch * n, "indices") : NULL;
+  float *out = indices ? heapFloats(env, &c, c.p[7], (double)batch * outer * n * slice, "output") : NULL;
+  if (!out) return NULL;
+  const long bad = gatherSlices(batch, outer, dim, slice, n, x, (const int32_t *)indices, out);
+  if (bad >= 0) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "native kernels: gather index %d (position %ld) is not in [0, %ld]",
+             ((const int32_t *)indices)[bad], bad, dim - 1);
+    napi_throw_range_error(env, NULL, msg);
+  }
+  return NULL;
+}
+
+/* p[0..7] = batch, inH, inW, c, outH, outW, alignCorners, halfPixelCenters. */
+static ResizeShape readResizeShape(const double *p) {
+  ResizeShape s = {(long)p[0], (long)p[1], (long)p[2], (long)p[3], (long)p[4], (long)p[5], p[6] != 0, p[7] != 0};
+  return s;
+}
+
+/* resizeNearest(heap, [shape(8), xOff, outOff]) */
+static napi_value ResizeNearest(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!readCall(env, info, 10, &c)) return NULL;
+  const ResizeShape s = readResizeShape(c.p);
+  const float *x = heapFloats(env, &c, c.p[8], (double)s.batch * s.inH * s.inW * s.c, "x");
+  float *out = x ? heapFloats(env, &c, c.p[9], (double)s.batch * s.outH * s.outW * s.c, "output") : NULL;
+  if (!out) return NULL;
+  resizeNearest(x, out, &s);
+  return NULL;
+}
+
+/* resizeNearestGrad(heap, [shape(8), dyOff, dxOff]) */
+static napi_value ResizeNearestGrad(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!readCall(env, info, 10, &c)) return NULL;
+  const ResizeShape s = readResizeShape(c.p);
+  const float *dy = heapFloats(env, &c, c.p[8], (double)s.batch * s.outH * s.outW * s.c, "dy");
+  float *dx = dy ? heapFloats(env, &c, c.p[9], (double)s.batch * s.inH * s.inW * s.c, "dx") : NULL;
+  if (!dx) return NULL;
+  resizeNearestGrad(dy, dx, &s);
   return NULL;
 }
 
@@ -368,6 +451,10 @@ NAPI_MODULE_INIT() {
       {"conv2dBackpropFilter", NULL, Conv2dBackpropFilter, NULL, NULL, NULL, napi_default, NULL},
       {"batchMatMul", NULL, BatchMatMul, NULL, NULL, NULL, napi_default, NULL},
       {"concatRows", NULL, ConcatRows, NULL, NULL, NULL, napi_default, NULL},
+      {"splitRows", NULL, SplitRows, NULL, NULL, NULL, napi_default, NULL},
+      {"gatherSlices", NULL, GatherSlices, NULL, NULL, NULL, napi_default, NULL},
+      {"resizeNearest", NULL, ResizeNearest, NULL, NULL, NULL, napi_default, NULL},
+      {"resizeNearestGrad", NULL, ResizeNearestGrad, NULL, NULL, NULL, napi_default, NULL},
       {"sumMiddleAxes", NULL, SumMiddleAxes, NULL, NULL, NULL, napi_default, NULL},
       {"groupNorm", NULL, GroupNorm, NULL, NULL, NULL, napi_default, NULL},
       {"groupNormGrad", NULL, GroupNormGrad, NULL, NULL, NULL, napi_default, NULL},

@@ -84,4 +84,28 @@ void emaRange(float *ema, const float *w, long a, long b, double d);
 /* parts[0][i] += parts[1..][i] over [a, b); returns the sum of squares of the result. */
 double sumRange(float *const *parts, long count, long a, long b);
 
+/* ---- split.c: splitting along an axis ---- */
+
+/* x viewed as [outer, sum of inner]; output i is [outer, inner[i]] (a NULL output is skipped). */
+void splitRows(long outer, long count, const float *x, const long *inner, float *const *outputs);
+
+/* ---- gather.c: tf.gather ---- */
+
+/* x [batch, outer, dim, slice], indices [batch, n] -> out [batch, outer, n, slice], 4-byte elements.
+ * Returns -1, or the position of the first index outside [0, dim) (then nothing is written). */
+long gatherSlices(long batch, long outer, long dim, long slice, long n, const float *x, const int32_t *indices,
+                  float *out);
+
+/* ---- resize.c: nearest-neighbour resizing of NHWC images ---- */
+
+typedef struct {
+  long batch, inH, inW, c, outH, outW;
+  int alignCorners, halfPixelCenters;
+} ResizeShape;
+
+/* out [batch, outH, outW, c] from x [batch, inH, inW, c]. */
+void resizeNearest(const float *x, float *out, const ResizeShape *s);
+/* dx [batch, inH, inW, c] from dy [batch, outH, outW, c] (halfPixelCenters ignored, as tfjs's backends do). */
+void resizeNearestGrad(const float *dy, float *dx, const ResizeShape *s);
+
 #endif

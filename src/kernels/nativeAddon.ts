@@ -19,6 +19,14 @@ export interface NativeAddon {
   batchMatMul(heap: ArrayBuffer, params: Float64Array): void;
   /** params: outer, count, (offset, inner) per input, outOffset (bytes): input i is [outer, inner_i], the output [outer, sum of inner_i]; at most 16 inputs. */
   concatRows(heap: ArrayBuffer, params: Float64Array): void;
+  /** params: outer, count, xOffset, (offset or -1 to skip, inner) per output (bytes): x is [outer, sum of inner_i], output i [outer, inner_i]; at most 16 outputs. */
+  splitRows(heap: ArrayBuffer, params: Float64Array): void;
+  /** params: batch, outer, dim, slice, n, xOffset, indicesOffset, outOffset (bytes): out[b, o, i, :] = x[b, o, indices[b, i], :] (4-byte elements); throws on an index outside [0, dim). */
+  gatherSlices(heap: ArrayBuffer, params: Float64Array): void;
+  /** params: batch, inH, inW, c, outH, outW, alignCorners, halfPixelCenters, xOffset, outOffset (bytes): nearest-neighbour resize of NHWC images. */
+  resizeNearest(heap: ArrayBuffer, params: Float64Array): void;
+  /** params: as resizeNearest's, with dyOffset, dxOffset: its gradient (halfPixelCenters ignored, as tfjs's backends do). */
+  resizeNearestGrad(heap: ArrayBuffer, params: Float64Array): void;
   /** params: outer, reduce, inner, xOffset, outOffset (bytes): out[o, i] = sum over r of x[o, r, i]. */
   sumMiddleAxes(heap: ArrayBuffer, params: Float64Array): void;
   groupNorm(heap: ArrayBuffer, params: Float64Array): void;
@@ -37,7 +45,7 @@ export interface NativeAddon {
 const NATIVE_ENV_VAR = 'SELFDPO_NATIVE';
 
 /** The ADDON_VERSION of native/*.c that this code calls. */
-const EXPECTED_VERSION = 5;
+const EXPECTED_VERSION = 6;
 
 /** Where scripts/buildNative.mjs puts the addon (this file sits in src/kernels or dist/kernels). */
 const NATIVE_ADDON_PATH = path.join(__dirname, '..', '..', 'native', 'build', 'selfdpoNative.node');

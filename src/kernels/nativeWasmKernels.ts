@@ -2,8 +2,9 @@
  * wasm kernels that hand the heavy products to the native addon (nativeAddon.ts): Conv2D,
  * FusedConv2D (bias, no activation), Conv2DBackpropInput, Conv2DBackpropFilter and
  * BatchMatMul through OpenBLAS; Sum over neighbouring axes in one ordered pass, Concat in
- * one loop; and two kernels of our own, a group norm (optionally with
- * SiLU) and its gradient, which src/model/fusedGroupNorm.ts runs where they are registered.
+ * one loop; SplitV, GatherV2 and nearest-neighbour resizing and its gradient in one pass each
+ * (nativeCopyKernels.ts); and two kernels of our own, a group norm (optionally with SiLU) and
+ * its gradient, which src/model/fusedGroupNorm.ts runs where they are registered.
  * The wasm backend keeps every tensor in its heap, so each kernel allocates its output there
  * as usual and the addon reads and writes the heap in place: no copies. XNNPACK runs 128-bit
  * wasm SIMD; OpenBLAS runs the core's own AVX2/AVX-512 sgemm.
@@ -26,23 +27,15 @@ import type {
 } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { NativeAddon } from './nativeAddon.js';
+import { NATIVE_COPY_KERNELS } from './nativeCopyKernels.js';
+import { heapFloats, heapOf, offsetOf } from './wasmHeap.js';
 import { pair, replacementKernelConfig, WASM_BACKEND, type WasmKernelArgs } from './wasmKernelUtil.js';
 
-type Kernel = (args: WasmKernelArgs) => TensorInfo | null;
+/** A replacement kernel: its output(s), or null to hand the call to the kernel it replaced. */
+type Kernel = (args: WasmKernelArgs) => TensorInfo | TensorInfo[] | null;
 
 /** One parameter block per kernel call, reused (calls never overlap on a thread). */
 const params = new Float64Array(24);
-
-function offsetOf(backend: BackendWasm, t: TensorInfo): number {
-  const off = backend.dataIdMap.get(t.dataId)?.memoryOffset;
-  if (off === undefined) throw new Error('native kernels: a tensor has no wasm heap buffer');
-  return off;
-}
-
-/** The heap as it is now: any allocation (makeOutput) may have grown and replaced it. */
-function heapOf(backend: BackendWasm): ArrayBuffer {
-  return (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.buffer as ArrayBuffer;
-}
 
 /** Writes the 15 geometry numbers native/addon.c reads first. */
 function writeGeometry(info: tf.backend_util.Conv2DInfo): void {
@@ -280,11 +273,6 @@ function concat(addon: NativeAddon): Kernel {
   };
 }
 
-function heapFloats(backend: BackendWasm, t: TensorInfo): Float32Array {
-  const n = t.shape.reduce((p, d) => p * d, 1);
-  return new Float32Array(heapOf(backend), offsetOf(backend, t), n);
-}
-
 /** Our kernel names: group norm over NHWC (+ SiLU when attrs.silu), and its gradient. */
 export const FUSED_GROUP_NORM = 'SelfdpoFusedGroupNorm';
 export const FUSED_GROUP_NORM_GRAD = 'SelfdpoFusedGroupNormGrad';
@@ -347,6 +335,7 @@ const NATIVE_KERNELS: [string, (addon: NativeAddon) => Kernel][] = [
   ['BatchMatMul', batchMatMul],
   ['Sum', sum],
   ['Concat', concat],
+  ...NATIVE_COPY_KERNELS,
 ];
 
 /** The kernels this file adds, under names of our own. */
