@@ -1,7 +1,7 @@
 /*
  * The N-API addon (src/kernels/nativeAddon.ts loads it): each function takes the wasm heap (or
  * shared buffers) and a Float64Array of parameters, checks every range against its buffer,
- * and calls the kernel in convolution.c, groupNorm.c, reduce.c, concat.c, split.c, gather.c, resize.c or optimizer.c. The wasm backend keeps
+ * and calls the kernel in convolution.c, groupNorm.c, reduce.c, concat.c, split.c, gather.c, resize.c, dense.c, attention.c or optimizer.c. The wasm backend keeps
  * every tensor in one ArrayBuffer, so kernels read and write tensors in place: no copies.
  * Context-aware: every worker thread loads its own instance, with its own scratch buffer.
  */
@@ -15,7 +15,7 @@
 #include "kernels.h"
 
 /* Raised whenever a function's parameters change: nativeAddon.ts refuses an addon built from older source. */
-#define ADDON_VERSION 6
+#define ADDON_VERSION 8
 
 static void freeScratch(napi_env env, void *data, void *hint) {
   (void)env;
@@ -275,6 +275,104 @@ static napi_value ResizeNearestGrad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* dense(heap, [rows, cin, cout, xOff, wOff, bOff (-1 = none), outOff]) */
+static napi_value Dense(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!readCall(env, info, 7, &c)) return NULL;
+  const long rows = (long)c.p[0], cin = (long)c.p[1], cout = (long)c.p[2];
+  const float *x = heapFloats(env, &c, c.p[3], (double)rows * cin, "x");
+  const float *w = x ? heapFloats(env, &c, c.p[4], (double)cin * cout, "w") : NULL;
+  const float *b = NULL;
+  if (w && c.p[5] >= 0) {
+    b = heapFloats(env, &c, c.p[5], (double)cout, "b");
+    if (!b) return NULL;
+  }
+  float *out = w ? heapFloats(env, &c, c.p[6], (double)rows * cout, "output") : NULL;
+  if (!out) return NULL;
+  denseForward(x, w, b, out, rows, cin, cout);
+  return NULL;
+}
+
+/* denseGrad(heap, [rows, cin, cout, dyOff, xOff, wOff, dxOff, dwOff, dbOff]): each output offset -1 = not wanted */
+static napi_value DenseGrad(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!readCall(env, info, 9, &c)) return NULL;
+  const long rows = (long)c.p[0], cin = (long)c.p[1], cout = (long)c.p[2];
+  const float *dy = heapFloats(env, &c, c.p[3], (double)rows * cout, "dy");
+  const float *x = dy ? heapFloats(env, &c, c.p[4], (double)rows * cin, "x") : NULL;
+  const float *w = x ? heapFloats(env, &c, c.p[5], (double)cin * cout, "w") : NULL;
+  if (!w) return NULL;
+  float *outs[3] = {NULL, NULL, NULL};
+  const double sizes[3] = {(double)rows * cin, (double)cin * cout, (double)cout};
+  const char *names[3] = {"dx", "dw", "db"};
+  for (int i = 0; i < 3; i++) {
+    if (c.p[6 + i] < 0) continue;
+    outs[i] = heapFloats(env, &c, c.p[6 + i], sizes[i], names[i]);
+    if (!outs[i]) return NULL;
+  }
+  denseBackward(scratchOf(env), dy, x, w, outs[0], outs[1], outs[2], rows, cin, cout);
+  return NULL;
+}
+
+/* p[0..5] = batch, nq, nk, c, heads, scale; refuses heads that do not divide c. */
+static int readAttentionShape(napi_env env, const double *p, AttentionShape *s) {
+  AttentionShape r = {(long)p[0], (long)p[1], (long)p[2], (long)p[3], (long)p[4], (float)p[5]};
+  if (r.heads < 1 || r.c % r.heads != 0 || r.nq < 1 || r.nk < 1) {
+    napi_throw_range_error(env, NULL, "native kernels: attention needs Nq, Nk >= 1 and heads dividing the channels");
+    return 0;
+  }
+  *s = r;
+  return 1;
+}
+
+/* attention(heap, [shape(6), qOff, kOff, vOff, biasOff (-1 = none), outOff]) */
+static napi_value Attention(napi_env env, napi_callback_info info) {
+  Call c;
+  AttentionShape s;
+  if (!readCall(env, info, 11, &c) || !readAttentionShape(env, c.p, &s)) return NULL;
+  const double nq = (double)s.batch * s.nq * s.c, nk = (double)s.batch * s.nk * s.c;
+  const float *q = heapFloats(env, &c, c.p[6], nq, "q");
+  const float *k = q ? heapFloats(env, &c, c.p[7], nk, "k") : NULL;
+  const float *v = k ? heapFloats(env, &c, c.p[8], nk, "v") : NULL;
+  const float *bias = NULL;
+  if (v && c.p[9] >= 0) {
+    bias = heapFloats(env, &c, c.p[9], (double)s.batch * s.nk, "bias");
+    if (!bias) return NULL;
+  }
+  float *out = v ? heapFloats(env, &c, c.p[10], nq, "output") : NULL;
+  if (!out) return NULL;
+  attentionForward(scratchOf(env), q, k, v, bias, out, &s);
+  return NULL;
+}
+
+/* attentionGrad(heap, [shape(6), dyOff, qOff, kOff, vOff, biasOff (-1 = none), dqOff, dkOff, dvOff, dbiasOff (-1 = none)]) */
+static napi_value AttentionGrad(napi_env env, napi_callback_info info) {
+  Call c;
+  AttentionShape s;
+  if (!readCall(env, info, 15, &c) || !readAttentionShape(env, c.p, &s)) return NULL;
+  const double nq = (double)s.batch * s.nq * s.c, nk = (double)s.batch * s.nk * s.c;
+  const float *dy = heapFloats(env, &c, c.p[6], nq, "dy");
+  const float *q = dy ? heapFloats(env, &c, c.p[7], nq, "q") : NULL;
+  const float *k = q ? heapFloats(env, &c, c.p[8], nk, "k") : NULL;
+  const float *v = k ? heapFloats(env, &c, c.p[9], nk, "v") : NULL;
+  float *dq = v ? heapFloats(env, &c, c.p[11], nq, "dq") : NULL;
+  float *dk = dq ? heapFloats(env, &c, c.p[12], nk, "dk") : NULL;
+  float *dv = dk ? heapFloats(env, &c, c.p[13], nk, "dv") : NULL;
+  if (!dv) return NULL;
+  const float *bias = NULL;
+  float *dbias = NULL;
+  if (c.p[10] >= 0) {
+    bias = heapFloats(env, &c, c.p[10], (double)s.batch * s.nk, "bias");
+    if (!bias) return NULL;
+  }
+  if (c.p[14] >= 0) {
+    dbias = heapFloats(env, &c, c.p[14], (double)s.batch * s.nk, "dbias");
+    if (!dbias) return NULL;
+  }
+  attentionBackward(scratchOf(env), dy, q, k, v, bias, dq, dk, dv, dbias, &s);
+  return NULL;
+}
+
 /* p[0..5] = batch, hw, c, groups, eps, silu. */
 static GroupNormShape readGroupNormShape(const double *p) {
   GroupNormShape s = {(long)p[0], (long)p[1], (long)p[2], (long)p[3], (float)p[4], p[5] != 0};
@@ -456,6 +554,10 @@ NAPI_MODULE_INIT() {
       {"resizeNearest", NULL, ResizeNearest, NULL, NULL, NULL, napi_default, NULL},
       {"resizeNearestGrad", NULL, ResizeNearestGrad, NULL, NULL, NULL, napi_default, NULL},
       {"sumMiddleAxes", NULL, SumMiddleAxes, NULL, NULL, NULL, napi_default, NULL},
+      {"dense", NULL, Dense, NULL, NULL, NULL, napi_default, NULL},
+      {"denseGrad", NULL, DenseGrad, NULL, NULL, NULL, napi_default, NULL},
+      {"attention", NULL, Attention, NULL, NULL, NULL, napi_default, NULL},
+      {"attentionGrad", NULL, AttentionGrad, NULL, NULL, NULL, napi_default, NULL},
       {"groupNorm", NULL, GroupNorm, NULL, NULL, NULL, napi_default, NULL},
       {"groupNormGrad", NULL, GroupNormGrad, NULL, NULL, NULL, napi_default, NULL},
       {"adamW", NULL, AdamW, NULL, NULL, NULL, napi_default, NULL},

@@ -12,34 +12,6 @@
 #include "kernels.h"
 
 /*
- * exp(x) for the SiLU in a form the compiler vectorises (libm's expf is a call per element,
- * which was most of these kernels' time): x = n·ln2 + r with |r| <= ln2/2, exp(r) by its
- * degree-6 Taylor polynomial (relative error below 2e-7 on that interval), times 2^n built
- * in the exponent bits. Rounding to the nearest integer adds and subtracts 1.5·2^23 (exact in
- * float), and ln2 is split in two so r keeps its low bits. Inputs are clamped to [-87, 88],
- * where expf is finite and normal: enough for a sigmoid.
- */
-static inline float expApprox(float x) {
-  const float round = 12582912.0f; /* 1.5 * 2^23 */
-  x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-  const float n = (x * 1.44269504f + round) - round;
-  const float r = (x - n * 0.693145752f) - n * 1.42860677e-6f;
-  float p = 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  union {
-    int32_t i;
-    float f;
-  } scale;
-  scale.i = ((int32_t)n + 127) << 23;
-  return p * scale.f;
-}
-
-/*
  * Both passes walk the pixels with the channels innermost and keep per-channel sums, so
  * every inner loop is elementwise over contiguous channels (the compiler vectorises it);
  * per-group statistics are then combined from the channels' sums in double.

@@ -20,6 +20,34 @@
 #define VECTOR_CLONES
 #endif
 
+/*
+ * exp(x) in a form the compiler vectorises (libm's expf is a call per element, which was most
+ * of the group norm kernels' time, and of the attention softmax's): x = n·ln2 + r with |r| <= ln2/2, exp(r) by its
+ * degree-6 Taylor polynomial (relative error below 2e-7 on that interval), times 2^n built
+ * in the exponent bits. Rounding to the nearest integer adds and subtracts 1.5·2^23 (exact in
+ * float), and ln2 is split in two so r keeps its low bits. Inputs are clamped to [-87, 88],
+ * where expf is finite and normal: enough for a sigmoid or a softmax (whose arguments are <= 0).
+ */
+static inline float expApprox(float x) {
+  const float round = 12582912.0f; /* 1.5 * 2^23 */
+  x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+  const float n = (x * 1.44269504f + round) - round;
+  const float r = (x - n * 0.693145752f) - n * 1.42860677e-6f;
+  float p = 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  union {
+    int32_t i;
+    float f;
+  } scale;
+  scale.i = ((int32_t)n + 127) << 23;
+  return p * scale.f;
+}
+
 /* A growable scratch buffer, one per addon instance (one per thread). */
 typedef struct {
   float *data;
@@ -107,5 +135,27 @@ typedef struct {
 void resizeNearest(const float *x, float *out, const ResizeShape *s);
 /* dx [batch, inH, inW, c] from dy [batch, outH, outW, c] (halfPixelCenters ignored, as tfjs's backends do). */
 void resizeNearestGrad(const float *dy, float *dx, const ResizeShape *s);
+
+/* ---- dense.c: a dense layer over the last axis and its gradient ---- */
+
+/* out[rows, cout] = x[rows, cin] · w[cin, cout] (+ b[cout] when b is not NULL). */
+void denseForward(const float *x, const float *w, const float *b, float *out, long rows, long cin, long cout);
+/* dx = dy · wᵀ, dw = xᵀ · dy, db = the column sums of dy: each one whose pointer is not NULL. */
+void denseBackward(Scratch *s, const float *dy, const float *x, const float *w, float *dx, float *dw, float *db,
+                   long rows, long cin, long cout);
+
+/* ---- attention.c: multi-head scaled dot-product attention and its gradient ---- */
+
+typedef struct {
+  long batch, nq, nk, c, heads;
+  float scale;
+} AttentionShape;
+
+/* out [B, Nq, C] from q [B, Nq, C], k and v [B, Nk, C] and an optional logit bias [B, Nk] per key. */
+void attentionForward(Scratch *scratch, const float *q, const float *k, const float *v, const float *bias, float *out,
+                      const AttentionShape *s);
+/* dq, dk, dv (and dbias [B, Nk] when not NULL) from dy [B, Nq, C] and the forward's inputs. */
+void attentionBackward(Scratch *scratch, const float *dy, const float *q, const float *k, const float *v,
+                       const float *bias, float *dq, float *dk, float *dv, float *dbias, const AttentionShape *s);
 
 #endif

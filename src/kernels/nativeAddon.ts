@@ -29,6 +29,14 @@ export interface NativeAddon {
   resizeNearestGrad(heap: ArrayBuffer, params: Float64Array): void;
   /** params: outer, reduce, inner, xOffset, outOffset (bytes): out[o, i] = sum over r of x[o, r, i]. */
   sumMiddleAxes(heap: ArrayBuffer, params: Float64Array): void;
+  /** params: rows, cin, cout, xOffset, wOffset, bOffset (-1: none), outOffset (bytes): out[rows, cout] = x[rows, cin] · w (+ b). */
+  dense(heap: ArrayBuffer, params: Float64Array): void;
+  /** params: rows, cin, cout, dyOffset, xOffset, wOffset, dxOffset, dwOffset, dbOffset (bytes; -1: not wanted): dense's gradient. */
+  denseGrad(heap: ArrayBuffer, params: Float64Array): void;
+  /** params: batch, nq, nk, c, heads, scale, qOffset, kOffset, vOffset, biasOffset (-1: none), outOffset (bytes): multi-head attention. */
+  attention(heap: ArrayBuffer, params: Float64Array): void;
+  /** params: batch, nq, nk, c, heads, scale, dyOffset, qOffset, kOffset, vOffset, biasOffset (-1: none), dqOffset, dkOffset, dvOffset, dbiasOffset (-1: none) (bytes): its gradient. */
+  attentionGrad(heap: ArrayBuffer, params: Float64Array): void;
   groupNorm(heap: ArrayBuffer, params: Float64Array): void;
   groupNormGrad(heap: ArrayBuffer, params: Float64Array): void;
   /** params: a, b, lr, beta1, beta2, epsilon, gradScale, c1, c2, keep. */
@@ -45,7 +53,7 @@ export interface NativeAddon {
 const NATIVE_ENV_VAR = 'SELFDPO_NATIVE';
 
 /** The ADDON_VERSION of native/*.c that this code calls. */
-const EXPECTED_VERSION = 6;
+const EXPECTED_VERSION = 8;
 
 /** Where scripts/buildNative.mjs puts the addon (this file sits in src/kernels or dist/kernels). */
 const NATIVE_ADDON_PATH = path.join(__dirname, '..', '..', 'native', 'build', 'selfdpoNative.node');

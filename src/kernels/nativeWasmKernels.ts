@@ -3,8 +3,9 @@
  * FusedConv2D (bias, no activation), Conv2DBackpropInput, Conv2DBackpropFilter and
  * BatchMatMul through OpenBLAS; Sum over neighbouring axes in one ordered pass, Concat in
  * one loop; SplitV, GatherV2 and nearest-neighbour resizing and its gradient in one pass each
- * (nativeCopyKernels.ts); and two kernels of our own, a group norm (optionally with SiLU) and
- * its gradient, which src/model/fusedGroupNorm.ts runs where they are registered.
+ * (nativeCopyKernels.ts); and kernels of our own, a group norm (optionally with SiLU) and
+ * its gradient, which src/model/fusedGroupNorm.ts runs where they are registered, and the
+ * layers of nativeLayerKernels.ts.
  * The wasm backend keeps every tensor in its heap, so each kernel allocates its output there
  * as usual and the addon reads and writes the heap in place: no copies. XNNPACK runs 128-bit
  * wasm SIMD; OpenBLAS runs the core's own AVX2/AVX-512 sgemm.
@@ -28,6 +29,7 @@ import type {
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { NativeAddon } from './nativeAddon.js';
 import { NATIVE_COPY_KERNELS } from './nativeCopyKernels.js';
+import { NATIVE_LAYER_KERNELS } from './nativeLayerKernels.js';
 import { heapFloats, heapOf, offsetOf } from './wasmHeap.js';
 import { pair, replacementKernelConfig, WASM_BACKEND, type WasmKernelArgs } from './wasmKernelUtil.js';
 
@@ -339,9 +341,10 @@ const NATIVE_KERNELS: [string, (addon: NativeAddon) => Kernel][] = [
 ];
 
 /** The kernels this file adds, under names of our own. */
-const OWN_KERNELS: [string, (addon: NativeAddon) => (args: WasmKernelArgs) => TensorInfo[]][] = [
+const OWN_KERNELS: [string, (addon: NativeAddon) => (args: WasmKernelArgs) => TensorInfo | TensorInfo[]][] = [
   [FUSED_GROUP_NORM, groupNormKernel],
   [FUSED_GROUP_NORM_GRAD, groupNormGradKernel],
+  ...NATIVE_LAYER_KERNELS,
 ];
 
 /**

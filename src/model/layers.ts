@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import { fusedAttention, fusedAttentionAvailable } from './fusedAttention.js';
+import { fusedDense, fusedDenseAvailable } from './fusedDense.js';
 import { fusedGroupNorm, fusedGroupNormAvailable } from './fusedGroupNorm.js';
 import { matMul, matMulTransposeB } from './matMul.js';
 import { glorotUniform, heNormal, ones, zeros, type Init, type Scope } from './params.js';
@@ -35,10 +37,11 @@ function addFlops(n: number): void {
 export function dense(scope: Scope, x: tf.Tensor, cout: number, init?: Init, bias = true): tf.Tensor {
   const cin = x.shape[x.shape.length - 1] as number;
   const w = scope.get('w', [cin, cout], init ?? glorotUniform(cin, cout));
-  const flat = x.reshape([-1, cin]) as tf.Tensor2D;
-  addFlops(2 * (flat.shape[0] as number) * cin * cout);
-  let y: tf.Tensor = matMul(flat, w as tf.Tensor as tf.Tensor2D);
-  if (bias) y = tf.add(y, scope.get('b', [cout], zeros));
+  const b = bias ? scope.get('b', [cout], zeros) : undefined;
+  addFlops(2 * (x.size / cin) * cin * cout);
+  if (fusedDenseAvailable()) return fusedDense(x, w, b);
+  let y: tf.Tensor = matMul(x.reshape([-1, cin]) as tf.Tensor2D, w as tf.Tensor as tf.Tensor2D);
+  if (b) y = tf.add(y, b);
   return y.reshape([...x.shape.slice(0, -1), cout]);
 }
 
@@ -138,9 +141,10 @@ export function attention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads:
   const Nk = k.shape[1];
   if (C % heads !== 0) throw new Error(`attention: width ${C} does not split into ${heads} heads`);
   const d = C / heads;
+  addFlops(2 * 2 * B * Nq * Nk * C);
+  if (fusedAttentionAvailable()) return fusedAttention(q, k, v, heads, keyBias);
   // [B,N,C] -> [B*heads, N, d]
   const split = (x: tf.Tensor3D, n: number): tf.Tensor3D => tf.transpose(x.reshape([B, n, heads, d]), [0, 2, 1, 3]).reshape([B * heads, n, d]);
-  addFlops(2 * 2 * B * Nq * Nk * C);
   const qh = tf.mul(split(q, Nq), 1 / Math.sqrt(d));
   let logits = matMulTransposeB(qh as tf.Tensor3D, split(k, Nk)).reshape([B, heads, Nq, Nk]);
   if (keyBias) logits = tf.add(logits, keyBias.reshape([B, 1, 1, Nk]));
