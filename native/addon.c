@@ -1,7 +1,7 @@
 /*
  * The N-API addon (src/kernels/nativeAddon.ts loads it): each function takes the wasm heap (or
  * shared buffers) and a Float64Array of parameters, checks every range against its buffer,
- * and calls the kernel in convolution.c, groupNorm.c, reduce.c, concat.c, split.c, gather.c, resize.c, dense.c, attention.c or optimizer.c. The wasm backend keeps
+ * and calls the kernel in convolution.c, groupNorm.c, reduce.c, concat.c, split.c, gather.c, resize.c, dense.c, attention.c, layerNorm.c or optimizer.c. The wasm backend keeps
  * every tensor in one ArrayBuffer, so kernels read and write tensors in place: no copies.
  * Context-aware: every worker thread loads its own instance, with its own scratch buffer.
  */
@@ -15,7 +15,7 @@
 #include "kernels.h"
 
 /* Raised whenever a function's parameters change: nativeAddon.ts refuses an addon built from older source. */
-#define ADDON_VERSION 8
+#define ADDON_VERSION 9
 
 static void freeScratch(napi_env env, void *data, void *hint) {
   (void)env;
@@ -373,6 +373,38 @@ static napi_value AttentionGrad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* layerNorm(heap, [rows, C, eps, xOff, gammaOff, betaOff, outOff]) */
+static napi_value LayerNorm(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!readCall(env, info, 7, &c)) return NULL;
+  const long rows = (long)c.p[0], C = (long)c.p[1];
+  const double n = (double)rows * C;
+  const float *x = heapFloats(env, &c, c.p[3], n, "x");
+  const float *gamma = x ? heapFloats(env, &c, c.p[4], (double)C, "gamma") : NULL;
+  const float *beta = gamma ? heapFloats(env, &c, c.p[5], (double)C, "beta") : NULL;
+  float *out = beta ? heapFloats(env, &c, c.p[6], n, "output") : NULL;
+  if (!out) return NULL;
+  layerNormForward(x, gamma, beta, out, rows, C, (float)c.p[2]);
+  return NULL;
+}
+
+/* layerNormGrad(heap, [rows, C, eps, dyOff, xOff, gammaOff, dxOff, dgammaOff, dbetaOff]) */
+static napi_value LayerNormGrad(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!readCall(env, info, 9, &c)) return NULL;
+  const long rows = (long)c.p[0], C = (long)c.p[1];
+  const double n = (double)rows * C;
+  const float *dy = heapFloats(env, &c, c.p[3], n, "dy");
+  const float *x = dy ? heapFloats(env, &c, c.p[4], n, "x") : NULL;
+  const float *gamma = x ? heapFloats(env, &c, c.p[5], (double)C, "gamma") : NULL;
+  float *dx = gamma ? heapFloats(env, &c, c.p[6], n, "dx") : NULL;
+  float *dgamma = dx ? heapFloats(env, &c, c.p[7], (double)C, "dgamma") : NULL;
+  float *dbeta = dgamma ? heapFloats(env, &c, c.p[8], (double)C, "dbeta") : NULL;
+  if (!dbeta) return NULL;
+  layerNormBackward(scratchOf(env), dy, x, gamma, dx, dgamma, dbeta, rows, C, (float)c.p[2]);
+  return NULL;
+}
+
 /* p[0..5] = batch, hw, c, groups, eps, silu. */
 static GroupNormShape readGroupNormShape(const double *p) {
   GroupNormShape s = {(long)p[0], (long)p[1], (long)p[2], (long)p[3], (float)p[4], p[5] != 0};
@@ -558,6 +590,8 @@ NAPI_MODULE_INIT() {
       {"denseGrad", NULL, DenseGrad, NULL, NULL, NULL, napi_default, NULL},
       {"attention", NULL, Attention, NULL, NULL, NULL, napi_default, NULL},
       {"attentionGrad", NULL, AttentionGrad, NULL, NULL, NULL, napi_default, NULL},
+      {"layerNorm", NULL, LayerNorm, NULL, NULL, NULL, napi_default, NULL},
+      {"layerNormGrad", NULL, LayerNormGrad, NULL, NULL, NULL, napi_default, NULL},
       {"groupNorm", NULL, GroupNorm, NULL, NULL, NULL, napi_default, NULL},
       {"groupNormGrad", NULL, GroupNormGrad, NULL, NULL, NULL, napi_default, NULL},
       {"adamW", NULL, AdamW, NULL, NULL, NULL, napi_default, NULL},

@@ -158,4 +158,12 @@ void attentionForward(Scratch *scratch, const float *q, const float *k, const fl
 void attentionBackward(Scratch *scratch, const float *dy, const float *q, const float *k, const float *v,
                        const float *bias, float *dq, float *dk, float *dv, float *dbias, const AttentionShape *s);
 
+/* ---- layerNorm.c: layer normalisation over the last axis and its gradient ---- */
+
+/* out [rows, C] = (x - mean) / sqrt(var + eps) · gamma + beta, per row. */
+void layerNormForward(const float *x, const float *gamma, const float *beta, float *out, long rows, long C, float eps);
+/* dx [rows, C], dgamma and dbeta [C] from dy and the forward's x and gamma. */
+void layerNormBackward(Scratch *s, const float *dy, const float *x, const float *gamma, float *dx, float *dgamma,
+                       float *dbeta, long rows, long C, float eps);
+
 #endif

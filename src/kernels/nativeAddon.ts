@@ -37,6 +37,10 @@ export interface NativeAddon {
   attention(heap: ArrayBuffer, params: Float64Array): void;
   /** params: batch, nq, nk, c, heads, scale, dyOffset, qOffset, kOffset, vOffset, biasOffset (-1: none), dqOffset, dkOffset, dvOffset, dbiasOffset (-1: none) (bytes): its gradient. */
   attentionGrad(heap: ArrayBuffer, params: Float64Array): void;
+  /** params: rows, C, eps, xOffset, gammaOffset, betaOffset, outOffset (bytes): layer norm over the last axis. */
+  layerNorm(heap: ArrayBuffer, params: Float64Array): void;
+  /** params: rows, C, eps, dyOffset, xOffset, gammaOffset, dxOffset, dgammaOffset, dbetaOffset (bytes): its gradient. */
+  layerNormGrad(heap: ArrayBuffer, params: Float64Array): void;
   groupNorm(heap: ArrayBuffer, params: Float64Array): void;
   groupNormGrad(heap: ArrayBuffer, params: Float64Array): void;
   /** params: a, b, lr, beta1, beta2, epsilon, gradScale, c1, c2, keep. */
@@ -53,7 +57,7 @@ export interface NativeAddon {
 const NATIVE_ENV_VAR = 'SELFDPO_NATIVE';
 
 /** The ADDON_VERSION of native/*.c that this code calls. */
-const EXPECTED_VERSION = 8;
+const EXPECTED_VERSION = 9;
 
 /** Where scripts/buildNative.mjs puts the addon (this file sits in src/kernels or dist/kernels). */
 const NATIVE_ADDON_PATH = path.join(__dirname, '..', '..', 'native', 'build', 'selfdpoNative.node');

@@ -12,6 +12,8 @@
  *   k, v [B, Nk, C] with an optional logit bias [B, Nk] per key, native/attention.c.
  *   SelfdpoAttentionGrad (dy, q, k, v, keyBias?; attrs.heads): [dq, dk, dv] and dkeyBias
  *   when keyBias is given.
+ * - SelfdpoLayerNorm (x, gamma, beta; attrs.eps): layer norm over the last axis,
+ *   native/layerNorm.c. SelfdpoLayerNormGrad (dy, x, gamma; attrs.eps): [dx, dgamma, dbeta].
  */
 import type { TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -29,6 +31,14 @@ export const FUSED_ATTENTION_GRAD = 'SelfdpoAttentionGrad';
 /** Attributes of both attention kernels. */
 export interface FusedAttentionAttrs {
   heads: number;
+}
+
+export const FUSED_LAYER_NORM = 'SelfdpoLayerNorm';
+export const FUSED_LAYER_NORM_GRAD = 'SelfdpoLayerNormGrad';
+
+/** Attributes of both layer-norm kernels. */
+export interface FusedLayerNormAttrs {
+  eps: number;
 }
 
 /** Attributes of SelfdpoDenseGrad: the input whose gradient it computes (tfjs asks for each input's apart, and only for those it needs). */
@@ -143,10 +153,50 @@ function attentionGradKernel(addon: NativeAddon): OwnKernel {
   };
 }
 
+/** [C, rows] of x [..., C] with gamma [C], or a thrown error naming the shapes. */
+function layerNormShape(kernel: string, x: TensorInfo, gamma: TensorInfo): [number, number] {
+  const C = x.shape[x.shape.length - 1];
+  if (C === undefined || C === 0 || x.dtype !== 'float32' || gamma.dtype !== 'float32' || gamma.shape.length !== 1 || gamma.shape[0] !== C) {
+    throw new Error(`${kernel}: float32 x [..., C] (C >= 1) and gamma, beta [C] expected, got x [${x.shape}], gamma [${gamma.shape}]`);
+  }
+  return [C, sizeOf(x.shape) / C];
+}
+
+function layerNormKernel(addon: NativeAddon): OwnKernel {
+  return (args) => {
+    const backend = args.backend as BackendWasm;
+    const { x, gamma, beta } = args.inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
+    const { eps } = args.attrs as unknown as FusedLayerNormAttrs;
+    const [C, rows] = layerNormShape(FUSED_LAYER_NORM, x, gamma);
+    if (beta.dtype !== 'float32' || beta.shape.length !== 1 || beta.shape[0] !== C) throw new Error(`${FUSED_LAYER_NORM}: beta [${beta.shape}] must be float32 [${C}]`);
+    const out = backend.makeOutput(x.shape, 'float32');
+    params.set([rows, C, eps, offsetOf(backend, x), offsetOf(backend, gamma), offsetOf(backend, beta), offsetOf(backend, out)]);
+    addon.layerNorm(heapOf(backend), params);
+    return out;
+  };
+}
+
+function layerNormGradKernel(addon: NativeAddon): OwnKernel {
+  return (args) => {
+    const backend = args.backend as BackendWasm;
+    const { dy, x, gamma } = args.inputs as { dy: TensorInfo; x: TensorInfo; gamma: TensorInfo };
+    const { eps } = args.attrs as unknown as FusedLayerNormAttrs;
+    const [C, rows] = layerNormShape(FUSED_LAYER_NORM_GRAD, x, gamma);
+    const dx = backend.makeOutput(x.shape, 'float32');
+    const dgamma = backend.makeOutput([C], 'float32');
+    const dbeta = backend.makeOutput([C], 'float32');
+    params.set([rows, C, eps, offsetOf(backend, dy), offsetOf(backend, x), offsetOf(backend, gamma), offsetOf(backend, dx), offsetOf(backend, dgamma), offsetOf(backend, dbeta)]);
+    addon.layerNormGrad(heapOf(backend), params);
+    return [dx, dgamma, dbeta];
+  };
+}
+
 /** The kernels this file adds, under names of our own. */
 export const NATIVE_LAYER_KERNELS: [string, (addon: NativeAddon) => OwnKernel][] = [
   [FUSED_DENSE, denseKernel],
   [FUSED_DENSE_GRAD, denseGradKernel],
   [FUSED_ATTENTION, attentionKernel],
   [FUSED_ATTENTION_GRAD, attentionGradKernel],
+  [FUSED_LAYER_NORM, layerNormKernel],
+  [FUSED_LAYER_NORM_GRAD, layerNormGradKernel],
 ];

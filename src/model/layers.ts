@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { fusedAttention, fusedAttentionAvailable } from './fusedAttention.js';
 import { fusedDense, fusedDenseAvailable } from './fusedDense.js';
 import { fusedGroupNorm, fusedGroupNormAvailable } from './fusedGroupNorm.js';
+import { fusedLayerNorm, fusedLayerNormAvailable } from './fusedLayerNorm.js';
 import { matMul, matMulTransposeB } from './matMul.js';
 import { glorotUniform, heNormal, ones, zeros, type Init, type Scope } from './params.js';
 
@@ -108,9 +109,12 @@ function composedGroupNorm(x: tf.Tensor4D, scale: tf.Tensor, shift: tf.Tensor, g
 /** Layer normalisation over the last axis. */
 export function layerNorm(scope: Scope, x: tf.Tensor, eps = 1e-5): tf.Tensor {
   const C = x.shape[x.shape.length - 1] as number;
+  const scale = scope.get('scale', [C], ones);
+  const shift = scope.get('shift', [C], zeros);
+  if (fusedLayerNormAvailable()) return fusedLayerNorm(x, scale, shift, eps);
   const { mean, variance } = tf.moments(x, -1, true);
   const normed = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps)));
-  return tf.add(tf.mul(normed, scope.get('scale', [C], ones)), scope.get('shift', [C], zeros));
+  return tf.add(tf.mul(normed, scale), shift);
 }
 
 /**

@@ -3,14 +3,15 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { loadNativeAddon } from '../../src/kernels/nativeAddon.js';
 import { registerWasmKernels } from '../../src/kernels/index.js';
-import { attention, dense } from '../../src/model/layers.js';
+import { attention, dense, layerNorm } from '../../src/model/layers.js';
 import { fusedAttentionAvailable } from '../../src/model/fusedAttention.js';
 import { fusedDenseAvailable } from '../../src/model/fusedDense.js';
+import { fusedLayerNormAvailable } from '../../src/model/fusedLayerNorm.js';
 import { Params, Scope } from '../../src/model/params.js';
 import { relErr, size, TOL, values } from './convTestUtil.js';
 
 /**
- * The fused layer kernels (src/kernels/nativeLayerKernels.ts: dense and attention), run
+ * The fused layer kernels (src/kernels/nativeLayerKernels.ts: dense, attention, layer norm), run
  * through src/model/layers.ts on wasm, against the same layers composed of tfjs ops on the cpu
  * backend: outputs and the gradients of sum(layer · dy) with respect to every input. Skipped
  * where the addon is not built, unless SELFDPO_REQUIRE_NATIVE=1.
@@ -115,5 +116,48 @@ test('fused attention and its gradients (q, k, v, key bias) match the composed o
     const label = `B ${B} Nq ${Nq} Nk ${Nk} C ${C} heads ${heads} bias ${withBias}`;
     for (const [k, err] of errs.entries()) assert.ok(err < TOL, `${label}: ${['y', 'dq', 'dk', 'dv', 'dbias'][k]} relative error ${err}`);
     t.diagnostic(`${label}: ${errs.map((e) => e.toExponential(1)).join(' ')}`);
+  }
+});
+
+test('the fused layer norm and its gradients match the composed one on the cpu backend', { skip }, async (t) => {
+  registerWasmKernels();
+  const cases: [number[], number][] = [
+    // [x shape, offset]: an offset of 40 (spread about 1) checks the variance does not cancel
+    [[4, 6], 0],
+    [[16, 16, 192], 0], // base-S's cross-attention norm at 4x4
+    [[8, 17, 128], 0], // the text encoder
+    [[2, 3, 5], 40],
+    [[3, 1], 0], // one channel: every row normalises to 0, so only beta shows and x gets no gradient
+    [[1, 7], 0],
+  ];
+  for (const [i, [shape, offset]] of cases.entries()) {
+    const C = shape[shape.length - 1] as number;
+    const xv = values(size(shape), 801 + i).map((v, k) => offset + v + 0.1 * (k % 3));
+    const gv = values(C, 811 + i).map((v) => 1 + v);
+    const bv = values(C, 821 + i);
+    const dyv = values(size(shape), 831 + i);
+    const run = (): Float32Array[] => {
+      const params = new Params(0);
+      const scope = new Scope(params, 'ln/');
+      const x = tf.tensor(xv, shape);
+      tf.tidy(() => layerNorm(scope, x)); // creates scale and shift
+      params.variable('ln/scale').assign(tf.tensor1d(gv));
+      params.variable('ln/shift').assign(tf.tensor1d(bv));
+      const out = tf.tidy(() => {
+        const dy = tf.tensor(dyv, shape);
+        const f = (a: tf.Tensor): tf.Scalar => tf.sum(tf.mul(layerNorm(scope, a), dy));
+        const { grads } = tf.variableGrads(() => f(x));
+        return [layerNorm(scope, x), tf.grad(f)(x), grads[params.variable('ln/scale').name] as tf.Tensor, grads[params.variable('ln/shift').name] as tf.Tensor].map(
+          (r) => r.dataSync() as Float32Array,
+        );
+      });
+      x.dispose();
+      params.dispose();
+      return out;
+    };
+    const { want, got } = await cpuAndWasm(run, fusedLayerNormAvailable);
+    const errs = got.map((g, k) => errOf(g, want[k] as Float32Array));
+    for (const [k, err] of errs.entries()) assert.ok(err < TOL, `x ${shape} offset ${offset}: ${['y', 'dx', 'dscale', 'dshift'][k]} error ${err}`);
+    t.diagnostic(`x ${shape} offset ${offset}: ${errs.map((e) => e.toExponential(1)).join(' ')}`);
   }
 });
