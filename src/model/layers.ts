@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { convWithBias } from './convBias.js';
 import { fusedAttention, fusedAttentionAvailable } from './fusedAttention.js';
 import { fusedDense, fusedDenseAvailable } from './fusedDense.js';
 import { fusedGroupNorm, fusedGroupNormAvailable } from './fusedGroupNorm.js';
@@ -51,7 +52,7 @@ export function conv(scope: Scope, x: tf.Tensor4D, cout: number, kernel = 3, str
   const cin = x.shape[3];
   const w = scope.get('w', [kernel, kernel, cin, cout], init ?? heNormal(kernel * kernel * cin));
   // The bias rides in the convolution (one pass over the output instead of two).
-  const y = tf.fused.conv2d({ x, filter: w as tf.Tensor as tf.Tensor4D, strides: stride, pad: 'same', bias: scope.get('b', [cout], zeros) });
+  const y = convWithBias(x, w as tf.Tensor as tf.Tensor4D, scope.get('b', [cout], zeros) as tf.Tensor as tf.Tensor1D, stride);
   addFlops(2 * y.size * kernel * kernel * cin);
   return y;
 }
