@@ -15,7 +15,7 @@
 #include "kernels.h"
 
 /* Raised whenever a function's parameters change: nativeAddon.ts refuses an addon built from older source. */
-#define ADDON_VERSION 9
+#define ADDON_VERSION 10
 
 static void freeScratch(napi_env env, void *data, void *hint) {
   (void)env;
@@ -411,10 +411,10 @@ static GroupNormShape readGroupNormShape(const double *p) {
   return s;
 }
 
-/* groupNorm(heap, [shape(6), xOff, gammaOff, betaOff, outOff, statsOff]) */
+/* groupNorm(heap, [shape(6), xOff, gammaOff, betaOff, outOff, statsOff, shiftOff (-1 = none)]) */
 static napi_value GroupNorm(napi_env env, napi_callback_info info) {
   Call c;
-  if (!readCall(env, info, 11, &c)) return NULL;
+  if (!readCall(env, info, 12, &c)) return NULL;
   const GroupNormShape s = readGroupNormShape(c.p);
   const double n = (double)s.batch * s.hw * s.c;
   const float *x = heapFloats(env, &c, c.p[6], n, "x");
@@ -423,14 +423,19 @@ static napi_value GroupNorm(napi_env env, napi_callback_info info) {
   float *out = beta ? heapFloats(env, &c, c.p[9], n, "output") : NULL;
   float *stats = out ? heapFloats(env, &c, c.p[10], 2.0 * s.batch * s.groups, "stats") : NULL;
   if (!stats) return NULL;
-  groupNormForward(x, gamma, beta, out, stats, &s);
+  const float *shift = NULL;
+  if (c.p[11] >= 0) {
+    shift = heapFloats(env, &c, c.p[11], (double)s.batch * s.c, "shift");
+    if (!shift) return NULL;
+  }
+  groupNormForward(x, shift, gamma, beta, out, stats, &s);
   return NULL;
 }
 
-/* groupNormGrad(heap, [shape(6), dyOff, xOff, gammaOff, betaOff, statsOff, dxOff, dgammaOff, dbetaOff]) */
+/* groupNormGrad(heap, [shape(6), dyOff, xOff, gammaOff, betaOff, statsOff, dxOff, dgammaOff, dbetaOff, shiftOff, dshiftOff]) (-1 = no shift) */
 static napi_value GroupNormGrad(napi_env env, napi_callback_info info) {
   Call c;
-  if (!readCall(env, info, 14, &c)) return NULL;
+  if (!readCall(env, info, 16, &c)) return NULL;
   const GroupNormShape s = readGroupNormShape(c.p);
   const double n = (double)s.batch * s.hw * s.c;
   const float *dy = heapFloats(env, &c, c.p[6], n, "dy");
@@ -442,7 +447,14 @@ static napi_value GroupNormGrad(napi_env env, napi_callback_info info) {
   float *dgamma = dx ? heapFloats(env, &c, c.p[12], (double)s.c, "dgamma") : NULL;
   float *dbeta = dgamma ? heapFloats(env, &c, c.p[13], (double)s.c, "dbeta") : NULL;
   if (!dbeta) return NULL;
-  groupNormBackward(dy, x, gamma, beta, stats, dx, dgamma, dbeta, &s);
+  const float *shift = NULL;
+  float *dshift = NULL;
+  if (c.p[14] >= 0) {
+    shift = heapFloats(env, &c, c.p[14], (double)s.batch * s.c, "shift");
+    dshift = shift ? heapFloats(env, &c, c.p[15], (double)s.batch * s.c, "dshift") : NULL;
+    if (!dshift) return NULL;
+  }
+  groupNormBackward(dy, x, shift, gamma, beta, stats, dx, dgamma, dbeta, dshift, &s);
   return NULL;
 }
 

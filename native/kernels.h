@@ -81,12 +81,13 @@ typedef struct {
   int silu;
 } GroupNormShape;
 
-/* out = silu?(norm(x) * gamma + beta); stats[b, g] = (mean, 1/sqrt(var + eps)). */
-void groupNormForward(const float *x, const float *gamma, const float *beta, float *out, float *stats,
-                      const GroupNormShape *s);
-/* dx, dgamma, dbeta from dy and the forward's inputs and stats. */
-void groupNormBackward(const float *dy, const float *x, const float *gamma, const float *beta, const float *stats,
-                       float *dx, float *dgamma, float *dbeta, const GroupNormShape *s);
+/* out = silu?(norm(x + shift[b]) * gamma + beta) (shift [B, C] or NULL); stats[b, g] = (mean, 1/sqrt(var + eps)). */
+void groupNormForward(const float *x, const float *shift, const float *gamma, const float *beta, float *out,
+                      float *stats, const GroupNormShape *s);
+/* dx, dgamma, dbeta (and dshift [B, C] when not NULL) from dy and the forward's inputs and stats. */
+void groupNormBackward(const float *dy, const float *x, const float *shift, const float *gamma, const float *beta,
+                       const float *stats, float *dx, float *dgamma, float *dbeta, float *dshift,
+                       const GroupNormShape *s);
 
 /* ---- reduce.c: sums over a block of axes ---- */
 

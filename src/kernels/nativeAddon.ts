@@ -41,7 +41,9 @@ export interface NativeAddon {
   layerNorm(heap: ArrayBuffer, params: Float64Array): void;
   /** params: rows, C, eps, dyOffset, xOffset, gammaOffset, dxOffset, dgammaOffset, dbetaOffset (bytes): its gradient. */
   layerNormGrad(heap: ArrayBuffer, params: Float64Array): void;
+  /** params: batch, hw, c, groups, eps, silu, xOffset, gammaOffset, betaOffset, outOffset, statsOffset, shiftOffset (-1: none) (bytes). */
   groupNorm(heap: ArrayBuffer, params: Float64Array): void;
+  /** params: batch, hw, c, groups, eps, silu, dyOffset, xOffset, gammaOffset, betaOffset, statsOffset, dxOffset, dgammaOffset, dbetaOffset, shiftOffset, dshiftOffset (-1: no shift) (bytes). */
   groupNormGrad(heap: ArrayBuffer, params: Float64Array): void;
   /** params: a, b, lr, beta1, beta2, epsilon, gradScale, c1, c2, keep. */
   adamW(w: Float32Array, m: Float32Array, v: Float32Array, decay: Uint8Array, g: Float32Array, params: Float64Array): void;
@@ -57,7 +59,7 @@ export interface NativeAddon {
 const NATIVE_ENV_VAR = 'SELFDPO_NATIVE';
 
 /** The ADDON_VERSION of native/*.c that this code calls. */
-const EXPECTED_VERSION = 9;
+const EXPECTED_VERSION = 10;
 
 /** Where scripts/buildNative.mjs puts the addon (this file sits in src/kernels or dist/kernels). */
 const NATIVE_ADDON_PATH = path.join(__dirname, '..', '..', 'native', 'build', 'selfdpoNative.node');

@@ -70,18 +70,23 @@ export function groupNorm(scope: Scope, x: tf.Tensor4D, groups: number, eps = 1e
   return normalize(scope, x, groups, eps, false);
 }
 
-/** silu(groupNorm(x)): the UNet's norm-then-activation, fused where the backend can. */
-export function groupNormSilu(scope: Scope, x: tf.Tensor4D, groups: number, eps = 1e-5): tf.Tensor4D {
-  return normalize(scope, x, groups, eps, true);
+/**
+ * silu(groupNorm(x)): the UNet's norm-then-activation, fused where the backend can. `add`
+ * [B, C], when given, is added to every pixel of image b first (x + add, the res block's
+ * timestep embedding), inside the fused kernels where they run.
+ */
+export function groupNormSilu(scope: Scope, x: tf.Tensor4D, groups: number, eps = 1e-5, add?: tf.Tensor2D): tf.Tensor4D {
+  return normalize(scope, x, groups, eps, true, add);
 }
 
-function normalize(scope: Scope, x: tf.Tensor4D, groups: number, eps: number, withSilu: boolean): tf.Tensor4D {
-  const C = x.shape[3];
+function normalize(scope: Scope, x: tf.Tensor4D, groups: number, eps: number, withSilu: boolean, add?: tf.Tensor2D): tf.Tensor4D {
+  const [B, , , C] = x.shape;
   if (C % groups !== 0) throw new Error(`groupNorm: ${C} channels do not split into ${groups} groups`);
   const scale = scope.get('scale', [C], ones);
   const shift = scope.get('shift', [C], zeros);
-  if (fusedGroupNormAvailable()) return fusedGroupNorm(x, scale, shift, { groups, eps, silu: withSilu });
-  const y = composedGroupNorm(x, scale, shift, groups, eps);
+  if (fusedGroupNormAvailable()) return fusedGroupNorm(x, scale, shift, { groups, eps, silu: withSilu }, add);
+  const input = add === undefined ? x : (tf.add(x, add.reshape([B, 1, 1, C])) as tf.Tensor4D);
+  const y = composedGroupNorm(input, scale, shift, groups, eps);
   return withSilu ? silu(y) : y;
 }
 

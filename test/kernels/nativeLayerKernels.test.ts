@@ -3,15 +3,17 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { loadNativeAddon } from '../../src/kernels/nativeAddon.js';
 import { registerWasmKernels } from '../../src/kernels/index.js';
-import { attention, dense, layerNorm } from '../../src/model/layers.js';
+import { attention, dense, groupNormSilu, layerNorm } from '../../src/model/layers.js';
 import { fusedAttentionAvailable } from '../../src/model/fusedAttention.js';
 import { fusedDenseAvailable } from '../../src/model/fusedDense.js';
+import { fusedGroupNormAvailable } from '../../src/model/fusedGroupNorm.js';
 import { fusedLayerNormAvailable } from '../../src/model/fusedLayerNorm.js';
 import { Params, Scope } from '../../src/model/params.js';
 import { relErr, size, TOL, values } from './convTestUtil.js';
 
 /**
- * The fused layer kernels (src/kernels/nativeLayerKernels.ts: dense, attention, layer norm), run
+ * The fused layer kernels (src/kernels/nativeLayerKernels.ts: dense, attention, layer norm; and
+ * the group norm's shift), run
  * through src/model/layers.ts on wasm, against the same layers composed of tfjs ops on the cpu
  * backend: outputs and the gradients of sum(layer · dy) with respect to every input. Skipped
  * where the addon is not built, unless SELFDPO_REQUIRE_NATIVE=1.
@@ -159,5 +161,54 @@ test('the fused layer norm and its gradients match the composed one on the cpu b
     const errs = got.map((g, k) => errOf(g, want[k] as Float32Array));
     for (const [k, err] of errs.entries()) assert.ok(err < TOL, `x ${shape} offset ${offset}: ${['y', 'dx', 'dscale', 'dshift'][k]} error ${err}`);
     t.diagnostic(`x ${shape} offset ${offset}: ${errs.map((e) => e.toExponential(1)).join(' ')}`);
+  }
+});
+
+test("the fused group norm + SiLU of x + a per-image shift (a res block's embedding) and its gradients match the composed one on the cpu backend", { skip }, async (t) => {
+  registerWasmKernels();
+  const cases: [[number, number, number, number], number][] = [
+    [[2, 5, 6, 8], 4],
+    [[3, 8, 8, 48], 8], // base-S's 8x8 level, narrower batch
+    [[2, 4, 4, 192], 8],
+    [[1, 1, 1, 16], 2], // one pixel (groups of 8 values: with 2, dx is nearly all cancellation, in either implementation)
+    [[2, 3, 5, 6], 6], // one channel per group
+  ];
+  for (const [i, [shape, groups]] of cases.entries()) {
+    const [B, , , C] = shape;
+    const xv = values(size(shape), 901 + i).map((v, k) => 2 * v + (k % 3));
+    const addv = values(B * C, 911 + i).map((v) => 3 * v);
+    const gv = values(C, 921 + i).map((v) => 1 + v);
+    const bv = values(C, 931 + i);
+    const dyv = values(size(shape), 941 + i);
+    const run = (): Float32Array[] => {
+      const params = new Params(0);
+      const scope = new Scope(params, 'gn/');
+      const x = tf.tensor4d(xv, shape);
+      const add = tf.tensor2d(addv, [B, C]);
+      tf.tidy(() => groupNormSilu(scope, x, groups, 1e-5, add)); // creates scale and shift
+      params.variable('gn/scale').assign(tf.tensor1d(gv));
+      params.variable('gn/shift').assign(tf.tensor1d(bv));
+      const out = tf.tidy(() => {
+        const dy = tf.tensor4d(dyv, shape);
+        const f = (a: tf.Tensor, e: tf.Tensor): tf.Scalar => tf.sum(tf.mul(groupNormSilu(scope, a as tf.Tensor4D, groups, 1e-5, e as tf.Tensor2D), dy));
+        const { grads } = tf.variableGrads(() => f(x, add));
+        const [dx, dadd] = tf.grads(f)([x, add]) as [tf.Tensor, tf.Tensor];
+        return [groupNormSilu(scope, x, groups, 1e-5, add), dx, dadd, grads[params.variable('gn/scale').name] as tf.Tensor, grads[params.variable('gn/shift').name] as tf.Tensor].map(
+          (r) => r.dataSync() as Float32Array,
+        );
+      });
+      tf.dispose([x, add]);
+      params.dispose();
+      return out;
+    };
+    const { want, got } = await cpuAndWasm(run, fusedGroupNormAvailable);
+    // dadd sums dx over the pixels; with one channel per group it is zero (the shift cancels in
+    // x - mean) up to rounding, so its error is measured against the scale of dx as well.
+    const maxAbs = (a: Float32Array): number => a.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    const errs = got.map((g, k) =>
+      k === 2 ? maxAbs(g.map((x, e) => x - ((want[2] as Float32Array)[e] as number))) / Math.max(maxAbs(want[2] as Float32Array), maxAbs(want[1] as Float32Array)) : errOf(g, want[k] as Float32Array),
+    );
+    for (const [k, err] of errs.entries()) assert.ok(err < TOL, `${shape} G=${groups}: ${['y', 'dx', 'dadd', 'dscale', 'dshift'][k]} error ${err}`);
+    t.diagnostic(`${shape} G=${groups}: ${errs.map((e) => e.toExponential(1)).join(' ')}`);
   }
 });
