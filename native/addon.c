@@ -1,7 +1,7 @@
 /*
  * The N-API addon (src/kernels/nativeAddon.ts loads it): each function takes the wasm heap (or
  * shared buffers) and a Float64Array of parameters, checks every range against its buffer,
- * and calls the kernel in convolution.c, groupNorm.c, reduce.c, concat.c or optimizer.c. The wasm backend keeps
+ * and calls the kernel in convolution.c, groupNorm.c, reduce.c, concat.c, split.c, gather.c, resize.c, dense.c, attention.c, layerNorm.c or optimizer.c. The wasm backend keeps
  * every tensor in one ArrayBuffer, so kernels read and write tensors in place: no copies.
  * Context-aware: every worker thread loads its own instance, with its own scratch buffer.
  */
@@ -15,7 +15,7 @@
 #include "kernels.h"
 
 /* Raised whenever a function's parameters change: nativeAddon.ts refuses an addon built from older source. */
-#define ADDON_VERSION 5
+#define ADDON_VERSION 10
 
 static void freeScratch(napi_env env, void *data, void *hint) {
   (void)env;
@@ -192,16 +192,229 @@ static napi_value ConcatRows(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* At most this many outputs per split call (the caller falls back to the wasm kernel beyond). */
+#define MAX_SPLIT_OUTPUTS 16
+
+/* splitRows(heap, [outer, count, xOff, (offset_i (-1: skip it), inner_i) for each output]) */
+static napi_value SplitRows(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!readCall(env, info, 3, &c)) return NULL;
+  const long outer = (long)c.p[0], count = (long)c.p[1];
+  if (count < 1 || count > MAX_SPLIT_OUTPUTS || c.count < (size_t)(3 + 2 * count)) {
+    napi_throw_range_error(env, NULL, "native kernels: splitRows takes 1-16 outputs, each an offset and a row width");
+    return NULL;
+  }
+  float *outputs[MAX_SPLIT_OUTPUTS];
+  long inner[MAX_SPLIT_OUTPUTS];
+  double width = 0;
+  for (long i = 0; i < count; i++) {
+    inner[i] = (long)c.p[4 + 2 * i];
+    if (inner[i] < 0) {
+      napi_throw_range_error(env, NULL, "native kernels: splitRows: a negative row width");
+      return NULL;
+    }
+    width += (double)inner[i];
+    outputs[i] = NULL;
+    if (c.p[3 + 2 * i] >= 0) {
+      outputs[i] = heapFloats(env, &c, c.p[3 + 2 * i], (double)outer * inner[i], "an output");
+      if (!outputs[i]) return NULL;
+    }
+  }
+  const float *x = heapFloats(env, &c, c.p[2], (double)outer * width, "x");
+  if (!x) return NULL;
+  splitRows(outer, count, x, inner, outputs);
+  return NULL;
+}
+
+/* gatherSlices(heap, [batch, outer, dim, slice, n, xOff, indicesOff, outOff]); an index outside [0, dim) throws. */
+static napi_value GatherSlices(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!readCall(env, info, 8, &c)) return NULL;
+  const long batch = (long)c.p[0], outer = (long)c.p[1], dim = (long)c.p[2], slice = (long)c.p[3], n = (long)c.p[4];
+  const float *x = heapFloats(env, &c, c.p[5], (double)batch * outer * dim * slice, "x");
+  const float *indices = x ? heapFloats(env, &c, c.p[6], (double)batch * n, "indices") : NULL;
+  float *out = indices ? heapFloats(env, &c, c.p[7], (double)batch * outer * n * slice, "output") : NULL;
+  if (!out) return NULL;
+  const long bad = gatherSlices(batch, outer, dim, slice, n, x, (const int32_t *)indices, out);
+  if (bad >= 0) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "native kernels: gather index %d (position %ld) is not in [0, %ld]",
+             ((const int32_t *)indices)[bad], bad, dim - 1);
+    napi_throw_range_error(env, NULL, msg);
+  }
+  return NULL;
+}
+
+/* p[0..7] = batch, inH, inW, c, outH, outW, alignCorners, halfPixelCenters. */
+static ResizeShape readResizeShape(const double *p) {
+  ResizeShape s = {(long)p[0], (long)p[1], (long)p[2], (long)p[3], (long)p[4], (long)p[5], p[6] != 0, p[7] != 0};
+  return s;
+}
+
+/* resizeNearest(heap, [shape(8), xOff, outOff]) */
+static napi_value ResizeNearest(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!readCall(env, info, 10, &c)) return NULL;
+  const ResizeShape s = readResizeShape(c.p);
+  const float *x = heapFloats(env, &c, c.p[8], (double)s.batch * s.inH * s.inW * s.c, "x");
+  float *out = x ? heapFloats(env, &c, c.p[9], (double)s.batch * s.outH * s.outW * s.c, "output") : NULL;
+  if (!out) return NULL;
+  resizeNearest(x, out, &s);
+  return NULL;
+}
+
+/* resizeNearestGrad(heap, [shape(8), dyOff, dxOff]) */
+static napi_value ResizeNearestGrad(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!readCall(env, info, 10, &c)) return NULL;
+  const ResizeShape s = readResizeShape(c.p);
+  const float *dy = heapFloats(env, &c, c.p[8], (double)s.batch * s.outH * s.outW * s.c, "dy");
+  float *dx = dy ? heapFloats(env, &c, c.p[9], (double)s.batch * s.inH * s.inW * s.c, "dx") : NULL;
+  if (!dx) return NULL;
+  resizeNearestGrad(dy, dx, &s);
+  return NULL;
+}
+
+/* dense(heap, [rows, cin, cout, xOff, wOff, bOff (-1 = none), outOff]) */
+static napi_value Dense(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!readCall(env, info, 7, &c)) return NULL;
+  const long rows = (long)c.p[0], cin = (long)c.p[1], cout = (long)c.p[2];
+  const float *x = heapFloats(env, &c, c.p[3], (double)rows * cin, "x");
+  const float *w = x ? heapFloats(env, &c, c.p[4], (double)cin * cout, "w") : NULL;
+  const float *b = NULL;
+  if (w && c.p[5] >= 0) {
+    b = heapFloats(env, &c, c.p[5], (double)cout, "b");
+    if (!b) return NULL;
+  }
+  float *out = w ? heapFloats(env, &c, c.p[6], (double)rows * cout, "output") : NULL;
+  if (!out) return NULL;
+  denseForward(x, w, b, out, rows, cin, cout);
+  return NULL;
+}
+
+/* denseGrad(heap, [rows, cin, cout, dyOff, xOff, wOff, dxOff, dwOff, dbOff]): each output offset -1 = not wanted */
+static napi_value DenseGrad(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!readCall(env, info, 9, &c)) return NULL;
+  const long rows = (long)c.p[0], cin = (long)c.p[1], cout = (long)c.p[2];
+  const float *dy = heapFloats(env, &c, c.p[3], (double)rows * cout, "dy");
+  const float *x = dy ? heapFloats(env, &c, c.p[4], (double)rows * cin, "x") : NULL;
+  const float *w = x ? heapFloats(env, &c, c.p[5], (double)cin * cout, "w") : NULL;
+  if (!w) return NULL;
+  float *outs[3] = {NULL, NULL, NULL};
+  const double sizes[3] = {(double)rows * cin, (double)cin * cout, (double)cout};
+  const char *names[3] = {"dx", "dw", "db"};
+  for (int i = 0; i < 3; i++) {
+    if (c.p[6 + i] < 0) continue;
+    outs[i] = heapFloats(env, &c, c.p[6 + i], sizes[i], names[i]);
+    if (!outs[i]) return NULL;
+  }
+  denseBackward(scratchOf(env), dy, x, w, outs[0], outs[1], outs[2], rows, cin, cout);
+  return NULL;
+}
+
+/* p[0..5] = batch, nq, nk, c, heads, scale; refuses heads that do not divide c. */
+static int readAttentionShape(napi_env env, const double *p, AttentionShape *s) {
+  AttentionShape r = {(long)p[0], (long)p[1], (long)p[2], (long)p[3], (long)p[4], (float)p[5]};
+  if (r.heads < 1 || r.c % r.heads != 0 || r.nq < 1 || r.nk < 1) {
+    napi_throw_range_error(env, NULL, "native kernels: attention needs Nq, Nk >= 1 and heads dividing the channels");
+    return 0;
+  }
+  *s = r;
+  return 1;
+}
+
+/* attention(heap, [shape(6), qOff, kOff, vOff, biasOff (-1 = none), outOff]) */
+static napi_value Attention(napi_env env, napi_callback_info info) {
+  Call c;
+  AttentionShape s;
+  if (!readCall(env, info, 11, &c) || !readAttentionShape(env, c.p, &s)) return NULL;
+  const double nq = (double)s.batch * s.nq * s.c, nk = (double)s.batch * s.nk * s.c;
+  const float *q = heapFloats(env, &c, c.p[6], nq, "q");
+  const float *k = q ? heapFloats(env, &c, c.p[7], nk, "k") : NULL;
+  const float *v = k ? heapFloats(env, &c, c.p[8], nk, "v") : NULL;
+  const float *bias = NULL;
+  if (v && c.p[9] >= 0) {
+    bias = heapFloats(env, &c, c.p[9], (double)s.batch * s.nk, "bias");
+    if (!bias) return NULL;
+  }
+  float *out = v ? heapFloats(env, &c, c.p[10], nq, "output") : NULL;
+  if (!out) return NULL;
+  attentionForward(scratchOf(env), q, k, v, bias, out, &s);
+  return NULL;
+}
+
+/* attentionGrad(heap, [shape(6), dyOff, qOff, kOff, vOff, biasOff (-1 = none), dqOff, dkOff, dvOff, dbiasOff (-1 = none)]) */
+static napi_value AttentionGrad(napi_env env, napi_callback_info info) {
+  Call c;
+  AttentionShape s;
+  if (!readCall(env, info, 15, &c) || !readAttentionShape(env, c.p, &s)) return NULL;
+  const double nq = (double)s.batch * s.nq * s.c, nk = (double)s.batch * s.nk * s.c;
+  const float *dy = heapFloats(env, &c, c.p[6], nq, "dy");
+  const float *q = dy ? heapFloats(env, &c, c.p[7], nq, "q") : NULL;
+  const float *k = q ? heapFloats(env, &c, c.p[8], nk, "k") : NULL;
+  const float *v = k ? heapFloats(env, &c, c.p[9], nk, "v") : NULL;
+  float *dq = v ? heapFloats(env, &c, c.p[11], nq, "dq") : NULL;
+  float *dk = dq ? heapFloats(env, &c, c.p[12], nk, "dk") : NULL;
+  float *dv = dk ? heapFloats(env, &c, c.p[13], nk, "dv") : NULL;
+  if (!dv) return NULL;
+  const float *bias = NULL;
+  float *dbias = NULL;
+  if (c.p[10] >= 0) {
+    bias = heapFloats(env, &c, c.p[10], (double)s.batch * s.nk, "bias");
+    if (!bias) return NULL;
+  }
+  if (c.p[14] >= 0) {
+    dbias = heapFloats(env, &c, c.p[14], (double)s.batch * s.nk, "dbias");
+    if (!dbias) return NULL;
+  }
+  attentionBackward(scratchOf(env), dy, q, k, v, bias, dq, dk, dv, dbias, &s);
+  return NULL;
+}
+
+/* layerNorm(heap, [rows, C, eps, xOff, gammaOff, betaOff, outOff]) */
+static napi_value LayerNorm(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!readCall(env, info, 7, &c)) return NULL;
+  const long rows = (long)c.p[0], C = (long)c.p[1];
+  const double n = (double)rows * C;
+  const float *x = heapFloats(env, &c, c.p[3], n, "x");
+  const float *gamma = x ? heapFloats(env, &c, c.p[4], (double)C, "gamma") : NULL;
+  const float *beta = gamma ? heapFloats(env, &c, c.p[5], (double)C, "beta") : NULL;
+  float *out = beta ? heapFloats(env, &c, c.p[6], n, "output") : NULL;
+  if (!out) return NULL;
+  layerNormForward(x, gamma, beta, out, rows, C, (float)c.p[2]);
+  return NULL;
+}
+
+/* layerNormGrad(heap, [rows, C, eps, dyOff, xOff, gammaOff, dxOff, dgammaOff, dbetaOff]) */
+static napi_value LayerNormGrad(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!readCall(env, info, 9, &c)) return NULL;
+  const long rows = (long)c.p[0], C = (long)c.p[1];
+  const double n = (double)rows * C;
+  const float *dy = heapFloats(env, &c, c.p[3], n, "dy");
+  const float *x = dy ? heapFloats(env, &c, c.p[4], n, "x") : NULL;
+  const float *gamma = x ? heapFloats(env, &c, c.p[5], (double)C, "gamma") : NULL;
+  float *dx = gamma ? heapFloats(env, &c, c.p[6], n, "dx") : NULL;
+  float *dgamma = dx ? heapFloats(env, &c, c.p[7], (double)C, "dgamma") : NULL;
+  float *dbeta = dgamma ? heapFloats(env, &c, c.p[8], (double)C, "dbeta") : NULL;
+  if (!dbeta) return NULL;
+  layerNormBackward(scratchOf(env), dy, x, gamma, dx, dgamma, dbeta, rows, C, (float)c.p[2]);
+  return NULL;
+}
+
 /* p[0..5] = batch, hw, c, groups, eps, silu. */
 static GroupNormShape readGroupNormShape(const double *p) {
   GroupNormShape s = {(long)p[0], (long)p[1], (long)p[2], (long)p[3], (float)p[4], p[5] != 0};
   return s;
 }
 
-/* groupNorm(heap, [shape(6), xOff, gammaOff, betaOff, outOff, statsOff]) */
+/* groupNorm(heap, [shape(6), xOff, gammaOff, betaOff, outOff, statsOff, shiftOff (-1 = none)]) */
 static napi_value GroupNorm(napi_env env, napi_callback_info info) {
   Call c;
-  if (!readCall(env, info, 11, &c)) return NULL;
+  if (!readCall(env, info, 12, &c)) return NULL;
   const GroupNormShape s = readGroupNormShape(c.p);
   const double n = (double)s.batch * s.hw * s.c;
   const float *x = heapFloats(env, &c, c.p[6], n, "x");
@@ -210,14 +423,19 @@ static napi_value GroupNorm(napi_env env, napi_callback_info info) {
   float *out = beta ? heapFloats(env, &c, c.p[9], n, "output") : NULL;
   float *stats = out ? heapFloats(env, &c, c.p[10], 2.0 * s.batch * s.groups, "stats") : NULL;
   if (!stats) return NULL;
-  groupNormForward(x, gamma, beta, out, stats, &s);
+  const float *shift = NULL;
+  if (c.p[11] >= 0) {
+    shift = heapFloats(env, &c, c.p[11], (double)s.batch * s.c, "shift");
+    if (!shift) return NULL;
+  }
+  groupNormForward(x, shift, gamma, beta, out, stats, &s);
   return NULL;
 }
 
-/* groupNormGrad(heap, [shape(6), dyOff, xOff, gammaOff, betaOff, statsOff, dxOff, dgammaOff, dbetaOff]) */
+/* groupNormGrad(heap, [shape(6), dyOff, xOff, gammaOff, betaOff, statsOff, dxOff, dgammaOff, dbetaOff, shiftOff, dshiftOff]) (-1 = no shift) */
 static napi_value GroupNormGrad(napi_env env, napi_callback_info info) {
   Call c;
-  if (!readCall(env, info, 14, &c)) return NULL;
+  if (!readCall(env, info, 16, &c)) return NULL;
   const GroupNormShape s = readGroupNormShape(c.p);
   const double n = (double)s.batch * s.hw * s.c;
   const float *dy = heapFloats(env, &c, c.p[6], n, "dy");
@@ -229,7 +447,14 @@ static napi_value GroupNormGrad(napi_env env, napi_callback_info info) {
   float *dgamma = dx ? heapFloats(env, &c, c.p[12], (double)s.c, "dgamma") : NULL;
   float *dbeta = dgamma ? heapFloats(env, &c, c.p[13], (double)s.c, "dbeta") : NULL;
   if (!dbeta) return NULL;
-  groupNormBackward(dy, x, gamma, beta, stats, dx, dgamma, dbeta, &s);
+  const float *shift = NULL;
+  float *dshift = NULL;
+  if (c.p[14] >= 0) {
+    shift = heapFloats(env, &c, c.p[14], (double)s.batch * s.c, "shift");
+    dshift = shift ? heapFloats(env, &c, c.p[15], (double)s.batch * s.c, "dshift") : NULL;
+    if (!dshift) return NULL;
+  }
+  groupNormBackward(dy, x, shift, gamma, beta, stats, dx, dgamma, dbeta, dshift, &s);
   return NULL;
 }
 
@@ -368,7 +593,17 @@ NAPI_MODULE_INIT() {
       {"conv2dBackpropFilter", NULL, Conv2dBackpropFilter, NULL, NULL, NULL, napi_default, NULL},
       {"batchMatMul", NULL, BatchMatMul, NULL, NULL, NULL, napi_default, NULL},
       {"concatRows", NULL, ConcatRows, NULL, NULL, NULL, napi_default, NULL},
+      {"splitRows", NULL, SplitRows, NULL, NULL, NULL, napi_default, NULL},
+      {"gatherSlices", NULL, GatherSlices, NULL, NULL, NULL, napi_default, NULL},
+      {"resizeNearest", NULL, ResizeNearest, NULL, NULL, NULL, napi_default, NULL},
+      {"resizeNearestGrad", NULL, ResizeNearestGrad, NULL, NULL, NULL, napi_default, NULL},
       {"sumMiddleAxes", NULL, SumMiddleAxes, NULL, NULL, NULL, napi_default, NULL},
+      {"dense", NULL, Dense, NULL, NULL, NULL, napi_default, NULL},
+      {"denseGrad", NULL, DenseGrad, NULL, NULL, NULL, napi_default, NULL},
+      {"attention", NULL, Attention, NULL, NULL, NULL, napi_default, NULL},
+      {"attentionGrad", NULL, AttentionGrad, NULL, NULL, NULL, napi_default, NULL},
+      {"layerNorm", NULL, LayerNorm, NULL, NULL, NULL, napi_default, NULL},
+      {"layerNormGrad", NULL, LayerNormGrad, NULL, NULL, NULL, napi_default, NULL},
       {"groupNorm", NULL, GroupNorm, NULL, NULL, NULL, napi_default, NULL},
       {"groupNormGrad", NULL, GroupNormGrad, NULL, NULL, NULL, napi_default, NULL},
       {"adamW", NULL, AdamW, NULL, NULL, NULL, napi_default, NULL},

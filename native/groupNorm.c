@@ -2,7 +2,9 @@
  * Group normalisation over NHWC [B, HW, C] in G groups of C/G contiguous channels, with a
  * per-channel scale and shift, optionally followed by SiLU (x * sigmoid(x)): the UNet's
  * norm-then-activation in one pass forward and one backward, in place of about 110 tfjs
- * kernels. stats[b, g] = (mean, 1/sqrt(var + eps)) is written for the backward pass.
+ * kernels. stats[b, g] = (mean, 1/sqrt(var + eps)) is written for the backward pass. An
+ * optional shift [B, C] is added to x first (the res block's timestep embedding, which the UNet
+ * adds to every pixel just before its second norm): one broadcast add fewer each way.
  */
 #include <math.h>
 #include <stdint.h>
@@ -12,53 +14,28 @@
 #include "kernels.h"
 
 /*
- * exp(x) for the SiLU in a form the compiler vectorises (libm's expf is a call per element,
- * which was most of these kernels' time): x = n·ln2 + r with |r| <= ln2/2, exp(r) by its
- * degree-6 Taylor polynomial (relative error below 2e-7 on that interval), times 2^n built
- * in the exponent bits. Rounding to the nearest integer adds and subtracts 1.5·2^23 (exact in
- * float), and ln2 is split in two so r keeps its low bits. Inputs are clamped to [-87, 88],
- * where expf is finite and normal: enough for a sigmoid.
- */
-static inline float expApprox(float x) {
-  const float round = 12582912.0f; /* 1.5 * 2^23 */
-  x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-  const float n = (x * 1.44269504f + round) - round;
-  const float r = (x - n * 0.693145752f) - n * 1.42860677e-6f;
-  float p = 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  union {
-    int32_t i;
-    float f;
-  } scale;
-  scale.i = ((int32_t)n + 127) << 23;
-  return p * scale.f;
-}
-
-/*
  * Both passes walk the pixels with the channels innermost and keep per-channel sums, so
  * every inner loop is elementwise over contiguous channels (the compiler vectorises it);
  * per-group statistics are then combined from the channels' sums in double.
  */
-VECTOR_CLONES void groupNormForward(const float *x, const float *gamma, const float *beta, float *out, float *stats,
-                      const GroupNormShape *s) {
+VECTOR_CLONES void groupNormForward(const float *x, const float *shift, const float *gamma, const float *beta, float *out,
+                                    float *stats, const GroupNormShape *s) {
   const long C = s->c, cg = C / s->groups, hw = s->hw;
   const double n = (double)hw * cg;
-  float *buf = (float *)malloc(4 * C * sizeof(float));
-  /* per channel: sums of x and of squared deviations, then the scale a and shift b that apply the norm */
-  float *sum = buf, *sumSq = buf + C, *a = buf + 2 * C, *b = buf + 3 * C;
+  float *buf = (float *)malloc(5 * C * sizeof(float));
+  /* per channel: sums of x and of squared deviations, then the scale a and shift b that apply the norm;
+   * and zeros, the shift of every image when there is none (x + 0 is x, bit for bit) */
+  float *sum = buf, *sumSq = buf + C, *a = buf + 2 * C, *b = buf + 3 * C, *none = buf + 4 * C;
+  memset(none, 0, C * sizeof(float));
   for (long img = 0; img < s->batch; img++) {
     const float *xb = x + img * hw * C;
+    const float *sh = shift != NULL ? shift + img * C : none;
     float *ob = out + img * hw * C;
     /* Two passes (the mean, then squared deviations from it): E[x^2] - mean^2 would cancel badly. */
     memset(sum, 0, 2 * C * sizeof(float));
     for (long p = 0; p < hw; p++) {
       const float *v = xb + p * C;
-      for (long c = 0; c < C; c++) sum[c] += v[c];
+      for (long c = 0; c < C; c++) sum[c] += v[c] + sh[c];
     }
     for (long g = 0; g < s->groups; g++) {
       double gs = 0;
@@ -67,7 +44,7 @@ VECTOR_CLONES void groupNormForward(const float *x, const float *gamma, const fl
     }
     for (long p = 0; p < hw; p++) {
       const float *v = xb + p * C;
-      for (long c = 0; c < C; c++) sumSq[c] += (v[c] - a[c]) * (v[c] - a[c]);
+      for (long c = 0; c < C; c++) sumSq[c] += (v[c] + sh[c] - a[c]) * (v[c] + sh[c] - a[c]);
     }
     for (long g = 0; g < s->groups; g++) {
       double gss = 0;
@@ -84,7 +61,7 @@ VECTOR_CLONES void groupNormForward(const float *x, const float *gamma, const fl
     for (long p = 0; p < hw; p++) {
       const float *v = xb + p * C;
       float *o = ob + p * C;
-      for (long c = 0; c < C; c++) o[c] = v[c] * a[c] + b[c];
+      for (long c = 0; c < C; c++) o[c] = (v[c] + sh[c]) * a[c] + b[c];
       if (s->silu) {
         for (long c = 0; c < C; c++) o[c] = o[c] / (1.0f + expApprox(-o[c]));
       }
@@ -93,20 +70,28 @@ VECTOR_CLONES void groupNormForward(const float *x, const float *gamma, const fl
   free(buf);
 }
 
-/* dx, dgamma and dbeta of groupNormForward from dy, x, gamma, beta and its stats. */
-VECTOR_CLONES void groupNormBackward(const float *dy, const float *x, const float *gamma, const float *beta, const float *stats,
-                       float *dx, float *dgamma, float *dbeta, const GroupNormShape *s) {
+/*
+ * dx, dgamma and dbeta of groupNormForward from dy, x, its shift, gamma, beta and its stats; and
+ * dshift[b, c] = the sum of dx[b, :, c] (in double, in pixel order) when dshift is not NULL.
+ */
+VECTOR_CLONES void groupNormBackward(const float *dy, const float *x, const float *shift, const float *gamma,
+                                     const float *beta, const float *stats, float *dx, float *dgamma, float *dbeta,
+                                     float *dshift, const GroupNormShape *s) {
   const long C = s->c, cg = C / s->groups, hw = s->hw;
   const double n = (double)hw * cg;
-  float *buf = (float *)malloc(7 * C * sizeof(float));
+  float *buf = (float *)malloc(10 * C * sizeof(float));
   /* per channel: mean and 1/std of its group, sums of dxhat and dxhat*xhat, then the group's means of those;
-   * and one pixel's gradient before the norm's scale (dy through the SiLU) */
+   * one pixel's gradient before the norm's scale (dy through the SiLU); zeros, the shift when there is none;
+   * and the sums of dx over the pixels, in double */
   float *mean = buf, *inv = buf + C, *sumD = buf + 2 * C, *sumDX = buf + 3 * C, *meanD = buf + 4 * C,
-        *meanDX = buf + 5 * C, *dzRow = buf + 6 * C;
+        *meanDX = buf + 5 * C, *dzRow = buf + 6 * C, *none = buf + 7 * C;
+  double *dsum = (double *)(buf + 8 * C);
+  memset(none, 0, C * sizeof(float));
   memset(dgamma, 0, C * sizeof(float));
   memset(dbeta, 0, C * sizeof(float));
   for (long img = 0; img < s->batch; img++) {
     const long base = img * hw * C;
+    const float *sh = shift != NULL ? shift + img * C : none;
     for (long c = 0; c < C; c++) {
       mean[c] = stats[(img * s->groups + c / cg) * 2];
       inv[c] = stats[(img * s->groups + c / cg) * 2 + 1];
@@ -119,14 +104,14 @@ VECTOR_CLONES void groupNormBackward(const float *dy, const float *x, const floa
       const float *dzv = dyv;
       if (s->silu) {
         for (long c = 0; c < C; c++) {
-          const float z = (xv[c] - mean[c]) * inv[c] * gamma[c] + beta[c];
+          const float z = (xv[c] + sh[c] - mean[c]) * inv[c] * gamma[c] + beta[c];
           const float sig = 1.0f / (1.0f + expApprox(-z));
           dzRow[c] = dyv[c] * sig * (1.0f + z * (1.0f - sig));
         }
         dzv = dzRow;
       }
       for (long c = 0; c < C; c++) {
-        const float xhat = (xv[c] - mean[c]) * inv[c];
+        const float xhat = (xv[c] + sh[c] - mean[c]) * inv[c];
         const float dz = dzv[c];
         dgamma[c] += dz * xhat;
         dbeta[c] += dz;
@@ -151,9 +136,17 @@ VECTOR_CLONES void groupNormBackward(const float *dy, const float *x, const floa
       const float *xv = x + base + p * C;
       float *d = dx + base + p * C;
       for (long c = 0; c < C; c++) {
-        const float xhat = (xv[c] - mean[c]) * inv[c];
+        const float xhat = (xv[c] + sh[c] - mean[c]) * inv[c];
         d[c] = inv[c] * (d[c] - meanD[c] - xhat * meanDX[c]);
       }
+    }
+    if (dshift != NULL) {
+      for (long c = 0; c < C; c++) dsum[c] = 0;
+      for (long p = 0; p < hw; p++) {
+        const float *d = dx + base + p * C;
+        for (long c = 0; c < C; c++) dsum[c] += d[c];
+      }
+      for (long c = 0; c < C; c++) dshift[img * C + c] = (float)dsum[c];
     }
   }
   free(buf);

@@ -19,9 +19,31 @@ export interface NativeAddon {
   batchMatMul(heap: ArrayBuffer, params: Float64Array): void;
   /** params: outer, count, (offset, inner) per input, outOffset (bytes): input i is [outer, inner_i], the output [outer, sum of inner_i]; at most 16 inputs. */
   concatRows(heap: ArrayBuffer, params: Float64Array): void;
+  /** params: outer, count, xOffset, (offset or -1 to skip, inner) per output (bytes): x is [outer, sum of inner_i], output i [outer, inner_i]; at most 16 outputs. */
+  splitRows(heap: ArrayBuffer, params: Float64Array): void;
+  /** params: batch, outer, dim, slice, n, xOffset, indicesOffset, outOffset (bytes): out[b, o, i, :] = x[b, o, indices[b, i], :] (4-byte elements); throws on an index outside [0, dim). */
+  gatherSlices(heap: ArrayBuffer, params: Float64Array): void;
+  /** params: batch, inH, inW, c, outH, outW, alignCorners, halfPixelCenters, xOffset, outOffset (bytes): nearest-neighbour resize of NHWC images. */
+  resizeNearest(heap: ArrayBuffer, params: Float64Array): void;
+  /** params: as resizeNearest's, with dyOffset, dxOffset: its gradient (halfPixelCenters ignored, as tfjs's backends do). */
+  resizeNearestGrad(heap: ArrayBuffer, params: Float64Array): void;
   /** params: outer, reduce, inner, xOffset, outOffset (bytes): out[o, i] = sum over r of x[o, r, i]. */
   sumMiddleAxes(heap: ArrayBuffer, params: Float64Array): void;
+  /** params: rows, cin, cout, xOffset, wOffset, bOffset (-1: none), outOffset (bytes): out[rows, cout] = x[rows, cin] · w (+ b). */
+  dense(heap: ArrayBuffer, params: Float64Array): void;
+  /** params: rows, cin, cout, dyOffset, xOffset, wOffset, dxOffset, dwOffset, dbOffset (bytes; -1: not wanted): dense's gradient. */
+  denseGrad(heap: ArrayBuffer, params: Float64Array): void;
+  /** params: batch, nq, nk, c, heads, scale, qOffset, kOffset, vOffset, biasOffset (-1: none), outOffset (bytes): multi-head attention. */
+  attention(heap: ArrayBuffer, params: Float64Array): void;
+  /** params: batch, nq, nk, c, heads, scale, dyOffset, qOffset, kOffset, vOffset, biasOffset (-1: none), dqOffset, dkOffset, dvOffset, dbiasOffset (-1: none) (bytes): its gradient. */
+  attentionGrad(heap: ArrayBuffer, params: Float64Array): void;
+  /** params: rows, C, eps, xOffset, gammaOffset, betaOffset, outOffset (bytes): layer norm over the last axis. */
+  layerNorm(heap: ArrayBuffer, params: Float64Array): void;
+  /** params: rows, C, eps, dyOffset, xOffset, gammaOffset, dxOffset, dgammaOffset, dbetaOffset (bytes): its gradient. */
+  layerNormGrad(heap: ArrayBuffer, params: Float64Array): void;
+  /** params: batch, hw, c, groups, eps, silu, xOffset, gammaOffset, betaOffset, outOffset, statsOffset, shiftOffset (-1: none) (bytes). */
   groupNorm(heap: ArrayBuffer, params: Float64Array): void;
+  /** params: batch, hw, c, groups, eps, silu, dyOffset, xOffset, gammaOffset, betaOffset, statsOffset, dxOffset, dgammaOffset, dbetaOffset, shiftOffset, dshiftOffset (-1: no shift) (bytes). */
   groupNormGrad(heap: ArrayBuffer, params: Float64Array): void;
   /** params: a, b, lr, beta1, beta2, epsilon, gradScale, c1, c2, keep. */
   adamW(w: Float32Array, m: Float32Array, v: Float32Array, decay: Uint8Array, g: Float32Array, params: Float64Array): void;
@@ -37,7 +59,7 @@ export interface NativeAddon {
 const NATIVE_ENV_VAR = 'SELFDPO_NATIVE';
 
 /** The ADDON_VERSION of native/*.c that this code calls. */
-const EXPECTED_VERSION = 5;
+const EXPECTED_VERSION = 10;
 
 /** Where scripts/buildNative.mjs puts the addon (this file sits in src/kernels or dist/kernels). */
 const NATIVE_ADDON_PATH = path.join(__dirname, '..', '..', 'native', 'build', 'selfdpoNative.node');

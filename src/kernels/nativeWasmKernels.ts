@@ -2,8 +2,10 @@
  * wasm kernels that hand the heavy products to the native addon (nativeAddon.ts): Conv2D,
  * FusedConv2D (bias, no activation), Conv2DBackpropInput, Conv2DBackpropFilter and
  * BatchMatMul through OpenBLAS; Sum over neighbouring axes in one ordered pass, Concat in
- * one loop; and two kernels of our own, a group norm (optionally with
- * SiLU) and its gradient, which src/model/fusedGroupNorm.ts runs where they are registered.
+ * one loop; SplitV, GatherV2 and nearest-neighbour resizing and its gradient in one pass each
+ * (nativeCopyKernels.ts); and kernels of our own, a group norm (optionally with SiLU) and
+ * its gradient, which src/model/fusedGroupNorm.ts runs where they are registered, and the
+ * layers of nativeLayerKernels.ts.
  * The wasm backend keeps every tensor in its heap, so each kernel allocates its output there
  * as usual and the addon reads and writes the heap in place: no copies. XNNPACK runs 128-bit
  * wasm SIMD; OpenBLAS runs the core's own AVX2/AVX-512 sgemm.
@@ -26,23 +28,16 @@ import type {
 } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { NativeAddon } from './nativeAddon.js';
+import { NATIVE_COPY_KERNELS } from './nativeCopyKernels.js';
+import { NATIVE_LAYER_KERNELS } from './nativeLayerKernels.js';
+import { heapFloats, heapOf, offsetOf } from './wasmHeap.js';
 import { pair, replacementKernelConfig, WASM_BACKEND, type WasmKernelArgs } from './wasmKernelUtil.js';
 
-type Kernel = (args: WasmKernelArgs) => TensorInfo | null;
+/** A replacement kernel: its output(s), or null to hand the call to the kernel it replaced. */
+type Kernel = (args: WasmKernelArgs) => TensorInfo | TensorInfo[] | null;
 
 /** One parameter block per kernel call, reused (calls never overlap on a thread). */
 const params = new Float64Array(24);
-
-function offsetOf(backend: BackendWasm, t: TensorInfo): number {
-  const off = backend.dataIdMap.get(t.dataId)?.memoryOffset;
-  if (off === undefined) throw new Error('native kernels: a tensor has no wasm heap buffer');
-  return off;
-}
-
-/** The heap as it is now: any allocation (makeOutput) may have grown and replaced it. */
-function heapOf(backend: BackendWasm): ArrayBuffer {
-  return (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.buffer as ArrayBuffer;
-}
 
 /** Writes the 15 geometry numbers native/addon.c reads first. */
 function writeGeometry(info: tf.backend_util.Conv2DInfo): void {
@@ -280,12 +275,7 @@ function concat(addon: NativeAddon): Kernel {
   };
 }
 
-function heapFloats(backend: BackendWasm, t: TensorInfo): Float32Array {
-  const n = t.shape.reduce((p, d) => p * d, 1);
-  return new Float32Array(heapOf(backend), offsetOf(backend, t), n);
-}
-
-/** Our kernel names: group norm over NHWC (+ SiLU when attrs.silu), and its gradient. */
+/** Our kernel names: group norm over NHWC (+ SiLU when attrs.silu; of x + shift[b] when a shift [B, C] is given), and its gradient. */
 export const FUSED_GROUP_NORM = 'SelfdpoFusedGroupNorm';
 export const FUSED_GROUP_NORM_GRAD = 'SelfdpoFusedGroupNormGrad';
 
@@ -296,45 +286,51 @@ export interface FusedGroupNormAttrs {
   silu: boolean;
 }
 
-function writeGroupNormShape(x: TensorInfo, attrs: FusedGroupNormAttrs): void {
+function writeGroupNormShape(x: TensorInfo, attrs: FusedGroupNormAttrs, shift?: TensorInfo): void {
   const [b, h, w, c] = x.shape as [number, number, number, number];
   if (x.shape.length !== 4 || c % attrs.groups !== 0) {
     throw new Error(`${FUSED_GROUP_NORM}: x ${x.shape} must be NHWC with channels divisible by ${attrs.groups} groups`);
   }
+  if (shift !== undefined && (shift.dtype !== 'float32' || shift.shape.length !== 2 || shift.shape[0] !== b || shift.shape[1] !== c)) {
+    throw new Error(`${FUSED_GROUP_NORM}: the shift [${shift.shape}] must be float32 [${b}, ${c}]`);
+  }
   params.set([b, h * w, c, attrs.groups, attrs.eps, attrs.silu ? 1 : 0]);
 }
 
-/** [y, stats]: stats [B, G, 2] = (mean, 1/sqrt(var + eps)) for the gradient. */
+/** [y, stats]: stats [B, G, 2] = (mean, 1/sqrt(var + eps)) for the gradient. An optional shift [B, C] is added to x first. */
 function groupNormKernel(addon: NativeAddon): (args: WasmKernelArgs) => TensorInfo[] {
   return (args) => {
     const backend = args.backend as BackendWasm;
-    const { x, gamma, beta } = args.inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
+    const { x, gamma, beta, shift } = args.inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo; shift?: TensorInfo };
     const attrs = args.attrs as unknown as FusedGroupNormAttrs;
-    writeGroupNormShape(x, attrs);
+    writeGroupNormShape(x, attrs, shift);
     const y = backend.makeOutput(x.shape, 'float32');
     const stats = backend.makeOutput([x.shape[0] as number, attrs.groups, 2], 'float32');
-    params.set([offsetOf(backend, x), offsetOf(backend, gamma), offsetOf(backend, beta), offsetOf(backend, y), offsetOf(backend, stats)], 6);
+    params.set([offsetOf(backend, x), offsetOf(backend, gamma), offsetOf(backend, beta), offsetOf(backend, y), offsetOf(backend, stats), shift === undefined ? -1 : offsetOf(backend, shift)], 6);
     addon.groupNorm(heapOf(backend), params);
     return [y, stats];
   };
 }
 
-/** [dx, dgamma, dbeta] from dy, x, gamma, beta and the forward's stats. */
+/** [dx, dgamma, dbeta] (and dshift [B, C] when the forward had a shift) from dy, x, gamma, beta, the forward's stats (and shift). */
 function groupNormGradKernel(addon: NativeAddon): (args: WasmKernelArgs) => TensorInfo[] {
   return (args) => {
     const backend = args.backend as BackendWasm;
-    const { dy, x, gamma, beta, stats } = args.inputs as Record<string, TensorInfo>;
+    const { dy, x, gamma, beta, stats, shift } = args.inputs as Record<string, TensorInfo | undefined>;
     const attrs = args.attrs as unknown as FusedGroupNormAttrs;
-    writeGroupNormShape(x as TensorInfo, attrs);
+    writeGroupNormShape(x as TensorInfo, attrs, shift);
     const dx = backend.makeOutput((x as TensorInfo).shape, 'float32');
     const dgamma = backend.makeOutput((gamma as TensorInfo).shape, 'float32');
     const dbeta = backend.makeOutput((beta as TensorInfo).shape, 'float32');
+    const dshift = shift === undefined ? undefined : backend.makeOutput(shift.shape, 'float32');
     params.set(
       [dy, x, gamma, beta, stats, dx, dgamma, dbeta].map((t) => offsetOf(backend, t as TensorInfo)),
       6,
     );
+    params[14] = shift === undefined ? -1 : offsetOf(backend, shift);
+    params[15] = dshift === undefined ? -1 : offsetOf(backend, dshift);
     addon.groupNormGrad(heapOf(backend), params);
-    return [dx, dgamma, dbeta];
+    return dshift === undefined ? [dx, dgamma, dbeta] : [dx, dgamma, dbeta, dshift];
   };
 }
 
@@ -347,12 +343,14 @@ const NATIVE_KERNELS: [string, (addon: NativeAddon) => Kernel][] = [
   ['BatchMatMul', batchMatMul],
   ['Sum', sum],
   ['Concat', concat],
+  ...NATIVE_COPY_KERNELS,
 ];
 
 /** The kernels this file adds, under names of our own. */
-const OWN_KERNELS: [string, (addon: NativeAddon) => (args: WasmKernelArgs) => TensorInfo[]][] = [
+const OWN_KERNELS: [string, (addon: NativeAddon) => (args: WasmKernelArgs) => TensorInfo | TensorInfo[]][] = [
   [FUSED_GROUP_NORM, groupNormKernel],
   [FUSED_GROUP_NORM_GRAD, groupNormGradKernel],
+  ...NATIVE_LAYER_KERNELS,
 ];
 
 /**

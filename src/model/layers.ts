@@ -1,5 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
+import { convWithBias } from './convBias.js';
+import { fusedAttention, fusedAttentionAvailable } from './fusedAttention.js';
+import { fusedDense, fusedDenseAvailable } from './fusedDense.js';
 import { fusedGroupNorm, fusedGroupNormAvailable } from './fusedGroupNorm.js';
+import { fusedLayerNorm, fusedLayerNormAvailable } from './fusedLayerNorm.js';
 import { matMul, matMulTransposeB } from './matMul.js';
 import { glorotUniform, heNormal, ones, zeros, type Init, type Scope } from './params.js';
 
@@ -35,10 +39,11 @@ function addFlops(n: number): void {
 export function dense(scope: Scope, x: tf.Tensor, cout: number, init?: Init, bias = true): tf.Tensor {
   const cin = x.shape[x.shape.length - 1] as number;
   const w = scope.get('w', [cin, cout], init ?? glorotUniform(cin, cout));
-  const flat = x.reshape([-1, cin]) as tf.Tensor2D;
-  addFlops(2 * (flat.shape[0] as number) * cin * cout);
-  let y: tf.Tensor = matMul(flat, w as tf.Tensor as tf.Tensor2D);
-  if (bias) y = tf.add(y, scope.get('b', [cout], zeros));
+  const b = bias ? scope.get('b', [cout], zeros) : undefined;
+  addFlops(2 * (x.size / cin) * cin * cout);
+  if (fusedDenseAvailable()) return fusedDense(x, w, b);
+  let y: tf.Tensor = matMul(x.reshape([-1, cin]) as tf.Tensor2D, w as tf.Tensor as tf.Tensor2D);
+  if (b) y = tf.add(y, b);
   return y.reshape([...x.shape.slice(0, -1), cout]);
 }
 
@@ -47,7 +52,7 @@ export function conv(scope: Scope, x: tf.Tensor4D, cout: number, kernel = 3, str
   const cin = x.shape[3];
   const w = scope.get('w', [kernel, kernel, cin, cout], init ?? heNormal(kernel * kernel * cin));
   // The bias rides in the convolution (one pass over the output instead of two).
-  const y = tf.fused.conv2d({ x, filter: w as tf.Tensor as tf.Tensor4D, strides: stride, pad: 'same', bias: scope.get('b', [cout], zeros) });
+  const y = convWithBias(x, w as tf.Tensor as tf.Tensor4D, scope.get('b', [cout], zeros) as tf.Tensor as tf.Tensor1D, stride);
   addFlops(2 * y.size * kernel * kernel * cin);
   return y;
 }
@@ -65,18 +70,23 @@ export function groupNorm(scope: Scope, x: tf.Tensor4D, groups: number, eps = 1e
   return normalize(scope, x, groups, eps, false);
 }
 
-/** silu(groupNorm(x)): the UNet's norm-then-activation, fused where the backend can. */
-export function groupNormSilu(scope: Scope, x: tf.Tensor4D, groups: number, eps = 1e-5): tf.Tensor4D {
-  return normalize(scope, x, groups, eps, true);
+/**
+ * silu(groupNorm(x)): the UNet's norm-then-activation, fused where the backend can. `add`
+ * [B, C], when given, is added to every pixel of image b first (x + add, the res block's
+ * timestep embedding), inside the fused kernels where they run.
+ */
+export function groupNormSilu(scope: Scope, x: tf.Tensor4D, groups: number, eps = 1e-5, add?: tf.Tensor2D): tf.Tensor4D {
+  return normalize(scope, x, groups, eps, true, add);
 }
 
-function normalize(scope: Scope, x: tf.Tensor4D, groups: number, eps: number, withSilu: boolean): tf.Tensor4D {
-  const C = x.shape[3];
+function normalize(scope: Scope, x: tf.Tensor4D, groups: number, eps: number, withSilu: boolean, add?: tf.Tensor2D): tf.Tensor4D {
+  const [B, , , C] = x.shape;
   if (C % groups !== 0) throw new Error(`groupNorm: ${C} channels do not split into ${groups} groups`);
   const scale = scope.get('scale', [C], ones);
   const shift = scope.get('shift', [C], zeros);
-  if (fusedGroupNormAvailable()) return fusedGroupNorm(x, scale, shift, { groups, eps, silu: withSilu });
-  const y = composedGroupNorm(x, scale, shift, groups, eps);
+  if (fusedGroupNormAvailable()) return fusedGroupNorm(x, scale, shift, { groups, eps, silu: withSilu }, add);
+  const input = add === undefined ? x : (tf.add(x, add.reshape([B, 1, 1, C])) as tf.Tensor4D);
+  const y = composedGroupNorm(input, scale, shift, groups, eps);
   return withSilu ? silu(y) : y;
 }
 
@@ -105,9 +115,12 @@ function composedGroupNorm(x: tf.Tensor4D, scale: tf.Tensor, shift: tf.Tensor, g
 /** Layer normalisation over the last axis. */
 export function layerNorm(scope: Scope, x: tf.Tensor, eps = 1e-5): tf.Tensor {
   const C = x.shape[x.shape.length - 1] as number;
+  const scale = scope.get('scale', [C], ones);
+  const shift = scope.get('shift', [C], zeros);
+  if (fusedLayerNormAvailable()) return fusedLayerNorm(x, scale, shift, eps);
   const { mean, variance } = tf.moments(x, -1, true);
   const normed = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps)));
-  return tf.add(tf.mul(normed, scope.get('scale', [C], ones)), scope.get('shift', [C], zeros));
+  return tf.add(tf.mul(normed, scale), shift);
 }
 
 /**
@@ -138,9 +151,10 @@ export function attention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads:
   const Nk = k.shape[1];
   if (C % heads !== 0) throw new Error(`attention: width ${C} does not split into ${heads} heads`);
   const d = C / heads;
+  addFlops(2 * 2 * B * Nq * Nk * C);
+  if (fusedAttentionAvailable()) return fusedAttention(q, k, v, heads, keyBias);
   // [B,N,C] -> [B*heads, N, d]
   const split = (x: tf.Tensor3D, n: number): tf.Tensor3D => tf.transpose(x.reshape([B, n, heads, d]), [0, 2, 1, 3]).reshape([B * heads, n, d]);
-  addFlops(2 * 2 * B * Nq * Nk * C);
   const qh = tf.mul(split(q, Nq), 1 / Math.sqrt(d));
   let logits = matMulTransposeB(qh as tf.Tensor3D, split(k, Nk)).reshape([B, heads, Nq, Nk]);
   if (keyBias) logits = tf.add(logits, keyBias.reshape([B, 1, 1, Nk]));

@@ -72,12 +72,11 @@ export function unet(scope: Scope, cfg: UNetConfig, x: tf.Tensor4D, t: ArrayLike
 
 /** GN-SiLU-conv, add the embedding, GN-SiLU-conv (zero-initialised, so a new block starts as the identity), plus a skip. */
 function resBlock(s: Scope, x: tf.Tensor4D, emb: tf.Tensor2D, cout: number, groups: number): tf.Tensor4D {
-  const B = x.shape[0];
-  let h = conv(s.child('conv1'), groupNormSilu(s.child('norm1'), x, groups), cout);
-  h = tf.add(h, dense(s.child('emb'), emb, cout).reshape([B, 1, 1, cout]));
-  h = conv(s.child('conv2'), groupNormSilu(s.child('norm2'), h, groups), cout, 3, 1, zeros);
+  const h = conv(s.child('conv1'), groupNormSilu(s.child('norm1'), x, groups), cout);
+  // h + the embedding [B, cout] per pixel, added inside the norm's kernels where they are fused.
+  const h2 = conv(s.child('conv2'), groupNormSilu(s.child('norm2'), h, groups, 1e-5, dense(s.child('emb'), emb, cout) as tf.Tensor2D), cout, 3, 1, zeros);
   const skip = x.shape[3] === cout ? x : conv(s.child('skip'), x, cout, 1);
-  return tf.add(skip, h);
+  return tf.add(skip, h2);
 }
 
 /** Self-attention over the H*W positions, then cross-attention from them to the caption's tokens (SD's transformer block, without its MLP). */

@@ -109,11 +109,17 @@ test('a pair shares noise, timestep and caption: a loser identical to its winner
     loss: { kind: 'selfDpo' as const, beta: 5000, lambda1: 0, lambda2: 1 },
   };
   const { grads, loss, stats } = pairGradients(model, reference, schedule, variables, job);
-  assert.equal(stats.modelW, stats.modelL);
-  assert.equal(stats.refW, stats.refL);
+  // The same noise, timestep and caption give the same errors up to rounding, not bit for bit:
+  // OpenBLAS's sgemm (the native convolution and matmul kernels) can round a row differently at
+  // another position in the batch (of a [w; w] batch, 16 of 16,384 outputs of the first
+  // convolution and a third of a [68, 16] x [16, 16] product differ between the halves in the
+  // last bit), and whether that reaches the errors' float32 sums is chance. So: within 1e-6, and
+  // inside within rounding of 0 (a loss of log 2); that an exact tie is not a win is dpo.test.ts's.
+  const close = (a: number, b: number, what: string): void => assert.ok(Math.abs(a - b) <= 1e-6 * Math.abs(b), `${what}: ${a} vs ${b}`);
+  close(stats.modelW, stats.modelL, "the policy's errors of winners and their identical losers");
+  close(stats.refW, stats.refL, "the reference's");
   assert.notEqual(stats.modelW, stats.refW);
-  assert.equal(stats.wins, 0, 'inside = 0 exactly: a tie, not a win');
-  assert.ok(Math.abs(loss - Math.log(2)) < 1e-6, `loss ${loss} = log 2`);
+  assert.ok(Math.abs(loss - Math.log(2)) < 1e-4, `loss ${loss} = log 2`);
   const l1 = (gs: tf.Tensor[]): number => tf.tidy(() => tf.addN(gs.map((g) => tf.sum(tf.abs(g)))).dataSync()[0] as number);
   // The same job with real losers (the winners in reverse order), for scale.
   const losers = new Float32Array(4 * per);
