@@ -24,6 +24,7 @@ import { readJsonFile } from '../util/jsonFile.js';
 import { defineCommand } from './command.js';
 import { BACKEND, BASE, EMOJI_FLAGS, FORCE, WORKERS, workersFlag } from './commonFlags.js';
 import { openEmojiFromFlags } from './emojiFlags.js';
+import { EMOJI_PICK_DIR } from '../repro/reproPresets.js';
 import { SHIPPED_BASE_S } from './sampleCommand.js';
 
 /** The judge-style images of `styles` (all judge styles for 'all'). */
@@ -138,12 +139,12 @@ export const judgesCommand = defineCommand({
     { name: 'which', value: 'A,B', default: JUDGE_NAMES.join(','), help: 'the judges to train' },
     {
       ...BASE,
-      help: 'the realism judge learns to tell real images from samples it draws from this one base model (the default when --pool is not given: data/base-s); not with --pool',
+      help: 'the realism judge learns to tell real images from samples it draws from this one base model instead of a pool (a biased judge: it rewards any departure from that base); not with --pool',
     },
     {
       name: 'pool',
       value: 'DIR',
-      help: `an Emoji-Pick build (npm run pick): the realism judge learns to tell real images from both images of its training pairs, the same number from each generator (at most ${REALISM_POOL.perGenerator}), all through the build's JPEG, and is reported on each generator's validation images; not with --base`,
+      help: `an Emoji-Pick build (npm run pick; default ${EMOJI_PICK_DIR} unless --base is given): the realism judge learns to tell real images from both images of its training pairs, the same number from each generator (at most ${REALISM_POOL.perGenerator}), all through the build's JPEG, and is reported on each generator's validation images; not with --base`,
     },
     { name: 'out', value: 'DIR', default: 'data/judges', help: 'the judges' },
     { name: 'results', value: 'DIR', default: 'results/judges', help: 'the validity reports' },
@@ -158,10 +159,13 @@ export const judgesCommand = defineCommand({
     const out = stringFlag(args, 'out') as string;
     const results = stringFlag(args, 'results') as string;
     const force = args.flags['force'] === true;
-    const poolDir = stringFlag(args, 'pool');
-    if (poolDir !== undefined && stringFlag(args, 'base') !== undefined)
+    // The pool is the default (docs/PROTOCOL.md: the realism judge learns against the whole
+    // generator pool, never the base under test alone); --base asks for the old single-base judge.
+    const baseDir = stringFlag(args, 'base');
+    if (stringFlag(args, 'pool') !== undefined && baseDir !== undefined)
       throw new UsageError('--pool and --base: give one (the realism judge learns against the samples of one base, or against the images of a pool)');
     for (const w of which) if (existsSync(join(out, w)) && !force) throw new Error(`${join(out, w)} exists; pass --force to retrain it`);
+    const poolDir = stringFlag(args, 'pool') ?? (baseDir === undefined ? EMOJI_PICK_DIR : undefined);
     // Checked before any judge trains: a bad pool should not cost the contrastive judges' hour first.
     const pool: PickPool | undefined = poolDir !== undefined && which.includes('realism') ? openPickPool(poolDir) : undefined;
     const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
@@ -210,8 +214,8 @@ export const judgesCommand = defineCommand({
             .join(', ')}`,
         );
       } else {
-        const baseDir = stringFlag(args, 'base') ?? SHIPPED_BASE_S;
-        const base = loadModel(baseDir);
+        const baseModelDir = baseDir ?? SHIPPED_BASE_S;
+        const base = loadModel(baseModelDir);
         const sampleFile = join(runDir, `samples-${base.file.weightsManifest.sha256.slice(0, 16)}.rgb`);
         const R = base.model.config.resolution;
         const per = R * R * 3;
@@ -243,7 +247,7 @@ export const judgesCommand = defineCommand({
         const judge = RealismJudge.create(REALISM_JUDGE, recipe.train.seed);
         await trainRealismJudge(judge, real, generated.slice(0, REALISM_SAMPLES.train), recipe.train, runDir, { command, force });
         const validity = realismValidity(judge, heldout, generatorStyle, generated.slice(REALISM_SAMPLES.train));
-        await publish(judge, { real: real.size, generated: REALISM_SAMPLES.train, base: baseDir, baseSha256: base.file.weightsManifest.sha256 }, validity);
+        await publish(judge, { real: real.size, generated: REALISM_SAMPLES.train, base: baseModelDir, baseSha256: base.file.weightsManifest.sha256 }, validity);
         console.log(
           `realism judge, mean 100·P(real): ${Object.entries(validity)
             .map(([k, v]) => `${k} ${v.toFixed(1)}`)

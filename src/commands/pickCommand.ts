@@ -97,7 +97,7 @@ export const pickCommand = defineCommand({
         });
       }
       const noise = await annotatorNoise(alignScorer(annotator), validationImages(data), config.jpegQuality);
-      await writeEmojiPickCard(out, record, { strength, noise }, data.resolution);
+      await writeEmojiPickCard(out, record, { strength, judges: hashes, noise }, data.resolution);
     } finally {
       annotator.params.dispose();
       context.contrastive.params.dispose();

@@ -28,7 +28,7 @@ export interface GeneratorStrength {
 export async function writeEmojiPickCard(
   outDir: string,
   record: PickBuildRecord,
-  measured: { strength: readonly GeneratorStrength[]; noise?: Awaited<ReturnType<typeof annotatorNoise>> },
+  measured: { strength: readonly GeneratorStrength[]; judges: { contrastive: string; realism: string }; noise?: Awaited<ReturnType<typeof annotatorNoise>> },
   resolution: number,
 ): Promise<void> {
   const { strength, noise } = measured;
@@ -78,7 +78,7 @@ export async function writeEmojiPickCard(
     `## The pool`,
     '',
     m
-      ? `Strength under the evaluation judges: ${m.promptSet}, ${m.prompts} prompts, ${m.sampling}. R@5 is the share of images whose concept ranks in the top 5 of all concepts; Real is 100·P(real) under the realism judge.`
+      ? `Strength under the evaluation judges: ${m.promptSet}, ${m.prompts} prompts, ${m.sampling}. R@5 is the share of images whose concept ranks in the top 5 of all concepts; Real is 100·P(real) under the realism judge (judges: eval ${measured.judges.contrastive.slice(0, 12)}, realism ${measured.judges.realism.slice(0, 12)}).`
       : 'Strength not measured in this build.',
     '',
     '| generator | model (weights) | R@5 % | Real | Align | images drawn | wins (untied) | ties |',
@@ -105,7 +105,7 @@ export async function writeEmojiPickCard(
     '',
     '## Made by',
     '',
-    ...(record.commands.length > 1 ? ['One line per invocation; each after the first resumed the build where the one before stopped.', ''] : []),
+    ...(record.commands.length > 1 ? ['One line per invocation: each later one resumed the build where the one before stopped or, once it was complete, measured the pool again and rewrote this card.', ''] : []),
     ...record.commands.map((cmd) => `    ${cmd}`),
     '',
     '`pairs.png`: the first validation pairs: image 0 and image 1 with the label, the generator and the setting of each.',

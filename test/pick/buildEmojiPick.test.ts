@@ -114,7 +114,7 @@ test('a build stopped after two shards resumes to the bytes of an uninterrupted 
   assert.equal(read.rows, 5);
   assert.equal(read.pairs.length, 5 - ties);
 
-  await writeEmojiPickCard(resumed, finished, { strength: [] }, 32);
+  await writeEmojiPickCard(resumed, finished, { strength: [], judges: { contrastive: 'c'.repeat(64), realism: 'r'.repeat(64) } }, 32);
   const card = readFileSync(join(resumed, 'README.md'), 'utf8');
   assert.match(card, /\| train \| 5 \| 3 \|/);
   assert.match(card, /\| validation \| 2 \| 1 \|/);
