@@ -36,6 +36,12 @@ export interface WorkersRun {
    * by side: synchronisation, and the cores contending for cache and memory.
    */
   dpoShare?: { pairs: number; ms: number[] };
+  /**
+   * The process's peak resident memory (MiB) right after each workload. A high-water mark of the
+   * whole process (worker threads share it), so each value includes the workloads before it:
+   * they run SFT, then sampling, then Self-DPO.
+   */
+  peakRssMiB?: { sft: number; sample: number; dpo: number };
 }
 
 export interface TorchRun {

@@ -29,15 +29,15 @@ interface BaseRun {
   unetFlopsPerImage: number;
   threads: number;
   timings: StepTimings;
-  /** The process's resident-set high-water mark after this base's workloads, MiB (monotone: it includes what ran before). */
-  peakRssMiB: number;
+  /** The process's resident-set high-water mark after each of this base's workloads, MiB (monotone: each includes what ran before it, base-S's included). */
+  peakRssMiB: { sft: number; sample: number; dpo: number };
   otherCores: number | null;
 }
 
-function shareRow(name: string, ms: number[], flop: number, ceiling: number, extra = ''): string {
+function shareRow(name: string, ms: number[], flop: number, ceiling: number, peakRssMiB: number, extra = ''): string {
   const m = median(ms);
   const gflops = flop / m / 1e6;
-  return `| ${name} | ${m.toFixed(0)} ms${extra} | ${gflops.toFixed(1)} | ${((100 * gflops) / ceiling).toFixed(1)}% |`;
+  return `| ${name} | ${m.toFixed(0)} ms${extra} | ${gflops.toFixed(1)} | ${((100 * gflops) / ceiling).toFixed(1)}% | ${peakRssMiB.toFixed(0)} |`;
 }
 
 async function main(): Promise<void> {
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     const { model, source } = benchModel(b.key);
     const schedule = makeSchedule(BASE_S.schedule.kind, BASE_S.schedule.steps);
     const probe = cpuSample();
-    const { timings } = await measureWorkers(model, schedule, shapes, reps, threads, 3);
+    const { timings, peakRssMiB } = await measureWorkers(model, schedule, shapes, reps, threads, 3);
     const after = (await measureSgemmCeiling([threads], ceiling.size)).gflops[threads] as number;
     log(`  ceiling before ${before.toFixed(1)}, after ${after.toFixed(1)} GFLOP/s`);
     runs.push({
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
       unetFlopsPerImage: model.unetFlopsPerImage(),
       threads,
       timings,
-      peakRssMiB: process.resourceUsage().maxRSS / 1024,
+      peakRssMiB: peakRssMiB as BaseRun['peakRssMiB'],
       otherCores: otherCores(probe, cpuSample()),
     });
     model.params.dispose();
@@ -107,19 +107,20 @@ async function main(): Promise<void> {
       '',
       `The ${r.threads}-thread ceiling around these workloads: ${r.ceiling[0].toFixed(1)} GFLOP/s before, ${r.ceiling[1].toFixed(1)} after; shares are of their mean, ${top.toFixed(1)}.`,
       '',
-      `| workload | median time | GFLOP/s | share of the ${r.threads}-thread ceiling |`,
-      '| --- | ---: | ---: | ---: |',
-      shareRow(`SFT step, ${t.sft.batch} images`, t.sft.ms, f.sft, top),
-      shareRow(`Self-DPO step, ${t.dpo.pairs} pairs`, t.dpo.ms, f.dpo, top),
+      `| workload | median time | GFLOP/s | share of the ${r.threads}-thread ceiling | process peak memory after it, MiB |`,
+      '| --- | ---: | ---: | ---: | ---: |',
+      shareRow(`SFT step, ${t.sft.batch} images`, t.sft.ms, f.sft, top, r.peakRssMiB.sft),
+      shareRow(`Self-DPO step, ${t.dpo.pairs} pairs`, t.dpo.ms, f.dpo, top, r.peakRssMiB.dpo),
       shareRow(
         `DDIM ${t.sample.steps} steps, guidance ${t.sample.guidance}, ${t.sample.batch} images`,
         t.sample.ms,
         f.sample,
         top,
+        r.peakRssMiB.sample,
         ` (${((t.sample.batch * 1000) / median(t.sample.ms)).toFixed(2)} img/s)`,
       ),
       '',
-      `Peak resident memory of the process after these: ${r.peakRssMiB.toFixed(0)} MiB. Other processes' CPU use meanwhile: ${r.otherCores === null ? '?' : r.otherCores.toFixed(2)} cores${r.otherCores !== null && r.otherCores > 0.2 ? ' (DISTURBED: not representative)' : ''}.`,
+      `Peak memory is the process's resident-set high-water mark (worker threads included) right after each workload; the workloads ran SFT, then sampling, then Self-DPO (base-S's before base-L's), so each includes those before it. Other processes' CPU use meanwhile: ${r.otherCores === null ? '?' : r.otherCores.toFixed(2)} cores${r.otherCores !== null && r.otherCores > 0.2 ? ' (DISTURBED: not representative)' : ''}.`,
       '',
     );
   }

@@ -127,7 +127,7 @@ export async function measureWorkers(
   threads: number,
   seed: number,
   shareOfThreads?: number,
-): Promise<Pick<WorkersRun, 'timings' | 'dpoShare'>> {
+): Promise<Pick<WorkersRun, 'timings' | 'dpoShare' | 'peakRssMiB'>> {
   const rng = new Rng(seed);
   const R = model.config.resolution;
   const per = R * R * 3;
@@ -160,6 +160,8 @@ export async function measureWorkers(
   }));
   for (let i = 0; i < reps.warm; i++) await step(pool, sftJobs);
   const sft = await timeAsync(`SFT B=${shapes.sftBatch}`, reps.sft, () => step(pool, sftJobs));
+  const peakRss = (): number => process.resourceUsage().maxRSS / 1024;
+  const peakAfterSft = peakRss();
 
   // Sampling with the prompts split over the threads.
   const caps = captions(model, shapes.sampleBatch, rng);
@@ -171,6 +173,7 @@ export async function measureWorkers(
   };
   if (reps.warm > 0) await sampleOnce();
   const smp = await timeAsync(`DDIM B=${shapes.sampleBatch}`, reps.sample, sampleOnce);
+  const peakAfterSample = peakRss();
   await pool.stop();
 
   // Self-DPO over the UNet, the text encoder frozen, against a frozen reference.
@@ -190,6 +193,7 @@ export async function measureWorkers(
   }));
   for (let i = 0; i < reps.warm; i++) await step(pool, pairJobs, reference);
   const dpo = await timeAsync(`Self-DPO ${P} pairs`, reps.dpo, () => step(pool, pairJobs, reference));
+  const peakRssMiB = { sft: peakAfterSft, sample: peakAfterSample, dpo: peakRss() };
   // One thread's share of an N-thread step, alone (see WorkersRun.dpoShare).
   let dpoShare: WorkersRun['dpoShare'];
   if (shareOfThreads !== undefined && threads === 1) {
@@ -215,5 +219,6 @@ export async function measureWorkers(
       sample: { batch: shapes.sampleBatch, steps: shapes.sampleSteps, stepsTimed: k, guidance: shapes.guidance, ms: smp.map((m) => (m * shapes.sampleSteps) / k) },
     },
     ...(dpoShare ? { dpoShare } : {}),
+    peakRssMiB,
   };
 }

@@ -105,7 +105,9 @@ export async function writeEmojiPickCard(
     '',
     '## Made by',
     '',
-    ...(record.commands.length > 1 ? ['One line per invocation: each later one resumed the build where the one before stopped or, once it was complete, measured the pool again and rewrote this card.', ''] : []),
+    ...(record.commands.length > 1
+      ? ['One line per invocation: each later one resumed the build where the one before stopped or, once it was complete, measured the pool again and rewrote this card.', '']
+      : []),
     ...record.commands.map((cmd) => `    ${cmd}`),
     '',
     '`pairs.png`: the first validation pairs: image 0 and image 1 with the label, the generator and the setting of each.',
