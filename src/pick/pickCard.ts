@@ -71,7 +71,7 @@ export async function writeEmojiPickCard(
     '`selfdpo://<generator>?steps=..&guidance=..&seed=..`. Diffusion-DPO trains on the untied train pairs; SFT and Self-DPO on',
     'their winners and captions; each is probed on the validation split (`npm run post-train -- --pairs ' + outDir + '`).',
     '',
-    '| split | pairs | shards | ties | image 0 wins (untied) |',
+    '| split | pairs (one distinct prompt each) | shards | ties | image 0 wins (untied) |',
     '| --- | --- | --- | --- | --- |',
     ...splitRows,
     '',
