@@ -141,9 +141,10 @@ export function implicitAccuracySpec(units: readonly UnitRecord[], smooth: numbe
   const window = 2 * Math.floor(smooth / 2) + 1;
   // One subtitle line per kind of probe pairs, naming the methods probed on it.
   const probed = units.filter((u) => u.method !== BASE_UNIT && methods.includes(methodLabel(u.method)) && u.probe.length > 0);
-  const pairLines = [...groupBy(probed, (u) => probePairsLabel(u.probe[0] as { set: string; downgrade: string }))].map(
-    ([pairs, us]) => `· ${pairs}: ${[...new Set(us.map((u) => methodLabel(u.method)))].join(', ')}`,
-  );
+  const firstShown = (us: readonly UnitRecord[]): number => Math.min(...us.map((u) => methods.indexOf(methodLabel(u.method))));
+  const pairLines = [...groupBy(probed, (u) => probePairsLabel(u.probe[0] as { set: string; downgrade: string }))]
+    .sort((a, b) => firstShown(a[1]) - firstShown(b[1]))
+    .map(([pairs, us]) => `· ${pairs}: ${[...new Set(us.map((u) => methodLabel(u.method)))].join(', ')}`);
   const legend = { field: 'method', type: 'nominal' as const, title: 'method', sort: methods, scale: { domain: methods } };
   const strokeDash = { ...legend, scale: { domain: methods, range: methods.map((_, i) => DASHES[i % DASHES.length] as number[]) } };
   const byMethod = methods.map((m) => ({ transform: [{ filter: { field: 'method', equal: m } }], mark: { type: 'line' as const, strokeWidth: 2 }, encoding: { strokeDash } }));

@@ -94,9 +94,9 @@ export async function methodGridPng(units: readonly UnitRecord[], methods: reado
         ];
   return renderImageSheet({
     resolution,
-    title: `${figure}: ${shown.map(label).join(', ')}; every model from the same seeds${range === undefined ? '' : ', under each sample its change from the base'}`,
+    title: `${figure}: ${shown.map(label).join(', ')}; sample seeds ${seeds.map((s) => `s${s}`).join(', ')} for every model${range === undefined ? '' : '; change rows under the samples'}`,
     rowLabels,
-    columnLabels: shown.flatMap((m) => seeds.map((s) => `${label(m)}, seed ${s}`)),
+    columnLabels: shown.flatMap((m) => seeds.map((s) => `${label(m)}, s${s}`)),
     cells,
     footer,
     labelWidth: 330,
