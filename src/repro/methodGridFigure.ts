@@ -30,9 +30,10 @@ function sameGrid(a: GridRecord, b: GridRecord): boolean {
  * a row with each trained model's per-pixel change from its base on the same prompt and sample
  * seed (`pixelChangeMap`: the largest channel's |model - base|), drawn on the hot scale up to one
  * range the whole figure shares (`changeRange`), stated in the footer with each model's mean
- * change. A base whose base unit kept no grid gets sample rows only. Undefined when no unit kept a grid.
+ * change. A base whose base unit kept no grid gets sample rows only. `prompts`: the first N prompts
+ * only (a notebook's smaller copy). Undefined when no unit kept a grid.
  */
-export async function methodGridPng(units: readonly UnitRecord[], methods: readonly string[], figure: string): Promise<Buffer | undefined> {
+export async function methodGridPng(units: readonly UnitRecord[], methods: readonly string[], figure: string, opts: { prompts?: number } = {}): Promise<Buffer | undefined> {
   const order = [BASE_UNIT, ...methods];
   let first: GridRecord | undefined;
   const blocks: BaseBlock[] = [];
@@ -43,7 +44,7 @@ export async function methodGridPng(units: readonly UnitRecord[], methods: reado
       if (!unit?.grid) continue;
       first ??= unit.grid.record;
       if (!sameGrid(first, unit.grid.record)) throw new Error(`${figure}: ${unit.unit} (${base}) drew other prompts, seeds or a resolution than the first grid; every model must draw the same grid`);
-      columns.set(method, { method, images: unit.grid.images });
+      columns.set(method, { method, images: unit.grid.images.slice(0, opts.prompts) });
     }
     const baseImages = columns.get(BASE_UNIT)?.images;
     if (baseImages) {
@@ -56,7 +57,8 @@ export async function methodGridPng(units: readonly UnitRecord[], methods: reado
     if (columns.size > 0) blocks.push({ base, columns });
   }
   if (!first) return undefined;
-  const { prompts, seeds, resolution } = first;
+  const { seeds, resolution } = first;
+  const prompts = first.prompts.slice(0, opts.prompts);
   const shown = order.filter((m) => blocks.some((b) => b.columns.has(m)));
   const allChanges = blocks.flatMap((b) => [...b.columns.values()].flatMap((c) => c.changes?.flat() ?? []));
   const range = allChanges.length > 0 ? changeRange(allChanges) : undefined;

@@ -65,3 +65,14 @@ test('Figures 3/4 with both bases: a block of rows per base, each model against 
   assert.deepEqual(await pixel(png, left(1) + 1, top(3) + 1), [0, 0, 0], "base-L's SFT against base-L's base: no change");
   assert.equal(await methodGridPng([], ['sft'], 'Figure 3'), undefined);
 });
+
+test("Figures 3/4 cut to the first prompts (a notebook's smaller copy)", async () => {
+  const two: GridRecord = { ...record, prompts: ['a cat', 'a dog'] };
+  const grey = halves([100, 100, 100], [100, 100, 100]);
+  const unitOf = (method: string, first: Uint8Array): UnitRecord => ({ ...gridUnit(method, first), grid: { record: two, images: [[first], [grey]] } });
+  const units = [unitOf('base', grey), unitOf('sft', halves([100, 104, 100], [100, 104, 100]))];
+  const height = async (prompts?: number): Promise<number | undefined> =>
+    (await sharp((await methodGridPng(units, ['sft'], 'Figure 3', prompts === undefined ? {} : { prompts })) as Buffer).metadata()).height;
+  assert.equal(await height(), top(4) + 6 + 3 * (12 + 4) + 6);
+  assert.equal(await height(1), top(2) + 6 + 3 * (12 + 4) + 6);
+});
