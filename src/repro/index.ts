@@ -10,3 +10,6 @@ export * from './reproduce.js';
 export * from './ablationGrid.js';
 export * from './reproIdentity.js';
 export * from './reproUnit.js';
+export * from './implicitAccuracyFigure.js';
+export * from './methodGridFigure.js';
+export * from './winRateForest.js';

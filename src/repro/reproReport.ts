@@ -2,82 +2,19 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as aq from 'arquero';
 import { PROMPT_SETS } from '../data/evalPrompts.js';
-import { acrossSeeds } from '../eval/winRate.js';
-import { renderImageSheet } from '../report/imageSheet.js';
-import { lineChartSpec, type ChartRow, type ChartSpec } from '../report/lineChart.js';
 import { writeChart } from '../report/renderChart.js';
 import type { PickBuildFile } from '../data/pickBuild.js';
 import { methodConfig, type PostTrainConfig } from '../train/postTrainConfig.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { readJsonFile } from '../util/jsonFile.js';
 import { claimsMarkdown } from './claimsReport.js';
-import { clampInterval, dataTable, methodLabel, methodTable, PAPER_TABLES, unitScoreRows, type LegacyPairBuild } from './paperTables.js';
+import { dataTable, methodLabel, methodTable, PAPER_TABLES, unitScoreRows, type LegacyPairBuild } from './paperTables.js';
+import { implicitAccuracySpec } from './implicitAccuracyFigure.js';
+import { methodGridPng } from './methodGridFigure.js';
+import { writeWinRateForest } from './winRateForest.js';
 import { machineLine } from '../util/machine.js';
 import { BASE_UNIT, PICK_BUILD_RECORD, presetUnitNames, readUnits, unitsOfMethod, type ReproRecord, type UnitRecord } from './reproUnits.js';
 import { samplingLabel } from '../model/generate.js';
-
-/** Trailing moving average over `w` values. */
-function movingAverage(xs: readonly number[], w: number): number[] {
-  let sum = 0;
-  return xs.map((x, i) => {
-    sum += x;
-    if (i >= w) sum -= xs[i - w] as number;
-    return sum / Math.min(i + 1, w);
-  });
-}
-
-/**
- * Figure 5: training implicit accuracy against step for every preference method, the mean over
- * training seeds of each seed's moving average, with its 95% interval across seeds as a band.
- */
-export function implicitAccuracySpec(units: readonly UnitRecord[], smooth: number): ChartSpec {
-  const rows: ChartRow[] = [];
-  const methods = [...new Set(units.filter((u) => u.metrics.some((m) => typeof m.implicit_acc === 'number')).map((u) => u.method))];
-  for (const method of methods) {
-    const series = unitsOfMethod(units, method).map((u) =>
-      movingAverage(
-        u.metrics.map((m) => m.implicit_acc ?? 0),
-        smooth,
-      ),
-    );
-    const steps = Math.min(...series.map((s) => s.length));
-    const stepOf = unitsOfMethod(units, method)[0]?.metrics.map((m) => m.step) ?? [];
-    // The curve is a moving average over `smooth` steps: a point every smooth/2 steps (and the
-    // last) draws it as well, at a fraction of the chart's size.
-    const stride = Math.max(1, Math.floor(smooth / 2));
-    for (let i = 0; i < steps; i++) {
-      if (i % stride !== 0 && i !== steps - 1) continue;
-      const at = clampInterval(acrossSeeds(series.map((s) => s[i] as number)), 0, 1);
-      rows.push({ step: stepOf[i] as number, implicit_acc: at.mean, low: at.low, high: at.high, method: methodLabel(method) });
-    }
-  }
-  const seeds = Math.max(...methods.map((m) => unitsOfMethod(units, m).length));
-  return lineChartSpec(rows, {
-    x: 'step',
-    y: 'implicit_acc',
-    color: 'method',
-    yZero: true,
-    ...(seeds > 1 ? { band: { low: 'low', high: 'high' } } : {}),
-    title: `Figure 5: implicit accuracy (${smooth}-step average${seeds > 1 ? `, ${seeds} seeds, 95% band` : ''})`,
-    yTitle: 'implicit accuracy',
-  });
-}
-
-/** Figures 3/4: rows = prompts, columns = (method, seed), every model drawn from the same seeds. */
-export async function methodGridPng(units: readonly UnitRecord[], methods: readonly string[], figure: string): Promise<Buffer | undefined> {
-  const withGrid = [BASE_UNIT, ...methods].map((m) => unitsOfMethod(units, m).find((u) => u.grid)).filter((u): u is UnitRecord => u !== undefined);
-  const first = withGrid[0]?.grid;
-  if (!first) return undefined;
-  const { prompts, seeds, resolution } = first.record;
-  return renderImageSheet({
-    resolution,
-    title: `${figure}: ${withGrid.map((u) => methodLabel(u.method)).join(', ')}; every model from the same seeds`,
-    rowLabels: prompts,
-    columnLabels: withGrid.flatMap((u) => seeds.map((s) => `${methodLabel(u.method)}, sample seed ${s}`)),
-    cells: prompts.map((_, p) => withGrid.flatMap((u) => u.grid?.images[p] ?? [])),
-    labelWidth: 330,
-  });
-}
 
 /** How many concepts R@k ranks among, as the evaluations recorded it. */
 function conceptCount(units: readonly UnitRecord[]): string {
@@ -162,6 +99,7 @@ export async function writeReproReport(out: string): Promise<string[]> {
       written.push(`${name}.png`);
     }
   }
+  written.push(...(await writeWinRateForest(out, units, preset.methods)));
   const trained = units.filter((u) => u.done && u.unit !== BASE_UNIT);
   const hours = (f: (u: UnitRecord) => number): string => (units.reduce((s, u) => s + f(u), 0) / 3600).toFixed(2);
   const readme = [
@@ -195,13 +133,22 @@ export async function writeReproReport(out: string): Promise<string[]> {
     md.join('\n'),
     '## Figures',
     '',
-    ...(written.includes('fig5.svg') ? ['- `fig5.svg` / `fig5.png`: Figure 5, training implicit accuracy of every preference method.'] : []),
-    ...(written.includes('fig3.png')
+    ...(written.includes('fig5.svg')
       ? [
-          `- \`fig3.png\`: Figure 3, samples of the base and the Table 2 methods (each method's run with training seed ${preset.seeds[0]}), the first ${preset.grid.prompts} curated-val prompts (rows) x seeds ${preset.grid.seeds.join(', ')}.`,
+          '- `fig5.svg` / `fig5.png`: Figure 5, implicit accuracy of every preference method from step 2 (step 1 ties every pair by construction), per base: on its training batches (a centred average) and on its held-out probe, each method on its own kind of pairs (named in the figure). Lines that coincide stay visible by their dashes.',
         ]
       : []),
-    ...(written.includes('fig4.png') ? ['- `fig4.png`: Figure 4, samples of the ablations and the web-set runs.'] : []),
+    ...(written.includes('fig3.png')
+      ? [
+          `- \`fig3.png\`: Figure 3, samples of the base and the Table 2 methods (each method's run with training seed ${preset.seeds[0]}), the first ${preset.grid.prompts} curated-val prompts (rows) x seeds ${preset.grid.seeds.join(', ')}; under each sample, its per-pixel change from the base on the same prompt and seed, on a colour scale the figure's footer states.`,
+        ]
+      : []),
+    ...(written.includes('fig4.png') ? ['- `fig4.png`: Figure 4, samples of the ablations and the web-set runs, with their change from the base as in Figure 3.'] : []),
+    ...(written.includes('forest.svg')
+      ? [
+          "- `forest.svg` / `forest.png` (Vega-Lite spec `forest.vl.json`): every method's win rates against its base with their 95% intervals, per prompt set and base: a forest plot of the tables' win columns.",
+        ]
+      : []),
     "- `units.csv`: every trained model's raw scores and win rates, one row per prompt set, method and seed; `runs/<method>-s<seed>/` keeps each run's config, metrics, probe and per-prompt scores.",
     '',
     "## The paper's claims",

@@ -92,6 +92,7 @@ test('a smoke reproduction trains on its Emoji-Pick build, runs every phase, res
   for (const f of ['table1.md', 'table1.csv', 'table2.md', 'table3.md', 'table4.csv', 'units.csv', 'fig5.svg', 'fig5.png', 'fig3.png', 'fig4.png', 'README.md', 'emoji-pick-build.json']) {
     assert.ok(existsSync(join(out, f)), `${f} is written`);
   }
+  for (const f of ['forest.svg', 'forest.png', 'forest.vl.json']) assert.ok(existsSync(join(out, f)), `${f} is written`);
   assert.ok(!existsSync(join(out, 'table5.md')), 'Table 5 needs the web-set methods, which did not run');
   assert.ok(written.includes(join(out, 'README.md')));
   const table2 = readFileSync(join(out, 'table2.md'), 'utf8');
