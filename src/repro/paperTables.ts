@@ -7,6 +7,7 @@ import { getMethod } from '../methods/registry.js';
 import { methodSettings, type PostTrainConfig } from '../train/postTrainConfig.js';
 import { BASE_UNIT, unitsOfMethod, type UnitRecord } from './reproUnits.js';
 import { metrics } from '../eval/metrics/registry.js';
+import { groupBy } from '../util/groupBy.js';
 
 /** How each method is named in the tables and charts. */
 export const METHOD_LABELS: Record<string, string> = {
@@ -63,7 +64,7 @@ export function summarize(units: readonly UnitRecord[], method: string, set: Pro
   const scored = promptScores(units, method, set);
   if (!scored) return undefined;
   const { evals, ids, rows } = scored;
-  const over = (f: (p: PromptScore) => number): Interval => bootstrapSeedsAndPrompts(rows.map((r) => r.map(f)));
+  const over = (f: (p: PromptScore) => number): Interval => bootstrapSeedsAndPrompts(drawMeans(rows, f));
   const summary: MethodSummary = {
     method,
     set,
@@ -80,43 +81,59 @@ export function summarize(units: readonly UnitRecord[], method: string, set: Pro
 }
 
 /**
- * A method's per-prompt scores on one prompt set: `rows[s][p]` is prompt `ids[p]` under its
- * s-th training seed (every run's prompts in the first run's order), or undefined if it has
- * not been evaluated there.
+ * A method's per-prompt scores on one prompt set: `rows[s][p]` holds prompt `ids[p]`'s draws
+ * (one score per sample seed, in draw order) under its s-th training seed, every run's prompts in
+ * the first run's order; undefined if it has not been evaluated there.
  */
 export function promptScores(
   units: readonly UnitRecord[],
   method: string,
   set: PromptSetName,
   ids?: readonly string[],
-): { evals: EvalResult[]; ids: readonly string[]; rows: PromptScore[][] } | undefined {
+): { evals: EvalResult[]; ids: readonly string[]; rows: PromptScore[][][] } | undefined {
   const evals = unitsOfMethod(units, method).flatMap((u) => u.evals[set] ?? []);
   if (evals.length === 0) return undefined;
-  const order = ids ?? (evals[0] as EvalResult).perPrompt.map((p) => p.id);
+  const order = ids ?? [...new Set((evals[0] as EvalResult).perPrompt.map((p) => p.id))];
   const rows = evals.map((e) => {
-    const byId = new Map(e.perPrompt.map((p) => [p.id, p]));
+    const byId = groupBy(e.perPrompt, (p) => p.id);
     return order.map((id) => {
-      const p = byId.get(id);
-      if (!p) throw new Error(`${method}: prompt ${id} of ${set} is missing from one of its runs`);
-      return p;
+      const draws = byId.get(id);
+      if (!draws) throw new Error(`${method}: prompt ${id} of ${set} is missing from one of its runs`);
+      return [...draws].sort((a, b) => (a.draw ?? 0) - (b.draw ?? 0));
     });
   });
   return { evals, ids: order, rows };
 }
 
-/** Per-prompt win/tie/loss of a model against the base, matched by prompt id. */
+/**
+ * Each prompt's score averaged over its draws: `values[s][p]`. The prompt is the unit of every
+ * interval and paired test (docs/PROTOCOL.md, "Statistics"); its draws only make its score less noisy.
+ */
+export function drawMeans(rows: ReadonlyArray<ReadonlyArray<readonly PromptScore[]>>, score: (p: PromptScore) => number): number[][] {
+  return rows.map((run) => run.map((draws) => meanOf(draws.map(score))));
+}
+
+/** The sample seeds of a prompt's draws, in draw order: "12,907" (what paired models must share). */
+export function drawSeeds(draws: readonly PromptScore[]): string {
+  return draws.map((d) => d.seed).join(',');
+}
+
+/**
+ * Per-prompt win/tie/loss of a model against the base, matched by prompt id and draw (the same
+ * sample seed), each prompt's outcome the mean over its draws.
+ */
 function pairedOutcomes(model: EvalResult, base: EvalResult, score: (p: PromptScore) => number): number[] {
-  const byId = new Map(base.perPrompt.map((p) => [p.id, p]));
-  const matched = model.perPrompt.map((p) => {
-    const b = byId.get(p.id);
-    if (!b) throw new Error(`prompt ${p.id} of ${model.promptSet} was not scored for the base`);
+  const key = (p: PromptScore): string => `${p.id}#${p.draw ?? 0}`;
+  const byKey = new Map(base.perPrompt.map((p) => [key(p), p]));
+  const perPrompt = new Map<string, number[]>();
+  for (const p of model.perPrompt) {
+    const b = byKey.get(key(p));
+    if (!b) throw new Error(`prompt ${p.id} (draw ${p.draw ?? 0}) of ${model.promptSet} was not scored for the base`);
     if (b.seed !== p.seed) throw new Error(`prompt ${p.id}: drawn from seed ${p.seed}, the base from ${b.seed}`);
-    return [score(p), score(b)] as const;
-  });
-  return outcomes(
-    matched.map((m) => m[0]),
-    matched.map((m) => m[1]),
-  );
+    const [o] = outcomes([score(p)], [score(b)]);
+    perPrompt.set(p.id, [...(perPrompt.get(p.id) ?? []), o as number]);
+  }
+  return [...perPrompt.values()].map(meanOf);
 }
 
 function meanOf(xs: readonly number[]): number {
