@@ -24,7 +24,7 @@ const NO_MSE: Scores = { ...SELF, align: plus(SELF.align, [0.1, -0.1, 0, 0]) };
 /** One training seed per method, curated-val only. */
 function hand(extra: UnitRecord[] = []): UnitRecord[] {
   const u = (method: string, s: Scores, fid: number): UnitRecord => unitOf(method, method === 'base' ? 0 : 1, { 'curated-val': evalOf('curated-val', s, fid) });
-  return [u('base', BASE, 2), u('sft', SFT, 1.8), u('self-dpo', SELF, 1.7), u('dpo', DPO, 1.9), u('self-dpo-no-mse', NO_MSE, 1.7), ...extra];
+  return [u('base', BASE, 2), u('sft', SFT, 1.8), u('self-dpo', SELF, 1.7), u('dpo', DPO, 1.9), u('self-dpo-beta50', SELF, 1.7), u('self-dpo-no-mse-beta50', NO_MSE, 1.7), ...extra];
 }
 
 const claim = (results: ClaimResult[], id: string): ClaimResult => results.find((r) => r.claim.id === id) as ClaimResult;
@@ -89,7 +89,7 @@ test('chains, margins and non-inferiority judged on the primary cell, by hand', 
   close(e.links[0]?.margin?.test?.estimate, 1, 1e-12, 'margin');
   close(e.links[0]?.contrasts[0]?.test?.p, p3(2.25 / (Math.sqrt(4.75 / 3) / 2)), 1e-9, 'contrast p');
 
-  // (c) w/o MSE − Self-DPO = 0.1, −0.1, 0, 0, within ±0.5·(Self-DPO − base) = ±(1.5, 1, 1.5, 2.5):
+  // (c), at beta 50 (Self-DPO's scores there are SELF): w/o MSE − Self-DPO = 0.1, −0.1, 0, 0, within ±0.5·(Self-DPO − base) = ±(1.5, 1, 1.5, 2.5):
   // both contrasts 1.6, 0.9, 1.5, 2.5 and 1.4, 1.1, 1.5, 2.5 lie clearly above 0: supported.
   const c = claim(results, 'c');
   assert.equal(c.verdict, 'supported');
@@ -98,7 +98,7 @@ test('chains, margins and non-inferiority judged on the primary cell, by hand', 
   close(c.links[0]?.contrasts[1]?.test?.estimate, 1.625, 1e-12, 'upper contrast');
   // 5 Align points below Self-DPO on every prompt is far outside the margin: contradicted.
   const far = hand().map((u) =>
-    u.method === 'self-dpo-no-mse' ? unitOf('self-dpo-no-mse', 1, { 'curated-val': evalOf('curated-val', { ...SELF, align: plus(SELF.align, [-5, -5.2, -4.9, -5]) }, 1.7) }) : u,
+    u.method === 'self-dpo-no-mse-beta50' ? unitOf('self-dpo-no-mse-beta50', 1, { 'curated-val': evalOf('curated-val', { ...SELF, align: plus(SELF.align, [-5, -5.2, -4.9, -5]) }, 1.7) }) : u,
   );
   assert.equal(claim(checkClaims(far), 'c').verdict, 'contradicted');
 
