@@ -5,7 +5,7 @@ import { acrossSeeds, bootstrapSeedsAndPrompts, outcomes, type Interval } from '
 import type { PickBuildFile, PickSplit } from '../data/pickBuild.js';
 import { getMethod } from '../methods/registry.js';
 import { methodSettings, type PostTrainConfig } from '../train/postTrainConfig.js';
-import { BASE_UNIT, unitsOfMethod, type UnitRecord } from './reproUnits.js';
+import { BASE_UNIT, unitBase, unitsOfMethod, type UnitRecord } from './reproUnits.js';
 import { metrics } from '../eval/metrics/registry.js';
 import { groupBy } from '../util/groupBy.js';
 
@@ -19,6 +19,8 @@ export const METHOD_LABELS: Record<string, string> = {
   'self-dpo-grid': 'Self-DPO w/ random grid',
   'self-dpo-nearest': 'Self-DPO w/ nearest concept',
   'self-dpo-no-mse': 'Self-DPO w/o MSE',
+  'self-dpo-beta50': 'Self-DPO (beta 50)',
+  'self-dpo-no-mse-beta50': 'Self-DPO w/o MSE (beta 50)',
   'sft-web': 'SFT (web set)',
   'self-dpo-web': 'Self-DPO (web set)',
   'sft-curated': 'SFT (curated set)',
@@ -37,7 +39,10 @@ export function methodLabel(method: string): string {
 export const PAPER_TABLES: Record<'table2' | 'table3' | 'table4' | 'table5' | 'table-curated', { title: string; methods: string[] }> = {
   table2: { title: 'Table 2: SFT, Diffusion-DPO and Self-DPO against the base', methods: ['sft', 'dpo', 'self-dpo'] },
   table3: { title: 'Table 3: the downgrade that makes the loser (Self-DPO: a random other image)', methods: ['self-dpo', 'self-dpo-blur', 'self-dpo-grid', 'self-dpo-nearest'] },
-  table4: { title: 'Table 4: with and without the MSE term', methods: ['dpo', 'self-dpo', 'self-dpo-no-mse'] },
+  table4: {
+    title: "Table 4: with and without the MSE term, at the paper's beta and at a beta where the two terms' gradients are within 10x (results/tuning/loss-terms-*.md)",
+    methods: ['dpo', 'self-dpo', 'self-dpo-no-mse', 'self-dpo-beta50', 'self-dpo-no-mse-beta50'],
+  },
   table5: { title: 'Table 5: post-training on the web set', methods: ['sft-web', 'self-dpo-web'] },
   'table-curated': { title: 'Extra table (not in the paper): SFT and Self-DPO on the curated set, the clean images base-S pretrained on', methods: ['sft-curated', 'self-dpo-curated'] },
 };
@@ -72,7 +77,7 @@ export function summarize(units: readonly UnitRecord[], method: string, set: Pro
     prompts: ids.length,
     scores: Object.fromEntries(metrics().map((m) => [m.name, m.perPrompt ? over(m.perPrompt) : acrossSeeds(evals.map((e) => m.value(e)))])),
   };
-  const base = units.find((u) => u.unit === BASE_UNIT)?.evals[set];
+  const base = units.find((u) => u.method === BASE_UNIT)?.evals[set];
   if (base && method !== BASE_UNIT) {
     const rate = (score: (p: PromptScore) => number): Interval => scale(bootstrapSeedsAndPrompts(evals.map((e) => pairedOutcomes(e, base, score))), 100);
     summary.wins = Object.fromEntries(metrics().flatMap((m) => (m.win ? [[m.win.record, rate(m.win.score)]] : [])));
@@ -161,14 +166,17 @@ export function formatWin(i: Interval): string {
   return Number.isFinite(i.low) ? `${i.mean.toFixed(1)} [${i.low.toFixed(1)}, ${i.high.toFixed(1)}]` : i.mean.toFixed(1);
 }
 
-/** One table of methods x prompt sets, as an arquero table (one row per method and set). */
-export function methodTable(units: readonly UnitRecord[], methods: readonly string[]): aq.ColumnTable {
+/**
+ * One table of methods x prompt sets, as an arquero table (one row per method and set), from the
+ * units of one base (`unitsOnBase`); its base's row is labelled `baseName` (base-S by default).
+ */
+export function methodTable(units: readonly UnitRecord[], methods: readonly string[], baseName?: string): aq.ColumnTable {
   const rows: Array<Record<string, string | number>> = [];
   for (const set of PROMPT_SETS) {
     for (const method of [BASE_UNIT, ...methods]) {
       const s = summarize(units, method, set);
       if (!s) continue;
-      const row: Record<string, string | number> = { 'prompt set': set, method: methodLabel(method), seeds: s.seeds };
+      const row: Record<string, string | number> = { 'prompt set': set, method: method === BASE_UNIT && baseName !== undefined ? baseName : methodLabel(method), seeds: s.seeds };
       for (const m of metrics()) {
         row[m.column] = formatScore(s.scores[m.name] as Interval, m.digits);
         if (m.win) row[m.win.column] = s.wins ? formatWin(s.wins[m.win.record] as Interval) : '-';
@@ -254,19 +262,25 @@ export function dataTable(methods: readonly string[], configs: Readonly<Record<s
   );
 }
 
-/** Every trained model's raw scores and win rates on every set, one row per (set, method, seed): the CSV to re-analyse. */
+/**
+ * Every trained model's raw scores and win rates on every set, one row per (set, base, method,
+ * seed): the CSV to re-analyse. Win rates are against the model's own base.
+ */
 export function unitScoreRows(units: readonly UnitRecord[]): Array<Record<string, string | number>> {
   const rows: Array<Record<string, string | number>> = [];
+  const byBase = groupBy(units, unitBase);
   for (const set of PROMPT_SETS) {
-    const base = units.find((u) => u.unit === BASE_UNIT)?.evals[set];
-    if (!base) continue;
-    for (const u of units) {
-      const e = u.evals[set];
-      if (u.unit === BASE_UNIT || !e) continue;
-      const row: Record<string, string | number> = { 'prompt set': set, method: u.method, seed: u.seed };
-      for (const m of metrics()) row[m.record] = m.recordValue(e);
-      for (const m of metrics()) if (m.win) row[m.win.record] = meanOf(pairedOutcomes(e, base, m.win.score));
-      rows.push(row);
+    for (const [baseName, own] of byBase) {
+      const base = own.find((u) => u.method === BASE_UNIT)?.evals[set];
+      if (!base) continue;
+      for (const u of own) {
+        const e = u.evals[set];
+        if (u.method === BASE_UNIT || !e) continue;
+        const row: Record<string, string | number> = { 'prompt set': set, base: baseName, method: u.method, seed: u.seed };
+        for (const m of metrics()) row[m.record] = m.recordValue(e);
+        for (const m of metrics()) if (m.win) row[m.win.record] = meanOf(pairedOutcomes(e, base, m.win.score));
+        rows.push(row);
+      }
     }
   }
   return rows;
