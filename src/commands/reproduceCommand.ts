@@ -5,7 +5,7 @@ import { methodTable, PAPER_TABLES } from '../repro/paperTables.js';
 import { reproduce } from '../repro/reproduce.js';
 import { baseDirs, REPRO_PRESETS, reproPreset } from '../repro/reproPresets.js';
 import { recordReportRedraw, writeReproReport } from '../repro/reproReport.js';
-import { BASE_L_NAME, BASE_S_NAME, readUnits, unitsOnBase } from '../repro/reproUnits.js';
+import { BASE_L_NAME, BASE_S_NAME, readUnits } from '../repro/reproUnits.js';
 import { numberFlag, stringFlag, UsageError, type Flag, type ParsedArgs } from '../util/args.js';
 import { queueConnection } from '../queue/queueConnection.js';
 import { reproduceOnQueue } from '../queue/queueReproduce.js';
@@ -86,9 +86,9 @@ export async function runReproduction(args: ParsedArgs<(typeof REPRODUCE_FLAGS)[
   // The short table: Table 2 on curated-val on the first base (when anything has been evaluated).
   const first = preset.bases[0];
   const table = methodTable(
-    unitsOnBase(readUnits(out), first?.name ?? BASE_S_NAME),
+    readUnits(out),
     PAPER_TABLES.table2.methods.filter((m) => first?.methods.includes(m)),
-    first?.name,
+    first?.name ?? BASE_S_NAME,
   );
   if (table.numRows() > 0) {
     const curated = table.filter((d: { 'prompt set': string }) => d['prompt set'] === 'curated-val').select('method', 'seeds', 'Align', 'Align win %', 'R@1 %', 'Real', 'FID');

@@ -5,7 +5,7 @@ import { acrossSeeds, bootstrapSeedsAndPrompts, outcomes, type Interval } from '
 import type { PickBuildFile, PickSplit } from '../data/pickBuild.js';
 import { getMethod } from '../methods/registry.js';
 import { methodSettings, type PostTrainConfig } from '../train/postTrainConfig.js';
-import { BASE_UNIT, unitBase, unitsOfMethod, type UnitRecord } from './reproUnits.js';
+import { BASE_S_NAME, BASE_UNIT, unitBase, unitsOfMethod, unitsOnBase, type UnitRecord } from './reproUnits.js';
 import { metrics } from '../eval/metrics/registry.js';
 import { groupBy } from '../util/groupBy.js';
 
@@ -167,16 +167,18 @@ export function formatWin(i: Interval): string {
 }
 
 /**
- * One table of methods x prompt sets, as an arquero table (one row per method and set), from the
- * units of one base (`unitsOnBase`); its base's row is labelled `baseName` (base-S by default).
+ * One table of methods x prompt sets on one base, as an arquero table (one row per method and
+ * set): the units of `baseName` (base-S by default) among `units`, which may hold several bases'
+ * (a notebook passes a whole reproduction's); its base's row is labelled with the base's name.
  */
-export function methodTable(units: readonly UnitRecord[], methods: readonly string[], baseName?: string): aq.ColumnTable {
+export function methodTable(allUnits: readonly UnitRecord[], methods: readonly string[], baseName: string = BASE_S_NAME): aq.ColumnTable {
+  const units = unitsOnBase(allUnits, baseName);
   const rows: Array<Record<string, string | number>> = [];
   for (const set of PROMPT_SETS) {
     for (const method of [BASE_UNIT, ...methods]) {
       const s = summarize(units, method, set);
       if (!s) continue;
-      const row: Record<string, string | number> = { 'prompt set': set, method: method === BASE_UNIT && baseName !== undefined ? baseName : methodLabel(method), seeds: s.seeds };
+      const row: Record<string, string | number> = { 'prompt set': set, method: method === BASE_UNIT ? baseName : methodLabel(method), seeds: s.seeds };
       for (const m of metrics()) {
         row[m.column] = formatScore(s.scores[m.name] as Interval, m.digits);
         if (m.win) row[m.win.column] = s.wins ? formatWin(s.wins[m.win.record] as Interval) : '-';

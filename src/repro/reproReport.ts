@@ -148,12 +148,11 @@ export async function writeReproReport(out: string): Promise<string[]> {
   md.push('## Table 1: what each method needs', '', writeTable(out, 'table1', reproDataTable(out, allMethods, units)), '');
   written.push('table1.md', 'table1.csv');
   for (const b of preset.bases) {
-    const own = unitsOnBase(units, b.name);
     const suffix = b.name === first.name ? '' : `-${b.name}`;
     for (const [name, t] of Object.entries(PAPER_TABLES)) {
       const methods = t.methods.filter((m) => b.methods.includes(m));
       if (methods.length === 0) continue;
-      md.push(`## ${t.title}${onBase(preset, b.name)}`, '', writeTable(out, `${name}${suffix}`, methodTable(own, methods, b.name)), '');
+      md.push(`## ${t.title}${onBase(preset, b.name)}`, '', writeTable(out, `${name}${suffix}`, methodTable(units, methods, b.name)), '');
       written.push(`${name}${suffix}.md`, `${name}${suffix}.csv`);
     }
   }

@@ -98,3 +98,22 @@ test('two draws per prompt: scores and win rates are per prompt, each the mean o
   // Align: prompt means 10, 20.5, 30, 41: 25.375.
   assert.equal(s?.scores.Align.mean, 25.375);
 });
+
+test("a table is one base's: another base's units among them neither mix into its methods nor stand in for its base", () => {
+  const l = (u: UnitRecord): UnitRecord => ({ ...u, unit: `base-L/${u.unit}`, base: 'base-L' });
+  const self = unit('self-dpo', 1, evalOf([11, 20, 29, 41], [1, 1, 5, 4], [60, 40, 50, 70], 1.5));
+  const selfL = l(unit('self-dpo', 1, evalOf([50, 50, 50, 50], [1, 1, 1, 1], [90, 90, 90, 90], 0.5)));
+  const baseL = l(unit('base', 0, evalOf([45, 45, 45, 45], [2, 2, 2, 2], [80, 80, 80, 80], 1)));
+  const units = [base, self, baseL, selfL];
+  const rows = (t: ReturnType<typeof methodTable>): string[] => t.objects().map((r) => `${String(r['method'])} ${String(r['seeds'])} ${String(r['Align'])}`);
+  // base-S's table (the default) is the one its units alone make; base-L's holds base-L's rows alone.
+  assert.deepEqual(rows(methodTable(units, ['self-dpo'])), rows(methodTable([base, self], ['self-dpo'])));
+  assert.deepEqual(
+    rows(methodTable(units, ['self-dpo'])).map((r) => r.split(' ± ')[0]),
+    ['base-S 1 25.00', 'Self-DPO 1 25.25'],
+  );
+  assert.deepEqual(
+    rows(methodTable(units, ['self-dpo'], 'base-L')).map((r) => r.split(' ± ')[0]),
+    ['base-L 1 45.00', 'Self-DPO 1 50.00'],
+  );
+});
