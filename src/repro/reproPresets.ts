@@ -102,11 +102,24 @@ export const QUICK: ReproPreset = {
 };
 
 /**
- * paper (v2): the protocol on Emoji-Pick with both bases, every prompt of the three sets at 2
- * sample seeds, 3 training seeds per method.
+ * paper (v2): the protocol on Emoji-Pick with both bases, every prompt of the three sets (1,179)
+ * at 2 sample seeds, 3 training seeds per method: 40 base-S units (13 methods x 3 + the base) and
+ * 28 base-L units (9 x 3 + the base), 400 steps of 16 pairs each until `npm run tune` says
+ * otherwise (results/tuning/sweep-plan.md).
  *
- * Size (measured nice'd on this 2-core machine beside other work, docs/PROTOCOL.md "Cost"; an idle
- * machine is faster): see PAPER_COST below, which states each number and where it comes from.
+ * Its cost, from steps and evaluations measured here on 2026-12-05 under `nice -n 19` while
+ * another 2-thread job held about 1.3 of the 2 cores (so an idle machine takes roughly half):
+ * - training, seconds per step of 16 pairs on 2 threads (median of steps 2-8 of `npm run
+ *   post-train -- --steps 8 --batch 16 --workers 2`): base-S SFT 0.46, Diffusion-DPO 0.82,
+ *   Self-DPO 0.90; base-L SFT 0.90, Diffusion-DPO 1.8, Self-DPO 1.6; plus about 1 min per run
+ *   of loading, probing and sampling (the runs took 49-192 s in all for 8 steps);
+ * - evaluation: base-L drew 2.2 images/s (`bench/evaluate.ts --model data/base-l`, DPM-Solver++
+ *   10 steps); base-S drew 17.5 images/s on an idle machine (results/bench/evaluate-base-s.md),
+ *   about 6 here at base-L's slowdown. A model's 2,358 images: about 6.5 min on base-S, 18 min on
+ *   base-L.
+ * Hence 3 seeds x 400 steps: training 3.4 h (base-S) + 4.6 h (base-L), evaluating 4.4 h + 8.3 h,
+ * run overhead about 1 h: about 22 h as measured, about 10-11 h on an idle machine. Units resume
+ * after a stop and run on queue workers (`--queue`), so it can be spread over sessions and machines.
  */
 export const PAPER: ReproPreset = {
   name: 'paper',
