@@ -19,7 +19,7 @@ export interface QueueWorkerOptions extends DataPlace {
   connection: QueueConnection;
   /** This worker's own folder: each job's bulky state (models, image cache), kept so that a restarted worker resumes a unit. Locked while the worker runs. */
   work: string;
-  /** The base and judges to use instead of the job's paths (read in this checkout). */
+  /** Base-S's folder (a tuning run's base) and the judges to use instead of the job's paths (read in this checkout). */
   base?: string;
   judges?: string;
   backend?: BackendName;
