@@ -108,18 +108,21 @@ export const QUICK: ReproPreset = {
  * otherwise (results/tuning/sweep-plan.md).
  *
  * Its cost, from steps and evaluations measured here on 2026-12-05 under `nice -n 19` while
- * another 2-thread job held about 1.3 of the 2 cores (so an idle machine takes roughly half):
+ * another 2-thread job held about 1.3 of the 2 cores:
  * - training, seconds per step of 16 pairs on 2 threads (median of steps 2-8 of `npm run
  *   post-train -- --steps 8 --batch 16 --workers 2`): base-S SFT 0.46, Diffusion-DPO 0.82,
  *   Self-DPO 0.90; base-L SFT 0.90, Diffusion-DPO 1.8, Self-DPO 1.6; plus about 1 min per run
  *   of loading, probing and sampling (the runs took 49-192 s in all for 8 steps);
  * - evaluation: base-L drew 2.2 images/s (`bench/evaluate.ts --model data/base-l`, DPM-Solver++
- *   10 steps); base-S drew 17.5 images/s on an idle machine (results/bench/evaluate-base-s.md),
- *   about 6 here at base-L's slowdown. A model's 2,358 images: about 6.5 min on base-S, 18 min on
- *   base-L.
- * Hence 3 seeds x 400 steps: training 3.4 h (base-S) + 4.6 h (base-L), evaluating 4.4 h + 8.3 h,
- * run overhead about 1 h: about 22 h as measured, about 10-11 h on an idle machine. Units resume
- * after a stop and run on queue workers (`--queue`), so it can be spread over sessions and machines.
+ *   10 steps), 3.2x slower than on the idle machine (7.2, results/bench/evaluate-base-l.md);
+ *   base-S's idle 15.3 images/s (results/bench/evaluate-base-s.md) gives about 4.8 at that
+ *   slowdown. A model's 2,358 images: about 8 min on base-S, 18 min on base-L.
+ * Hence 3 seeds x 400 steps: training 3.4 h (base-S) + 4.6 h (base-L), evaluating 5.5 h + 8.3 h,
+ * run overhead about 1 h: about 23 h as measured. On the idle machine (results/bench/ceiling.md:
+ * a Self-DPO step of 16 pairs 324 ms on base-S, 940 ms on base-L; SFT 171 and 357 ms) the same
+ * sums give about 9 h: training 1.2 h + 2.7 h, evaluating 1.7 h + 2.6 h, overhead 0.8 h. Units
+ * resume after a stop and run on queue workers (`--queue`), so it can be spread over sessions
+ * and machines.
  */
 export const PAPER: ReproPreset = {
   name: 'paper',
