@@ -105,7 +105,11 @@ test("a table is one base's: another base's units among them neither mix into it
   const selfL = l(unit('self-dpo', 1, evalOf([50, 50, 50, 50], [1, 1, 1, 1], [90, 90, 90, 90], 0.5)));
   const baseL = l(unit('base', 0, evalOf([45, 45, 45, 45], [2, 2, 2, 2], [80, 80, 80, 80], 1)));
   const units = [base, self, baseL, selfL];
-  const rows = (t: ReturnType<typeof methodTable>): string[] => t.objects().map((r) => `${String(r['method'])} ${String(r['seeds'])} ${String(r['Align'])}`);
+  const rows = (t: ReturnType<typeof methodTable>): string[] =>
+    t
+      .objects()
+      .map((o) => o as Record<string, unknown>)
+      .map((r) => `${String(r['method'])} ${String(r['seeds'])} ${String(r['Align'])}`);
   // base-S's table (the default) is the one its units alone make; base-L's holds base-L's rows alone.
   assert.deepEqual(rows(methodTable(units, ['self-dpo'])), rows(methodTable([base, self], ['self-dpo'])));
   assert.deepEqual(
