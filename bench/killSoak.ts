@@ -38,10 +38,8 @@ import { checkOutDir } from './benchReport.js';
 const SOAK_PRESET: Omit<ReproPreset, 'pick'> = {
   name: 'soak',
   purpose: 'the kill soak: every phase of a reproduction at the smallest size.',
-  methods: ['dpo', 'self-dpo'],
+  bases: [{ name: 'base-S', dir: 'data/base-s', methods: ['dpo', 'self-dpo'], train: { steps: 8, batchSize: 4, microBatch: 4 }, log: { every: 2, checkpointEvery: 2, evalEvery: 4, evalPairs: 8 } }],
   seeds: [1],
-  train: { steps: 8, batchSize: 4, microBatch: 4 },
-  log: { every: 2, checkpointEvery: 2, evalEvery: 4, evalPairs: 8 },
   eval: { prompts: { 'curated-val': 16, 'unseen-concepts': 16, 'keyword-only': 16 }, sampling: { steps: 4, guidance: 3 } },
   grid: { prompts: 2, seeds: [0] },
 };
@@ -146,7 +144,14 @@ function compare(ref: string, dir: string): { problems: string[]; compared: numb
 async function reproductionChild(dir: string, base: string, pick: string): Promise<void> {
   await initBackend({ backend: 'wasm', quiet: true });
   const { dir: dataDir } = await ensureEmojiT2I(resolveEmojiDataConfig({}), { dataRoot: defaultDataRoot() });
-  await reproduce({ ...SOAK_PRESET, pick }, EmojiT2I.open(dataDir), { out: join(dir, 'results'), work: join(dir, 'work'), base, judges: join('data', 'judges'), workers: 1, log: () => {} });
+  await reproduce({ ...SOAK_PRESET, pick }, EmojiT2I.open(dataDir), {
+    out: join(dir, 'results'),
+    work: join(dir, 'work'),
+    bases: { 'base-S': base },
+    judges: join('data', 'judges'),
+    workers: 1,
+    log: () => {},
+  });
 }
 
 /** The reproduction's Emoji-Pick build (made once, not killed): the smoke model twice as the pool, the shipped annotator. */

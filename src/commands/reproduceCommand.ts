@@ -3,14 +3,14 @@ import { backendFromEnvAndArgs, initBackend } from '../backend.js';
 import { readModelFile } from '../model/modelFile.js';
 import { methodTable, PAPER_TABLES } from '../repro/paperTables.js';
 import { reproduce } from '../repro/reproduce.js';
-import { REPRO_PRESETS, reproPreset } from '../repro/reproPresets.js';
+import { baseDirs, REPRO_PRESETS, reproPreset } from '../repro/reproPresets.js';
 import { recordReportRedraw, writeReproReport } from '../repro/reproReport.js';
-import { readUnits } from '../repro/reproUnits.js';
+import { BASE_L_NAME, BASE_S_NAME, readUnits } from '../repro/reproUnits.js';
 import { numberFlag, stringFlag, UsageError, type Flag, type ParsedArgs } from '../util/args.js';
 import { queueConnection } from '../queue/queueConnection.js';
 import { reproduceOnQueue } from '../queue/queueReproduce.js';
 import { defineCommand } from './command.js';
-import { BACKEND, BASE, EMOJI_FLAGS, FORCE, JUDGES, WORKERS, workersFlag } from './commonFlags.js';
+import { BACKEND, EMOJI_FLAGS, FORCE, JUDGES, WORKERS, workersFlag } from './commonFlags.js';
 import { openEmojiFromFlags } from './emojiFlags.js';
 import { SHIPPED_BASE_S } from './sampleCommand.js';
 
@@ -18,7 +18,8 @@ export const REPRODUCE_FLAGS = [
   { name: 'preset', value: 'NAME', help: `${Object.keys(REPRO_PRESETS).join('|')} (default: quick)` },
   { name: 'out', value: 'DIR', help: 'the tables, figures and unit records (default: results/<preset>)' },
   { name: 'work', value: 'DIR', help: "the units' run folders (default: runs/reproduce/<preset>)" },
-  BASE,
+  { name: 'base', value: 'DIR', help: "base-S's folder (default: the preset's, data/base-s)" },
+  { name: 'base-l', value: 'DIR', help: "base-L's folder (default: the preset's, data/base-l)" },
   JUDGES,
   { name: 'report-only', help: 'redraw the tables and figures from the units already there' },
   { name: 'queue', value: 'URL', help: 'redis://[:PASSWORD@]HOST:PORT[/DB] (rediss:// for TLS): send the units to queue workers (npm run worker) and collect their records here' },
@@ -53,8 +54,14 @@ export async function runReproduction(args: ParsedArgs<(typeof REPRODUCE_FLAGS)[
       ? (recordReportRedraw(out, `${defaults.command ?? 'npm run reproduce --'} ${argv.join(' ')}`.trim()), await writeReproReport(out))
       : await (async () => {
           const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
-          const base = stringFlag(args, 'base') ?? SHIPPED_BASE_S;
-          const data = await openEmojiFromFlags(args, readModelFile(base).file.model.resolution);
+          // Each base's folder where a flag names another than the preset's.
+          const named: Array<[string, string | undefined]> = [
+            [BASE_S_NAME, stringFlag(args, 'base')],
+            [BASE_L_NAME, stringFlag(args, 'base-l')],
+          ];
+          const bases = Object.fromEntries(named.filter((e): e is [string, string] => e[1] !== undefined));
+          const dirs = baseDirs(preset, bases);
+          const data = await openEmojiFromFlags(args, readModelFile(dirs[preset.bases[0]?.name ?? ''] ?? SHIPPED_BASE_S).file.model.resolution);
           const work = stringFlag(args, 'work') ?? defaults.work ?? join('runs', 'reproduce', preset.name);
           const judges = stringFlag(args, 'judges') as string;
           const command = `${defaults.command ?? 'npm run reproduce --'} ${argv.join(' ')}`.trim();
@@ -63,12 +70,12 @@ export async function runReproduction(args: ParsedArgs<(typeof REPRODUCE_FLAGS)[
             if (args.flags['force'] === true) throw new UsageError('--force and --queue do not go together: start over locally, or with a new Redis database (redis://HOST:PORT/N)');
             const attempts = numberFlag(args, 'attempts', 3);
             if (!(Number.isInteger(attempts) && attempts >= 1)) throw new UsageError(`--attempts: expected a whole number of at least 1, got ${attempts}`);
-            return reproduceOnQueue(preset, data, { out, work, base, judges, command, connection: queueConnection(args.flags['queue']), attempts });
+            return reproduceOnQueue(preset, data, { out, work, bases, judges, command, connection: queueConnection(args.flags['queue']), attempts });
           }
           return reproduce(preset, data, {
             out,
             work,
-            base,
+            bases,
             judges,
             workers: workersFlag(args, backend.tfBackend),
             force: args.flags['force'] === true,
@@ -76,10 +83,12 @@ export async function runReproduction(args: ParsedArgs<(typeof REPRODUCE_FLAGS)[
             baseGrid: defaults.baseGrid,
           });
         })();
-  // The short table: Table 2 on curated-val (when anything has been evaluated).
+  // The short table: Table 2 on curated-val on the first base (when anything has been evaluated).
+  const first = preset.bases[0];
   const table = methodTable(
     readUnits(out),
-    PAPER_TABLES.table2.methods.filter((m) => preset.methods.includes(m)),
+    PAPER_TABLES.table2.methods.filter((m) => first?.methods.includes(m)),
+    first?.name ?? BASE_S_NAME,
   );
   if (table.numRows() > 0) {
     const curated = table.filter((d: { 'prompt set': string }) => d['prompt set'] === 'curated-val').select('method', 'seeds', 'Align', 'Align win %', 'R@1 %', 'Real', 'FID');

@@ -1,9 +1,11 @@
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
 import { readModelFile } from '../model/modelFile.js';
 import { keepTuningRun, writeTuningReport } from '../report/tuningReport.js';
 import { postTrain } from '../train/postTrain.js';
-import { resolvePostTrainConfig } from '../train/postTrainConfig.js';
+import { methodSettings, resolvePostTrainConfig } from '../train/postTrainConfig.js';
+import { getMethod } from '../methods/registry.js';
+import { SHIPPED_BASE_S } from './sampleCommand.js';
 import { withRunLocks } from '../runs/runLock.js';
 import { numberFlag, stringFlag, UsageError } from '../util/args.js';
 import { queueConnection } from '../queue/queueConnection.js';
@@ -33,7 +35,7 @@ function numberList(value: string | boolean | undefined, flag: string, fallback:
  */
 export const tuneCommand = defineCommand({
   name: 'tune',
-  summary: 'sweep LR x beta for a method, judged on its held-out probe only (never an evaluation prompt); the report in results/tuning',
+  summary: 'sweep LR (x beta for a preference method) for a method on a base, judged on its held-out probe only (never an evaluation prompt); the report in results/tuning',
   details: 'every setting is a normal resumable post-training run; runs of earlier sweeps stay in the table. With --queue each setting is a job for queue workers.',
   flags: [
     // Only the settings each run's recorded post-train command repeats (the method, steps, seed; lr and beta are swept).
@@ -61,6 +63,12 @@ export const tuneCommand = defineCommand({
     const lrs = numberList(args.flags['lrs'], 'lrs', base.train.lr);
     const betas = numberList(args.flags['betas'], 'betas', base.loss.beta);
     const method = stringFlag(args, 'method') as string;
+    // beta only weighs a preference loss: a sweep of it for SFT would train the same model again and again.
+    if (args.flags['betas'] !== undefined && getMethod(base.method).pairLoss(methodSettings(base)) === undefined) {
+      throw new UsageError(`--betas: ${method} has no preference loss for beta to weigh; sweep --lrs alone`);
+    }
+    // Runs on another base than base-S carry its folder's name, so both bases' sweeps share runs/tuning and results/tuning.
+    const baseTag = resolve(base.base) === resolve(SHIPPED_BASE_S) ? '' : `${basename(base.base)}-`;
     const out = stringFlag(args, 'out') as string;
     const results = stringFlag(args, 'results') as string;
     const resolution = readModelFile(base.base).file.model.resolution;
@@ -68,7 +76,7 @@ export const tuneCommand = defineCommand({
     for (const lr of lrs) {
       for (const beta of betas) {
         const config = resolvePostTrainConfig({ ...base, train: { ...base.train, lr }, loss: { ...base.loss, beta } }, 'sweep');
-        const name = `${method}-lr${lr}-beta${beta}-steps${config.train.steps}-seed${config.train.seed}`;
+        const name = `${baseTag}${method}-lr${lr}-beta${beta}-steps${config.train.steps}-seed${config.train.seed}`;
         settings.push({
           name,
           config,

@@ -15,7 +15,10 @@ export const workerCommand = defineCommand({
   flags: [
     QUEUE,
     { name: 'work', value: 'DIR', default: 'runs/worker', help: "the units' run folders on this machine" },
-    { ...BASE, help: "the base this checkout holds, checked against each job's (default: the job's)" },
+    {
+      ...BASE,
+      help: "base-S's folder in this checkout, checked against each job's (default: the job's); a tuning run's base whatever it is; another base of a reproduction is read at the job's path",
+    },
     { ...JUDGES, default: undefined, help: "the judges folder, checked against each job's (default: the job's)" },
     { ...WORKERS, help: 'threads per unit (default: one per core)' },
     { name: 'stalled-seconds', value: 'N', default: '30', help: 'a unit whose worker is silent this long is taken over by another' },

@@ -18,8 +18,14 @@ import { metrics } from './metrics/registry.js';
 
 /** The seed every model draws prompt `id` from: the same for all models, so scores pair up per prompt. */
 export const EVAL_SEED = 1128;
-export function promptSeed(id: string): number {
-  return deriveSeed(EVAL_SEED, 'prompt', id);
+
+/**
+ * The sample seed of prompt `id`'s `draw`-th image: the same for every model, so scores pair up
+ * per (prompt, draw). Draw 0 is the one seed per prompt that every evaluation before several
+ * draws used, so its images (and their cache) stay what they were.
+ */
+export function promptSeed(id: string, draw = 0): number {
+  return draw === 0 ? deriveSeed(EVAL_SEED, 'prompt', id) : deriveSeed(EVAL_SEED, 'prompt', id, 'draw', draw);
 }
 
 /** What a model is scored against: the frozen judges and the references they need. */
@@ -35,8 +41,14 @@ export interface EvalContext {
 
 export interface EvalOptions {
   sampling: Omit<GenerateOptions, 'onStep'>;
-  /** Generated images are cached here per (model hash, prompt set, sampling), so rescoring is cheap. */
+  /** Generated images are cached here per (model hash, prompt set, sampling, draw), so rescoring is cheap. */
   cacheDir: string;
+  /**
+   * Images per prompt, each from its own sample seed (`promptSeed(id, draw)`); default 1. More
+   * draws average out the sampler's noise within a prompt, which paired tests over prompts
+   * would otherwise count as the prompts' spread.
+   */
+  draws?: number;
   pool?: ModelPool;
   onProgress?: (done: number, total: number) => void;
 }
@@ -46,6 +58,8 @@ export interface PromptScore {
   id: string;
   concept: string;
   seed: number;
+  /** Which of the prompt's draws (its `draw`-th sample seed); absent for draw 0, as in evaluations made before several draws. */
+  draw?: number;
   /** 100·cosine(image, prompt) under the evaluation judge. */
   align: number;
   /** Rank of the prompt's concept among all concepts for the image (1 = retrieved first). */
@@ -61,6 +75,8 @@ export interface EvalResult {
   modelSha256: string;
   promptSet: string;
   prompts: number;
+  /** Images per prompt (absent: 1, as every evaluation before several draws); `perPrompt` holds prompts x draws entries, draw-major. */
+  draws?: number;
   /** How many concepts R@k ranks each image's concept among. */
   concepts: number;
   sampling: Omit<GenerateOptions, 'onStep'>;
@@ -78,8 +94,9 @@ export interface EvalResult {
 }
 
 /**
- * The images of `prompts` from `model`, each from its prompt's fixed seed: read from the
- * cache when this model (by weights hash), prompt set and sampling were drawn before.
+ * The images of `prompts` from `model`, each from its prompt's fixed seed for draw `draw`: read
+ * from the cache when this model (by weights hash), prompt set, sampling and draw were drawn
+ * before. Draw 0's cache file keeps the name it had before draws existed.
  */
 export async function promptImages(
   model: TextToImageModel,
@@ -88,8 +105,10 @@ export async function promptImages(
   setName: string,
   prompts: readonly Prompt[],
   opts: EvalOptions,
+  draw = 0,
 ): Promise<{ images: Uint8Array[]; cached: boolean }> {
-  const key = sha256(JSON.stringify({ set: setName, ids: prompts.map((p) => [p.id, p.prompt]), sampling: opts.sampling, seed: EVAL_SEED })).slice(0, 16);
+  const keyOf = { set: setName, ids: prompts.map((p) => [p.id, p.prompt]), sampling: opts.sampling, seed: EVAL_SEED, ...(draw > 0 ? { draw } : {}) };
+  const key = sha256(JSON.stringify(keyOf)).slice(0, 16);
   const dir = join(opts.cacheDir, modelSha256.slice(0, 16));
   const file = join(dir, `${setName}-${key}.rgb`);
   const R = model.config.resolution;
@@ -99,7 +118,7 @@ export async function promptImages(
     if (bytes.length === prompts.length * per) return { images: prompts.map((_, i) => new Uint8Array(bytes.buffer, bytes.byteOffset + i * per, per)), cached: true };
   }
   const captions = prompts.map((p) => p.prompt);
-  const seeds = prompts.map((p) => promptSeed(p.id));
+  const seeds = prompts.map((p) => promptSeed(p.id, draw));
   const images = opts.pool
     ? await opts.pool.sample(model, schedule, captions, seeds, opts.sampling, SAMPLE_CHUNK, opts.onProgress)
     : await sampleBytes(model, schedule, { kind: 'sample', captions, seeds, options: opts.sampling, chunk: SAMPLE_CHUNK }, (d) => opts.onProgress?.(d, captions.length));
@@ -125,13 +144,21 @@ export async function evaluateWithImages(
   schedule: NoiseSchedule,
   modelInfo: { dir: string; sha256: string },
   setName: string,
-  prompts: readonly Prompt[],
+  single: readonly Prompt[],
   context: EvalContext,
   judgeHashes: { contrastive: string; realism: string },
   opts: EvalOptions,
 ): Promise<{ result: EvalResult; images: Uint8Array[] }> {
-  if (prompts.length === 0) throw new Error(`evaluate: prompt set ${setName} is empty`);
-  const { images, cached } = await promptImages(model, schedule, modelInfo.sha256, setName, prompts, opts);
+  if (single.length === 0) throw new Error(`evaluate: prompt set ${setName} is empty`);
+  const draws = opts.draws ?? 1;
+  if (!(Number.isInteger(draws) && draws >= 1)) throw new Error(`evaluate: draws must be a whole number of at least 1, got ${draws}`);
+  // Every prompt once per draw, draw-major: each draw is one cache file, and draw 0 alone is an evaluation as it was before draws.
+  const drawn: Array<{ images: Uint8Array[]; cached: boolean }> = [];
+  for (let d = 0; d < draws; d++) drawn.push(await promptImages(model, schedule, modelInfo.sha256, setName, single, opts, d));
+  const images = drawn.flatMap((x) => x.images);
+  const cached = drawn.every((x) => x.cached);
+  // The prompt of each image.
+  const prompts = Array.from({ length: draws }, () => single).flat();
   const judge = context.contrastive;
   const E = judge.config.embed;
   const imageEmb = embedImages(judge, images);
@@ -166,7 +193,8 @@ export async function evaluateWithImages(
     model: modelInfo.dir,
     modelSha256: modelInfo.sha256,
     promptSet: setName,
-    prompts: prompts.length,
+    prompts: single.length,
+    ...(draws > 1 ? { draws } : {}),
     concepts: context.conceptKeys.length,
     sampling: opts.sampling,
     judges: judgeHashes,
@@ -177,7 +205,10 @@ export async function evaluateWithImages(
     fid,
     ...(ownScorers.length > 0 ? { extra: Object.fromEntries(ownScorers.map((m, k) => [m.name, mean(extra[k] as number[])])) } : {}),
     cached,
-    perPrompt: prompts.map((p, i) => ({ id: p.id, concept: p.concept, seed: promptSeed(p.id), align: align[i] as number, rank: ranks[i] as number, real: real[i] as number, ...extras(i) })),
+    perPrompt: prompts.map((p, i) => {
+      const draw = Math.floor(i / single.length);
+      return { id: p.id, concept: p.concept, seed: promptSeed(p.id, draw), ...(draw > 0 ? { draw } : {}), align: align[i] as number, rank: ranks[i] as number, real: real[i] as number, ...extras(i) };
+    }),
   };
   return { result, images };
 }

@@ -14,8 +14,8 @@ export interface ReproUnitJob {
   kind: 'repro-unit';
   unit: string;
   preset: ReproPreset;
-  /** The enqueuing checkout's base and judges folders; a worker reads the same paths in its own checkout unless told otherwise. */
-  base: string;
+  /** The enqueuing checkout's folder of each base (by name) and of the judges; a worker reads the same paths in its own checkout unless told otherwise. */
+  bases: Record<string, string>;
   judges: string;
   /** What the unit's results depend on: a worker whose checkout differs refuses the job. */
   identity: ReproIdentity;
@@ -50,6 +50,16 @@ export interface JobRecords {
   seconds: number;
 }
 
+/**
+ * The bases' weights as a job id hashes them: a reproduction of base-S alone as `baseSha256`, the
+ * key its ids had before base-L joined (its finished jobs stay its own), several bases by name.
+ */
+function baseWeights(identity: ReproIdentity): { baseSha256: string } | { bases: Record<string, string> } {
+  const names = Object.keys(identity.bases);
+  if (names.length === 1) return { baseSha256: (identity.bases[names[0] as string] as { sha256: string }).sha256 };
+  return { bases: Object.fromEntries(names.map((n) => [n, (identity.bases[n] as { sha256: string }).sha256])) };
+}
+
 /** Hash of a JSON value, short: part of a job id. */
 function shortHash(value: unknown): string {
   return sha256(JSON.stringify(value)).slice(0, 16);
@@ -62,7 +72,7 @@ function shortHash(value: unknown): string {
  */
 export function reproJobId(identity: ReproIdentity, unit: string): string {
   const { purpose: _purpose, ...preset } = identity.preset;
-  const key = { preset, unit, baseSha256: identity.baseSha256, judges: identity.judges, configsSha256: identity.configsSha256, dataSha256: identity.dataSha256 };
+  const key = { preset, unit, ...baseWeights(identity), judges: identity.judges, configsSha256: identity.configsSha256, dataSha256: identity.dataSha256 };
   return `${identity.preset.name}.${unit}.${shortHash(key)}`;
 }
 
@@ -97,5 +107,5 @@ export function writeRecordFiles(dir: string, files: Record<string, RecordFile>,
 /** A reproduction's identity, short (a worker's folder for its units): what reproJobId hashes, without the unit. */
 export function reproIdentityKey(identity: ReproIdentity): string {
   const { purpose: _purpose, ...preset } = identity.preset;
-  return shortHash({ preset, baseSha256: identity.baseSha256, judges: identity.judges, configsSha256: identity.configsSha256, dataSha256: identity.dataSha256 });
+  return shortHash({ preset, ...baseWeights(identity), judges: identity.judges, configsSha256: identity.configsSha256, dataSha256: identity.dataSha256 });
 }

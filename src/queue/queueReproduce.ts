@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import type { EmojiT2I } from '../data/emojiDataset.js';
 import { openReproduction, type ReproduceOptions } from '../repro/reproduce.js';
-import type { ReproPreset } from '../repro/reproPresets.js';
+import { baseDirs, type ReproPreset } from '../repro/reproPresets.js';
 import { writeReproReport } from '../repro/reproReport.js';
 import { presetUnitNames, type UnitDone } from '../repro/reproUnits.js';
 import { JsonLines } from '../runs/progress.js';
@@ -51,7 +51,7 @@ async function coordinate(preset: ReproPreset, data: EmojiT2I, opts: QueueReprod
         if ((existing.data as ReproUnitJob).codeSha256 !== code) log(`${unit}: its job ${id} was enqueued from other code; only workers on that code take it`);
         continue;
       }
-      const job: ReproUnitJob = { kind: 'repro-unit', unit, preset, base: opts.base, judges: opts.judges, identity, codeSha256: code, command };
+      const job: ReproUnitJob = { kind: 'repro-unit', unit, preset, bases: baseDirs(preset, opts.bases), judges: opts.judges, identity, codeSha256: code, command };
       // Finished jobs stay, with their records: they are the proof that a unit ran, and what a rerun collects.
       await queue.add('repro-unit', job, { jobId: id, attempts: opts.attempts, backoff: { type: 'fixed', delay: 10_000 }, removeOnComplete: false, removeOnFail: false });
       added += 1;

@@ -7,7 +7,7 @@ import type { EmojiT2I } from '../data/emojiDataset.js';
 import { readModelFile } from '../model/modelFile.js';
 import { identityDifferences, reproIdentity } from '../repro/reproIdentity.js';
 import type { UnitProgress } from '../repro/reproUnit.js';
-import type { ReproIdentity } from '../repro/reproUnits.js';
+import { BASE_S_NAME, parseUnitName, type ReproIdentity } from '../repro/reproUnits.js';
 import { lockRunFolder } from '../runs/runLock.js';
 import { sha256 } from '../util/sha256.js';
 import { codeVersion } from './codeVersion.js';
@@ -19,7 +19,7 @@ export interface QueueWorkerOptions extends DataPlace {
   connection: QueueConnection;
   /** This worker's own folder: each job's bulky state (models, image cache), kept so that a restarted worker resumes a unit. Locked while the worker runs. */
   work: string;
-  /** The base and judges to use instead of the job's paths (read in this checkout). */
+  /** Base-S's folder (a tuning run's base) and the judges to use instead of the job's paths (read in this checkout). */
   base?: string;
   judges?: string;
   backend?: BackendName;
@@ -96,19 +96,21 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<void> {
     });
 
   const processRepro = async (job: Job<QueueJob, JobRecords>, token: string | undefined, unitJob: ReproUnitJob): Promise<JobRecords> => {
-    const base = opts.base ?? unitJob.base;
+    // --base names base-S's folder here; the other bases are read where the job says.
+    const bases: Record<string, string> = { ...unitJob.bases, ...(opts.base !== undefined ? { [BASE_S_NAME]: opts.base } : {}) };
+    const base = bases[parseUnitName(unitJob.unit).base] ?? Object.values(bases)[0] ?? '';
     const judges = opts.judges ?? unitJob.judges;
-    const key = JSON.stringify([unitJob.preset, base, judges]);
+    const key = JSON.stringify([unitJob.preset, bases, judges]);
     let mine = identities.get(key);
     if (!mine) {
       try {
-        mine = reproIdentity(unitJob.preset, await data(readModelFile(base).file.model.resolution), { base, judges });
+        mine = reproIdentity(unitJob.preset, await data(readModelFile(base).file.model.resolution), { bases, judges });
       } catch (err) {
         return refuse(job, token, `this checkout cannot read what the job needs: ${(err as Error).message}`);
       }
       identities.set(key, mine);
     }
-    const differs = identityDifferences(unitJob.identity, mine).map((d) => detail(d, unitJob.identity, mine as ReproIdentity, base));
+    const differs = identityDifferences(unitJob.identity, mine).map((d) => detail(d, unitJob.identity, mine as ReproIdentity));
     if (unitJob.codeSha256 !== code) differs.push(`code version (${code.slice(0, 12)} here, ${unitJob.codeSha256.slice(0, 12)} in the job: check out the same commit and configs, then npm ci)`);
     if (differs.length > 0) return refuse(job, token, `this checkout's ${differs.join('; ')} differ from the job's`);
     // One folder per reproduction on this worker: its image cache serves every unit of it.
@@ -116,7 +118,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<void> {
     const out = join(work, 'results');
     const started = Date.now();
     log(`took ${job.id} (${what(unitJob)})`);
-    await runChild({ kind: 'repro-unit', preset: unitJob.preset, unit: unitJob.unit, base, judges, out, work, command: unitJob.command, ...taskFlags(opts) }, job);
+    await runChild({ kind: 'repro-unit', preset: unitJob.preset, unit: unitJob.unit, bases, judges, out, work, command: unitJob.command, ...taskFlags(opts) }, job);
     const records: JobRecords = {
       files: readRecordFiles(join(out, 'runs', unitJob.unit)),
       worker: me,
@@ -191,8 +193,11 @@ function what(job: QueueJob): string {
 }
 
 /** One difference with the two values where they are short enough to say. */
-function detail(word: string, job: ReproIdentity, mine: ReproIdentity, base: string): string {
-  if (word === 'base weights') return `base weights (${base}: ${mine.baseSha256.slice(0, 12)} here, ${job.baseSha256.slice(0, 12)} in the job)`;
+function detail(word: string, job: ReproIdentity, mine: ReproIdentity): string {
+  if (word === 'base weights') {
+    const names = Object.keys(job.bases).filter((n) => job.bases[n]?.sha256 !== mine.bases[n]?.sha256);
+    return `base weights (${names.map((n) => `${mine.bases[n]?.dir ?? n}: ${String(mine.bases[n]?.sha256).slice(0, 12)} here, ${String(job.bases[n]?.sha256).slice(0, 12)} in the job`).join('; ')})`;
+  }
   if (word === 'data build') return `data build (${mine.dataSha256.slice(0, 12)} here, ${job.dataSha256.slice(0, 12)} in the job)`;
   if (word === 'Emoji-Pick build') return `Emoji-Pick build (${mine.pick}: ${mine.pickSha256.slice(0, 12)} here, ${String(job.pickSha256).slice(0, 12)} in the job)`;
   if (word === 'judges') {

@@ -24,7 +24,8 @@ export interface DataPlace {
 
 /** What the worker asks of this process. */
 export type UnitTask = DataPlace & { backend?: BackendName; workers?: number; command: string } & (
-    { kind: 'repro-unit'; preset: ReproPreset; unit: string; base: string; judges: string; out: string; work: string } | { kind: 'tune-run'; name: string; config: PostTrainConfig; runDir: string }
+    | { kind: 'repro-unit'; preset: ReproPreset; unit: string; bases: Record<string, string>; judges: string; out: string; work: string }
+    | { kind: 'tune-run'; name: string; config: PostTrainConfig; runDir: string }
   );
 
 /** What this process tells the worker. */
@@ -46,8 +47,8 @@ async function run(task: UnitTask): Promise<void> {
   const backend = await initBackend({ ...(task.backend ? { backend: task.backend } : {}), quiet: true });
   const workers = task.workers ?? defaultWorkerCount(backend.tfBackend);
   if (task.kind === 'repro-unit') {
-    const data = await openData(task, readModelFile(task.base).file.model.resolution, log);
-    const opts = { out: task.out, work: task.work, base: task.base, judges: task.judges, workers, command: task.command };
+    const data = await openData(task, readModelFile(Object.values(task.bases)[0] as string).file.model.resolution, log);
+    const opts = { out: task.out, work: task.work, bases: task.bases, judges: task.judges, workers, command: task.command };
     const ctx = unitContext(task.preset, data, opts, log, (progress) => send({ type: 'progress', progress }));
     await runReproUnit(ctx, task.unit);
   } else {

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { ProbeRecord, PostTrainStepRecord } from '../train/postTrain.js';
 import type { PostTrainConfig } from '../train/postTrainConfig.js';
 import { JsonLines } from '../runs/progress.js';
@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../util/atomicWrite.js';
 import { readJsonFile } from '../util/jsonFile.js';
 import { lineChartSpec } from './lineChart.js';
 import { writeChart } from './renderChart.js';
+import { groupBy } from '../util/groupBy.js';
 
 /** One tuning run as the report reads it back. */
 export interface TuningRun {
@@ -20,6 +21,8 @@ export interface TuningRun {
 /** A run's summary row. */
 export interface TuningRow {
   name: string;
+  /** What a choice is made among: the runs of one method config on one base (`tuningGroup`). */
+  group: string;
   method: string;
   downgrade: string;
   lr: number;
@@ -33,6 +36,8 @@ export interface TuningRow {
   mseChange: number;
   /** Training implicit accuracy, mean over the last 10% of steps. */
   trainAcc: number;
+  /** The probe step where the rule's criterion was best (for choosing the steps: the last step means it was still improving). */
+  bestStep: number;
 }
 
 /** Copy a finished run's record (config, metrics, probe) into `dir/runs/<name>`: the evidence the report is built from. */
@@ -59,12 +64,29 @@ export function readTuningRuns(dir: string): TuningRun[] {
     });
 }
 
+/**
+ * The runs a tuning choice is made among: one method config (its description names it: configs/
+ * has one per method) on one base (its folder's name). A sweep over both bases chooses for each.
+ */
+export function tuningGroup(config: PostTrainConfig): string {
+  return `${basename(config.base)}: ${config.description}`;
+}
+
+/** Whether the rule for a run's method reads its preference (a method with a preference loss) or its winner error alone (SFT). */
+function prefersPairs(row: Pick<TuningRow, 'method'>): boolean {
+  return row.method !== 'sft';
+}
+
 export function tuningRow(run: TuningRun): TuningRow {
   const last = run.probe[run.probe.length - 1];
   if (!last) throw new Error(`tuning run ${run.name}: no probe records`);
   const tail = run.metrics.slice(-Math.max(1, Math.round(run.metrics.length / 10)));
+  // The probe step where the run's own criterion peaked (the first such step on a tie).
+  const score = (p: ProbeRecord): number => (prefersPairs({ method: run.config.method }) ? p.implicit_acc : -p.mse_w / p.ref_w);
+  const best = run.probe.reduce((b, p) => (score(p) > score(b) ? p : b), run.probe[0] as ProbeRecord);
   return {
     name: run.name,
+    group: tuningGroup(run.config),
     method: run.config.method,
     downgrade: run.config.downgrade,
     lr: run.config.train.lr,
@@ -74,16 +96,32 @@ export function tuningRow(run: TuningRun): TuningRow {
     probeDpo: last.dpo,
     mseChange: 100 * (last.mse_w / last.ref_w - 1),
     trainAcc: tail.reduce((s, m) => s + (m.implicit_acc ?? 0), 0) / tail.length,
+    bestStep: best.step,
   };
 }
 
 /**
- * The rule the choice follows (stated in the report): the highest probe implicit accuracy
- * (the validation set) among runs whose probe winner error is at most `maxMseRise` percent above
- * the reference's, so that a preference gained by denoising worse overall does not win.
+ * The rule each choice follows (stated in the report), among the runs of one group, read on the
+ * validation side alone:
+ * - a method with a preference loss (Diffusion-DPO, Self-DPO and its variants): the highest probe
+ *   implicit accuracy among runs whose probe winner error is at most `maxMseRise` percent above
+ *   the reference's, so that a preference gained by denoising worse overall does not win;
+ * - SFT, which has no preference to read: the lowest probe winner error relative to the reference.
  */
 export function chooseSetting(rows: readonly TuningRow[], maxMseRise = 2): TuningRow | undefined {
+  if (rows.length > 0 && rows.every((r) => !prefersPairs(r))) return [...rows].sort((a, b) => a.mseChange - b.mseChange)[0];
   return rows.filter((r) => r.mseChange <= maxMseRise).sort((a, b) => b.probeAcc - a.probeAcc || a.mseChange - b.mseChange)[0];
+}
+
+/** The rule in words, for the report. */
+const RULE = (set: string): string =>
+  `Rule, per base and method config (each group below chooses for itself), on the ${set} side alone: for a method with a preference loss, the highest ${set} implicit accuracy among settings whose ${set} winner error rose by at most 2% over the reference's; for SFT, which has no preference, the lowest ${set} winner error relative to the reference. Steps: the chosen run's "best at step" is where its criterion peaked; when that is its last step the curve had not turned, and the reproduction's budget should be at least that long (docs/PROTOCOL.md, "Tuning").`;
+
+/** Pointers to the loss-term measurements kept beside the sweep (bench/lossTermRatio.ts writes them), if any. */
+function lossTermNotes(dir: string): string[] {
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => /^loss-terms-.*\.md$/.test(f)) : [];
+  if (files.length === 0) return [];
+  return ['', `Loss-term gradient norms per beta (why Table 4 also runs at beta 50): ${files.map((f) => `\`${f}\``).join(', ')}.`];
 }
 
 /** results/tuning/README.md, sweep.csv and the probe chart, from every run kept in `dir`. */
@@ -91,25 +129,30 @@ export async function writeTuningReport(dir: string, machine: string): Promise<s
   const runs = readTuningRuns(dir);
   if (runs.length === 0) throw new Error(`${dir}: no tuning runs`);
   const rows = runs.map(tuningRow);
-  const chosen = chooseSetting(rows);
+  const groups = groupBy(rows, (r) => r.group);
+  const chosen = new Map([...groups].map(([g, rs]) => [g, chooseSetting(rs)]));
+  const isChosen = (r: TuningRow): boolean => chosen.get(r.group) === r;
   const fmt = (x: number, d = 3): string => x.toFixed(d);
   // The probe's set as the runs' records name it: the validation set, or curated-val in runs made before it.
-  const set = runs[0]?.probe[0]?.set ?? 'validation';
-  const header = `| run | method | lr | beta | steps | ${set} implicit acc | ${set} DPO loss | ${set} winner error vs reference | train implicit acc (last 10%) |`;
+  const sets = [...new Set(runs.map((r) => r.probe[0]?.set ?? 'validation'))];
+  const set = sets.join(' / ');
+  const header = `| run | base: method config | lr | beta | steps | probe implicit acc | probe DPO loss | probe winner error vs reference | best at step | train implicit acc (last 10%) |`;
   const table = [
     header,
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map(
       (r) =>
-        `| ${r.name}${r === chosen ? ' **(chosen)**' : ''} | ${r.method}${r.downgrade ? `/${r.downgrade}` : ''} | ${r.lr} | ${r.beta} | ${r.steps} | ${fmt(r.probeAcc)} | ${fmt(r.probeDpo)} | ${r.mseChange >= 0 ? '+' : ''}${fmt(r.mseChange, 2)}% | ${fmt(r.trainAcc)} |`,
+        `| ${r.name}${isChosen(r) ? ' **(chosen)**' : ''} | ${r.group} | ${r.lr} | ${r.beta} | ${r.steps} | ${fmt(r.probeAcc)} | ${fmt(r.probeDpo)} | ${r.mseChange >= 0 ? '+' : ''}${fmt(r.mseChange, 2)}% | ${r.bestStep} | ${fmt(r.trainAcc)} |`,
     ),
   ];
   const csv = [
-    'run,method,downgrade,lr,beta,steps,probe_implicit_acc,probe_dpo_loss,probe_mse_change_pct,train_implicit_acc',
-    ...rows.map((r) => [r.name, r.method, r.downgrade, r.lr, r.beta, r.steps, r.probeAcc, r.probeDpo, r.mseChange, r.trainAcc].join(',')),
+    'run,group,method,downgrade,lr,beta,steps,probe_implicit_acc,probe_dpo_loss,probe_mse_change_pct,best_step,train_implicit_acc',
+    ...rows.map((r) => [r.name, JSON.stringify(r.group), r.method, r.downgrade, r.lr, r.beta, r.steps, r.probeAcc, r.probeDpo, r.mseChange, r.bestStep, r.trainAcc].join(',')),
   ];
   writeFileAtomic(join(dir, 'sweep.csv'), `${csv.join('\n')}\n`);
-  const points = runs.flatMap((run) => run.probe.map((p) => ({ step: p.step, implicit_acc: p.implicit_acc, run: `lr ${run.config.train.lr}, beta ${run.config.loss.beta}` })));
+  const points = runs.flatMap((run) =>
+    run.probe.map((p) => ({ step: p.step, implicit_acc: p.implicit_acc, run: `${tuningGroup(run.config)}: lr ${run.config.train.lr}, beta ${run.config.loss.beta}` })),
+  );
   const chart = await writeChart(
     lineChartSpec(points, { x: 'step', y: 'implicit_acc', color: 'run', title: `${set} implicit accuracy during tuning`, yTitle: 'implicit accuracy', points: true, yZero: true }),
     join(dir, 'probe-implicit-acc'),
@@ -121,15 +164,16 @@ export async function writeTuningReport(dir: string, machine: string): Promise<s
     "The paper's beta = 5000 and LR 1e-6 at batch 2048 were set for SD latents; here errors are per-pixel v errors of a 32x32 model, so both are re-tuned (docs/PROTOCOL.md).",
     'Every number below is read from the runs kept in `runs/` beside this file (their config, metrics and probe records).',
     '',
-    set === 'curated-val'
+    sets.length === 1 && set === 'curated-val'
       ? "What is read: only **curated-val** (one curated image per curated-val concept, captioned with its curated-val prompt, losers made by the run's downgrade): its implicit accuracy (share of pairs where the policy prefers the winner more than the reference does) and its winner denoising error relative to the reference's. No evaluation judge and no test prompt set is involved."
-      : `What is read: only the **${set}** set (held-out real images of seen concepts that no trainer reads, one per concept, each with a fixed training-style caption; losers made by the run's downgrade): its implicit accuracy (share of pairs where the policy prefers the winner more than the reference does) and its winner denoising error relative to the reference's. No evaluation judge and no evaluation prompt is involved.`,
+      : `What is read: only each run's own held-out probe (${set}), which no trainer reads: for a run on Emoji-T2I's views the validation set (held-out real images of seen concepts, one per concept, with a fixed training-style caption; losers made by the run's downgrade), for a run on an Emoji-Pick build its validation split (Diffusion-DPO on its labelled pairs, the others on its winners with their own losers). Read from it: the implicit accuracy (share of pairs where the policy prefers the winner more than the reference does) and the winner denoising error relative to the reference's. No evaluation judge and no evaluation prompt is involved.`,
     '',
-    `Rule: the highest ${set} implicit accuracy among settings whose ${set} winner error rose by at most 2% over the reference's.`,
+    RULE(set),
     '',
     ...table,
     '',
-    chosen ? `Chosen: **lr ${chosen.lr}, beta ${chosen.beta}** (${chosen.name}).` : 'No setting met the rule.',
+    ...[...chosen].map(([g, c]) => (c ? `Chosen for ${g}: **lr ${c.lr}, beta ${c.beta}** (${c.name}; its criterion was best at step ${c.bestStep} of ${c.steps}).` : `${g}: no setting met the rule.`)),
+    ...lossTermNotes(dir),
     '',
     `Chart: \`${chart.svg.split('/').pop()}\` / \`.png\` (${set} implicit accuracy against step, one line per setting). Table as CSV: \`sweep.csv\`.`,
     '',

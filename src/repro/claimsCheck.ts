@@ -6,7 +6,7 @@ import { metrics } from '../eval/metrics/registry.js';
 import { pairedContrastTest } from '../eval/pairedTest.js';
 import { runsContrastTest, type Runs } from '../eval/runsTest.js';
 import { MARGIN_FRACTION, PAPER_CLAIMS, type ClaimLink, type ModelRef, type PaperClaim } from './paperClaims.js';
-import { methodLabel, promptScores } from './paperTables.js';
+import { drawMeans, drawSeeds, methodLabel, promptScores } from './paperTables.js';
 import { BASE_S_NAME, BASE_UNIT, unitBase, type UnitRecord } from './reproUnits.js';
 
 /** How a claim, or one of its links, reads in the data (docs/PROTOCOL.md, "Statistics"). */
@@ -156,8 +156,9 @@ function cellTest(units: readonly UnitRecord[], terms: ReadonlyArray<[ModelRef, 
 }
 
 /**
- * values[m][s][p]: model m's score of prompt p under its training seed s, every model in the
- * first model's prompt order, checked to share every prompt's sample seed.
+ * values[m][s][p]: model m's score of prompt p under its training seed s, averaged over the
+ * prompt's draws, every model in the first model's prompt order, checked to share every
+ * prompt's sample seeds (the same draws from the same seeds).
  */
 function pairedValues(units: readonly UnitRecord[], refs: readonly ModelRef[], set: PromptSetName, score: NonNullable<Metric['perPrompt']>): number[][][] {
   const first = refs[0] as ModelRef;
@@ -170,16 +171,16 @@ function pairedValues(units: readonly UnitRecord[], refs: readonly ModelRef[], s
     return s;
   });
   lead.ids.forEach((id, p) => {
-    const seed = lead.rows[0]?.[p]?.seed;
+    const seeds = drawSeeds(lead.rows[0]?.[p] ?? []);
     scored.forEach((s, m) => {
       for (const row of s.rows) {
-        const other = row[p]?.seed;
-        if (other !== seed)
-          throw new Error(`${set} prompt ${id}: ${modelLabel(first)} drew it from seed ${seed}, ${modelLabel(refs[m] as ModelRef)} from seed ${other}; paired comparisons need the same seeds`);
+        const other = drawSeeds(row[p] ?? []);
+        if (other !== seeds)
+          throw new Error(`${set} prompt ${id}: ${modelLabel(first)} drew it from seed(s) ${seeds}, ${modelLabel(refs[m] as ModelRef)} from seed(s) ${other}; paired comparisons need the same seeds`);
       }
     });
   });
-  return scored.map((s) => s.rows.map((row) => row.map(score)));
+  return scored.map((s) => drawMeans(s.rows, score));
 }
 
 /** A test turned around (for a metric where lower is better): the estimate and interval negated, p and the minimal detectable difference unchanged. */

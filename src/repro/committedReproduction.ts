@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJsonFile } from '../util/jsonFile.js';
+import { readReproRecord } from './reproRecord.js';
 import { presetUnitNames, readUnits, type ReproRecord, type UnitRecord } from './reproUnits.js';
 
 /** A reproduction read back from results/<preset>/ (what the notebooks chart and tabulate). */
@@ -8,7 +8,7 @@ export interface CommittedReproduction {
   dir: string;
   record: ReproRecord;
   units: UnitRecord[];
-  /** Units the preset has: the base plus every method on every seed. */
+  /** Units the preset has: each base's own evaluation plus every method of it on every seed. */
   expected: number;
 }
 
@@ -23,7 +23,7 @@ export function committedReproduction(resultsRoot = 'results', presets: readonly
   for (const name of presets) {
     const dir = join(resultsRoot, name);
     if (!existsSync(join(dir, 'preset.json'))) continue;
-    const record = readJsonFile(join(dir, 'preset.json'), 'reproduction record') as ReproRecord;
+    const record = readReproRecord(join(dir, 'preset.json'));
     const units = readUnits(dir);
     const names = presetUnitNames(record.preset);
     const finished = new Set(units.filter((u) => u.done).map((u) => u.unit));

@@ -103,11 +103,16 @@ export const PAPER_CLAIMS: readonly PaperClaim[] = [
     ],
   },
   {
+    // Judged at beta 50, where the MSE term's gradient is within 10x of the preference term's
+    // (results/tuning/loss-terms-*.md): at the paper's beta the preference term's is 400x the
+    // MSE term's, the summed gradient is clipped to norm 1, and removing the MSE term changes the
+    // update by a fraction of a percent, so "close" there holds by construction and tests nothing.
+    // Table 4 shows both betas.
     id: 'c',
-    claim: 'Self-DPO w/o MSE is close to Self-DPO',
+    claim: 'Self-DPO w/o MSE is close to Self-DPO (at a beta where the MSE term counts)',
     paper: 'Table 4',
     primary: PRIMARY,
-    links: [{ kind: 'close', model: S('self-dpo-no-mse'), reference: S('self-dpo') }],
+    links: [{ kind: 'close', model: S('self-dpo-no-mse-beta50'), reference: S('self-dpo-beta50') }],
   },
   {
     id: 'd',

@@ -5,8 +5,9 @@ import { acrossSeeds, bootstrapSeedsAndPrompts, outcomes, type Interval } from '
 import type { PickBuildFile, PickSplit } from '../data/pickBuild.js';
 import { getMethod } from '../methods/registry.js';
 import { methodSettings, type PostTrainConfig } from '../train/postTrainConfig.js';
-import { BASE_UNIT, unitsOfMethod, type UnitRecord } from './reproUnits.js';
+import { BASE_S_NAME, BASE_UNIT, unitBase, unitsOfMethod, unitsOnBase, type UnitRecord } from './reproUnits.js';
 import { metrics } from '../eval/metrics/registry.js';
+import { groupBy } from '../util/groupBy.js';
 
 /** How each method is named in the tables and charts. */
 export const METHOD_LABELS: Record<string, string> = {
@@ -18,6 +19,8 @@ export const METHOD_LABELS: Record<string, string> = {
   'self-dpo-grid': 'Self-DPO w/ random grid',
   'self-dpo-nearest': 'Self-DPO w/ nearest concept',
   'self-dpo-no-mse': 'Self-DPO w/o MSE',
+  'self-dpo-beta50': 'Self-DPO (beta 50)',
+  'self-dpo-no-mse-beta50': 'Self-DPO w/o MSE (beta 50)',
   'sft-web': 'SFT (web set)',
   'self-dpo-web': 'Self-DPO (web set)',
   'sft-curated': 'SFT (curated set)',
@@ -36,7 +39,10 @@ export function methodLabel(method: string): string {
 export const PAPER_TABLES: Record<'table2' | 'table3' | 'table4' | 'table5' | 'table-curated', { title: string; methods: string[] }> = {
   table2: { title: 'Table 2: SFT, Diffusion-DPO and Self-DPO against the base', methods: ['sft', 'dpo', 'self-dpo'] },
   table3: { title: 'Table 3: the downgrade that makes the loser (Self-DPO: a random other image)', methods: ['self-dpo', 'self-dpo-blur', 'self-dpo-grid', 'self-dpo-nearest'] },
-  table4: { title: 'Table 4: with and without the MSE term', methods: ['dpo', 'self-dpo', 'self-dpo-no-mse'] },
+  table4: {
+    title: "Table 4: with and without the MSE term, at the paper's beta and at a beta where the two terms' gradients are within 10x (results/tuning/loss-terms-*.md)",
+    methods: ['dpo', 'self-dpo', 'self-dpo-no-mse', 'self-dpo-beta50', 'self-dpo-no-mse-beta50'],
+  },
   table5: { title: 'Table 5: post-training on the web set', methods: ['sft-web', 'self-dpo-web'] },
   'table-curated': { title: 'Extra table (not in the paper): SFT and Self-DPO on the curated set, the clean images base-S pretrained on', methods: ['sft-curated', 'self-dpo-curated'] },
 };
@@ -63,7 +69,7 @@ export function summarize(units: readonly UnitRecord[], method: string, set: Pro
   const scored = promptScores(units, method, set);
   if (!scored) return undefined;
   const { evals, ids, rows } = scored;
-  const over = (f: (p: PromptScore) => number): Interval => bootstrapSeedsAndPrompts(rows.map((r) => r.map(f)));
+  const over = (f: (p: PromptScore) => number): Interval => bootstrapSeedsAndPrompts(drawMeans(rows, f));
   const summary: MethodSummary = {
     method,
     set,
@@ -71,7 +77,7 @@ export function summarize(units: readonly UnitRecord[], method: string, set: Pro
     prompts: ids.length,
     scores: Object.fromEntries(metrics().map((m) => [m.name, m.perPrompt ? over(m.perPrompt) : acrossSeeds(evals.map((e) => m.value(e)))])),
   };
-  const base = units.find((u) => u.unit === BASE_UNIT)?.evals[set];
+  const base = units.find((u) => u.method === BASE_UNIT)?.evals[set];
   if (base && method !== BASE_UNIT) {
     const rate = (score: (p: PromptScore) => number): Interval => scale(bootstrapSeedsAndPrompts(evals.map((e) => pairedOutcomes(e, base, score))), 100);
     summary.wins = Object.fromEntries(metrics().flatMap((m) => (m.win ? [[m.win.record, rate(m.win.score)]] : [])));
@@ -80,43 +86,59 @@ export function summarize(units: readonly UnitRecord[], method: string, set: Pro
 }
 
 /**
- * A method's per-prompt scores on one prompt set: `rows[s][p]` is prompt `ids[p]` under its
- * s-th training seed (every run's prompts in the first run's order), or undefined if it has
- * not been evaluated there.
+ * A method's per-prompt scores on one prompt set: `rows[s][p]` holds prompt `ids[p]`'s draws
+ * (one score per sample seed, in draw order) under its s-th training seed, every run's prompts in
+ * the first run's order; undefined if it has not been evaluated there.
  */
 export function promptScores(
   units: readonly UnitRecord[],
   method: string,
   set: PromptSetName,
   ids?: readonly string[],
-): { evals: EvalResult[]; ids: readonly string[]; rows: PromptScore[][] } | undefined {
+): { evals: EvalResult[]; ids: readonly string[]; rows: PromptScore[][][] } | undefined {
   const evals = unitsOfMethod(units, method).flatMap((u) => u.evals[set] ?? []);
   if (evals.length === 0) return undefined;
-  const order = ids ?? (evals[0] as EvalResult).perPrompt.map((p) => p.id);
+  const order = ids ?? [...new Set((evals[0] as EvalResult).perPrompt.map((p) => p.id))];
   const rows = evals.map((e) => {
-    const byId = new Map(e.perPrompt.map((p) => [p.id, p]));
+    const byId = groupBy(e.perPrompt, (p) => p.id);
     return order.map((id) => {
-      const p = byId.get(id);
-      if (!p) throw new Error(`${method}: prompt ${id} of ${set} is missing from one of its runs`);
-      return p;
+      const draws = byId.get(id);
+      if (!draws) throw new Error(`${method}: prompt ${id} of ${set} is missing from one of its runs`);
+      return [...draws].sort((a, b) => (a.draw ?? 0) - (b.draw ?? 0));
     });
   });
   return { evals, ids: order, rows };
 }
 
-/** Per-prompt win/tie/loss of a model against the base, matched by prompt id. */
+/**
+ * Each prompt's score averaged over its draws: `values[s][p]`. The prompt is the unit of every
+ * interval and paired test (docs/PROTOCOL.md, "Statistics"); its draws only make its score less noisy.
+ */
+export function drawMeans(rows: ReadonlyArray<ReadonlyArray<readonly PromptScore[]>>, score: (p: PromptScore) => number): number[][] {
+  return rows.map((run) => run.map((draws) => meanOf(draws.map(score))));
+}
+
+/** The sample seeds of a prompt's draws, in draw order: "12,907" (what paired models must share). */
+export function drawSeeds(draws: readonly PromptScore[]): string {
+  return draws.map((d) => d.seed).join(',');
+}
+
+/**
+ * Per-prompt win/tie/loss of a model against the base, matched by prompt id and draw (the same
+ * sample seed), each prompt's outcome the mean over its draws.
+ */
 function pairedOutcomes(model: EvalResult, base: EvalResult, score: (p: PromptScore) => number): number[] {
-  const byId = new Map(base.perPrompt.map((p) => [p.id, p]));
-  const matched = model.perPrompt.map((p) => {
-    const b = byId.get(p.id);
-    if (!b) throw new Error(`prompt ${p.id} of ${model.promptSet} was not scored for the base`);
+  const key = (p: PromptScore): string => `${p.id}#${p.draw ?? 0}`;
+  const byKey = new Map(base.perPrompt.map((p) => [key(p), p]));
+  const perPrompt = new Map<string, number[]>();
+  for (const p of model.perPrompt) {
+    const b = byKey.get(key(p));
+    if (!b) throw new Error(`prompt ${p.id} (draw ${p.draw ?? 0}) of ${model.promptSet} was not scored for the base`);
     if (b.seed !== p.seed) throw new Error(`prompt ${p.id}: drawn from seed ${p.seed}, the base from ${b.seed}`);
-    return [score(p), score(b)] as const;
-  });
-  return outcomes(
-    matched.map((m) => m[0]),
-    matched.map((m) => m[1]),
-  );
+    const [o] = outcomes([score(p)], [score(b)]);
+    perPrompt.set(p.id, [...(perPrompt.get(p.id) ?? []), o as number]);
+  }
+  return [...perPrompt.values()].map(meanOf);
 }
 
 function meanOf(xs: readonly number[]): number {
@@ -144,14 +166,19 @@ export function formatWin(i: Interval): string {
   return Number.isFinite(i.low) ? `${i.mean.toFixed(1)} [${i.low.toFixed(1)}, ${i.high.toFixed(1)}]` : i.mean.toFixed(1);
 }
 
-/** One table of methods x prompt sets, as an arquero table (one row per method and set). */
-export function methodTable(units: readonly UnitRecord[], methods: readonly string[]): aq.ColumnTable {
+/**
+ * One table of methods x prompt sets on one base, as an arquero table (one row per method and
+ * set): the units of `baseName` (base-S by default) among `units`, which may hold several bases'
+ * (a notebook passes a whole reproduction's); its base's row is labelled with the base's name.
+ */
+export function methodTable(allUnits: readonly UnitRecord[], methods: readonly string[], baseName: string = BASE_S_NAME): aq.ColumnTable {
+  const units = unitsOnBase(allUnits, baseName);
   const rows: Array<Record<string, string | number>> = [];
   for (const set of PROMPT_SETS) {
     for (const method of [BASE_UNIT, ...methods]) {
       const s = summarize(units, method, set);
       if (!s) continue;
-      const row: Record<string, string | number> = { 'prompt set': set, method: methodLabel(method), seeds: s.seeds };
+      const row: Record<string, string | number> = { 'prompt set': set, method: method === BASE_UNIT ? baseName : methodLabel(method), seeds: s.seeds };
       for (const m of metrics()) {
         row[m.column] = formatScore(s.scores[m.name] as Interval, m.digits);
         if (m.win) row[m.win.column] = s.wins ? formatWin(s.wins[m.win.record] as Interval) : '-';
@@ -237,19 +264,25 @@ export function dataTable(methods: readonly string[], configs: Readonly<Record<s
   );
 }
 
-/** Every trained model's raw scores and win rates on every set, one row per (set, method, seed): the CSV to re-analyse. */
+/**
+ * Every trained model's raw scores and win rates on every set, one row per (set, base, method,
+ * seed): the CSV to re-analyse. Win rates are against the model's own base.
+ */
 export function unitScoreRows(units: readonly UnitRecord[]): Array<Record<string, string | number>> {
   const rows: Array<Record<string, string | number>> = [];
+  const byBase = groupBy(units, unitBase);
   for (const set of PROMPT_SETS) {
-    const base = units.find((u) => u.unit === BASE_UNIT)?.evals[set];
-    if (!base) continue;
-    for (const u of units) {
-      const e = u.evals[set];
-      if (u.unit === BASE_UNIT || !e) continue;
-      const row: Record<string, string | number> = { 'prompt set': set, method: u.method, seed: u.seed };
-      for (const m of metrics()) row[m.record] = m.recordValue(e);
-      for (const m of metrics()) if (m.win) row[m.win.record] = meanOf(pairedOutcomes(e, base, m.win.score));
-      rows.push(row);
+    for (const [baseName, own] of byBase) {
+      const base = own.find((u) => u.method === BASE_UNIT)?.evals[set];
+      if (!base) continue;
+      for (const u of own) {
+        const e = u.evals[set];
+        if (u.method === BASE_UNIT || !e) continue;
+        const row: Record<string, string | number> = { 'prompt set': set, base: baseName, method: u.method, seed: u.seed };
+        for (const m of metrics()) row[m.record] = m.recordValue(e);
+        for (const m of metrics()) if (m.win) row[m.win.record] = meanOf(pairedOutcomes(e, base, m.win.score));
+        rows.push(row);
+      }
     }
   }
   return rows;

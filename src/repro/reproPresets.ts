@@ -1,35 +1,67 @@
-import type { GenerateOptions } from '../model/generate.js';
+import { DEFAULT_SAMPLING, type GenerateOptions } from '../model/generate.js';
 import { PROMPT_SETS, type PromptSetName } from '../data/evalPrompts.js';
+import { BASE_L_NAME, BASE_S_NAME } from './reproUnits.js';
 
 /**
- * Every method of docs/PROTOCOL.md's tables, as named in configs/: the paper's on Emoji-Pick,
- * Table 5's on the web set, and the extra curated-set regime.
+ * The paper's methods on Emoji-Pick (Tables 2-4, Figure 5): SFT, Diffusion-DPO, Self-DPO and its
+ * downgrades and ablations, as named in configs/. `self-dpo-beta50` and `self-dpo-no-mse-beta50`
+ * are Table 4 at a beta where the MSE and preference terms' gradients are within 10x of each
+ * other (results/tuning/loss-terms-*.md), beside the paper's beta, where the preference term's is
+ * 400x the MSE term's and the ablation cannot change much.
  */
-export const REPRO_METHODS = ['sft', 'dpo', 'self-dpo', 'self-dpo-blur', 'self-dpo-grid', 'self-dpo-no-mse', 'self-dpo-nearest', 'sft-web', 'self-dpo-web', 'sft-curated', 'self-dpo-curated'] as const;
+export const PICK_METHODS = ['sft', 'dpo', 'self-dpo', 'self-dpo-blur', 'self-dpo-grid', 'self-dpo-no-mse', 'self-dpo-nearest', 'self-dpo-beta50', 'self-dpo-no-mse-beta50'] as const;
+
+/** Table 5's methods on the web set, and the extra regime on the curated set. */
+const WEB_METHODS = ['sft-web', 'self-dpo-web'] as const;
+const CURATED_METHODS = ['sft-curated', 'self-dpo-curated'] as const;
+
+/** Every method of docs/PROTOCOL.md's tables on base-S. */
+export const REPRO_METHODS = [...PICK_METHODS, ...WEB_METHODS, ...CURATED_METHODS] as const;
 
 /** The Emoji-Pick build the quick and paper presets train on (`npm run pick` writes it there). */
 export const EMOJI_PICK_DIR = 'data/emoji-pick';
+
+/** A preset's budget: overrides of every method's train and log keys (one budget for all methods on a base, docs/PROTOCOL.md). */
+export interface ReproBudget {
+  train: { steps: number; batchSize: number; microBatch: number };
+  log: { every: number; checkpointEvery: number; evalEvery: number; evalPairs: number };
+}
+
+/** One base model of a preset and what is post-trained from it. */
+export interface PresetBase extends ReproBudget {
+  /** `BASE_S_NAME` or `BASE_L_NAME`: how units, tables and claims name it. */
+  name: string;
+  /** Its folder in the checkout (`--base`/`--base-l` override it; not part of a reproduction's identity). */
+  dir: string;
+  /** configs/ names post-trained from it; each trains once per training seed. */
+  methods: string[];
+  /**
+   * The lr and beta `npm run tune` chose for a method on this base (results/tuning), over its
+   * config's; a method not named keeps configs/'s (docs/PROTOCOL.md, "Tuning").
+   */
+  tuned?: Record<string, { lr?: number; beta?: number }>;
+}
 
 /** One reproduction of the protocol: which runs, on what budget, evaluated how. */
 export interface ReproPreset {
   name: string;
   /** What the preset is for, written at the top of its README. */
   purpose: string;
-  /** configs/ names; each trains once per seed. */
-  methods: string[];
-  /** Training seeds; every method runs on each. */
+  /** The bases, each with its methods and budget; the first is the one every older, single-base reproduction ran on (base-S). */
+  bases: PresetBase[];
+  /** Training seeds; every method of every base runs on each. */
   seeds: number[];
-  /** Overrides of every method's train and log keys (one budget for all, docs/PROTOCOL.md). */
-  train: { steps: number; batchSize: number; microBatch: number };
-  log: { every: number; checkpointEvery: number; evalEvery: number; evalPairs: number };
   /**
    * The Emoji-Pick build (the folder `npm run pick` writes): every method whose config reads
    * preference pairs trains on its train split, Diffusion-DPO on the untied pairs and the others
    * on their winners, and is probed on its validation split (docs/PROTOCOL.md, "Emoji-Pick").
    */
   pick: string;
-  /** The first N prompts of each prompt set, and how every model draws them. */
-  eval: { prompts: Record<PromptSetName, number>; sampling: Omit<GenerateOptions, 'onStep'> };
+  /**
+   * The first N prompts of each prompt set, how every model draws them, and how many sample
+   * seeds per prompt (`draws`, absent: 1): every model draws the same (prompt, seed) images.
+   */
+  eval: { prompts: Record<PromptSetName, number>; sampling: Omit<GenerateOptions, 'onStep'>; draws?: number };
   /** Figures 3/4: the first N curated-val prompts (rows) x these seeds, for each method's first training seed. */
   grid: { prompts: number; seeds: number[] };
 }
@@ -37,42 +69,85 @@ export interface ReproPreset {
 const ALL_SETS = (n: number): Record<PromptSetName, number> => Object.fromEntries(PROMPT_SETS.map((s) => [s, n])) as Record<PromptSetName, number>;
 
 /**
- * quick: the whole pipeline on a small budget (about 10 minutes here before the two
- * curated-set methods joined it): every method once, 24 steps of 8 pairs, 24 prompts per set at
- * 10 DDIM steps. Its numbers show that everything runs end to end, not what the methods do; the
- * paper preset is the measurement.
+ * What base-L post-trains: the paper's methods on Emoji-Pick. Not Table 5's web rows nor the
+ * curated regime: the paper runs Table 5 on SD 1.5 alone (its base row is SD 1.5's Table 2 row),
+ * and claim (g) is about base-S; on base-L they would cost 12 units that no claim reads.
+ */
+const BASE_L_METHODS = [...PICK_METHODS];
+
+/**
+ * quick: the whole pipeline on a small budget: every method once on base-S, and on base-L the
+ * three methods claim (f) and Table 2 read (the other base-L units run the same code), a few
+ * steps of 8 pairs, 16 prompts per set at 2 draws each. Its numbers show that everything runs
+ * end to end, not what the methods do; the paper preset is the measurement.
  */
 export const QUICK: ReproPreset = {
   name: 'quick',
   purpose:
-    'the whole pipeline on a small budget: every method once, 24 steps of 8 pairs, 24 prompts per prompt set. Its numbers show that every part runs end to end; they are too small to say what the methods do (the paper preset is the measurement).',
-  methods: [...REPRO_METHODS],
+    'the whole pipeline on a small budget: every method once on base-S (24 steps of 8 pairs) and SFT, Diffusion-DPO and Self-DPO once on base-L (8 steps of 8 pairs), 16 prompts per prompt set at 2 sample seeds each. Its numbers show that every part runs end to end; they are too small to say what the methods do (the paper preset is the measurement).',
+  bases: [
+    { name: BASE_S_NAME, dir: 'data/base-s', methods: [...REPRO_METHODS], train: { steps: 24, batchSize: 8, microBatch: 8 }, log: { every: 4, checkpointEvery: 8, evalEvery: 8, evalPairs: 32 } },
+    {
+      name: BASE_L_NAME,
+      dir: 'data/base-l',
+      methods: ['sft', 'dpo', 'self-dpo'],
+      train: { steps: 8, batchSize: 8, microBatch: 8 },
+      log: { every: 4, checkpointEvery: 8, evalEvery: 8, evalPairs: 16 },
+    },
+  ],
   seeds: [1],
-  train: { steps: 24, batchSize: 8, microBatch: 8 },
-  log: { every: 4, checkpointEvery: 8, evalEvery: 8, evalPairs: 32 },
   pick: EMOJI_PICK_DIR,
-  eval: { prompts: ALL_SETS(24), sampling: { steps: 10, guidance: 3 } },
+  eval: { prompts: ALL_SETS(16), sampling: { ...DEFAULT_SAMPLING }, draws: 2 },
   grid: { prompts: 6, seeds: [0, 1] },
 };
 
 /**
- * paper: the protocol at the post-training budget of results/post-training (400 steps of 16
- * pairs, with the lr and beta chosen in results/tuning), 3 training seeds per method, 160
- * prompts of each set at 25 DDIM steps; sized to finish in about 5 hours on this 2-core
- * machine (resumable) before the two curated-set methods joined it (6 more of its 34 units).
+ * paper (v2): the protocol on Emoji-Pick with both bases, every prompt of the three sets (1,179)
+ * at 2 sample seeds, 3 training seeds per method: 40 base-S units (13 methods x 3 + the base) and
+ * 28 base-L units (9 x 3 + the base), 400 steps of 16 pairs each until `npm run tune` says
+ * otherwise (results/tuning/sweep-plan.md).
+ *
+ * Its cost, from steps and evaluations measured here on 2026-12-05 under `nice -n 19` while
+ * another 2-thread job held about 1.3 of the 2 cores:
+ * - training, seconds per step of 16 pairs on 2 threads (median of steps 2-8 of `npm run
+ *   post-train -- --steps 8 --batch 16 --workers 2`): base-S SFT 0.46, Diffusion-DPO 0.82,
+ *   Self-DPO 0.90; base-L SFT 0.90, Diffusion-DPO 1.8, Self-DPO 1.6; plus about 1 min per run
+ *   of loading, probing and sampling (the runs took 49-192 s in all for 8 steps);
+ * - evaluation: base-L drew 2.2 images/s (`bench/evaluate.ts --model data/base-l`, DPM-Solver++
+ *   10 steps), 3.2x slower than on the idle machine (7.2, results/bench/evaluate-base-l.md);
+ *   base-S's idle 15.3 images/s (results/bench/evaluate-base-s.md) gives about 4.8 at that
+ *   slowdown. A model's 2,358 images: about 8 min on base-S, 18 min on base-L.
+ * Hence 3 seeds x 400 steps: training 3.4 h (base-S) + 4.6 h (base-L), evaluating 5.5 h + 8.3 h,
+ * run overhead about 1 h: about 23 h as measured. On the idle machine (results/bench/ceiling.md:
+ * a Self-DPO step of 16 pairs 324 ms on base-S, 940 ms on base-L; SFT 171 and 357 ms) the same
+ * sums give about 9 h: training 1.2 h + 2.7 h, evaluating 1.7 h + 2.6 h, overhead 0.8 h. Units
+ * resume after a stop and run on queue workers (`--queue`), so it can be spread over sessions
+ * and machines.
  */
 export const PAPER: ReproPreset = {
   name: 'paper',
   purpose:
-    "the paper's protocol: every method on 3 training seeds, 400 steps of 16 pairs at the lr and beta chosen in results/tuning, evaluated on 160 prompts of each prompt set with per-prompt seeds shared by every model.",
-  methods: [...REPRO_METHODS],
+    "the paper's protocol on Emoji-Pick with both bases: on base-S every method (Tables 2-4 and Table 4 at a beta where the MSE term counts, Table 5 on the web set, the curated regime), on base-L the paper's methods on Emoji-Pick, 3 training seeds each, every prompt of the three prompt sets at 2 sample seeds each, shared by every model.",
+  bases: [
+    {
+      name: BASE_S_NAME,
+      dir: 'data/base-s',
+      methods: [...REPRO_METHODS],
+      train: { steps: 400, batchSize: 16, microBatch: 16 },
+      log: { every: 10, checkpointEvery: 50, evalEvery: 50, evalPairs: 128 },
+    },
+    { name: BASE_L_NAME, dir: 'data/base-l', methods: BASE_L_METHODS, train: { steps: 400, batchSize: 16, microBatch: 16 }, log: { every: 10, checkpointEvery: 50, evalEvery: 50, evalPairs: 128 } },
+  ],
   seeds: [1, 2, 3],
-  train: { steps: 400, batchSize: 16, microBatch: 16 },
-  log: { every: 10, checkpointEvery: 50, evalEvery: 50, evalPairs: 128 },
   pick: EMOJI_PICK_DIR,
-  eval: { prompts: ALL_SETS(160), sampling: { steps: 25, guidance: 3 } },
+  eval: { prompts: { 'curated-val': 500, 'unseen-concepts': 179, 'keyword-only': 500 }, sampling: { ...DEFAULT_SAMPLING }, draws: 2 },
   grid: { prompts: 8, seeds: [0, 1, 2] },
 };
+
+/** Each base's folder: the preset's, unless `dirs` names another for it (`--base`, `--base-l`, a test's smoke model). */
+export function baseDirs(preset: Pick<ReproPreset, 'bases'>, dirs: Readonly<Record<string, string>> = {}): Record<string, string> {
+  return Object.fromEntries(preset.bases.map((b) => [b.name, dirs[b.name] ?? b.dir]));
+}
 
 export const REPRO_PRESETS: Record<string, ReproPreset> = { quick: QUICK, paper: PAPER };
 

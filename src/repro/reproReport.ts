@@ -14,6 +14,8 @@ import { methodGridPng } from './methodGridFigure.js';
 import { writeWinRateForest } from './winRateForest.js';
 import { machineLine } from '../util/machine.js';
 import { BASE_UNIT, PICK_BUILD_RECORD, presetUnitNames, readUnits, unitsOfMethod, type ReproRecord, type UnitRecord } from './reproUnits.js';
+import { readReproRecord } from './reproRecord.js';
+import type { PresetBase, ReproPreset } from './reproPresets.js';
 import { samplingLabel } from '../model/generate.js';
 
 /** How many concepts R@k ranks among, as the evaluations recorded it. */
@@ -59,27 +61,42 @@ export function reproDataTable(out: string, methods: readonly string[], units: r
   return dataTable(methods, Object.fromEntries(methods.map((m) => [m, configOf(m)])), { ...(pick ? { pick } : {}), ...(legacyPairs ? { legacyPairs } : {}) });
 }
 
-/** Tables 1-5 and the curated-set table (md + csv), units.csv, Figure 5 (svg + png), Figures 3/4 (png) and the README, from the units' records in `out`. */
+/** " (base-L)" after a table's title for a base other than the first, so each base's tables are told apart. */
+function onBase(preset: ReproPreset, base: string): string {
+  return base === preset.bases[0]?.name ? '' : ` (${base})`;
+}
+
+/**
+ * Tables 1-5 and the curated-set table (md + csv) for each base (another base's files carry its
+ * name: `table2-base-L.md`), units.csv, Figure 5 (svg + png), Figures 3/4 (png) and the README,
+ * from the units' records in `out`. A reproduction made before base-L (one base, its units
+ * unmarked) reads as one of base-S alone.
+ */
 export async function writeReproReport(out: string): Promise<string[]> {
-  const info = readJsonFile(join(out, 'preset.json'), 'preset.json') as ReproRecord;
+  const info = readReproRecord(join(out, 'preset.json'));
   const preset = info.preset;
   const units = readUnits(out);
+  const first = preset.bases[0] as PresetBase;
   const written: string[] = [];
   const md: string[] = [];
-  md.push('## Table 1: what each method needs', '', writeTable(out, 'table1', reproDataTable(out, preset.methods, units)), '');
+  const allMethods = [...new Set(preset.bases.flatMap((b) => b.methods))];
+  md.push('## Table 1: what each method needs', '', writeTable(out, 'table1', reproDataTable(out, allMethods, units)), '');
   written.push('table1.md', 'table1.csv');
-  for (const [name, t] of Object.entries(PAPER_TABLES)) {
-    const methods = t.methods.filter((m) => preset.methods.includes(m));
-    if (methods.length === 0) continue;
-    md.push(`## ${t.title}`, '', writeTable(out, name, methodTable(units, methods)), '');
-    written.push(`${name}.md`, `${name}.csv`);
+  for (const b of preset.bases) {
+    const suffix = b.name === first.name ? '' : `-${b.name}`;
+    for (const [name, t] of Object.entries(PAPER_TABLES)) {
+      const methods = t.methods.filter((m) => b.methods.includes(m));
+      if (methods.length === 0) continue;
+      md.push(`## ${t.title}${onBase(preset, b.name)}`, '', writeTable(out, `${name}${suffix}`, methodTable(units, methods, b.name)), '');
+      written.push(`${name}${suffix}.md`, `${name}${suffix}.csv`);
+    }
   }
   const rows = unitScoreRows(units);
   if (rows.length > 0) {
     writeFileAtomic(join(out, 'units.csv'), aq.from(rows).toCSV());
     written.push('units.csv');
   }
-  const smooth = Math.max(1, Math.round(preset.train.steps / 20));
+  const smooth = Math.max(1, Math.round(first.train.steps / 20));
   if (units.some((u) => u.metrics.some((m) => typeof m.implicit_acc === 'number'))) {
     await writeChart(implicitAccuracySpec(units, smooth), join(out, 'fig5'));
     written.push('fig5.svg', 'fig5.png');
@@ -91,7 +108,7 @@ export async function writeReproReport(out: string): Promise<string[]> {
   for (const [name, methods, title] of grids) {
     const png = await methodGridPng(
       units,
-      methods.filter((m) => preset.methods.includes(m)),
+      methods.filter((m) => allMethods.includes(m)),
       title,
     );
     if (png) {
@@ -99,26 +116,36 @@ export async function writeReproReport(out: string): Promise<string[]> {
       written.push(`${name}.png`);
     }
   }
-  written.push(...(await writeWinRateForest(out, units, preset.methods)));
-  const trained = units.filter((u) => u.done && u.unit !== BASE_UNIT);
+  written.push(...(await writeWinRateForest(out, units, allMethods)));
+  const trained = units.filter((u) => u.done && u.method !== BASE_UNIT);
   const hours = (f: (u: UnitRecord) => number): string => (units.reduce((s, u) => s + f(u), 0) / 3600).toFixed(2);
+  const draws = preset.eval.draws ?? 1;
   const readme = [
     `# Reproduction: the ${preset.name} preset`,
     '',
     `This preset is ${preset.purpose}`,
     '',
-    `- Base model: \`${info.base}\` (weights sha256 ${info.baseSha256.slice(0, 16)}...). Judges (sha256): ${Object.entries(info.judges)
+    ...preset.bases.map((b) => {
+      const w = info.bases[b.name];
+      return `- Base ${b.name}: \`${w?.dir ?? b.dir}\` (weights sha256 ${String(w?.sha256).slice(0, 16)}...): ${b.methods.map(methodLabel).join(', ')}; ${b.train.steps} steps of ${b.train.batchSize} pairs (images for SFT) each${
+        b.tuned && Object.keys(b.tuned).length > 0
+          ? `, with the lr and beta tuned per method (${Object.entries(b.tuned)
+              .map(([m, t]) => `${methodLabel(m)}: ${[t.lr !== undefined ? `lr ${t.lr}` : '', t.beta !== undefined ? `beta ${t.beta}` : ''].filter((x) => x).join(', ')}`)
+              .join('; ')})`
+          : ''
+      }, every other setting from \`configs/\`.`;
+    }),
+    `- Judges (sha256): ${Object.entries(info.judges)
       .map(([k, v]) => `${k} ${v.slice(0, 12)}`)
-      .join(', ')}.`,
+      .join(', ')}. Training seeds ${preset.seeds.join(', ')}.`,
     ...(info.pickSha256 !== undefined
       ? [
           `- Preference data: the Emoji-Pick build \`${info.pick}\` (sha256 of its identity and shards ${info.pickSha256.slice(0, 16)}...; its build.json is kept as \`${PICK_BUILD_RECORD}\`). Diffusion-DPO trains on its train split's untied pairs, SFT and Self-DPO on their winners and captions (Table 5 on the web set, the extra table on the curated set); each run's probe reads its validation split, which no training reads: Diffusion-DPO on its labelled pairs, the others on its winners with their own losers.`,
         ]
       : []),
-    `- Methods: ${preset.methods.map(methodLabel).join(', ')}; training seeds ${preset.seeds.join(', ')}; ${preset.train.steps} steps of ${preset.train.batchSize} pairs (images for SFT) each, every other setting from \`configs/\`.`,
-    `- Evaluation: the first ${PROMPT_SETS.map((s) => `${preset.eval.prompts[s]} ${s}`).join(', ')} prompts of \`data/prompts/\`, ${samplingLabel(preset.eval.sampling)}, one fixed seed per prompt shared by every model.`,
-    `- Scores are means over prompts and training seeds with half their 95% interval, from a bootstrap that resamples both the seeds and the prompts (FID, one number per model, gets a Student t interval across seeds). Win rates are the share of prompts where the model beats the base on the same prompt and sample seed, ties counting half, with the same bootstrap interval. "rank win" compares the rank of the prompt's concept among all ${conceptCount(units)} concepts under the evaluation judge (lower wins).`,
-    `- Units finished: ${units.filter((u) => u.done).length} of ${presetUnitNames(preset).length} (${trained.length} trained models${units.some((u) => u.unit === BASE_UNIT && u.done) ? ' and the base' : ''}); time spent training ${hours((u) => u.done?.trainSeconds ?? 0)} h (every attempt's steps), evaluating ${hours((u) => u.done?.evalSeconds ?? 0)} h (each unit's last attempt).`,
+    `- Evaluation: the first ${PROMPT_SETS.map((s) => `${preset.eval.prompts[s]} ${s}`).join(', ')} prompts of \`data/prompts/\`, ${samplingLabel(preset.eval.sampling)}, ${draws === 1 ? 'one fixed seed per prompt' : `${draws} fixed sample seeds per prompt (each prompt's score is the mean over them)`} shared by every model.`,
+    `- Scores are means over prompts and training seeds with half their 95% interval, from a bootstrap that resamples both the seeds and the prompts (FID, one number per model, gets a Student t interval across seeds). Win rates are the share of prompts where the model beats its base on the same prompt and sample seed${draws === 1 ? '' : 's (averaged over the draws)'}, ties counting half, with the same bootstrap interval. "rank win" compares the rank of the prompt's concept among all ${conceptCount(units)} concepts under the evaluation judge (lower wins).`,
+    `- Units finished: ${units.filter((u) => u.done).length} of ${presetUnitNames(preset).length} (${trained.length} trained models${units.some((u) => u.method === BASE_UNIT && u.done) ? ` and ${units.filter((u) => u.method === BASE_UNIT && u.done).length} base(s)` : ''}); time spent training ${hours((u) => u.done?.trainSeconds ?? 0)} h (every attempt's steps), evaluating ${hours((u) => u.done?.evalSeconds ?? 0)} h (each unit's last attempt).`,
     `- Machine: ${machineLine()}.`,
     '',
     'Made by:',
@@ -140,7 +167,7 @@ export async function writeReproReport(out: string): Promise<string[]> {
       : []),
     ...(written.includes('fig3.png')
       ? [
-          `- \`fig3.png\`: Figure 3, samples of the base and the Table 2 methods (each method's run with training seed ${preset.seeds[0]}), the first ${preset.grid.prompts} curated-val prompts (rows) x seeds ${preset.grid.seeds.join(', ')}; under each sample, its per-pixel change from the base on the same prompt and seed, on a colour scale the figure's footer states.`,
+          `- \`fig3.png\`: Figure 3, samples of each base and its Table 2 methods (each method's run with training seed ${preset.seeds[0]}), the first ${preset.grid.prompts} curated-val prompts (rows) x seeds ${preset.grid.seeds.join(', ')}; under each sample, its per-pixel change from the base on the same prompt and seed, on a colour scale the figure's footer states.`,
         ]
       : []),
     ...(written.includes('fig4.png') ? ['- `fig4.png`: Figure 4, samples of the ablations and the web-set runs, with their change from the base as in Figure 3.'] : []),
@@ -149,7 +176,14 @@ export async function writeReproReport(out: string): Promise<string[]> {
           "- `forest.svg` / `forest.png` (Vega-Lite spec `forest.vl.json`): every method's win rates against its base with their 95% intervals, per prompt set and base: a forest plot of the tables' win columns.",
         ]
       : []),
-    "- `units.csv`: every trained model's raw scores and win rates, one row per prompt set, method and seed; `runs/<method>-s<seed>/` keeps each run's config, metrics, probe and per-prompt scores.",
+    `- \`units.csv\`: every trained model's raw scores and win rates, one row per prompt set, base, method and seed; \`runs/<method>-s<seed>/\` keeps each ${first.name} run's config, metrics, probe and per-prompt scores${
+      preset.bases.length > 1
+        ? `, \`runs/<base>/<method>-s<seed>/\` another base's (${preset.bases
+            .slice(1)
+            .map((b) => b.name)
+            .join(', ')})`
+        : ''
+    }.`,
     '',
     "## The paper's claims",
     '',

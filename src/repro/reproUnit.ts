@@ -17,8 +17,8 @@ import { postTrain } from '../train/postTrain.js';
 import { methodConfig, type PostTrainConfig } from '../train/postTrainConfig.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { readJsonFile } from '../util/jsonFile.js';
-import type { ReproPreset } from './reproPresets.js';
-import { BASE_UNIT, type GridRecord, type UnitDone } from './reproUnits.js';
+import { baseDirs, type PresetBase, type ReproPreset } from './reproPresets.js';
+import { BASE_S_NAME, BASE_UNIT, parseUnitName, type GridRecord, type UnitDone, type UnitKey } from './reproUnits.js';
 
 /** Where a unit runs and with what: the folders and models of a reproduction (ReproduceOptions' part a unit needs). */
 export interface UnitOptions {
@@ -26,7 +26,8 @@ export interface UnitOptions {
   out: string;
   /** The bulky state: trained models, the eval image cache. */
   work: string;
-  base: string;
+  /** Each base's folder by name where it is not the preset's (`baseDirs`). */
+  bases?: Record<string, string>;
   judges: string;
   workers?: number;
   command?: string;
@@ -48,6 +49,8 @@ export interface UnitContext {
   data: EmojiT2I;
   opts: UnitOptions;
   judges: { context: EvalContext; hashes: { contrastive: string; realism: string } };
+  /** Each base's folder by name. */
+  baseDirs: Record<string, string>;
   prompts: Record<PromptSetName, ReturnType<typeof readPromptSet>>;
   gridPrompts: string[];
   log: (line: string) => void;
@@ -61,25 +64,38 @@ export function unitContext(preset: ReproPreset, data: EmojiT2I, opts: UnitOptio
   const gridPrompts = curatedValPrompts(data)
     .slice(0, preset.grid.prompts)
     .map((p) => p.prompt);
-  return { preset, data, opts, judges: { context, hashes }, prompts, gridPrompts, log, ...(onProgress ? { onProgress } : {}) };
+  return { preset, data, opts, judges: { context, hashes }, baseDirs: baseDirs(preset, opts.bases), prompts, gridPrompts, log, ...(onProgress ? { onProgress } : {}) };
 }
 
-/** `self-dpo-s2` -> ['self-dpo', 2]. */
-export function splitUnit(unit: string): [string, number] {
-  const m = /^(.+)-s(\d+)$/.exec(unit);
-  if (!m) throw new Error(`not a unit name: ${unit}`);
-  return [m[1] as string, Number(m[2])];
+/** The preset's base named `name`, or an error naming the preset's bases. */
+export function presetBase(preset: Pick<ReproPreset, 'name' | 'bases'>, name: string): PresetBase {
+  const b = preset.bases.find((x) => x.name === name);
+  if (!b) throw new Error(`the ${preset.name} preset has no base ${name} (its bases: ${preset.bases.map((x) => x.name).join(', ')})`);
+  return b;
 }
 
 /**
- * A method's config with the preset's budget, seed and base. A config that reads preference
- * pairs (Diffusion-DPO's, or SFT's and Self-DPO's winners) reads the preset's Emoji-Pick build,
+ * A method's config with its base's budget, the seed, the lr and beta tuned for it on that base
+ * (`PresetBase.tuned`) and the base's folder. A config that reads preference pairs
+ * (Diffusion-DPO's, or SFT's and Self-DPO's winners) reads the preset's Emoji-Pick build,
  * whatever pair file configs/ names: the reproduction's preference data is that build.
  */
-export function unitConfig(preset: ReproPreset, method: string, seed: number, opts: Pick<UnitOptions, 'base'>): PostTrainConfig {
-  const config = methodConfig(method, { base: opts.base, train: { ...preset.train, seed }, log: preset.log });
+export function unitConfig(preset: Pick<ReproPreset, 'pick'>, base: PresetBase, method: string, seed: number, baseDir: string): PostTrainConfig {
+  const tuned = base.tuned?.[method];
+  const config = methodConfig(method, {
+    base: baseDir,
+    train: { ...base.train, seed, ...(tuned?.lr !== undefined ? { lr: tuned.lr } : {}) },
+    log: base.log,
+    ...(tuned?.beta !== undefined ? { loss: { beta: tuned.beta } } : {}),
+  });
   const readsPairs = getMethod(config.method).data === 'pairs' || config.data.view === 'pairs';
   return readsPairs ? { ...config, data: { ...config.data, pairs: preset.pick } } : config;
+}
+
+/** Where a unit's training run lives in the work folder: base-S's where single-base reproductions kept it (a half-run unit resumes), another base's under its name. */
+function unitRunDir(work: string, key: UnitKey): string {
+  const run = join('train', key.method, `seed${key.seed}`);
+  return key.base === BASE_S_NAME ? join(work, run) : join(work, key.base, run);
 }
 
 /**
@@ -91,13 +107,15 @@ export async function runReproUnit(ctx: UnitContext, unit: string): Promise<Unit
   const { preset, data, opts } = ctx;
   const dir = join(opts.out, 'runs', unit);
   if (existsSync(join(dir, 'done.json'))) return readJsonFile(join(dir, 'done.json'), 'done.json') as UnitDone;
+  const key = parseUnitName(unit);
+  const base = presetBase(preset, key.base);
+  const baseDir = ctx.baseDirs[base.name] as string;
   mkdirSync(dir, { recursive: true });
-  let modelDir = opts.base;
+  let modelDir = baseDir;
   let trainSeconds = 0;
-  if (unit !== BASE_UNIT) {
-    const [method, seed] = splitUnit(unit);
-    const config = unitConfig(preset, method, seed, opts);
-    const runDir = join(opts.work, 'train', method, `seed${seed}`);
+  if (key.method !== BASE_UNIT) {
+    const config = unitConfig(preset, base, key.method, key.seed, baseDir);
+    const runDir = unitRunDir(opts.work, key);
     await postTrain(config, await emojiTrainData(data, config, data.resolution), runDir, {
       workers: opts.workers,
       command: opts.command,
@@ -111,12 +129,19 @@ export async function runReproUnit(ctx: UnitContext, unit: string): Promise<Unit
     trainSeconds = (new JsonLines(join(runDir, 'metrics.jsonl')).read() as Array<{ sec?: number }>).reduce((a, m) => a + (m.sec ?? 0), 0);
   }
   const t1 = Date.now();
-  await evaluateUnit(ctx, unit, modelDir, dir, unit === BASE_UNIT || splitUnit(unit)[1] === preset.seeds[0]);
-  const record: UnitDone = { unit, trainSeconds, evalSeconds: (Date.now() - t1) / 1000, finished: new Date().toISOString() };
+  await evaluateUnit(ctx, unit, modelDir, dir, key.method === BASE_UNIT || key.seed === preset.seeds[0]);
+  const record: UnitDone = {
+    unit,
+    base: base.name,
+    baseSha256: readModelFile(baseDir).file.weightsManifest.sha256,
+    trainSeconds,
+    evalSeconds: (Date.now() - t1) / 1000,
+    finished: new Date().toISOString(),
+  };
   writeFileAtomic(join(dir, 'done.json'), `${JSON.stringify(record)}\n`);
   // The optimiser state only served to resume the training (which a rerun skips from now on);
   // the model stays, for notebooks and new grids.
-  if (unit !== BASE_UNIT) for (const d of ['state', 'state.old']) rmSync(join(dirname(modelDir), d), { recursive: true, force: true });
+  if (key.method !== BASE_UNIT) for (const d of ['state', 'state.old']) rmSync(join(dirname(modelDir), d), { recursive: true, force: true });
   return record;
 }
 
@@ -124,16 +149,18 @@ export async function runReproUnit(ctx: UnitContext, unit: string): Promise<Unit
 async function evaluateUnit(ctx: UnitContext, unit: string, modelDir: string, dir: string, withGrid: boolean): Promise<void> {
   const { preset, opts, judges, log } = ctx;
   const { model, schedule, file } = loadModel(modelDir);
+  const draws = preset.eval.draws ?? 1;
   const pool = await startPool(model, schedule, opts.workers ?? 1);
   try {
     for (const [k, set] of PROMPT_SETS.entries()) {
       const out = join(dir, `eval-${set}.json`);
-      // A set scored before a crash counts only if it scored these very weights.
-      if (existsSync(out) && scoredSha256(out) === file.weightsManifest.sha256) continue;
+      // A set scored before a crash counts only if it scored these very weights with the preset's draws.
+      if (existsSync(out) && scoredAs(out, file.weightsManifest.sha256, draws)) continue;
       ctx.onProgress?.({ unit, phase: 'eval', set, done: k, of: PROMPT_SETS.length });
       const result: EvalResult = await evaluate(model, schedule, { dir: modelDir, sha256: file.weightsManifest.sha256 }, set, ctx.prompts[set], judges.context, judges.hashes, {
         sampling: preset.eval.sampling,
         cacheDir: join(opts.work, 'eval-cache'),
+        draws,
         pool,
       });
       writeFileAtomic(out, `${JSON.stringify(result)}\n`);
@@ -157,11 +184,17 @@ async function evaluateUnit(ctx: UnitContext, unit: string, modelDir: string, di
   }
 }
 
-/** The weights an evaluation file scored; a damaged one is named with the way out (it is only a cache of work). */
-function scoredSha256(file: string): unknown {
+/**
+ * Whether an evaluation file scored these weights with `draws` draws per prompt (one that did
+ * not is redone; its draw 0 comes from the image cache). A damaged one is named with the way out
+ * (it is only a cache of work).
+ */
+function scoredAs(file: string, sha256: string, draws: number): boolean {
+  let result: EvalResult;
   try {
-    return (readJsonFile(file, 'evaluation') as EvalResult).modelSha256;
+    result = readJsonFile(file, 'evaluation') as EvalResult;
   } catch (err) {
     throw new Error(`${(err as Error).message}; delete it and run again to score that prompt set again`);
   }
+  return result.modelSha256 === sha256 && (result.draws ?? 1) === draws;
 }

@@ -19,22 +19,48 @@ export const BASE_UNIT = 'base';
 /** The two base models of docs/PROTOCOL.md by name, as a unit records which one it post-trained. */
 export const BASE_S_NAME = 'base-S';
 export const BASE_L_NAME = 'base-L';
+/** Every base a unit may name, in report order. */
+const KNOWN_BASES: readonly string[] = [BASE_S_NAME, BASE_L_NAME];
 
-/** A method's unit for one training seed: `self-dpo-s2`. */
-export function unitName(method: string, seed: number): string {
-  return `${method}-s${seed}`;
+/**
+ * A unit's name, which is also its folder under `out/runs/`: on base-S the name every
+ * reproduction before base-L used (`self-dpo-s2`, `base`), so that their folders and half-run
+ * units keep working; on another base the same name under the base's folder (`base-L/self-dpo-s2`,
+ * `base-L/base`).
+ */
+export function unitName(method: string, seed: number, base: string = BASE_S_NAME): string {
+  const name = method === BASE_UNIT ? BASE_UNIT : `${method}-s${seed}`;
+  return base === BASE_S_NAME ? name : `${base}/${name}`;
 }
 
-/** Every unit a preset has, in run order: the base, then every method on every seed. */
-export function presetUnitNames(preset: Pick<ReproPreset, 'methods' | 'seeds'>): string[] {
-  return [BASE_UNIT, ...preset.methods.flatMap((m) => preset.seeds.map((s) => unitName(m, s)))];
+/** What a unit's name says: its base, method (or `BASE_UNIT`) and training seed (0 for a base unit). */
+export interface UnitKey {
+  base: string;
+  method: string;
+  seed: number;
+}
+
+/** `base-L/self-dpo-s2` -> base-L, self-dpo, 2; `sft-s1` -> base-S, sft, 1; `base` -> base-S, base, 0. */
+export function parseUnitName(unit: string): UnitKey {
+  const slash = unit.indexOf('/');
+  const base = slash < 0 ? BASE_S_NAME : unit.slice(0, slash);
+  const name = slash < 0 ? unit : unit.slice(slash + 1);
+  if (name === BASE_UNIT) return { base, method: BASE_UNIT, seed: 0 };
+  const m = /^(.+)-s(\d+)$/.exec(name);
+  if (!m || name.includes('/')) throw new Error(`not a unit name: ${unit} (expected <method>-s<seed> or base, under a base's folder for a base other than ${BASE_S_NAME})`);
+  return { base, method: m[1] as string, seed: Number(m[2]) };
+}
+
+/** Every unit a preset has, in run order: per base, the base's own evaluation, then every method on every seed. */
+export function presetUnitNames(preset: Pick<ReproPreset, 'bases' | 'seeds'>): string[] {
+  return preset.bases.flatMap((b) => [unitName(BASE_UNIT, 0, b.name), ...b.methods.flatMap((m) => preset.seeds.map((s) => unitName(m, s, b.name)))]);
 }
 
 /** What a reproduction was started with (preset.json); a resumed one must match it. */
 export interface ReproIdentity {
   preset: ReproPreset;
-  base: string;
-  baseSha256: string;
+  /** Each base of the preset by name: the folder it was read from (which may differ between checkouts) and its weights' sha256 (which may not). */
+  bases: Record<string, { dir: string; sha256: string }>;
   judges: Record<string, string>;
   /** sha256 of every method's resolved config (configs/ may change between sessions) and of the data's manifest. */
   configsSha256: string;
@@ -53,6 +79,9 @@ export interface ReproRecord extends ReproIdentity {
 /** done.json: a finished unit and what it cost. */
 export interface UnitDone {
   unit: string;
+  /** The base it post-trained (or, for a base unit, evaluated) and that base's weights; absent in units finished before base-L joined (base-S's). */
+  base?: string;
+  baseSha256?: string;
   trainSeconds: number;
   evalSeconds: number;
   finished: string;
@@ -89,9 +118,7 @@ export interface UnitRecord {
 }
 
 export function readUnit(dir: string, unit: string): UnitRecord {
-  const m = /^(.+)-s(\d+)$/.exec(unit);
-  const method = unit === BASE_UNIT ? BASE_UNIT : (m?.[1] ?? unit);
-  const seed = unit === BASE_UNIT ? 0 : Number(m?.[2] ?? 0);
+  const { base, method, seed } = parseUnitName(unit);
   const evals: Partial<Record<PromptSetName, EvalResult>> = {};
   for (const set of PROMPT_SETS) {
     const file = join(dir, `eval-${set}.json`);
@@ -102,12 +129,17 @@ export function readUnit(dir: string, unit: string): UnitRecord {
     unit,
     method,
     seed,
+    base,
     evals,
     metrics: lines('metrics.jsonl') as unknown as PostTrainStepRecord[],
     probe: lines('heldout.jsonl') as unknown as ProbeRecord[],
   };
   if (existsSync(join(dir, 'config.json'))) record.config = (readJsonFile(join(dir, 'config.json'), 'run config') as { config: PostTrainConfig }).config;
-  if (existsSync(join(dir, 'done.json'))) record.done = readJsonFile(join(dir, 'done.json'), 'done.json') as UnitDone;
+  if (existsSync(join(dir, 'done.json'))) {
+    record.done = readJsonFile(join(dir, 'done.json'), 'done.json') as UnitDone;
+    // The folder says which base; done.json says it too since base-L joined, and the two must agree.
+    if (record.done.base !== undefined && record.done.base !== base) throw new Error(`${join(dir, 'done.json')}: unit of ${record.done.base}, but its folder is ${base}'s (${unit})`);
+  }
   if (existsSync(join(dir, 'grid.json')) && existsSync(join(dir, 'grid.rgb'))) {
     const g = readJsonFile(join(dir, 'grid.json'), 'grid.json') as GridRecord;
     const bytes = readFileSync(join(dir, 'grid.rgb'));
@@ -119,19 +151,39 @@ export function readUnit(dir: string, unit: string): UnitRecord {
   return record;
 }
 
-/** Every unit under `out/runs/`, finished or not, the base first. */
+/**
+ * Every unit under `out/runs/` (base-S's) and `out/runs/<base>/` (another base's), finished or
+ * not, each base's own evaluation first.
+ */
 export function readUnits(out: string): UnitRecord[] {
   const root = join(out, 'runs');
   if (!existsSync(root)) return [];
-  const names = readdirSync(root)
-    .filter((n) => existsSync(join(root, n, 'done.json')) || existsSync(join(root, n, 'eval-curated-val.json')))
-    .sort((a, b) => (a === BASE_UNIT ? -1 : b === BASE_UNIT ? 1 : a.localeCompare(b)));
+  const isUnit = (dir: string): boolean => existsSync(join(dir, 'done.json')) || existsSync(join(dir, 'eval-curated-val.json'));
+  const names: string[] = [];
+  for (const entry of readdirSync(root).sort()) {
+    if (isUnit(join(root, entry))) names.push(entry);
+    else if (KNOWN_BASES.includes(entry) && entry !== BASE_S_NAME) for (const sub of readdirSync(join(root, entry)).sort()) if (isUnit(join(root, entry, sub))) names.push(`${entry}/${sub}`);
+  }
+  const keys = new Map(names.map((n) => [n, parseUnitName(n)]));
+  const order = (n: string): [number, number] => {
+    const k = keys.get(n) as UnitKey;
+    return [KNOWN_BASES.indexOf(k.base), k.method === BASE_UNIT ? 0 : 1];
+  };
+  names.sort((a, b) => {
+    const [x, y] = [order(a), order(b)];
+    return x[0] - y[0] || x[1] - y[1] || a.localeCompare(b);
+  });
   return names.map((n) => readUnit(join(root, n), n));
 }
 
 /** The base a unit post-trained (or evaluates): its record's, else base-S. */
 export function unitBase(unit: UnitRecord): string {
   return unit.base ?? BASE_S_NAME;
+}
+
+/** The units of one base (each unit's record, else base-S). */
+export function unitsOnBase(units: readonly UnitRecord[], base: string): UnitRecord[] {
+  return units.filter((u) => unitBase(u) === base);
 }
 
 /** The units of one method (its seeds, or the base), in the order given. */

@@ -7,7 +7,7 @@ import { CURATED_VAL_GRID_TEXT, renderCuratedValGrid } from '../report/curatedVa
 import { JsonLines } from '../runs/progress.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { readJsonFile } from '../util/jsonFile.js';
-import type { ReproPreset } from './reproPresets.js';
+import { baseDirs, type ReproPreset } from './reproPresets.js';
 import { writeReproReport } from './reproReport.js';
 import { PICK_BUILD_RECORD, presetUnitNames, type ReproIdentity, type ReproRecord } from './reproUnits.js';
 import { RUN_LOCK, withRunLock } from '../runs/runLock.js';
@@ -19,8 +19,8 @@ export interface ReproduceOptions {
   out: string;
   /** Where the bulky state goes (runs/reproduce/<preset>): trained models, the eval image cache. */
   work: string;
-  /** The base model every method starts from (data/base-s). */
-  base: string;
+  /** Each base's folder by name where it is not the preset's (`--base` for base-S, `--base-l` for base-L). */
+  bases?: Record<string, string>;
   /** The judges' directory (data/judges: eval, annotator, realism). */
   judges: string;
   workers?: number;
@@ -29,7 +29,7 @@ export interface ReproduceOptions {
   command?: string;
   log?: (line: string) => void;
   /**
-   * Before any unit, the base's curated-val grid (as results/base-s/samples.png) into this
+   * Before any unit, the first base's curated-val grid (as results/base-s/samples.png) into this
    * PNG, unless it is there: `npm start` shows the model within its first minutes.
    */
   baseGrid?: string;
@@ -61,7 +61,7 @@ async function reproduceLocked(preset: ReproPreset, data: EmojiT2I, opts: Reprod
   const ctx = unitContext(preset, data, opts, log);
   const units = presetUnitNames(preset);
   const isDone = (unit: string): boolean => existsSync(join(opts.out, 'runs', unit, 'done.json'));
-  if (opts.baseGrid !== undefined && !existsSync(opts.baseGrid)) await drawBaseGrid(data, opts.baseGrid, opts, log);
+  if (opts.baseGrid !== undefined && !existsSync(opts.baseGrid)) await drawBaseGrid(data, opts.baseGrid, baseDirs(preset, opts.bases)[preset.bases[0]?.name ?? ''] as string, opts, log);
   // The time left is paced by the units run here alone (the base grid comes once).
   const started = Date.now();
   let done = 0;
@@ -119,11 +119,11 @@ function startOver(opts: ReproduceOptions): void {
 }
 
 /** The base's curated-val grid into `file` (npm start's first output). */
-async function drawBaseGrid(data: EmojiT2I, file: string, opts: ReproduceOptions, log: (line: string) => void): Promise<void> {
-  const { model, schedule } = loadModel(opts.base);
+async function drawBaseGrid(data: EmojiT2I, file: string, base: string, opts: ReproduceOptions, log: (line: string) => void): Promise<void> {
+  const { model, schedule } = loadModel(base);
   const pool = await startPool(model, schedule, opts.workers ?? 1);
   try {
-    const png = await renderCuratedValGrid(model, schedule, data, { title: `${opts.base}: ${CURATED_VAL_GRID_TEXT}`, pool });
+    const png = await renderCuratedValGrid(model, schedule, data, { title: `${base}: ${CURATED_VAL_GRID_TEXT}`, pool });
     mkdirSync(dirname(file), { recursive: true });
     writeFileAtomic(file, png);
     log(`wrote ${file}: the base model's samples (${CURATED_VAL_GRID_TEXT})`);

@@ -21,7 +21,7 @@ import { tuneOnQueue } from '../../src/queue/queueTune.js';
 import { readTuningRuns } from '../../src/report/tuningReport.js';
 import { resolvePostTrainConfig } from '../../src/train/postTrainConfig.js';
 import { reproduce } from '../../src/repro/reproduce.js';
-import type { ReproPreset } from '../../src/repro/reproPresets.js';
+import type { PresetBase, ReproPreset } from '../../src/repro/reproPresets.js';
 import { presetUnitNames } from '../../src/repro/reproUnits.js';
 import { JsonLines } from '../../src/runs/progress.js';
 import { Tokenizer } from '../../src/text/tokenizer.js';
@@ -35,10 +35,8 @@ const repo = join(__dirname, '..', '..');
 let SMOKE: ReproPreset = {
   name: 'smoke',
   purpose: 'a test of the queue.',
-  methods: ['dpo', 'self-dpo'],
+  bases: [{ name: 'base-S', dir: 'data/base-s', methods: ['dpo', 'self-dpo'], train: { steps: 2, batchSize: 4, microBatch: 4 }, log: { every: 1, checkpointEvery: 2, evalEvery: 2, evalPairs: 4 } }],
   seeds: [1, 2],
-  train: { steps: 2, batchSize: 4, microBatch: 4 },
-  log: { every: 1, checkpointEvery: 2, evalEvery: 2, evalPairs: 4 },
   pick: '',
   eval: { prompts: { 'curated-val': 3, 'unseen-concepts': 3, 'keyword-only': 3 }, sampling: { steps: 2, guidance: 2 } },
   grid: { prompts: 2, seeds: [0] },
@@ -136,12 +134,12 @@ after(async () => {
 
 test('2 workers run a smoke reproduction from the queue; one SIGKILLed mid-unit, its unit reruns on the other; the tables equal a local run', { skip }, async () => {
   const local = join(root, 'local');
-  await reproduce(SMOKE, data, { out: local, work: join(root, 'local-work'), base, judges, workers: 1, log: () => {} });
+  await reproduce(SMOKE, data, { out: local, work: join(root, 'local-work'), bases: { 'base-S': base }, judges, workers: 1, log: () => {} });
 
   const url = `${(redis as RedisServer).url}/0`;
   const out = join(root, 'queued');
   const work = join(root, 'queued-work');
-  const coordinator = reproduceOnQueue(SMOKE, data, { out, work, base, judges, connection: queueConnection(url), attempts: 3, pollMs: 300, log: () => {} });
+  const coordinator = reproduceOnQueue(SMOKE, data, { out, work, bases: { 'base-S': base }, judges, connection: queueConnection(url), attempts: 3, pollMs: 300, log: () => {} });
   const w1 = startWorker(url, join(root, 'w1'));
   const w2 = startWorker(url, join(root, 'w2'));
   // The first worker to be in the middle of a method's training dies there, with its unit's process.
@@ -183,19 +181,19 @@ test('2 workers run a smoke reproduction from the queue; one SIGKILLed mid-unit,
 
   // Enqueueing the finished preset again adds nothing and reruns nothing: it only redraws the report.
   const before = readFileSync(join(out, 'table2.md'), 'utf8');
-  await reproduceOnQueue(SMOKE, data, { out, work, base, judges, connection: queueConnection(url), attempts: 3, pollMs: 300, log: () => {} });
+  await reproduceOnQueue(SMOKE, data, { out, work, bases: { 'base-S': base }, judges, connection: queueConnection(url), attempts: 3, pollMs: 300, log: () => {} });
   assert.equal(readFileSync(join(out, 'table2.md'), 'utf8'), before);
   assert.equal((new JsonLines(join(work, 'reproduce.jsonl')).read() as unknown[]).length, units.length);
   await killWorker(survivor);
 });
 
 test('a worker whose base weights differ refuses the units, naming why, and the other worker does them', { skip }, async () => {
-  const preset: ReproPreset = { ...SMOKE, name: 'smoke-refuse', methods: ['self-dpo'], seeds: [1] };
+  const preset: ReproPreset = { ...SMOKE, name: 'smoke-refuse', bases: [{ ...(SMOKE.bases[0] as PresetBase), methods: ['self-dpo'] }], seeds: [1] };
   // Its own Redis database: an empty queue.
   const url = `${(redis as RedisServer).url}/1`;
   const out = join(root, 'refuse');
   const work = join(root, 'refuse-work');
-  const coordinator = reproduceOnQueue(preset, data, { out, work, base, judges, connection: queueConnection(url), attempts: 3, pollMs: 300, log: () => {} });
+  const coordinator = reproduceOnQueue(preset, data, { out, work, bases: { 'base-S': base }, judges, connection: queueConnection(url), attempts: 3, pollMs: 300, log: () => {} });
   const other = startWorker(url, join(root, 'w-other'), ['--base', await smokeBase(8)]);
   const refusal = await other.waitFor(/refused job/);
   assert.match(
@@ -213,7 +211,7 @@ test('a worker whose base weights differ refuses the units, naming why, and the 
 });
 
 test('a unit that fails every attempt is marked failed with its error, shown by status, and retry requeues it', { skip }, async () => {
-  const preset: ReproPreset = { ...SMOKE, name: 'smoke-fail', methods: [], seeds: [1] };
+  const preset: ReproPreset = { ...SMOKE, name: 'smoke-fail', bases: [{ ...(SMOKE.bases[0] as PresetBase), methods: [] }], seeds: [1] };
   const url = `${(redis as RedisServer).url}/2`;
   const connection = queueConnection(url);
   // The evaluation judge's weights no longer match their manifest: the unit fails where it loads them.

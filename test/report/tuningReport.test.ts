@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseSetting, type TuningRow } from '../../src/report/tuningReport.js';
+import { chooseSetting, tuningRow, type TuningRow, type TuningRun } from '../../src/report/tuningReport.js';
+import { methodConfig } from '../../src/train/postTrainConfig.js';
 
-const row = (name: string, probeAcc: number, mseChange: number): TuningRow => ({
+const row = (name: string, probeAcc: number, mseChange: number, method = 'self-dpo'): TuningRow => ({
   name,
-  method: 'self-dpo',
+  group: 'base-s: Self-DPO',
+  method,
   downgrade: 'randomImage',
   lr: 1e-5,
   beta: 5000,
@@ -13,6 +15,7 @@ const row = (name: string, probeAcc: number, mseChange: number): TuningRow => ({
   probeDpo: 0.5,
   mseChange,
   trainAcc: 0.7,
+  bestStep: 150,
 });
 
 test('chooseSetting: the best curated-val implicit accuracy among runs that did not denoise worse by more than 2%', () => {
@@ -20,4 +23,33 @@ test('chooseSetting: the best curated-val implicit accuracy among runs that did 
   assert.equal(chooseSetting(rows)?.name, 'c', 'b denoises 3% worse; c and d tie on accuracy, c denoises better');
   assert.equal(chooseSetting(rows, 5)?.name, 'b');
   assert.equal(chooseSetting([row('x', 0.9, 2.5)]), undefined);
+});
+
+test('chooseSetting for SFT, which has no preference: the lowest winner error against the reference', () => {
+  const rows = [row('a', 0.9, 0.5, 'sft'), row('b', 0.5, -1.5, 'sft'), row('c', 0.7, -0.2, 'sft')];
+  assert.equal(chooseSetting(rows)?.name, 'b');
+});
+
+test("tuningRow: each run in its base's and method config's group, with the probe step where its own criterion peaked", () => {
+  const probe = (step: number, acc: number, mse: number): TuningRun['probe'][number] => ({
+    step,
+    set: 'emoji-pick-validation',
+    downgrade: 'randomImage',
+    mse_w: mse,
+    mse_l: 0,
+    ref_w: 1,
+    ref_l: 0,
+    dpo: 0.6,
+    implicit_acc: acc,
+  });
+  const records = [probe(0, 0, 1), probe(50, 0.7, 0.99), probe(100, 0.8, 0.995), probe(150, 0.78, 0.98)];
+  const run = (method: string, base: string): TuningRun => ({ name: 'r', config: methodConfig(method, { base }), command: null, probe: records, metrics: [] });
+  const dpo = tuningRow(run('self-dpo', 'data/base-l'));
+  // Self-DPO reads its implicit accuracy: best at step 100 (0.8), then it fell.
+  assert.equal(dpo.bestStep, 100);
+  assert.equal(dpo.group, 'base-l: Self-DPO, random-image losers (the paper default)');
+  assert.ok(Math.abs(dpo.mseChange - -2) < 1e-9, 'the last probe: winner error 0.98 of the reference');
+  // SFT reads its winner error: lowest at step 150 (0.98).
+  assert.equal(tuningRow(run('sft', 'data/base-s')).bestStep, 150);
+  assert.equal(tuningRow(run('sft', 'data/base-s')).group, "base-s: SFT: MSE on Emoji-Pick's train winners");
 });

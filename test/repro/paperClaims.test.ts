@@ -24,7 +24,7 @@ const NO_MSE: Scores = { ...SELF, align: plus(SELF.align, [0.1, -0.1, 0, 0]) };
 /** One training seed per method, curated-val only. */
 function hand(extra: UnitRecord[] = []): UnitRecord[] {
   const u = (method: string, s: Scores, fid: number): UnitRecord => unitOf(method, method === 'base' ? 0 : 1, { 'curated-val': evalOf('curated-val', s, fid) });
-  return [u('base', BASE, 2), u('sft', SFT, 1.8), u('self-dpo', SELF, 1.7), u('dpo', DPO, 1.9), u('self-dpo-no-mse', NO_MSE, 1.7), ...extra];
+  return [u('base', BASE, 2), u('sft', SFT, 1.8), u('self-dpo', SELF, 1.7), u('dpo', DPO, 1.9), u('self-dpo-beta50', SELF, 1.7), u('self-dpo-no-mse-beta50', NO_MSE, 1.7), ...extra];
 }
 
 const claim = (results: ClaimResult[], id: string): ClaimResult => results.find((r) => r.claim.id === id) as ClaimResult;
@@ -89,7 +89,7 @@ test('chains, margins and non-inferiority judged on the primary cell, by hand', 
   close(e.links[0]?.margin?.test?.estimate, 1, 1e-12, 'margin');
   close(e.links[0]?.contrasts[0]?.test?.p, p3(2.25 / (Math.sqrt(4.75 / 3) / 2)), 1e-9, 'contrast p');
 
-  // (c) w/o MSE − Self-DPO = 0.1, −0.1, 0, 0, within ±0.5·(Self-DPO − base) = ±(1.5, 1, 1.5, 2.5):
+  // (c), at beta 50 (Self-DPO's scores there are SELF): w/o MSE − Self-DPO = 0.1, −0.1, 0, 0, within ±0.5·(Self-DPO − base) = ±(1.5, 1, 1.5, 2.5):
   // both contrasts 1.6, 0.9, 1.5, 2.5 and 1.4, 1.1, 1.5, 2.5 lie clearly above 0: supported.
   const c = claim(results, 'c');
   assert.equal(c.verdict, 'supported');
@@ -98,7 +98,7 @@ test('chains, margins and non-inferiority judged on the primary cell, by hand', 
   close(c.links[0]?.contrasts[1]?.test?.estimate, 1.625, 1e-12, 'upper contrast');
   // 5 Align points below Self-DPO on every prompt is far outside the margin: contradicted.
   const far = hand().map((u) =>
-    u.method === 'self-dpo-no-mse' ? unitOf('self-dpo-no-mse', 1, { 'curated-val': evalOf('curated-val', { ...SELF, align: plus(SELF.align, [-5, -5.2, -4.9, -5]) }, 1.7) }) : u,
+    u.method === 'self-dpo-no-mse-beta50' ? unitOf('self-dpo-no-mse-beta50', 1, { 'curated-val': evalOf('curated-val', { ...SELF, align: plus(SELF.align, [-5, -5.2, -4.9, -5]) }, 1.7) }) : u,
   );
   assert.equal(claim(checkClaims(far), 'c').verdict, 'contradicted');
 
@@ -157,7 +157,7 @@ test("claim (d) reads each run's last held-out probe, floored by its pairs' bino
 
 test('the claims check refuses to pair prompts drawn from different sample seeds', () => {
   const units = hand().map((u) => (u.method === 'self-dpo' ? unitOf('self-dpo', 1, { 'curated-val': evalOf('curated-val', SELF, 1.7, 1) }) : u));
-  assert.throws(() => checkClaims(units), /curated-val prompt p0: Self-DPO drew it from seed 101, SFT from seed 100; paired comparisons need the same seeds/);
+  assert.throws(() => checkClaims(units), /curated-val prompt p0: Self-DPO drew it from seed\(s\) 101, SFT from seed\(s\) 100; paired comparisons need the same seeds/);
 });
 
 test("the README's claims section: the rule, a row per link with the claim's verdict first, and every secondary cell", () => {
@@ -171,4 +171,38 @@ test("the README's claims section: the rule, a row per link with the claim's ver
   );
   assert.match(md, /margin 0\.5·\(Diffusion-DPO − base-S\) = \+1\.00 \[1\.00, 1\.00\]/);
   assert.match(md, /- \(a\) secondary cells: Self-DPO − SFT, curated-val R@1 0\.0 \[0\.0, 0\.0\], p 1\.000, Holm p 1\.000; .*SFT − base-S, curated-val FID: no test \(one run\)\./);
+});
+
+/** An evaluation with two draws per prompt: draw 1's entries appended with their own seeds (200 + i), as evaluate() lays them out. */
+function twoDraws(d0: Scores, d1: Scores): ReturnType<typeof evalOf> {
+  const e = evalOf('curated-val', d0, 1);
+  const more = evalOf('curated-val', d1, 1, 100).perPrompt.map((p) => ({ ...p, draw: 1 }));
+  return { ...e, draws: 2, perPrompt: [...e.perPrompt, ...more] };
+}
+
+test('with two draws per prompt, each prompt is averaged over its draws before the paired test, by hand', () => {
+  const same = { rank: [1, 1, 1], real: [50, 50, 50] };
+  // Self-DPO: prompt means (2+4)/2 = 3, (5+5)/2 = 5, (1+3)/2 = 2; base: 1, 3, 1. Differences 2, 2, 1:
+  // mean 5/3, sd sqrt(1/3), se 1/3 on 2 df (3 prompts, not 6 images).
+  const units = [
+    unitOf('base', 0, { 'curated-val': twoDraws({ align: [1, 2, 0], ...same }, { align: [1, 4, 2], ...same }) }),
+    unitOf('self-dpo', 1, { 'curated-val': twoDraws({ align: [2, 5, 1], ...same }, { align: [4, 5, 3], ...same }) }),
+  ];
+  const oneLink = {
+    ...PAPER_CLAIMS[0],
+    id: 'x',
+    links: [{ kind: 'better', better: { method: 'self-dpo', base: 'base-S' }, worse: { method: 'base', base: 'base-S' } }],
+  } as (typeof PAPER_CLAIMS)[number];
+  const [r] = checkClaims(units, [oneLink]);
+  const d = r?.links[0]?.difference;
+  close(d?.estimate, 5 / 3, 1e-12, 'difference of prompt means');
+  close(d?.se, 1 / 3, 1e-12, 'its se');
+  assert.equal(d?.df, 2);
+  // A model drawn from other seeds on its second draw is refused: the comparison would not be paired.
+  const other = twoDraws({ align: [2, 5, 1], ...same }, { align: [4, 5, 3], ...same });
+  other.perPrompt = other.perPrompt.map((p) => (p.draw === 1 ? { ...p, seed: p.seed + 1 } : p));
+  assert.throws(
+    () => checkClaims([units[0] as UnitRecord, unitOf('self-dpo', 1, { 'curated-val': other })], [oneLink]),
+    /prompt p0: Self-DPO drew it from seed\(s\) 100,201, base-S from seed\(s\) 100,200/,
+  );
 });

@@ -82,3 +82,42 @@ test('methodTable puts the base first and one row per method and prompt set', ()
   assert.match(String(rows[1]?.['Align win %']), /^62\.5 \[/);
   assert.match(table.toMarkdown(), /\|curated-val\|Self-DPO\|1\|25\.25 ± [0-9.]+\|62\.5 \[/);
 });
+
+test('two draws per prompt: scores and win rates are per prompt, each the mean over its draws', () => {
+  const draw1 = (e: EvalResult, align: number[]): EvalResult => ({
+    ...e,
+    draws: 2,
+    perPrompt: [...e.perPrompt, ...e.perPrompt.map((p, i) => ({ ...p, seed: 200 + i, draw: 1, align: align[i] as number }))],
+  });
+  const base2 = unit('base', 0, draw1(evalOf([10, 20, 30, 40], [1, 2, 3, 4], [50, 50, 50, 50], 2.0), [10, 20, 30, 40]));
+  // Draw 0 wins, ties, loses, wins; draw 1 loses, wins, wins, wins: per prompt (1+0)/2, (0.5+1)/2, (0+1)/2, (1+1)/2 = 0.5, 0.75, 0.5, 1: 68.75%.
+  const model = unit('self-dpo', 1, draw1(evalOf([11, 20, 29, 41], [1, 1, 5, 4], [50, 50, 50, 50], 1.5), [9, 21, 31, 41]));
+  const s = summarize([base2, model], 'self-dpo', 'curated-val');
+  assert.equal(s?.prompts, 4, 'the prompts, not the images, are counted');
+  assert.equal(s?.wins?.['align win'].mean, 68.75);
+  // Align: prompt means 10, 20.5, 30, 41: 25.375.
+  assert.equal(s?.scores.Align.mean, 25.375);
+});
+
+test("a table is one base's: another base's units among them neither mix into its methods nor stand in for its base", () => {
+  const l = (u: UnitRecord): UnitRecord => ({ ...u, unit: `base-L/${u.unit}`, base: 'base-L' });
+  const self = unit('self-dpo', 1, evalOf([11, 20, 29, 41], [1, 1, 5, 4], [60, 40, 50, 70], 1.5));
+  const selfL = l(unit('self-dpo', 1, evalOf([50, 50, 50, 50], [1, 1, 1, 1], [90, 90, 90, 90], 0.5)));
+  const baseL = l(unit('base', 0, evalOf([45, 45, 45, 45], [2, 2, 2, 2], [80, 80, 80, 80], 1)));
+  const units = [base, self, baseL, selfL];
+  const rows = (t: ReturnType<typeof methodTable>): string[] =>
+    t
+      .objects()
+      .map((o) => o as Record<string, unknown>)
+      .map((r) => `${String(r['method'])} ${String(r['seeds'])} ${String(r['Align'])}`);
+  // base-S's table (the default) is the one its units alone make; base-L's holds base-L's rows alone.
+  assert.deepEqual(rows(methodTable(units, ['self-dpo'])), rows(methodTable([base, self], ['self-dpo'])));
+  assert.deepEqual(
+    rows(methodTable(units, ['self-dpo'])).map((r) => r.split(' ± ')[0]),
+    ['base-S 1 25.00', 'Self-DPO 1 25.25'],
+  );
+  assert.deepEqual(
+    rows(methodTable(units, ['self-dpo'], 'base-L')).map((r) => r.split(' ± ')[0]),
+    ['base-L 1 45.00', 'Self-DPO 1 50.00'],
+  );
+});

@@ -15,7 +15,7 @@ import { loadModel } from '../../src/model/modelFile.js';
 import { CURATED_VAL_GRID_TEXT, renderCuratedValGrid } from '../../src/report/curatedValGrid.js';
 import { reproduce } from '../../src/repro/reproduce.js';
 import { recordReportRedraw, writeReproReport } from '../../src/repro/reproReport.js';
-import type { ReproPreset } from '../../src/repro/reproPresets.js';
+import type { PresetBase, ReproPreset } from '../../src/repro/reproPresets.js';
 import { unitConfig } from '../../src/repro/reproUnit.js';
 import { readPickPairs } from '../../src/data/pickapic.js';
 import { JsonLines } from '../../src/runs/progress.js';
@@ -26,15 +26,20 @@ import { smallEmojiPick } from '../pick/pickHelpers.js';
 import { Tokenizer } from '../../src/text/tokenizer.js';
 import { smokeBase } from '../train/trainHelpers.js';
 
-/** Two methods on two seeds, two steps each, three prompts per set: every phase, in seconds (`pick`: the test's own small build). */
+/**
+ * Two methods on two seeds on base-S and one on base-L, two steps each, three prompts per set at
+ * two draws each: every phase, in seconds (`pick`: the test's own small build; the bases' folders
+ * are the test's smoke models).
+ */
 const SMOKE: Omit<ReproPreset, 'pick'> = {
   name: 'smoke',
   purpose: 'a test of the pipeline.',
-  methods: ['dpo', 'self-dpo'],
+  bases: [
+    { name: 'base-S', dir: 'data/base-s', methods: ['dpo', 'self-dpo'], train: { steps: 2, batchSize: 4, microBatch: 4 }, log: { every: 1, checkpointEvery: 2, evalEvery: 2, evalPairs: 4 } },
+    { name: 'base-L', dir: 'data/base-l', methods: ['self-dpo'], train: { steps: 2, batchSize: 4, microBatch: 4 }, log: { every: 1, checkpointEvery: 2, evalEvery: 2, evalPairs: 4 } },
+  ],
   seeds: [1, 2],
-  train: { steps: 2, batchSize: 4, microBatch: 4 },
-  log: { every: 1, checkpointEvery: 2, evalEvery: 2, evalPairs: 4 },
-  eval: { prompts: { 'curated-val': 3, 'unseen-concepts': 3, 'keyword-only': 3 }, sampling: { steps: 2, guidance: 2 } },
+  eval: { prompts: { 'curated-val': 3, 'unseen-concepts': 3, 'keyword-only': 3 }, sampling: { steps: 2, guidance: 2 }, draws: 2 },
   grid: { prompts: 2, seeds: [0] },
 };
 
@@ -58,7 +63,8 @@ test('a smoke reproduction trains on its Emoji-Pick build, runs every phase, res
   await saveJudge(join(judges, 'realism'), RealismJudge.create({ resolution: 32, image: { channels: [8], groups: 4, width: 8 } }, 3), { test: true });
   const out = join(root, 'results');
   const baseGrid = join(root, 'start', 'base-samples.png');
-  const opts = { out, work: join(root, 'work'), base: await smokeBase(), judges, log: (): void => {}, baseGrid };
+  const baseS = await smokeBase();
+  const opts = { out, work: join(root, 'work'), bases: { 'base-S': baseS, 'base-L': await smokeBase(8) }, judges, log: (): void => {}, baseGrid };
 
   // A missing or unfinished Emoji-Pick build is named, with the command that makes it, before anything runs.
   const early = { ...opts, out: join(root, 'early'), work: join(root, 'early-work') };
@@ -67,7 +73,7 @@ test('a smoke reproduction trains on its Emoji-Pick build, runs every phase, res
     /the smoke preset trains on the Emoji-Pick build in \S*nowhere \(npm run pick makes it\): \S*nowhere[/\\]build\.json not found: not an Emoji-Pick build \(npm run pick -- --out/,
   );
   const partial = join(root, 'partial-pick');
-  await smallEmojiPick(data, partial, { annotator: join(judges, 'annotator'), base: opts.base, stopAfterShards: 1 });
+  await smallEmojiPick(data, partial, { annotator: join(judges, 'annotator'), base: baseS, stopAfterShards: 1 });
   await assert.rejects(
     reproduce({ ...SMOKE, pick: partial }, data, early),
     /partial-pick[/\\]build\.json: the build has no validation split \(no validation shard is recorded\); the build is not complete either: run npm run pick -- --out \S*partial-pick with its config/,
@@ -76,7 +82,7 @@ test('a smoke reproduction trains on its Emoji-Pick build, runs every phase, res
 
   const pick = join(root, 'emoji-pick');
   // A tie margin of 1 Align point leaves a tie or two among the 8 training pairs here (the hand-made build of test/train/emojiTrainData.test.ts always has one).
-  const build = await smallEmojiPick(data, pick, { annotator: join(judges, 'annotator'), base: opts.base, tieMargin: 1 });
+  const build = await smallEmojiPick(data, pick, { annotator: join(judges, 'annotator'), base: baseS, tieMargin: 1 });
   const preset: ReproPreset = { ...SMOKE, pick };
   const count = (split: 'train' | 'validation', key: 'pairs' | 'ties'): number => build.shards.filter((s) => s.split === split).reduce((n, s) => n + s[key], 0);
   const untied = count('train', 'pairs') - count('train', 'ties');
@@ -84,8 +90,8 @@ test('a smoke reproduction trains on its Emoji-Pick build, runs every phase, res
   const written = await reproduce(preset, data, opts);
   // The base's grid comes first: the base model's curated-val grid, as `npm run ship` draws it.
   assert.equal(written[0], baseGrid);
-  const { model, schedule } = loadModel(opts.base);
-  const alone = await renderCuratedValGrid(model, schedule, data, { title: `${opts.base}: ${CURATED_VAL_GRID_TEXT}` });
+  const { model, schedule } = loadModel(baseS);
+  const alone = await renderCuratedValGrid(model, schedule, data, { title: `${baseS}: ${CURATED_VAL_GRID_TEXT}` });
   model.params.dispose();
   assert.ok(readFileSync(baseGrid).equals(alone), 'base grid = the base model drawn directly');
   const gridDrawn = statSync(baseGrid).mtimeMs;
@@ -105,8 +111,34 @@ test('a smoke reproduction trains on its Emoji-Pick build, runs every phase, res
   assert.match(readme, /\|\(e\) Self-DPO >= Diffusion-DPO \(Table 2\)\|\*\*(supported|contradicted|not resolved)\*\*\|Self-DPO − Diffusion-DPO: /);
   assert.match(readme, /\|\(d\) Self-DPO's implicit accuracy rises high and Diffusion-DPO's stays lower \(Figure 5\)\|\*\*(supported|contradicted|not resolved)\*\*\|/);
   assert.match(readme, /\|\(a\) Self-DPO > SFT > base on base-S \(Table 2\)\|not run\|no records: curated-val of SFT\|/);
+  // (f) reads base-L's units: its base and Self-DPO ran there, SFT did not.
+  assert.match(readme, /\|\(f\) on base-L, SFT does not help while Self-DPO does \(Table 2, SDXL\)\|not run\|no records: curated-val of SFT \(base-L\)\|/);
   const units = readFileSync(join(out, 'units.csv'), 'utf8').trim().split('\n');
-  assert.equal(units.length, 1 + 3 * 4, 'a header and one row per set and trained model');
+  assert.equal(units.length, 1 + 3 * (4 + 2), 'a header and one row per set and trained model of either base');
+  assert.match(units[0] as string, /^prompt set,base,method,seed,/);
+  assert.equal(units.filter((l) => l.includes(',base-L,self-dpo,')).length, 3 * 2);
+  // base-L's units live under its folder, record their base, and get their own tables, its base row named base-L.
+  const doneL = JSON.parse(readFileSync(join(out, 'runs', 'base-L', 'self-dpo-s2', 'done.json'), 'utf8')) as { unit: string; base: string; baseSha256: string };
+  assert.deepEqual([doneL.unit, doneL.base], ['base-L/self-dpo-s2', 'base-L']);
+  assert.ok(existsSync(join(out, 'runs', 'base-L', 'base', 'eval-curated-val.json')));
+  const table2L = readFileSync(join(out, 'table2-base-L.md'), 'utf8');
+  assert.deepEqual(
+    table2L
+      .split('\n')
+      .filter((l) => l.startsWith('|curated-val|'))
+      .map((l) => l.split('|')[2]),
+    ['base-L', 'Self-DPO'],
+  );
+  assert.match(readme, /## Table 2: SFT, Diffusion-DPO and Self-DPO against the base \(base-L\)/);
+  // Two draws per prompt, each prompt's draws from their own seeds, the same for every model of either base.
+  const evalOf = (unit: string): { draws?: number; perPrompt: Array<{ id: string; seed: number; draw?: number }> } =>
+    JSON.parse(readFileSync(join(out, 'runs', unit, 'eval-curated-val.json'), 'utf8')) as { draws?: number; perPrompt: Array<{ id: string; seed: number; draw?: number }> };
+  assert.equal(evalOf('dpo-s1').draws, 2);
+  assert.equal(evalOf('dpo-s1').perPrompt.length, 2 * 3);
+  assert.deepEqual(
+    evalOf('base-L/self-dpo-s1').perPrompt.map((p) => [p.id, p.seed, p.draw]),
+    evalOf('base').perPrompt.map((p) => [p.id, p.seed, p.draw]),
+  );
 
   // Diffusion-DPO trained on the build's untied train pairs, and its probe read the validation split's labelled pairs.
   const runRecord = (unit: string): { config: { data: { pairs: string } }; data: { size: number; rows: { rows: number; ties: number } } } =>
@@ -120,7 +152,7 @@ test('a smoke reproduction trains on its Emoji-Pick build, runs every phase, res
   assert.ok(probes('dpo-s1').length > 0 && probes('dpo-s1').every((p) => p.set === PICK_VALIDATION && p.downgrade === LABELLED_LOSERS));
   assert.ok(probes('self-dpo-s1').length > 0 && probes('self-dpo-s1').every((p) => p.set === PICK_VALIDATION && p.downgrade === 'randomImage'));
   // SFT would train on those winners and captions, and nothing else.
-  const sft = await emojiTrainData(data, unitConfig(preset, 'sft', 1, opts), data.resolution);
+  const sft = await emojiTrainData(data, unitConfig(preset, preset.bases[0] as PresetBase, 'sft', 1, baseS), data.resolution);
   const winners = await readPickPairs(join(pick, 'train'));
   assert.deepEqual(
     Array.from({ length: sft.winners.size }, (_, i) => sft.winners.caption(i, new Rng(0))),

@@ -95,3 +95,11 @@ test('a tuning sweep refuses a runs or report folder that another process holds,
     }
   }
 });
+
+test('a tuning sweep of beta for a method without a preference loss is refused before anything runs', async () => {
+  await initBackend({ backend: 'wasm', quiet: true });
+  const root = mkdtempSync(join(tmpdir(), 'tune-sft-'));
+  const argv = ['--method', 'sft', '--betas', '50,5000', '--base', await smokeBase(), '--out', join(root, 'runs'), '--results', join(root, 'results'), '--steps', '2'];
+  await assert.rejects(runCommand(tuneCommand, argv), /--betas: sft has no preference loss for beta to weigh; sweep --lrs alone/);
+  assert.equal(existsSync(join(root, 'runs')), false);
+});

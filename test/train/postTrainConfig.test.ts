@@ -24,11 +24,17 @@ test("every method config in configs/ resolves, and the paper's methods are all 
   // Table 5 on the web set; the extra regime on the curated set.
   for (const m of ['sft-web', 'self-dpo-web']) assert.equal(configs[m]?.data.view, 'web', m);
   for (const m of ['sft-curated', 'self-dpo-curated']) assert.deepEqual(configs[m]?.data, { view: 'curated', pairs: '', folder: '' }, m);
-  // One budget for all (docs/PROTOCOL.md): the methods differ only in their loss and losers.
-  for (const c of Object.values(configs)) {
-    assert.deepEqual(c.train, POST_TRAIN_DEFAULTS.train);
-    assert.equal(c.loss.beta, POST_TRAIN_DEFAULTS.loss.beta);
+  // One budget for all (docs/PROTOCOL.md): the methods differ only in their loss and losers, and
+  // the paper's beta but for Table 4's second pair, at a beta where the MSE term counts.
+  for (const [name, c] of Object.entries(configs)) {
+    assert.deepEqual(c.train, POST_TRAIN_DEFAULTS.train, name);
+    assert.equal(c.loss.beta, name.endsWith('-beta50') ? 50 : POST_TRAIN_DEFAULTS.loss.beta, name);
   }
+  assert.deepEqual(
+    Object.keys(configs).filter((n) => n.endsWith('-beta50')),
+    ['self-dpo-beta50', 'self-dpo-no-mse-beta50'],
+  );
+  assert.deepEqual([configs['self-dpo-beta50']?.loss.lambda1, configs['self-dpo-no-mse-beta50']?.loss.lambda1], [POST_TRAIN_DEFAULTS.loss.lambda1, 0]);
 });
 
 test('bad method configs are rejected with the key and source named', () => {

@@ -3,7 +3,7 @@ import type { EvalContext, EvalResult, PromptScore } from '../evaluate.js';
 
 /** What a metric that computes its own scores is given: one model's images of one prompt set. */
 export interface MetricInputs {
-  /** RGB bytes, one array per prompt, in prompt order. */
+  /** RGB bytes, one array per image, and `prompts[i]` the prompt of image i (each prompt once per draw, draw-major). */
   readonly images: readonly Uint8Array[];
   readonly prompts: readonly Prompt[];
   readonly context: EvalContext;
