@@ -41,7 +41,13 @@ export interface WorkersRun {
    * whole process (worker threads share it), so each value includes the workloads before it:
    * they run SFT, then sampling, then Self-DPO.
    */
-  peakRssMiB?: { sft: number; sample: number; dpo: number };
+  peakRssMiB?: WorkersPeakRss;
+}
+
+export interface WorkersPeakRss {
+  sft: number;
+  sample: number;
+  dpo: number;
 }
 
 export interface TorchRun {

@@ -16,7 +16,7 @@ import { makeSchedule } from '../src/diffusion/schedule.js';
 import { BASE_S } from '../src/train/pretrainConfig.js';
 import { parseArgs } from '../src/util/args.js';
 import { writeFileAtomic } from '../src/util/atomicWrite.js';
-import { BENCH_FLAGS, checkOutDir, median, workloadFlops, type StepTimings } from './benchReport.js';
+import { BENCH_FLAGS, checkOutDir, median, workloadFlops, type StepTimings, type WorkersPeakRss } from './benchReport.js';
 import { cpuModel, cpuSample, otherCores } from './machineLoad.js';
 import { measureSgemmCeiling, type SgemmCeiling } from './sgemmCeiling.js';
 import { benchModel, FULL, log, measureWorkers, type Reps } from './workloads.js';
@@ -29,8 +29,8 @@ interface BaseRun {
   unetFlopsPerImage: number;
   threads: number;
   timings: StepTimings;
-  /** The process's resident-set high-water mark after each of this base's workloads, MiB (monotone: each includes what ran before it, base-S's included). */
-  peakRssMiB: { sft: number; sample: number; dpo: number };
+  /** After each of this base's workloads (base-S's ran first, so base-L's include them). */
+  peakRssMiB: WorkersPeakRss;
   otherCores: number | null;
 }
 
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
       unetFlopsPerImage: model.unetFlopsPerImage(),
       threads,
       timings,
-      peakRssMiB: peakRssMiB as BaseRun['peakRssMiB'],
+      peakRssMiB,
       otherCores: otherCores(probe, cpuSample()),
     });
     model.params.dispose();

@@ -14,7 +14,7 @@ import { ModelPool, splitEvenly } from '../src/parallel/modelPool.js';
 import { SAMPLE_CHUNK, sampleBytes } from '../src/parallel/sampleBytes.js';
 import type { DenoisingJob, PairJob } from '../src/parallel/protocol.js';
 import { Rng } from '../src/util/rng.js';
-import type { WorkersRun } from './benchReport.js';
+import type { WorkersPeakRss, WorkersRun } from './benchReport.js';
 
 /** Diffusion-DPO's beta·T scale; any value gives the same work. */
 export const DPO_BETA = 2500;
@@ -127,7 +127,7 @@ export async function measureWorkers(
   threads: number,
   seed: number,
   shareOfThreads?: number,
-): Promise<Pick<WorkersRun, 'timings' | 'dpoShare' | 'peakRssMiB'>> {
+): Promise<Pick<WorkersRun, 'timings' | 'dpoShare'> & { peakRssMiB: WorkersPeakRss }> {
   const rng = new Rng(seed);
   const R = model.config.resolution;
   const per = R * R * 3;

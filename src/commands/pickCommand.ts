@@ -19,6 +19,7 @@ import { readJsonFile } from '../util/jsonFile.js';
 import { defineCommand } from './command.js';
 import { EVALUATION_FLAGS, generateOptions, workersFlag } from './commonFlags.js';
 import { openEmojiFromFlags } from './emojiFlags.js';
+import { EMOJI_PICK_DIR } from '../repro/reproPresets.js';
 
 /** The prompts each generator's strength is measured on (drawn with the sampling flags, DEFAULT_SAMPLING unless told). */
 const STRENGTH = { promptSet: 'curated-val', prompts: 200 };
@@ -28,7 +29,7 @@ const PICK_FLAGS = [
   { name: 'train', value: 'N', help: 'training pairs (config pairs.train)' },
   { name: 'validation', value: 'N', help: 'validation pairs (config pairs.validation)' },
   { name: 'generators', value: 'N=DIR,..', help: 'the pool: "weak=data/weak,base-S=data/base-s,base-L=data/base-l" (config generators)' },
-  { name: 'out', value: 'DIR', default: 'data/emoji-pick', help: 'the build' },
+  { name: 'out', value: 'DIR', default: EMOJI_PICK_DIR, help: 'the build' },
   ...EVALUATION_FLAGS,
 ] as const satisfies readonly Flag[];
 

@@ -7,14 +7,27 @@ import { initBackend } from '../../src/backend.js';
 import { evaluate, promptSeed } from '../../src/eval/evaluate.js';
 import { tinyEvaluation } from './evalFixture.js';
 
-test('evaluating the same checkpoint twice gives identical numbers, from the cache and from scratch', async () => {
+/** The tiny model, judges and prompts, a fresh image cache, and the arguments both tests pass to evaluate(). */
+async function tinySetup() {
   await initBackend({ backend: 'wasm', quiet: true });
   const { loaded, context, prompts } = await tinyEvaluation();
   const { model, schedule, file } = loaded;
   const cacheDir = mkdtempSync(join(tmpdir(), 'eval-cache-'));
-  const opts = { sampling: { steps: 2, guidance: 2 }, cacheDir };
-  const info = { dir: 'smoke', sha256: file.weightsManifest.sha256 };
-  const hashes = { contrastive: 'c', realism: 'r' };
+  return {
+    model,
+    schedule,
+    file,
+    context,
+    prompts,
+    cacheDir,
+    opts: { sampling: { steps: 2, guidance: 2 }, cacheDir },
+    info: { dir: 'smoke', sha256: file.weightsManifest.sha256 },
+    hashes: { contrastive: 'c', realism: 'r' },
+  };
+}
+
+test('evaluating the same checkpoint twice gives identical numbers, from the cache and from scratch', async () => {
+  const { model, schedule, context, prompts, cacheDir, opts, info, hashes } = await tinySetup();
   const first = await evaluate(model, schedule, info, 'toy', prompts, context, hashes, opts);
   const second = await evaluate(model, schedule, info, 'toy', prompts, context, hashes, opts);
   assert.equal(first.cached, false);
@@ -34,13 +47,7 @@ test('evaluating the same checkpoint twice gives identical numbers, from the cac
 });
 
 test('several draws per prompt: draw 0 is the one-draw evaluation (its cache file included), each further draw its own seed', async () => {
-  await initBackend({ backend: 'wasm', quiet: true });
-  const { loaded, context, prompts } = await tinyEvaluation();
-  const { model, schedule, file } = loaded;
-  const cacheDir = mkdtempSync(join(tmpdir(), 'eval-cache-'));
-  const opts = { sampling: { steps: 2, guidance: 2 }, cacheDir };
-  const info = { dir: 'smoke', sha256: file.weightsManifest.sha256 };
-  const hashes = { contrastive: 'c', realism: 'r' };
+  const { model, schedule, file, context, prompts, cacheDir, opts, info, hashes } = await tinySetup();
   const one = await evaluate(model, schedule, info, 'toy', prompts, context, hashes, opts);
   const cacheFiles = (): string[] => readdirSync(join(cacheDir, file.weightsManifest.sha256.slice(0, 16))).sort();
   const before = cacheFiles();
