@@ -33,13 +33,19 @@ function childFactors(widen: boolean, nodeFlags: string[] = []): { inForce: bool
   return { inForce: said === 'null' ? null : said === 'true', factors };
 }
 
-test('widenHeapGrowth sets the growing factor V8 applies, at run time, in a workload where V8 alone picks a small one', () => {
+test("widenHeapGrowth sets the growing factor V8 applies, at run time, over V8's own load-dependent choice", () => {
+  const widenedFactor = 1 + HEAP_GROWING_PERCENT / 100;
+  // V8's own factor depends on the measured allocation and mutator speeds, so it moves with
+  // the machine's load (CI once saw it start at 4 and settle near 1.8): what the workload
+  // guarantees is only that V8 alone does not hold one fixed factor equal to ours.
   const own = childFactors(false);
-  const last = own.factors.at(-1) as number;
-  assert.ok(last < 2, `without the setting this workload should get a small factor, got ${own.factors.join(', ')}`);
+  assert.ok(
+    own.factors.some((f) => f !== widenedFactor),
+    `without the setting V8 should choose its own factors, got ${own.factors.join(', ')}`,
+  );
   const widened = childFactors(true);
   assert.equal(widened.inForce, true);
-  assert.deepEqual(new Set(widened.factors), new Set([1 + HEAP_GROWING_PERCENT / 100]));
+  assert.deepEqual(new Set(widened.factors), new Set([widenedFactor]));
 });
 
 test("widenHeapGrowth leaves a user's own heap growing percentage alone", () => {
