@@ -112,6 +112,9 @@ function loadNative(name: 'tensorflow-gpu' | 'tensorflow'): string | undefined {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     require(pkg) as unknown;
   } catch (err) {
+    // The packages register their kernels before they find their native addon missing; left
+    // registered, the next package's load warns once per kernel (155 lines) that each exists.
+    for (const kernel of tf.getKernelsForBackend('tensorflow')) tf.unregisterKernel(kernel.kernelName, 'tensorflow');
     return `${pkg} did not load: ${reasonOf(err)}`;
   }
   if (tf.findBackendFactory('tensorflow') == null) {

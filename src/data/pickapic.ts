@@ -140,7 +140,7 @@ function fileBuffer(file: string): ArrayBuffer {
 }
 
 /** The Parquet files of `path`: the file itself, or a folder's `*.parquet` in name order. */
-function pickFiles(path: string): string[] {
+export function pickFiles(path: string): string[] {
   let isDir: boolean;
   try {
     isDir = statSync(path).isDirectory();

@@ -78,13 +78,14 @@ const BASE_L_METHODS = [...PICK_METHODS];
 /**
  * quick: the whole pipeline on a small budget: every method once on base-S, and on base-L the
  * three methods claim (f) and Table 2 read (the other base-L units run the same code), a few
- * steps of 8 pairs, 16 prompts per set at 2 draws each. Its numbers show that everything runs
- * end to end, not what the methods do; the paper preset is the measurement.
+ * steps of 8 pairs, 8 prompts per set at 2 draws each (evaluation was half of a unit's time at 16).
+ * Its numbers show that everything runs end to end, not what the methods do; the paper preset
+ * is the measurement.
  */
 export const QUICK: ReproPreset = {
   name: 'quick',
   purpose:
-    'the whole pipeline on a small budget: every method once on base-S (24 steps of 8 pairs) and SFT, Diffusion-DPO and Self-DPO once on base-L (8 steps of 8 pairs), 16 prompts per prompt set at 2 sample seeds each. Its numbers show that every part runs end to end; they are too small to say what the methods do (the paper preset is the measurement).',
+    'the whole pipeline on a small budget: every method once on base-S (24 steps of 8 pairs) and SFT, Diffusion-DPO and Self-DPO once on base-L (8 steps of 8 pairs), 8 prompts per prompt set at 2 sample seeds each. Its numbers show that every part runs end to end; they are too small to say what the methods do (the paper preset is the measurement).',
   bases: [
     { name: BASE_S_NAME, dir: 'data/base-s', methods: [...REPRO_METHODS], train: { steps: 24, batchSize: 8, microBatch: 8 }, log: { every: 4, checkpointEvery: 8, evalEvery: 8, evalPairs: 32 } },
     {
@@ -97,7 +98,7 @@ export const QUICK: ReproPreset = {
   ],
   seeds: [1],
   pick: EMOJI_PICK_DIR,
-  eval: { prompts: ALL_SETS(16), sampling: { ...DEFAULT_SAMPLING }, draws: 2 },
+  eval: { prompts: ALL_SETS(8), sampling: { ...DEFAULT_SAMPLING }, draws: 2 },
   grid: { prompts: 6, seeds: [0, 1] },
 };
 

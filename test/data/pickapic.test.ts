@@ -7,7 +7,7 @@ import { parquetMetadata, type SchemaElement } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import sharp from 'sharp';
 import { PICKAPIC_COLUMNS, readPickPairs, writePickShard, type PickRow } from '../../src/data/pickapic.js';
-import { loadPreferencePairs } from '../../src/data/preferencePairs.js';
+import { loadPickPairs, loadPreferencePairs } from '../../src/data/preferencePairs.js';
 
 /** Six rows written by DuckDB (scripts/pickapicFixture.mjs): wins of image 0 and 1, a tie, an unlabelled row. */
 const FIXTURE = join(__dirname, '..', 'fixtures', 'pickapic-duckdb.parquet');
@@ -126,4 +126,17 @@ test('bad pair files fail with the file, row and column named, and nothing is ha
   writeFileSync(join(dir, 'not.parquet'), 'hello');
   await assert.rejects(readPickPairs(join(dir, 'not.parquet')), /not\.parquet: not a Parquet file/);
   await assert.rejects(readPickPairs(join(dir, 'missing.parquet')), /missing\.parquet: cannot read the preference pairs/);
+});
+
+test('a pair set decoded once is shared while its files are unchanged, and read afresh when one is rewritten', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'pick-cache-')), 'a.parquet');
+  writePickShard(file, [await row(0), await row(1)]);
+  const first = await loadPickPairs(file, 8);
+  assert.equal(await loadPickPairs(file, 8), first);
+  assert.notEqual(await loadPickPairs(file, 4), first, 'another resolution is another set');
+  writePickShard(file, [await row(0, { label_0: 0, label_1: 1 }), await row(1), await row(2)]);
+  const rewritten = await loadPickPairs(file, 8);
+  assert.equal(rewritten.records.length, 3);
+  // Row 0's label now names jpg_1, the blue image, as the winner.
+  assert.deepEqual(meanRgb(rewritten.winners.pixels(0)).map(Math.round), [10, 10, 250]);
 });
