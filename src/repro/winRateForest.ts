@@ -51,7 +51,7 @@ export function winRateRows(units: readonly UnitRecord[], methods: readonly stri
 }
 
 /**
- * The win-rate forest plot as a Vega-Lite spec: columns = prompt sets, rows = bases, one line
+ * The win-rate forest plot as a Vega-Lite spec: columns = prompt sets, one chart per base, one line
  * per method with a point at each win metric's rate and a bar over its 95% interval (metrics
  * side by side, by colour), and a dashed rule at 50%: a bar that crosses it is no measurable
  * win or loss.
@@ -66,6 +66,8 @@ export function winRateForestSpec(rows: readonly WinRateRow[]): ChartSpec {
   const yOffset = { field: 'metric', type: 'nominal' as const, sort: metricNames };
   const color = { field: 'metric', type: 'nominal' as const, sort: metricNames, title: 'win rate on' };
   const x = { type: 'quantitative' as const, scale: { domain: [0, 100] }, title: 'win rate, %' };
+  const bases = [...new Set(rows.map((r) => r.base))];
+  const sets = PROMPT_SETS.filter((s) => rows.some((r) => r.set === s));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: {
@@ -78,20 +80,23 @@ export function winRateForestSpec(rows: readonly WinRateRow[]): ChartSpec {
     },
     background: 'white',
     data: { values: rows.map((r) => ({ ...r })) },
-    facet: {
-      row: { field: 'base', type: 'nominal', title: null, sort: [...new Set(rows.map((r) => r.base))] },
-      column: { field: 'set', type: 'nominal', title: null, sort: PROMPT_SETS.filter((s) => rows.some((r) => r.set === s)) },
-    },
-    spec: {
-      width: 200,
-      // With yOffset the step is one metric's share of a method's band.
-      height: { step: 11 },
-      layer: [
-        { mark: { type: 'rule', strokeDash: [4, 4], color: '#888' }, encoding: { x: { datum: 50, type: 'quantitative' } } },
-        { mark: { type: 'rule', strokeWidth: 2 }, encoding: { y, yOffset, color, x: { ...x, field: 'low' }, x2: { field: 'high' } } },
-        { mark: { type: 'point', filled: true, size: 40, opacity: 1 }, encoding: { y, yOffset, color, x: { ...x, field: 'mean' } } },
-      ],
-    },
+    // One faceted chart per base, stacked: each has its own methods on its y axis (base-L trains
+    // fewer), where a row facet with independent y scales makes Vega-Lite warn about layered data.
+    vconcat: bases.map((base, i) => ({
+      title: { text: base, anchor: 'start', fontSize: 12 },
+      transform: [{ filter: { field: 'base', equal: base } }],
+      facet: { column: { field: 'set', type: 'nominal', sort: sets, title: null, header: i === 0 ? {} : { labels: false } } },
+      spec: {
+        width: 200,
+        // With yOffset the step is one metric's share of a method's band.
+        height: { step: 11 },
+        layer: [
+          { mark: { type: 'rule', strokeDash: [4, 4], color: '#888' }, encoding: { x: { datum: 50, type: 'quantitative' } } },
+          { mark: { type: 'rule', strokeWidth: 2 }, encoding: { y, yOffset, color, x: { ...x, field: 'low' }, x2: { field: 'high' } } },
+          { mark: { type: 'point', filled: true, size: 40, opacity: 1 }, encoding: { y, yOffset, color, x: { ...x, field: 'mean' } } },
+        ],
+      },
+    })),
   } as ChartSpec;
 }
 

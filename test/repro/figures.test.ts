@@ -262,25 +262,40 @@ test('the forest rows: each method against the base it was trained from, per bas
   assert.deepEqual([tie?.mean, tie?.low, tie?.high, tie?.seeds], [50, 50, 50, 2]);
 });
 
-test('the forest plot: prompt sets as columns, bases as rows, every method a line with each metric beside it, and a rule at 50%', async () => {
+test('the forest plot: prompt sets as columns, a chart per base with its own methods, every method a line with each metric beside it, and a rule at 50%', async () => {
   const base = scores([0.5, 0.5], [3, 3], [1, 1]);
   const units = [
     unitOf('base', 0, { 'curated-val': evalOf('curated-val', base, 10), 'keyword-only': evalOf('keyword-only', base, 10) }),
     unitOf('self-dpo', 1, { 'curated-val': evalOf('curated-val', scores([0.6, 0.4], [2, 4], [2, 0]), 9), 'keyword-only': evalOf('keyword-only', base, 9) }),
     unitOf('sft', 1, { 'curated-val': evalOf('curated-val', base, 9) }),
+    unitOf('base', 0, { 'curated-val': evalOf('curated-val', base, 10) }, { base: 'base-L' }),
+    unitOf('sft', 1, { 'curated-val': evalOf('curated-val', scores([0.6, 0.4], [2, 4], [2, 0]), 9) }, { base: 'base-L' }),
   ];
   const rows = winRateRows(units, ['sft', 'self-dpo']);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- probing the spec's JSON
   const spec = JSON.parse(JSON.stringify(winRateForestSpec(rows))) as any;
-  assert.deepEqual(spec.facet.column.sort, ['curated-val', 'keyword-only']);
-  assert.deepEqual(spec.facet.row.sort, ['base-S']);
-  assert.deepEqual(spec.data.values.length, 9);
-  const [reference, interval, estimate] = spec.spec.layer;
+  // 3 metrics x (base-S: SFT and Self-DPO on curated-val, Self-DPO on keyword-only; base-L: SFT on curated-val).
+  assert.deepEqual(spec.data.values.length, 12);
+  assert.deepEqual(
+    spec.vconcat.map((c: { title: { text: string }; transform: Array<{ filter: { equal: string } }>; facet: { column: { sort: string[] } } }) => [
+      c.title.text,
+      c.transform[0]?.filter.equal,
+      c.facet.column.sort,
+    ]),
+    [
+      ['base-S', 'base-S', ['curated-val', 'keyword-only']],
+      ['base-L', 'base-L', ['curated-val', 'keyword-only']],
+    ],
+  );
+  const [reference, interval, estimate] = spec.vconcat[0].spec.layer;
   assert.deepEqual(reference.encoding.x.datum, 50);
   assert.deepEqual([interval.encoding.x.field, interval.encoding.x2.field, estimate.encoding.x.field], ['low', 'high', 'mean']);
   assert.deepEqual(estimate.encoding.y.sort, ['SFT', 'Self-DPO']);
   assert.deepEqual(estimate.encoding.yOffset.sort, ['Align win', 'rank win', 'Real win']);
+  // Each chart's y axis lists only its own base's methods: base-L trained SFT alone, so its chart has one row.
   const svg = await renderChartSvg(winRateForestSpec(rows), { onWarning: (m) => assert.fail(m) });
   assert.match(svg, /keyword-only/);
+  assert.equal((svg.match(/>Self-DPO</g) ?? []).length, 1);
+  assert.equal((svg.match(/>SFT</g) ?? []).length, 2);
   assert.throws(() => winRateForestSpec([]), /no trained model/);
 });
