@@ -37,7 +37,8 @@ export interface PresetBase extends ReproBudget {
   methods: string[];
   /**
    * The lr and beta `npm run tune` chose for a method on this base (results/tuning), over its
-   * config's; a method not named keeps configs/'s (docs/PROTOCOL.md, "Tuning").
+   * config's; an ablation not named takes its Self-DPO's (`tunedFor`), any other method not
+   * named keeps configs/'s (docs/PROTOCOL.md, "Tuning").
    */
   tuned?: Record<string, { lr?: number; beta?: number }>;
 }
@@ -144,6 +145,25 @@ export const PAPER: ReproPreset = {
   eval: { prompts: { 'curated-val': 500, 'unseen-concepts': 179, 'keyword-only': 500 }, sampling: { ...DEFAULT_SAMPLING }, draws: 2 },
   grid: { prompts: 8, seeds: [0, 1, 2] },
 };
+
+/**
+ * The ablations that take the lr and beta chosen for the Self-DPO they ablate rather than a sweep
+ * of their own (docs/PROTOCOL.md, "Tuning"): an ablation changes one thing. A beta-50 ablation
+ * keeps its own beta when its parent's choice names none (beta 50 is its point).
+ */
+const TUNED_AS: Readonly<Record<string, string>> = {
+  'self-dpo-blur': 'self-dpo',
+  'self-dpo-grid': 'self-dpo',
+  'self-dpo-nearest': 'self-dpo',
+  'self-dpo-no-mse': 'self-dpo',
+  'self-dpo-no-mse-beta50': 'self-dpo-beta50',
+};
+
+/** The lr and beta a method trains with on a base: its own tuned choice, else that of the method it ablates, else none (configs/'s). */
+export function tunedFor(base: Pick<PresetBase, 'tuned'>, method: string): { lr?: number; beta?: number } | undefined {
+  const parent = TUNED_AS[method];
+  return base.tuned?.[method] ?? (parent === undefined ? undefined : base.tuned?.[parent]);
+}
 
 /** Each base's folder: the preset's, unless `dirs` names another for it (`--base`, `--base-l`, a test's smoke model). */
 export function baseDirs(preset: Pick<ReproPreset, 'bases'>, dirs: Readonly<Record<string, string>> = {}): Record<string, string> {

@@ -15,7 +15,7 @@ import { writeWinRateForest } from './winRateForest.js';
 import { machineLine } from '../util/machine.js';
 import { BASE_UNIT, PICK_BUILD_RECORD, presetUnitNames, readUnits, unitsOfMethod, type ReproRecord, type UnitRecord } from './reproUnits.js';
 import { readReproRecord } from './reproRecord.js';
-import type { PresetBase, ReproPreset } from './reproPresets.js';
+import { tunedFor, type PresetBase, type ReproPreset } from './reproPresets.js';
 import { samplingLabel } from '../model/generate.js';
 
 /** How many concepts R@k ranks among, as the evaluations recorded it. */
@@ -128,8 +128,12 @@ export async function writeReproReport(out: string): Promise<string[]> {
     ...preset.bases.map((b) => {
       const w = info.bases[b.name];
       return `- Base ${b.name}: \`${w?.dir ?? b.dir}\` (weights sha256 ${String(w?.sha256).slice(0, 16)}...): ${b.methods.map(methodLabel).join(', ')}; ${b.train.steps} steps of ${b.train.batchSize} pairs (images for SFT) each${
-        b.tuned && Object.keys(b.tuned).length > 0
-          ? `, with the lr and beta tuned per method (${Object.entries(b.tuned)
+        b.methods.some((m) => tunedFor(b, m))
+          ? `, with the lr and beta tuned per method, an ablation taking its Self-DPO's (${b.methods
+              .flatMap((m) => {
+                const t = tunedFor(b, m);
+                return t ? [[m, t] as const] : [];
+              })
               .map(([m, t]) => `${methodLabel(m)}: ${[t.lr !== undefined ? `lr ${t.lr}` : '', t.beta !== undefined ? `beta ${t.beta}` : ''].filter((x) => x).join(', ')}`)
               .join('; ')})`
           : ''

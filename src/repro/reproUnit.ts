@@ -17,7 +17,7 @@ import { postTrain } from '../train/postTrain.js';
 import { methodConfig, type PostTrainConfig } from '../train/postTrainConfig.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { readJsonFile } from '../util/jsonFile.js';
-import { baseDirs, type PresetBase, type ReproPreset } from './reproPresets.js';
+import { baseDirs, tunedFor, type PresetBase, type ReproPreset } from './reproPresets.js';
 import { BASE_S_NAME, BASE_UNIT, parseUnitName, type GridRecord, type UnitDone, type UnitKey } from './reproUnits.js';
 
 /** Where a unit runs and with what: the folders and models of a reproduction (ReproduceOptions' part a unit needs). */
@@ -76,12 +76,12 @@ export function presetBase(preset: Pick<ReproPreset, 'name' | 'bases'>, name: st
 
 /**
  * A method's config with its base's budget, the seed, the lr and beta tuned for it on that base
- * (`PresetBase.tuned`) and the base's folder. A config that reads preference pairs
+ * (`PresetBase.tuned`, `tunedFor`) and the base's folder. A config that reads preference pairs
  * (Diffusion-DPO's, or SFT's and Self-DPO's winners) reads the preset's Emoji-Pick build,
  * whatever pair file configs/ names: the reproduction's preference data is that build.
  */
 export function unitConfig(preset: Pick<ReproPreset, 'pick'>, base: PresetBase, method: string, seed: number, baseDir: string): PostTrainConfig {
-  const tuned = base.tuned?.[method];
+  const tuned = tunedFor(base, method);
   const config = methodConfig(method, {
     base: baseDir,
     train: { ...base.train, seed, ...(tuned?.lr !== undefined ? { lr: tuned.lr } : {}) },

@@ -15,7 +15,7 @@ import { loadModel } from '../../src/model/modelFile.js';
 import { CURATED_VAL_GRID_TEXT, renderCuratedValGrid } from '../../src/report/curatedValGrid.js';
 import { reproduce } from '../../src/repro/reproduce.js';
 import { recordReportRedraw, writeReproReport } from '../../src/repro/reproReport.js';
-import type { PresetBase, ReproPreset } from '../../src/repro/reproPresets.js';
+import { QUICK, type PresetBase, type ReproPreset } from '../../src/repro/reproPresets.js';
 import { unitConfig } from '../../src/repro/reproUnit.js';
 import { readPickPairs } from '../../src/data/pickapic.js';
 import { JsonLines } from '../../src/runs/progress.js';
@@ -209,4 +209,25 @@ test('a smoke reproduction trains on its Emoji-Pick build, runs every phase, res
   await assert.rejects(reproduce(preset, data, { ...opts, out: stray, force: true }), /--force: .*stray is not a reproduction's folder/);
   assert.ok(existsSync(join(stray, 'keep.txt')));
   rmSync(root, { recursive: true, force: true });
+});
+
+test("an ablation trains with the lr and beta tuned for the Self-DPO it ablates, unless it has its own; other methods keep configs/'s", () => {
+  const base: PresetBase = {
+    ...(QUICK.bases[0] as PresetBase),
+    tuned: { 'self-dpo': { lr: 3e-5, beta: 500 }, 'self-dpo-beta50': { lr: 1e-4 }, 'self-dpo-grid': { lr: 3e-6 } },
+  };
+  const setting = (method: string): [number, number] => {
+    const c = unitConfig(QUICK, base, method, 1, 'data/base-s');
+    return [c.train.lr, c.loss.beta];
+  };
+  assert.deepEqual(setting('self-dpo'), [3e-5, 500]);
+  assert.deepEqual(setting('self-dpo-blur'), [3e-5, 500]);
+  assert.deepEqual(setting('self-dpo-no-mse'), [3e-5, 500]);
+  // Its own entry wins (its beta still its parent's, as configs/ has none of its own).
+  assert.deepEqual(setting('self-dpo-grid'), [3e-6, 5000]);
+  // Beta 50 is the point of the beta-50 pair: the parent's choice names an lr alone.
+  assert.deepEqual(setting('self-dpo-no-mse-beta50'), [1e-4, 50]);
+  // Not an ablation, not tuned: configs/'s lr 1e-5 and beta 5000.
+  assert.deepEqual(setting('dpo'), [1e-5, 5000]);
+  assert.deepEqual(setting('self-dpo-web'), [1e-5, 5000]);
 });
