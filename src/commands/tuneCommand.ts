@@ -1,7 +1,8 @@
 import { basename, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
 import { readModelFile } from '../model/modelFile.js';
-import { keepTuningRun, writeTuningReport } from '../report/tuningReport.js';
+import { keepTuningRun, keptTuningRunFinished, writeTuningReport } from '../report/tuningReport.js';
 import { postTrain } from '../train/postTrain.js';
 import { methodSettings, resolvePostTrainConfig } from '../train/postTrainConfig.js';
 import { getMethod } from '../methods/registry.js';
@@ -105,6 +106,10 @@ export const tuneCommand = defineCommand({
       const data = await openEmojiFromFlags(args, resolution);
       for (const { name, config, command } of settings) {
         const runDir = join(out, name);
+        if (!existsSync(runDir) && args.flags['force'] !== true && keptTuningRunFinished(results, name, config)) {
+          console.error(`tuning: ${name}: finished, kept in ${join(results, 'runs', name)}`);
+          continue;
+        }
         console.error(`tuning: ${name}`);
         await postTrain(config, await emojiTrainData(data, config, resolution), runDir, { force: args.flags['force'] === true, workers, command });
         keepTuningRun(runDir, results, name);

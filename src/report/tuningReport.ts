@@ -47,6 +47,19 @@ export function keepTuningRun(runDir: string, dir: string, name: string): void {
   for (const f of ['config.json', 'metrics.jsonl', 'heldout.jsonl']) writeFileAtomic(join(to, f), readFileSync(join(runDir, f)));
 }
 
+/**
+ * Whether `dir/runs/<name>` keeps a finished run of exactly `config`: its probe reached the last
+ * step. A sweep skips such a setting when its run folder is gone (another machine, a fresh
+ * clone): the kept record is what the report reads, and the run folder is not committed.
+ */
+export function keptTuningRunFinished(dir: string, name: string, config: PostTrainConfig): boolean {
+  const kept = join(dir, 'runs', name);
+  if (!existsSync(join(kept, 'config.json')) || !existsSync(join(kept, 'heldout.jsonl'))) return false;
+  const info = readJsonFile(join(kept, 'config.json'), 'tuning run config') as { config: PostTrainConfig };
+  const probe = new JsonLines(join(kept, 'heldout.jsonl')).read() as unknown as ProbeRecord[];
+  return JSON.stringify(info.config) === JSON.stringify(config) && probe.at(-1)?.step === config.train.steps;
+}
+
 export function readTuningRuns(dir: string): TuningRun[] {
   const root = join(dir, 'runs');
   if (!existsSync(root)) return [];

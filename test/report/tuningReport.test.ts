@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseSetting, tuningRow, type TuningRow, type TuningRun } from '../../src/report/tuningReport.js';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chooseSetting, keptTuningRunFinished, tuningRow, type TuningRow, type TuningRun } from '../../src/report/tuningReport.js';
 import { methodConfig } from '../../src/train/postTrainConfig.js';
 
 const row = (name: string, probeAcc: number, mseChange: number, method = 'self-dpo'): TuningRow => ({
@@ -52,4 +55,21 @@ test("tuningRow: each run in its base's and method config's group, with the prob
   // SFT reads its winner error: lowest at step 150 (0.98).
   assert.equal(tuningRow(run('sft', 'data/base-s')).bestStep, 150);
   assert.equal(tuningRow(run('sft', 'data/base-s')).group, "base-s: SFT: MSE on Emoji-Pick's train winners");
+});
+
+test('keptTuningRunFinished: a kept record of the same config whose probe reached the last step, and nothing else', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tuning-kept-'));
+  const config = methodConfig('sft', { train: { steps: 20, lr: 3e-5 } });
+  const keep = (name: string, kept: typeof config, lastStep: number): void => {
+    mkdirSync(join(dir, 'runs', name), { recursive: true });
+    writeFileSync(join(dir, 'runs', name, 'config.json'), JSON.stringify({ config: kept, command: null }));
+    writeFileSync(join(dir, 'runs', name, 'heldout.jsonl'), [0, 10, lastStep].map((step) => JSON.stringify({ step, implicit_acc: 0.5 })).join('\n') + '\n');
+  };
+  keep('done', config, 20);
+  keep('cut', config, 10);
+  keep('other-lr', { ...config, train: { ...config.train, lr: 1e-5 } }, 20);
+  assert.equal(keptTuningRunFinished(dir, 'done', config), true);
+  assert.equal(keptTuningRunFinished(dir, 'cut', config), false);
+  assert.equal(keptTuningRunFinished(dir, 'other-lr', config), false);
+  assert.equal(keptTuningRunFinished(dir, 'missing', config), false);
 });
