@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { EmojiT2I } from '../data/emojiDataset.js';
 import { loadModel } from '../model/modelFile.js';
 import { startPool } from '../parallel/modelPool.js';
@@ -111,8 +111,10 @@ function startOver(opts: ReproduceOptions): void {
     [opts.work, 'reproduce.jsonl'],
   ] as const) {
     if (!existsSync(dir)) continue;
-    // The work folder's lock is this process's own: it stays.
-    const entries = readdirSync(dir).filter((e) => e !== RUN_LOCK);
+    // The work folder's lock is this process's own: it stays. A work folder inside the results
+    // folder (npm start's) is emptied in its own turn: the lock made it before preset.json existed.
+    const workInside = resolve(dirname(opts.work)) === resolve(dir) ? basename(opts.work) : undefined;
+    const entries = readdirSync(dir).filter((e) => e !== RUN_LOCK && e !== workInside);
     if (!existsSync(join(dir, mark)) && entries.length > 0) throw new Error(`--force: ${dir} is not a reproduction's folder (it has no ${mark}); not deleting it`);
     for (const entry of entries) rmSync(join(dir, entry), { recursive: true, force: true });
   }

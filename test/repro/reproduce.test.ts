@@ -13,7 +13,8 @@ import { conceptCaptions } from '../../src/eval/judgeValidity.js';
 import { RealismJudge } from '../../src/eval/realismJudge.js';
 import { loadModel } from '../../src/model/modelFile.js';
 import { CURATED_VAL_GRID_TEXT, renderCuratedValGrid } from '../../src/report/curatedValGrid.js';
-import { reproduce } from '../../src/repro/reproduce.js';
+import { openReproduction, reproduce } from '../../src/repro/reproduce.js';
+import { RUN_LOCK } from '../../src/runs/runLock.js';
 import { recordReportRedraw, writeReproReport } from '../../src/repro/reproReport.js';
 import { QUICK, type PresetBase, type ReproPreset } from '../../src/repro/reproPresets.js';
 import { unitConfig } from '../../src/repro/reproUnit.js';
@@ -208,6 +209,15 @@ test('a smoke reproduction trains on its Emoji-Pick build, runs every phase, res
   writeFileSync(join(stray, 'keep.txt'), 'x');
   await assert.rejects(reproduce(preset, data, { ...opts, out: stray, force: true }), /--force: .*stray is not a reproduction's folder/);
   assert.ok(existsSync(join(stray, 'keep.txt')));
+  // npm start's layout, the work folder inside the results folder, after a first run stopped
+  // before preset.json (no Emoji-Pick build, say): its work folder, holding this process's lock.
+  const startOut = join(root, 'npm-start');
+  const startWork = join(startOut, 'work');
+  mkdirSync(startWork, { recursive: true });
+  writeFileSync(join(startWork, RUN_LOCK), 'held');
+  openReproduction(preset, data, { ...opts, out: startOut, work: startWork, force: true }, { command: null, started: '', threads: 1 });
+  assert.ok(existsSync(join(startOut, 'preset.json')));
+  assert.ok(existsSync(join(startWork, RUN_LOCK)), "--force keeps the process's own lock");
   rmSync(root, { recursive: true, force: true });
 });
 
