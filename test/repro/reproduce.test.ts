@@ -96,11 +96,13 @@ test('a smoke reproduction trains on its Emoji-Pick build, runs every phase, res
   model.params.dispose();
   assert.ok(readFileSync(baseGrid).equals(alone), 'base grid = the base model drawn directly');
   const gridDrawn = statSync(baseGrid).mtimeMs;
-  for (const f of ['table1.md', 'table1.csv', 'table2.md', 'table3.md', 'table4.csv', 'units.csv', 'fig5.svg', 'fig5.png', 'fig3.png', 'fig4.png', 'README.md', 'emoji-pick-build.json']) {
+  for (const f of ['table1.md', 'table1.csv', 'table2.md', 'units.csv', 'fig5.svg', 'fig5.png', 'fig3.png', 'fig4.png', 'README.md', 'emoji-pick-build.json']) {
     assert.ok(existsSync(join(out, f)), `${f} is written`);
   }
   for (const f of ['forest.svg', 'forest.png', 'forest.vl.json']) assert.ok(existsSync(join(out, f)), `${f} is written`);
   assert.ok(!existsSync(join(out, 'table5.md')), 'Table 5 needs the web-set methods, which did not run');
+  // Tables 3 and 4 would hold Diffusion-DPO and Self-DPO alone here, Table 2's rows again.
+  for (const f of ['table3.md', 'table4.md', 'table3-base-L.md', 'table4-base-L.md']) assert.ok(!existsSync(join(out, f)), `${f} would repeat Table 2`);
   assert.ok(written.includes(join(out, 'README.md')));
   const table2 = readFileSync(join(out, 'table2.md'), 'utf8');
   // Per prompt set: base-S, Diffusion-DPO and Self-DPO (SFT did not run), each Self-DPO row over 2 seeds.
