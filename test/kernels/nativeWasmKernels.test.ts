@@ -293,6 +293,8 @@ test('the fused group norm (with and without SiLU) and its gradients match the c
     [[2, 32, 32, 16], 8, 0],
     [[2, 4, 4, 192], 8, 0],
     [[2, 8, 8, 16], 4, 50],
+    [[2, 4, 4, 352], 8, 0], // base-L's deepest level
+    [[1, 8, 8, 20], 4, 0], // 20 channels: two 8-float vectors and a remainder of 4
   ];
   for (const [i, [shape, groups, offset]] of cases.entries()) {
     for (const withSilu of [false, true]) {
