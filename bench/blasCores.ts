@@ -3,9 +3,10 @@
  * OPENBLAS_CORETYPE=Haswell because older OpenBLAS builds gave wrong results on AVX-512
  * processors; the kit never changes it, in tests or anywhere. This bench runs one child process
  * per core type (the variable set for the child alone), and in each: the native convolution
- * kernels (forward, input and filter gradients) and BatchMatMul against the pure-JS cpu backend
- * at many shapes (edge sizes, odd sizes, empty reductions, base-S's and base-L's layers),
- * the sgemm rate on one thread, and one base-S Self-DPO gradient share.
+ * kernels (forward, input and filter gradients), BatchMatMul and the fused dense and attention
+ * layers (forward and every input's gradient, against the same layers composed of tfjs ops)
+ * against the pure-JS cpu backend at many shapes (edge sizes, odd sizes, empty reductions,
+ * base-S's and base-L's layers), the sgemm rate on one thread, and one base-S Self-DPO gradient share.
  *
  *   node --no-liftoff --import tsx bench/blasCores.ts [--cores Haswell,SkylakeX,Cooperlake] [--out DIR] [--force]
  *
@@ -17,6 +18,8 @@ import { join, relative } from 'node:path';
 import { initBackend } from '../src/backend.js';
 import { loadNativeAddon, shortDescription } from '../src/kernels/nativeAddon.js';
 import { makeSchedule } from '../src/diffusion/schedule.js';
+import { fusedDense, fusedDenseAvailable } from '../src/model/fusedDense.js';
+import { attention } from '../src/model/layers.js';
 import { loadModel } from '../src/model/modelFile.js';
 import { pairGradients } from '../src/parallel/pairGradients.js';
 import { parseArgs } from '../src/util/args.js';
@@ -91,6 +94,37 @@ function matMulCases(rng: Rng): Array<{ a: number[]; b: number[]; ta: boolean; t
   return out;
 }
 
+/** Dense cases [x shape, cout]: base-S's and base-L's projections (attention at 8x8 and 4x4, cross-attention keys, embeddings), one row, one channel. */
+function denseCases(rng: Rng): Array<[number[], number]> {
+  const out: Array<[number[], number]> = [
+    [[16, 64, 160], 160],
+    [[16, 16, 352], 352],
+    [[16, 17, 160], 352],
+    [[16, 384], 352],
+    [[1, 1], 1],
+    [[3, 1], 5],
+    [[2, 7], 1],
+  ];
+  for (let i = 0; i < 12; i++) out.push([[1 + rng.int(4), 1 + rng.int(rng.pick([4, 70])), 1 + rng.int(rng.pick([4, 300]))], 1 + rng.int(rng.pick([4, 300]))]);
+  return out;
+}
+
+/** Attention cases [B, Nq, Nk, C, heads, key bias]: base-L's self- and cross-attention, one query or key, one channel per head. */
+function attentionCases(rng: Rng): Array<[number, number, number, number, number, boolean]> {
+  const out: Array<[number, number, number, number, number, boolean]> = [
+    [4, 64, 64, 160, 8, false],
+    [4, 16, 17, 352, 8, true],
+    [2, 17, 17, 160, 4, true],
+    [1, 1, 1, 4, 1, false],
+    [2, 3, 4, 8, 8, true],
+  ];
+  for (let i = 0; i < 8; i++) {
+    const heads = 1 + rng.int(4);
+    out.push([1 + rng.int(3), 1 + rng.int(40), 1 + rng.int(40), heads * (1 + rng.int(24)), heads, rng.next() < 0.5]);
+  }
+  return out;
+}
+
 function filled(shape: number[], rng: Rng): Float32Array {
   return Float32Array.from({ length: shape.reduce((p, d) => p * d, 1) }, () => 2 * rng.next() - 1);
 }
@@ -146,6 +180,39 @@ async function child(): Promise<CoreResult> {
     const [av, bv] = [filled(c.a, rng), filled(c.b, rng)];
     const [got, want] = await onBoth(() => tf.tidy(() => [tf.matMul(tf.tensor(av, c.a), tf.tensor(bv, c.b), c.ta, c.tb).dataSync() as Float32Array]));
     record('BatchMatMul', `a [${c.a}]${c.ta ? 'ᵀ' : ''} b [${c.b}]${c.tb ? 'ᵀ' : ''}`, got[0] as Float32Array, want[0] as Float32Array);
+  }
+  // The fused dense layer (wasm, sgemm) against x·w + b composed of tfjs ops (cpu): y, dx, dw, db.
+  for (const [shape, cout] of denseCases(rng)) {
+    const cin = shape[shape.length - 1] as number;
+    const [xv, wv, bv] = [filled(shape, rng), filled([cin, cout], rng), filled([cout], rng)];
+    const dyv = filled([...shape.slice(0, -1), cout], rng);
+    const [got, want] = await onBoth(() =>
+      tf.tidy(() => {
+        const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor =>
+          fusedDenseAvailable() ? fusedDense(x, w, b) : tf.add(tf.matMul(x.reshape([-1, cin]), w), b).reshape([...shape.slice(0, -1), cout]);
+        const inputs = [tf.tensor(xv, shape), tf.tensor2d(wv, [cin, cout]), tf.tensor1d(bv)] as const;
+        const dy = tf.tensor(dyv, [...shape.slice(0, -1), cout]);
+        const grads = tf.grads((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(x, w, b), dy)))([...inputs]);
+        return [f(...inputs), ...grads].map((t) => t.dataSync() as Float32Array);
+      }),
+    );
+    ['SelfdpoDense', 'SelfdpoDenseGrad dx', 'SelfdpoDenseGrad dw', 'SelfdpoDenseGrad db'].forEach((k, i) => record(k, `x [${shape}] cout ${cout}`, got[i] as Float32Array, want[i] as Float32Array));
+  }
+  // Fused attention (wasm) against the composed one (cpu): y, dq, dk, dv (and the key bias's gradient).
+  for (const [B, Nq, Nk, C, heads, withBias] of attentionCases(rng)) {
+    const [qv, kv, vv, dyv] = [filled([B, Nq, C], rng), filled([B, Nk, C], rng), filled([B, Nk, C], rng), filled([B, Nq, C], rng)];
+    const biasv = Float32Array.from({ length: B * Nk }, (_, j) => (j % Nk === 0 ? 0 : rng.next() - 0.5));
+    const [got, want] = await onBoth(() =>
+      tf.tidy(() => {
+        const inputs = [tf.tensor3d(qv, [B, Nq, C]), tf.tensor3d(kv, [B, Nk, C]), tf.tensor3d(vv, [B, Nk, C]), ...(withBias ? [tf.tensor2d(biasv, [B, Nk])] : [])];
+        const dy = tf.tensor3d(dyv, [B, Nq, C]);
+        const f = (...xs: tf.Tensor[]): tf.Tensor => attention(xs[0] as tf.Tensor3D, xs[1] as tf.Tensor3D, xs[2] as tf.Tensor3D, heads, withBias ? (xs[3] as tf.Tensor2D) : null);
+        return [f(...inputs), ...tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), dy)))(inputs)].map((t) => t.dataSync() as Float32Array);
+      }),
+    );
+    ['SelfdpoAttention', 'SelfdpoAttentionGrad dq', 'SelfdpoAttentionGrad dk', 'SelfdpoAttentionGrad dv', 'SelfdpoAttentionGrad dbias'].forEach((k, i) => {
+      if (got[i] !== undefined) record(k, `B ${B} Nq ${Nq} Nk ${Nk} C ${C} heads ${heads} bias ${withBias}`, got[i] as Float32Array, want[i] as Float32Array);
+    });
   }
   const sgemm = await measureSgemmCeiling([1], 2048, 5);
 
@@ -203,13 +270,27 @@ async function main(): Promise<void> {
   }
   const base = results[0] as CoreResult;
   const command = `node --no-liftoff --import tsx ${relative(process.cwd(), __filename)} ${argv.join(' ')}`.trim();
-  const kernels = ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul'];
+  const kernels = [
+    'Conv2D',
+    'Conv2DBackpropInput',
+    'Conv2DBackpropFilter',
+    'BatchMatMul',
+    'SelfdpoDense',
+    'SelfdpoDenseGrad dx',
+    'SelfdpoDenseGrad dw',
+    'SelfdpoDenseGrad db',
+    'SelfdpoAttention',
+    'SelfdpoAttentionGrad dq',
+    'SelfdpoAttentionGrad dk',
+    'SelfdpoAttentionGrad dv',
+    'SelfdpoAttentionGrad dbias',
+  ];
   const md = [
     "# OpenBLAS's kernel sets on this machine: right, and how fast",
     '',
     `Made by \`${command}\` on ${new Date().toISOString()}. This environment sets OPENBLAS_CORETYPE=${process.env['OPENBLAS_CORETYPE'] ?? '(unset)'} and OPENBLAS_L2_SIZE=${process.env['OPENBLAS_L2_SIZE'] ?? '(unset)'}; each row ran in a child process with OPENBLAS_CORETYPE set for it alone (the kit itself never changes it).`,
     '',
-    `Checks: the native kernels against the pure-JS cpu backend, max |difference| / max |reference| under ${TOLERANCE} (the kernel tests' tolerance), over ${base.cases} cases: convolutions (forward with bias, input and filter gradients) at base-S's and base-L's layer shapes, single pixels and channels, and 40 random sizes, kernels 1x1 to 5x5, strides 1 and 2, same and valid padding; BatchMatMul at 66 shapes, batched or not, transposed or not, one row, one column, K = 1.`,
+    `Checks: the native kernels against the pure-JS cpu backend, max |difference| / max |reference| under ${TOLERANCE} (the kernel tests' tolerance), over ${base.cases} cases: convolutions (forward with bias, input and filter gradients) at base-S's and base-L's layer shapes, single pixels and channels, and 40 random sizes, kernels 1x1 to 5x5, strides 1 and 2, same and valid padding; BatchMatMul at 66 shapes, batched or not, transposed or not, one row, one column, K = 1; the fused dense layer (its output and the gradients of x, w and b) at 19 shapes and fused attention (its output and the gradients of q, k, v and the key bias) at 13, base-L's among them, against the same layers composed of tfjs ops.`,
     '',
     `| OPENBLAS_CORETYPE | OpenBLAS | cases | failures | worst error (${kernels.join(', ')}) | sgemm 2048, 1 thread | base-S Self-DPO share (8 pairs, 1 thread) |`,
     '| --- | --- | ---: | ---: | --- | ---: | ---: |',

@@ -17,6 +17,14 @@
 
 /* Scratch floats per chunk of im2col columns (1 MiB): measured best among 256 KiB-8 MiB. */
 #define CHUNK_FLOATS (1L << 18)
+/*
+ * But never fewer rows than this per chunk (or all of them when there are fewer): every sgemm
+ * call packs the whole filter again, and at base-L's deepest level (4x4 pixels, K = 3168 or
+ * 6336, a 4.5-9 MB filter) 1 MiB chunks held 41-82 rows, so each product of M = 256 rows packed
+ * its filter 4-7 times and ran at 70-84 GFLOP/s against sgemm's 95 at the same shape; one chunk
+ * of 256 rows runs at sgemm's speed (issue 22). Costs at most 256·K floats of scratch.
+ */
+#define MIN_CHUNK_ROWS 256L
 
 float *scratchFloats(Scratch *s, size_t n) {
   if (n > s->capacity) {
@@ -80,9 +88,11 @@ static void col2imAdd(const float *col, const ConvGeometry *g, long r0, long r1,
   }
 }
 
-static long chunkRows(long k) {
-  const long rows = CHUNK_FLOATS / (k > 0 ? k : 1);
-  return rows < 16 ? 16 : rows;
+/* Rows of im2col per chunk, for m rows of k columns. */
+static long chunkRows(long m, long k) {
+  long rows = CHUNK_FLOATS / (k > 0 ? k : 1);
+  if (rows < MIN_CHUNK_ROWS) rows = MIN_CHUNK_ROWS;
+  return rows < m ? rows : (m > 0 ? m : 1);
 }
 
 /* out[M, Co] = im2col(x) * filter (+ bias on every row). */
@@ -98,7 +108,7 @@ void conv2d(Scratch *scratch, const float *x, const float *filter, const float *
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, x, K, filter, N, beta, out, N);
     return;
   }
-  const long step = chunkRows(K);
+  const long step = chunkRows(M, K);
   float *col = scratchFloats(scratch, (size_t)step * K);
   for (long r0 = 0; r0 < M; r0 += step) {
     const long r1 = r0 + step < M ? r0 + step : M;
@@ -116,7 +126,7 @@ void conv2dBackpropInput(Scratch *scratch, const float *dy, const float *filter,
     return;
   }
   memset(dx, 0, (size_t)g->n * g->h * g->w * g->ci * sizeof(float));
-  const long step = chunkRows(K);
+  const long step = chunkRows(M, K);
   float *col = scratchFloats(scratch, (size_t)step * K);
   for (long r0 = 0; r0 < M; r0 += step) {
     const long r1 = r0 + step < M ? r0 + step : M;
@@ -137,7 +147,7 @@ void conv2dBackpropFilter(Scratch *scratch, const float *x, const float *dy, flo
     memset(dfilter, 0, (size_t)K * N * sizeof(float));
     return;
   }
-  const long step = chunkRows(K);
+  const long step = chunkRows(M, K);
   float *col = scratchFloats(scratch, (size_t)step * K);
   for (long r0 = 0; r0 < M; r0 += step) {
     const long r1 = r0 + step < M ? r0 + step : M;

@@ -50,6 +50,12 @@ const cases: Case[] = [
   // base-S's 32x32 level: 9 * 16 columns x 4,096 rows spans several 2^18-float chunks.
   { x: [4, 32, 32, 16], kernel: [3, 3], outChannels: 16, strides: 1, pad: 'same' },
   { x: [4, 32, 32, 16], kernel: [3, 3], outChannels: 48, strides: 2, pad: 'same' },
+  // Wide im2col rows (K > 1,024 columns): chunks of at least 256 rows (native/convolution.c),
+  // here 300 rows as 256 + 44, 320 strided rows as 256 + 64, and fewer rows than one chunk
+  // (base-L's deepest level, 4x4 pixels, at 2 images).
+  { x: [3, 10, 10, 128], kernel: [3, 3], outChannels: 24, strides: 1, pad: 'same' },
+  { x: [5, 16, 16, 120], kernel: [3, 3], outChannels: 16, strides: 2, pad: 'same' },
+  { x: [2, 4, 4, 352], kernel: [3, 3], outChannels: 40, strides: 1, pad: 'same' },
 ];
 
 function label(c: Case): string {
@@ -287,6 +293,8 @@ test('the fused group norm (with and without SiLU) and its gradients match the c
     [[2, 32, 32, 16], 8, 0],
     [[2, 4, 4, 192], 8, 0],
     [[2, 8, 8, 16], 4, 50],
+    [[2, 4, 4, 352], 8, 0], // base-L's deepest level
+    [[1, 8, 8, 20], 4, 0], // 20 channels: two 8-float vectors and a remainder of 4
   ];
   for (const [i, [shape, groups, offset]] of cases.entries()) {
     for (const withSilu of [false, true]) {
