@@ -1,0 +1,41 @@
+#!/bin/sh
+# Issue 19: the whole v2 tuning sweep (sweep-plan.md beside it), as it ran: `sh results/tuning/sweep-v2.sh` from the checkout.
+# Resumable: rerun to continue; a finished setting is skipped (its run folder, or its record kept here on a fresh clone).
+cd "$(dirname "$0")/../.."
+T="node --no-liftoff dist/cli.js tune"
+# The lr or beta the rule chose so far for a base (folder name) and configs/ method: read from results/tuning by the kit's own report code.
+chosen() {
+  node -e '
+    const t = require("./dist/report/tuningReport.js");
+    const [base, method, key] = process.argv.slice(1);
+    const rows = t.readTuningRuns("results/tuning").filter((r) => require("path").basename(r.config.base) === base && r.name.replace(/^base-l-/, "").startsWith(method + "-lr")).map(t.tuningRow);
+    const c = t.chooseSetting(rows);
+    if (!c) { console.error(`no chosen setting for ${base} ${method}`); process.exit(1); }
+    console.log(c[key]);' "$1" "$2" "$3"
+}
+# docs/PROTOCOL.md, "Tuning": a choice at its grid's edge gets the next lr beyond it tried (once per edge).
+next_lr() { case "$1" in 0.000003) echo 1e-6;; 0.00003) echo 1e-4;; 0.0001) echo 3e-4;; *) echo "";; esac; }
+extend() {  # base-folder-name method [--base DIR]
+  lr=$(chosen "$1" "$2" lr); n=$(next_lr "$lr")
+  [ -z "$n" ] && return 0
+  if [ "$2" = sft ]; then $T --method "$2" $3 $4 --lrs "$n" --steps 400 --workers 2
+  else $T --method "$2" $3 $4 --lrs "$n" --betas "$(chosen "$1" "$2" beta)" --steps 400 --workers 2; fi
+}
+set -e
+$T --method sft      --lrs 3e-6,1e-5,3e-5,1e-4                 --steps 400 --workers 2
+$T --method self-dpo --lrs 3e-6,1e-5,3e-5 --betas 500,5000 --steps 400 --workers 2
+$T --method dpo      --lrs 3e-6,1e-5,3e-5 --betas 500,5000 --steps 400 --workers 2
+for m in sft self-dpo dpo; do extend base-s $m; done
+$T --method sft      --base data/base-l --lrs 3e-6,1e-5,3e-5,1e-4                 --steps 400 --workers 2
+$T --method self-dpo --base data/base-l --lrs 3e-6,1e-5,3e-5 --betas 500,5000 --steps 400 --workers 2
+$T --method dpo      --base data/base-l --lrs 3e-6,1e-5,3e-5 --betas 500,5000 --steps 400 --workers 2
+for m in sft self-dpo dpo; do extend base-l $m --base data/base-l; done
+B=$(chosen base-s self-dpo beta)
+echo "base-S Self-DPO's chosen beta: $B"
+$T --method self-dpo-web     --lrs 3e-6,1e-5,3e-5 --betas "$B" --steps 400 --workers 2
+$T --method self-dpo-curated --lrs 3e-6,1e-5,3e-5 --betas "$B" --steps 400 --workers 2
+$T --method sft-web          --lrs 3e-6,1e-5,3e-5,1e-4 --steps 400 --workers 2
+$T --method sft-curated      --lrs 3e-6,1e-5,3e-5,1e-4 --steps 400 --workers 2
+$T --method self-dpo-beta50  --lrs 3e-6,1e-5,3e-5 --steps 400 --workers 2
+$T --method self-dpo-beta50  --base data/base-l --lrs 3e-6,1e-5,3e-5 --steps 400 --workers 2
+echo SWEEP-V2-DONE
