@@ -1,5 +1,4 @@
 import { basename, join, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
 import { backendFromEnvAndArgs, initBackend } from '../backend.js';
 import { readModelFile } from '../model/modelFile.js';
 import { keepTuningRun, keptTuningRunFinished, writeTuningReport } from '../report/tuningReport.js';
@@ -106,7 +105,8 @@ export const tuneCommand = defineCommand({
       const data = await openEmojiFromFlags(args, resolution);
       for (const { name, config, command } of settings) {
         const runDir = join(out, name);
-        if (!existsSync(runDir) && args.flags['force'] !== true && keptTuningRunFinished(results, name, config)) {
+        // A finished setting is not invoked again (that would only add an empty invocation to its record).
+        if (args.flags['force'] !== true && keptTuningRunFinished(results, name, config)) {
           console.error(`tuning: ${name}: finished, kept in ${join(results, 'runs', name)}`);
           continue;
         }

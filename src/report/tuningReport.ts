@@ -49,7 +49,7 @@ export function keepTuningRun(runDir: string, dir: string, name: string): void {
 
 /**
  * Whether `dir/runs/<name>` keeps a finished run of exactly `config`: its probe reached the last
- * step. A sweep skips such a setting when its run folder is gone (another machine, a fresh
+ * step. A sweep skips such a setting, also when its run folder is gone (another machine, a fresh
  * clone): the kept record is what the report reads, and the run folder is not committed.
  */
 export function keptTuningRunFinished(dir: string, name: string, config: PostTrainConfig): boolean {
