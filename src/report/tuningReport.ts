@@ -5,7 +5,7 @@ import type { PostTrainConfig } from '../train/postTrainConfig.js';
 import { JsonLines } from '../runs/progress.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { readJsonFile } from '../util/jsonFile.js';
-import { lineChartSpec } from './lineChart.js';
+import { tuningChartSpec } from './tuningChart.js';
 import { writeChart } from './renderChart.js';
 import { groupBy } from '../util/groupBy.js';
 
@@ -83,6 +83,13 @@ export function readTuningRuns(dir: string): TuningRun[] {
  */
 export function tuningGroup(config: PostTrainConfig): string {
   return `${basename(config.base)}: ${config.description}`;
+}
+
+/** A run's chart panel, short: its base's folder and its configs/ name, read off the run's name (`base-l: self-dpo-beta50`). */
+function tuningPanel(run: TuningRun): string {
+  const base = basename(run.config.base);
+  const name = run.name.startsWith(`${base}-`) ? run.name.slice(base.length + 1) : run.name;
+  return `${base}: ${/^(.+?)-lr/.exec(name)?.[1] ?? run.config.method}`;
 }
 
 /** Whether the rule for a run's method reads its preference (a method with a preference loss) or its winner error alone (SFT). */
@@ -163,13 +170,8 @@ export async function writeTuningReport(dir: string, machine: string): Promise<s
     ...rows.map((r) => [r.name, JSON.stringify(r.group), r.method, r.downgrade, r.lr, r.beta, r.steps, r.probeAcc, r.probeDpo, r.mseChange, r.bestStep, r.trainAcc].join(',')),
   ];
   writeFileAtomic(join(dir, 'sweep.csv'), `${csv.join('\n')}\n`);
-  const points = runs.flatMap((run) =>
-    run.probe.map((p) => ({ step: p.step, implicit_acc: p.implicit_acc, run: `${tuningGroup(run.config)}: lr ${run.config.train.lr}, beta ${run.config.loss.beta}` })),
-  );
-  const chart = await writeChart(
-    lineChartSpec(points, { x: 'step', y: 'implicit_acc', color: 'run', title: `${set} implicit accuracy during tuning`, yTitle: 'implicit accuracy', points: true, yZero: true }),
-    join(dir, 'probe-implicit-acc'),
-  );
+  const points = runs.flatMap((run) => run.probe.map((p) => ({ panel: tuningPanel(run), lr: run.config.train.lr, beta: run.config.loss.beta, step: p.step, implicitAcc: p.implicit_acc })));
+  const chart = await writeChart(tuningChartSpec(points, `${set} implicit accuracy during tuning`), join(dir, 'probe-implicit-acc'));
   const commands = [...new Set(runs.map((r) => r.command).filter((c): c is string => c !== null))];
   const text = [
     '# Tuning beta and LR for 32x32 pixel space',
@@ -188,7 +190,7 @@ export async function writeTuningReport(dir: string, machine: string): Promise<s
     ...[...chosen].map(([g, c]) => (c ? `Chosen for ${g}: **lr ${c.lr}, beta ${c.beta}** (${c.name}; its criterion was best at step ${c.bestStep} of ${c.steps}).` : `${g}: no setting met the rule.`)),
     ...lossTermNotes(dir),
     '',
-    `Chart: \`${chart.svg.split('/').pop()}\` / \`.png\` (${set} implicit accuracy against step, one line per setting). Table as CSV: \`sweep.csv\`.`,
+    `Chart: \`${chart.svg.split('/').pop()}\` / \`.png\` (${set} implicit accuracy against step, a panel per base and method config, a line per setting). Table as CSV: \`sweep.csv\`.`,
     '',
     `Machine: ${machine}.`,
     '',

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chooseSetting, keptTuningRunFinished, tuningRow, type TuningRow, type TuningRun } from '../../src/report/tuningReport.js';
 import { methodConfig } from '../../src/train/postTrainConfig.js';
+import { renderChartSvg } from '../../src/report/renderChart.js';
+import { tuningChartSpec, type TuningChartPoint } from '../../src/report/tuningChart.js';
 
 const row = (name: string, probeAcc: number, mseChange: number, method = 'self-dpo'): TuningRow => ({
   name,
@@ -72,4 +74,18 @@ test('keptTuningRunFinished: a kept record of the same config whose probe reache
   assert.equal(keptTuningRunFinished(dir, 'cut', config), false);
   assert.equal(keptTuningRunFinished(dir, 'other-lr', config), false);
   assert.equal(keptTuningRunFinished(dir, 'missing', config), false);
+});
+
+test('tuningChartSpec: a panel per base and method config, lr in numeric order, step 0 left out, drawn without a warning', async () => {
+  const point = (panel: string, lr: number, beta: number, step: number): TuningChartPoint => ({ panel, lr, beta, step, implicitAcc: step === 0 ? 0 : 0.6 + lr * 1000 });
+  const points = [0, 50, 100].flatMap((step) => [point('base-s: self-dpo', 3e-5, 500, step), point('base-s: self-dpo', 3e-6, 5000, step), point('base-l: sft', 1e-4, 5000, step)]);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- probing the spec's JSON
+  const spec = JSON.parse(JSON.stringify(tuningChartSpec(points, 't'))) as any;
+  assert.equal(spec.data.values.length, 6, 'step 0 ties every pair by construction and is left out');
+  assert.deepEqual(spec.facet.sort, ['base-s: self-dpo', 'base-l: sft']);
+  assert.deepEqual(spec.spec.encoding.color.sort, ['0.000003', '0.00003', '0.0001']);
+  assert.deepEqual(spec.spec.encoding.strokeDash.sort, ['500', '5000']);
+  const svg = await renderChartSvg(tuningChartSpec(points, 't'), { onWarning: (m) => assert.fail(m) });
+  assert.match(svg, /base-l: sft/);
+  assert.throws(() => tuningChartSpec([point('x', 1e-5, 5000, 0)], 't'), /no probe after step 0/);
 });
