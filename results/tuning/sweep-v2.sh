@@ -39,3 +39,16 @@ $T --method sft-curated      --lrs 3e-6,1e-5,3e-5,1e-4 --steps 400 --workers 2
 $T --method self-dpo-beta50  --lrs 3e-6,1e-5,3e-5 --steps 400 --workers 2
 $T --method self-dpo-beta50  --base data/base-l --lrs 3e-6,1e-5,3e-5 --steps 400 --workers 2
 echo SWEEP-V2-DONE
+# The steps (docs/PROTOCOL.md, "Tuning"): each base's chosen SFT, Diffusion-DPO and Self-DPO once more
+# at 800 steps, to see where the held-out criterion flattens or turns (at 400 every Diffusion-DPO run on
+# base-S was still rising). Its "best at step" sets the reproduction's budget per base.
+longer() {  # base-folder-name [--base DIR]
+  for m in sft self-dpo dpo; do
+    lr=$(chosen "$1" "$m" lr)
+    if [ "$m" = sft ]; then $T --method "$m" $2 $3 --lrs "$lr" --steps 800 --workers 2
+    else $T --method "$m" $2 $3 --lrs "$lr" --betas "$(chosen "$1" "$m" beta)" --steps 800 --workers 2; fi
+  done
+}
+longer base-s
+longer base-l --base data/base-l
+echo SWEEP-V2-STEPS-DONE
