@@ -23,6 +23,9 @@ export interface TuningRow {
   name: string;
   /** What a choice is made among: the runs of one method config on one base (`tuningGroup`). */
   group: string;
+  /** The base's folder name (`base-s`) and the configs/ name of the method (`self-dpo-beta50`), read off the run. */
+  base: string;
+  config: string;
   method: string;
   downgrade: string;
   lr: number;
@@ -85,11 +88,11 @@ export function tuningGroup(config: PostTrainConfig): string {
   return `${basename(config.base)}: ${config.description}`;
 }
 
-/** A run's chart panel, short: its base's folder and its configs/ name, read off the run's name (`base-l: self-dpo-beta50`). */
-function tuningPanel(run: TuningRun): string {
+/** A run's configs/ name, read off its name (`[<base>-]<config>-lr...`, as `npm run tune` names it). */
+function tuningConfigName(run: TuningRun): string {
   const base = basename(run.config.base);
   const name = run.name.startsWith(`${base}-`) ? run.name.slice(base.length + 1) : run.name;
-  return `${base}: ${/^(.+?)-lr/.exec(name)?.[1] ?? run.config.method}`;
+  return /^(.+?)-lr/.exec(name)?.[1] ?? run.config.method;
 }
 
 /** Whether the rule for a run's method reads its preference (a method with a preference loss) or its winner error alone (SFT). */
@@ -107,6 +110,8 @@ export function tuningRow(run: TuningRun): TuningRow {
   return {
     name: run.name,
     group: tuningGroup(run.config),
+    base: basename(run.config.base),
+    config: tuningConfigName(run),
     method: run.config.method,
     downgrade: run.config.downgrade,
     lr: run.config.train.lr,
@@ -131,6 +136,19 @@ export function tuningRow(run: TuningRun): TuningRow {
 export function chooseSetting(rows: readonly TuningRow[], maxMseRise = 2): TuningRow | undefined {
   if (rows.length > 0 && rows.every((r) => !prefersPairs(r))) return [...rows].sort((a, b) => a.mseChange - b.mseChange)[0];
   return rows.filter((r) => r.mseChange <= maxMseRise).sort((a, b) => b.probeAcc - a.probeAcc || a.mseChange - b.mseChange)[0];
+}
+
+/**
+ * The choices as the preset takes them (`PresetBase.tuned` in src/repro/reproPresets.ts): per base
+ * folder, per configs/ name, the chosen lr, and the beta for a method with a preference loss.
+ */
+export function presetTuned(rows: readonly TuningRow[]): Record<string, Record<string, { lr: number; beta?: number }>> {
+  const out: Record<string, Record<string, { lr: number; beta?: number }>> = {};
+  for (const group of groupBy(rows, (r) => r.group).values()) {
+    const c = chooseSetting(group);
+    if (c) (out[c.base] ??= {})[c.config] = prefersPairs(c) ? { lr: c.lr, beta: c.beta } : { lr: c.lr };
+  }
+  return out;
 }
 
 /** The rule in words, for the report. */
@@ -170,7 +188,10 @@ export async function writeTuningReport(dir: string, machine: string): Promise<s
     ...rows.map((r) => [r.name, JSON.stringify(r.group), r.method, r.downgrade, r.lr, r.beta, r.steps, r.probeAcc, r.probeDpo, r.mseChange, r.bestStep, r.trainAcc].join(',')),
   ];
   writeFileAtomic(join(dir, 'sweep.csv'), `${csv.join('\n')}\n`);
-  const points = runs.flatMap((run) => run.probe.map((p) => ({ panel: tuningPanel(run), lr: run.config.train.lr, beta: run.config.loss.beta, step: p.step, implicitAcc: p.implicit_acc })));
+  const points = runs.flatMap((run, i) => {
+    const r = rows[i] as TuningRow;
+    return run.probe.map((p) => ({ panel: `${r.base}: ${r.config}`, lr: r.lr, beta: r.beta, step: p.step, implicitAcc: p.implicit_acc }));
+  });
   const chart = await writeChart(tuningChartSpec(points, `${set} implicit accuracy during tuning`), join(dir, 'probe-implicit-acc'));
   const commands = [...new Set(runs.map((r) => r.command).filter((c): c is string => c !== null))];
   const text = [
@@ -188,6 +209,12 @@ export async function writeTuningReport(dir: string, machine: string): Promise<s
     ...table,
     '',
     ...[...chosen].map(([g, c]) => (c ? `Chosen for ${g}: **lr ${c.lr}, beta ${c.beta}** (${c.name}; its criterion was best at step ${c.bestStep} of ${c.steps}).` : `${g}: no setting met the rule.`)),
+    '',
+    "As the preset takes them (`PresetBase.tuned` in `src/repro/reproPresets.ts`, per base folder; the ablations take their Self-DPO's, docs/PROTOCOL.md):",
+    '',
+    '```json',
+    JSON.stringify(presetTuned(rows)),
+    '```',
     ...lossTermNotes(dir),
     '',
     `Chart: \`${chart.svg.split('/').pop()}\` / \`.png\` (${set} implicit accuracy against step, a panel per base and method config, a line per setting). Table as CSV: \`sweep.csv\`.`,

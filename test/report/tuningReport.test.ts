@@ -3,14 +3,16 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chooseSetting, keptTuningRunFinished, tuningRow, type TuningRow, type TuningRun } from '../../src/report/tuningReport.js';
+import { chooseSetting, keptTuningRunFinished, presetTuned, tuningRow, type TuningRow, type TuningRun } from '../../src/report/tuningReport.js';
 import { methodConfig } from '../../src/train/postTrainConfig.js';
 import { renderChartSvg } from '../../src/report/renderChart.js';
 import { tuningChartSpec, type TuningChartPoint } from '../../src/report/tuningChart.js';
 
 const row = (name: string, probeAcc: number, mseChange: number, method = 'self-dpo'): TuningRow => ({
   name,
-  group: 'base-s: Self-DPO',
+  group: `base-s: ${method}`,
+  base: 'base-s',
+  config: method,
   method,
   downgrade: 'randomImage',
   lr: 1e-5,
@@ -88,4 +90,17 @@ test('tuningChartSpec: a panel per base and method config, lr in numeric order, 
   const svg = await renderChartSvg(tuningChartSpec(points, 't'), { onWarning: (m) => assert.fail(m) });
   assert.match(svg, /base-l: sft/);
   assert.throws(() => tuningChartSpec([point('x', 1e-5, 5000, 0)], 't'), /no probe after step 0/);
+});
+
+test("presetTuned: each group's choice under its base folder and configs/ name, with a beta only for a preference method", () => {
+  const onBase = (r: TuningRow, base: string): TuningRow => ({ ...r, base, group: `${base}: ${r.config}` });
+  const rows = [
+    { ...row('s1', 0.8, 0.1), lr: 3e-6 },
+    { ...row('s2', 0.9, 0.2), lr: 1e-5, beta: 500 },
+    { ...row('f1', 0.5, -1, 'sft'), lr: 3e-5 },
+    { ...row('f2', 0.5, -2, 'sft'), lr: 1e-4 },
+    onBase({ ...row('l1', 0.7, 3), lr: 1e-5 }, 'base-l'),
+  ];
+  // base-l's only run denoised 3% worse: no choice there.
+  assert.deepEqual(presetTuned(rows), { 'base-s': { 'self-dpo': { lr: 1e-5, beta: 500 }, sft: { lr: 1e-4 } } });
 });
