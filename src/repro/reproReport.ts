@@ -87,7 +87,8 @@ export async function writeReproReport(out: string): Promise<string[]> {
     for (const [name, t] of Object.entries(PAPER_TABLES)) {
       const methods = t.methods.filter((m) => b.methods.includes(m));
       // A table whose only rows on this base are Table 2's would repeat it (quick's base-L trains Table 2's methods alone).
-      if (methods.every((m) => name !== 'table2' && PAPER_TABLES.table2.methods.includes(m))) continue;
+      const repeatsTable2 = name !== 'table2' && methods.every((m) => PAPER_TABLES.table2.methods.includes(m));
+      if (methods.length === 0 || repeatsTable2) continue;
       md.push(`## ${t.title}${onBase(preset, b.name)}`, '', writeTable(out, `${name}${suffix}`, methodTable(units, methods, b.name)), '');
       written.push(`${name}${suffix}.md`, `${name}${suffix}.csv`);
     }
