@@ -8,7 +8,7 @@ chosen() {
   node -e '
     const t = require("./dist/report/tuningReport.js");
     const [base, method, key] = process.argv.slice(1);
-    const rows = t.readTuningRuns("results/tuning").filter((r) => require("path").basename(r.config.base) === base && r.name.replace(/^base-l-/, "").startsWith(method + "-lr")).map(t.tuningRow);
+    const rows = t.readTuningRuns("results/tuning").map(t.tuningRow).filter((r) => r.base === base && r.config === method);
     const c = t.chooseSetting(rows);
     if (!c) { console.error(`no chosen setting for ${base} ${method}`); process.exit(1); }
     console.log(c[key]);' "$1" "$2" "$3"

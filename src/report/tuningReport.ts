@@ -8,6 +8,7 @@ import { readJsonFile } from '../util/jsonFile.js';
 import { tuningChartSpec } from './tuningChart.js';
 import { writeChart } from './renderChart.js';
 import { groupBy } from '../util/groupBy.js';
+import { canonicalJson } from '../util/canonicalJson.js';
 
 /** One tuning run as the report reads it back. */
 export interface TuningRun {
@@ -60,7 +61,7 @@ export function keptTuningRunFinished(dir: string, name: string, config: PostTra
   if (!existsSync(join(kept, 'config.json')) || !existsSync(join(kept, 'heldout.jsonl'))) return false;
   const info = readJsonFile(join(kept, 'config.json'), 'tuning run config') as { config: PostTrainConfig };
   const probe = new JsonLines(join(kept, 'heldout.jsonl')).read() as unknown as ProbeRecord[];
-  return JSON.stringify(info.config) === JSON.stringify(config) && probe.at(-1)?.step === config.train.steps;
+  return canonicalJson(info.config) === canonicalJson(config) && probe.at(-1)?.step === config.train.steps;
 }
 
 export function readTuningRuns(dir: string): TuningRun[] {
@@ -144,11 +145,15 @@ export function chooseSetting(rows: readonly TuningRow[], maxMseRise = 2): Tunin
  */
 export function presetTuned(rows: readonly TuningRow[]): Record<string, Record<string, { lr: number; beta?: number }>> {
   const out: Record<string, Record<string, { lr: number; beta?: number }>> = {};
-  for (const group of groupBy(rows, (r) => r.group).values()) {
-    const c = chooseSetting(group);
+  for (const c of chooseByGroup(rows).values()) {
     if (c) (out[c.base] ??= {})[c.config] = prefersPairs(c) ? { lr: c.lr, beta: c.beta } : { lr: c.lr };
   }
   return out;
+}
+
+/** Each group's choice (undefined where no setting met the rule), in the rows' order of groups. */
+function chooseByGroup(rows: readonly TuningRow[]): Map<string, TuningRow | undefined> {
+  return new Map([...groupBy(rows, (r) => r.group)].map(([g, rs]) => [g, chooseSetting(rs)]));
 }
 
 /** The rule in words, for the report. */
@@ -167,8 +172,7 @@ export async function writeTuningReport(dir: string, machine: string): Promise<s
   const runs = readTuningRuns(dir);
   if (runs.length === 0) throw new Error(`${dir}: no tuning runs`);
   const rows = runs.map(tuningRow);
-  const groups = groupBy(rows, (r) => r.group);
-  const chosen = new Map([...groups].map(([g, rs]) => [g, chooseSetting(rs)]));
+  const chosen = chooseByGroup(rows);
   const isChosen = (r: TuningRow): boolean => chosen.get(r.group) === r;
   const fmt = (x: number, d = 3): string => x.toFixed(d);
   // The probe's set as the runs' records name it: the validation set, or curated-val in runs made before it.
