@@ -1,6 +1,7 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ProbeRecord, PostTrainStepRecord } from '../train/postTrain.js';
+import { FIRST_MEASURED_STEP, type ProbeRecord, type PostTrainStepRecord } from '../train/postTrain.js';
+import { centredAverage } from '../util/centredAverage.js';
 import { JsonLines } from '../runs/progress.js';
 import { methodSettings, type PostTrainConfig } from '../train/postTrainConfig.js';
 import { readJsonFile } from '../util/jsonFile.js';
@@ -41,8 +42,24 @@ function meanOver(metrics: readonly PostTrainStepRecord[], key: 'implicit_acc' |
 }
 
 /**
+ * The training implicit-accuracy curve of each run: from the first measured step, averaged over a
+ * centred window of `smooth` steps. A trailing window would carry step 1's zero (by construction)
+ * into the first points as a ramp that was never measured.
+ */
+export function trainingAccuracyRows(runs: readonly Pick<TrainRunRecord, 'label' | 'metrics'>[], smooth: number): Array<{ step: number; implicit_acc: number; method: string }> {
+  return runs.flatMap((r) => {
+    const measured = r.metrics.filter((m) => m.step >= FIRST_MEASURED_STEP && typeof m.implicit_acc === 'number');
+    const smoothed = centredAverage(
+      measured.map((m) => m.implicit_acc as number),
+      smooth,
+    );
+    return measured.map((m, i) => ({ step: m.step, implicit_acc: smoothed[i] as number, method: r.label }));
+  });
+}
+
+/**
  * Charts and a table for post-training runs, into `out`: training implicit accuracy against
- * step (a moving average over `smooth` steps; the paper's Fig. 5), the held-out probe's
+ * step (a centred average over `smooth` steps; the paper's Fig. 5), the held-out probe's
  * implicit accuracy, the loss, and each run's records copied under `out/runs/<name>/`.
  */
 export async function writeTrainReport(runs: readonly TrainRunRecord[], out: string, opts: { smooth?: number; names: readonly string[] }): Promise<string[]> {
@@ -56,31 +73,34 @@ export async function writeTrainReport(runs: readonly TrainRunRecord[], out: str
   const preference = runs.filter((r) => getMethod(r.config.method).pairLoss(methodSettings(r.config)) !== undefined);
   const written: string[] = [];
   if (preference.length > 0) {
-    const rows = preference.flatMap((r) => r.metrics.map((m) => ({ step: m.step, implicit_acc: m.implicit_acc ?? null, method: r.label })));
+    const rows = trainingAccuracyRows(preference, smooth);
     const c = await writeChart(
       lineChartSpec(rows, {
         x: 'step',
         y: 'implicit_acc',
         color: 'method',
-        smooth,
         yZero: true,
-        title: `Training implicit accuracy (moving average over ${smooth} steps)`,
+        title: `Training implicit accuracy from step ${FIRST_MEASURED_STEP} (centred average over ${smooth} steps)`,
         yTitle: 'implicit accuracy',
       }),
       join(out, 'implicit-acc'),
     );
     written.push(c.svg, c.png);
   }
-  const probeRows = runs.flatMap((r) => r.probe.map((p) => ({ step: p.step, implicit_acc: p.implicit_acc, method: r.label })));
-  // The probe's set as its records name it: the validation set, or curated-val in runs made before it.
-  const probeSet = runs.find((r) => r.probe.length > 0)?.probe[0]?.set ?? 'held-out';
-  const p = await writeChart(
-    lineChartSpec(probeRows, { x: 'step', y: 'implicit_acc', color: 'method', points: true, yZero: true, title: `${probeSet} probe: implicit accuracy`, yTitle: 'implicit accuracy' }),
-    join(out, 'probe-implicit-acc'),
-  );
+  // The probe at step 0 scores the base against itself (0 by construction), so it is not drawn.
+  const probeRows = runs.flatMap((r) => r.probe.filter((p) => p.step > 0).map((p) => ({ step: p.step, implicit_acc: p.implicit_acc, method: r.label })));
+  if (probeRows.length > 0) {
+    // The probe's set as its records name it: the validation set, or curated-val in runs made before it.
+    const probeSet = runs.find((r) => r.probe.length > 0)?.probe[0]?.set ?? 'held-out';
+    const p = await writeChart(
+      lineChartSpec(probeRows, { x: 'step', y: 'implicit_acc', color: 'method', points: true, yZero: true, title: `${probeSet} probe: implicit accuracy`, yTitle: 'implicit accuracy' }),
+      join(out, 'probe-implicit-acc'),
+    );
+    written.push(p.svg, p.png);
+  }
   const lossRows = runs.flatMap((r) => r.metrics.map((m) => ({ step: m.step, loss: m.loss, method: r.label })));
   const l = await writeChart(lineChartSpec(lossRows, { x: 'step', y: 'loss', color: 'method', smooth, title: `Training loss (moving average over ${smooth} steps)` }), join(out, 'loss'));
-  written.push(p.svg, p.png, l.svg, l.png);
+  written.push(l.svg, l.png);
   return written;
 }
 

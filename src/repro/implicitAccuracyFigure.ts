@@ -1,17 +1,12 @@
 import { acrossSeeds } from '../eval/winRate.js';
 import type { ChartSpec } from '../report/lineChart.js';
 import { LABELLED_LOSERS } from '../train/pairProbe.js';
+import { FIRST_MEASURED_STEP } from '../train/postTrain.js';
+import { centredAverage } from '../util/centredAverage.js';
 import { groupBy } from '../util/groupBy.js';
 import { clampInterval, methodLabel } from './paperTables.js';
 import { REPRO_METHODS } from './reproPresets.js';
 import { BASE_S_NAME, BASE_UNIT, unitBase, type UnitRecord } from './reproUnits.js';
-
-/**
- * The first step Figure 5 draws. A step's training record scores the batch before that step's
- * update, so step 1 scores the base against itself: every pair ties, and a tie is no win, so its
- * implicit accuracy is 0 by construction. Likewise the probe at step 0. Neither is a measurement.
- */
-export const FIRST_MEASURED_STEP = 2;
 
 /** The two panels of Figure 5, per base. */
 export const FIG5_PANELS = { training: 'training batches', probe: 'held-out probe' } as const;
@@ -25,22 +20,6 @@ export interface ImplicitAccuracyPoint {
   implicit_acc: number;
   low: number | null;
   high: number | null;
-}
-
-/**
- * Centred moving average over `w` values (w odd: the value and (w - 1)/2 either side; an even w
- * takes the next odd), the window cut at the ends: a curve does not lag its steps, and no value
- * outside the series (such as step 1's zero) enters it.
- */
-export function centredAverage(xs: readonly number[], w: number): number[] {
-  const half = Math.max(0, Math.floor(w / 2));
-  const prefix = [0];
-  for (const x of xs) prefix.push((prefix[prefix.length - 1] as number) + x);
-  return xs.map((_, i) => {
-    const lo = Math.max(0, i - half);
-    const hi = Math.min(xs.length, i + half + 1);
-    return ((prefix[hi] as number) - (prefix[lo] as number)) / (hi - lo);
-  });
 }
 
 /** A probe's pairs in words: "labelled pairs of emoji-pick-validation", "emoji-pick-validation winners, blur losers". */

@@ -56,6 +56,13 @@ export interface PostTrainOptions {
   onProbe?: (record: ProbeRecord) => void;
 }
 
+/**
+ * The first step whose training implicit accuracy is a measurement. A step's record scores the
+ * batch before that step's update, so step 1 scores the base against itself: every pair ties, and
+ * a tie is no win, so its implicit accuracy is 0 by construction. Likewise the probe at step 0.
+ */
+export const FIRST_MEASURED_STEP = 2;
+
 /** One line of metrics.jsonl. Errors are means over the batch in the model's prediction space. */
 export interface PostTrainStepRecord {
   step: number;

@@ -6,3 +6,4 @@ export * from './rng.js';
 export * from './sha256.js';
 export * from './jsonFile.js';
 export * from './machine.js';
+export * from './centredAverage.js';
