@@ -53,7 +53,8 @@ function renderEvalIndex(evals: { file: string; result: SavedEval }[]): string {
   ];
   for (const { file, result: r } of evals) {
     const sampling = samplingLabel(r.sampling);
-    const seconds = r.seconds === undefined ? '' : r.seconds.toFixed(0);
+    // Images read from the cache were only scored: say so, or the time reads as a whole evaluation's.
+    const seconds = r.seconds === undefined ? '' : `${r.seconds.toFixed(0)}${r.cached ? ' (images cached)' : ''}`;
     lines.push(
       `| ${file} | ${r.model} | ${short(r.modelSha256)} | ${r.promptSet} | ${r.prompts} | ${sampling} | ${metricCells(r, metrics()).join(' | ')} | ${short(r.judges.contrastive)}, ${short(r.judges.realism)} | ${seconds} |`,
     );

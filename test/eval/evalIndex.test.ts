@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EVAL_INDEX_MARKER, writeEvalIndex } from '../../src/eval/evalIndex.js';
 
-function saved(promptSet: string, align: number, command: string): object {
+function saved(promptSet: string, align: number, command: string, cached = false): object {
   return {
     model: 'data/base-s',
     modelSha256: 'a'.repeat(64),
@@ -19,7 +19,7 @@ function saved(promptSet: string, align: number, command: string): object {
     r5: 0.154,
     real: 28.21,
     fid: 0.0234,
-    cached: false,
+    cached,
     perPrompt: [],
     seconds: 165.6,
     command,
@@ -29,7 +29,7 @@ function saved(promptSet: string, align: number, command: string): object {
 test("writeEvalIndex tabulates the folder's evaluations with their commands, and leaves a foreign README alone", () => {
   const dir = mkdtempSync(join(tmpdir(), 'eval-index-'));
   try {
-    writeFileSync(join(dir, 'unseen.json'), JSON.stringify(saved('unseen-concepts', 32.614, 'npm run eval -- --prompts unseen-concepts')));
+    writeFileSync(join(dir, 'unseen.json'), JSON.stringify(saved('unseen-concepts', 32.614, 'npm run eval -- --prompts unseen-concepts', true)));
     writeFileSync(join(dir, 'curated.json'), JSON.stringify(saved('curated-val', 46.049, 'npm run eval -- --prompts curated-val')));
     writeFileSync(join(dir, 'other.json'), JSON.stringify({ not: 'an evaluation' }));
     assert.equal(writeEvalIndex(dir), true);
@@ -39,7 +39,7 @@ test("writeEvalIndex tabulates the folder's evaluations with their commands, and
     // By file name; the numbers as the eval command prints them.
     assert.deepEqual(rows, [
       '| curated.json | data/base-s | `aaaaaaaaaaaa` | curated-val | 3 | DDIM 25 steps, guidance 3 | 46.05 | 4.4 | 15.4 | 28.2 | 0.023 | `cccccccccccc`, `rrrrrrrrrrrr` | 166 |',
-      '| unseen.json | data/base-s | `aaaaaaaaaaaa` | unseen-concepts | 3 | DDIM 25 steps, guidance 3 | 32.61 | 4.4 | 15.4 | 28.2 | 0.023 | `cccccccccccc`, `rrrrrrrrrrrr` | 166 |',
+      '| unseen.json | data/base-s | `aaaaaaaaaaaa` | unseen-concepts | 3 | DDIM 25 steps, guidance 3 | 32.61 | 4.4 | 15.4 | 28.2 | 0.023 | `cccccccccccc`, `rrrrrrrrrrrr` | 166 (images cached) |',
     ]);
     assert.ok(md.includes('```sh\nnpm run eval -- --prompts curated-val\nnpm run eval -- --prompts unseen-concepts\n```'));
     // Its own README is rewritten; anyone else's is not.
