@@ -151,6 +151,37 @@ export function presetTuned(rows: readonly TuningRow[]): Record<string, Record<s
   return out;
 }
 
+/** The methods whose chosen settings, run longer, set a base's steps (docs/PROTOCOL.md, "Tuning"). */
+const BUDGET_CONFIGS = ['sft', 'dpo', 'self-dpo'] as const;
+/** The most steps a budget may take: what this machine affords for 3 seeds of every method. */
+export const STEPS_CAP = 800;
+
+/** A base's training steps and the runs they were read from: the longest run of each budget method's chosen setting. */
+export interface StepBudget {
+  steps: number;
+  runs: TuningRow[];
+}
+
+/**
+ * Each base's steps (docs/PROTOCOL.md, "Tuning"): the latest probe step at which the longest run
+ * of its chosen SFT, Diffusion-DPO or Self-DPO setting peaked on its criterion, at most STEPS_CAP.
+ * A base lacking a choice for one of the three has no budget yet.
+ */
+export function stepBudgets(rows: readonly TuningRow[]): Map<string, StepBudget> {
+  const chosen = [...chooseByGroup(rows).values()].filter((c): c is TuningRow => c !== undefined);
+  const budgets = new Map<string, StepBudget>();
+  for (const base of new Set(rows.map((r) => r.base))) {
+    const runs = BUDGET_CONFIGS.map((config) => {
+      const c = chosen.find((r) => r.base === base && r.config === config);
+      if (!c) return undefined;
+      const same = rows.filter((r) => r.base === base && r.config === config && r.lr === c.lr && (!prefersPairs(r) || r.beta === c.beta));
+      return same.reduce((a, b) => (b.steps > a.steps ? b : a));
+    });
+    if (runs.every((r): r is TuningRow => r !== undefined)) budgets.set(base, { steps: Math.min(STEPS_CAP, Math.max(...runs.map((r) => r.bestStep))), runs });
+  }
+  return budgets;
+}
+
 /** Each group's choice (undefined where no setting met the rule), in the rows' order of groups. */
 function chooseByGroup(rows: readonly TuningRow[]): Map<string, TuningRow | undefined> {
   return new Map([...groupBy(rows, (r) => r.group)].map(([g, rs]) => [g, chooseSetting(rs)]));
@@ -159,6 +190,17 @@ function chooseByGroup(rows: readonly TuningRow[]): Map<string, TuningRow | unde
 /** The rule in words, for the report. */
 const RULE = (set: string): string =>
   `Rule, per base and method config (each group below chooses for itself), on the ${set} side alone: for a method with a preference loss, the highest ${set} implicit accuracy among settings whose ${set} winner error rose by at most 2% over the reference's; for SFT, which has no preference, the lowest ${set} winner error relative to the reference. Steps: the chosen run's "best at step" is where its criterion peaked; when that is its last step the curve had not turned, and the reproduction's budget should be at least that long (docs/PROTOCOL.md, "Tuning").`;
+
+/** The steps per base and where each was read, for the report. */
+function stepsSection(rows: readonly TuningRow[]): string[] {
+  const budgets = stepBudgets(rows);
+  if (budgets.size === 0) return ['Steps: no base has a chosen SFT, Diffusion-DPO and Self-DPO yet.'];
+  return [
+    `Steps per base (\`train.steps\` in the preset): the latest step at which the longest run of the base's chosen SFT, Diffusion-DPO or Self-DPO peaked on its criterion, at most ${STEPS_CAP} (docs/PROTOCOL.md, "Tuning"):`,
+    '',
+    ...[...budgets].map(([base, b]) => `- ${base}: **${b.steps} steps**, from ${b.runs.map((r) => `${r.config} (best at step ${r.bestStep} of ${r.steps})`).join(', ')}.`),
+  ];
+}
 
 /** Pointers to the loss-term measurements kept beside the sweep (bench/lossTermRatio.ts writes them), if any. */
 function lossTermNotes(dir: string): string[] {
@@ -219,6 +261,8 @@ export async function writeTuningReport(dir: string, machine: string): Promise<s
     '```json',
     JSON.stringify(presetTuned(rows)),
     '```',
+    '',
+    ...stepsSection(rows),
     ...lossTermNotes(dir),
     '',
     `Chart: \`${chart.svg.split('/').pop()}\` / \`.png\` (${set} implicit accuracy against step, a panel per base and method config, a line per setting). Table as CSV: \`sweep.csv\`.`,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chooseSetting, keptTuningRunFinished, presetTuned, tuningRow, type TuningRow, type TuningRun } from '../../src/report/tuningReport.js';
+import { chooseSetting, keptTuningRunFinished, presetTuned, stepBudgets, tuningRow, type TuningRow, type TuningRun } from '../../src/report/tuningReport.js';
 import { methodConfig } from '../../src/train/postTrainConfig.js';
 import { renderChartSvg } from '../../src/report/renderChart.js';
 import { tuningChartSpec, type TuningChartPoint } from '../../src/report/tuningChart.js';
@@ -103,4 +103,37 @@ test("presetTuned: each group's choice under its base folder and configs/ name, 
   ];
   // base-l's only run denoised 3% worse: no choice there.
   assert.deepEqual(presetTuned(rows), { 'base-s': { 'self-dpo': { lr: 1e-5, beta: 500 }, sft: { lr: 1e-4 } } });
+});
+
+test('stepBudgets: per base, the latest peak of the longest run of its chosen SFT, Diffusion-DPO and Self-DPO, capped at 800 (worked by hand)', () => {
+  const run = (name: string, method: string, lr: number, steps: number, bestStep: number, probeAcc = 0.8, mseChange = 0): TuningRow => ({
+    ...row(name, probeAcc, mseChange, method),
+    lr,
+    steps,
+    bestStep,
+  });
+  const rows = [
+    // The sweep at 400 steps: SFT chooses 3e-5 (lowest error), Self-DPO 1e-5 (best accuracy), Diffusion-DPO 3e-6.
+    run('sft-a', 'sft', 1e-5, 400, 400, 0, -1),
+    run('sft-b', 'sft', 3e-5, 400, 350, 0, -3),
+    run('sd-a', 'self-dpo', 3e-6, 400, 400, 0.7),
+    run('sd-b', 'self-dpo', 1e-5, 400, 300, 0.9),
+    run('dpo-a', 'dpo', 3e-6, 400, 400, 0.6),
+    // The chosen settings again at 800 steps (Self-DPO's long run scores lower at its end: the choice stays with sd-b's lr).
+    run('sft-b-800', 'sft', 3e-5, 800, 450, 0, -2),
+    run('sd-b-800', 'self-dpo', 1e-5, 800, 250, 0.85),
+    run('dpo-a-800', 'dpo', 3e-6, 800, 600, 0.65),
+    // A run of an unchosen setting at 800 steps does not count, however late it peaked.
+    run('sd-a-800', 'self-dpo', 3e-6, 800, 800, 0.75),
+  ];
+  const s = stepBudgets(rows).get('base-s');
+  assert.equal(s?.steps, 600, "Diffusion-DPO's long run peaked latest, at 600");
+  assert.deepEqual(
+    s?.runs.map((r) => r.name),
+    ['sft-b-800', 'dpo-a-800', 'sd-b-800'],
+  );
+  // A long run still rising at its last step sets the cap; so would anything beyond it.
+  assert.equal(stepBudgets([...rows, run('dpo-a-1000', 'dpo', 3e-6, 1000, 1000, 0.65)]).get('base-s')?.steps, 800);
+  // Without a Diffusion-DPO choice the base has no budget yet.
+  assert.equal(stepBudgets(rows.filter((r) => r.method !== 'dpo')).size, 0);
 });
