@@ -189,7 +189,7 @@ function chooseByGroup(rows: readonly TuningRow[]): Map<string, TuningRow | unde
 
 /** The rule in words, for the report. */
 const RULE = (set: string): string =>
-  `Rule, per base and method config (each group below chooses for itself), on the ${set} side alone: for a method with a preference loss, the highest ${set} implicit accuracy among settings whose ${set} winner error rose by at most 2% over the reference's; for SFT, which has no preference, the lowest ${set} winner error relative to the reference. Steps: the chosen run's "best at step" is where its criterion peaked; when that is its last step the curve had not turned, and the reproduction's budget should be at least that long (docs/PROTOCOL.md, "Tuning").`;
+  `Rule, per base and method config (each group below chooses for itself), on the ${set} side alone: for a method with a preference loss, the highest ${set} implicit accuracy among settings whose ${set} winner error rose by at most 2% over the reference's; for SFT, which has no preference, the lowest ${set} winner error relative to the reference. Steps: a run's "best at step" is the probe step where its criterion peaked (its last step when the curve had not turned); the steps per base below read it off the longest runs of the chosen settings (docs/PROTOCOL.md, "Tuning").`;
 
 /** The steps per base and where each was read, for the report. */
 function stepsSection(rows: readonly TuningRow[]): string[] {
