@@ -18,8 +18,8 @@ next_lr() { case "$1" in 0.000003) echo 1e-6;; 0.00003) echo 1e-4;; 0.0001) echo
 extend() {  # base-folder-name method [--base DIR]
   lr=$(chosen "$1" "$2" lr); n=$(next_lr "$lr")
   [ -z "$n" ] && return 0
-  if [ "$2" = sft ]; then $T --method "$2" $3 $4 --lrs "$n" --steps 400 --workers 2
-  else $T --method "$2" $3 $4 --lrs "$n" --betas "$(chosen "$1" "$2" beta)" --steps 400 --workers 2; fi
+  case "$2" in sft*) $T --method "$2" $3 $4 --lrs "$n" --steps 400 --workers 2;;
+  *) $T --method "$2" $3 $4 --lrs "$n" --betas "$(chosen "$1" "$2" beta)" --steps 400 --workers 2;; esac
 }
 set -e
 $T --method sft      --lrs 3e-6,1e-5,3e-5,1e-4                 --steps 400 --workers 2
@@ -38,6 +38,10 @@ $T --method sft-web          --lrs 3e-6,1e-5,3e-5,1e-4 --steps 400 --workers 2
 $T --method sft-curated      --lrs 3e-6,1e-5,3e-5,1e-4 --steps 400 --workers 2
 $T --method self-dpo-beta50  --lrs 3e-6,1e-5,3e-5 --steps 400 --workers 2
 $T --method self-dpo-beta50  --base data/base-l --lrs 3e-6,1e-5,3e-5 --steps 400 --workers 2
+# The edge rule holds for part 2 as well (added 2026-12-05, after the part's runs and before any of
+# its extensions: the first version of this script applied it to part 1 only).
+for m in self-dpo-web self-dpo-curated sft-web sft-curated self-dpo-beta50; do extend base-s $m; done
+extend base-l self-dpo-beta50 --base data/base-l
 echo SWEEP-V2-DONE
 # The steps (docs/PROTOCOL.md, "Tuning"): each base's chosen SFT, Diffusion-DPO and Self-DPO once more
 # at 800 steps, to see where the held-out criterion flattens or turns (at 400 every Diffusion-DPO run on
