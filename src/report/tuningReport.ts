@@ -126,17 +126,22 @@ export function tuningRow(run: TuningRun): TuningRow {
   };
 }
 
+/** The most a preference method's probe winner error may rise over the reference's, in percent. */
+export const MAX_MSE_RISE = 2;
+
 /**
  * The rule each choice follows (stated in the report), among the runs of one group, read on the
  * validation side alone:
  * - a method with a preference loss (Diffusion-DPO, Self-DPO and its variants): the highest probe
  *   implicit accuracy among runs whose probe winner error is at most `maxMseRise` percent above
- *   the reference's, so that a preference gained by denoising worse overall does not win;
+ *   the reference's, so that a preference gained by denoising worse overall does not win; when no
+ *   run stays within that bound, the run whose winner error rose least (the nearest to it);
  * - SFT, which has no preference to read: the lowest probe winner error relative to the reference.
  */
-export function chooseSetting(rows: readonly TuningRow[], maxMseRise = 2): TuningRow | undefined {
-  if (rows.length > 0 && rows.every((r) => !prefersPairs(r))) return [...rows].sort((a, b) => a.mseChange - b.mseChange)[0];
-  return rows.filter((r) => r.mseChange <= maxMseRise).sort((a, b) => b.probeAcc - a.probeAcc || a.mseChange - b.mseChange)[0];
+export function chooseSetting(rows: readonly TuningRow[], maxMseRise = MAX_MSE_RISE): TuningRow | undefined {
+  const byError = [...rows].sort((a, b) => a.mseChange - b.mseChange);
+  if (rows.every((r) => !prefersPairs(r))) return byError[0];
+  return rows.filter((r) => r.mseChange <= maxMseRise).sort((a, b) => b.probeAcc - a.probeAcc || a.mseChange - b.mseChange)[0] ?? byError[0];
 }
 
 /**
@@ -182,14 +187,14 @@ export function stepBudgets(rows: readonly TuningRow[]): Map<string, StepBudget>
   return budgets;
 }
 
-/** Each group's choice (undefined where no setting met the rule), in the rows' order of groups. */
+/** Each group's choice (undefined only for a group without runs), in the rows' order of groups. */
 function chooseByGroup(rows: readonly TuningRow[]): Map<string, TuningRow | undefined> {
   return new Map([...groupBy(rows, (r) => r.group)].map(([g, rs]) => [g, chooseSetting(rs)]));
 }
 
 /** The rule in words, for the report. */
 const RULE = (set: string): string =>
-  `Rule, per base and method config (each group below chooses for itself), on the ${set} side alone: for a method with a preference loss, the highest ${set} implicit accuracy among settings whose ${set} winner error rose by at most 2% over the reference's; for SFT, which has no preference, the lowest ${set} winner error relative to the reference. Steps: a run's "best at step" is the probe step where its criterion peaked (its last step when the curve had not turned); the steps per base below read it off the longest runs of the chosen settings (docs/PROTOCOL.md, "Tuning").`;
+  `Rule, per base and method config (each group below chooses for itself), on the ${set} side alone: for a method with a preference loss, the highest ${set} implicit accuracy among settings whose ${set} winner error rose by at most ${MAX_MSE_RISE}% over the reference's (when none did, the setting whose error rose least); for SFT, which has no preference, the lowest ${set} winner error relative to the reference. Steps: a run's "best at step" is the probe step where its criterion peaked (its last step when the curve had not turned); the steps per base below read it off the longest runs of the chosen settings (docs/PROTOCOL.md, "Tuning").`;
 
 /** The steps per base and where each was read, for the report. */
 function stepsSection(rows: readonly TuningRow[]): string[] {
@@ -254,7 +259,11 @@ export async function writeTuningReport(dir: string, machine: string): Promise<s
     '',
     ...table,
     '',
-    ...[...chosen].map(([g, c]) => (c ? `Chosen for ${g}: **lr ${c.lr}, beta ${c.beta}** (${c.name}; its criterion was best at step ${c.bestStep} of ${c.steps}).` : `${g}: no setting met the rule.`)),
+    ...[...chosen].map(([g, c]) =>
+      c
+        ? `Chosen for ${g}: **lr ${c.lr}, beta ${c.beta}** (${c.name}; its criterion was best at step ${c.bestStep} of ${c.steps})${prefersPairs(c) && c.mseChange > MAX_MSE_RISE ? `. No setting kept its winner error within ${MAX_MSE_RISE}%: this is the one whose error rose least (+${fmt(c.mseChange, 2)}%)` : ''}.`
+        : `${g}: no runs.`,
+    ),
     '',
     "As the preset takes them (`PresetBase.tuned` in `src/repro/reproPresets.ts`, per base folder; the ablations take their Self-DPO's, docs/PROTOCOL.md):",
     '',

@@ -29,7 +29,9 @@ test('chooseSetting: the best curated-val implicit accuracy among runs that did 
   const rows = [row('a', 0.8, 0.1), row('b', 0.9, 3), row('c', 0.85, -0.5), row('d', 0.85, 1)];
   assert.equal(chooseSetting(rows)?.name, 'c', 'b denoises 3% worse; c and d tie on accuracy, c denoises better');
   assert.equal(chooseSetting(rows, 5)?.name, 'b');
-  assert.equal(chooseSetting([row('x', 0.9, 2.5)]), undefined);
+  // When no run keeps its winner error within the bound, the one whose error rose least.
+  assert.equal(chooseSetting([row('x', 0.9, 4.5), row('y', 0.7, 2.5), row('z', 0.99, 30)])?.name, 'y');
+  assert.equal(chooseSetting([]), undefined);
 });
 
 test('chooseSetting for SFT, which has no preference: the lowest winner error against the reference', () => {
@@ -101,8 +103,8 @@ test("presetTuned: each group's choice under its base folder and configs/ name, 
     { ...row('f2', 0.5, -2, 'sft'), lr: 1e-4 },
     onBase({ ...row('l1', 0.7, 3), lr: 1e-5 }, 'base-l'),
   ];
-  // base-l's only run denoised 3% worse: no choice there.
-  assert.deepEqual(presetTuned(rows), { 'base-s': { 'self-dpo': { lr: 1e-5, beta: 500 }, sft: { lr: 1e-4 } } });
+  // base-l's only run denoised 3% worse: it is still the one nearest the bound.
+  assert.deepEqual(presetTuned(rows), { 'base-s': { 'self-dpo': { lr: 1e-5, beta: 500 }, sft: { lr: 1e-4 } }, 'base-l': { 'self-dpo': { lr: 1e-5, beta: 5000 } } });
 });
 
 test('stepBudgets: per base, the latest peak of the longest run of its chosen SFT, Diffusion-DPO and Self-DPO, capped at 800 (worked by hand)', () => {
