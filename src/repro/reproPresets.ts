@@ -106,25 +106,18 @@ export const QUICK: ReproPreset = {
 /**
  * paper (v2): the protocol on Emoji-Pick with both bases, every prompt of the three sets (1,179)
  * at 2 sample seeds, 3 training seeds per method: 40 base-S units (13 methods x 3 + the base) and
- * 28 base-L units (9 x 3 + the base), 400 steps of 16 pairs each until `npm run tune` says
- * otherwise (results/tuning/sweep-plan.md).
+ * 28 base-L units (9 x 3 + the base). Each base's lr and beta per method and its steps are the
+ * tuning sweep's choices, copied from results/tuning/README.md (a test holds them equal): 700
+ * steps of 16 pairs on base-S, 800 on base-L.
  *
- * Its cost, from steps and evaluations measured here on 2026-12-05 under `nice -n 19` while
- * another 2-thread job held about 1.3 of the 2 cores:
- * - training, seconds per step of 16 pairs on 2 threads (median of steps 2-8 of `npm run
- *   post-train -- --steps 8 --batch 16 --workers 2`): base-S SFT 0.46, Diffusion-DPO 0.82,
- *   Self-DPO 0.90; base-L SFT 0.90, Diffusion-DPO 1.8, Self-DPO 1.6; plus about 1 min per run
- *   of loading, probing and sampling (the runs took 49-192 s in all for 8 steps);
- * - evaluation: base-L drew 2.2 images/s (`bench/evaluate.ts --model data/base-l`, DPM-Solver++
- *   10 steps), 3.2x slower than on the idle machine (7.2, results/bench/evaluate-base-l.md);
- *   base-S's idle 15.3 images/s (results/bench/evaluate-base-s.md) gives about 4.8 at that
- *   slowdown. A model's 2,358 images: about 8 min on base-S, 18 min on base-L.
- * Hence 3 seeds x 400 steps: training 3.4 h (base-S) + 4.6 h (base-L), evaluating 5.5 h + 8.3 h,
- * run overhead about 1 h: about 23 h as measured. On the idle machine (results/bench/ceiling.md:
- * a Self-DPO step of 16 pairs 324 ms on base-S, 940 ms on base-L; SFT 171 and 357 ms) the same
- * sums give about 9 h: training 1.2 h + 2.7 h, evaluating 1.7 h + 2.6 h, overhead 0.8 h. Units
- * resume after a stop and run on queue workers (`--queue`), so it can be spread over sessions
- * and machines.
+ * Its cost, from the sweep's own runs here (2 threads, OPENBLAS_CORETYPE=SkylakeX, mostly
+ * undisturbed; results/tuning/runs/*): a 400-step run, probes and loading included, took about
+ * 1.1 min (SFT) and 2-3 min (Self-DPO, Diffusion-DPO) on base-S, 3-5 and 4.5-7 min on base-L; the
+ * 800-step runs twice that. Evaluation (results/bench/evaluate-base-*.md, Haswell kernels, idle):
+ * 15.3 images/s on base-S, 7.2 on base-L, about twice that with SkylakeX's: a model's 2,358 images
+ * about 1.5 min on base-S and 3 min on base-L. Hence training about 2.5 h (base-S) + 4 h (base-L),
+ * evaluating about 1 h + 1.5 h: about 9-10 h. Units resume after a stop and run on queue workers
+ * (`--queue`), so it can be spread over sessions and machines.
  */
 export const PAPER: ReproPreset = {
   name: 'paper',
@@ -135,10 +128,27 @@ export const PAPER: ReproPreset = {
       name: BASE_S_NAME,
       dir: 'data/base-s',
       methods: [...REPRO_METHODS],
-      train: { steps: 400, batchSize: 16, microBatch: 16 },
+      train: { steps: 700, batchSize: 16, microBatch: 16 },
       log: { every: 10, checkpointEvery: 50, evalEvery: 50, evalPairs: 128 },
+      tuned: {
+        dpo: { lr: 1e-5, beta: 5000 },
+        'self-dpo': { lr: 3e-6, beta: 5000 },
+        'self-dpo-beta50': { lr: 1e-6, beta: 50 },
+        'self-dpo-curated': { lr: 3e-6, beta: 5000 },
+        'self-dpo-web': { lr: 1e-6, beta: 5000 },
+        sft: { lr: 3e-5 },
+        'sft-curated': { lr: 1e-6 },
+        'sft-web': { lr: 1e-6 },
+      },
     },
-    { name: BASE_L_NAME, dir: 'data/base-l', methods: BASE_L_METHODS, train: { steps: 400, batchSize: 16, microBatch: 16 }, log: { every: 10, checkpointEvery: 50, evalEvery: 50, evalPairs: 128 } },
+    {
+      name: BASE_L_NAME,
+      dir: 'data/base-l',
+      methods: BASE_L_METHODS,
+      train: { steps: 800, batchSize: 16, microBatch: 16 },
+      log: { every: 10, checkpointEvery: 50, evalEvery: 50, evalPairs: 128 },
+      tuned: { dpo: { lr: 1e-6, beta: 5000 }, 'self-dpo': { lr: 1e-5, beta: 5000 }, 'self-dpo-beta50': { lr: 1e-6, beta: 50 }, sft: { lr: 3e-5 } },
+    },
   ],
   seeds: [1, 2, 3],
   pick: EMOJI_PICK_DIR,
