@@ -42,19 +42,22 @@ function meanOver(metrics: readonly PostTrainStepRecord[], key: 'implicit_acc' |
 }
 
 /**
- * The training implicit-accuracy curve of each run: from the first measured step, averaged over a
+ * A run's training implicit accuracy as drawn: from the first measured step, averaged over a
  * centred window of `smooth` steps. A trailing window would carry step 1's zero (by construction)
  * into the first points as a ramp that was never measured.
  */
+export function smoothedTrainingAccuracy(metrics: readonly PostTrainStepRecord[], smooth: number): Array<{ step: number; implicit_acc: number }> {
+  const measured = metrics.filter((m) => m.step >= FIRST_MEASURED_STEP && typeof m.implicit_acc === 'number');
+  const smoothed = centredAverage(
+    measured.map((m) => m.implicit_acc as number),
+    smooth,
+  );
+  return measured.map((m, i) => ({ step: m.step, implicit_acc: smoothed[i] as number }));
+}
+
+/** Each run's `smoothedTrainingAccuracy`, labelled with its run. */
 export function trainingAccuracyRows(runs: readonly Pick<TrainRunRecord, 'label' | 'metrics'>[], smooth: number): Array<{ step: number; implicit_acc: number; method: string }> {
-  return runs.flatMap((r) => {
-    const measured = r.metrics.filter((m) => m.step >= FIRST_MEASURED_STEP && typeof m.implicit_acc === 'number');
-    const smoothed = centredAverage(
-      measured.map((m) => m.implicit_acc as number),
-      smooth,
-    );
-    return measured.map((m, i) => ({ step: m.step, implicit_acc: smoothed[i] as number, method: r.label }));
-  });
+  return runs.flatMap((r) => smoothedTrainingAccuracy(r.metrics, smooth).map((p) => ({ ...p, method: r.label })));
 }
 
 /**

@@ -150,9 +150,7 @@ export function chooseSetting(rows: readonly TuningRow[], maxMseRise = MAX_MSE_R
  */
 export function presetTuned(rows: readonly TuningRow[]): Record<string, Record<string, { lr: number; beta?: number }>> {
   const out: Record<string, Record<string, { lr: number; beta?: number }>> = {};
-  for (const c of chooseByGroup(rows).values()) {
-    if (c) (out[c.base] ??= {})[c.config] = prefersPairs(c) ? { lr: c.lr, beta: c.beta } : { lr: c.lr };
-  }
+  for (const c of chooseByGroup(rows).values()) (out[c.base] ??= {})[c.config] = prefersPairs(c) ? { lr: c.lr, beta: c.beta } : { lr: c.lr };
   return out;
 }
 
@@ -173,7 +171,7 @@ export interface StepBudget {
  * A base lacking a choice for one of the three has no budget yet.
  */
 export function stepBudgets(rows: readonly TuningRow[]): Map<string, StepBudget> {
-  const chosen = [...chooseByGroup(rows).values()].filter((c): c is TuningRow => c !== undefined);
+  const chosen = [...chooseByGroup(rows).values()];
   const budgets = new Map<string, StepBudget>();
   for (const base of new Set(rows.map((r) => r.base))) {
     const runs = BUDGET_CONFIGS.map((config) => {
@@ -187,9 +185,9 @@ export function stepBudgets(rows: readonly TuningRow[]): Map<string, StepBudget>
   return budgets;
 }
 
-/** Each group's choice (undefined only for a group without runs), in the rows' order of groups. */
-function chooseByGroup(rows: readonly TuningRow[]): Map<string, TuningRow | undefined> {
-  return new Map([...groupBy(rows, (r) => r.group)].map(([g, rs]) => [g, chooseSetting(rs)]));
+/** Each group's choice, in the rows' order of groups (a group has at least one run, so it always has one). */
+function chooseByGroup(rows: readonly TuningRow[]): Map<string, TuningRow> {
+  return new Map([...groupBy(rows, (r) => r.group)].map(([g, rs]) => [g, chooseSetting(rs) as TuningRow]));
 }
 
 /** The rule in words, for the report. */
@@ -259,10 +257,9 @@ export async function writeTuningReport(dir: string, machine: string): Promise<s
     '',
     ...table,
     '',
-    ...[...chosen].map(([g, c]) =>
-      c
-        ? `Chosen for ${g}: **lr ${c.lr}, beta ${c.beta}** (${c.name}; its criterion was best at step ${c.bestStep} of ${c.steps})${prefersPairs(c) && c.mseChange > MAX_MSE_RISE ? `. No setting kept its winner error within ${MAX_MSE_RISE}%: this is the one whose error rose least (+${fmt(c.mseChange, 2)}%)` : ''}.`
-        : `${g}: no runs.`,
+    ...[...chosen].map(
+      ([g, c]) =>
+        `Chosen for ${g}: **lr ${c.lr}, beta ${c.beta}** (${c.name}; its criterion was best at step ${c.bestStep} of ${c.steps})${prefersPairs(c) && c.mseChange > MAX_MSE_RISE ? `. No setting kept its winner error within ${MAX_MSE_RISE}%: this is the one whose error rose least (+${fmt(c.mseChange, 2)}%)` : ''}.`,
     ),
     '',
     "As the preset takes them (`PresetBase.tuned` in `src/repro/reproPresets.ts`, per base folder; the ablations take their Self-DPO's, docs/PROTOCOL.md):",

@@ -1,8 +1,8 @@
 import { acrossSeeds } from '../eval/winRate.js';
 import type { ChartSpec } from '../report/lineChart.js';
+import { smoothedTrainingAccuracy } from '../report/trainReport.js';
 import { LABELLED_LOSERS } from '../train/pairProbe.js';
 import { FIRST_MEASURED_STEP } from '../train/postTrain.js';
-import { centredAverage } from '../util/centredAverage.js';
 import { groupBy } from '../util/groupBy.js';
 import { clampInterval, methodLabel } from './paperTables.js';
 import { REPRO_METHODS } from './reproPresets.js';
@@ -52,13 +52,7 @@ export function implicitAccuracyPoints(units: readonly UnitRecord[], smooth: num
     const onBase = units.filter((u) => u.method !== BASE_UNIT && unitBase(u) === base && u.metrics.some((m) => typeof m.implicit_acc === 'number'));
     const order = (m: string): number => ((REPRO_METHODS as readonly string[]).includes(m) ? (REPRO_METHODS as readonly string[]).indexOf(m) : REPRO_METHODS.length);
     for (const [method, runs] of [...groupBy(onBase, (u) => u.method)].sort((a, b) => order(a[0]) - order(b[0]))) {
-      const measured = runs.map((u) => u.metrics.filter((m) => m.step >= FIRST_MEASURED_STEP && typeof m.implicit_acc === 'number'));
-      const series = measured.map((ms) =>
-        centredAverage(
-          ms.map((m) => m.implicit_acc as number),
-          smooth,
-        ),
-      );
+      const series = runs.map((u) => smoothedTrainingAccuracy(u.metrics, smooth));
       const steps = Math.min(...series.map((s) => s.length));
       for (let i = 0; i < steps; i++) {
         if (i % stride !== 0 && i !== steps - 1) continue;
@@ -67,8 +61,8 @@ export function implicitAccuracyPoints(units: readonly UnitRecord[], smooth: num
             base,
             FIG5_PANELS.training,
             method,
-            (measured[0] as Array<{ step: number }>)[i]?.step as number,
-            series.map((s) => s[i] as number),
+            (series[0] as Array<{ step: number }>)[i]?.step as number,
+            series.map((s) => (s[i] as { implicit_acc: number }).implicit_acc),
           ),
         );
       }
