@@ -38,6 +38,11 @@ function point(base: string, panel: ImplicitAccuracyPoint['panel'], method: stri
   return { base, panel, method: methodLabel(method), step, implicit_acc: at.mean, ...band };
 }
 
+/** Whether a unit is in Figure 5: a trained model whose training records carry an implicit accuracy (a preference method). */
+function drawnInFigure5(u: UnitRecord): boolean {
+  return u.method !== BASE_UNIT && u.metrics.some((m) => typeof m.implicit_acc === 'number');
+}
+
 /**
  * Figure 5's points: per base, every preference method (a method whose training records carry an
  * implicit accuracy) in two panels. Training batches: each seed's curve from step 2 on, a centred
@@ -49,7 +54,7 @@ export function implicitAccuracyPoints(units: readonly UnitRecord[], smooth: num
   const points: ImplicitAccuracyPoint[] = [];
   const stride = Math.max(1, Math.floor(smooth / 2));
   for (const base of basesOf(units)) {
-    const onBase = units.filter((u) => u.method !== BASE_UNIT && unitBase(u) === base && u.metrics.some((m) => typeof m.implicit_acc === 'number'));
+    const onBase = units.filter((u) => drawnInFigure5(u) && unitBase(u) === base);
     const order = (m: string): number => ((REPRO_METHODS as readonly string[]).includes(m) ? (REPRO_METHODS as readonly string[]).indexOf(m) : REPRO_METHODS.length);
     for (const [method, runs] of [...groupBy(onBase, (u) => u.method)].sort((a, b) => order(a[0]) - order(b[0]))) {
       const series = runs.map((u) => smoothedTrainingAccuracy(u.metrics, smooth));
@@ -110,7 +115,8 @@ export function implicitAccuracySpec(units: readonly UnitRecord[], smooth: numbe
   if (points.length === 0) throw new Error('Figure 5: no unit has training records with an implicit accuracy');
   const methods = [...new Set(points.map((p) => p.method))];
   const bases = [...new Set(points.map((p) => p.base))];
-  const seeds = Math.max(...[...groupBy(units, (u) => `${unitBase(u)} ${u.method}`).values()].map((g) => g.length));
+  // The seeds of the methods drawn: an SFT with more finished seeds than the drawn methods (a part-run reproduction) does not count.
+  const seeds = Math.max(...[...groupBy(units.filter(drawnInFigure5), (u) => `${unitBase(u)} ${u.method}`).values()].map((g) => g.length));
   const window = 2 * Math.floor(smooth / 2) + 1;
   // One subtitle line per kind of probe pairs, naming the methods probed on it.
   const probed = units.filter((u) => u.method !== BASE_UNIT && methods.includes(methodLabel(u.method)) && u.probe.length > 0);

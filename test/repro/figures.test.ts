@@ -300,3 +300,12 @@ test('the forest plot: prompt sets as columns, a chart per base with its own met
   assert.equal((svg.match(/>SFT</g) ?? []).length, 2);
   assert.throws(() => winRateForestSpec([]), /no trained model/);
 });
+
+test("Figure 5's title counts the seeds of the methods it draws, not those of a method it leaves out", () => {
+  // A part-run reproduction: SFT (no implicit accuracy, not drawn) has 3 seeds, Diffusion-DPO 1.
+  const sft = (seed: number): UnitRecord => ({ ...unit('sft', seed, () => 0), metrics: unit('sft', seed, () => 0).metrics.map(({ implicit_acc: _, ...m }) => m) });
+  const title = (units: UnitRecord[]): string => (implicitAccuracySpec(units, 1) as { title: { text: string } }).title.text;
+  const dpo = (seed: number): UnitRecord => unit('dpo', seed, () => 0.6, [[5, 0.6]], {}, LABELLED_LOSERS);
+  assert.equal(title([sft(1), sft(2), sft(3), dpo(1)]), 'Figure 5: implicit accuracy from step 2');
+  assert.equal(title([sft(1), dpo(1), dpo(2)]), 'Figure 5: implicit accuracy from step 2 (mean of 2 training seeds, 95% band)');
+});
