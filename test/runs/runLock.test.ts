@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -14,6 +14,7 @@ import { reproduce, type ReproduceOptions } from '../../src/repro/reproduce.js';
 import { QUICK } from '../../src/repro/reproPresets.js';
 import { runCommand } from '../../src/commands/command.js';
 import { tuneCommand } from '../../src/commands/tuneCommand.js';
+import { evalCommand } from '../../src/commands/evalCommand.js';
 import { smokeBase } from '../train/trainHelpers.js';
 
 /** The pid of a process that has exited. */
@@ -94,6 +95,28 @@ test('a tuning sweep refuses a runs or report folder that another process holds,
       release();
     }
   }
+});
+
+test('an evaluation refuses a run folder still training, and a results folder another evaluation writes into, before any work', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'lock-eval-'));
+  const run = join(root, 'run');
+  const results = join(root, 'results');
+  for (const [held, argv] of [
+    [run, ['--run', run]],
+    [results, ['--model', join(root, 'nowhere'), '--out', join(results, 'base.json')]],
+  ] as const) {
+    const release = lockRunFolder(held);
+    try {
+      // No model exists anywhere here: a refusal that names the lock came before loading one.
+      await assert.rejects(runCommand(evalCommand, [...argv]), new RegExp(`${held.replaceAll('/', '\\/')} is in use by process ${process.pid}`));
+      assert.deepEqual(readdirSync(held), [RUN_LOCK], 'nothing written beside the lock');
+    } finally {
+      release();
+    }
+  }
+  // Unlocked, the same evaluation gets as far as the missing model, and leaves no folder behind.
+  await assert.rejects(runCommand(evalCommand, ['--model', join(root, 'nowhere'), '--out', join(results, 'base.json')]), /nowhere\/model\.json not found/);
+  assert.equal(existsSync(results), false);
 });
 
 test('a tuning sweep of beta for a method without a preference loss is refused before anything runs', async () => {
