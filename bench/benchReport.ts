@@ -1,4 +1,4 @@
-import type { Flag } from '../src/util/args.js';
+import type { Flag, ParsedArgs } from '../src/util/args.js';
 /**
  * Tables and files of bench/trainStep.ts: the measurements as a markdown table (printed, and
  * written to <out>/README.md) and as JSON (<out>/bench.json), with the machine and the command.
@@ -264,20 +264,32 @@ export function renderTables(r: BenchRecord): string {
 /** The flags of `npm run bench`, which hands the same ones to both of its parts. */
 export const BENCH_FLAGS = [
   { name: 'quick', help: 'fewer repetitions: a smoke run, not a measurement' },
-  { name: 'force', help: 'replace earlier results in --out' },
+  ...reportFlags('results/bench'),
   { name: 'no-cpu', help: "skip the cpu backend's reference check" },
   { name: 'no-torch', help: 'skip the PyTorch comparison' },
-  { name: 'out', value: 'DIR', help: 'where the report goes (default: results/bench)' },
   { name: 'model', value: 'NAME', help: 'the model shapes to measure' },
   { name: 'vocab', value: 'N', help: "the text encoder's vocabulary size" },
   { name: 'python', value: 'PATH', help: 'the python with PyTorch (default: /usr/bin/python3)' },
 ] as const satisfies readonly Flag[];
 
-/** Refuses to replace earlier results in `dir` without --force (checked before the long run). */
-export function checkOutDir(dir: string, force: boolean, files: readonly string[] = ['README.md', 'bench.json']): void {
+/** --out and --force, as every bench that writes a report takes them; `dir` is --out's default. */
+export function reportFlags(dir: string) {
+  return [
+    { name: 'out', value: 'DIR', help: `where the report goes (default: ${dir})` },
+    { name: 'force', help: 'replace an earlier report in --out' },
+  ] as const satisfies readonly Flag[];
+}
+
+/**
+ * The report folder (--out, else `dir`), refusing to replace any of `files` there without --force:
+ * checked before the long run, not after it.
+ */
+export function reportDir(args: ParsedArgs<'out' | 'force'>, dir: string, files: readonly string[]): string {
+  const out = typeof args.flags.out === 'string' ? args.flags.out : dir;
   for (const f of files) {
-    if (existsSync(join(dir, f)) && !force) throw new Error(`${join(dir, f)} exists; pass --force to overwrite it, or --out another directory`);
+    if (existsSync(join(out, f)) && args.flags.force !== true) throw new Error(`${join(out, f)} exists; pass --force to overwrite it, or --out another directory`);
   }
+  return out;
 }
 
 /** Write <dir>/bench.json and <dir>/README.md (each atomically). */

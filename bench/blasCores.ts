@@ -25,7 +25,7 @@ import { pairGradients } from '../src/parallel/pairGradients.js';
 import { parseArgs } from '../src/util/args.js';
 import { writeFileAtomic } from '../src/util/atomicWrite.js';
 import { Rng } from '../src/util/rng.js';
-import { checkOutDir } from './benchReport.js';
+import { reportDir, reportFlags } from './benchReport.js';
 import { measureSgemmCeiling } from './sgemmCeiling.js';
 import { selfDpoPairJob } from './workloads.js';
 
@@ -242,13 +242,8 @@ async function child(): Promise<CoreResult> {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const args = parseArgs(argv, [
-    { name: 'force', help: 'replace earlier results' },
-    { name: 'cores', value: 'A,B', help: 'OpenBLAS core types to test (default: Haswell,SkylakeX,Cooperlake)' },
-    { name: 'out', value: 'DIR', help: 'default: results/bench' },
-  ]);
-  const out = (args.flags['out'] as string | undefined) ?? join('results', 'bench');
-  checkOutDir(out, args.flags['force'] === true, ['blas-cores.md', 'blas-cores.json']);
+  const args = parseArgs(argv, [{ name: 'cores', value: 'A,B', help: 'OpenBLAS core types to test (default: Haswell,SkylakeX,Cooperlake)' }, ...reportFlags('results/bench')]);
+  const out = reportDir(args, 'results/bench', ['blas-cores.md', 'blas-cores.json']);
   const cores = ((args.flags['cores'] as string | undefined) ?? 'Haswell,SkylakeX,Cooperlake').split(',');
   const results: CoreResult[] = [];
   for (const core of cores) {

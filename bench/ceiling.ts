@@ -16,7 +16,7 @@ import { makeSchedule } from '../src/diffusion/schedule.js';
 import { BASE_S } from '../src/train/pretrainConfig.js';
 import { parseArgs } from '../src/util/args.js';
 import { writeFileAtomic } from '../src/util/atomicWrite.js';
-import { BENCH_FLAGS, checkOutDir, median, workloadFlops, type StepTimings, type WorkersPeakRss } from './benchReport.js';
+import { BENCH_FLAGS, reportDir, median, workloadFlops, type StepTimings, type WorkersPeakRss } from './benchReport.js';
 import { cpuModel, cpuSample, otherCores } from './machineLoad.js';
 import { measureSgemmCeiling, type SgemmCeiling } from './sgemmCeiling.js';
 import { benchModel, FULL, log, measureWorkers, type Reps } from './workloads.js';
@@ -45,9 +45,8 @@ async function main(): Promise<void> {
   // `npm run bench` passes the same flags to every bench: those of trainStep.ts alone are accepted and ignored.
   const args = parseArgs(argv, BENCH_FLAGS);
   const quick = args.flags['quick'] === true;
-  const out = (args.flags['out'] as string | undefined) ?? join('results', 'bench');
+  const out = reportDir(args, 'results/bench', ['ceiling.md', 'ceiling.json']);
   const file = join(out, 'ceiling');
-  checkOutDir(out, args.flags['force'] === true, ['ceiling.md', 'ceiling.json']);
   const threads = Math.min(2, cpus().length);
   const reps: Reps = quick ? { warm: 1, sft: 2, dpo: 2, sample: 1 } : { warm: 3, sft: 10, dpo: 15, sample: 3 };
   const shapes = quick ? { ...FULL, sampleStepsTimed: 3 } : FULL;

@@ -22,7 +22,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from '../src/util/args.js';
 import { writeFileAtomic } from '../src/util/atomicWrite.js';
-import { BENCH_FLAGS, checkOutDir } from './benchReport.js';
+import { BENCH_FLAGS, reportDir } from './benchReport.js';
 
 interface Case {
   name: string;
@@ -76,8 +76,7 @@ function kernel(name: string): Fn {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), BENCH_FLAGS);
-  const outDir = (args.flags['out'] as string | undefined) ?? join('results', 'bench');
-  checkOutDir(outDir, args.flags['force'] === true, ['kernels.md']);
+  const outDir = reportDir(args, 'results/bench', ['kernels.md']);
   const outFile = join(outDir, 'kernels.md');
   if (!(await tf.setBackend('wasm')) || tf.getBackend() !== 'wasm') throw new Error('wasm backend failed');
   // Take the built-in before anything could replace it.

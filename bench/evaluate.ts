@@ -24,7 +24,7 @@ import { loadModel } from '../src/model/modelFile.js';
 import { defaultWorkerCount, startPool } from '../src/parallel/modelPool.js';
 import { numberFlag, parseArgs } from '../src/util/args.js';
 import { writeFileAtomic } from '../src/util/atomicWrite.js';
-import { checkOutDir } from './benchReport.js';
+import { reportDir, reportFlags } from './benchReport.js';
 import { cpuModel, cpuSample, loadavg, otherCores } from './machineLoad.js';
 
 /** The evaluation issue's budget for one model on curated-val. */
@@ -33,19 +33,17 @@ const GOAL_SECONDS = 600;
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const args = parseArgs(argv, [
-    { name: 'force', help: 'replace earlier results' },
     { name: 'model', value: 'DIR', help: 'default: data/base-s' },
     { name: 'prompts', value: 'SET', help: 'a prompt set (default: curated-val)' },
     JUDGES,
     WORKERS,
-    { name: 'out', value: 'DIR', help: 'default: results/bench' },
+    ...reportFlags('results/bench'),
     ...SAMPLING_FLAGS,
     ...EMOJI_FLAGS,
   ]);
-  const out = (args.flags['out'] as string | undefined) ?? join('results', 'bench');
   const modelDir = (args.flags['model'] as string | undefined) ?? join('data', 'base-s');
   const name = `evaluate-${basename(modelDir)}`;
-  checkOutDir(out, args.flags['force'] === true, [`${name}.md`, `${name}.json`]);
+  const out = reportDir(args, 'results/bench', [`${name}.md`, `${name}.json`]);
   const setName = (args.flags['prompts'] as string | undefined) ?? 'curated-val';
   const backend = await initBackend({ backend: 'wasm', quiet: true });
   const threads = numberFlag(args, 'workers', defaultWorkerCount(backend.tfBackend));

@@ -21,7 +21,7 @@ import { BASE_S } from '../src/train/pretrainConfig.js';
 import { numberFlag, parseArgs } from '../src/util/args.js';
 import { writeFileAtomic } from '../src/util/atomicWrite.js';
 import { Rng } from '../src/util/rng.js';
-import { checkOutDir } from './benchReport.js';
+import { reportDir, reportFlags } from './benchReport.js';
 import { benchModel, selfDpoPairJob, sftJob } from './workloads.js';
 
 interface KernelTotals {
@@ -103,17 +103,14 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), [
     { name: 'base', value: 'NAME', help: 'base-s or base-l shapes (default: base-s)' },
     { name: 'reps', value: 'N', help: 'measured repetitions (default: 3)' },
-    { name: 'out', value: 'DIR', help: 'default: results/bench' },
-    { name: 'force', help: 'replace earlier results' },
+    ...reportFlags('results/bench'),
     { name: 'by-shape', help: 'also break each kernel down by its shapes' },
   ]);
   const base = (args.flags['base'] as string | undefined) ?? 'base-s';
   const reps = numberFlag(args, 'reps', 3);
-  const out = (args.flags['out'] as string | undefined) ?? 'results/bench';
-  const force = args.flags['force'] === true;
   if (base !== 'base-s' && base !== 'base-l') throw new Error(`--base: base-s or base-l, not ${base}`);
-  const file = join(out, `kernel-profile-${base}`);
-  checkOutDir(out, force, [`kernel-profile-${base}.md`, `kernel-profile-${base}.json`]);
+  const name = `kernel-profile-${base}`;
+  const file = join(reportDir(args, 'results/bench', [`${name}.md`, `${name}.json`]), name);
 
   await initBackend({ backend: 'wasm' });
   const { model, source } = benchModel(base);

@@ -32,7 +32,7 @@ import type { ReproPreset } from '../src/repro/reproPresets.js';
 import { numberFlag, parseArgs } from '../src/util/args.js';
 import { writeFileAtomic } from '../src/util/atomicWrite.js';
 import { Rng } from '../src/util/rng.js';
-import { checkOutDir } from './benchReport.js';
+import { reportDir, reportFlags } from './benchReport.js';
 
 /** Two methods on one seed, 8 steps each, 16 prompts per set: every phase of a reproduction in about a minute (`pick`: the soak's own build). */
 const SOAK_PRESET: Omit<ReproPreset, 'pick'> = {
@@ -177,16 +177,14 @@ async function main(): Promise<void> {
     { name: 'kills', value: 'N', help: 'random kills in all (default: 24)' },
     { name: 'seed', value: 'N', help: 'the seed of the kill moments' },
     { name: 'work', value: 'DIR', help: 'keep the runs here (default: a temp folder, removed when all agree)' },
-    { name: 'out', value: 'DIR', help: 'the report (default: results/reliability)' },
+    ...reportFlags('results/reliability'),
     { name: 'kinds', value: 'A,B', help: 'only these kinds of work' },
     { name: 'reproduction', value: 'DIR', help: '(internal) run one reproduction unit into DIR' },
     { name: 'base', value: 'DIR', help: '(internal) the base of --reproduction' },
     { name: 'pick', value: 'DIR', help: '(internal) the Emoji-Pick build of --reproduction' },
-    { name: 'force', help: 'replace an earlier report' },
   ]);
   if (typeof args.flags['reproduction'] === 'string') return reproductionChild(args.flags['reproduction'], args.flags['base'] as string, args.flags['pick'] as string);
-  const out = (args.flags['out'] as string | undefined) ?? join('results', 'reliability');
-  checkOutDir(out, args.flags['force'] === true, ['kill-soak.md', 'kill-soak.json']);
+  const out = reportDir(args, 'results/reliability', ['kill-soak.md', 'kill-soak.json']);
   const killTarget = numberFlag(args, 'kills', 24);
   const seed = numberFlag(args, 'seed', 1);
   const work = (args.flags['work'] as string | undefined) ?? mkdtempSync(join(tmpdir(), 'selfdpo-soak-'));

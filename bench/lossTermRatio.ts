@@ -25,29 +25,27 @@ import { methodConfig } from '../src/train/postTrainConfig.js';
 import { UNET_PREFIX } from '../src/model/textToImage.js';
 import { numberFlag, parseArgs } from '../src/util/args.js';
 import { writeFileAtomic } from '../src/util/atomicWrite.js';
-import { checkOutDir } from './benchReport.js';
+import { reportDir, reportFlags } from './benchReport.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const args = parseArgs(argv, [
-    { name: 'force', help: 'replace earlier results' },
     { name: 'base', value: 'DIR', help: 'default: data/base-s' },
     { name: 'betas', value: 'X,Y,..', help: 'default: 5000,500,50,5' },
     { name: 'pairs', value: 'N', help: 'probe pairs (default: 128, as a run probes)' },
     { name: 'pick', value: 'DIR', help: 'the Emoji-Pick build (default: data/emoji-pick)' },
-    { name: 'out', value: 'DIR', help: 'default: results/tuning' },
+    ...reportFlags('results/tuning'),
     ...EMOJI_FLAGS,
   ]);
   const base = (args.flags['base'] as string | undefined) ?? join('data', 'base-s');
   const pick = (args.flags['pick'] as string | undefined) ?? join('data', 'emoji-pick');
-  const out = (args.flags['out'] as string | undefined) ?? join('results', 'tuning');
   const betas = String(args.flags['betas'] ?? '5000,500,50,5')
     .split(',')
     .map(Number);
   if (betas.some((b) => !(b > 0))) throw new Error(`--betas: expected positive numbers, got "${String(args.flags['betas'])}"`);
   const pairs = numberFlag(args, 'pairs', 128);
   const name = `loss-terms-${basename(base)}`;
-  checkOutDir(out, args.flags['force'] === true, [`${name}.md`, `${name}.json`]);
+  const out = reportDir(args, 'results/tuning', [`${name}.md`, `${name}.json`]);
   await initBackend({ backend: 'wasm', quiet: true });
   const { model, schedule, file } = loadModel(base);
   const data = await openEmojiFromFlags(args, model.config.resolution);

@@ -29,7 +29,7 @@ import { numberFlag, parseArgs } from '../src/util/args.js';
 import { EMOJI_FLAGS, JUDGES, WORKERS } from '../src/commands/commonFlags.js';
 import { writeFileAtomic } from '../src/util/atomicWrite.js';
 import { Rng } from '../src/util/rng.js';
-import { checkOutDir } from './benchReport.js';
+import { reportDir, reportFlags } from './benchReport.js';
 import { cpuModel, cpuSample, otherCores } from './machineLoad.js';
 
 const GUIDANCE = 3;
@@ -89,20 +89,18 @@ function cell(i: Interval, digits: number): string {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const args = parseArgs(argv, [
-    { name: 'force', help: 'replace earlier results' },
     { name: 'model', value: 'DIR', help: 'default: data/base-s' },
     { name: 'prompts', value: 'SET', help: 'a prompt set (default: curated-val)' },
     { name: 'sample-steps', value: 'N,M', default: '5,8,10,15,20', help: "DPM-Solver++'s step counts to measure against DDIM-25" },
     WORKERS,
-    { name: 'out', value: 'DIR', help: 'default: results/bench' },
+    ...reportFlags('results/bench'),
     JUDGES,
     ...EMOJI_FLAGS,
   ]);
   const modelDir = (args.flags['model'] as string | undefined) ?? join('data', 'base-s');
   const setName = (args.flags['prompts'] as string | undefined) ?? 'curated-val';
-  const out = (args.flags['out'] as string | undefined) ?? join('results', 'bench');
-  const file = join(out, `sampler-steps-${basename(modelDir)}`);
-  checkOutDir(out, args.flags['force'] === true, [`${basename(file)}.md`, `${basename(file)}.json`]);
+  const name = `sampler-steps-${basename(modelDir)}`;
+  const file = join(reportDir(args, 'results/bench', [`${name}.md`, `${name}.json`]), name);
   const steps = (args.flags['sample-steps'] as string).split(',').map((s) => {
     const n = Number(s);
     if (!(Number.isInteger(n) && n >= 1 && n <= 1000)) throw new Error(`--sample-steps: expected integers in [1, 1000] separated by commas, got "${s}"`);

@@ -37,7 +37,7 @@ import { methodConfig } from '../src/train/postTrainConfig.js';
 import { resolvePretrainConfig, SMOKE_OVERRIDE } from '../src/train/pretrainConfig.js';
 import { numberFlag, parseArgs } from '../src/util/args.js';
 import { writeFileAtomic } from '../src/util/atomicWrite.js';
-import { checkOutDir } from './benchReport.js';
+import { reportDir, reportFlags } from './benchReport.js';
 
 /** One reading: where, the tensors tfjs tracks, its bytes, the wasm heap's size, the process's memory. */
 interface Reading {
@@ -66,11 +66,9 @@ async function main(): Promise<void> {
     { name: 'evals', value: 'N', help: 'whole evaluations measured (default: 2)' },
     { name: 'prompts', value: 'SET', help: "the evaluations' prompt set (default: curated-val)" },
     { name: 'judges', value: 'DIR', help: 'default: data/judges' },
-    { name: 'out', value: 'DIR', help: 'default: results/reliability' },
-    { name: 'force', help: 'replace an earlier report' },
+    ...reportFlags('results/reliability'),
   ]);
-  const out = (args.flags['out'] as string | undefined) ?? join('results', 'reliability');
-  checkOutDir(out, args.flags['force'] === true, ['tensor-leaks.json', 'tensor-leaks.md']);
+  const out = reportDir(args, 'results/reliability', ['tensor-leaks.json', 'tensor-leaks.md']);
   const steps = numberFlag(args, 'steps', 1000);
   const evals = numberFlag(args, 'evals', 2);
   const setName = (args.flags['prompts'] as string | undefined) ?? 'curated-val';

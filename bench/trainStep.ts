@@ -41,7 +41,7 @@ import { parseArgs } from '../src/util/args.js';
 import { Rng } from '../src/util/rng.js';
 import {
   BENCH_FLAGS,
-  checkOutDir,
+  reportDir,
   median,
   renderTables,
   timeRatios,
@@ -322,11 +322,10 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const args = parseArgs(argv, BENCH_FLAGS);
   const quick = args.flags['quick'] === true;
-  const outDir = (args.flags['out'] as string | undefined) ?? join('results', 'bench');
+  const outDir = reportDir(args, 'results/bench', ['README.md', 'bench.json']);
   const python = (args.flags['python'] as string | undefined) ?? '/usr/bin/python3';
   const vocab = Number(args.flags['vocab'] ?? DEFAULT_VOCAB);
   if (!(Number.isInteger(vocab) && vocab > 2)) throw new Error(`--vocab: expected an integer > 2, got ${String(args.flags['vocab'])}`);
-  checkOutDir(outDir, args.flags['force'] === true);
   if (!process.execArgv.includes('--no-liftoff')) log('warning: run with node --no-liftoff (V8 Liftoff makes the first wasm steps slow, docs/DESIGN.md)');
 
   const loadStart = loadavg();
