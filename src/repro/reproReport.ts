@@ -67,6 +67,30 @@ function onBase(preset: ReproPreset, base: string): string {
 }
 
 /**
+ * The README's "Made by" lines, one per command that worked on the reproduction; a run of redraws
+ * in a row is one line with its count (a long reproduction is redrawn at every snapshot, and the
+ * full list stays in preset.json).
+ */
+function madeBy(invocations: ReproRecord['invocations']): string[] {
+  type Invocation = ReproRecord['invocations'][number];
+  const lines: string[] = [];
+  for (let i = 0; i < invocations.length;) {
+    const first = invocations[i] as Invocation;
+    let times = 1;
+    while (first.reportOnly && invocations[i + times]?.reportOnly && invocations[i + times]?.command === first.command) times++;
+    const last = invocations[i + times - 1] as Invocation;
+    i += times;
+    const what = first.reportOnly
+      ? `redrew the tables, figures and this README ${times > 1 ? `${times} times, from ${first.started} to ${last.started}` : `on ${first.started}`}`
+      : first.queue !== undefined
+        ? `started ${first.started}, units run by workers of the queue ${first.queue}`
+        : `started ${first.started}, ${first.threads} thread(s)`;
+    lines.push(`${first.command ?? '(command not recorded)'}   # ${what}`);
+  }
+  return lines;
+}
+
+/**
  * Tables 1-5 and the curated-set table (md + csv) for each base (another base's files carry its
  * name: `table2-base-L.md`), units.csv, Figure 5 (svg + png), Figures 3/4 (png) and the README,
  * from the units' records in `out`. A reproduction made before base-L (one base, its units
@@ -157,10 +181,7 @@ export async function writeReproReport(out: string): Promise<string[]> {
     'Made by:',
     '',
     '```sh',
-    ...info.invocations.map(
-      (i) =>
-        `${i.command ?? '(command not recorded)'}   # ${i.reportOnly ? `redrew the tables, figures and this README on ${i.started}` : i.queue !== undefined ? `started ${i.started}, units run by workers of the queue ${i.queue}` : `started ${i.started}, ${i.threads} thread(s)`}`,
-    ),
+    ...madeBy(info.invocations),
     '```',
     '',
     md.join('\n'),

@@ -191,6 +191,15 @@ test('a smoke reproduction trains on its Emoji-Pick build, runs every phase, res
   await writeReproReport(out);
   assert.equal(readFileSync(join(out, 'table2.md'), 'utf8'), table2);
   assert.match(readFileSync(join(out, 'README.md'), 'utf8'), /npm run reproduce -- --report-only {3}# redrew the tables, figures and this README on 20/);
+  // Redrawn again at once: one line counts the two redraws; preset.json keeps each.
+  recordReportRedraw(out, 'npm run reproduce -- --report-only');
+  await writeReproReport(out);
+  const madeBy = readFileSync(join(out, 'README.md'), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('# redrew'));
+  assert.equal(madeBy.length, 1, madeBy.join('\n'));
+  assert.match(madeBy[0] as string, /--report-only {3}# redrew the tables, figures and this README 2 times, from 20\S+ to 20\S+$/);
+  assert.equal((JSON.parse(readFileSync(join(out, 'preset.json'), 'utf8')) as { invocations: Array<{ reportOnly?: boolean }> }).invocations.filter((i) => i.reportOnly).length, 2);
 
   await assert.rejects(reproduce({ ...preset, seeds: [1] }, data, opts), /preset\.json: this reproduction was started with a different preset; pass --force/);
   // The prose of a preset is not part of what must match.
