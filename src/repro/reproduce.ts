@@ -13,6 +13,7 @@ import { PICK_BUILD_RECORD, presetUnitNames, type ReproIdentity, type ReproRecor
 import { RUN_LOCK, withRunLock } from '../runs/runLock.js';
 import { checkIdentity, reproIdentity } from './reproIdentity.js';
 import { runReproUnit, unitContext } from './reproUnit.js';
+import { unitTimeLeft } from './unitTimeLeft.js';
 
 export interface ReproduceOptions {
   /** Where the committed results go (results/<preset>): tables, charts, grids, and each unit's small records. */
@@ -63,25 +64,15 @@ async function reproduceLocked(preset: ReproPreset, data: EmojiT2I, opts: Reprod
   const isDone = (unit: string): boolean => existsSync(join(opts.out, 'runs', unit, 'done.json'));
   if (opts.baseGrid !== undefined && !existsSync(opts.baseGrid)) await drawBaseGrid(data, opts.baseGrid, baseDirs(preset, opts.bases)[preset.bases[0]?.name ?? ''] as string, opts, log);
   // The time left is paced by the units run here alone (the base grid comes once).
-  const started = Date.now();
-  let done = 0;
-  let ranHere = 0;
-  const eta = (): string => {
-    const left = units.length - done;
-    if (ranHere === 0 || left === 0) return '';
-    return `, about ${Math.round((((Date.now() - started) / 1000 / ranHere) * left) / 60)} min left`;
-  };
-
+  const seconds = new Map<string, number>();
   for (const unit of units) {
-    if (isDone(unit)) {
-      done += 1;
-      continue;
-    }
-    log(`[${done + 1}/${units.length}] ${unit}${eta()}`);
+    if (isDone(unit)) continue;
+    const left = units.filter((u) => !isDone(u));
+    log(`[${units.length - left.length + 1}/${units.length}] ${unit}${unitTimeLeft(left, seconds)}`);
+    const started = Date.now();
     const record = await runReproUnit(ctx, unit);
     events.append({ ...record });
-    ranHere += 1;
-    done += 1;
+    seconds.set(unit, (Date.now() - started) / 1000);
   }
   log(`every unit is done; writing the tables and figures into ${opts.out}`);
   return [...(opts.baseGrid !== undefined ? [opts.baseGrid] : []), ...(await writeReproReport(opts.out))];
