@@ -7,8 +7,8 @@ const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / 
  * The progress line's time left: each remaining unit at the mean time of the units of its base and
  * method already run (a method's seeds cost alike), else of its base's (SFT costs about half a
  * preference method, so this is rougher). A base with no unit run yet is named with its count
- * instead of guessed: base-L's units cost twice base-S's or more. `seconds` holds the wall time of
- * each unit this process ran, by unit name. Empty until one unit has run.
+ * instead of guessed: base-L's units cost twice base-S's or more. `seconds` holds what each unit
+ * run so far took, by unit name. Empty while none has.
  */
 export function unitTimeLeft(remaining: readonly string[], seconds: ReadonlyMap<string, number>): string {
   if (seconds.size === 0 || remaining.length === 0) return '';

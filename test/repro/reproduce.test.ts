@@ -176,7 +176,12 @@ test('a smoke reproduction trains on its Emoji-Pick build, runs every phase, res
   // A unit that died after one of its prompt sets resumes there and gives the same tables.
   rmSync(join(out, 'runs', 'self-dpo-s2', 'done.json'));
   rmSync(join(out, 'runs', 'self-dpo-s2', 'eval-keyword-only.json'));
-  await reproduce(preset, data, opts);
+  const said: string[] = [];
+  await reproduce(preset, data, { ...opts, log: (line: string) => said.push(line) });
+  // Its progress line (the last of 8 to finish) is priced by the units finished before, as none has run in this call yet.
+  const progress = said.filter((l) => l.startsWith('['));
+  assert.equal(progress.length, 1, progress.join('\n'));
+  assert.match(progress[0] as string, /^\[8\/8\] self-dpo-s2, about \d+ min left$/);
   assert.equal(readFileSync(join(out, 'table2.md'), 'utf8'), table2);
   assert.equal(statSync(baseGrid).mtimeMs, gridDrawn, 'a resumed run keeps its base grid');
   // A damaged evaluation file is named with the way out, never taken as scored or silently redone.
