@@ -116,7 +116,11 @@ export function implicitAccuracySpec(units: readonly UnitRecord[], smooth: numbe
   const methods = [...new Set(points.map((p) => p.method))];
   const bases = [...new Set(points.map((p) => p.base))];
   // The seeds of the methods drawn: an SFT with more finished seeds than the drawn methods (a part-run reproduction) does not count.
-  const seeds = Math.max(...[...groupBy(units.filter(drawnInFigure5), (u) => `${unitBase(u)} ${u.method}`).values()].map((g) => g.length));
+  const seedCounts = [...groupBy(units.filter(drawnInFigure5), (u) => `${unitBase(u)} ${u.method}`).values()].map((g) => g.length);
+  const seeds = Math.max(...seedCounts);
+  // A part-run reproduction's methods may have different counts: the title gives their range, and a method with one seed has no band.
+  const fewest = Math.min(...seedCounts);
+  const seedsText = fewest === seeds ? `mean of ${seeds} training seeds, 95% band` : `mean of ${fewest} to ${seeds} training seeds by method, 95% band where several`;
   const window = 2 * Math.floor(smooth / 2) + 1;
   // One subtitle line per kind of probe pairs, naming the methods probed on it.
   const probed = units.filter((u) => u.method !== BASE_UNIT && methods.includes(methodLabel(u.method)) && u.probe.length > 0);
@@ -130,7 +134,7 @@ export function implicitAccuracySpec(units: readonly UnitRecord[], smooth: numbe
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: {
-      text: `Figure 5: implicit accuracy from step ${FIRST_MEASURED_STEP}${seeds > 1 ? ` (mean of ${seeds} training seeds, 95% band)` : ''}`,
+      text: `Figure 5: implicit accuracy from step ${FIRST_MEASURED_STEP}${seeds > 1 ? ` (${seedsText})` : ''}`,
       subtitle: [
         `Training batches: ${window > 1 ? `a centred ${window}-step average of each run` : 'every step'}; step 1 is left out (the policy is the reference there, every pair ties).`,
         'Held-out probe from its first probe after step 0, each method on its own pairs:',

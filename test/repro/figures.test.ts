@@ -308,4 +308,7 @@ test("Figure 5's title counts the seeds of the methods it draws, not those of a 
   const dpo = (seed: number): UnitRecord => unit('dpo', seed, () => 0.6, [[5, 0.6]], {}, LABELLED_LOSERS);
   assert.equal(title([sft(1), sft(2), sft(3), dpo(1)]), 'Figure 5: implicit accuracy from step 2');
   assert.equal(title([sft(1), dpo(1), dpo(2)]), 'Figure 5: implicit accuracy from step 2 (mean of 2 training seeds, 95% band)');
+  // Methods with different counts (Self-DPO 1, Diffusion-DPO 2): the title gives the range, not the most.
+  const selfDpo = unit('self-dpo', 1, () => 0.8, [[5, 0.8]]);
+  assert.equal(title([selfDpo, dpo(1), dpo(2)]), 'Figure 5: implicit accuracy from step 2 (mean of 1 to 2 training seeds by method, 95% band where several)');
 });
