@@ -23,6 +23,6 @@ export function unitTimeLeft(remaining: readonly string[], seconds: ReadonlyMap<
     else total += mean((sameMethod.length > 0 ? sameMethod : sameBase).map((t) => t.s));
   }
   const apart = [...untimed].map(([base, n]) => `${n} ${base} unit${n === 1 ? '' : 's'}`).join(' and ');
-  if (total === 0) return `, ${apart} not timed yet`;
+  if (total === 0 && apart) return `, ${apart} not timed yet`;
   return `, about ${Math.round(total / 60)} min left${apart ? ` and ${apart} not timed yet` : ''}`;
 }
