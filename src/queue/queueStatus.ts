@@ -4,8 +4,9 @@ import { formatDuration } from '../runs/progress.js';
 import type { QueueConnection } from './queueConnection.js';
 import { QUEUE_NAME, type JobRecords, type QueueJob } from './queueJobs.js';
 import { describeProgress } from './queueWorker.js';
+import { describeTimeLeft, unitTimeLeft, type UnitTimeLeft } from '../repro/unitTimeLeft.js';
 
-type QueueJobOf = Job<QueueJob, JobRecords>;
+export type QueueJobOf = Job<QueueJob, JobRecords>;
 
 /** "quick (reproduction)", "tuning": the group a job is counted in. */
 function groupOf(job: QueueJobOf): string {
@@ -17,10 +18,19 @@ function nameOf(job: QueueJobOf): string {
 }
 
 /**
+ * The time the jobs `left` will take over `workers` workers, from the `times` of the jobs done: a
+ * reproduction's units priced by their base and method (`unitTimeLeft`), tuning runs at their mean.
+ */
+export function timeLeft(left: readonly QueueJobOf[], times: ReadonlyMap<string, number>, workers: number): string {
+  if (left.every((j) => j.data.kind === 'repro-unit')) return describeTimeLeft(unitTimeLeft(left.map(nameOf), times) as UnitTimeLeft, workers);
+  const mean = [...times.values()].reduce((a, b) => a + b, 0) / times.size;
+  return `about ${formatDuration((mean * left.length) / workers)} left (${formatDuration(mean)} per run)`;
+}
+
+/**
  * What the queue holds, per reproduction preset (and tuning): units done, running (where, how
  * far), waiting (with the last refusal, if a worker refused one) and failed (with the error),
- * and the time left: the mean time of a finished unit on its worker times the units not done,
- * over the workers connected.
+ * and the time left (`timeLeft`) over the workers connected.
  */
 export async function queueStatus(connection: QueueConnection): Promise<string> {
   const queue = new Queue<QueueJob, JobRecords>(QUEUE_NAME, { connection: connection.options });
@@ -39,15 +49,9 @@ export async function queueStatus(connection: QueueConnection): Promise<string> 
     const lines = [`queue ${connection.shown}: ${workers} worker(s) connected`];
     if (groups.size === 0) lines.push('  no jobs');
     for (const [group, g] of groups) {
-      const times = g.done.map((j) => ((j.finishedOn ?? 0) - (j.processedOn ?? 0)) / 1000).filter((t) => t > 0);
-      const mean = times.length > 0 ? times.reduce((a, b) => a + b, 0) / times.length : NaN;
-      const left = g.running.length + g.waiting.length;
-      const eta =
-        left === 0
-          ? 'nothing left'
-          : Number.isFinite(mean) && workers > 0
-            ? `about ${formatDuration((mean * left) / workers)} left (${formatDuration(mean)} per unit)`
-            : 'time left unknown until a unit finishes with a worker connected';
+      const times = new Map(g.done.map((j) => [nameOf(j), ((j.finishedOn ?? 0) - (j.processedOn ?? 0)) / 1000] as const).filter(([, t]) => t > 0));
+      const left = [...g.running, ...g.waiting];
+      const eta = left.length === 0 ? 'nothing left' : times.size > 0 && workers > 0 ? timeLeft(left, times, workers) : 'time left unknown until a unit finishes with a worker connected';
       lines.push(`${group}: ${g.done.length} done, ${g.running.length} running, ${g.waiting.length} waiting, ${g.failed.length} failed; ${eta}`);
       for (const job of g.running) {
         const p = job.progress as unknown as UnitProgress | number;

@@ -13,7 +13,7 @@ import { PICK_BUILD_RECORD, presetUnitNames, type ReproIdentity, type ReproRecor
 import { RUN_LOCK, withRunLock } from '../runs/runLock.js';
 import { checkIdentity, reproIdentity } from './reproIdentity.js';
 import { runReproUnit, unitContext } from './reproUnit.js';
-import { unitTimeLeft } from './unitTimeLeft.js';
+import { describeTimeLeft, unitTimeLeft } from './unitTimeLeft.js';
 
 export interface ReproduceOptions {
   /** Where the committed results go (results/<preset>): tables, charts, grids, and each unit's small records. */
@@ -75,7 +75,8 @@ async function reproduceLocked(preset: ReproPreset, data: EmojiT2I, opts: Reprod
   for (const unit of units) {
     if (isDone(unit)) continue;
     const left = units.filter((u) => !isDone(u));
-    log(`[${units.length - left.length + 1}/${units.length}] ${unit}${unitTimeLeft(left, seconds)}`);
+    const timeLeft = unitTimeLeft(left, seconds);
+    log(`[${units.length - left.length + 1}/${units.length}] ${unit}${timeLeft ? `, ${describeTimeLeft(timeLeft)}` : ''}`);
     const started = Date.now();
     const record = await runReproUnit(ctx, unit);
     events.append({ ...record });

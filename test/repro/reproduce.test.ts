@@ -181,7 +181,7 @@ test('a smoke reproduction trains on its Emoji-Pick build, runs every phase, res
   // Its progress line (the last of 8 to finish) is priced by the units finished before, as none has run in this call yet.
   const progress = said.filter((l) => l.startsWith('['));
   assert.equal(progress.length, 1, progress.join('\n'));
-  assert.match(progress[0] as string, /^\[8\/8\] self-dpo-s2, about \d+ min left$/);
+  assert.match(progress[0] as string, /^\[8\/8\] self-dpo-s2, about (\d+h\d{2}m|\d+m\d{2}s|\d+s) left$/);
   assert.equal(readFileSync(join(out, 'table2.md'), 'utf8'), table2);
   assert.equal(statSync(baseGrid).mtimeMs, gridDrawn, 'a resumed run keeps its base grid');
   // A damaged evaluation file is named with the way out, never taken as scored or silently redone.
