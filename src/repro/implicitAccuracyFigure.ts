@@ -103,6 +103,22 @@ const DASHES: number[][] = [
   [10, 8],
 ];
 
+/** The widest subtitle line, in characters: the title's width sets the whole picture's, and a longer line would shrink the charts in it. */
+const SUBTITLE_WIDTH = 120;
+
+/** `head` and then `items` joined by commas, broken after a comma into lines of at most SUBTITLE_WIDTH characters where it can be (the renderer trims a line's leading spaces, so a continuation is told by its missing bullet). */
+function wrapList(head: string, items: readonly string[]): string[] {
+  const lines = [head];
+  for (const [i, item] of items.entries()) {
+    const piece = `${item}${i < items.length - 1 ? ',' : ''}`;
+    const last = lines.length - 1;
+    const joined = `${lines[last] as string} ${piece}`;
+    if (joined.length <= SUBTITLE_WIDTH || lines[last] === head) lines[last] = joined;
+    else lines.push(piece);
+  }
+  return lines;
+}
+
 /**
  * Figure 5 as a Vega-Lite spec: rows = bases, columns = the training batches and the held-out
  * probe, one line per preference method (colour, dash and, on the probe's points, shape), the 95%
@@ -127,7 +143,7 @@ export function implicitAccuracySpec(units: readonly UnitRecord[], smooth: numbe
   const firstShown = (us: readonly UnitRecord[]): number => Math.min(...us.map((u) => methods.indexOf(methodLabel(u.method))));
   const pairLines = [...groupBy(probed, (u) => probePairsLabel(u.probe[0] as { set: string; downgrade: string }))]
     .sort((a, b) => firstShown(a[1]) - firstShown(b[1]))
-    .map(([pairs, us]) => `· ${pairs}: ${[...new Set(us.map((u) => methodLabel(u.method)))].join(', ')}`);
+    .flatMap(([pairs, us]) => wrapList(`· ${pairs}:`, [...new Set(us.map((u) => methodLabel(u.method)))]));
   const legend = { field: 'method', type: 'nominal' as const, title: 'method', sort: methods, scale: { domain: methods } };
   const strokeDash = { ...legend, scale: { domain: methods, range: methods.map((_, i) => DASHES[i % DASHES.length] as number[]) } };
   const byMethod = methods.map((m) => ({ transform: [{ filter: { field: 'method', equal: m } }], mark: { type: 'line' as const, strokeWidth: 2 }, encoding: { strokeDash } }));

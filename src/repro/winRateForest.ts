@@ -60,8 +60,8 @@ export function winRateForestSpec(rows: readonly WinRateRow[]): ChartSpec {
   if (rows.length === 0) throw new Error('win-rate forest plot: no trained model was evaluated with its base');
   const methods = [...new Set(rows.map((r) => r.method))];
   const metricNames = [...new Set(rows.map((r) => r.metric))];
-  const seeds = [...new Set(rows.map((r) => r.seeds))];
-  const prompts = [...new Set(rows.map((r) => r.prompts))];
+  const seeds = rows.map((r) => r.seeds);
+  const seedText = Math.min(...seeds) === Math.max(...seeds) ? `${seeds[0]} training seed(s) per method` : `${Math.min(...seeds)} to ${Math.max(...seeds)} training seeds by method`;
   const y = { field: 'method', type: 'nominal' as const, sort: methods, title: null, axis: { labelLimit: 320 } };
   const yOffset = { field: 'metric', type: 'nominal' as const, sort: metricNames };
   const color = { field: 'metric', type: 'nominal' as const, sort: metricNames, title: 'win rate on' };
@@ -74,7 +74,8 @@ export function winRateForestSpec(rows: readonly WinRateRow[]): ChartSpec {
       text: 'Win rate against the base, 95% interval',
       subtitle: [
         'Per prompt against the base on the same prompt and sample seed (ties half); the dashed line is 50%.',
-        `${prompts.join('/')} prompts per set, ${seeds.join('/')} training seed(s) per method; the interval is a bootstrap over training seeds and prompts.`,
+        `Prompts: ${sets.map((set) => `${set} ${[...new Set(rows.filter((r) => r.set === set).map((r) => r.prompts))].join('/')}`).join(', ')}; ${seedText}.`,
+        'The interval is a bootstrap over training seeds and prompts.',
       ],
       anchor: 'start',
     },

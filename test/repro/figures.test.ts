@@ -293,6 +293,10 @@ test('the forest plot: prompt sets as columns, a chart per base with its own met
   assert.deepEqual([interval.encoding.x.field, interval.encoding.x2.field, estimate.encoding.x.field], ['low', 'high', 'mean']);
   assert.deepEqual(estimate.encoding.y.sort, ['SFT', 'Self-DPO']);
   assert.deepEqual(estimate.encoding.yOffset.sort, ['Align win', 'rank win', 'Real win']);
+  // The prompts of each set (2 here) and the seeds per method, named set by set.
+  assert.match(spec.title.subtitle[1], /^Prompts: curated-val 2, keyword-only 2; 1 training seed\(s\) per method\.$/);
+  const mixed = winRateForestSpec(rows.map((r) => (r.method === 'SFT' ? { ...r, seeds: 3 } : r))) as unknown as { title: { subtitle: string[] } };
+  assert.match(mixed.title.subtitle[1] as string, /; 1 to 3 training seeds by method\.$/);
   // Each chart's y axis lists only its own base's methods: base-L trained SFT alone, so its chart has one row.
   const svg = await renderChartSvg(winRateForestSpec(rows), { onWarning: (m) => assert.fail(m) });
   assert.match(svg, /keyword-only/);
@@ -311,4 +315,24 @@ test("Figure 5's title counts the seeds of the methods it draws, not those of a 
   // Methods with different counts (Self-DPO 1, Diffusion-DPO 2): the title gives the range, not the most.
   const selfDpo = unit('self-dpo', 1, () => 0.8, [[5, 0.8]]);
   assert.equal(title([selfDpo, dpo(1), dpo(2)]), 'Figure 5: implicit accuracy from step 2 (mean of 1 to 2 training seeds by method, 95% band where several)');
+});
+
+test("Figure 5's subtitle breaks a long list of methods on the same probe pairs into lines of at most 120 characters, naming every one", () => {
+  const methods = ['self-dpo', 'self-dpo-no-mse', 'self-dpo-nearest', 'self-dpo-beta50', 'self-dpo-no-mse-beta50', 'self-dpo-web', 'self-dpo-curated'];
+  const spec = implicitAccuracySpec(
+    methods.map((m) => unit(m, 1, () => 0.8, [[5, 0.8]])),
+    1,
+  ) as { title: { subtitle: string[] } };
+  const listed = spec.title.subtitle.slice(spec.title.subtitle.findIndex((l) => l.startsWith('· ')));
+  assert.ok(listed.length > 1, listed.join('\n'));
+  assert.ok(
+    listed.every((l) => l.length <= 120),
+    listed.join('\n'),
+  );
+  assert.match(listed[0] as string, /^· emoji-pick-validation winners, randomImage losers: Self-DPO, /);
+  assert.ok(
+    listed.slice(1).every((l) => !l.startsWith('· ')),
+    'continuations carry no bullet',
+  );
+  assert.equal((listed.join(' ').split(': ')[1] as string).split(',').length, methods.length, 'every method once, one comma between each');
 });
