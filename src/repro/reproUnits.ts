@@ -152,13 +152,15 @@ export function readUnit(dir: string, unit: string): UnitRecord {
 }
 
 /**
- * Every unit under `out/runs/` (base-S's) and `out/runs/<base>/` (another base's), finished or
- * not, each base's own evaluation first.
+ * Every finished unit under `out/runs/` (base-S's) and `out/runs/<base>/` (another base's), each
+ * base's own evaluation first. A unit is finished when its done.json is written, last: one still
+ * training or evaluating (its curated-val scored, the other sets not yet) is left out, so a report
+ * redrawn while a reproduction runs counts only whole units.
  */
 export function readUnits(out: string): UnitRecord[] {
   const root = join(out, 'runs');
   if (!existsSync(root)) return [];
-  const isUnit = (dir: string): boolean => existsSync(join(dir, 'done.json')) || existsSync(join(dir, 'eval-curated-val.json'));
+  const isUnit = (dir: string): boolean => existsSync(join(dir, 'done.json'));
   const names: string[] = [];
   for (const entry of readdirSync(root).sort()) {
     if (isUnit(join(root, entry))) names.push(entry);

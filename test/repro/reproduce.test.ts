@@ -176,6 +176,10 @@ test('a smoke reproduction trains on its Emoji-Pick build, runs every phase, res
   // A unit that died after one of its prompt sets resumes there and gives the same tables.
   rmSync(join(out, 'runs', 'self-dpo-s2', 'done.json'));
   rmSync(join(out, 'runs', 'self-dpo-s2', 'eval-keyword-only.json'));
+  // Redrawn meanwhile, the report counts whole units only: Self-DPO has its one finished seed on every set.
+  await writeReproReport(out);
+  const wholeUnits = readFileSync(join(out, 'table2.md'), 'utf8');
+  for (const set of ['curated-val', 'unseen-concepts', 'keyword-only']) assert.match(wholeUnits, new RegExp(`\\|${set}\\|Self-DPO\\|1\\|`));
   const said: string[] = [];
   await reproduce(preset, data, { ...opts, log: (line: string) => said.push(line) });
   // Its progress line (the last of 8 to finish) is priced by the units finished before, as none has run in this call yet.
