@@ -22,8 +22,14 @@ export interface LinkResult {
   difference: EstimateTest | undefined;
   /** Margin links: the margin, MARGIN_FRACTION·(reference − base), with its test. */
   margin?: { label: string; test: EstimateTest | undefined };
-  /** What the verdict reads, each oriented so that above 0 is the claim's way: holds when every interval lies above 0, contradicted when one lies below. */
-  contrasts: Array<{ label: string; test: EstimateTest | undefined }>;
+  /**
+   * What the verdict reads, each oriented so that above 0 is the claim's way: holds when every
+   * interval lies above 0, contradicted when one lies below. `side` names a margin link's
+   * contrast in a few words ("above −margin"), for the table's p and detectable-difference cells.
+   */
+  contrasts: Array<{ label: string; side?: string; test: EstimateTest | undefined }>;
+  /** Why a link that reads the other way is not called contradicted: its reference shows no clear gain, so its margin means nothing. */
+  note?: string;
 }
 
 /** A secondary cell: another (prompt set, metric) of a link's headline comparison. */
@@ -42,9 +48,15 @@ export interface SecondaryCell {
 
 export interface ClaimResult {
   claim: PaperClaim;
-  /** 'not run' when a model the claim compares has no records: nothing is judged. */
-  verdict: Verdict | 'not run';
-  /** What is missing for a claim that was not run: "curated-val of SFT (base-L)", "the held-out probe of Self-DPO". */
+  /**
+   * 'not run' when a model the claim compares has no records, 'waiting' when a trained model has
+   * some of its training seeds but not all: nothing is judged from part of a model's runs.
+   */
+  verdict: Verdict | 'not run' | 'waiting';
+  /**
+   * What is missing: for 'not run', "curated-val of SFT (base-L)", "the held-out probe of
+   * Self-DPO"; for 'waiting', each model's unfinished training seeds, "SFT (base-L): seeds 2, 3 of 1, 2, 3".
+   */
   missing: string[];
   links: LinkResult[];
   secondary: SecondaryCell[];
@@ -61,17 +73,26 @@ export function modelLabel(ref: ModelRef): string {
  * primary cell; the claim is supported when every link holds, contradicted when any link reads
  * clearly the other way, and not resolved otherwise. Secondary cells get Holm-adjusted p-values
  * across the claim and do not change the verdict. A claim whose models have no units (base-L's
- * before base-L runs) is 'not run'.
+ * before base-L runs) is 'not run'; one whose trained models have not finished every training
+ * seed in `seeds` (the preset's; by default every seed any trained unit has) is 'waiting', since
+ * a model with one run would enter the test like the base, as if runs did not differ.
  */
-export function checkClaims(units: readonly UnitRecord[], claims: readonly PaperClaim[] = PAPER_CLAIMS): ClaimResult[] {
-  return claims.map((claim) => checkClaim(units, claim));
+export function checkClaims(units: readonly UnitRecord[], claims: readonly PaperClaim[] = PAPER_CLAIMS, seeds: readonly number[] = trainingSeeds(units)): ClaimResult[] {
+  return claims.map((claim) => checkClaim(units, claim, seeds));
 }
 
-function checkClaim(units: readonly UnitRecord[], claim: PaperClaim): ClaimResult {
+/** Every training seed some trained unit ran with, in order. */
+function trainingSeeds(units: readonly UnitRecord[]): number[] {
+  return [...new Set(units.filter((u) => u.method !== BASE_UNIT).map((u) => u.seed))].sort((a, b) => a - b);
+}
+
+function checkClaim(units: readonly UnitRecord[], claim: PaperClaim, seeds: readonly number[]): ClaimResult {
   const primary = claim.primary;
   const metric = primary ? metricNamed(primary.metric) : undefined;
   const missing = [...new Set(claim.links.flatMap((link) => missingFor(units, link, primary?.set)))];
   if (missing.length > 0) return { claim, verdict: 'not run', missing, links: [], secondary: [] };
+  const unfinished = unfinishedSeeds(units, claim.links, seeds, primary?.set);
+  if (unfinished.length > 0) return { claim, verdict: 'waiting', missing: unfinished, links: [], secondary: [] };
   const links = claim.links.map((link) => {
     if (isProbeLink(link)) return probeLink(units, link);
     if (!primary || !metric) throw new Error(`claim (${claim.id}): a link on scores needs the claim's primary cell`);
@@ -124,14 +145,49 @@ function headline(link: ScoreLink): [ModelRef, ModelRef] {
   }
 }
 
+/** Every model a link reads: a margin link's reference base too. */
+function modelsOf(link: ClaimLink): ModelRef[] {
+  switch (link.kind) {
+    case 'probeAbove':
+      return [link.model];
+    case 'probeBetter':
+    case 'better':
+      return [link.better, link.worse];
+    default:
+      return [link.model, link.reference, baseOf(link.reference)];
+  }
+}
+
+/** Whether a unit holds what a link reads of it: its held-out probe, or its evaluation of the primary set. */
+function hasRecords(link: ClaimLink, set: PromptSetName | undefined): (u: UnitRecord) => boolean {
+  return isProbeLink(link) ? (u) => u.probe.length > 0 : (u) => set !== undefined && u.evals[set] !== undefined;
+}
+
 /** What a link needs that has no records: models without an evaluation of the primary set, or without a held-out probe. */
 function missingFor(units: readonly UnitRecord[], link: ClaimLink, set: PromptSetName | undefined): string[] {
-  if (isProbeLink(link)) {
-    const refs = link.kind === 'probeAbove' ? [link.model] : [link.better, link.worse];
-    return refs.filter((r) => !unitsOf(units, r).some((u) => u.probe.length > 0)).map((r) => `the held-out probe of ${modelLabel(r)}`);
+  const has = hasRecords(link, set);
+  const what = isProbeLink(link) ? 'the held-out probe' : (set ?? 'the primary cell');
+  return modelsOf(link)
+    .filter((r) => !unitsOf(units, r).some(has))
+    .map((r) => `${what} of ${modelLabel(r)}`);
+}
+
+/** Each trained model of the links with the training seeds it has not finished: "SFT (base-L): seeds 2, 3 of 1, 2, 3". */
+function unfinishedSeeds(units: readonly UnitRecord[], links: readonly ClaimLink[], seeds: readonly number[], set: PromptSetName | undefined): string[] {
+  const lacking = new Map<string, number[]>();
+  for (const link of links) {
+    const has = hasRecords(link, set);
+    for (const ref of modelsOf(link).filter((r) => r.method !== BASE_UNIT)) {
+      const done = new Set(
+        unitsOf(units, ref)
+          .filter(has)
+          .map((u) => u.seed),
+      );
+      const left = seeds.filter((s) => !done.has(s));
+      if (left.length > 0) lacking.set(modelLabel(ref), left);
+    }
   }
-  const refs = link.kind === 'better' ? [link.better, link.worse] : [link.model, link.reference, baseOf(link.reference)];
-  return refs.filter((r) => set === undefined || !unitsOf(units, r).some((u) => u.evals[set] !== undefined)).map((r) => `${set ?? 'the primary cell'} of ${modelLabel(r)}`);
+  return [...lacking].map(([model, left]) => `${model}: seed${left.length > 1 ? 's' : ''} ${left.join(', ')} of ${seeds.join(', ')}`);
 }
 
 /**
@@ -227,6 +283,7 @@ function scoreLink(units: readonly UnitRecord[], link: ScoreLink, set: PromptSet
     // model − reference > −f·(reference − base)  ⇔  model − (1 − f)·reference − f·base > 0.
     contrasts.push({
       label: `${m} − ${r} above −${gain}`,
+      side: 'above −margin',
       test: test([
         [link.model, sign],
         [reference, -(1 - f) * sign],
@@ -238,6 +295,7 @@ function scoreLink(units: readonly UnitRecord[], link: ScoreLink, set: PromptSet
     // model − reference < f·(reference − base)  ⇔  (1 + f)·reference − f·base − model > 0.
     contrasts.push({
       label: `${m} − ${r} below +${gain}`,
+      side: 'below +margin',
       test: test([
         [reference, (1 + f) * sign],
         [base, -f * sign],
@@ -249,6 +307,7 @@ function scoreLink(units: readonly UnitRecord[], link: ScoreLink, set: PromptSet
     // model − base < f·(reference − base)  ⇔  f·reference + (1 − f)·base − model > 0.
     contrasts.push({
       label: `${m} − ${o} below ${gain}`,
+      side: 'below margin',
       test: test([
         [reference, f * sign],
         [base, (1 - f) * sign],
@@ -256,7 +315,16 @@ function scoreLink(units: readonly UnitRecord[], link: ScoreLink, set: PromptSet
       ]),
     });
   }
-  return { link, label, verdict: linkVerdict(contrasts), difference, margin, contrasts };
+  const verdict = linkVerdict(contrasts);
+  // A margin is a share of the reference's gain: when that gain is not clearly there (the
+  // margin's interval reaches 0 or below, taken in the metric's better direction), a contrast
+  // below 0 says nothing against the claim: two identical models would read "not close" and a
+  // model equal to its base "gains more than the reference". Only holding stays possible, and
+  // only where it needs more than a margin of 0 would.
+  const clearGain = margin.test !== undefined && (sign > 0 ? margin.test.low > 0 : margin.test.high < 0);
+  if (verdict === 'contradicted' && !clearGain)
+    return { link, label, verdict: 'not resolved', difference, margin, contrasts, note: `${r} shows no clear gain over ${o} here, so its margin cannot tell against the claim` };
+  return { link, label, verdict, difference, margin, contrasts };
 }
 
 /** The implicit accuracy of each of a model's runs at its last held-out probe, with the floor its pairs set on the standard error. */

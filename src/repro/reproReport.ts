@@ -214,7 +214,7 @@ export async function writeReproReport(out: string): Promise<string[]> {
     '',
     "## The paper's claims",
     '',
-    ...claimsMarkdown(units),
+    ...claimsMarkdown(units, preset.seeds),
     '',
   ].join('\n');
   writeFileAtomic(join(out, 'README.md'), readme);

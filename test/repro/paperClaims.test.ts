@@ -173,6 +173,56 @@ test("the README's claims section: the rule, a row per link with the claim's ver
   assert.match(md, /- \(a\) secondary cells: Self-DPO − SFT, curated-val R@1 0\.0 \[0\.0, 0\.0\], p 1\.000, Holm p 1\.000; .*SFT − base-S, curated-val FID: no test \(one run\)\./);
 });
 
+test("a margin link's row gives its deciding contrast's p and minimal detectable difference, not the headline difference's", () => {
+  const md = claimsMarkdown(hand()).join('\n');
+  // (e): the contrast Self-DPO − 0.5·Diffusion-DPO − 0.5·base is 2, 1, 2, 4 per prompt (mean 2.25, se sqrt(4.75/3)/2 = 0.629):
+  // p of t = 3.576 on 3 df = 0.037; minimal detectable (t(0.975; 3) + t(0.8; 3))·se = (3.1824 + 0.9785)·0.629 = 2.62.
+  // The headline difference Self-DPO − Diffusion-DPO (1, 0, 1, 3) has p 0.11 on its own: not what decides.
+  assert.match(md, /\|Self-DPO − Diffusion-DPO: holds\|\+1\.25 \[[^\]]+\]; margin 0\.5·\(Diffusion-DPO − base-S\) = \+1\.00 \[1\.00, 1\.00\]\|above −margin: 0\.037\|above −margin: 2\.62\|/);
+  // (c) has two contrasts, each named by its side.
+  assert.match(md, /\|above −margin: [0-9.<]+; below \+margin: [0-9.<]+\|above −margin: [0-9.]+; below \+margin: [0-9.]+\|/);
+  assert.match(md, /tested as contrasts that must lie above 0: Self-DPO − Diffusion-DPO above −0\.5·\(Diffusion-DPO − base-S\): \+2\.25 \[[^\]]+\], p 0\.037, minimal detectable 2\.62\./);
+});
+
+test('a claim waits until every trained model it reads has every training seed: one run would enter the test like the base', () => {
+  // Self-DPO with seeds 1 and 2, SFT with seed 1 only: (a) is not judged from SFT's one run.
+  const second = unitOf('self-dpo', 2, { 'curated-val': evalOf('curated-val', { ...SELF, align: plus(SELF.align, [0.5, 0, -0.5, 0]) }, 1.7) });
+  const results = checkClaims(hand([second]));
+  const a = claim(results, 'a');
+  assert.equal(a.verdict, 'waiting');
+  assert.deepEqual(a.missing, ['SFT: seed 2 of 1, 2']);
+  assert.deepEqual(a.links, []);
+  // The preset's seeds, when given, decide: with 1-3 every trained model of (e) lacks some.
+  assert.deepEqual(claim(checkClaims(hand([second]), undefined, [1, 2, 3]), 'e').missing, ['Self-DPO: seed 3 of 1, 2, 3', 'Diffusion-DPO: seeds 2, 3 of 1, 2, 3']);
+  // A model with no run at all is still 'not run', before any waiting.
+  assert.equal(claim(results, 'f').verdict, 'not run');
+  // Probes count per seed too: Self-DPO probed on seed 1 only, Diffusion-DPO on 1 and 2.
+  const probed = (method: string, seed: number, acc: number): UnitRecord => unitOf(method, seed, {}, { probe: [{ step: 100, acc }], probePairs: 100 });
+  const d = claim(checkClaims([probed('self-dpo', 1, 0.9), probed('dpo', 1, 0.6), probed('dpo', 2, 0.6)]), 'd');
+  assert.equal(d.verdict, 'waiting');
+  assert.deepEqual(d.missing, ['Self-DPO: seed 2 of 1, 2']);
+  const md = claimsMarkdown(hand([second])).join('\n');
+  assert.match(md, /\|\(a\) Self-DPO > SFT > base on base-S \(Table 2\)\|waiting\|training seeds not finished: SFT: seed 2 of 1, 2\|/);
+});
+
+test('a margin link whose reference shows no clear gain is not resolved, never contradicted: its margin means nothing', () => {
+  // Self-DPO at beta 50 below the base by about 2 on every prompt, and w/o MSE identical to it:
+  // the margin 0.5·(Self-DPO − base) is −1, −0.9, −1.1, −1, so "within ±margin" cannot hold, but
+  // two identical models are no evidence against "close".
+  const below: Scores = { ...SELF, align: plus(BASE.align, [-2, -1.8, -2.2, -2]) };
+  const units = hand().map((u) => (u.method === 'self-dpo-beta50' || u.method === 'self-dpo-no-mse-beta50' ? unitOf(u.method, 1, { 'curated-val': evalOf('curated-val', below, 1.7) }) : u));
+  const c = claim(checkClaims(units), 'c');
+  assert.equal(c.links[0]?.difference?.estimate, 0);
+  assert.ok((c.links[0]?.margin?.test?.high as number) < 0, 'the margin lies clearly below 0');
+  assert.ok(
+    c.links[0]?.contrasts.some((x) => (x.test?.high as number) < 0),
+    'a contrast lies below 0',
+  );
+  assert.equal(c.verdict, 'not resolved');
+  assert.match(c.links[0]?.note ?? '', /Self-DPO \(beta 50\) shows no clear gain over base-S/);
+  // With a clear gain the same kind of contrast below 0 still contradicts (the "far" case above).
+});
+
 /** An evaluation with two draws per prompt: draw 1's entries appended with their own seeds (200 + i), as evaluate() lays them out. */
 function twoDraws(d0: Scores, d1: Scores): ReturnType<typeof evalOf> {
   const e = evalOf('curated-val', d0, 1);
