@@ -5,6 +5,7 @@ import { checkClaims, type ClaimResult } from '../../src/repro/claimsCheck.js';
 import { claimsMarkdown } from '../../src/repro/claimsReport.js';
 import { PAPER_CLAIMS } from '../../src/repro/paperClaims.js';
 import { BASE_L_NAME, type UnitRecord } from '../../src/repro/reproUnits.js';
+import type { EvalResult } from '../../src/eval/evaluate.js';
 import type { ProbeRecord } from '../../src/train/postTrain.js';
 import { evalOf, unitOf, type Scores } from './claimsFixture.js';
 
@@ -255,4 +256,28 @@ test('with two draws per prompt, each prompt is averaged over its draws before t
     () => checkClaims([units[0] as UnitRecord, unitOf('self-dpo', 1, { 'curated-val': other })], [oneLink]),
     /prompt p0: Self-DPO drew it from seed\(s\) 100,201, base-S from seed\(s\) 100,200/,
   );
+});
+
+test("a claim on a metric where lower is better (FID, one number per run) is turned so that above 0 is the claim's way, by hand", () => {
+  // Self-DPO's three runs score FID 1.5, 1.6, 1.7 and the base 2.0: the difference −0.4 has se 0.1/sqrt(3) on 2 df,
+  // t(0.975; 2) = 4.3027, so the interval is −0.4 ± 0.2484 and, turned, the link's contrast +0.4 [0.1516, 0.6484]: holds.
+  const fidClaim = {
+    ...PAPER_CLAIMS[0],
+    id: 'x',
+    primary: { set: 'curated-val', metric: 'FID' },
+    links: [{ kind: 'better', better: { method: 'self-dpo', base: 'base-S' }, worse: { method: 'base', base: 'base-S' } }],
+  } as (typeof PAPER_CLAIMS)[number];
+  const units = [
+    unitOf('base', 0, { 'curated-val': evalOf('curated-val', BASE, 2) }),
+    ...[1.5, 1.6, 1.7].map((fid, i) => unitOf('self-dpo', i + 1, { 'curated-val': evalOf('curated-val', SELF, fid) })),
+  ];
+  const [r] = checkClaims(units, [fidClaim]);
+  const link = r?.links[0];
+  close(link?.difference?.estimate, -0.4, 1e-12, 'Self-DPO − base FID');
+  close(link?.contrasts[0]?.test?.low, 0.4 - 4.302653 * (0.1 / Math.sqrt(3)), 1e-5, 'turned interval, low end');
+  close(link?.contrasts[0]?.test?.high, 0.4 + 4.302653 * (0.1 / Math.sqrt(3)), 1e-5, 'turned interval, high end');
+  assert.equal(r?.verdict, 'supported');
+  // The same FIDs the other way round (Self-DPO worse than the base) read contradicted.
+  const worse = units.map((u) => (u.method === 'self-dpo' ? { ...u, evals: { 'curated-val': { ...(u.evals['curated-val'] as EvalResult), fid: 4 - (u.evals['curated-val']?.fid as number) } } } : u));
+  assert.equal(checkClaims(worse, [fidClaim])[0]?.verdict, 'contradicted');
 });
