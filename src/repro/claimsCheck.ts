@@ -319,8 +319,8 @@ function scoreLink(units: readonly UnitRecord[], link: ScoreLink, set: PromptSet
   // A margin is a share of the reference's gain: when that gain is not clearly there (the
   // margin's interval reaches 0 or below, taken in the metric's better direction), a contrast
   // below 0 says nothing against the claim: two identical models would read "not close" and a
-  // model equal to its base "gains more than the reference". Only holding stays possible, and
-  // only where it needs more than a margin of 0 would.
+  // model equal to its base "gains more than the reference". The link can still hold: a margin
+  // at or below 0 only asks more of the model than a clear gain would.
   const clearGain = margin.test !== undefined && (sign > 0 ? margin.test.low > 0 : margin.test.high < 0);
   if (verdict === 'contradicted' && !clearGain)
     return { link, label, verdict: 'not resolved', difference, margin, contrasts, note: `${r} shows no clear gain over ${o} here, so its margin cannot tell against the claim` };
