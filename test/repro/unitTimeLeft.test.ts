@@ -23,3 +23,22 @@ test("the time left prices each unit by its own method's units, else its base's,
   assert.equal(describeTimeLeft(unitTimeLeft(['base-L/sft-s2', 'base-L/dpo-s1'], new Map([...ran, ['base-L/sft-s1', 600]])) as NonNullable<typeof t>), 'about 20m00s left');
   assert.equal(unitTimeLeft([], ran), undefined);
 });
+
+test('a method not yet run on its base is scaled from another base by how the two bases compare on the methods both ran, by hand', () => {
+  // base-S: base 100 s, SFT 200 s, Diffusion-DPO 400 s (seeds 1 and 2: 380 s and 420 s). base-L: base 300 s, SFT 500 s.
+  const ran = new Map([
+    ['base', 100],
+    ['sft-s1', 200],
+    ['dpo-s1', 380],
+    ['dpo-s2', 420],
+    ['base-L/base', 300],
+    ['base-L/sft-s1', 500],
+  ]);
+  // base-L costs (300 + 500) / (100 + 200) = 8/3 of base-S on the methods both ran, so its Diffusion-DPO
+  // is priced at 400 x 8/3 = 1066.7 s (base-L's own mean, 400 s, would have been a quarter of that);
+  // its SFT seed 2 at its own 500 s; a method run on no base (Self-DPO) at base-L's mean, 400 s.
+  const t = unitTimeLeft(['base-L/dpo-s1', 'base-L/sft-s2', 'base-L/self-dpo-s1'], ran);
+  assert.ok(t !== undefined);
+  assert.ok(Math.abs(t.seconds - (400 * 8) / 3 - 500 - 400) < 1e-9, `${t.seconds}`);
+  assert.deepEqual(t.untimed, new Map());
+});
