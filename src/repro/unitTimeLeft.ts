@@ -28,7 +28,7 @@ export function unitTimeLeft(remaining: readonly string[], seconds: ReadonlyMap<
     const { base, method } = parseUnitName(unit);
     const own = means.get(base);
     if (!own) left.untimed.set(base, (left.untimed.get(base) ?? 0) + 1);
-    else left.seconds += own.get(method) ?? scaledFromOtherBases(means, base, method) ?? baseMean(seconds, base);
+    else left.seconds += own.get(method) ?? scaledFromOtherBases(means, base, own, method) ?? baseMean(seconds, base);
   }
   return left;
 }
@@ -45,9 +45,8 @@ function meanSecondsByBaseAndMethod(seconds: ReadonlyMap<string, number>): Map<s
   return new Map([...runs].map(([base, ofBase]) => [base, new Map([...ofBase].map(([method, xs]) => [method, mean(xs)]))]));
 }
 
-/** `method` on `base` from its mean on each other base that ran it, times the two bases' cost ratio on the methods both ran; averaged over such bases. */
-function scaledFromOtherBases(means: ReadonlyMap<string, ReadonlyMap<string, number>>, base: string, method: string): number | undefined {
-  const own = means.get(base) as ReadonlyMap<string, number>;
+/** `method` on `base` (whose method means are `own`) from its mean on each other base that ran it, times the two bases' cost ratio on the methods both ran; averaged over such bases. */
+function scaledFromOtherBases(means: ReadonlyMap<string, ReadonlyMap<string, number>>, base: string, own: ReadonlyMap<string, number>, method: string): number | undefined {
   const estimates: number[] = [];
   for (const [other, theirs] of means) {
     const there = theirs.get(method);
