@@ -338,7 +338,7 @@ def denoising_error(model, alpha_bar, x0, eps, t, ids, mask, params=None):
 
 
 def adamw(variables, lr=1e-4):
-    """AdamW as src/train/adamw.ts: decoupled decay on rank >= 2 parameters only."""
+    """AdamW as src/optim/adamw.ts: decoupled decay on rank >= 2 parameters only."""
     decay = [v for v in variables if v.dim() >= 2]
     rest = [v for v in variables if v.dim() < 2]
     return torch.optim.AdamW(
@@ -425,7 +425,7 @@ def bench(model, args, gen):
         v.requires_grad_(True)
     del opt, ref
 
-    # DDIM with classifier-free guidance (src/diffusion/generate.ts): one doubled batch per step.
+    # DDIM with classifier-free guidance (src/model/generate.ts): one doubled batch per step.
     B = args.sample_batch
     ids, mask = random_captions(gen, B, L, model.vocab_size)
     ids = torch.cat([ids, torch.zeros(B, L, dtype=torch.long)])

@@ -201,7 +201,7 @@ function measureTfjs(model: TextToImageModel, schedule: NoiseSchedule, shapes: S
   dpoOpt.dispose();
   reference.dispose();
 
-  // DDIM with classifier-free guidance, as src/diffusion/generate.ts runs it.
+  // DDIM with classifier-free guidance, as src/model/generate.ts runs it.
   const caps = captions(model, shapes.sampleBatch, rng);
   if (reps.warm > 0) sample(model, schedule, captions(model, warmSize(shapes.sampleBatch), rng), 1, shapes.guidance);
   const k = shapes.sampleStepsTimed;
@@ -483,9 +483,9 @@ async function main(): Promise<void> {
       wasmShapes.sampleStepsTimed < wasmShapes.sampleSteps
         ? `Sampling on wasm and in PyTorch: ${wasmShapes.sampleStepsTimed} of ${wasmShapes.sampleSteps} DDIM steps run, time scaled up.`
         : 'Sampling runs all 25 DDIM steps.',
-      'SFT step: the gradient function of pretraining (src/parallel/denoisingGradients.ts: mean per-image denoising error, tf.variableGrads over text encoder + UNet, one 16-image micro-batch) on the main thread alone, clipByGlobalNorm(1), tfjs AdamW (src/train/adamw.ts) on the main thread; no EMA update. (The step the trainers run, with the optimizer on shared buffers, is in the data-parallel table.)',
+      'SFT step: the gradient function of pretraining (src/parallel/denoisingGradients.ts: mean per-image denoising error, tf.variableGrads over text encoder + UNet, one 16-image micro-batch) on the main thread alone, clipByGlobalNorm(1), tfjs AdamW (src/optim/adamw.ts) on the main thread; no EMA update. (The step the trainers run, with the optimizer on shared buffers, is in the data-parallel table.)',
       `Self-DPO-shaped step: ${2 * wasmShapes.dpoPairs} images (winners then losers sharing noise, timestep and caption) through a frozen copy of the model without gradients, then through the policy with gradients of the UNet (text encoder frozen), loss softplus(beta·((e_w - e_l) - (ref_w - ref_l))), clip, AdamW. Expected cost from FLOPs: 8/3 of an SFT step of the same pair count.`,
-      'Sampling: src/diffusion/generate.ts (DDIM, trailing timesteps, eta 0, guidance 3: conditional and unconditional passes as one doubled batch), images read back at the end.',
+      'Sampling: src/model/generate.ts (DDIM, trailing timesteps, eta 0, guidance 3: conditional and unconditional passes as one doubled batch), images read back at the end.',
       "GFLOP/s use the UNet's own FLOP count (TextToImageModel.unetFlopsPerImage: matmuls and convolutions, 2 per multiply-add, text encoder left out): a training pass counts 3x forward, a Self-DPO step 3x for the policy plus 1x for the reference, sampling 2 passes per image per step.",
       'PyTorch: bench/torch_unet.py, our re-implementation of the same network (NCHW, same names, shapes, layer order, TensorFlow "same" padding), its own SFT/Self-DPO/DDIM loops mirroring these; torch.set_num_threads(1) and (2). The check loads the tfjs weights into it and compares the output of a 2-image forward. Ratios in the first table are tfjs-wasm time / PyTorch time (above 1: PyTorch is faster).',
       `wasm runs on one thread (tfjs-backend-wasm's thread pool is off in Node, docs/DESIGN.md); ${cpus().length} cores on the machine.`,

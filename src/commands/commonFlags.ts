@@ -6,7 +6,7 @@ import { numberFlag, UsageError, type Flag, type ParsedArgs } from '../util/args
 /**
  * Flags several commands share, defined once so that a name means one thing everywhere
  * (docs/DESIGN.md, the CLI): `--steps` counts training steps, `--sample-steps` sampler steps;
- * `--prompts` names a prompt set, `--prompt-file` a file of prompts, `--prompt-count` a number.
+ * `--prompts` names a prompt set, `--prompt-file` a file of prompts.
  */
 
 export const FORCE = { name: 'force', help: 'replace what an earlier run wrote (nothing is overwritten without it)' } as const satisfies Flag;
