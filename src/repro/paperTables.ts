@@ -189,6 +189,35 @@ export function methodTable(allUnits: readonly UnitRecord[], methods: readonly s
   return aq.from(rows);
 }
 
+/** One of Tables 2-5 (or the extra one) on one base: its file name, its title and its rows. */
+export interface BaseTable {
+  /** `table2` on the first base, `table2-base-L` on another. */
+  file: string;
+  /** The table's title, the base named after it on any base but the first. */
+  title: string;
+  table: aq.ColumnTable;
+}
+
+/**
+ * Every table of `PAPER_TABLES` that has methods on each base, in the bases' order, as the report
+ * writes them and notebook 03 shows them. A table whose only rows on a base are Table 2's is left
+ * out there: it would repeat Table 2 (the quick preset's base-L trains Table 2's methods alone).
+ */
+export function baseTables(bases: ReadonlyArray<{ name: string; methods: readonly string[] }>, units: readonly UnitRecord[]): BaseTable[] {
+  const first = bases[0]?.name;
+  const tables: BaseTable[] = [];
+  for (const b of bases) {
+    for (const [name, t] of Object.entries(PAPER_TABLES)) {
+      const methods = t.methods.filter((m) => b.methods.includes(m));
+      const repeatsTable2 = name !== 'table2' && methods.every((m) => PAPER_TABLES.table2.methods.includes(m));
+      if (methods.length === 0 || repeatsTable2) continue;
+      const other = b.name !== first;
+      tables.push({ file: other ? `${name}-${b.name}` : name, title: other ? `${t.title} (${b.name})` : t.title, table: methodTable(units, methods, b.name) });
+    }
+  }
+  return tables;
+}
+
 /** A pair build of a reproduction made before Emoji-Pick (its pairs-build.json): Diffusion-DPO's pairs drawn from the base and ranked. */
 export interface LegacyPairBuild {
   prompts: number;

@@ -8,14 +8,14 @@ import { methodConfig, type PostTrainConfig } from '../train/postTrainConfig.js'
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { readJsonFile } from '../util/jsonFile.js';
 import { claimsMarkdown } from './claimsReport.js';
-import { dataTable, methodLabel, methodTable, PAPER_TABLES, unitScoreRows, type LegacyPairBuild } from './paperTables.js';
+import { baseTables, dataTable, methodLabel, PAPER_TABLES, unitScoreRows, type LegacyPairBuild } from './paperTables.js';
 import { implicitAccuracySpec } from './implicitAccuracyFigure.js';
 import { methodGridPng } from './methodGridFigure.js';
 import { writeWinRateForest } from './winRateForest.js';
 import { machineLine } from '../util/machine.js';
 import { BASE_UNIT, PICK_BUILD_RECORD, presetUnitNames, readUnits, unitsOfMethod, type ReproRecord, type UnitRecord } from './reproUnits.js';
 import { readReproRecord } from './reproRecord.js';
-import { tunedFor, type PresetBase, type ReproPreset } from './reproPresets.js';
+import { tunedFor, type PresetBase } from './reproPresets.js';
 import { samplingLabel } from '../model/generate.js';
 
 /** How many concepts R@k ranks among, as the evaluations recorded it. */
@@ -61,11 +61,6 @@ export function reproDataTable(out: string, methods: readonly string[], units: r
   return dataTable(methods, Object.fromEntries(methods.map((m) => [m, configOf(m)])), { ...(pick ? { pick } : {}), ...(legacyPairs ? { legacyPairs } : {}) });
 }
 
-/** " (base-L)" after a table's title for a base other than the first, so each base's tables are told apart. */
-function onBase(preset: ReproPreset, base: string): string {
-  return base === preset.bases[0]?.name ? '' : ` (${base})`;
-}
-
 /**
  * The README's "Made by" lines, one per command that worked on the reproduction; a run of redraws
  * in a row is one line with its count (a long reproduction is redrawn at every snapshot, and the
@@ -106,16 +101,9 @@ export async function writeReproReport(out: string): Promise<string[]> {
   const allMethods = [...new Set(preset.bases.flatMap((b) => b.methods))];
   md.push('## Table 1: what each method needs', '', writeTable(out, 'table1', reproDataTable(out, allMethods, units)), '');
   written.push('table1.md', 'table1.csv');
-  for (const b of preset.bases) {
-    const suffix = b.name === first.name ? '' : `-${b.name}`;
-    for (const [name, t] of Object.entries(PAPER_TABLES)) {
-      const methods = t.methods.filter((m) => b.methods.includes(m));
-      // A table whose only rows on this base are Table 2's would repeat it (quick's base-L trains Table 2's methods alone).
-      const repeatsTable2 = name !== 'table2' && methods.every((m) => PAPER_TABLES.table2.methods.includes(m));
-      if (methods.length === 0 || repeatsTable2) continue;
-      md.push(`## ${t.title}${onBase(preset, b.name)}`, '', writeTable(out, `${name}${suffix}`, methodTable(units, methods, b.name)), '');
-      written.push(`${name}${suffix}.md`, `${name}${suffix}.csv`);
-    }
+  for (const t of baseTables(preset.bases, units)) {
+    md.push(`## ${t.title}`, '', writeTable(out, t.file, t.table), '');
+    written.push(`${t.file}.md`, `${t.file}.csv`);
   }
   const rows = unitScoreRows(units);
   if (rows.length > 0) {
