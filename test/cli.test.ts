@@ -215,6 +215,13 @@ test('start is the quick reproduction, and names the judge it lacks before doing
   assert.match(cli('start', '--preset', 'nope').err, /--preset: unknown preset "nope" \(known: quick, paper\)/);
 });
 
+test('post-train --preset refuses a method the preset does not train on the base --base names, before any work', () => {
+  const r = cli('post-train', '--preset', 'paper', '--method', 'sft-web', '--base', 'data/base-l', '--out', 'preset-run');
+  assert.equal(r.code, 2, r.err);
+  assert.match(r.err, /--method sft-web: the paper preset does not train it on base-L \(its methods there: sft, dpo, self-dpo,/);
+  assert.ok(!existsSync(join(root, 'preset-run')), 'nothing written');
+});
+
 test("ship copies a run's EMA model with its provenance and writes the report", async () => {
   const { readFileSync } = await import('node:fs');
   const made = cli('pretrain', '--preset', 'smoke', '--steps', '4', '--data-root', 'd', '--data-config', small, '--out', 'ship-run');

@@ -7,6 +7,8 @@ import { defaultRunDir, postTrain } from '../train/postTrain.js';
 import { methodAndDowngrade, methodNames, OPTIMIZERS, readMethodConfig, resolvePostTrainConfig, type PostTrainConfig } from '../train/postTrainConfig.js';
 import { numberFlag, stringFlag, type Flag, type ParsedArgs } from '../util/args.js';
 import { readJsonFile } from '../util/jsonFile.js';
+import { presetMethodConfig } from '../repro/presetMethodConfig.js';
+import { REPRO_PRESETS } from '../repro/reproPresets.js';
 import { defineCommand } from './command.js';
 import { BACKEND, BASE, EMOJI_FLAGS, FORCE, SEED, WORKERS, workersFlag } from './commonFlags.js';
 import { openEmojiFromFlags } from './emojiFlags.js';
@@ -42,13 +44,17 @@ const KEY_FLAGS: Record<'seed' | 'steps' | 'lr' | 'beta' | 'lambda1' | 'lambda2'
 };
 
 /**
- * The run's config: configs/<method>.json over the defaults, then --config FILE on top, then
- * the key flags (--seed, --steps, --lr, --beta, ...), --base, --pairs and --data, checked once at the end.
+ * The run's config: configs/<method>.json over the defaults (or `start`, a preset's setting of the
+ * method), then --config FILE on top, then the key flags (--seed, --steps, --lr, --beta, ...),
+ * --base, --pairs and --data, checked once at the end.
  */
-export function postTrainConfigFromArgs(args: ParsedArgs<(typeof POST_TRAIN_CONFIG_FLAGS)[number]['name']>): PostTrainConfig {
+export function postTrainConfigFromArgs(args: ParsedArgs<(typeof POST_TRAIN_CONFIG_FLAGS)[number]['name']>, start?: PostTrainConfig): PostTrainConfig {
   const method = stringFlag(args, 'method') as string;
-  const { override, source } = readMethodConfig(method);
-  let config = resolvePostTrainConfig(override, source);
+  let config = start;
+  if (!config) {
+    const { override, source } = readMethodConfig(method);
+    config = resolvePostTrainConfig(override, source);
+  }
   const file = args.flags['config'];
   if (typeof file === 'string') config = resolvePostTrainConfig(mergeDeep(config, readJsonFile(file, 'config')), file);
   const copy = structuredClone(config);
@@ -72,17 +78,31 @@ export function postTrainConfigFromArgs(args: ParsedArgs<(typeof POST_TRAIN_CONF
 export const postTrainCommand = defineCommand({
   name: 'post-train',
   summary: 'post-train a base model with a method of configs/ (SFT, Diffusion-DPO, Self-DPO and its ablations)',
-  details: 'resumable: rerun the same command after a kill. Example: npx selfdpo post-train --method self-dpo-blur --seed 2 --steps 800',
-  flags: [...POST_TRAIN_CONFIG_FLAGS, { name: 'out', value: 'DIR', help: 'the run folder (default: runs/train/<method>/seed<N>)' }, FORCE, WORKERS, BACKEND, ...EMOJI_FLAGS],
+  details:
+    "resumable: rerun the same command after a kill. Example: npx selfdpo post-train --method self-dpo-blur --seed 2 --steps 800. With --preset, the method starts from that reproduction's setting on the base --base names (its budget, tuned lr and beta, Emoji-Pick build), and any other flag changes it: npx selfdpo post-train --preset paper --method self-dpo-blur --base data/base-l --seed 4",
+  flags: [
+    ...POST_TRAIN_CONFIG_FLAGS,
+    { name: 'preset', value: 'NAME', help: `start from a reproduction preset's setting of the method on the base --base names (${Object.keys(REPRO_PRESETS).join('|')})` },
+    { name: 'out', value: 'DIR', help: 'the run folder (default: runs/train/<method>/seed<N>; with --preset, runs/train/<preset>/<base>/<method>/seed<N>)' },
+    FORCE,
+    WORKERS,
+    BACKEND,
+    ...EMOJI_FLAGS,
+  ],
   async run(args, argv) {
-    const config = postTrainConfigFromArgs(args);
+    const presetName = stringFlag(args, 'preset');
+    const baseDir = stringFlag(args, 'base');
+    const choice = { ...(baseDir !== undefined ? { baseDir } : {}), ...(args.flags['seed'] !== undefined ? { seed: numberFlag(args, 'seed', 0) } : {}) };
+    const fromPreset = presetName === undefined ? undefined : presetMethodConfig(presetName, stringFlag(args, 'method') as string, choice);
+    const config = postTrainConfigFromArgs(args, fromPreset?.config);
     const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
     const workers = workersFlag(args, backend.tfBackend);
     const resolution = readModelFile(config.base).file.model.resolution;
     // A user's folder needs no Emoji-T2I (its probe is its own held-out share).
     const data = config.data.view === 'folder' ? undefined : await openEmojiFromFlags(args, resolution);
     const method = stringFlag(args, 'method') as string;
-    const out = stringFlag(args, 'out') ?? defaultRunDir(method, config.train.seed);
+    const out =
+      stringFlag(args, 'out') ?? (fromPreset ? join('runs', 'train', fromPreset.preset.name, fromPreset.base.name, method, `seed${config.train.seed}`) : defaultRunDir(method, config.train.seed));
     const result = await postTrain(config, await emojiTrainData(data, config, resolution), out, {
       force: args.flags['force'] === true,
       workers,

@@ -13,3 +13,4 @@ export * from './reproUnit.js';
 export * from './implicitAccuracyFigure.js';
 export * from './methodGridFigure.js';
 export * from './winRateForest.js';
+export * from './presetMethodConfig.js';
