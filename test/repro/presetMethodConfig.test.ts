@@ -11,21 +11,23 @@ function recorded(unit: string): Record<string, unknown> {
 const withoutDescription = (c: object): Record<string, unknown> => Object.fromEntries(Object.entries(c).filter(([k]) => k !== 'description'));
 
 test("presetMethodConfig gives the config the paper reproduction's units trained with, on either base", () => {
-  const onL = presetMethodConfig('paper', 'self-dpo-blur', { baseDir: 'data/base-l', seed: 2 });
+  const onL = presetMethodConfig('paper', 'dpo', { baseDir: 'data/base-l', seed: 3 });
   assert.equal(onL.base.name, 'base-L');
-  assert.deepEqual(withoutDescription(onL.config), withoutDescription(recorded('base-L/self-dpo-blur-s2')));
+  assert.deepEqual(withoutDescription(onL.config), withoutDescription(recorded('base-L/dpo-s3')));
   // Base-S by default, at the preset's first training seed.
   const onS = presetMethodConfig('paper', 'self-dpo-no-mse');
   assert.equal(onS.base.name, 'base-S');
   assert.deepEqual(withoutDescription(onS.config), withoutDescription(recorded('self-dpo-no-mse-s1')));
-  // By hand, from the preset: an ablation takes its Self-DPO's lr on each base, over configs/'s 1e-5.
+  // By hand, from the preset: base-S's w/o-MSE ablation takes its Self-DPO's lr (over configs/'s 1e-5),
+  // base-L's Diffusion-DPO its own.
   assert.equal(onS.config.train.lr, 3e-6);
   assert.equal(onS.config.train.steps, 700);
   assert.equal(onS.config.loss.lambda1, 0);
-  assert.equal(onL.config.train.lr, 1e-5);
+  assert.equal(onL.config.train.lr, 1e-6);
+  assert.equal(onL.config.train.steps, 800);
   assert.match(onL.config.description, /the paper preset's setting on base-L/);
   // A notebook names the base and its own path to it.
-  const fromNotebook = presetMethodConfig('paper', 'self-dpo-blur', { base: 'base-L', baseDir: '../data/base-l', seed: 2 });
+  const fromNotebook = presetMethodConfig('paper', 'dpo', { base: 'base-L', baseDir: '../data/base-l', seed: 3 });
   assert.deepEqual(withoutDescription(fromNotebook.config), { ...withoutDescription(onL.config), base: '../data/base-l' });
 });
 
