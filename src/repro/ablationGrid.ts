@@ -10,6 +10,9 @@ import { readTrainRun, type TrainRunRecord } from '../report/trainReport.js';
 import { emojiTrainData } from '../train/emojiTrainData.js';
 import { postTrain } from '../train/postTrain.js';
 import { methodConfig, type PostTrainConfig } from '../train/postTrainConfig.js';
+import { metrics } from '../eval/metrics/registry.js';
+import { canonicalJson } from '../util/canonicalJson.js';
+import { sha256 } from '../util/sha256.js';
 
 /**
  * The ablation bench of notebook 02 (docs/PROTOCOL.md, the ablations): every setting of a grid of
@@ -26,10 +29,16 @@ export interface AblationGrid {
 }
 
 export interface AblationOptions {
-  /** Run folders go to out/<base>/<setting>. */
+  /** Run folders go to out/<base>/<setting>-<config hash>. */
   readonly out: string;
-  /** The post-training budget every setting shares (train and log keys of the config). */
+  /** The post-training budget every setting shares (train keys of the config: steps, batch, lr, seed, ...). */
   readonly train: Partial<PostTrainConfig['train']>;
+  /**
+   * What every setting trains on. Default: the curated set (clean images of the concepts base-S
+   * pretrained on; no build needed, the bench's regime). The paper's: `{ view: 'pairs', pairs:
+   * '../data/emoji-pick' }`, Emoji-Pick's winners, as the reproduction trains Self-DPO.
+   */
+  readonly data?: { view: PostTrainConfig['data']['view']; pairs?: string };
   /** The config's log cadence (probe, checkpoints, validation samples). */
   readonly cadence?: Partial<PostTrainConfig['log']>;
   /** The prompts every model draws, each from its own fixed seed. */
@@ -72,6 +81,15 @@ export function gridSettings(grid: AblationGrid): Array<{ base: string; downgrad
   return grid.bases.flatMap((base) => grid.downgrades.flatMap((downgrade) => grid.lambda1.flatMap((lambda1) => grid.beta.map((beta) => ({ base, downgrade, lambda1, beta })))));
 }
 
+/**
+ * A setting's run folder: its grid values, readable, and a hash of its whole config, so that a run
+ * is reused only under the same config, and a change anywhere else (lr, batch, seed, data,
+ * cadence) trains a new run beside it instead of meeting the old one's "different config" refusal.
+ */
+export function settingFolder(s: { downgrade: string; lambda1: number; beta: number }, config: PostTrainConfig): string {
+  return `${s.downgrade}-lambda${s.lambda1}-beta${s.beta}-steps${config.train.steps}-${sha256(canonicalJson(config)).slice(0, 8)}`;
+}
+
 /** Run (or reuse) and evaluate every setting of `grid`. */
 export async function runAblationGrid(grid: AblationGrid, data: EmojiT2I, opts: AblationOptions): Promise<AblationResult> {
   const log = opts.log ?? ((line: string): void => console.error(line));
@@ -90,17 +108,15 @@ export async function runAblationGrid(grid: AblationGrid, data: EmojiT2I, opts: 
   }
   const rows: AblationRow[] = [];
   for (const s of gridSettings(grid)) {
-    const name = `${s.downgrade}-lambda${s.lambda1}-beta${s.beta}-steps${opts.train.steps ?? 'default'}`;
-    const runDir = join(opts.out, basename(s.base), name);
-    // On the curated set, as the grid has always run (configs/self-dpo.json trains on Emoji-Pick, which the grid does not need).
     const config = methodConfig('self-dpo', {
       downgrade: s.downgrade,
       base: s.base,
       loss: { beta: s.beta, lambda1: s.lambda1 },
-      data: { view: 'curated', pairs: '' },
+      data: { view: opts.data?.view ?? 'curated', pairs: opts.data?.pairs ?? '' },
       train: opts.train,
       ...(opts.cadence ? { log: opts.cadence } : {}),
     });
+    const runDir = join(opts.out, basename(s.base), settingFolder(s, config));
     log(`ablations: ${runDir}`);
     await postTrain(config, await emojiTrainData(data, config, data.resolution), runDir, { workers: opts.workers, quiet: true });
     const evaluated = await evaluateDir(join(runDir, 'model'));
@@ -125,10 +141,17 @@ export async function runAblationGrid(grid: AblationGrid, data: EmojiT2I, opts: 
   return { rows, baseResults: new Map([...baseEvals].map(([k, v]) => [k, v.result])) };
 }
 
-/** The grid as table rows: one per setting, scores and their changes against the base in %/points. */
+/**
+ * The grid as table rows: each base's own scores, then one row per setting with its changes
+ * against its base in %/points and its own scores; every registered metric in its table units and
+ * digits (eval/metrics), as the reproduction's tables give them.
+ */
 export function ablationTableRows(result: AblationResult): Array<Record<string, string | number>> {
   const ci = (x: Interval, scale = 1, digits = 1): string => `${(scale * x.mean).toFixed(digits)} [${(scale * x.low).toFixed(digits)}, ${(scale * x.high).toFixed(digits)}]`;
-  return result.rows.map((r) => ({
+  const scores = (r: EvalResult): Record<string, number> => Object.fromEntries(metrics().map((m) => [m.column, Number(m.value(r).toFixed(m.digits))]));
+  const noChange = { 'Align win % vs base': '-', 'Align diff': '-', 'R@5 diff (pts)': '-', 'Real diff': '-', 'pixel change': '-' };
+  const baseRows = [...result.baseResults].map(([base, r]) => ({ base: basename(base), downgrade: '(the base)', lambda1: '-', beta: '-', ...noChange, ...scores(r) }));
+  const settingRows = result.rows.map((r) => ({
     base: basename(r.base),
     downgrade: r.downgrade,
     lambda1: r.lambda1,
@@ -138,8 +161,7 @@ export function ablationTableRows(result: AblationResult): Array<Record<string, 
     'R@5 diff (pts)': ci(r.r5Diff),
     'Real diff': ci(r.realDiff),
     'pixel change': Number(r.pixelChange.toFixed(2)),
-    Align: Number(r.result.align.toFixed(3)),
-    'R@5 %': Number((100 * r.result.r5).toFixed(1)),
-    FID: Number(r.result.fid.toFixed(1)),
+    ...scores(r.result),
   }));
+  return [...baseRows, ...settingRows];
 }
