@@ -42,7 +42,7 @@ function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, Math.max(0, max - 1))}…` : text;
 }
 
-/** The widest a sheet grows for its title and footer lines (longer lines are cut): an SVG above 32767 px is refused by sharp. */
+/** The widest a sheet grows for its title and footer lines (a longer title is cut, a longer footer line wrapped): an SVG above 32767 px is refused by sharp. */
 const MAX_TEXT_WIDTH = 1600;
 
 /** Render a sheet to PNG bytes (text through SVG, so fonts come from fontconfig). */
@@ -59,7 +59,8 @@ export async function renderImageSheet(sheet: ImageSheet): Promise<Buffer> {
   const nRows = sheet.rowLabels.length;
   const gridWidth = labelWidth + nCols * (cell + gap);
   const maxChars = Math.floor((Math.max(gridWidth, MAX_TEXT_WIDTH) - 2 * gap) / (font * 0.6));
-  const footer = (sheet.footer ?? []).map((l) => clip(l, maxChars));
+  // Footer lines are wrapped, not cut: they carry numbers (a figure's per-model means) that a cut would drop.
+  const footer = (sheet.footer ?? []).flatMap((l) => wrap(l, maxChars));
   const title = sheet.title === undefined ? undefined : clip(sheet.title, maxChars);
   const width = Math.max(gridWidth, ...footer.map((l) => Math.ceil(l.length * font * 0.6) + 2 * gap));
   const height = headerHeight + nRows * (cell + gap) + gap + footer.length * (font + 4) + gap;

@@ -20,6 +20,16 @@ test('a sheet with a 20,000-character caption and title renders, cut to at most 
   assert.ok((meta.width ?? 0) <= 1600 && (meta.width ?? 0) > 0, `width ${meta.width}`);
 });
 
+test('a footer line wider than the sheet is wrapped onto more lines, not cut', async () => {
+  const sheet = { resolution: 4, rowLabels: ['r'], columnLabels: ['a'], cells: [[pixels(9)]] };
+  const oneLine = await sharp(await renderImageSheet({ ...sheet, footer: ['word'] })).metadata();
+  // 400 words of 4 letters; 220 characters fit in 1,600 px at 7.2 px each: 44 words a line, so 10 lines.
+  const tenLines = await sharp(await renderImageSheet({ ...sheet, footer: ['word '.repeat(400)] })).metadata();
+  // The widest line, 44 words (219 characters), sets the width: ceil(219 · 7.2) + 2 · 6 gap.
+  assert.equal(tenLines.width, 1589);
+  assert.equal((tenLines.height ?? 0) - (oneLine.height ?? 0), 9 * (12 + 4));
+});
+
 test('a short footer keeps the sheet at its grid width', async () => {
   const png = await renderImageSheet({ resolution: 4, rowLabels: ['r'], columnLabels: ['a'], cells: [[pixels(9)]], footer: ['1. ok'] });
   // label column 150 + one 12 px cell + a 6 px gap
