@@ -77,8 +77,9 @@ export function modelLabel(ref: ModelRef): string {
  * seed in `seeds` (the preset's; by default every seed any trained unit has) is 'waiting', since
  * a model with one run would enter the test like the base, as if runs did not differ.
  */
-export function checkClaims(units: readonly UnitRecord[], claims: readonly PaperClaim[] = PAPER_CLAIMS, seeds: readonly number[] = trainingSeeds(units)): ClaimResult[] {
-  return claims.map((claim) => checkClaim(units, claim, seeds));
+export function checkClaims(units: readonly UnitRecord[], options: { claims?: readonly PaperClaim[]; seeds?: readonly number[] } = {}): ClaimResult[] {
+  const seeds = options.seeds ?? trainingSeeds(units);
+  return (options.claims ?? PAPER_CLAIMS).map((claim) => checkClaim(units, claim, seeds));
 }
 
 /** Every training seed some trained unit ran with, in order. */

@@ -93,7 +93,7 @@ function details(result: ClaimResult): string[] {
  * secondary cell and every margin contrast.
  */
 export function claimsMarkdown(units: readonly UnitRecord[], seeds?: readonly number[]): string[] {
-  const results = checkClaims(units, undefined, seeds);
+  const results = checkClaims(units, { seeds });
   const rows: string[] = [];
   for (const r of results) {
     if (r.verdict === 'not run' || r.verdict === 'waiting') {

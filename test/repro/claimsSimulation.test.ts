@@ -50,7 +50,7 @@ const ONE_LINK: PaperClaim = {
   links: [{ kind: 'better', better: { method: 'self-dpo', base: BASE_S_NAME }, worse: { method: BASE_UNIT, base: BASE_S_NAME } }],
 };
 
-const judge = (units: UnitRecord[], claim: PaperClaim): ClaimResult => checkClaims(units, [claim])[0] as ClaimResult;
+const judge = (units: UnitRecord[], claim: PaperClaim): ClaimResult => checkClaims(units, { claims: [claim] })[0] as ClaimResult;
 
 const inBand = (rate: number, low: number, high: number, what: string): void => assert.ok(rate >= low && rate <= high, `${what}: ${(100 * rate).toFixed(1)}%, outside ${100 * low}-${100 * high}%`);
 

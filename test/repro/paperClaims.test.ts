@@ -194,7 +194,7 @@ test('a claim waits until every trained model it reads has every training seed: 
   assert.deepEqual(a.missing, ['SFT: seed 2 of 1, 2']);
   assert.deepEqual(a.links, []);
   // The preset's seeds, when given, decide: with 1-3 every trained model of (e) lacks some.
-  assert.deepEqual(claim(checkClaims(hand([second]), undefined, [1, 2, 3]), 'e').missing, ['Self-DPO: seed 3 of 1, 2, 3', 'Diffusion-DPO: seeds 2, 3 of 1, 2, 3']);
+  assert.deepEqual(claim(checkClaims(hand([second]), { seeds: [1, 2, 3] }), 'e').missing, ['Self-DPO: seed 3 of 1, 2, 3', 'Diffusion-DPO: seeds 2, 3 of 1, 2, 3']);
   // A model with no run at all is still 'not run', before any waiting.
   assert.equal(claim(results, 'f').verdict, 'not run');
   // Probes count per seed too: Self-DPO probed on seed 1 only, Diffusion-DPO on 1 and 2.
@@ -244,7 +244,7 @@ test('with two draws per prompt, each prompt is averaged over its draws before t
     id: 'x',
     links: [{ kind: 'better', better: { method: 'self-dpo', base: 'base-S' }, worse: { method: 'base', base: 'base-S' } }],
   } as (typeof PAPER_CLAIMS)[number];
-  const [r] = checkClaims(units, [oneLink]);
+  const [r] = checkClaims(units, { claims: [oneLink] });
   const d = r?.links[0]?.difference;
   close(d?.estimate, 5 / 3, 1e-12, 'difference of prompt means');
   close(d?.se, 1 / 3, 1e-12, 'its se');
@@ -253,7 +253,7 @@ test('with two draws per prompt, each prompt is averaged over its draws before t
   const other = twoDraws({ align: [2, 5, 1], ...same }, { align: [4, 5, 3], ...same });
   other.perPrompt = other.perPrompt.map((p) => (p.draw === 1 ? { ...p, seed: p.seed + 1 } : p));
   assert.throws(
-    () => checkClaims([units[0] as UnitRecord, unitOf('self-dpo', 1, { 'curated-val': other })], [oneLink]),
+    () => checkClaims([units[0] as UnitRecord, unitOf('self-dpo', 1, { 'curated-val': other })], { claims: [oneLink] }),
     /prompt p0: Self-DPO drew it from seed\(s\) 100,201, base-S from seed\(s\) 100,200/,
   );
 });
@@ -271,7 +271,7 @@ test("a claim on a metric where lower is better (FID, one number per run) is tur
     unitOf('base', 0, { 'curated-val': evalOf('curated-val', BASE, 2) }),
     ...[1.5, 1.6, 1.7].map((fid, i) => unitOf('self-dpo', i + 1, { 'curated-val': evalOf('curated-val', SELF, fid) })),
   ];
-  const [r] = checkClaims(units, [fidClaim]);
+  const [r] = checkClaims(units, { claims: [fidClaim] });
   const link = r?.links[0];
   close(link?.difference?.estimate, -0.4, 1e-12, 'Self-DPO − base FID');
   close(link?.contrasts[0]?.test?.low, 0.4 - 4.302653 * (0.1 / Math.sqrt(3)), 1e-5, 'turned interval, low end');
@@ -279,5 +279,5 @@ test("a claim on a metric where lower is better (FID, one number per run) is tur
   assert.equal(r?.verdict, 'supported');
   // The same FIDs the other way round (Self-DPO worse than the base) read contradicted.
   const worse = units.map((u) => (u.method === 'self-dpo' ? { ...u, evals: { 'curated-val': { ...(u.evals['curated-val'] as EvalResult), fid: 4 - (u.evals['curated-val']?.fid as number) } } } : u));
-  assert.equal(checkClaims(worse, [fidClaim])[0]?.verdict, 'contradicted');
+  assert.equal(checkClaims(worse, { claims: [fidClaim] })[0]?.verdict, 'contradicted');
 });
