@@ -86,13 +86,15 @@ export async function renderChartSvg(spec: ChartSpec, options: RenderChartOption
 /**
  * Render a Vega-Lite spec (or an SVG already rendered by `renderChartSvg`) to PNG bytes with sharp.
  * `scale` multiplies the pixel size (2 gives a sharp image on high-density screens); the SVG is
- * rasterised at that density rather than enlarged afterwards, so text and lines stay crisp.
+ * rasterised at that density rather than enlarged afterwards, so text and lines stay crisp. The PNG
+ * holds a 256-colour palette: a chart's flat colours fit it, and committed figures shrink to about
+ * 40% (Figure 5: 501 to 203 KB; mean change 0.08/255, only anti-aliased edges move).
  */
 export async function renderChartPng(input: ChartSpec | string, scale = 1, options: RenderChartOptions = {}): Promise<Uint8Array> {
   if (!Number.isFinite(scale) || scale <= 0 || scale > 8) throw new Error(`renderChartPng: scale must be in (0, 8], got ${scale}`);
   const svg = typeof input === 'string' ? input : await renderChartSvg(input, options);
   return sharp(Buffer.from(svg), { density: 72 * scale })
-    .png()
+    .png({ palette: true, colours: 256, dither: 0 })
     .toBuffer();
 }
 

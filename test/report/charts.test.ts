@@ -183,6 +183,19 @@ test('PNG: signature and pixel size = chart size x scale, from a spec or from an
   await assert.rejects(renderChartPng(spec, 0), /scale must be in \(0, 8\]/);
 });
 
+test('PNG: a 256-colour palette that matches a full-colour rendering of the same SVG but at anti-aliased edges', async () => {
+  const svg = await renderChartSvg(lineChartSpec(lossRows, { x: 'step', y: 'loss', color: 'method', title: 'Training loss', width: 300, height: 200 }));
+  const png = await renderChartPng(svg, 2);
+  assert.equal((await sharp(png).metadata()).paletteBitDepth, 8);
+  const rgb = (image: Uint8Array | Buffer): Promise<Buffer> => sharp(image).flatten({ background: '#ffffff' }).removeAlpha().raw().toBuffer();
+  const palette = await rgb(png);
+  const full = await rgb(await sharp(Buffer.from(svg), { density: 144 }).png().toBuffer());
+  assert.equal(palette.length, full.length);
+  let sum = 0;
+  for (let i = 0; i < full.length; i++) sum += Math.abs((palette[i] as number) - (full[i] as number));
+  assert.ok(sum / full.length < 0.5, `mean |palette - full colour| = ${(sum / full.length).toFixed(3)} of 255`);
+});
+
 test('writeChart writes <base>.svg and <base>.png and leaves no temp files', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'charts-'));
   try {
