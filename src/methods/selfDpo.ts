@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../config.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import { downgradeContext } from './downgrades/downgradeContext.js';
-import { DOWNGRADE_NAMES, getDowngrade, isDowngradeName } from './downgrades/registry.js';
+import { downgradeNames, getDowngrade, isDowngradeName } from './downgrades/registry.js';
 import type { Method } from './method.js';
 
 /** Self-DPO (Eq. 9): lambda1·MSE + lambda2·DPO against losers a downgrade makes from the winners (Eq. 8). */
@@ -24,7 +24,7 @@ export const selfDpo: Method = {
   },
   probeDowngrade: (settings) => settings.downgrade,
   check(settings, source) {
-    if (!isDowngradeName(settings.downgrade)) throw new ConfigError('downgrade', `must be one of ${DOWNGRADE_NAMES.join(', ')} for self-dpo, got "${settings.downgrade}"`, source);
+    if (!isDowngradeName(settings.downgrade)) throw new ConfigError('downgrade', `must be one of ${downgradeNames().join(', ')} for self-dpo, got "${settings.downgrade}"`, source);
     if (settings.loss.lambda2 === 0) throw new ConfigError('loss.lambda2', 'self-dpo without its DPO term is sft; use the sft method', source);
   },
 };

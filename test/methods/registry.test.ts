@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { initBackend } from '../../src/backend.js';
+import { registerDowngrade } from '../../src/methods/downgrades/registry.js';
 import type { Method } from '../../src/methods/method.js';
 import { getMethod, registeredMethodNames, registerMethod } from '../../src/methods/registry.js';
 import { postTrain } from '../../src/train/postTrain.js';
@@ -62,4 +63,21 @@ test('a toy method registered at run time trains for 2 steps through the same tr
     probe.every((p) => p.downgrade === 'blur'),
     "the probe uses the method's probe downgrade",
   );
+});
+
+test('a downgrade registered at run time trains Self-DPO for 2 steps, and its probe pairs use it', async () => {
+  // The loser is the winner turned negative: far from it, so the loser error must differ.
+  registerDowngrade({ name: 'toyNegative', description: 'toy: the winner negated', needs: [], apply: ({ winners, ids }) => ({ losers: tf.neg(winners), sources: [...ids] }) });
+  const base = await smokeBase();
+  assert.throws(() => smokeTrainConfig(base, { method: 'self-dpo', downgrade: 'toyNegativ' }), /downgrade.*must be one of randomImage, .*toyNegative for self-dpo, got "toyNegativ"/);
+  const config = smokeTrainConfig(base, { method: 'self-dpo', downgrade: 'toyNegative' }, { steps: 2 });
+  const runDir = join(mkdtempSync(join(tmpdir(), 'toy-downgrade-')), 'run');
+  assert.equal((await postTrain(config, smokeTrainData(), runDir, { quiet: true })).step, 2);
+  const lines = (file: string): Array<Record<string, unknown>> =>
+    readFileSync(join(runDir, file), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  for (const m of lines('metrics.jsonl')) assert.ok(Math.abs((m['mse_l'] as number) - (m['mse_w'] as number)) > 0, 'loser error equals winner error');
+  assert.ok(lines('heldout.jsonl').every((p) => p['downgrade'] === 'toyNegative'));
 });

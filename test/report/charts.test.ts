@@ -186,7 +186,7 @@ test('PNG: signature and pixel size = chart size x scale, from a spec or from an
 test('PNG: a 256-colour palette that matches a full-colour rendering of the same SVG but at anti-aliased edges', async () => {
   const svg = await renderChartSvg(lineChartSpec(lossRows, { x: 'step', y: 'loss', color: 'method', title: 'Training loss', width: 300, height: 200 }));
   const png = await renderChartPng(svg, 2);
-  assert.equal((await sharp(png).metadata()).paletteBitDepth, 8);
+  assert.equal((await sharp(png).metadata()).isPalette, true);
   const rgb = (image: Uint8Array | Buffer): Promise<Buffer> => sharp(image).flatten({ background: '#ffffff' }).removeAlpha().raw().toBuffer();
   const palette = await rgb(png);
   const full = await rgb(await sharp(Buffer.from(svg), { density: 144 }).png().toBuffer());

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Downgrade } from '../../../src/methods/downgrades/downgrade.js';
 import * as index from '../../../src/methods/downgrades/index.js';
-import { DOWNGRADE_NAMES, DOWNGRADES, getDowngrade, isDowngradeName } from '../../../src/methods/downgrades/registry.js';
+import { DOWNGRADE_NAMES, DOWNGRADES, downgradeNames, getDowngrade, isDowngradeName, registerDowngrade } from '../../../src/methods/downgrades/registry.js';
 
 const DIR = join(__dirname, '../../../src/methods/downgrades');
 
@@ -35,4 +35,18 @@ test('getDowngrade names the known downgrades when asked for an unknown one; the
   assert.throws(() => getDowngrade('sharpen'), /unknown downgrade 'sharpen'; expected one of randomImage, .*blur/);
   assert.equal(isDowngradeName('toString'), false);
   assert.equal(index.DOWNGRADES, DOWNGRADES);
+});
+
+test('registerDowngrade adds a downgrade by a name that is new and well formed; lookups and the known names include it', () => {
+  const keep: Downgrade = { name: 'toyKeep', description: 'toy: the winner itself', needs: [], apply: ({ winners, ids }) => ({ losers: winners.clone(), sources: [...ids] }) };
+  assert.equal(isDowngradeName('toyKeep'), false);
+  registerDowngrade(keep);
+  assert.equal(getDowngrade('toyKeep'), keep);
+  assert.equal(isDowngradeName('toyKeep'), true);
+  assert.deepEqual(downgradeNames(), [...DOWNGRADE_NAMES, 'toyKeep']);
+  assert.deepEqual(DOWNGRADE_NAMES, Object.keys(DOWNGRADES), 'the built-in list is unchanged');
+  assert.throws(() => getDowngrade('sharpen'), /unknown downgrade 'sharpen'; expected one of randomImage, .*nearestConcept, toyKeep$/);
+  assert.throws(() => registerDowngrade(keep), /a downgrade called 'toyKeep' is already registered/);
+  assert.throws(() => registerDowngrade({ ...keep, name: 'blur' }), /'blur' is already registered/);
+  for (const bad of ['', '9lives', 'two words', 'toString()']) assert.throws(() => registerDowngrade({ ...keep, name: bad }), /registerDowngrade: name must be a letter/, JSON.stringify(bad));
 });
