@@ -43,7 +43,7 @@ const SHOWS: Record<string, string[]> = {
   '01-quickstart.ipynb': ['image/png', 'image/svg+xml', 'application/vnd.vegalite.v5+json'],
   '02-ablations.ipynb': ['text/html', 'image/png', 'image/svg+xml', 'application/vnd.vegalite.v5+json'],
   '03-paper-tables.ipynb': ['text/markdown', 'text/html', 'image/png'],
-  '04-implicit-accuracy.ipynb': ['image/svg+xml', 'application/vnd.vegalite.v5+json'],
+  '04-implicit-accuracy.ipynb': ['image/png', 'text/html'],
   '05-samples.ipynb': ['image/png'],
 };
 
