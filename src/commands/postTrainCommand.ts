@@ -90,17 +90,17 @@ export const postTrainCommand = defineCommand({
     ...EMOJI_FLAGS,
   ],
   async run(args, argv) {
+    const method = stringFlag(args, 'method') as string;
     const presetName = stringFlag(args, 'preset');
     const baseDir = stringFlag(args, 'base');
-    const choice = { ...(baseDir !== undefined ? { baseDir } : {}), ...(args.flags['seed'] !== undefined ? { seed: numberFlag(args, 'seed', 0) } : {}) };
-    const fromPreset = presetName === undefined ? undefined : presetMethodConfig(presetName, stringFlag(args, 'method') as string, choice);
+    // --seed, like every key flag, is applied over the preset's setting by postTrainConfigFromArgs.
+    const fromPreset = presetName === undefined ? undefined : presetMethodConfig(presetName, method, baseDir !== undefined ? { baseDir } : {});
     const config = postTrainConfigFromArgs(args, fromPreset?.config);
     const backend = await initBackend({ backend: backendFromEnvAndArgs(argv, process.env) });
     const workers = workersFlag(args, backend.tfBackend);
     const resolution = readModelFile(config.base).file.model.resolution;
     // A user's folder needs no Emoji-T2I (its probe is its own held-out share).
     const data = config.data.view === 'folder' ? undefined : await openEmojiFromFlags(args, resolution);
-    const method = stringFlag(args, 'method') as string;
     const out =
       stringFlag(args, 'out') ?? (fromPreset ? join('runs', 'train', fromPreset.preset.name, fromPreset.base.name, method, `seed${config.train.seed}`) : defaultRunDir(method, config.train.seed));
     const result = await postTrain(config, await emojiTrainData(data, config, resolution), out, {

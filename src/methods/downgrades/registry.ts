@@ -47,14 +47,18 @@ export function downgradeNames(): string[] {
   return [...DOWNGRADE_NAMES, ...ADDED.keys()];
 }
 
+function isBuiltIn(name: string): name is DowngradeName {
+  return Object.prototype.hasOwnProperty.call(REGISTRY, name);
+}
+
 /** Is `name` a built-in or registered downgrade? */
 export function isDowngradeName(name: string): boolean {
-  return Object.prototype.hasOwnProperty.call(REGISTRY, name) || ADDED.has(name);
+  return isBuiltIn(name) || ADDED.has(name);
 }
 
 /** The downgrade called `name`; an unknown name throws an error listing the known ones. */
 export function getDowngrade(name: string): Downgrade {
-  const found = Object.prototype.hasOwnProperty.call(REGISTRY, name) ? DOWNGRADES[name as DowngradeName] : ADDED.get(name);
+  const found = isBuiltIn(name) ? DOWNGRADES[name] : ADDED.get(name);
   if (found === undefined) throw new Error(`unknown downgrade '${name}'; expected one of ${downgradeNames().join(', ')}`);
   return found;
 }
